@@ -1,0 +1,1 @@
+//! The command line: `coremusic info|convert|play|midi|latency`.

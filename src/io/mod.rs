@@ -1,0 +1,70 @@
+//! Reading, writing and inspecting audio files.
+//!
+//! Every container and codec sits behind one trait, [`AudioReader`]; the
+//! probe ([`open`]) picks a reader by looking at the bytes, never the
+//! extension. Readers decode into caller-owned buffers ([`AudioReader::read_f32`],
+//! [`AudioReader::read_i32`]) without allocating per call; [`AudioFile`] is the
+//! convenient layer on top (chunks, read all, seek). Writers sit behind
+//! [`AudioWriter`].
+//!
+//! This room must not panic on any input: damaged, truncated or lying files
+//! give a [`ReadError`] (or a warning when what is there is still playable),
+//! and third-party decoders run behind a panic boundary.
+
+mod error;
+mod file;
+mod info;
+mod probe;
+mod source;
+pub mod writer;
+
+pub mod aiff;
+pub mod caf;
+pub mod codec;
+pub mod flac;
+pub mod g711;
+pub mod adpcm;
+pub mod pcm;
+pub mod tags;
+pub mod wav;
+
+pub use error::{FileError, ReadError, WriteError};
+pub use file::{AudioFile, Chunks};
+pub use info::{inspect, Codec, Container, FileInfo, StreamInfo, Tags};
+pub use probe::{detect, open, open_source, Detected};
+pub use source::{MediaSource, Source};
+pub use writer::{create_writer, AudioWriter, OutputFormat, WriterSpec};
+
+/// Result of reading.
+pub type ReadResult<T> = Result<T, ReadError>;
+
+/// One decoder: a container and codec, positioned at a frame of its stream.
+///
+/// Buffers are interleaved: sample `c` of frame `f` is at `f * channels + c`.
+/// A call fills as many whole frames as fit in `out` (fewer only at the end of
+/// the stream) and returns how many it wrote; 0 means the end. Calls must not
+/// allocate once the reader is open.
+pub trait AudioReader: Send {
+    /// What the stream is. Fixed once the reader is open.
+    fn info(&self) -> &StreamInfo;
+
+    /// Decodes the next frames as f32 in [-1, 1). Integers are scaled by
+    /// `2^-(bits-1)` ([`crate::format::int_to_f32`]), so up to 24 bits this is exact.
+    fn read_f32(&mut self, out: &mut [f32]) -> ReadResult<usize>;
+
+    /// Decodes the next frames as signed integers in the stream's own depth
+    /// (`bits_per_sample`, right-justified: a 16-bit sample is in −32768..=32767,
+    /// 8-bit unsigned is made signed). Float streams are scaled to 32 bits with
+    /// clipping; 64-bit integer streams keep their top 32 bits.
+    fn read_i32(&mut self, out: &mut [i32]) -> ReadResult<usize>;
+
+    /// Moves to `frame` (clamped to the end) and returns where it landed, which
+    /// is exactly `frame` for PCM and lossless codecs.
+    fn seek(&mut self, frame: u64) -> ReadResult<u64>;
+
+    /// Problems met so far that did not stop decoding (a truncated last
+    /// frame, a header that understates the data…), drained by the call.
+    fn take_warnings(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+}

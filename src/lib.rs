@@ -1,0 +1,19 @@
+//! CoreMusic: an audio workbench as a library.
+//!
+//! Open and inspect audio files ([`io::AudioFile`], [`io::inspect`]), read them
+//! in any client format, write WAV/AIFF/CAF/FLAC ([`io::create_writer`]).
+//! The same engine drives the `coremusic` command line and the window.
+//!
+//! ```no_run
+//! let mut file = coremusic::io::AudioFile::open("take1.wav")?;
+//! println!("{} Hz, {} channels", file.info().sample_rate(), file.channels());
+//! let samples = file.read_all()?;
+//! # Ok::<(), coremusic::io::FileError>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod format;
+pub mod io;
+#[cfg(feature = "gui")]
+pub mod ui;
