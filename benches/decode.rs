@@ -1,1 +1,94 @@
-fn main() {}
+//! Decode throughput: a 10 MB and a 100 MB 16-bit stereo WAV decoded to
+//! interleaved f32, through the low-level reader (caller-owned buffer) and
+//! the high-level `AudioFile` (chunks, read_all). The high-level overhead
+//! goal is ≤ 2 %. `benches/compare.sh` puts these next to ffmpeg and `cat`.
+//!
+//! Run: `cargo bench --bench decode`
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use coremusic::format::SampleFormat;
+use coremusic::io::{AudioFile, OutputFormat, WriterSpec};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+/// Writes `bytes` of 16-bit stereo 44.1 kHz music-like audio (cached between runs).
+fn test_wav(dir: &Path, bytes: usize) -> PathBuf {
+    let path = dir.join(format!("bench-{}mb.wav", bytes >> 20));
+    if path.exists() {
+        return path;
+    }
+    let frames = bytes / 4;
+    let file = std::fs::File::create(&path).expect("create bench file");
+    let spec = WriterSpec {
+        format: OutputFormat::Wav,
+        sample_rate: 44100,
+        channels: 2,
+        sample: SampleFormat::S16,
+        bits: None,
+    };
+    let mut w = coremusic::io::create_writer(Box::new(std::io::BufWriter::new(file)), spec).expect("writer");
+    let mut buf = Vec::with_capacity(8192);
+    let mut seed = 1u32;
+    for start in (0..frames).step_by(4096) {
+        buf.clear();
+        for i in start..(start + 4096).min(frames) {
+            let t = i as f32 / 44100.0;
+            seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+            let noise = (seed >> 16) as f32 / 65536.0 - 0.5;
+            let s = 0.4 * (t * 440.0 * std::f32::consts::TAU).sin() + 0.05 * noise;
+            buf.push(s);
+            buf.push(0.8 * s);
+        }
+        w.write_f32(&buf).expect("write");
+    }
+    w.finish().expect("finish");
+    path
+}
+
+fn decode(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join("coremusic-bench");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    for mb in [10usize, 100] {
+        let path = test_wav(&dir, mb << 20);
+        let len = std::fs::metadata(&path).expect("stat").len();
+        let mut g = c.benchmark_group(format!("decode_wav_s16_stereo_{mb}MB"));
+        g.throughput(Throughput::Bytes(len));
+        g.sample_size(if mb >= 100 { 10 } else { 30 });
+        g.bench_function("low_level_read_f32", |b| {
+            let mut buf = vec![0f32; 16384 * 2];
+            b.iter(|| {
+                let mut f = coremusic::io::open(&path).expect("open");
+                let mut total = 0usize;
+                loop {
+                    let n = f.read_f32(&mut buf).expect("read");
+                    if n == 0 {
+                        break;
+                    }
+                    total += n;
+                    black_box(&buf);
+                }
+                total
+            })
+        });
+        g.bench_function("high_level_for_each_chunk", |b| {
+            b.iter(|| {
+                let mut f = AudioFile::open(&path).expect("open");
+                f.for_each_chunk(16384, |c| {
+                    black_box(c);
+                })
+                .expect("read")
+            })
+        });
+        g.bench_function("high_level_chunks_iter", |b| {
+            b.iter(|| {
+                let mut f = AudioFile::open(&path).expect("open");
+                f.chunks(16384).map(|c| c.expect("read").len()).sum::<usize>()
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, decode);
+criterion_main!(benches);

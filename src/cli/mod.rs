@@ -1,1 +1,37 @@
-//! The command line: `coremusic info|convert|play|midi|latency`.
+//! The command line: `coremusic info` today; `convert`, `play`, `midi` and
+//! `latency` arrive with the engine rooms they drive. Each command is a thin
+//! face on a library call, prints for people by default and JSON Lines with
+//! `--json`, and returns the process exit status. Errors are printed here and
+//! nowhere else.
+
+pub mod info;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// `coremusic` — with no command it opens the window.
+#[derive(Debug, Parser)]
+#[command(name = "coremusic", version, about = "CoreMusic: inspect, view, play and convert audio", long_about = None)]
+pub struct Cli {
+    /// What to do; none opens the window.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Files to open in the window.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what audio files are: container, codec, rate, channels, bits, frames, duration, tags.
+    Info(info::InfoArgs),
+}
+
+/// Runs a subcommand and returns the exit status (0 ok, 1 when any file failed, 2 on bad usage).
+pub fn run(command: Command) -> i32 {
+    match command {
+        Command::Info(args) => info::run(&args),
+    }
+}

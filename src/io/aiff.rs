@@ -1,7 +1,7 @@
 //! PLACEHOLDER being written by a helper.
 
-use super::{AudioReader, ReadError, ReadResult, Source, StreamInfo, WriteError};
 use super::writer::{AudioWriter, WriteSeek, WriterSpec};
+use super::{AudioReader, ReadError, ReadResult, Source, StreamInfo, WriteError};
 
 /// Reader.
 pub struct AiffReader {

@@ -18,12 +18,12 @@ mod probe;
 mod source;
 pub mod writer;
 
+pub mod adpcm;
 pub mod aiff;
 pub mod caf;
 pub mod codec;
 pub mod flac;
 pub mod g711;
-pub mod adpcm;
 pub mod pcm;
 pub mod tags;
 pub mod wav;

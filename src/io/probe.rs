@@ -4,7 +4,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::{codec, flac, wav, aiff, caf, AudioReader, FileError, ReadError, ReadResult, Source};
+use super::{aiff, caf, codec, flac, wav, AudioReader, FileError, ReadError, ReadResult, Source};
 
 /// What the first bytes of a file say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,9 +21,8 @@ pub enum Detected {
     Symphonia(codec::Hint),
 }
 
-const W64_RIFF_GUID: [u8; 16] = [
-    0x72, 0x69, 0x66, 0x66, 0x2E, 0x91, 0xCF, 0x11, 0xA5, 0xD6, 0x28, 0xDB, 0x04, 0xC1, 0x00, 0x00,
-];
+const W64_RIFF_GUID: [u8; 16] =
+    [0x72, 0x69, 0x66, 0x66, 0x2E, 0x91, 0xCF, 0x11, 0xA5, 0xD6, 0x28, 0xDB, 0x04, 0xC1, 0x00, 0x00];
 
 /// Bytes [`detect`] wants to see (more is fine, less may miss).
 pub const PROBE_LEN: usize = 64;

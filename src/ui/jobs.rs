@@ -1,0 +1,221 @@
+//! Background work for the window: probing files (in parallel, with rayon),
+//! expanding dropped folders, and the native open dialog. The UI sends a
+//! [`Job`] and polls [`JobEvent`]s each frame; every event wakes the UI.
+//! Nothing here blocks the UI thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use rayon::prelude::*;
+
+use crate::io::{inspect, FileInfo};
+
+/// Work the UI asks for.
+#[derive(Debug)]
+pub enum Job {
+    /// Open files and folders (folders are searched for audio files).
+    Open(Vec<PathBuf>),
+    /// Show the open dialog, starting in a folder.
+    PickFiles(Option<PathBuf>),
+}
+
+/// What background work reports.
+#[derive(Debug)]
+pub enum JobEvent {
+    /// A file was found and is being read; `id` identifies it in later events.
+    Queued {
+        /// Identifies the file.
+        id: u64,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file's headers were read.
+    Probed {
+        /// The file's id.
+        id: u64,
+        /// What it is, or why it could not be read.
+        result: Box<Result<FileInfo, String>>,
+    },
+    /// A problem not tied to one file (a folder that cannot be listed, a dialog that failed).
+    Problem(String),
+}
+
+/// File extensions searched for in dropped folders.
+pub const AUDIO_EXTENSIONS: [&str; 20] = [
+    "wav", "wave", "w64", "rf64", "bwf", "aif", "aiff", "aifc", "caf", "flac", "m4a", "m4b", "mp4", "mp3", "mp2",
+    "aac", "ogg", "oga", "opus", "mka",
+];
+
+/// The background worker and its channels.
+pub struct Jobs {
+    jobs: Sender<Job>,
+    events: Receiver<JobEvent>,
+    pending: Arc<AtomicUsize>,
+    last_error: Option<String>,
+}
+
+impl Jobs {
+    /// Starts the worker thread; `ctx` is woken whenever an event is sent.
+    pub fn start(ctx: egui::Context) -> Self {
+        let (job_tx, job_rx) = unbounded::<Job>();
+        let (event_tx, event_rx) = unbounded::<JobEvent>();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let worker = Worker { ctx, events: event_tx, jobs: job_tx.clone(), pending: pending.clone(), next_id: 0 };
+        let spawned = std::thread::Builder::new().name("coremusic-jobs".into()).spawn(move || worker.run(job_rx));
+        let last_error = spawned.err().map(|e| format!("could not start background work: {e}"));
+        Jobs { jobs: job_tx, events: event_rx, pending, last_error }
+    }
+
+    /// Queues a job (never blocks).
+    pub fn send(&self, job: Job) {
+        if !matches!(job, Job::PickFiles(_)) {
+            self.pending.fetch_add(1, Ordering::SeqCst);
+        }
+        let _ = self.jobs.send(job);
+    }
+
+    /// True while work is queued or running.
+    pub fn busy(&self) -> bool {
+        self.pending.load(Ordering::SeqCst) > 0
+    }
+
+    /// Events that arrived since the last call.
+    pub fn events(&mut self) -> Vec<JobEvent> {
+        let events: Vec<JobEvent> = self.events.try_iter().collect();
+        for e in &events {
+            if let JobEvent::Problem(p) = e {
+                self.last_error = Some(p.clone());
+            }
+        }
+        events
+    }
+
+    /// The latest problem not tied to a file.
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+}
+
+struct Worker {
+    ctx: egui::Context,
+    events: Sender<JobEvent>,
+    jobs: Sender<Job>,
+    pending: Arc<AtomicUsize>,
+    next_id: u64,
+}
+
+impl Worker {
+    fn run(mut self, jobs: Receiver<Job>) {
+        for job in jobs {
+            match job {
+                Job::Open(paths) => {
+                    self.open(paths);
+                    self.pending.fetch_sub(1, Ordering::SeqCst);
+                    self.ctx.request_repaint();
+                }
+                Job::PickFiles(start) => self.pick_files(start),
+            }
+        }
+    }
+
+    fn emit(&self, event: JobEvent) {
+        let _ = self.events.send(event);
+        self.ctx.request_repaint();
+    }
+
+    fn open(&mut self, paths: Vec<PathBuf>) {
+        let mut files = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                collect_audio_files(&p, &mut files, &mut |problem| self.emit(JobEvent::Problem(problem)));
+            } else {
+                files.push(p);
+            }
+        }
+        let queued: Vec<(u64, PathBuf)> = files
+            .into_iter()
+            .map(|path| {
+                self.next_id += 1;
+                self.emit(JobEvent::Queued { id: self.next_id, path: path.clone() });
+                (self.next_id, path)
+            })
+            .collect();
+        let events = self.events.clone();
+        let ctx = self.ctx.clone();
+        queued.par_iter().for_each(|(id, path)| {
+            let result = inspect(path).map_err(|e| e.error.to_string());
+            let _ = events.send(JobEvent::Probed { id: *id, result: Box::new(result) });
+            ctx.request_repaint();
+        });
+    }
+
+    #[cfg(not(test))]
+    fn pick_files(&self, start: Option<PathBuf>) {
+        // The dialog runs on its own thread so probing goes on meanwhile.
+        let jobs = self.jobs.clone();
+        let pending = self.pending.clone();
+        let _ = std::thread::Builder::new().name("coremusic-dialog".into()).spawn(move || {
+            let mut dialog = rfd::AsyncFileDialog::new()
+                .set_title("Open audio files")
+                .add_filter("Audio", &AUDIO_EXTENSIONS)
+                .add_filter("All files", &["*"]);
+            if let Some(dir) = start {
+                dialog = dialog.set_directory(dir);
+            }
+            if let Some(files) = block_on(dialog.pick_files()) {
+                pending.fetch_add(1, Ordering::SeqCst);
+                let _ = jobs.send(Job::Open(files.into_iter().map(|f| f.path().to_path_buf()).collect()));
+            }
+        });
+    }
+
+    #[cfg(test)]
+    fn pick_files(&self, _start: Option<PathBuf>) {
+        let _ = (&self.jobs, &self.pending);
+    }
+}
+
+/// Audio files under `dir`, recursively, sorted by path; unreadable folders are reported.
+pub fn collect_audio_files(dir: &Path, out: &mut Vec<PathBuf>, problem: &mut dyn FnMut(String)) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return problem(format!("{}: {e}", dir.display())),
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            collect_audio_files(&p, out, problem);
+        } else if is_audio_name(&p) {
+            out.push(p);
+        }
+    }
+}
+
+/// True when the file name has an audio extension.
+pub fn is_audio_name(p: &Path) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+/// Runs a future to completion on this thread (for rfd's async dialog).
+#[cfg(not(test))]
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        match fut.as_mut().poll(&mut cx) {
+            Poll::Ready(v) => return v,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Test data made at test time: small signals written by hound (an
+//! independent writer) and broken files.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A 16-bit WAV of a 440 Hz sine written by hound.
+pub fn hound_wav(dir: &Path, name: &str, rate: u32, channels: u16, frames: u32) -> PathBuf {
+    let path = dir.join(name);
+    let spec =
+        hound::WavSpec { channels, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(&path, spec).expect("hound create");
+    for i in 0..frames {
+        let v = ((i as f32 * 440.0 / rate as f32 * std::f32::consts::TAU).sin() * 12000.0) as i16;
+        for c in 0..channels {
+            w.write_sample(v / (c as i16 + 1)).expect("hound write");
+        }
+    }
+    w.finalize().expect("hound finalize");
+    path
+}
+
+/// A file holding `bytes`.
+pub fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write test file");
+    path
+}
