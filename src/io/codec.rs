@@ -345,6 +345,8 @@ pub struct SymphoniaReader {
     failed_in_a_row: u32,
     warned_truncated: bool,
     poisoned: Option<String>,
+    /// An error met after frames were already handed out, for the next call.
+    pending_error: Option<ReadError>,
     warnings: Vec<String>,
     warnings_dropped: u64,
 }
@@ -584,6 +586,7 @@ impl SymphoniaReader {
             failed_in_a_row: 0,
             warned_truncated: false,
             poisoned: None,
+            pending_error: None,
             warnings: Vec::new(),
             warnings_dropped: 0,
         };
@@ -813,6 +816,9 @@ impl SymphoniaReader {
         if let Some(msg) = &self.poisoned {
             return Err(ReadError::Decoder(msg.clone()));
         }
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
         let ch = self.channels.max(1);
         let want = out.len() / ch;
         let mut done = 0usize;
@@ -832,8 +838,15 @@ impl SymphoniaReader {
                 self.position += n as u64;
                 continue;
             }
-            if !self.next_block()? {
-                break;
+            match self.next_block() {
+                Ok(true) => {}
+                Ok(false) => break,
+                // Hand out what was decoded; the error comes with the next call.
+                Err(e) if done > 0 => {
+                    self.pending_error = Some(e);
+                    break;
+                }
+                Err(e) => return Err(e),
             }
         }
         if done == 0 && self.eof && !self.decoded_any && self.failed > 0 {
@@ -884,6 +897,7 @@ impl AudioReader for SymphoniaReader {
         self.end = 0;
         self.discard = 0;
         self.failed_in_a_row = 0;
+        self.pending_error = None;
         if total == Some(target) {
             self.position = target;
             self.eof = true;
@@ -1435,6 +1449,64 @@ mod tests {
         }
     }
 
+    /// A demuxer that gives one good PCM packet and then panics.
+    struct Crashing {
+        tracks: Vec<Track>,
+        log: symphonia::core::meta::MetadataLog,
+        sent: bool,
+        media: symphonia::core::formats::MediaInfo,
+        mss: Option<MediaSourceStream<'static>>,
+    }
+
+    impl FormatReader for Crashing {
+        fn format_info(&self) -> &symphonia::core::formats::FormatInfo {
+            const INFO: symphonia::core::formats::FormatInfo =
+                symphonia::core::formats::FormatInfo {
+                    format: fmt_ids::FORMAT_ID_MKV,
+                    short_name: "crash",
+                    long_name: "crash",
+                };
+            &INFO
+        }
+        fn media_info(&self) -> &symphonia::core::formats::MediaInfo {
+            &self.media
+        }
+        fn metadata(&mut self) -> symphonia::core::meta::Metadata<'_> {
+            self.log.metadata()
+        }
+        fn seek(
+            &mut self,
+            _: SeekMode,
+            _: SeekTo,
+        ) -> symphonia::core::errors::Result<symphonia::core::formats::SeekedTo> {
+            panic!("seek exploded")
+        }
+        fn tracks(&self) -> &[Track] {
+            &self.tracks
+        }
+        fn next_packet(
+            &mut self,
+        ) -> symphonia::core::errors::Result<Option<symphonia::core::packet::Packet>> {
+            if self.sent {
+                panic!("demuxer exploded");
+            }
+            self.sent = true;
+            let data = vec![0u8; 64 * 4];
+            Ok(Some(symphonia::core::packet::Packet::new(
+                1,
+                Timestamp::new(0),
+                64u64.into(),
+                data,
+            )))
+        }
+        fn into_inner<'s>(mut self: Box<Self>) -> MediaSourceStream<'s>
+        where
+            Self: 's,
+        {
+            self.mss.take().expect("stream")
+        }
+    }
+
     #[test]
     fn panics_poison_the_reader() {
         let msg = guard("test decoder", || -> u32 { panic!("boom") }).unwrap_err();
@@ -1442,6 +1514,40 @@ mod tests {
             msg.contains("the test decoder crashed on this file: boom"),
             "{msg}"
         );
+
+        let mut params = AudioCodecParameters::new();
+        params
+            .for_codec(ids::CODEC_ID_PCM_S16LE)
+            .with_sample_rate(48000)
+            .with_bits_per_sample(16)
+            .with_channels(Channels::Positioned(
+                symphonia::core::audio::Position::FRONT_LEFT
+                    | symphonia::core::audio::Position::FRONT_RIGHT,
+            ))
+            .with_max_frames_per_packet(64);
+        let mut track = Track::new(1);
+        track.with_codec_params(symphonia::core::codecs::CodecParameters::Audio(params));
+        let mss = MediaSourceStream::new(
+            Box::new(std::io::Cursor::new(Vec::<u8>::new())),
+            Default::default(),
+        );
+        let fake = Crashing {
+            tracks: vec![track],
+            log: Default::default(),
+            sent: false,
+            media: Default::default(),
+            mss: Some(mss),
+        };
+        let mut r =
+            SymphoniaReader::from_format(Box::new(fake), Container::Matroska, None).expect("open");
+        assert_eq!(r.info().codec, Codec::Pcm);
+        let mut buf = [0i32; 256];
+        assert_eq!(r.read_i32(&mut buf).expect("the good packet"), 64);
+        let e = r.read_i32(&mut buf).unwrap_err().to_string();
+        assert!(e.contains("crashed on this file: demuxer exploded"), "{e}");
+        // Poisoned: the same error again, without calling into symphonia.
+        assert_eq!(r.read_i32(&mut buf).unwrap_err().to_string(), e);
+        assert_eq!(r.seek(0).unwrap_err().to_string(), e);
     }
 
     #[test]
