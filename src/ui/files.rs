@@ -106,7 +106,8 @@ impl FileList {
         if self.entries.is_empty() {
             ui.add_space(20.0);
             ui.vertical_centered(|ui| {
-                ui.label("Drop audio files or folders here,\nor press ⌘O to open.");
+                let keys = ui.ctx().format_shortcut(&super::OPEN_SHORTCUT);
+                ui.label(format!("Drop audio files or folders here,\nor press {keys} to open."));
             });
             return;
         }

@@ -44,6 +44,9 @@ pub struct Settings {
     pub last_folder: Option<PathBuf>,
 }
 
+/// ⌘O on macOS, Ctrl+O elsewhere.
+pub const OPEN_SHORTCUT: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
+
 const SETTINGS_KEY: &str = "coremusic.settings";
 
 /// The whole app's state.
@@ -109,7 +112,7 @@ impl CoreMusicApp {
         if !dropped.is_empty() {
             self.open_paths(dropped);
         }
-        if ctx.input_mut(|i| i.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O))) {
+        if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
         }
         let (up, down) = ctx.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
@@ -134,7 +137,7 @@ impl CoreMusicApp {
                 ui.selectable_value(&mut self.settings.tab, tab, tab.label());
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                egui::widgets::global_theme_preference_buttons(ui);
+                theme_picker(ui);
             });
         });
     }
@@ -154,6 +157,25 @@ impl CoreMusicApp {
                 ui.colored_label(ui.visuals().warn_fg_color, e);
             }
         });
+    }
+}
+
+/// Light / Dark / System, in words (the default fonts have no sun and moon glyphs).
+fn theme_picker(ui: &mut egui::Ui) {
+    let mut pref = ui.ctx().options(|o| o.theme_preference);
+    let before = pref;
+    for (p, label) in [
+        (egui::ThemePreference::System, "System"),
+        (egui::ThemePreference::Dark, "Dark"),
+        (egui::ThemePreference::Light, "Light"),
+    ]
+    .into_iter()
+    .rev()
+    {
+        ui.selectable_value(&mut pref, p, label);
+    }
+    if pref != before {
+        ui.ctx().set_theme(pref);
     }
 }
 
