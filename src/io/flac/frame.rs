@@ -151,7 +151,16 @@ pub(crate) fn parse_header(d: &[u8]) -> Result<FrameHeader, HeaderError> {
         6 => Some(24),
         _ => Some(32),
     };
-    Ok(FrameHeader { variable, block_size, rate, channels, assignment, bps, number, len: i + 1 })
+    Ok(FrameHeader {
+        variable,
+        block_size,
+        rate,
+        channels,
+        assignment,
+        bps,
+        number,
+        len: i + 1,
+    })
 }
 
 /// Why a frame did not decode.
@@ -235,7 +244,10 @@ impl Sample for i64 {
                 0 => 0,
                 1 => buf[i - 1],
                 2 => buf[i - 1].wrapping_mul(2).wrapping_sub(buf[i - 2]),
-                3 => buf[i - 1].wrapping_sub(buf[i - 2]).wrapping_mul(3).wrapping_add(buf[i - 3]),
+                3 => buf[i - 1]
+                    .wrapping_sub(buf[i - 2])
+                    .wrapping_mul(3)
+                    .wrapping_add(buf[i - 3]),
                 _ => buf[i - 1]
                     .wrapping_add(buf[i - 3])
                     .wrapping_mul(4)
@@ -289,7 +301,11 @@ fn fixed_narrow(buf: &mut [i32], order: usize) {
         4 => {
             let (mut a, mut b, mut c, mut d) = (buf[3], buf[2], buf[1], buf[0]);
             for x in buf[4..].iter_mut() {
-                let p = a.wrapping_add(c).wrapping_mul(4).wrapping_sub(b.wrapping_mul(6)).wrapping_sub(d);
+                let p = a
+                    .wrapping_add(c)
+                    .wrapping_mul(4)
+                    .wrapping_sub(b.wrapping_mul(6))
+                    .wrapping_sub(d);
                 let v = x.wrapping_add(p);
                 *x = v;
                 d = c;
@@ -318,14 +334,18 @@ fn fixed_wide(buf: &mut [i32], order: usize) {
 
 #[inline(always)]
 fn lpc_fixed_order<const N: usize>(buf: &mut [i32], coefs: &[i32], shift: u32) {
-    let Some(c) = coefs.first_chunk::<N>() else { return };
+    let Some(c) = coefs.first_chunk::<N>() else {
+        return;
+    };
     // Coefficients reversed so that c[j] pairs with hist[j] (oldest first).
     let mut rc = [0i32; N];
     for j in 0..N {
         rc[j] = c[N - 1 - j];
     }
     for i in N..buf.len() {
-        let Some(hist) = buf[i - N..i].first_chunk::<N>() else { return };
+        let Some(hist) = buf[i - N..i].first_chunk::<N>() else {
+            return;
+        };
         let mut sum = 0i32;
         for j in 0..N {
             sum = sum.wrapping_add(rc[j].wrapping_mul(hist[j]));
@@ -346,20 +366,46 @@ fn lpc_narrow(buf: &mut [i32], coefs: &[i32], shift: u32) {
     orders!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
 }
 
-fn lpc_wide(buf: &mut [i32], coefs: &[i32], shift: u32) {
-    let order = coefs.len();
-    for i in order..buf.len() {
-        let hist = &buf[i - order..i];
+#[inline(always)]
+fn lpc_wide_fixed_order<const N: usize>(buf: &mut [i32], coefs: &[i32], shift: u32) {
+    let Some(c) = coefs.first_chunk::<N>() else {
+        return;
+    };
+    let mut rc = [0i64; N];
+    for j in 0..N {
+        rc[j] = c[N - 1 - j] as i64;
+    }
+    for i in N..buf.len() {
+        let Some(hist) = buf[i - N..i].first_chunk::<N>() else {
+            return;
+        };
         let mut sum = 0i64;
-        for (c, h) in coefs.iter().zip(hist.iter().rev()) {
-            sum = sum.wrapping_add(*c as i64 * *h as i64);
+        for j in 0..N {
+            sum += rc[j] * hist[j] as i64;
         }
         buf[i] = buf[i].wrapping_add((sum >> shift) as i32);
     }
 }
 
+fn lpc_wide(buf: &mut [i32], coefs: &[i32], shift: u32) {
+    // |coef| < 2^15 and |sample| <= 2^31: 32 products cannot overflow i64.
+    macro_rules! orders {
+        ($($n:literal)*) => {
+            match coefs.len() {
+                $($n => lpc_wide_fixed_order::<$n>(buf, coefs, shift),)*
+                _ => {}
+            }
+        };
+    }
+    orders!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
+}
+
 /// Decodes the residual of a FIXED/LPC subframe into `out[order..]`.
-fn decode_residual<S: Sample>(br: &mut BitReader, out: &mut [S], order: usize) -> Result<(), &'static str> {
+fn decode_residual<S: Sample>(
+    br: &mut BitReader,
+    out: &mut [S],
+    order: usize,
+) -> Result<(), &'static str> {
     let bs = out.len();
     let (param_bits, escape) = match br.read(2) {
         0 => (4, 15),
@@ -375,7 +421,9 @@ fn decode_residual<S: Sample>(br: &mut BitReader, out: &mut [S], order: usize) -
     let mut start = order;
     for p in 0..parts {
         let end = (p + 1) * psize;
-        let Some(part) = out.get_mut(start..end) else { return Err("residual partition out of range") };
+        let Some(part) = out.get_mut(start..end) else {
+            return Err("residual partition out of range");
+        };
         let k = br.read(param_bits);
         if k == escape {
             let n = br.read(5);
@@ -395,12 +443,20 @@ fn decode_residual<S: Sample>(br: &mut BitReader, out: &mut [S], order: usize) -
 
 /// Decodes one subframe of `bps` bits (the side channel's bps is one more)
 /// into `out` (its length is the block size).
-fn decode_subframe<S: Sample>(br: &mut BitReader, out: &mut [S], bps: u32) -> Result<(), &'static str> {
+fn decode_subframe<S: Sample>(
+    br: &mut BitReader,
+    out: &mut [S],
+    bps: u32,
+) -> Result<(), &'static str> {
     if br.read(1) != 0 {
         return Err("subframe padding bit is set");
     }
     let ty = br.read(6);
-    let wasted = if br.read(1) == 1 { br.read_unary().saturating_add(1) } else { 0 };
+    let wasted = if br.read(1) == 1 {
+        br.read_unary().saturating_add(1)
+    } else {
+        0
+    };
     if wasted >= bps {
         return Err("wasted bits exceed the sample size");
     }
@@ -500,14 +556,18 @@ pub(crate) fn decode_frame<S: Sample>(
     chans: &mut [Vec<S>],
 ) -> Result<usize, FrameError> {
     let bs = h.block_size as usize;
-    let Some(body) = data.get(h.len..) else { return Err(FrameError::NeedMore) };
+    let Some(body) = data.get(h.len..) else {
+        return Err(FrameError::NeedMore);
+    };
     let mut br = BitReader::new(body);
     let nch = h.channels as usize;
     if chans.len() < nch {
         return Err(FrameError::Bad("more channels than the stream has"));
     }
     for (c, buf) in chans[..nch].iter_mut().enumerate() {
-        let Some(out) = buf.get_mut(..bs) else { return Err(FrameError::Bad("block too large")) };
+        let Some(out) = buf.get_mut(..bs) else {
+            return Err(FrameError::Bad("block too large"));
+        };
         let side = match h.assignment {
             Assignment::Independent => false,
             Assignment::LeftSide | Assignment::MidSide => c == 1,
@@ -525,7 +585,9 @@ pub(crate) fn decode_frame<S: Sample>(
         return Err(FrameError::NeedMore);
     }
     let len = h.len + br.byte_pos();
-    let Some(covered) = data.get(..len.saturating_sub(2)) else { return Err(FrameError::NeedMore) };
+    let Some(covered) = data.get(..len.saturating_sub(2)) else {
+        return Err(FrameError::NeedMore);
+    };
     let computed = crc16(covered);
     if computed != stored {
         return Err(FrameError::Crc(len));
