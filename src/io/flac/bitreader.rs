@@ -1,0 +1,306 @@
+//! The bit-level reader and the two checksums of the FLAC decoder.
+//!
+//! [`BitReader`] reads MSB-first bits from a byte slice through a 64-bit
+//! cache refilled eight bytes at a time. It never panics and never reads past
+//! its slice: bits beyond the end read as zeros and set [`BitReader::overrun`],
+//! which the frame decoder turns into "need more bytes" (or "truncated").
+//! It must not allocate.
+
+/// MSB-first bit reader over a byte slice.
+pub(crate) struct BitReader<'a> {
+    data: &'a [u8],
+    /// Next byte to load into the cache.
+    pos: usize,
+    /// Left-aligned bits; bits below the `bits` valid ones are zero or the
+    /// true following data bits.
+    cache: u64,
+    /// Valid bits in `cache` (0..=64).
+    bits: u32,
+    /// True once a read needed bits past the end of `data`.
+    pub overrun: bool,
+}
+
+impl<'a> BitReader<'a> {
+    /// A reader at the first bit of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        let mut r = BitReader {
+            data,
+            pos: 0,
+            cache: 0,
+            bits: 0,
+            overrun: false,
+        };
+        r.refill();
+        r
+    }
+
+    /// Loads bytes into the cache so that at least 57 bits are valid when
+    /// data remains. Only call with `bits <= 56`.
+    #[inline(always)]
+    fn refill(&mut self) {
+        if let Some(chunk) = self.data.get(self.pos..).and_then(|s| s.first_chunk::<8>()) {
+            let v = u64::from_be_bytes(*chunk);
+            self.cache |= v >> self.bits;
+            self.pos += ((63 - self.bits) >> 3) as usize;
+            self.bits |= 56;
+        } else {
+            while self.bits <= 56 {
+                match self.data.get(self.pos) {
+                    Some(&b) => {
+                        self.cache |= (b as u64) << (56 - self.bits);
+                        self.bits += 8;
+                        self.pos += 1;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// Bytes consumed so far, rounded up to whole bytes.
+    #[inline]
+    pub fn byte_pos(&self) -> usize {
+        let consumed_bits = self.pos * 8 - self.bits as usize;
+        consumed_bits.div_ceil(8)
+    }
+
+    /// Skips to the next byte boundary.
+    #[inline]
+    pub fn align(&mut self) {
+        let r = self.bits & 7;
+        self.cache = self.cache.checked_shl(r).unwrap_or(0);
+        self.bits -= r;
+    }
+
+    /// Reads `n` bits (0..=32) as an unsigned value.
+    #[inline(always)]
+    pub fn read(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        if self.bits < n {
+            if self.bits <= 56 {
+                self.refill();
+            }
+            if self.bits < n {
+                self.overrun = true;
+                let v = (self.cache >> (64 - n)) as u32;
+                self.cache = 0;
+                self.bits = 0;
+                return v;
+            }
+        }
+        let v = (self.cache >> (64 - n)) as u32;
+        self.cache <<= n;
+        self.bits -= n;
+        v
+    }
+
+    /// Reads `n` bits (0..=33) as a two's-complement signed value.
+    #[inline(always)]
+    pub fn read_signed(&mut self, n: u32) -> i64 {
+        if n == 0 {
+            return 0;
+        }
+        let v = if n > 32 {
+            let hi = self.read(n - 32) as u64;
+            (hi << 32) | self.read(32) as u64
+        } else {
+            self.read(n) as u64
+        };
+        let s = 64 - n;
+        ((v << s) as i64) >> s
+    }
+
+    /// Reads `n` bits (0..=32) as a signed value in an i32 (n ≤ 32).
+    #[inline(always)]
+    pub fn read_signed32(&mut self, n: u32) -> i32 {
+        if n == 0 {
+            return 0;
+        }
+        let v = self.read(n);
+        let s = 32 - n;
+        ((v << s) as i32) >> s
+    }
+
+    /// Reads a unary number: zeros up to a one (the one is consumed). Stops
+    /// at the end of the data with `overrun` set.
+    #[inline]
+    pub fn read_unary(&mut self) -> u32 {
+        let mut count = 0u32;
+        loop {
+            if self.bits == 0 {
+                self.refill();
+                if self.bits == 0 {
+                    self.overrun = true;
+                    return count;
+                }
+            }
+            let lz = self.cache.leading_zeros();
+            if lz < self.bits {
+                self.cache = (self.cache << lz) << 1;
+                self.bits -= lz + 1;
+                return count.wrapping_add(lz);
+            }
+            count = count.wrapping_add(self.bits);
+            self.cache = self.cache.checked_shl(self.bits).unwrap_or(0);
+            self.bits = 0;
+        }
+    }
+
+    /// Decodes `out.len()` Rice-coded residuals with parameter `k` (0..=30)
+    /// into `out`, zigzag-decoded.
+    #[inline]
+    pub fn read_rice(&mut self, out: &mut [i32], k: u32) {
+        for x in out.iter_mut() {
+            if self.bits <= 56 {
+                self.refill();
+            }
+            let lz = self.cache.leading_zeros();
+            let need = lz + 1 + k;
+            let u = if need <= self.bits {
+                let c = (self.cache << lz) << 1;
+                let low = ((c >> 32) >> (32 - k)) as u32;
+                self.cache = c << k;
+                self.bits -= need;
+                (lz << k) | low
+            } else {
+                let q = self.read_unary();
+                let low = self.read(k);
+                q.wrapping_shl(k) | low
+            };
+            *x = ((u >> 1) as i32) ^ -((u & 1) as i32);
+        }
+    }
+}
+
+const fn crc8_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u8;
+        let mut j = 0;
+        while j < 8 {
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
+            j += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+const fn crc16_tables() -> [[u16; 256]; 8] {
+    let mut t = [[0u16; 256]; 8];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = (i as u16) << 8;
+        let mut j = 0;
+        while j < 8 {
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x8005
+            } else {
+                c << 1
+            };
+            j += 1;
+        }
+        t[0][i] = c;
+        i += 1;
+    }
+    let mut k = 1;
+    while k < 8 {
+        let mut i = 0;
+        while i < 256 {
+            let p = t[k - 1][i];
+            t[k][i] = (p << 8) ^ t[0][(p >> 8) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+static CRC8: [u8; 256] = crc8_table();
+static CRC16: [[u16; 256]; 8] = crc16_tables();
+
+/// CRC-8 (polynomial 0x07, init 0) of the frame header.
+pub(crate) fn crc8(data: &[u8]) -> u8 {
+    data.iter().fold(0u8, |c, &b| CRC8[(c ^ b) as usize])
+}
+
+/// CRC-16 (polynomial 0x8005, init 0) of a whole frame, eight bytes at a step.
+pub(crate) fn crc16(data: &[u8]) -> u16 {
+    let t = &CRC16;
+    let mut crc = 0u16;
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        crc = t[7][((crc >> 8) as u8 ^ c[0]) as usize]
+            ^ t[6][((crc & 0xFF) as u8 ^ c[1]) as usize]
+            ^ t[5][c[2] as usize]
+            ^ t[4][c[3] as usize]
+            ^ t[3][c[4] as usize]
+            ^ t[2][c[5] as usize]
+            ^ t[1][c[6] as usize]
+            ^ t[0][c[7] as usize];
+    }
+    for &b in chunks.remainder() {
+        crc = (crc << 8) ^ t[0][((crc >> 8) as u8 ^ b) as usize];
+    }
+    crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc16_sliced_matches_bytewise() {
+        let data: Vec<u8> = (0..1000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 999, 1000] {
+            let mut crc = 0u16;
+            for &b in &data[..len] {
+                crc ^= (b as u16) << 8;
+                for _ in 0..8 {
+                    crc = if crc & 0x8000 != 0 {
+                        (crc << 1) ^ 0x8005
+                    } else {
+                        crc << 1
+                    };
+                }
+            }
+            assert_eq!(crc16(&data[..len]), crc, "len {len}");
+        }
+        // The check value of CRC-16/BUYPASS (poly 0x8005, init 0, no reflection).
+        assert_eq!(crc16(b"123456789"), 0xFEE8);
+        // CRC-8/SMBUS check value.
+        assert_eq!(crc8(b"123456789"), 0xF4);
+    }
+
+    #[test]
+    fn bit_reads_and_unary_and_rice() {
+        // 1 0110 1 | 0001 (unary 3) | ...
+        let data = [0b1011_0100u8, 0b0100_0000, 0xFF, 0x00];
+        let mut r = BitReader::new(&data);
+        assert_eq!(r.read(1), 1);
+        assert_eq!(r.read(4), 0b0110);
+        assert_eq!(r.read_unary(), 0);
+        assert_eq!(r.read_unary(), 3);
+        assert!(!r.overrun);
+        let mut r = BitReader::new(&[0u8; 3]);
+        assert_eq!(r.read_unary(), 24);
+        assert!(r.overrun);
+        assert_eq!(r.read_signed(4), 0);
+        let mut r = BitReader::new(&[0xF0]);
+        assert_eq!(r.read_signed(4), -1);
+        assert_eq!(r.read(8), 0);
+        assert!(r.overrun);
+        let mut r = BitReader::new(&[0x80, 0, 0, 0, 1]);
+        assert_eq!(r.read_signed(33), -(1i64 << 32));
+    }
+}
