@@ -1094,3 +1094,54 @@ mod tests {
     #[allow(dead_code)]
     fn _uses(_: SampleFormat) {}
 }
+
+/// Throughput measurement (not a test of correctness; run by hand in release:
+/// `cargo test --release --lib io::wav::throughput -- --ignored --nocapture`).
+#[cfg(test)]
+mod throughput {
+    use crate::format::SampleFormat;
+    use crate::io::writer::{create_writer, OutputFormat, WriterSpec};
+    use crate::io::AudioReader;
+
+    #[test]
+    #[ignore]
+    fn decode_100mb_s16_stereo() {
+        let path = std::env::temp_dir().join("coremusic-throughput.wav");
+        let frames = 25_000_000usize; // 100 MB of 16-bit stereo
+        if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) < (frames * 4) as u64 {
+            let file = std::fs::File::create(&path).unwrap();
+            let spec = WriterSpec { format: OutputFormat::Wav, sample_rate: 44100, channels: 2, sample: SampleFormat::S16, bits: None };
+            let mut w = create_writer(Box::new(std::io::BufWriter::new(file)), spec).unwrap();
+            let chunk: Vec<i32> = (0..2 * 65536).map(|i| ((i * 7919) % 65536) as i32 - 32768).collect();
+            for _ in 0..frames / 65536 + 1 {
+                w.write_i32(&chunk).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let len = std::fs::metadata(&path).unwrap().len() as f64;
+        let mut out = vec![0f32; 2 * 16384];
+        for mapped in [true, false] {
+            let mut best = f64::MAX;
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                let source = if mapped {
+                    crate::io::Source::open(&path).unwrap()
+                } else {
+                    crate::io::Source::open_unmapped(&path).unwrap()
+                };
+                let mut r = super::WavReader::new(source).unwrap();
+                let mut sum = 0f32;
+                loop {
+                    let n = r.read_f32(&mut out).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    sum += out[0];
+                }
+                std::hint::black_box(sum);
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            eprintln!("{}: {:.0} MB/s", if mapped { "mapped" } else { "buffered" }, len / best / 1e6);
+        }
+    }
+}
