@@ -1,53 +1,835 @@
-//! PLACEHOLDER being written by a helper.
+//! AIFF and AIFF-C read natively (big- and little-endian PCM of any depth,
+//! `raw ` unsigned 8-bit, 32/64-bit float, G.711, Apple `ima4`), and AIFF
+//! (integers) / AIFF-C (`fl32`/`fl64`) written.
+//!
+//! The COMM sample rate is an 80-bit IEEE extended float, parsed exactly
+//! here. The reader never trusts a chunk size beyond the file's length and
+//! never panics on any bytes.
 
+use std::io::{Seek, SeekFrom, Write};
+
+use crate::format::{ChannelLayout, FourCC};
+
+use super::pcm::{
+    self, encode_f32, encode_i32, native_reader_impl, plausible_id, read_at, read_body, Coding,
+    PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
+};
+use super::wav::writer_layout;
 use super::writer::{AudioWriter, WriteSeek, WriterSpec};
-use super::{AudioReader, ReadError, ReadResult, Source, StreamInfo, WriteError};
+use super::{
+    tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError,
+};
 
-/// Reader.
+/// Reads AIFF and AIFF-C files.
 pub struct AiffReader {
     info: StreamInfo,
+    stream: PcmStream,
+    warnings: Vec<String>,
+}
+
+native_reader_impl!(AiffReader);
+
+/// Parses an 80-bit IEEE 754 extended float (big-endian), as AIFF stores
+/// sample rates. Returns `None` for NaN and infinities.
+pub fn parse_extended(b: &[u8; 10]) -> Option<f64> {
+    let sign = b[0] & 0x80 != 0;
+    let exp = (u16::from_be_bytes([b[0], b[1]]) & 0x7fff) as i32;
+    let mut m = [0u8; 8];
+    m.copy_from_slice(&b[2..10]);
+    let mant = u64::from_be_bytes(m);
+    if exp == 0x7fff {
+        return None;
+    }
+    if mant == 0 {
+        return Some(if sign { -0.0 } else { 0.0 });
+    }
+    // value = mant × 2^(exp − 16383 − 63); scale in two steps so neither overflows early.
+    let e = exp - 16383 - 63;
+    let v = (mant as f64) * 2f64.powi(e / 2) * 2f64.powi(e - e / 2);
+    Some(if sign { -v } else { v })
+}
+
+/// Encodes a positive integer rate as an 80-bit extended float.
+pub fn encode_extended(rate: u32) -> [u8; 10] {
+    let mut out = [0u8; 10];
+    if rate == 0 {
+        return out;
+    }
+    let v = rate as u64;
+    let shift = v.leading_zeros();
+    let exp = (16383 + 63 - shift) as u16;
+    out[..2].copy_from_slice(&exp.to_be_bytes());
+    out[2..].copy_from_slice(&(v << shift).to_be_bytes());
+    out
+}
+
+struct Comm {
+    channels: u32,
+    frames: u64,
+    bits: u32,
+    rate: f64,
+    compression: [u8; 4],
+}
+
+fn parse_comm(b: &[u8], off: u64, aifc: bool) -> ReadResult<Comm> {
+    if b.len() < 18 {
+        return Err(ReadError::malformed(
+            off,
+            format!("the COMM chunk is {} bytes; it needs 18", b.len()),
+        ));
+    }
+    let channels = i16::from_be_bytes([b[0], b[1]]);
+    let frames = u32::from_be_bytes([b[2], b[3], b[4], b[5]]) as u64;
+    let bits = i16::from_be_bytes([b[6], b[7]]);
+    let mut ext = [0u8; 10];
+    ext.copy_from_slice(&b[8..18]);
+    if channels <= 0 {
+        return Err(ReadError::malformed(
+            off,
+            format!("COMM: the channel count (numChannels) is {channels}"),
+        ));
+    }
+    let rate = parse_extended(&ext).unwrap_or(f64::NAN);
+    if !(rate.is_finite() && rate > 0.0 && rate < 4.0e9) {
+        return Err(ReadError::malformed(
+            off + 8,
+            format!("COMM: the sample rate (sampleRate) is {rate}, not a positive finite number"),
+        ));
+    }
+    let compression = if aifc {
+        if b.len() < 22 {
+            return Err(ReadError::malformed(
+                off,
+                "an AIFF-C COMM chunk without its compressionType",
+            ));
+        }
+        [b[18], b[19], b[20], b[21]]
+    } else {
+        *b"NONE"
+    };
+    Ok(Comm {
+        channels: channels as u32,
+        frames,
+        bits: bits.max(0) as u32,
+        rate,
+        compression,
+    })
+}
+
+fn coding_for(c: &Comm, off: u64) -> ReadResult<Coding> {
+    let bits = c.bits;
+    let int = |be: bool, unsigned: bool| {
+        let bytes = bits.div_ceil(8);
+        PcmLayout::int(bytes, bits, unsigned, be)
+            .map(Coding::Pcm)
+            .ok_or_else(|| {
+                ReadError::malformed(
+                    off + 6,
+                    format!("COMM: a sample size (sampleSize) of {bits} bits"),
+                )
+            })
+    };
+    let fixed = |bytes: u32, be: bool| {
+        Ok(Coding::Pcm(PcmLayout {
+            bytes,
+            valid_bits: bytes * 8,
+            unsigned: false,
+            float: false,
+            big_endian: be,
+        }))
+    };
+    match &c.compression {
+        b"NONE" | b"twos" => int(true, false),
+        b"sowt" => int(false, false),
+        b"raw " => int(true, true),
+        b"in24" => fixed(3, true),
+        b"in32" => fixed(4, true),
+        b"42ni" => fixed(3, false),
+        b"23ni" => fixed(4, false),
+        b"fl32" | b"FL32" => Ok(Coding::Pcm(PcmLayout {
+            bytes: 4,
+            valid_bits: 32,
+            unsigned: false,
+            float: true,
+            big_endian: true,
+        })),
+        b"fl64" | b"FL64" => Ok(Coding::Pcm(PcmLayout {
+            bytes: 8,
+            valid_bits: 64,
+            unsigned: false,
+            float: true,
+            big_endian: true,
+        })),
+        b"ulaw" | b"ULAW" => Ok(Coding::Ulaw),
+        b"alaw" | b"ALAW" => Ok(Coding::Alaw),
+        b"ima4" => Ok(Coding::Ima4),
+        other => Err(ReadError::unsupported(format!(
+            "AIFF-C compression '{}'",
+            FourCC(*other)
+        ))),
+    }
 }
 
 impl AiffReader {
-    /// Opens.
-    pub fn new(_source: Source) -> ReadResult<Self> {
-        Err(ReadError::unsupported("aiff (in progress)"))
+    /// Parses the headers of an AIFF or AIFF-C file and gets ready to decode.
+    pub fn new(mut source: Source) -> ReadResult<Self> {
+        let file_len = source.byte_len();
+        let mut head = [0u8; 12];
+        if read_at(&mut source, 0, &mut head)? < 12 {
+            return Err(ReadError::truncated(file_len, "the AIFF header"));
+        }
+        let aifc = match (&head[..4], &head[8..12]) {
+            (b"FORM", b"AIFF") => false,
+            (b"FORM", b"AIFC") => true,
+            _ => {
+                return Err(ReadError::malformed(
+                    0,
+                    "not an AIFF file: expected 'FORM....AIFF' or 'AIFC'",
+                ))
+            }
+        };
+        let mut comm = None;
+        let mut ssnd: Option<(u64, u64)> = None;
+        let mut tags = Tags::default();
+        let mut warnings = Vec::new();
+        let mut off = 12u64;
+        while off.saturating_add(8) <= file_len {
+            let mut h = [0u8; 8];
+            read_at(&mut source, off, &mut h)?;
+            let id = [h[0], h[1], h[2], h[3]];
+            if !plausible_id(&id) {
+                if ssnd.is_some() && comm.is_some() {
+                    warnings.push(format!("bytes at {off} are not a chunk; ignored"));
+                    break;
+                }
+                return Err(ReadError::malformed(
+                    off,
+                    format!("expected a chunk id (like 'COMM' or 'SSND'), found bytes {id:02x?}"),
+                ));
+            }
+            let size = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as u64;
+            let body = off + 8;
+            match &id {
+                b"COMM" => {
+                    comm = Some(parse_comm(
+                        &read_body(&mut source, body, size.min(256))?,
+                        body,
+                        aifc,
+                    )?)
+                }
+                b"SSND" => {
+                    let mut s = [0u8; 8];
+                    if read_at(&mut source, body, &mut s)? < 8 {
+                        return Err(ReadError::truncated(file_len, "the SSND chunk header"));
+                    }
+                    let offset = u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as u64;
+                    let start = body + 8 + offset;
+                    // A size of 0 (streamed) means to the end of the file.
+                    let len = if size == 0 {
+                        file_len.saturating_sub(start)
+                    } else {
+                        size.saturating_sub(8 + offset)
+                    };
+                    ssnd = Some((start, len));
+                }
+                b"NAME" | b"AUTH" | b"(c) " | b"ANNO" if size <= MAX_TAG_CHUNK => {
+                    tags::parse_aiff_text(id, &read_body(&mut source, body, size)?, &mut tags);
+                }
+                b"ID3 " | b"id3 " if size <= MAX_TAG_CHUNK => {
+                    tags::parse_id3v2(&read_body(&mut source, body, size)?, &mut tags);
+                }
+                _ => {}
+            }
+            if size == 0 && &id == b"SSND" {
+                break;
+            }
+            off = body.saturating_add(size).saturating_add(size % 2);
+        }
+        let Some(comm) = comm else {
+            return Err(ReadError::malformed(
+                file_len,
+                "the file has no COMM chunk (the AIFF format description)",
+            ));
+        };
+        let coding = coding_for(&comm, 0)?;
+        let (header_frames, data) = match (ssnd, comm.frames) {
+            (Some((start, len)), _) => {
+                let frames = if matches!(coding, Coding::Ima4) {
+                    comm.frames.saturating_mul(64)
+                } else {
+                    comm.frames
+                };
+                (Some(frames), (start, len))
+            }
+            (None, 0) => (Some(0), (file_len, 0)),
+            (None, n) => return Err(ReadError::malformed(
+                file_len,
+                format!(
+                    "the COMM chunk promises {n} frames but the file has no SSND chunk (the audio)"
+                ),
+            )),
+        };
+        let stream = PcmStream::open(
+            source,
+            StreamSpec {
+                data_start: data.0,
+                data_len: data.1,
+                channels: comm.channels as usize,
+                coding: coding.clone(),
+                header_frames,
+            },
+            &mut warnings,
+        )?;
+        let container = if aifc {
+            Container::Aifc
+        } else {
+            Container::Aiff
+        };
+        let layout = ChannelLayout::default_for(comm.channels);
+        let info = pcm::stream_info(
+            container,
+            comm.rate,
+            comm.channels,
+            &coding,
+            &stream,
+            layout,
+            tags,
+        );
+        Ok(AiffReader {
+            info,
+            stream,
+            warnings,
+        })
     }
 }
 
-impl AudioReader for AiffReader {
-    fn info(&self) -> &StreamInfo {
-        &self.info
-    }
-    fn read_f32(&mut self, _out: &mut [f32]) -> ReadResult<usize> {
-        Ok(0)
-    }
-    fn read_i32(&mut self, _out: &mut [i32]) -> ReadResult<usize> {
-        Ok(0)
-    }
-    fn seek(&mut self, _frame: u64) -> ReadResult<u64> {
-        Ok(0)
-    }
+// ---------------------------------------------------------------------------
+
+/// Writes AIFF (big-endian integers of 1 to 32 significant bits) or AIFF-C
+/// (`fl32`/`fl64`). Sizes are 32-bit: data beyond 4 GiB is refused.
+pub struct AiffWriter {
+    sink: Box<dyn WriteSeek>,
+    layout: PcmLayout,
+    channels: usize,
+    buf: Vec<u8>,
+    data_bytes: u64,
+    comm_frames_at: u64,
+    ssnd_size_at: u64,
 }
 
-/// Writer.
-pub struct AiffWriter;
+const FLUSH_AT: usize = 1 << 20;
+const MAX_DATA: u64 = u32::MAX as u64 - 1024;
 
 impl AiffWriter {
-    /// Creates.
-    pub fn new(_sink: Box<dyn WriteSeek>, _spec: WriterSpec) -> Result<Self, WriteError> {
-        Err(WriteError::Unsupported("aiff (in progress)".into()))
+    /// Writes the header for `spec` and gets ready for samples.
+    pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
+        if spec.channels == 0 || spec.sample_rate == 0 {
+            return Err(WriteError::Usage(
+                "an AIFF file needs at least one channel and a sample rate above 0".into(),
+            ));
+        }
+        let layout = writer_layout(&spec, true, false)?;
+        let aifc = layout.float;
+        let mut h = Vec::with_capacity(128);
+        h.extend_from_slice(b"FORM\0\0\0\0");
+        h.extend_from_slice(if aifc { b"AIFC" } else { b"AIFF" });
+        if aifc {
+            h.extend_from_slice(b"FVER\0\0\0\x04");
+            h.extend_from_slice(&0xA280_5140u32.to_be_bytes());
+        }
+        let name: &[u8] = if layout.bytes == 8 {
+            b"\x1564-bit floating point"
+        } else {
+            b"\x1532-bit floating point"
+        };
+        let comm_len: u32 = if aifc {
+            18 + 4 + name.len() as u32 + (name.len() as u32 % 2)
+        } else {
+            18
+        };
+        h.extend_from_slice(b"COMM");
+        h.extend_from_slice(&comm_len.to_be_bytes());
+        h.extend_from_slice(&spec.channels.to_be_bytes());
+        let comm_frames_at = h.len() as u64;
+        h.extend_from_slice(&0u32.to_be_bytes());
+        h.extend_from_slice(&(layout.valid_bits as u16).to_be_bytes());
+        h.extend_from_slice(&encode_extended(spec.sample_rate));
+        if aifc {
+            h.extend_from_slice(if layout.bytes == 8 { b"fl64" } else { b"fl32" });
+            h.extend_from_slice(name);
+            if name.len() % 2 == 1 {
+                h.push(0);
+            }
+        }
+        h.extend_from_slice(b"SSND");
+        let ssnd_size_at = h.len() as u64;
+        h.extend_from_slice(&[0; 12]);
+        sink.write_all(&h)?;
+        Ok(AiffWriter {
+            sink,
+            layout,
+            channels: spec.channels as usize,
+            buf: Vec::with_capacity(FLUSH_AT + (64 << 10)),
+            data_bytes: 0,
+            comm_frames_at,
+            ssnd_size_at,
+        })
+    }
+
+    fn check(&self, samples: usize) -> Result<(), WriteError> {
+        if samples % self.channels != 0 {
+            return Err(WriteError::Usage(format!(
+                "{samples} samples are not a whole number of {}-channel frames",
+                self.channels
+            )));
+        }
+        if self.data_bytes + self.buf.len() as u64 + samples as u64 * self.layout.bytes as u64
+            > MAX_DATA
+        {
+            return Err(WriteError::Unsupported(
+                "AIFF cannot hold more than 4 GiB of audio; write WAVE (RF64) or CAF instead"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> Result<(), WriteError> {
+        self.sink.write_all(&self.buf)?;
+        self.data_bytes += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
     }
 }
 
 impl AudioWriter for AiffWriter {
-    fn write_f32(&mut self, _i: &[f32]) -> Result<(), WriteError> {
+    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
+        self.check(interleaved.len())?;
+        for part in interleaved.chunks(FLUSH_AT / 8) {
+            encode_f32(&self.layout, part, &mut self.buf);
+            if self.buf.len() >= FLUSH_AT {
+                self.flush_buf()?;
+            }
+        }
         Ok(())
     }
-    fn write_i32(&mut self, _i: &[i32]) -> Result<(), WriteError> {
+
+    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
+        self.check(interleaved.len())?;
+        for part in interleaved.chunks(FLUSH_AT / 8) {
+            encode_i32(&self.layout, part, &mut self.buf);
+            if self.buf.len() >= FLUSH_AT {
+                self.flush_buf()?;
+            }
+        }
         Ok(())
     }
-    fn finish(self: Box<Self>) -> Result<(), WriteError> {
+
+    fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
+        self.flush_buf()?;
+        let data = self.data_bytes;
+        let pad = data % 2;
+        if pad == 1 {
+            self.sink.write_all(&[0])?;
+        }
+        let frames = data / (self.layout.bytes as u64 * self.channels as u64);
+        let form = self.ssnd_size_at + 4 + 8 + data + pad - 8;
+        let s = &mut self.sink;
+        s.seek(SeekFrom::Start(4))?;
+        s.write_all(&(form as u32).to_be_bytes())?;
+        s.seek(SeekFrom::Start(self.comm_frames_at))?;
+        s.write_all(&(frames as u32).to_be_bytes())?;
+        s.seek(SeekFrom::Start(self.ssnd_size_at))?;
+        s.write_all(&((data + 8) as u32).to_be_bytes())?;
+        s.seek(SeekFrom::End(0))?;
+        s.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+    use crate::format::SampleFormat::*;
+    use crate::io::adpcm::tests::ima4_encode_packet;
+    use crate::io::pcm::test_util::*;
+    use crate::io::writer::OutputFormat;
+    use crate::io::{AudioReader, Codec};
+
+    fn form(kind: &[u8; 4], chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
+        let mut v = b"FORM\0\0\0\0".to_vec();
+        v.extend_from_slice(kind);
+        for (id, body) in chunks {
+            v.extend_from_slice(*id);
+            v.extend_from_slice(&(body.len() as u32).to_be_bytes());
+            v.extend_from_slice(body);
+            if body.len() % 2 == 1 {
+                v.push(0);
+            }
+        }
+        let n = v.len() as u32 - 8;
+        v[4..8].copy_from_slice(&n.to_be_bytes());
+        v
+    }
+
+    fn comm(ch: i16, frames: u32, bits: i16, rate: u32, compression: Option<&[u8; 4]>) -> Vec<u8> {
+        let mut v = ch.to_be_bytes().to_vec();
+        v.extend_from_slice(&frames.to_be_bytes());
+        v.extend_from_slice(&bits.to_be_bytes());
+        v.extend_from_slice(&encode_extended(rate));
+        if let Some(c) = compression {
+            v.extend_from_slice(c);
+            v.extend_from_slice(b"\0\0");
+        }
+        v
+    }
+
+    fn ssnd(data: &[u8]) -> Vec<u8> {
+        let mut v = vec![0u8; 8];
+        v.extend_from_slice(data);
+        v
+    }
+
+    #[test]
+    fn extended_rates_parse_exactly() {
+        for r in [
+            1u32, 8000, 11025, 22050, 44100, 48000, 96000, 192000, 352800, 4_000_000,
+        ] {
+            assert_eq!(parse_extended(&encode_extended(r)), Some(r as f64));
+        }
+        // 44100 as Apple writes it.
+        assert_eq!(
+            parse_extended(&[0x40, 0x0E, 0xAC, 0x44, 0, 0, 0, 0, 0, 0]),
+            Some(44100.0)
+        );
+        assert_eq!(
+            parse_extended(&[0x7f, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            None
+        );
+        assert_eq!(parse_extended(&[0; 10]), Some(0.0));
+    }
+
+    #[test]
+    fn writer_round_trips_and_symphonia_agrees() {
+        for sample in [U8, S16, S24, S32, F32, F64] {
+            for ch in [1u16, 2, 5] {
+                let bits = if sample.is_float() { 32 } else { sample.bits() };
+                let data = ramp(1501, ch as usize, bits);
+                let bytes = write_i32(spec(OutputFormat::Aiff, ch, sample, None), &data);
+                for mut r in [open(&bytes), open_buffered(&bytes).1] {
+                    let want = if sample.is_float() {
+                        Container::Aifc
+                    } else {
+                        Container::Aiff
+                    };
+                    assert_eq!(r.info().container, want);
+                    assert_eq!(r.info().frames, Some(1501));
+                    let back = all_i32(r.as_mut());
+                    if sample == F32 {
+                        assert!(data
+                            .iter()
+                            .zip(&back)
+                            .all(|(a, b)| (*a as i64 - *b as i64).abs() <= 128));
+                    } else {
+                        assert!(back == data, "{sample} {ch}");
+                    }
+                }
+                if sample != F64 {
+                    let ours = all_f32(open(&bytes).as_mut());
+                    assert!(symphonia_f32(&bytes) == ours, "symphonia {sample} {ch}");
+                }
+            }
+        }
+        // 20 significant bits in 3 bytes.
+        let data = ramp(300, 2, 20);
+        let bytes = write_i32(spec(OutputFormat::Aiff, 2, S24, Some(20)), &data);
+        let mut r = open(&bytes);
+        assert_eq!(r.info().bits_per_sample, Some(20));
+        assert_eq!(all_i32(r.as_mut()), data);
+    }
+
+    #[test]
+    fn aifc_compression_types() {
+        let vals = [1000i32, -1000, 32767, -32768];
+        let be: Vec<u8> = vals
+            .iter()
+            .flat_map(|&v| (v as i16).to_be_bytes())
+            .collect();
+        let le: Vec<u8> = vals
+            .iter()
+            .flat_map(|&v| (v as i16).to_le_bytes())
+            .collect();
+        for (c, body) in [(b"NONE", &be), (b"twos", &be), (b"sowt", &le)] {
+            let f = form(
+                b"AIFC",
+                &[
+                    (b"COMM", &comm(2, 2, 16, 44100, Some(c))),
+                    (b"SSND", &ssnd(body)),
+                ],
+            );
+            assert_eq!(all_i32(open(&f).as_mut()), vals, "{:?}", c);
+        }
+        let f = form(
+            b"AIFC",
+            &[
+                (b"COMM", &comm(1, 3, 8, 8000, Some(b"raw "))),
+                (b"SSND", &ssnd(&[0, 128, 255])),
+            ],
+        );
+        assert_eq!(all_i32(open(&f).as_mut()), [-128, 0, 127]);
+        let f = form(
+            b"AIFF",
+            &[
+                (b"COMM", &comm(1, 3, 8, 8000, None)),
+                (b"SSND", &ssnd(&[0x80, 0, 0x7f])),
+            ],
+        );
+        assert_eq!(all_i32(open(&f).as_mut()), [-128, 0, 127]);
+        let v24 = [0x80u8, 0, 0, 0x7f, 0xff, 0xff];
+        let f = form(
+            b"AIFC",
+            &[
+                (b"COMM", &comm(1, 2, 24, 8000, Some(b"in24"))),
+                (b"SSND", &ssnd(&v24)),
+            ],
+        );
+        assert_eq!(all_i32(open(&f).as_mut()), [-8388608, 8388607]);
+        let f = form(
+            b"AIFC",
+            &[
+                (b"COMM", &comm(1, 1, 32, 8000, Some(b"23ni"))),
+                (b"SSND", &ssnd(&(-7i32).to_le_bytes())),
+            ],
+        );
+        assert_eq!(all_i32(open(&f).as_mut()), [-7]);
+        let fl: Vec<u8> = [0.5f32, -0.25]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let f = form(
+            b"AIFC",
+            &[
+                (b"COMM", &comm(1, 2, 32, 8000, Some(b"FL32"))),
+                (b"SSND", &ssnd(&fl)),
+            ],
+        );
+        assert_eq!(all_f32(open(&f).as_mut()), [0.5, -0.25]);
+        let codes: Vec<u8> = (0..=255).collect();
+        let f = form(
+            b"AIFC",
+            &[
+                (b"COMM", &comm(1, 256, 16, 8000, Some(b"ulaw"))),
+                (b"SSND", &ssnd(&codes)),
+            ],
+        );
+        let mut r = open(&f);
+        assert_eq!(r.info().codec, Codec::Ulaw);
+        let want: Vec<i32> = crate::io::g711::ULAW_TO_I16
+            .iter()
+            .map(|&v| v as i32)
+            .collect();
+        assert_eq!(all_i32(r.as_mut()), want);
+        let f = form(
+            b"AIFC",
+            &[
+                (b"COMM", &comm(1, 256, 16, 8000, Some(b"ALAW"))),
+                (b"SSND", &ssnd(&codes)),
+            ],
+        );
+        let want: Vec<i32> = crate::io::g711::ALAW_TO_I16
+            .iter()
+            .map(|&v| v as i32)
+            .collect();
+        assert_eq!(all_i32(open(&f).as_mut()), want);
+        let e = AiffReader::new(Source::memory(form(
+            b"AIFC",
+            &[
+                (b"COMM", &comm(1, 1, 16, 8000, Some(b"GSM "))),
+                (b"SSND", &ssnd(&[0; 2])),
+            ],
+        )));
+        assert!(e.err().unwrap().to_string().contains("GSM "));
+    }
+
+    #[test]
+    fn ima4_packets_decode_and_seek() {
+        for ch in [1usize, 2] {
+            let data: Vec<i16> = ramp(64 * 5, ch, 16)
+                .iter()
+                .map(|&v| (v / 4) as i16)
+                .collect();
+            let mut body = Vec::new();
+            let mut recon = Vec::new();
+            for p in data.chunks(64 * ch) {
+                let (b, r) = ima4_encode_packet(p, ch);
+                body.extend(b);
+                recon.extend(r.iter().map(|&v| v as i32));
+            }
+            let f = form(
+                b"AIFC",
+                &[
+                    (b"COMM", &comm(ch as i16, 5, 16, 44100, Some(b"ima4"))),
+                    (b"SSND", &ssnd(&body)),
+                ],
+            );
+            let mut r = open(&f);
+            assert_eq!(r.info().codec, Codec::ImaAdpcm);
+            assert_eq!(r.info().frames, Some(320));
+            let all = all_i32(r.as_mut());
+            assert!(all == recon);
+            r.seek(130).unwrap();
+            let mut b = vec![0i32; 2 * ch];
+            r.read_i32(&mut b).unwrap();
+            assert_eq!(b, all[130 * ch..132 * ch]);
+        }
+    }
+
+    #[test]
+    fn broken_aiff() {
+        let e = |b: Vec<u8>| {
+            AiffReader::new(Source::memory(b))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(e(vec![]).contains("ends"));
+        assert!(e(b"FORM\0\0\0\x04AIFF".to_vec()).contains("COMM"));
+        assert!(e(form(b"AIFF", &[(b"COMM", &comm(1, 10, 16, 8000, None))])).contains("SSND"));
+        assert!(e(form(
+            b"AIFF",
+            &[
+                (b"COMM", &comm(0, 1, 16, 8000, None)),
+                (b"SSND", &ssnd(&[0; 2]))
+            ]
+        ))
+        .contains("channel"));
+        assert!(e(form(
+            b"AIFF",
+            &[
+                (b"COMM", &comm(1, 1, 16, 0, None)),
+                (b"SSND", &ssnd(&[0; 2]))
+            ]
+        ))
+        .contains("sample rate"));
+        // COMM with 0 frames and no SSND: a valid empty file.
+        let mut r = AiffReader::new(Source::memory(form(
+            b"AIFF",
+            &[(b"COMM", &comm(1, 0, 16, 8000, None))],
+        )))
+        .unwrap();
+        assert_eq!(r.info().frames, Some(0));
+        assert_eq!(all_i32(&mut r), Vec::<i32>::new());
+        // COMM promising more than is there: the frames that exist and a warning.
+        let f = form(
+            b"AIFF",
+            &[
+                (b"COMM", &comm(1, 100, 16, 8000, None)),
+                (b"SSND", &ssnd(&[0, 1, 0, 2, 0])),
+            ],
+        );
+        let mut r = AiffReader::new(Source::memory(f)).unwrap();
+        assert_eq!(r.info().frames, Some(2));
+        assert!(!r.take_warnings().is_empty());
+        assert_eq!(all_i32(&mut r), [1, 2]);
+        let full = write_i32(spec(OutputFormat::Aiff, 2, S24, None), &ramp(100, 2, 24));
+        for cut in 0..full.len() {
+            if let Ok(mut r) = AiffReader::new(Source::memory(full[..cut].to_vec())) {
+                all_i32(&mut r);
+            }
+        }
+    }
+
+    #[test]
+    fn sox_and_ffmpeg_aiff_files() {
+        if have("sox") {
+            let dir = tempfile::tempdir().unwrap();
+            for (args, ext) in [
+                (&["-b", "24"][..], "aiff"),
+                (&["-e", "floating-point", "-b", "32"][..], "aifc"),
+                (&["-e", "u-law"][..], "aifc"),
+            ] {
+                let p = dir.path().join(format!("x.{ext}"));
+                run(Command::new("sox")
+                    .args(["-n", "-r", "48000", "-c", "2"])
+                    .args(args)
+                    .arg(&p)
+                    .args(["synth", "0.2", "sine", "440"]));
+                let raw = run(Command::new("sox").arg(&p).args([
+                    "-e",
+                    "floating-point",
+                    "-b",
+                    "32",
+                    "-t",
+                    "raw",
+                    "-",
+                ]));
+                let want: Vec<f32> = raw
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
+                let got = all_f32(open(&std::fs::read(&p).unwrap()).as_mut());
+                assert_eq!(got.len(), want.len(), "{args:?}");
+                let err = got
+                    .iter()
+                    .zip(&want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(err <= 1.0 / 8_388_608.0, "{args:?}: {err}");
+            }
+        }
+        if have("ffmpeg") {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("q.aifc");
+            run(Command::new("ffmpeg")
+                .args([
+                    "-hide_banner",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=440:duration=0.2",
+                    "-ac",
+                    "2",
+                    "-c:a",
+                    "adpcm_ima_qt",
+                ])
+                .arg(&p));
+            let raw = run(Command::new("ffmpeg")
+                .args(["-hide_banner", "-loglevel", "error", "-i"])
+                .arg(&p)
+                .args(["-f", "s16le", "-"]));
+            let want = s16le(&raw);
+            let got = all_i32(open(&std::fs::read(&p).unwrap()).as_mut());
+            assert_eq!(got.len(), want.len());
+            // ffmpeg carries the exact predictor over packet boundaries; each packet's header
+            // keeps its top 9 bits, so a fresh start differs by less than 128.
+            let err = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .max()
+                .unwrap();
+            assert!(err < 128 * 2, "{err}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        #[test]
+        fn prop_round_trip(ch in 1u16..7, which in 0usize..6, frames in 0usize..300, seed in 0u64..1000) {
+            let sample = [U8, S16, S24, S32, F32, F64][which];
+            let bits = if sample.is_float() { 24 } else { sample.bits() };
+            let data: Vec<i32> = (0..frames * ch as usize).map(|i| {
+                let x = (i as u64 + seed).wrapping_mul(0x9E3779B97F4A7C15) >> 32;
+                (x as u32 as i32) >> (32 - bits)
+            }).collect();
+            let data: Vec<i32> = if sample.is_float() { data.iter().map(|&v| v << 8).collect() } else { data };
+            let bytes = write_i32(spec(OutputFormat::Aiff, ch, sample, None), &data);
+            proptest::prop_assert_eq!(all_i32(open(&bytes).as_mut()), data);
+        }
     }
 }
