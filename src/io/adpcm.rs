@@ -14,28 +14,19 @@ const IMA_INDEX: [i32; 16] = [-1, -1, -1, -1, 2, 4, 6, 8, -1, -1, -1, -1, 2, 4, 
 
 /// IMA quantiser step sizes.
 const IMA_STEP: [i32; 89] = [
-    7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66,
-    73, 80, 88, 97, 107, 118, 130, 143, 157, 173, 190, 209, 230, 253, 279, 307, 337, 371, 408, 449,
-    494, 544, 598, 658, 724, 796, 876, 963, 1060, 1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272,
-    2499, 2749, 3024, 3327, 3660, 4026, 4428, 4871, 5358, 5894, 6484, 7132, 7845, 8630, 9493,
-    10442, 11487, 12635, 13899, 15289, 16818, 18500, 20350, 22385, 24623, 27086, 29794, 32767,
+    7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97, 107,
+    118, 130, 143, 157, 173, 190, 209, 230, 253, 279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724, 796, 876, 963,
+    1060, 1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272, 2499, 2749, 3024, 3327, 3660, 4026, 4428, 4871, 5358, 5894,
+    6484, 7132, 7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818, 18500, 20350, 22385, 24623, 27086, 29794,
+    32767,
 ];
 
 /// MS ADPCM step adaptation per 4-bit code.
-const MS_ADAPT: [i64; 16] = [
-    230, 230, 230, 230, 307, 409, 512, 614, 768, 614, 512, 409, 307, 230, 230, 230,
-];
+const MS_ADAPT: [i64; 16] = [230, 230, 230, 230, 307, 409, 512, 614, 768, 614, 512, 409, 307, 230, 230, 230];
 
 /// The seven standard MS ADPCM coefficient pairs (used when the fmt chunk gives none).
-pub const MS_STANDARD_COEFS: [(i32, i32); 7] = [
-    (256, 0),
-    (512, -256),
-    (0, 0),
-    (192, 64),
-    (240, 0),
-    (460, -208),
-    (392, -232),
-];
+pub const MS_STANDARD_COEFS: [(i32, i32); 7] =
+    [(256, 0), (512, -256), (0, 0), (192, 64), (240, 0), (460, -208), (392, -232)];
 
 /// One IMA decoder state: the predicted sample and the step index (0..=88).
 #[derive(Debug, Clone, Copy)]
@@ -63,11 +54,7 @@ impl ImaState {
         if nibble & 1 != 0 {
             diff += step >> 2;
         }
-        let p = if nibble & 8 != 0 {
-            self.predictor - diff
-        } else {
-            self.predictor + diff
-        };
+        let p = if nibble & 8 != 0 { self.predictor - diff } else { self.predictor + diff };
         self.predictor = p.clamp(-32768, 32767);
         self.predictor as i16
     }
@@ -84,18 +71,11 @@ pub fn ima_wav_block_frames(len: usize, channels: usize) -> usize {
 
 /// Decodes one WAVE/DVI IMA ADPCM block (at most `max_frames` frames) into
 /// `out` (interleaved); returns the frames written.
-pub fn decode_ima_wav_block(
-    block: &[u8],
-    channels: usize,
-    max_frames: usize,
-    out: &mut [i16],
-) -> usize {
+pub fn decode_ima_wav_block(block: &[u8], channels: usize, max_frames: usize, out: &mut [i16]) -> usize {
     if channels == 0 {
         return 0;
     }
-    let frames = ima_wav_block_frames(block.len(), channels)
-        .min(max_frames)
-        .min(out.len() / channels);
+    let frames = ima_wav_block_frames(block.len(), channels).min(max_frames).min(out.len() / channels);
     if frames == 0 {
         return 0;
     }
@@ -174,18 +154,12 @@ impl MsState {
     #[inline(always)]
     pub fn expand(&mut self, nibble: u8) -> i16 {
         let nibble = nibble & 0x0f;
-        let signed = if nibble & 8 != 0 {
-            nibble as i64 - 16
-        } else {
-            nibble as i64
-        };
-        let pred =
-            (self.s1 as i64 * self.coef.0 as i64 + self.s2 as i64 * self.coef.1 as i64) / 256;
+        let signed = if nibble & 8 != 0 { nibble as i64 - 16 } else { nibble as i64 };
+        let pred = (self.s1 as i64 * self.coef.0 as i64 + self.s2 as i64 * self.coef.1 as i64) / 256;
         let v = (pred + signed * self.delta).clamp(-32768, 32767) as i32;
         self.s2 = self.s1;
         self.s1 = v;
-        self.delta =
-            ((MS_ADAPT[nibble as usize] * self.delta) >> 8).clamp(16, i32::MAX as i64 / 768);
+        self.delta = ((MS_ADAPT[nibble as usize] * self.delta) >> 8).clamp(16, i32::MAX as i64 / 768);
         v as i16
     }
 }
@@ -203,9 +177,7 @@ pub fn decode_ms_block(
     if channels == 0 {
         return 0;
     }
-    let frames = ms_block_frames(block.len(), channels)
-        .min(max_frames)
-        .min(out.len() / channels);
+    let frames = ms_block_frames(block.len(), channels).min(max_frames).min(out.len() / channels);
     if frames == 0 {
         return 0;
     }
@@ -239,11 +211,7 @@ pub(crate) mod tests {
 
     /// A simple IMA encoder (greedy, as the reference encoder): codes for
     /// `samples` of one channel from `state`, applying them to `state`.
-    pub(crate) fn ima_encode(
-        state: &mut ImaState,
-        samples: &[i16],
-        recon: &mut Vec<i16>,
-    ) -> Vec<u8> {
+    pub(crate) fn ima_encode(state: &mut ImaState, samples: &[i16], recon: &mut Vec<i16>) -> Vec<u8> {
         samples
             .iter()
             .map(|&s| {
@@ -277,10 +245,7 @@ pub(crate) mod tests {
             let first = input[c];
             out[4 * c..4 * c + 2].copy_from_slice(&first.to_le_bytes());
             out[4 * c + 2] = 0;
-            let mut st = ImaState {
-                predictor: first as i32,
-                index: 0,
-            };
+            let mut st = ImaState { predictor: first as i32, index: 0 };
             let chan: Vec<i16> = (1..frames).map(|f| input[f * channels + c]).collect();
             let mut r = vec![first];
             let codes = ima_encode(&mut st, &chan, &mut r);
@@ -289,8 +254,7 @@ pub(crate) mod tests {
             }
             for (g, group) in codes.chunks(8).enumerate() {
                 for (k, pair) in group.chunks(2).enumerate() {
-                    out[4 * channels * (g + 1) + 4 * c + k] =
-                        pair[0] | (pair.get(1).copied().unwrap_or(0) << 4);
+                    out[4 * channels * (g + 1) + 4 * c + k] = pair[0] | (pair.get(1).copied().unwrap_or(0) << 4);
                 }
             }
         }
@@ -305,10 +269,7 @@ pub(crate) mod tests {
             let first = input[c] as i32 & !0x7f;
             let header = (first as u16 & 0xff80) | 20;
             out[34 * c..34 * c + 2].copy_from_slice(&header.to_be_bytes());
-            let mut st = ImaState {
-                predictor: first,
-                index: 20,
-            };
+            let mut st = ImaState { predictor: first, index: 20 };
             let chan: Vec<i16> = (0..64).map(|f| input[f * channels + c]).collect();
             let mut r = Vec::new();
             let codes = ima_encode(&mut st, &chan, &mut r);
@@ -338,10 +299,8 @@ pub(crate) mod tests {
         for c in 0..channels {
             out[c] = 1;
             out[channels + 2 * c..channels + 2 * c + 2].copy_from_slice(&16i16.to_le_bytes());
-            out[3 * channels + 2 * c..3 * channels + 2 * c + 2]
-                .copy_from_slice(&input[channels + c].to_le_bytes());
-            out[5 * channels + 2 * c..5 * channels + 2 * c + 2]
-                .copy_from_slice(&input[c].to_le_bytes());
+            out[3 * channels + 2 * c..3 * channels + 2 * c + 2].copy_from_slice(&input[channels + c].to_le_bytes());
+            out[5 * channels + 2 * c..5 * channels + 2 * c + 2].copy_from_slice(&input[c].to_le_bytes());
         }
         let mut nibbles = Vec::new();
         for f in 2..frames {
@@ -364,9 +323,7 @@ pub(crate) mod tests {
     }
 
     fn sine(frames: usize, channels: usize) -> Vec<i16> {
-        (0..frames * channels)
-            .map(|i| ((i as f64 * 0.05).sin() * 12000.0 + (i % 7) as f64 * 30.0) as i16)
-            .collect()
+        (0..frames * channels).map(|i| ((i as f64 * 0.05).sin() * 12000.0 + (i % 7) as f64 * 30.0) as i16).collect()
     }
 
     #[test]
@@ -389,17 +346,9 @@ pub(crate) mod tests {
             let frames = ms_block_frames(block.len(), ch);
             assert_eq!(frames, 102);
             let mut out = vec![0i16; frames * ch];
-            assert_eq!(
-                decode_ms_block(&block, ch, frames, &MS_STANDARD_COEFS, &mut out),
-                frames
-            );
+            assert_eq!(decode_ms_block(&block, ch, frames, &MS_STANDARD_COEFS, &mut out), frames);
             assert_eq!(out, recon);
-            let err: i64 = out
-                .iter()
-                .zip(&input)
-                .map(|(a, b)| (*a as i64 - *b as i64).abs())
-                .max()
-                .unwrap();
+            let err: i64 = out.iter().zip(&input).map(|(a, b)| (*a as i64 - *b as i64).abs()).max().unwrap();
             assert!(err < 6000, "max error {err}");
         }
     }

@@ -11,14 +11,12 @@ use std::io::{Seek, SeekFrom, Write};
 use crate::format::{ChannelLayout, FourCC};
 
 use super::pcm::{
-    self, encode_f32, encode_i32, native_reader_impl, plausible_id, read_at, read_body, Coding,
-    PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
+    self, encode_f32, encode_i32, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmLayout, PcmStream,
+    StreamSpec, MAX_TAG_CHUNK,
 };
 use super::wav::writer_layout;
 use super::writer::{AudioWriter, WriteSeek, WriterSpec};
-use super::{
-    tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError,
-};
+use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// Reads AIFF and AIFF-C files.
 pub struct AiffReader {
@@ -73,10 +71,7 @@ struct Comm {
 
 fn parse_comm(b: &[u8], off: u64, aifc: bool) -> ReadResult<Comm> {
     if b.len() < 18 {
-        return Err(ReadError::malformed(
-            off,
-            format!("the COMM chunk is {} bytes; it needs 18", b.len()),
-        ));
+        return Err(ReadError::malformed(off, format!("the COMM chunk is {} bytes; it needs 18", b.len())));
     }
     let channels = i16::from_be_bytes([b[0], b[1]]);
     let frames = u32::from_be_bytes([b[2], b[3], b[4], b[5]]) as u64;
@@ -84,10 +79,7 @@ fn parse_comm(b: &[u8], off: u64, aifc: bool) -> ReadResult<Comm> {
     let mut ext = [0u8; 10];
     ext.copy_from_slice(&b[8..18]);
     if channels <= 0 {
-        return Err(ReadError::malformed(
-            off,
-            format!("COMM: the channel count (numChannels) is {channels}"),
-        ));
+        return Err(ReadError::malformed(off, format!("COMM: the channel count (numChannels) is {channels}")));
     }
     let rate = parse_extended(&ext).unwrap_or(f64::NAN);
     if !(rate.is_finite() && rate > 0.0 && rate < 4.0e9) {
@@ -98,22 +90,13 @@ fn parse_comm(b: &[u8], off: u64, aifc: bool) -> ReadResult<Comm> {
     }
     let compression = if aifc {
         if b.len() < 22 {
-            return Err(ReadError::malformed(
-                off,
-                "an AIFF-C COMM chunk without its compressionType",
-            ));
+            return Err(ReadError::malformed(off, "an AIFF-C COMM chunk without its compressionType"));
         }
         [b[18], b[19], b[20], b[21]]
     } else {
         *b"NONE"
     };
-    Ok(Comm {
-        channels: channels as u32,
-        frames,
-        bits: bits.max(0) as u32,
-        rate,
-        compression,
-    })
+    Ok(Comm { channels: channels as u32, frames, bits: bits.max(0) as u32, rate, compression })
 }
 
 fn coding_for(c: &Comm, off: u64) -> ReadResult<Coding> {
@@ -122,21 +105,10 @@ fn coding_for(c: &Comm, off: u64) -> ReadResult<Coding> {
         let bytes = bits.div_ceil(8);
         PcmLayout::int(bytes, bits, unsigned, be)
             .map(Coding::Pcm)
-            .ok_or_else(|| {
-                ReadError::malformed(
-                    off + 6,
-                    format!("COMM: a sample size (sampleSize) of {bits} bits"),
-                )
-            })
+            .ok_or_else(|| ReadError::malformed(off + 6, format!("COMM: a sample size (sampleSize) of {bits} bits")))
     };
     let fixed = |bytes: u32, be: bool| {
-        Ok(Coding::Pcm(PcmLayout {
-            bytes,
-            valid_bits: bytes * 8,
-            unsigned: false,
-            float: false,
-            big_endian: be,
-        }))
+        Ok(Coding::Pcm(PcmLayout { bytes, valid_bits: bytes * 8, unsigned: false, float: false, big_endian: be }))
     };
     match &c.compression {
         b"NONE" | b"twos" => int(true, false),
@@ -146,27 +118,16 @@ fn coding_for(c: &Comm, off: u64) -> ReadResult<Coding> {
         b"in32" => fixed(4, true),
         b"42ni" => fixed(3, false),
         b"23ni" => fixed(4, false),
-        b"fl32" | b"FL32" => Ok(Coding::Pcm(PcmLayout {
-            bytes: 4,
-            valid_bits: 32,
-            unsigned: false,
-            float: true,
-            big_endian: true,
-        })),
-        b"fl64" | b"FL64" => Ok(Coding::Pcm(PcmLayout {
-            bytes: 8,
-            valid_bits: 64,
-            unsigned: false,
-            float: true,
-            big_endian: true,
-        })),
+        b"fl32" | b"FL32" => {
+            Ok(Coding::Pcm(PcmLayout { bytes: 4, valid_bits: 32, unsigned: false, float: true, big_endian: true }))
+        }
+        b"fl64" | b"FL64" => {
+            Ok(Coding::Pcm(PcmLayout { bytes: 8, valid_bits: 64, unsigned: false, float: true, big_endian: true }))
+        }
         b"ulaw" | b"ULAW" => Ok(Coding::Ulaw),
         b"alaw" | b"ALAW" => Ok(Coding::Alaw),
         b"ima4" => Ok(Coding::Ima4),
-        other => Err(ReadError::unsupported(format!(
-            "AIFF-C compression '{}'",
-            FourCC(*other)
-        ))),
+        other => Err(ReadError::unsupported(format!("AIFF-C compression '{}'", FourCC(*other)))),
     }
 }
 
@@ -181,12 +142,7 @@ impl AiffReader {
         let aifc = match (&head[..4], &head[8..12]) {
             (b"FORM", b"AIFF") => false,
             (b"FORM", b"AIFC") => true,
-            _ => {
-                return Err(ReadError::malformed(
-                    0,
-                    "not an AIFF file: expected 'FORM....AIFF' or 'AIFC'",
-                ))
-            }
+            _ => return Err(ReadError::malformed(0, "not an AIFF file: expected 'FORM....AIFF' or 'AIFC'")),
         };
         let mut comm = None;
         let mut ssnd: Option<(u64, u64)> = None;
@@ -210,13 +166,7 @@ impl AiffReader {
             let size = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as u64;
             let body = off + 8;
             match &id {
-                b"COMM" => {
-                    comm = Some(parse_comm(
-                        &read_body(&mut source, body, size.min(256))?,
-                        body,
-                        aifc,
-                    )?)
-                }
+                b"COMM" => comm = Some(parse_comm(&read_body(&mut source, body, size.min(256))?, body, aifc)?),
                 b"SSND" => {
                     let mut s = [0u8; 8];
                     if read_at(&mut source, body, &mut s)? < 8 {
@@ -225,11 +175,7 @@ impl AiffReader {
                     let offset = u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as u64;
                     let start = body + 8 + offset;
                     // A size of 0 (streamed) means to the end of the file.
-                    let len = if size == 0 {
-                        file_len.saturating_sub(start)
-                    } else {
-                        size.saturating_sub(8 + offset)
-                    };
+                    let len = if size == 0 { file_len.saturating_sub(start) } else { size.saturating_sub(8 + offset) };
                     ssnd = Some((start, len));
                 }
                 b"NAME" | b"AUTH" | b"(c) " | b"ANNO" if size <= MAX_TAG_CHUNK => {
@@ -246,28 +192,21 @@ impl AiffReader {
             off = body.saturating_add(size).saturating_add(size % 2);
         }
         let Some(comm) = comm else {
-            return Err(ReadError::malformed(
-                file_len,
-                "the file has no COMM chunk (the AIFF format description)",
-            ));
+            return Err(ReadError::malformed(file_len, "the file has no COMM chunk (the AIFF format description)"));
         };
         let coding = coding_for(&comm, 0)?;
         let (header_frames, data) = match (ssnd, comm.frames) {
             (Some((start, len)), _) => {
-                let frames = if matches!(coding, Coding::Ima4) {
-                    comm.frames.saturating_mul(64)
-                } else {
-                    comm.frames
-                };
+                let frames = if matches!(coding, Coding::Ima4) { comm.frames.saturating_mul(64) } else { comm.frames };
                 (Some(frames), (start, len))
             }
             (None, 0) => (Some(0), (file_len, 0)),
-            (None, n) => return Err(ReadError::malformed(
-                file_len,
-                format!(
-                    "the COMM chunk promises {n} frames but the file has no SSND chunk (the audio)"
-                ),
-            )),
+            (None, n) => {
+                return Err(ReadError::malformed(
+                    file_len,
+                    format!("the COMM chunk promises {n} frames but the file has no SSND chunk (the audio)"),
+                ))
+            }
         };
         let stream = PcmStream::open(
             source,
@@ -280,26 +219,10 @@ impl AiffReader {
             },
             &mut warnings,
         )?;
-        let container = if aifc {
-            Container::Aifc
-        } else {
-            Container::Aiff
-        };
+        let container = if aifc { Container::Aifc } else { Container::Aiff };
         let layout = ChannelLayout::default_for(comm.channels);
-        let info = pcm::stream_info(
-            container,
-            comm.rate,
-            comm.channels,
-            &coding,
-            &stream,
-            layout,
-            tags,
-        );
-        Ok(AiffReader {
-            info,
-            stream,
-            warnings,
-        })
+        let info = pcm::stream_info(container, comm.rate, comm.channels, &coding, &stream, layout, tags);
+        Ok(AiffReader { info, stream, warnings })
     }
 }
 
@@ -324,9 +247,7 @@ impl AiffWriter {
     /// Writes the header for `spec` and gets ready for samples.
     pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
         if spec.channels == 0 || spec.sample_rate == 0 {
-            return Err(WriteError::Usage(
-                "an AIFF file needs at least one channel and a sample rate above 0".into(),
-            ));
+            return Err(WriteError::Usage("an AIFF file needs at least one channel and a sample rate above 0".into()));
         }
         let layout = writer_layout(&spec, true, false)?;
         let aifc = layout.float;
@@ -337,16 +258,8 @@ impl AiffWriter {
             h.extend_from_slice(b"FVER\0\0\0\x04");
             h.extend_from_slice(&0xA280_5140u32.to_be_bytes());
         }
-        let name: &[u8] = if layout.bytes == 8 {
-            b"\x1564-bit floating point"
-        } else {
-            b"\x1532-bit floating point"
-        };
-        let comm_len: u32 = if aifc {
-            18 + 4 + name.len() as u32 + (name.len() as u32 % 2)
-        } else {
-            18
-        };
+        let name: &[u8] = if layout.bytes == 8 { b"\x1564-bit floating point" } else { b"\x1532-bit floating point" };
+        let comm_len: u32 = if aifc { 18 + 4 + name.len() as u32 + (name.len() as u32 % 2) } else { 18 };
         h.extend_from_slice(b"COMM");
         h.extend_from_slice(&comm_len.to_be_bytes());
         h.extend_from_slice(&spec.channels.to_be_bytes());
@@ -383,12 +296,9 @@ impl AiffWriter {
                 self.channels
             )));
         }
-        if self.data_bytes + self.buf.len() as u64 + samples as u64 * self.layout.bytes as u64
-            > MAX_DATA
-        {
+        if self.data_bytes + self.buf.len() as u64 + samples as u64 * self.layout.bytes as u64 > MAX_DATA {
             return Err(WriteError::Unsupported(
-                "AIFF cannot hold more than 4 GiB of audio; write WAVE (RF64) or CAF instead"
-                    .into(),
+                "AIFF cannot hold more than 4 GiB of audio; write WAVE (RF64) or CAF instead".into(),
             ));
         }
         Ok(())
@@ -494,20 +404,12 @@ mod tests {
 
     #[test]
     fn extended_rates_parse_exactly() {
-        for r in [
-            1u32, 8000, 11025, 22050, 44100, 48000, 96000, 192000, 352800, 4_000_000,
-        ] {
+        for r in [1u32, 8000, 11025, 22050, 44100, 48000, 96000, 192000, 352800, 4_000_000] {
             assert_eq!(parse_extended(&encode_extended(r)), Some(r as f64));
         }
         // 44100 as Apple writes it.
-        assert_eq!(
-            parse_extended(&[0x40, 0x0E, 0xAC, 0x44, 0, 0, 0, 0, 0, 0]),
-            Some(44100.0)
-        );
-        assert_eq!(
-            parse_extended(&[0x7f, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0]),
-            None
-        );
+        assert_eq!(parse_extended(&[0x40, 0x0E, 0xAC, 0x44, 0, 0, 0, 0, 0, 0]), Some(44100.0));
+        assert_eq!(parse_extended(&[0x7f, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0]), None);
         assert_eq!(parse_extended(&[0; 10]), Some(0.0));
     }
 
@@ -519,19 +421,12 @@ mod tests {
                 let data = ramp(1501, ch as usize, bits);
                 let bytes = write_i32(spec(OutputFormat::Aiff, ch, sample, None), &data);
                 for mut r in [open(&bytes), open_buffered(&bytes).1] {
-                    let want = if sample.is_float() {
-                        Container::Aifc
-                    } else {
-                        Container::Aiff
-                    };
+                    let want = if sample.is_float() { Container::Aifc } else { Container::Aiff };
                     assert_eq!(r.info().container, want);
                     assert_eq!(r.info().frames, Some(1501));
                     let back = all_i32(r.as_mut());
                     if sample == F32 {
-                        assert!(data
-                            .iter()
-                            .zip(&back)
-                            .all(|(a, b)| (*a as i64 - *b as i64).abs() <= 128));
+                        assert!(data.iter().zip(&back).all(|(a, b)| (*a as i64 - *b as i64).abs() <= 128));
                     } else {
                         assert!(back == data, "{sample} {ch}");
                     }
@@ -553,102 +448,37 @@ mod tests {
     #[test]
     fn aifc_compression_types() {
         let vals = [1000i32, -1000, 32767, -32768];
-        let be: Vec<u8> = vals
-            .iter()
-            .flat_map(|&v| (v as i16).to_be_bytes())
-            .collect();
-        let le: Vec<u8> = vals
-            .iter()
-            .flat_map(|&v| (v as i16).to_le_bytes())
-            .collect();
+        let be: Vec<u8> = vals.iter().flat_map(|&v| (v as i16).to_be_bytes()).collect();
+        let le: Vec<u8> = vals.iter().flat_map(|&v| (v as i16).to_le_bytes()).collect();
         for (c, body) in [(b"NONE", &be), (b"twos", &be), (b"sowt", &le)] {
-            let f = form(
-                b"AIFC",
-                &[
-                    (b"COMM", &comm(2, 2, 16, 44100, Some(c))),
-                    (b"SSND", &ssnd(body)),
-                ],
-            );
+            let f = form(b"AIFC", &[(b"COMM", &comm(2, 2, 16, 44100, Some(c))), (b"SSND", &ssnd(body))]);
             assert_eq!(all_i32(open(&f).as_mut()), vals, "{:?}", c);
         }
-        let f = form(
-            b"AIFC",
-            &[
-                (b"COMM", &comm(1, 3, 8, 8000, Some(b"raw "))),
-                (b"SSND", &ssnd(&[0, 128, 255])),
-            ],
-        );
+        let f = form(b"AIFC", &[(b"COMM", &comm(1, 3, 8, 8000, Some(b"raw "))), (b"SSND", &ssnd(&[0, 128, 255]))]);
         assert_eq!(all_i32(open(&f).as_mut()), [-128, 0, 127]);
-        let f = form(
-            b"AIFF",
-            &[
-                (b"COMM", &comm(1, 3, 8, 8000, None)),
-                (b"SSND", &ssnd(&[0x80, 0, 0x7f])),
-            ],
-        );
+        let f = form(b"AIFF", &[(b"COMM", &comm(1, 3, 8, 8000, None)), (b"SSND", &ssnd(&[0x80, 0, 0x7f]))]);
         assert_eq!(all_i32(open(&f).as_mut()), [-128, 0, 127]);
         let v24 = [0x80u8, 0, 0, 0x7f, 0xff, 0xff];
-        let f = form(
-            b"AIFC",
-            &[
-                (b"COMM", &comm(1, 2, 24, 8000, Some(b"in24"))),
-                (b"SSND", &ssnd(&v24)),
-            ],
-        );
+        let f = form(b"AIFC", &[(b"COMM", &comm(1, 2, 24, 8000, Some(b"in24"))), (b"SSND", &ssnd(&v24))]);
         assert_eq!(all_i32(open(&f).as_mut()), [-8388608, 8388607]);
-        let f = form(
-            b"AIFC",
-            &[
-                (b"COMM", &comm(1, 1, 32, 8000, Some(b"23ni"))),
-                (b"SSND", &ssnd(&(-7i32).to_le_bytes())),
-            ],
-        );
+        let f =
+            form(b"AIFC", &[(b"COMM", &comm(1, 1, 32, 8000, Some(b"23ni"))), (b"SSND", &ssnd(&(-7i32).to_le_bytes()))]);
         assert_eq!(all_i32(open(&f).as_mut()), [-7]);
-        let fl: Vec<u8> = [0.5f32, -0.25]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect();
-        let f = form(
-            b"AIFC",
-            &[
-                (b"COMM", &comm(1, 2, 32, 8000, Some(b"FL32"))),
-                (b"SSND", &ssnd(&fl)),
-            ],
-        );
+        let fl: Vec<u8> = [0.5f32, -0.25].iter().flat_map(|v| v.to_be_bytes()).collect();
+        let f = form(b"AIFC", &[(b"COMM", &comm(1, 2, 32, 8000, Some(b"FL32"))), (b"SSND", &ssnd(&fl))]);
         assert_eq!(all_f32(open(&f).as_mut()), [0.5, -0.25]);
         let codes: Vec<u8> = (0..=255).collect();
-        let f = form(
-            b"AIFC",
-            &[
-                (b"COMM", &comm(1, 256, 16, 8000, Some(b"ulaw"))),
-                (b"SSND", &ssnd(&codes)),
-            ],
-        );
+        let f = form(b"AIFC", &[(b"COMM", &comm(1, 256, 16, 8000, Some(b"ulaw"))), (b"SSND", &ssnd(&codes))]);
         let mut r = open(&f);
         assert_eq!(r.info().codec, Codec::Ulaw);
-        let want: Vec<i32> = crate::io::g711::ULAW_TO_I16
-            .iter()
-            .map(|&v| v as i32)
-            .collect();
+        let want: Vec<i32> = crate::io::g711::ULAW_TO_I16.iter().map(|&v| v as i32).collect();
         assert_eq!(all_i32(r.as_mut()), want);
-        let f = form(
-            b"AIFC",
-            &[
-                (b"COMM", &comm(1, 256, 16, 8000, Some(b"ALAW"))),
-                (b"SSND", &ssnd(&codes)),
-            ],
-        );
-        let want: Vec<i32> = crate::io::g711::ALAW_TO_I16
-            .iter()
-            .map(|&v| v as i32)
-            .collect();
+        let f = form(b"AIFC", &[(b"COMM", &comm(1, 256, 16, 8000, Some(b"ALAW"))), (b"SSND", &ssnd(&codes))]);
+        let want: Vec<i32> = crate::io::g711::ALAW_TO_I16.iter().map(|&v| v as i32).collect();
         assert_eq!(all_i32(open(&f).as_mut()), want);
         let e = AiffReader::new(Source::memory(form(
             b"AIFC",
-            &[
-                (b"COMM", &comm(1, 1, 16, 8000, Some(b"GSM "))),
-                (b"SSND", &ssnd(&[0; 2])),
-            ],
+            &[(b"COMM", &comm(1, 1, 16, 8000, Some(b"GSM "))), (b"SSND", &ssnd(&[0; 2]))],
         )));
         assert!(e.err().unwrap().to_string().contains("GSM "));
     }
@@ -656,10 +486,7 @@ mod tests {
     #[test]
     fn ima4_packets_decode_and_seek() {
         for ch in [1usize, 2] {
-            let data: Vec<i16> = ramp(64 * 5, ch, 16)
-                .iter()
-                .map(|&v| (v / 4) as i16)
-                .collect();
+            let data: Vec<i16> = ramp(64 * 5, ch, 16).iter().map(|&v| (v / 4) as i16).collect();
             let mut body = Vec::new();
             let mut recon = Vec::new();
             for p in data.chunks(64 * ch) {
@@ -667,13 +494,7 @@ mod tests {
                 body.extend(b);
                 recon.extend(r.iter().map(|&v| v as i32));
             }
-            let f = form(
-                b"AIFC",
-                &[
-                    (b"COMM", &comm(ch as i16, 5, 16, 44100, Some(b"ima4"))),
-                    (b"SSND", &ssnd(&body)),
-                ],
-            );
+            let f = form(b"AIFC", &[(b"COMM", &comm(ch as i16, 5, 16, 44100, Some(b"ima4"))), (b"SSND", &ssnd(&body))]);
             let mut r = open(&f);
             assert_eq!(r.info().codec, Codec::ImaAdpcm);
             assert_eq!(r.info().frames, Some(320));
@@ -688,47 +509,22 @@ mod tests {
 
     #[test]
     fn broken_aiff() {
-        let e = |b: Vec<u8>| {
-            AiffReader::new(Source::memory(b))
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default()
-        };
+        let e = |b: Vec<u8>| AiffReader::new(Source::memory(b)).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e(vec![]).contains("ends"));
         assert!(e(b"FORM\0\0\0\x04AIFF".to_vec()).contains("COMM"));
         assert!(e(form(b"AIFF", &[(b"COMM", &comm(1, 10, 16, 8000, None))])).contains("SSND"));
-        assert!(e(form(
-            b"AIFF",
-            &[
-                (b"COMM", &comm(0, 1, 16, 8000, None)),
-                (b"SSND", &ssnd(&[0; 2]))
-            ]
-        ))
-        .contains("channel"));
-        assert!(e(form(
-            b"AIFF",
-            &[
-                (b"COMM", &comm(1, 1, 16, 0, None)),
-                (b"SSND", &ssnd(&[0; 2]))
-            ]
-        ))
-        .contains("sample rate"));
+        assert!(
+            e(form(b"AIFF", &[(b"COMM", &comm(0, 1, 16, 8000, None)), (b"SSND", &ssnd(&[0; 2]))])).contains("channel")
+        );
+        assert!(
+            e(form(b"AIFF", &[(b"COMM", &comm(1, 1, 16, 0, None)), (b"SSND", &ssnd(&[0; 2]))])).contains("sample rate")
+        );
         // COMM with 0 frames and no SSND: a valid empty file.
-        let mut r = AiffReader::new(Source::memory(form(
-            b"AIFF",
-            &[(b"COMM", &comm(1, 0, 16, 8000, None))],
-        )))
-        .unwrap();
+        let mut r = AiffReader::new(Source::memory(form(b"AIFF", &[(b"COMM", &comm(1, 0, 16, 8000, None))]))).unwrap();
         assert_eq!(r.info().frames, Some(0));
         assert_eq!(all_i32(&mut r), Vec::<i32>::new());
         // COMM promising more than is there: the frames that exist and a warning.
-        let f = form(
-            b"AIFF",
-            &[
-                (b"COMM", &comm(1, 100, 16, 8000, None)),
-                (b"SSND", &ssnd(&[0, 1, 0, 2, 0])),
-            ],
-        );
+        let f = form(b"AIFF", &[(b"COMM", &comm(1, 100, 16, 8000, None)), (b"SSND", &ssnd(&[0, 1, 0, 2, 0]))]);
         let mut r = AiffReader::new(Source::memory(f)).unwrap();
         assert_eq!(r.info().frames, Some(2));
         assert!(!r.take_warnings().is_empty());
@@ -756,26 +552,12 @@ mod tests {
                     .args(args)
                     .arg(&p)
                     .args(["synth", "0.2", "sine", "440"]));
-                let raw = run(Command::new("sox").arg(&p).args([
-                    "-e",
-                    "floating-point",
-                    "-b",
-                    "32",
-                    "-t",
-                    "raw",
-                    "-",
-                ]));
-                let want: Vec<f32> = raw
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect();
+                let raw = run(Command::new("sox").arg(&p).args(["-e", "floating-point", "-b", "32", "-t", "raw", "-"]));
+                let want: Vec<f32> =
+                    raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
                 let got = all_f32(open(&std::fs::read(&p).unwrap()).as_mut());
                 assert_eq!(got.len(), want.len(), "{args:?}");
-                let err = got
-                    .iter()
-                    .zip(&want)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0f32, f32::max);
+                let err = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
                 assert!(err <= 1.0 / 8_388_608.0, "{args:?}: {err}");
             }
         }
@@ -807,12 +589,7 @@ mod tests {
             assert_eq!(got.len(), want.len());
             // ffmpeg carries the exact predictor over packet boundaries; each packet's header
             // keeps its top 9 bits, so a fresh start differs by less than 128.
-            let err = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .max()
-                .unwrap();
+            let err = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).max().unwrap();
             assert!(err < 128 * 2, "{err}");
         }
     }

@@ -11,14 +11,12 @@ use std::io::{Seek, SeekFrom, Write};
 use crate::format::{Channel, ChannelLayout, FourCC};
 
 use super::pcm::{
-    self, encode_f32, encode_i32, native_reader_impl, read_at, read_body, Coding, PcmLayout,
-    PcmStream, StreamSpec, MAX_TAG_CHUNK,
+    self, encode_f32, encode_i32, native_reader_impl, read_at, read_body, Coding, PcmLayout, PcmStream, StreamSpec,
+    MAX_TAG_CHUNK,
 };
 use super::wav::writer_layout;
 use super::writer::{AudioWriter, WriteSeek, WriterSpec};
-use super::{
-    tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError,
-};
+use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// CAF's `kCAFLinearPCMFormatFlagIsFloat`.
 const CAF_FLOAT: u32 = 1;
@@ -60,10 +58,7 @@ fn be64(b: &[u8], i: usize) -> u64 {
 
 fn parse_desc(b: &[u8], off: u64) -> ReadResult<Desc> {
     if b.len() < 32 {
-        return Err(ReadError::malformed(
-            off,
-            format!("the desc chunk is {} bytes; it needs 32", b.len()),
-        ));
+        return Err(ReadError::malformed(off, format!("the desc chunk is {} bytes; it needs 32", b.len())));
     }
     let d = Desc {
         rate: f64::from_bits(be64(b, 0)),
@@ -75,22 +70,13 @@ fn parse_desc(b: &[u8], off: u64) -> ReadResult<Desc> {
         bits: be32(b, 28),
     };
     if !(d.rate.is_finite() && d.rate > 0.0 && d.rate < 4.0e9) {
-        return Err(ReadError::malformed(
-            off,
-            format!("desc: the sample rate (mSampleRate) is {}", d.rate),
-        ));
+        return Err(ReadError::malformed(off, format!("desc: the sample rate (mSampleRate) is {}", d.rate)));
     }
     if d.channels == 0 {
-        return Err(ReadError::malformed(
-            off + 24,
-            "desc: the channel count (mChannelsPerFrame) is 0",
-        ));
+        return Err(ReadError::malformed(off + 24, "desc: the channel count (mChannelsPerFrame) is 0"));
     }
     if d.channels > u16::MAX as u32 {
-        return Err(ReadError::malformed(
-            off + 24,
-            format!("desc: {} channels (mChannelsPerFrame)", d.channels),
-        ));
+        return Err(ReadError::malformed(off + 24, format!("desc: {} channels (mChannelsPerFrame)", d.channels)));
     }
     Ok(d)
 }
@@ -99,10 +85,7 @@ fn coding_for(d: &Desc, off: u64) -> ReadResult<Coding> {
     let bad = |what: String| ReadError::malformed(off, format!("desc: {what}"));
     match &d.id {
         b"lpcm" => {
-            if d.frames_per_packet != 1
-                || d.bytes_per_packet == 0
-                || d.bytes_per_packet % d.channels != 0
-            {
+            if d.frames_per_packet != 1 || d.bytes_per_packet == 0 || d.bytes_per_packet % d.channels != 0 {
                 return Err(bad(format!(
                     "linear PCM with {} bytes and {} frames per packet for {} channels",
                     d.bytes_per_packet, d.frames_per_packet, d.channels
@@ -117,10 +100,7 @@ fn coding_for(d: &Desc, off: u64) -> ReadResult<Coding> {
                 PcmLayout::int(bytes, bits, false, be)
             };
             layout.map(Coding::Pcm).ok_or_else(|| {
-                bad(format!(
-                    "{}-bit samples in {bytes}-byte containers (mBitsPerChannel/mBytesPerPacket)",
-                    d.bits
-                ))
+                bad(format!("{}-bit samples in {bytes}-byte containers (mBitsPerChannel/mBytesPerPacket)", d.bits))
             })
         }
         b"ulaw" | b"alaw" => {
@@ -130,11 +110,7 @@ fn coding_for(d: &Desc, off: u64) -> ReadResult<Coding> {
                     d.bytes_per_packet, d.channels
                 )));
             }
-            Ok(if &d.id == b"ulaw" {
-                Coding::Ulaw
-            } else {
-                Coding::Alaw
-            })
+            Ok(if &d.id == b"ulaw" { Coding::Ulaw } else { Coding::Alaw })
         }
         b"ima4" => {
             if d.bytes_per_packet as u64 != 34 * d.channels as u64 || d.frames_per_packet != 64 {
@@ -147,10 +123,7 @@ fn coding_for(d: &Desc, off: u64) -> ReadResult<Coding> {
             }
             Ok(Coding::Ima4)
         }
-        other => Err(ReadError::unsupported(format!(
-            "CAF audio format '{}' (not decoded natively)",
-            FourCC(*other)
-        ))),
+        other => Err(ReadError::unsupported(format!("CAF audio format '{}' (not decoded natively)", FourCC(*other)))),
     }
 }
 
@@ -170,10 +143,7 @@ fn parse_chan(b: &[u8], channels: u32) -> Option<ChannelLayout> {
             for i in 0..channels as usize {
                 let label = b.get(12 + 20 * i..16 + 20 * i).map(|l| be32(l, 0))?;
                 let c = if (1..=18).contains(&label) {
-                    ChannelLayout::from_mask(1 << (label - 1), 1)
-                        .channels
-                        .first()
-                        .copied()?
+                    ChannelLayout::from_mask(1 << (label - 1), 1).channels.first().copied()?
                 } else {
                     Channel::Discrete(i as u16)
                 };
@@ -198,9 +168,7 @@ impl CafReader {
         }
         let version = u16::from_be_bytes([head[4], head[5]]);
         if version != 1 {
-            return Err(ReadError::unsupported(format!(
-                "CAF version {version} (only 1)"
-            )));
+            return Err(ReadError::unsupported(format!("CAF version {version} (only 1)")));
         }
         let mut desc = None;
         let mut data: Option<(u64, u64)> = None;
@@ -217,21 +185,12 @@ impl CafReader {
             let body = off + 12;
             let rest = file_len - body;
             if &id == b"data" {
-                let len = if size == -1 || size as u64 > rest {
-                    rest
-                } else {
-                    size as u64
-                };
+                let len = if size == -1 || size as u64 > rest { rest } else { size as u64 };
                 if size != -1 && size as u64 > rest {
-                    warnings.push(format!(
-                        "the data chunk claims {size} bytes but the file holds only {rest}"
-                    ));
+                    warnings.push(format!("the data chunk claims {size} bytes but the file holds only {rest}"));
                 }
                 if len < 4 {
-                    return Err(ReadError::truncated(
-                        file_len,
-                        "the CAF data chunk's edit count",
-                    ));
+                    return Err(ReadError::truncated(file_len, "the CAF data chunk's edit count"));
                 }
                 data = Some((body + 4, len - 4));
                 if len == rest {
@@ -261,52 +220,23 @@ impl CafReader {
             off = body.saturating_add(size);
         }
         let Some((desc_off, desc_bytes)) = desc else {
-            return Err(ReadError::malformed(
-                file_len,
-                "the file has no desc chunk (the CAF format description)",
-            ));
+            return Err(ReadError::malformed(file_len, "the file has no desc chunk (the CAF format description)"));
         };
         let d = parse_desc(&desc_bytes, desc_off)?;
         let coding = coding_for(&d, desc_off)?;
         let Some((data_start, data_len)) = data else {
-            return Err(ReadError::malformed(
-                file_len,
-                "the file has no data chunk (the audio)",
-            ));
+            return Err(ReadError::malformed(file_len, "the file has no data chunk (the audio)"));
         };
-        let header_frames = if matches!(coding, Coding::Ima4) {
-            valid_frames
-        } else {
-            None
-        };
+        let header_frames = if matches!(coding, Coding::Ima4) { valid_frames } else { None };
         let stream = PcmStream::open(
             source,
-            StreamSpec {
-                data_start,
-                data_len,
-                channels: d.channels as usize,
-                coding: coding.clone(),
-                header_frames,
-            },
+            StreamSpec { data_start, data_len, channels: d.channels as usize, coding: coding.clone(), header_frames },
             &mut warnings,
         )?;
-        let layout = chan
-            .and_then(|c| parse_chan(&c, d.channels))
-            .unwrap_or_else(|| ChannelLayout::default_for(d.channels));
-        let info = pcm::stream_info(
-            Container::Caf,
-            d.rate,
-            d.channels,
-            &coding,
-            &stream,
-            layout,
-            tags,
-        );
-        Ok(CafReader {
-            info,
-            stream,
-            warnings,
-        })
+        let layout =
+            chan.and_then(|c| parse_chan(&c, d.channels)).unwrap_or_else(|| ChannelLayout::default_for(d.channels));
+        let info = pcm::stream_info(Container::Caf, d.rate, d.channels, &coding, &stream, layout, tags);
+        Ok(CafReader { info, stream, warnings })
     }
 }
 
@@ -330,9 +260,7 @@ impl CafWriter {
     /// Writes the header for `spec` and gets ready for samples.
     pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
         if spec.channels == 0 || spec.sample_rate == 0 {
-            return Err(WriteError::Usage(
-                "a CAF file needs at least one channel and a sample rate above 0".into(),
-            ));
+            return Err(WriteError::Usage("a CAF file needs at least one channel and a sample rate above 0".into()));
         }
         let layout = writer_layout(&spec, false, false)?;
         let ch = spec.channels as u32;
@@ -433,12 +361,7 @@ mod tests {
     use crate::io::writer::OutputFormat;
     use crate::io::Codec;
 
-    fn caf(
-        desc: &[u8],
-        extra: &[(&[u8; 4], Vec<u8>)],
-        data: &[u8],
-        size_minus_one: bool,
-    ) -> Vec<u8> {
+    fn caf(desc: &[u8], extra: &[(&[u8; 4], Vec<u8>)], data: &[u8], size_minus_one: bool) -> Vec<u8> {
         let mut v = b"caff\0\x01\0\0".to_vec();
         let mut chunk = |id: &[u8; 4], body: &[u8], size: i64| {
             v.extend_from_slice(id);
@@ -451,23 +374,11 @@ mod tests {
         }
         let mut d = vec![0u8; 4];
         d.extend_from_slice(data);
-        chunk(
-            b"data",
-            &d,
-            if size_minus_one { -1 } else { d.len() as i64 },
-        );
+        chunk(b"data", &d, if size_minus_one { -1 } else { d.len() as i64 });
         v
     }
 
-    fn desc(
-        rate: f64,
-        id: &[u8; 4],
-        flags: u32,
-        bpp: u32,
-        fpp: u32,
-        ch: u32,
-        bits: u32,
-    ) -> Vec<u8> {
+    fn desc(rate: f64, id: &[u8; 4], flags: u32, bpp: u32, fpp: u32, ch: u32, bits: u32) -> Vec<u8> {
         let mut v = rate.to_be_bytes().to_vec();
         v.extend_from_slice(id);
         for x in [flags, bpp, fpp, ch, bits] {
@@ -488,10 +399,7 @@ mod tests {
                     assert_eq!(r.info().frames, Some(1200));
                     let back = all_i32(r.as_mut());
                     if sample == F32 {
-                        assert!(data
-                            .iter()
-                            .zip(&back)
-                            .all(|(a, b)| (*a as i64 - *b as i64).abs() <= 128));
+                        assert!(data.iter().zip(&back).all(|(a, b)| (*a as i64 - *b as i64).abs() <= 128));
                     } else {
                         assert!(back == data, "{sample} {ch}");
                     }
@@ -509,20 +417,14 @@ mod tests {
 
     #[test]
     fn big_endian_g711_ima4_and_streamed_data() {
-        let be: Vec<u8> = [5i16, -5, 300, -300]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect();
+        let be: Vec<u8> = [5i16, -5, 300, -300].iter().flat_map(|v| v.to_be_bytes()).collect();
         let f = caf(&desc(48000.0, b"lpcm", 0, 4, 1, 2, 16), &[], &be, true);
         let mut r = open(&f);
         assert!(r.info().format.is_big_endian());
         assert_eq!(all_i32(r.as_mut()), [5, -5, 300, -300]);
         let codes: Vec<u8> = (0..=255).collect();
         let f = caf(&desc(8000.0, b"alaw", 0, 1, 1, 1, 8), &[], &codes, false);
-        let want: Vec<i32> = crate::io::g711::ALAW_TO_I16
-            .iter()
-            .map(|&v| v as i32)
-            .collect();
+        let want: Vec<i32> = crate::io::g711::ALAW_TO_I16.iter().map(|&v| v as i32).collect();
         assert_eq!(all_i32(open(&f).as_mut()), want);
         let data: Vec<i16> = ramp(128, 2, 16).iter().map(|&v| (v / 4) as i16).collect();
         let mut body = Vec::new();
@@ -535,12 +437,7 @@ mod tests {
         let mut pakt = 2i64.to_be_bytes().to_vec();
         pakt.extend_from_slice(&100i64.to_be_bytes());
         pakt.extend_from_slice(&[0; 8]);
-        let f = caf(
-            &desc(44100.0, b"ima4", 0, 68, 64, 2, 0),
-            &[(b"pakt", pakt)],
-            &body,
-            false,
-        );
+        let f = caf(&desc(44100.0, b"ima4", 0, 68, 64, 2, 0), &[(b"pakt", pakt)], &body, false);
         let mut r = open(&f);
         assert_eq!(r.info().codec, Codec::ImaAdpcm);
         assert_eq!(r.info().frames, Some(100));
@@ -552,42 +449,19 @@ mod tests {
             chan.extend_from_slice(&label.to_be_bytes());
             chan.extend_from_slice(&[0; 16]);
         }
-        let f = caf(
-            &desc(48000.0, b"lpcm", 2, 4, 1, 2, 16),
-            &[(b"chan", chan)],
-            &[0; 8],
-            false,
-        );
+        let f = caf(&desc(48000.0, b"lpcm", 2, 4, 1, 2, 16), &[(b"chan", chan)], &[0; 8], false);
         assert_eq!(open(&f).info().layout.describe(), "C LFE");
     }
 
     #[test]
     fn other_formats_are_named_and_broken_files_are_clear() {
-        let e = |b: Vec<u8>| {
-            CafReader::new(Source::memory(b))
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default()
-        };
-        let alac = e(caf(
-            &desc(44100.0, b"alac", 0, 0, 4096, 2, 0),
-            &[],
-            &[0; 10],
-            false,
-        ));
-        assert!(
-            alac.contains("unsupported") && alac.contains("alac"),
-            "{alac}"
-        );
+        let e = |b: Vec<u8>| CafReader::new(Source::memory(b)).err().map(|e| e.to_string()).unwrap_or_default();
+        let alac = e(caf(&desc(44100.0, b"alac", 0, 0, 4096, 2, 0), &[], &[0; 10], false));
+        assert!(alac.contains("unsupported") && alac.contains("alac"), "{alac}");
         assert!(e(vec![]).contains("ends"));
         assert!(e(b"caff\0\x01\0\0".to_vec()).contains("desc"));
-        assert!(
-            e(caf(&desc(0.0, b"lpcm", 0, 4, 1, 2, 16), &[], &[], false)).contains("mSampleRate")
-        );
-        assert!(
-            e(caf(&desc(8000.0, b"lpcm", 0, 4, 1, 0, 16), &[], &[], false))
-                .contains("mChannelsPerFrame")
-        );
+        assert!(e(caf(&desc(0.0, b"lpcm", 0, 4, 1, 2, 16), &[], &[], false)).contains("mSampleRate"));
+        assert!(e(caf(&desc(8000.0, b"lpcm", 0, 4, 1, 0, 16), &[], &[], false)).contains("mChannelsPerFrame"));
         assert!(e(caf(&desc(8000.0, b"lpcm", 0, 3, 1, 2, 16), &[], &[], false)).contains("desc"));
         let full = write_i32(spec(OutputFormat::Caf, 2, S16, None), &ramp(100, 2, 16));
         for cut in 0..full.len() {

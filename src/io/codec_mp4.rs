@@ -35,15 +35,13 @@ impl Edit {
             u64::try_from(f).unwrap_or(u64::MAX)
         };
         let skip = conv(self.media_time, self.media_timescale);
-        let keep =
-            (self.segment_duration > 0).then(|| conv(self.segment_duration, self.movie_timescale));
+        let keep = (self.segment_duration > 0).then(|| conv(self.segment_duration, self.movie_timescale));
         (skip, keep)
     }
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at.checked_add(4)?)
-        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(at..at.checked_add(4)?).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 fn be64(b: &[u8], at: usize) -> Option<u64> {
@@ -155,12 +153,7 @@ pub(super) fn first_audio_edit<R: Read + Seek>(src: &mut R, len: u64) -> Option<
             if found.is_some() {
                 return None; // several real edits: too clever to follow, play it all
             }
-            found = Some(Edit {
-                media_time: time as u64,
-                segment_duration: dur,
-                media_timescale,
-                movie_timescale,
-            });
+            found = Some(Edit { media_time: time as u64, segment_duration: dur, media_timescale, movie_timescale });
         }
         return found;
     }

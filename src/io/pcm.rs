@@ -13,9 +13,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-use crate::format::{
-    f32_to_int, flags as format_flags, AudioFormat, ChannelLayout, FourCC, SampleFormat,
-};
+use crate::format::{f32_to_int, flags as format_flags, AudioFormat, ChannelLayout, FourCC, SampleFormat};
 
 use super::adpcm;
 use super::g711;
@@ -42,13 +40,7 @@ impl PcmLayout {
         if !(1..=8).contains(&bytes) || valid_bits == 0 || valid_bits > bytes * 8 {
             return None;
         }
-        Some(PcmLayout {
-            bytes,
-            valid_bits,
-            unsigned,
-            float: false,
-            big_endian,
-        })
+        Some(PcmLayout { bytes, valid_bits, unsigned, float: false, big_endian })
     }
 
     /// An IEEE float layout of 4 or 8 bytes; `None` otherwise.
@@ -133,13 +125,7 @@ fn int_to_i32<const N: usize, const BE: bool>(src: &[u8], out: &mut [i32], flip:
     }
 }
 
-fn int_to_f32<const N: usize, const BE: bool>(
-    src: &[u8],
-    out: &mut [f32],
-    flip: u32,
-    shift: u32,
-    scale: f32,
-) {
+fn int_to_f32<const N: usize, const BE: bool>(src: &[u8], out: &mut [f32], flip: u32, shift: u32, scale: f32) {
     for (o, c) in out.iter_mut().zip(src.chunks_exact(N)) {
         *o = (((load::<N, BE>(c) ^ flip) as i32) >> shift) as f32 * scale;
     }
@@ -147,30 +133,20 @@ fn int_to_f32<const N: usize, const BE: bool>(
 
 #[inline(always)]
 fn clip_to_i32(v: f64) -> i32 {
-    (v * 2147483648.0)
-        .round()
-        .clamp(-2147483648.0, 2147483647.0) as i32
+    (v * 2147483648.0).round().clamp(-2147483648.0, 2147483647.0) as i32
 }
 
 fn f32s<const BE: bool>(src: &[u8]) -> impl Iterator<Item = f32> + '_ {
     src.chunks_exact(4).map(|c| {
         let b = [c[0], c[1], c[2], c[3]];
-        f32::from_bits(if BE {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
+        f32::from_bits(if BE { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
     })
 }
 
 fn f64s<const BE: bool>(src: &[u8]) -> impl Iterator<Item = f64> + '_ {
     src.chunks_exact(8).map(|c| {
         let b = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
-        f64::from_bits(if BE {
-            u64::from_be_bytes(b)
-        } else {
-            u64::from_le_bytes(b)
-        })
+        f64::from_bits(if BE { u64::from_be_bytes(b) } else { u64::from_le_bytes(b) })
     })
 }
 
@@ -204,22 +180,10 @@ pub fn decode_f32(layout: &PcmLayout, src: &[u8], out: &mut [f32]) -> usize {
     let out = &mut out[..n];
     if layout.float {
         match (layout.bytes, layout.big_endian) {
-            (4, false) => out
-                .iter_mut()
-                .zip(f32s::<false>(src))
-                .for_each(|(o, v)| *o = v),
-            (4, true) => out
-                .iter_mut()
-                .zip(f32s::<true>(src))
-                .for_each(|(o, v)| *o = v),
-            (_, false) => out
-                .iter_mut()
-                .zip(f64s::<false>(src))
-                .for_each(|(o, v)| *o = v as f32),
-            (_, true) => out
-                .iter_mut()
-                .zip(f64s::<true>(src))
-                .for_each(|(o, v)| *o = v as f32),
+            (4, false) => out.iter_mut().zip(f32s::<false>(src)).for_each(|(o, v)| *o = v),
+            (4, true) => out.iter_mut().zip(f32s::<true>(src)).for_each(|(o, v)| *o = v),
+            (_, false) => out.iter_mut().zip(f64s::<false>(src)).for_each(|(o, v)| *o = v as f32),
+            (_, true) => out.iter_mut().zip(f64s::<true>(src)).for_each(|(o, v)| *o = v as f32),
         }
     } else {
         let scale = crate::format::int_to_f32(1, layout.out_bits());
@@ -238,22 +202,10 @@ pub fn decode_i32(layout: &PcmLayout, src: &[u8], out: &mut [i32]) -> usize {
     let out = &mut out[..n];
     if layout.float {
         match (layout.bytes, layout.big_endian) {
-            (4, false) => out
-                .iter_mut()
-                .zip(f32s::<false>(src))
-                .for_each(|(o, v)| *o = clip_to_i32(v as f64)),
-            (4, true) => out
-                .iter_mut()
-                .zip(f32s::<true>(src))
-                .for_each(|(o, v)| *o = clip_to_i32(v as f64)),
-            (_, false) => out
-                .iter_mut()
-                .zip(f64s::<false>(src))
-                .for_each(|(o, v)| *o = clip_to_i32(v)),
-            (_, true) => out
-                .iter_mut()
-                .zip(f64s::<true>(src))
-                .for_each(|(o, v)| *o = clip_to_i32(v)),
+            (4, false) => out.iter_mut().zip(f32s::<false>(src)).for_each(|(o, v)| *o = clip_to_i32(v as f64)),
+            (4, true) => out.iter_mut().zip(f32s::<true>(src)).for_each(|(o, v)| *o = clip_to_i32(v as f64)),
+            (_, false) => out.iter_mut().zip(f64s::<false>(src)).for_each(|(o, v)| *o = clip_to_i32(v)),
+            (_, true) => out.iter_mut().zip(f64s::<true>(src)).for_each(|(o, v)| *o = clip_to_i32(v)),
         }
     } else {
         let (flip, shift) = (layout.flip(), layout.shift());
@@ -262,12 +214,7 @@ pub fn decode_i32(layout: &PcmLayout, src: &[u8], out: &mut [i32]) -> usize {
     n
 }
 
-fn ints_from_i32<const N: usize, const BE: bool>(
-    src: &[i32],
-    dst: &mut [u8],
-    flip: u32,
-    bits: u32,
-) {
+fn ints_from_i32<const N: usize, const BE: bool>(src: &[i32], dst: &mut [u8], flip: u32, bits: u32) {
     let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
     for (v, c) in src.iter().zip(dst.chunks_exact_mut(N)) {
         let v = (*v as i64).clamp(lo, hi) as i32;
@@ -275,12 +222,7 @@ fn ints_from_i32<const N: usize, const BE: bool>(
     }
 }
 
-fn ints_from_f32<const N: usize, const BE: bool>(
-    src: &[f32],
-    dst: &mut [u8],
-    flip: u32,
-    bits: u32,
-) {
+fn ints_from_f32<const N: usize, const BE: bool>(src: &[f32], dst: &mut [u8], flip: u32, bits: u32) {
     for (v, c) in src.iter().zip(dst.chunks_exact_mut(N)) {
         store::<N, BE>(((f32_to_int(*v, bits) as u32) << (32 - bits)) ^ flip, c);
     }
@@ -290,11 +232,7 @@ fn put_floats(layout: &PcmLayout, values: impl Iterator<Item = f64>, dst: &mut [
     match (layout.bytes, layout.big_endian) {
         (4, be) => {
             for (v, c) in values.zip(dst.chunks_exact_mut(4)) {
-                let b = if be {
-                    (v as f32).to_be_bytes()
-                } else {
-                    (v as f32).to_le_bytes()
-                };
+                let b = if be { (v as f32).to_be_bytes() } else { (v as f32).to_le_bytes() };
                 c.copy_from_slice(&b);
             }
         }
@@ -322,11 +260,7 @@ pub fn encode_f32(layout: &PcmLayout, src: &[f32], dst: &mut Vec<u8>) {
         if layout.bytes == 4 {
             // Straight copy of the bits: no rounding through f64 and back.
             for (v, c) in src.iter().zip(out.chunks_exact_mut(4)) {
-                c.copy_from_slice(&if layout.big_endian {
-                    v.to_be_bytes()
-                } else {
-                    v.to_le_bytes()
-                });
+                c.copy_from_slice(&if layout.big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
             }
         } else {
             put_floats(layout, src.iter().map(|&v| v as f64), out);
@@ -367,11 +301,7 @@ pub(crate) enum Coding {
     /// Apple `ima4`: 34-byte packets of 64 frames per channel.
     Ima4,
     /// Microsoft ADPCM blocks of `block` bytes, `frames` frames each, with the coefficient pairs.
-    MsAdpcm {
-        block: usize,
-        frames: usize,
-        coefs: Vec<(i32, i32)>,
-    },
+    MsAdpcm { block: usize, frames: usize, coefs: Vec<(i32, i32)> },
 }
 
 impl Coding {
@@ -380,9 +310,7 @@ impl Coding {
         match self {
             Coding::Pcm(l) => (l.bytes as usize * channels, 1),
             Coding::Alaw | Coding::Ulaw => (channels, 1),
-            Coding::ImaWav { block, frames } | Coding::MsAdpcm { block, frames, .. } => {
-                (*block, *frames)
-            }
+            Coding::ImaWav { block, frames } | Coding::MsAdpcm { block, frames, .. } => (*block, *frames),
             Coding::Ima4 => (34 * channels, 64),
         }
     }
@@ -390,9 +318,7 @@ impl Coding {
     /// Frames decodable from a final, partial block of `len` bytes.
     fn partial_frames(&self, len: usize, channels: usize) -> usize {
         match self {
-            Coding::ImaWav { frames, .. } => {
-                adpcm::ima_wav_block_frames(len, channels).min(*frames)
-            }
+            Coding::ImaWav { frames, .. } => adpcm::ima_wav_block_frames(len, channels).min(*frames),
             Coding::MsAdpcm { frames, .. } => adpcm::ms_block_frames(len, channels).min(*frames),
             _ => 0,
         }
@@ -436,11 +362,7 @@ const MAX_BLOCK: usize = 1 << 24;
 
 impl PcmStream {
     /// Checks the spec against the file's real length and sets up buffers.
-    pub(crate) fn open(
-        source: Source,
-        spec: StreamSpec,
-        warnings: &mut Vec<String>,
-    ) -> ReadResult<Self> {
+    pub(crate) fn open(source: Source, spec: StreamSpec, warnings: &mut Vec<String>) -> ReadResult<Self> {
         let channels = spec.channels;
         if channels == 0 {
             return Err(ReadError::malformed(0, "the channel count is 0"));
@@ -462,21 +384,15 @@ impl PcmStream {
         let full_blocks = data_len / block_bytes as u64;
         let rest = (data_len % block_bytes as u64) as usize;
         let partial = spec.coding.partial_frames(rest, channels) as u64;
-        let mut frames = full_blocks
-            .saturating_mul(frames_per_block as u64)
-            .saturating_add(partial);
+        let mut frames = full_blocks.saturating_mul(frames_per_block as u64).saturating_add(partial);
         if rest > 0 && frames_per_block == 1 {
-            warnings.push(format!(
-                "the audio data ends {rest} bytes into a frame; the partial frame is dropped"
-            ));
+            warnings.push(format!("the audio data ends {rest} bytes into a frame; the partial frame is dropped"));
         }
         if let Some(h) = spec.header_frames {
             if h < frames {
                 frames = h;
             } else if h > frames {
-                warnings.push(format!(
-                    "the header promises {h} frames but only {frames} are in the file"
-                ));
+                warnings.push(format!("the header promises {h} frames but only {frames} are in the file"));
             }
         }
         if block_bytes > MAX_BLOCK || frames_per_block > MAX_BLOCK {
@@ -485,16 +401,8 @@ impl PcmStream {
                 format!("a block of {block_bytes} bytes and {frames_per_block} frames is beyond any real file"),
             ));
         }
-        let buf_len = if source.as_slice().is_some() {
-            0
-        } else {
-            (IO_BUF / block_bytes).max(1) * block_bytes
-        };
-        let cache_len = if frames_per_block == 1 {
-            0
-        } else {
-            frames_per_block.saturating_mul(channels)
-        };
+        let buf_len = if source.as_slice().is_some() { 0 } else { (IO_BUF / block_bytes).max(1) * block_bytes };
+        let cache_len = if frames_per_block == 1 { 0 } else { frames_per_block.saturating_mul(channels) };
         Ok(PcmStream {
             source,
             data_start: spec.data_start,
@@ -560,10 +468,7 @@ impl PcmStream {
     }
 
     fn cut_short(&mut self, at_frame: u64) {
-        self.warnings.push(format!(
-            "the file ended early: {} frames promised, {} read",
-            self.frames, at_frame
-        ));
+        self.warnings.push(format!("the file ended early: {} frames promised, {} read", self.frames, at_frame));
         self.frames = at_frame;
         self.pos = at_frame;
     }
@@ -605,11 +510,7 @@ impl PcmStream {
             let n = per.min(want - done);
             let off = (self.pos + done as u64) * fb as u64;
             let got = self.fill(off, n * fb)? / fb;
-            T::decode_bytes(
-                &self.coding,
-                &self.buf[..got * fb],
-                &mut out[done * ch..(done + got) * ch],
-            );
+            T::decode_bytes(&self.coding, &self.buf[..got * fb], &mut out[done * ch..(done + got) * ch]);
             done += got;
             if got < n {
                 self.pos += done as u64;
@@ -656,10 +557,7 @@ impl PcmStream {
                 self.cut_short(at);
                 break;
             }
-            T::from_i16(
-                &self.cache[skip * ch..(skip + n) * ch],
-                &mut out[done * ch..(done + n) * ch],
-            );
+            T::from_i16(&self.cache[skip * ch..(skip + n) * ch], &mut out[done * ch..(done + n) * ch]);
             done += n;
             self.pos += n as u64;
         }
@@ -671,9 +569,7 @@ fn decode_block_bytes(coding: &Coding, bytes: &[u8], ch: usize, cache: &mut [i16
     match coding {
         Coding::ImaWav { frames, .. } => adpcm::decode_ima_wav_block(bytes, ch, *frames, cache),
         Coding::Ima4 => adpcm::decode_ima4_packet(bytes, ch, cache),
-        Coding::MsAdpcm { frames, coefs, .. } => {
-            adpcm::decode_ms_block(bytes, ch, *frames, coefs, cache)
-        }
+        Coding::MsAdpcm { frames, coefs, .. } => adpcm::decode_ms_block(bytes, ch, *frames, coefs, cache),
         _ => 0,
     }
 }
@@ -820,11 +716,7 @@ pub(crate) fn stream_info(
     tags: Tags,
 ) -> StreamInfo {
     let (codec, sample_format, bits) = match coding {
-        Coding::Pcm(l) => (
-            Codec::Pcm,
-            l.sample_format(),
-            if l.float { l.bytes * 8 } else { l.out_bits() },
-        ),
+        Coding::Pcm(l) => (Codec::Pcm, l.sample_format(), if l.float { l.bytes * 8 } else { l.out_bits() }),
         Coding::Alaw => (Codec::Alaw, SampleFormat::S16, 16),
         Coding::Ulaw => (Codec::Ulaw, SampleFormat::S16, 16),
         Coding::ImaWav { .. } | Coding::Ima4 => (Codec::ImaAdpcm, SampleFormat::S16, 16),
@@ -926,10 +818,7 @@ mod tests {
         for l in layouts() {
             let bits = l.out_bits();
             let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
-            let ints: Vec<i32> = [lo, hi, 0, 1, -1, lo / 3, hi / 7]
-                .iter()
-                .map(|&v| v as i32)
-                .collect();
+            let ints: Vec<i32> = [lo, hi, 0, 1, -1, lo / 3, hi / 7].iter().map(|&v| v as i32).collect();
             let mut bytes = Vec::new();
             encode_i32(&l, &ints, &mut bytes);
             assert_eq!(bytes.len(), ints.len() * l.bytes as usize);
@@ -1027,13 +916,7 @@ pub(crate) mod test_util {
         sample: crate::format::SampleFormat,
         bits: Option<u32>,
     ) -> WriterSpec {
-        WriterSpec {
-            format,
-            sample_rate: 44100,
-            channels,
-            sample,
-            bits,
-        }
+        WriterSpec { format, sample_rate: 44100, channels, sample, bits }
     }
 
     /// Opens bytes in memory through the probe.
@@ -1088,10 +971,7 @@ pub(crate) mod test_util {
                 match f {
                     0 => -(max as i64) as i32 - 1,
                     1 => max as i32,
-                    _ => {
-                        ((f as f64 * 0.01 * (c + 1) as f64).sin() * max * 0.9) as i32
-                            + (f % 3) as i32
-                    }
+                    _ => ((f as f64 * 0.01 * (c + 1) as f64).sin() * max * 0.9) as i32 + (f % 3) as i32,
                 }
             })
             .collect()
@@ -1106,20 +986,12 @@ pub(crate) mod test_util {
         use symphonia::core::meta::MetadataOptions;
         let mss = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
         let mut format = symphonia::default::get_probe()
-            .probe(
-                &Hint::new(),
-                mss,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
+            .probe(&Hint::new(), mss, FormatOptions::default(), MetadataOptions::default())
             .unwrap();
         let track = format.default_track(TrackType::Audio).unwrap();
         let track_id = track.id;
         let mut dec = symphonia::default::get_codecs()
-            .make_audio_decoder(
-                track.codec_params.as_ref().unwrap().audio().unwrap(),
-                &AudioDecoderOptions::default(),
-            )
+            .make_audio_decoder(track.codec_params.as_ref().unwrap().audio().unwrap(), &AudioDecoderOptions::default())
             .unwrap();
         let mut out = Vec::new();
         let mut tmp: Vec<f32> = Vec::new();
@@ -1137,16 +1009,8 @@ pub(crate) mod test_util {
 
     /// True when a command-line tool is on PATH (else prints a skip note).
     pub fn have(tool: &str) -> bool {
-        let ok = Command::new(tool)
-            .arg("--version")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-            || Command::new(tool)
-                .arg("-version")
-                .output()
-                .map(|o| o.status.success())
-                .unwrap_or(false);
+        let ok = Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+            || Command::new(tool).arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
         if !ok {
             eprintln!("skipping: `{tool}` is not installed");
         }
@@ -1156,19 +1020,12 @@ pub(crate) mod test_util {
     /// Runs a command and returns its stdout, panicking with its stderr on failure.
     pub fn run(cmd: &mut Command) -> Vec<u8> {
         let o = cmd.output().unwrap();
-        assert!(
-            o.status.success(),
-            "{:?}: {}",
-            cmd,
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "{:?}: {}", cmd, String::from_utf8_lossy(&o.stderr));
         o.stdout
     }
 
     /// Little-endian 16-bit samples from raw bytes.
     pub fn s16le(b: &[u8]) -> Vec<i32> {
-        b.chunks_exact(2)
-            .map(|c| i16::from_le_bytes([c[0], c[1]]) as i32)
-            .collect()
+        b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as i32).collect()
     }
 }

@@ -141,9 +141,19 @@ pub fn open_source(mut source: Source) -> ReadResult<Box<dyn AudioReader>> {
     match kind {
         Detected::Wave => Ok(Box::new(wav::WavReader::new(source)?)),
         Detected::Aiff => Ok(Box::new(aiff::AiffReader::new(source)?)),
-        Detected::Caf => Ok(Box::new(caf::CafReader::new(source)?)),
+        Detected::Caf if caf_is_native(head) => Ok(Box::new(caf::CafReader::new(source)?)),
+        Detected::Caf => codec::open_caf_compressed(source),
         Detected::Flac => Ok(Box::new(flac::FlacReader::new(source)?)),
         Detected::Symphonia(hint) => codec::SymphoniaReader::open(source, hint),
+    }
+}
+
+/// True when a CAF's `desc` chunk (always first) names a format the native
+/// reader decodes; ALAC, AAC and the rest go to symphonia.
+fn caf_is_native(head: &[u8]) -> bool {
+    match head.get(28..32) {
+        Some(id) => matches!(id, b"lpcm" | b"ulaw" | b"alaw" | b"ima4"),
+        None => true, // too short: let the native reader say what is wrong
     }
 }
 

@@ -15,22 +15,18 @@ use crate::format::ChannelLayout;
 
 use super::adpcm;
 use super::pcm::{
-    self, encode_f32, encode_i32, native_reader_impl, plausible_id, read_at, read_body, Coding,
-    PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
+    self, encode_f32, encode_i32, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmLayout, PcmStream,
+    StreamSpec, MAX_TAG_CHUNK,
 };
 use super::writer::{AudioWriter, WriteSeek, WriterSpec};
-use super::{
-    tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError,
-};
+use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 const W64_RIFF: [u8; 16] = *b"riff\x2E\x91\xCF\x11\xA5\xD6\x28\xDB\x04\xC1\x00\x00";
 const W64_WAVE: [u8; 16] = *b"wave\xF3\xAC\xD3\x11\x8C\xD1\x00\xC0\x4F\x8E\xDB\x8A";
 const W64_AUDIO_SUFFIX: [u8; 12] = *b"\xF3\xAC\xD3\x11\x8C\xD1\x00\xC0\x4F\x8E\xDB\x8A";
 const W64_RIFF_SUFFIX: [u8; 12] = *b"\x2E\x91\xCF\x11\xA5\xD6\x28\xDB\x04\xC1\x00\x00";
 /// The tail of the KSDATAFORMAT_SUBTYPE GUIDs after the 16-bit format tag.
-const SUBTYPE_TAIL: [u8; 14] = [
-    0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
-];
+const SUBTYPE_TAIL: [u8; 14] = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flavor {
@@ -85,10 +81,7 @@ fn codec_name(tag: u16) -> &'static str {
 
 fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
     if b.len() < 16 {
-        return Err(ReadError::malformed(
-            off,
-            format!("the fmt chunk is {} bytes; it needs at least 16", b.len()),
-        ));
+        return Err(ReadError::malformed(off, format!("the fmt chunk is {} bytes; it needs at least 16", b.len())));
     }
     let u16at = |i: usize| {
         let x = [b[i], b[i + 1]];
@@ -112,22 +105,13 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
     let block_align = u16at(12) as u32;
     let bits = u16at(14) as u32;
     if channels == 0 {
-        return Err(ReadError::malformed(
-            off + 2,
-            "fmt: the channel count (nChannels) is 0",
-        ));
+        return Err(ReadError::malformed(off + 2, "fmt: the channel count (nChannels) is 0"));
     }
     if rate == 0 {
-        return Err(ReadError::malformed(
-            off + 4,
-            "fmt: the sample rate (nSamplesPerSec) is 0",
-        ));
+        return Err(ReadError::malformed(off + 4, "fmt: the sample rate (nSamplesPerSec) is 0"));
     }
     if block_align == 0 {
-        return Err(ReadError::malformed(
-            off + 12,
-            "fmt: the block size (nBlockAlign) is 0",
-        ));
+        return Err(ReadError::malformed(off + 12, "fmt: the block size (nBlockAlign) is 0"));
     }
     let cb = if b.len() >= 18 { u16at(16) as usize } else { 0 };
     let ext = b.get(18..(18 + cb).min(b.len())).unwrap_or(&[]);
@@ -138,10 +122,7 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
         if b.len() < 40 {
             return Err(ReadError::malformed(
                 off,
-                format!(
-                    "a WAVE_FORMAT_EXTENSIBLE fmt chunk of {} bytes; it needs 40",
-                    b.len()
-                ),
+                format!("a WAVE_FORMAT_EXTENSIBLE fmt chunk of {} bytes; it needs 40", b.len()),
             ));
         }
         let vb = u16at(18) as u32;
@@ -151,16 +132,10 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
             valid = vb;
         }
     }
-    let layout = if mask != 0 {
-        ChannelLayout::from_mask(mask, channels)
-    } else {
-        ChannelLayout::default_for(channels)
-    };
+    let layout =
+        if mask != 0 { ChannelLayout::from_mask(mask, channels) } else { ChannelLayout::default_for(channels) };
     let bad_align = |why: &str| {
-        ReadError::malformed(
-            off + 12,
-            format!("fmt: nBlockAlign {block_align} for {channels} channels {why}"),
-        )
+        ReadError::malformed(off + 12, format!("fmt: nBlockAlign {block_align} for {channels} channels {why}"))
     };
     let coding = match sub {
         1 => {
@@ -175,21 +150,14 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
                 return Err(bad_align(&format!("does not fit {bits}-bit samples")));
             }
             let valid = valid.clamp(1, bits);
-            Coding::Pcm(
-                PcmLayout::int(container, valid, container == 1, be)
-                    .ok_or_else(|| bad_align("is impossible"))?,
-            )
+            Coding::Pcm(PcmLayout::int(container, valid, container == 1, be).ok_or_else(|| bad_align("is impossible"))?)
         }
         3 => {
             if !matches!(bits, 32 | 64) {
-                return Err(ReadError::unsupported(format!(
-                    "WAVE float samples of {bits} bits"
-                )));
+                return Err(ReadError::unsupported(format!("WAVE float samples of {bits} bits")));
             }
             if block_align != channels * bits / 8 {
-                return Err(bad_align(&format!(
-                    "does not match {bits}-bit float samples"
-                )));
+                return Err(bad_align(&format!("does not match {bits}-bit float samples")));
             }
             Coding::Pcm(PcmLayout::float(bits / 8, be).ok_or_else(|| bad_align("is impossible"))?)
         }
@@ -205,79 +173,39 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
         }
         0x11 => {
             if bits != 4 {
-                return Err(ReadError::unsupported(format!(
-                    "WAVE IMA ADPCM with {bits}-bit codes (only 4)"
-                )));
+                return Err(ReadError::unsupported(format!("WAVE IMA ADPCM with {bits}-bit codes (only 4)")));
             }
             let max = adpcm::ima_wav_block_frames(block_align as usize, channels as usize);
             if max == 0 {
                 return Err(bad_align("is smaller than the IMA ADPCM block header"));
             }
-            let spb = if ext.len() >= 2 {
-                u16at(18) as usize
-            } else {
-                0
-            };
+            let spb = if ext.len() >= 2 { u16at(18) as usize } else { 0 };
             let frames = if spb > 0 && spb < max { spb } else { max };
-            Coding::ImaWav {
-                block: block_align as usize,
-                frames,
-            }
+            Coding::ImaWav { block: block_align as usize, frames }
         }
         2 => {
             if bits != 4 {
-                return Err(ReadError::unsupported(format!(
-                    "WAVE MS ADPCM with {bits}-bit codes (only 4)"
-                )));
+                return Err(ReadError::unsupported(format!("WAVE MS ADPCM with {bits}-bit codes (only 4)")));
             }
             let max = adpcm::ms_block_frames(block_align as usize, channels as usize);
             if max == 0 {
                 return Err(bad_align("is smaller than the MS ADPCM block header"));
             }
-            let spb = if ext.len() >= 2 {
-                u16at(18) as usize
-            } else {
-                0
-            };
+            let spb = if ext.len() >= 2 { u16at(18) as usize } else { 0 };
             let frames = if spb > 0 && spb < max { spb } else { max };
-            let n = if ext.len() >= 4 {
-                u16at(20) as usize
-            } else {
-                0
-            };
+            let n = if ext.len() >= 4 { u16at(20) as usize } else { 0 };
             let coefs: Vec<(i32, i32)> = (0..n)
                 .take_while(|k| 22 + 4 * k + 4 <= 18 + ext.len())
-                .map(|k| {
-                    (
-                        u16at(22 + 4 * k) as i16 as i32,
-                        u16at(24 + 4 * k) as i16 as i32,
-                    )
-                })
+                .map(|k| (u16at(22 + 4 * k) as i16 as i32, u16at(24 + 4 * k) as i16 as i32))
                 .collect();
-            let coefs = if coefs.len() < 7 {
-                adpcm::MS_STANDARD_COEFS.to_vec()
-            } else {
-                coefs
-            };
-            Coding::MsAdpcm {
-                block: block_align as usize,
-                frames,
-                coefs,
-            }
+            let coefs = if coefs.len() < 7 { adpcm::MS_STANDARD_COEFS.to_vec() } else { coefs };
+            Coding::MsAdpcm { block: block_align as usize, frames, coefs }
         }
         _ => {
-            return Err(ReadError::unsupported(format!(
-                "WAVE codec 0x{sub:04X} ({})",
-                codec_name(sub)
-            )));
+            return Err(ReadError::unsupported(format!("WAVE codec 0x{sub:04X} ({})", codec_name(sub))));
         }
     };
-    Ok(Fmt {
-        channels,
-        rate,
-        coding,
-        layout,
-    })
+    Ok(Fmt { channels, rate, coding, layout })
 }
 
 struct Walk {
@@ -296,25 +224,14 @@ fn le_u64(b: &[u8]) -> u64 {
 }
 
 impl Walk {
-    fn chunk(
-        &mut self,
-        source: &mut Source,
-        id: &[u8],
-        body: u64,
-        size: u64,
-        be: bool,
-    ) -> ReadResult<()> {
+    fn chunk(&mut self, source: &mut Source, id: &[u8], body: u64, size: u64, be: bool) -> ReadResult<()> {
         match id {
             b"fmt " => self.fmt = Some((body, read_body(source, body, size.min(1 << 16))?)),
             b"fact" => {
                 let b = read_body(source, body, 4)?;
                 if b.len() == 4 {
                     let x = [b[0], b[1], b[2], b[3]];
-                    self.fact = Some(if be {
-                        u32::from_be_bytes(x)
-                    } else {
-                        u32::from_le_bytes(x)
-                    } as u64);
+                    self.fact = Some(if be { u32::from_be_bytes(x) } else { u32::from_le_bytes(x) } as u64);
                 }
             }
             b"LIST" | b"list" if (4..=MAX_TAG_CHUNK).contains(&size) => {
@@ -344,25 +261,16 @@ fn riff_walk(source: &mut Source, flavor: Flavor, walk: &mut Walk) -> ReadResult
         let id = [h[0], h[1], h[2], h[3]];
         if !plausible_id(&id) {
             if walk.data.is_some() {
-                walk.warnings.push(format!(
-                    "bytes after the audio at {off} are not a chunk; ignored"
-                ));
+                walk.warnings.push(format!("bytes after the audio at {off} are not a chunk; ignored"));
                 return Ok(());
             }
             return Err(ReadError::malformed(
                 off,
-                format!(
-                    "expected a chunk id (like 'fmt ' or 'data'), found bytes {:02x?}",
-                    id
-                ),
+                format!("expected a chunk id (like 'fmt ' or 'data'), found bytes {:02x?}", id),
             ));
         }
         let sx = [h[4], h[5], h[6], h[7]];
-        let size32 = if be {
-            u32::from_be_bytes(sx)
-        } else {
-            u32::from_le_bytes(sx)
-        };
+        let size32 = if be { u32::from_be_bytes(sx) } else { u32::from_le_bytes(sx) };
         let body = off + 8;
         let mut size = size32 as u64;
         if first && flavor == Flavor::Rf64 && &id == b"ds64" {
@@ -387,10 +295,7 @@ fn riff_walk(source: &mut Source, flavor: Flavor, walk: &mut Walk) -> ReadResult
             }
         } else {
             if flavor == Flavor::Rf64 && size32 == u32::MAX {
-                walk.warnings.push(format!(
-                    "chunk {} at byte {off} has an RF64 table size; skipped",
-                    show(&id)
-                ));
+                walk.warnings.push(format!("chunk {} at byte {off} has an RF64 table size; skipped", show(&id)));
             }
             walk.chunk(source, &id, body, size, be)?;
         }
@@ -467,45 +372,25 @@ impl WavReader {
                 b"RIFF" => Flavor::Riff,
                 b"RIFX" => Flavor::Rifx,
                 b"RF64" | b"BW64" => Flavor::Rf64,
-                _ => {
-                    return Err(ReadError::malformed(
-                        0,
-                        "expected 'RIFF', 'RIFX', 'RF64' or 'BW64'",
-                    ))
-                }
+                _ => return Err(ReadError::malformed(0, "expected 'RIFF', 'RIFX', 'RF64' or 'BW64'")),
             }
         } else if n < 12 {
             return Err(ReadError::truncated(file_len, "the WAVE header"));
         } else {
-            return Err(ReadError::malformed(
-                0,
-                "not a WAVE file: expected 'RIFF....WAVE' or a Wave64 header",
-            ));
+            return Err(ReadError::malformed(0, "not a WAVE file: expected 'RIFF....WAVE' or a Wave64 header"));
         };
-        let mut walk = Walk {
-            fmt: None,
-            data: None,
-            fact: None,
-            ds64: None,
-            tags: Tags::default(),
-            warnings: Vec::new(),
-        };
+        let mut walk =
+            Walk { fmt: None, data: None, fact: None, ds64: None, tags: Tags::default(), warnings: Vec::new() };
         match flavor {
             Flavor::W64 => w64_walk(&mut source, &mut walk)?,
             _ => riff_walk(&mut source, flavor, &mut walk)?,
         }
         let Some((fmt_off, fmt_bytes)) = walk.fmt.take() else {
-            return Err(ReadError::malformed(
-                file_len,
-                "the file has no 'fmt ' chunk (the WAVE format description)",
-            ));
+            return Err(ReadError::malformed(file_len, "the file has no 'fmt ' chunk (the WAVE format description)"));
         };
         let fmt = parse_fmt(&fmt_bytes, flavor == Flavor::Rifx, fmt_off)?;
         let Some((data_start, data_len)) = walk.data else {
-            return Err(ReadError::malformed(
-                file_len,
-                "the file has no 'data' chunk (the audio)",
-            ));
+            return Err(ReadError::malformed(file_len, "the file has no 'data' chunk (the audio)"));
         };
         let header_frames = match fmt.coding {
             Coding::ImaWav { .. } | Coding::MsAdpcm { .. } => walk.fact,
@@ -515,13 +400,7 @@ impl WavReader {
         let coding = fmt.coding;
         let stream = PcmStream::open(
             source,
-            StreamSpec {
-                data_start,
-                data_len,
-                channels: fmt.channels as usize,
-                coding: coding.clone(),
-                header_frames,
-            },
+            StreamSpec { data_start, data_len, channels: fmt.channels as usize, coding: coding.clone(), header_frames },
             &mut warnings,
         )?;
         let container = match flavor {
@@ -530,20 +409,8 @@ impl WavReader {
             Flavor::Rf64 => Container::Rf64,
             Flavor::W64 => Container::Wave64,
         };
-        let info = pcm::stream_info(
-            container,
-            fmt.rate as f64,
-            fmt.channels,
-            &coding,
-            &stream,
-            fmt.layout,
-            walk.tags,
-        );
-        Ok(WavReader {
-            info,
-            stream,
-            warnings,
-        })
+        let info = pcm::stream_info(container, fmt.rate as f64, fmt.channels, &coding, &stream, fmt.layout, walk.tags);
+        Ok(WavReader { info, stream, warnings })
     }
 }
 
@@ -567,21 +434,14 @@ pub struct WavWriter {
 const FLUSH_AT: usize = 1 << 20;
 
 /// The PCM layout a writer stores `spec` in (`big_endian` as the container wants).
-pub(crate) fn writer_layout(
-    spec: &WriterSpec,
-    big_endian: bool,
-    unsigned8: bool,
-) -> Result<PcmLayout, WriteError> {
+pub(crate) fn writer_layout(spec: &WriterSpec, big_endian: bool, unsigned8: bool) -> Result<PcmLayout, WriteError> {
     let bytes = spec.sample.bytes() as u32;
     let layout = if spec.sample.is_float() {
         PcmLayout::float(bytes, big_endian)
     } else {
         let valid = spec.valid_bits();
         if valid == 0 || valid > bytes * 8 {
-            return Err(WriteError::Usage(format!(
-                "{valid} significant bits do not fit {} samples",
-                spec.sample
-            )));
+            return Err(WriteError::Usage(format!("{valid} significant bits do not fit {} samples", spec.sample)));
         }
         PcmLayout::int(bytes, valid, bytes == 1 && unsigned8, big_endian)
     };
@@ -592,18 +452,13 @@ impl WavWriter {
     /// Writes the header for `spec` and gets ready for samples.
     pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
         if spec.channels == 0 || spec.sample_rate == 0 {
-            return Err(WriteError::Usage(
-                "a WAVE file needs at least one channel and a sample rate above 0".into(),
-            ));
+            return Err(WriteError::Usage("a WAVE file needs at least one channel and a sample rate above 0".into()));
         }
         let layout = writer_layout(&spec, false, true)?;
         let ch = spec.channels as u32;
         let block = layout.bytes * ch;
         if block > u16::MAX as u32 {
-            return Err(WriteError::Unsupported(format!(
-                "{} channels of {} in WAVE",
-                ch, spec.sample
-            )));
+            return Err(WriteError::Unsupported(format!("{} channels of {} in WAVE", ch, spec.sample)));
         }
         let tag: u16 = if layout.float { 3 } else { 1 };
         let extensible = ch > 2 || (!layout.float && layout.valid_bits < layout.bytes * 8);
@@ -843,9 +698,7 @@ mod tests {
     #[test]
     fn f32_round_trip_and_hound_agree() {
         for sample in [U8, S16, S24, S32, F32] {
-            let f: Vec<f32> = (0..2000)
-                .map(|i| ((i as f32 * 0.013).sin() * 0.8 * 128.0).round() / 128.0)
-                .collect();
+            let f: Vec<f32> = (0..2000).map(|i| ((i as f32 * 0.013).sin() * 0.8 * 128.0).round() / 128.0).collect();
             let bytes = write_f32(spec(OutputFormat::Wav, 2, sample, None), &f);
             let ours = all_f32(open(&bytes).as_mut());
             assert_eq!(ours, f, "{sample}");
@@ -853,9 +706,7 @@ mod tests {
             let mut h = hound::WavReader::new(std::io::Cursor::new(bytes.clone())).unwrap();
             let ours_i = all_i32(open(&bytes).as_mut());
             let theirs: Vec<i32> = if sample == F32 {
-                h.samples::<f32>()
-                    .map(|s| crate::io::pcm::tests_clip(s.unwrap()))
-                    .collect()
+                h.samples::<f32>().map(|s| crate::io::pcm::tests_clip(s.unwrap())).collect()
             } else {
                 h.samples::<i32>().map(|s| s.unwrap()).collect()
             };
@@ -867,23 +718,13 @@ mod tests {
 
     #[test]
     fn reads_what_hound_writes() {
-        for (bits, float) in [
-            (8u16, false),
-            (16, false),
-            (24, false),
-            (32, false),
-            (32, true),
-        ] {
+        for (bits, float) in [(8u16, false), (16, false), (24, false), (32, false), (32, true)] {
             let mut cur = std::io::Cursor::new(Vec::new());
             let spec = hound::WavSpec {
                 channels: 3,
                 sample_rate: 48000,
                 bits_per_sample: bits,
-                sample_format: if float {
-                    hound::SampleFormat::Float
-                } else {
-                    hound::SampleFormat::Int
-                },
+                sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
             };
             let data = ramp(500, 3, bits as u32);
             {
@@ -932,15 +773,7 @@ mod tests {
                 [(u >> 8) as u8, (u >> 16) as u8, (u >> 24) as u8]
             })
             .collect();
-        let f = riff(
-            b"RIFF",
-            false,
-            &[
-                (b"fmt ", &fmt(false, 1, 1, 8000, 3, 20, &[])),
-                (b"data", &body),
-            ],
-            true,
-        );
+        let f = riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 1, 1, 8000, 3, 20, &[])), (b"data", &body)], true);
         let mut r = open(&f);
         assert_eq!(r.info().bits_per_sample, Some(20));
         assert_eq!(r.info().sample_format, Some(S24));
@@ -953,10 +786,7 @@ mod tests {
         let f = riff(
             b"RIFX",
             true,
-            &[
-                (b"fmt ", &fmt(true, 1, 2, 22050, 4, 16, &[])),
-                (b"data", &s16_bytes(&data, true)),
-            ],
+            &[(b"fmt ", &fmt(true, 1, 2, 22050, 4, 16, &[])), (b"data", &s16_bytes(&data, true))],
             true,
         );
         let mut r = open(&f);
@@ -998,12 +828,7 @@ mod tests {
     fn rf64_when_data_passes_the_limit() {
         let data = ramp(1000, 2, 24);
         let sink = Shared::default();
-        let w = WavWriter::new(
-            Box::new(sink.clone()),
-            spec(OutputFormat::Wav, 2, S24, None),
-        )
-        .unwrap()
-        .rf64_above(1000);
+        let w = WavWriter::new(Box::new(sink.clone()), spec(OutputFormat::Wav, 2, S24, None)).unwrap().rf64_above(1000);
         let mut w: Box<dyn AudioWriter> = Box::new(w);
         w.write_i32(&data).unwrap();
         w.finish().unwrap();
@@ -1028,12 +853,7 @@ mod tests {
         let mut f = riff(
             b"BW64",
             false,
-            &[
-                (b"ds64", &ds),
-                (b"fmt ", &fmt(false, 1, 2, 8000, 4, 16, &[])),
-                (b"data", &pcm),
-                (b"LIST", b"INFOxxxx"),
-            ],
+            &[(b"ds64", &ds), (b"fmt ", &fmt(false, 1, 2, 8000, 4, 16, &[])), (b"data", &pcm), (b"LIST", b"INFOxxxx")],
             true,
         );
         let at = f.len() - 8 - 8 - pcm.len() - 4;
@@ -1046,10 +866,7 @@ mod tests {
         let f: Vec<f32> = vec![0.5, -0.25, 0.125, -1.0];
         let bytes = write_f32(spec(OutputFormat::Wav, 1, F64, None), &f);
         let pos = bytes.windows(4).position(|w| w == b"fact").unwrap();
-        assert_eq!(
-            u32::from_le_bytes(bytes[pos + 8..pos + 12].try_into().unwrap()),
-            4
-        );
+        assert_eq!(u32::from_le_bytes(bytes[pos + 8..pos + 12].try_into().unwrap()), 4);
         let mut r = open(&bytes);
         assert_eq!(r.info().sample_format, Some(F64));
         assert_eq!(r.info().bits_per_sample, Some(64));
@@ -1059,24 +876,10 @@ mod tests {
     #[test]
     fn g711_and_64_bit_int() {
         let codes: Vec<u8> = (0..=255).collect();
-        for (tag, table) in [
-            (6u16, &crate::io::g711::ALAW_TO_I16),
-            (7, &crate::io::g711::ULAW_TO_I16),
-        ] {
-            let f = riff(
-                b"RIFF",
-                false,
-                &[
-                    (b"fmt ", &fmt(false, tag, 1, 8000, 1, 8, &[])),
-                    (b"data", &codes),
-                ],
-                true,
-            );
+        for (tag, table) in [(6u16, &crate::io::g711::ALAW_TO_I16), (7, &crate::io::g711::ULAW_TO_I16)] {
+            let f = riff(b"RIFF", false, &[(b"fmt ", &fmt(false, tag, 1, 8000, 1, 8, &[])), (b"data", &codes)], true);
             let mut r = open(&f);
-            assert_eq!(
-                r.info().codec,
-                if tag == 6 { Codec::Alaw } else { Codec::Ulaw }
-            );
+            assert_eq!(r.info().codec, if tag == 6 { Codec::Alaw } else { Codec::Ulaw });
             assert_eq!(r.info().bits_per_sample, Some(16));
             assert_eq!(r.info().bit_rate, Some(64000));
             let want: Vec<i32> = table.iter().map(|&v| v as i32).collect();
@@ -1084,26 +887,13 @@ mod tests {
         }
         let vals: [i64; 2] = [-5i64 << 32 | 0x1234, 7i64 << 32];
         let body: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let f = riff(
-            b"RIFF",
-            false,
-            &[
-                (b"fmt ", &fmt(false, 1, 1, 8000, 8, 64, &[])),
-                (b"data", &body),
-            ],
-            true,
-        );
+        let f = riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 1, 1, 8000, 8, 64, &[])), (b"data", &body)], true);
         let mut r = open(&f);
         assert_eq!(r.info().bits_per_sample, Some(32));
         assert_eq!(all_i32(r.as_mut()), [-5, 7]);
     }
 
-    fn ima_file(
-        data: &[i16],
-        ch: usize,
-        frames_per_block: usize,
-        fact: Option<u32>,
-    ) -> (Vec<u8>, Vec<i32>) {
+    fn ima_file(data: &[i16], ch: usize, frames_per_block: usize, fact: Option<u32>) -> (Vec<u8>, Vec<i32>) {
         let mut blocks = Vec::new();
         let mut recon = Vec::new();
         for b in data.chunks(frames_per_block * ch) {
@@ -1144,10 +934,7 @@ mod tests {
             }
             assert_eq!(r.seek(5000).unwrap(), 1000);
             // Without a fact chunk the padded last block counts in full.
-            assert_eq!(
-                open(&ima_file(&data, ch, 505, None).0).info().frames,
-                Some(1010)
-            );
+            assert_eq!(open(&ima_file(&data, ch, 505, None).0).info().frames, Some(1010));
         }
     }
 
@@ -1155,10 +942,7 @@ mod tests {
     fn ms_adpcm_decodes() {
         for ch in [1usize, 2] {
             let fpb = 2 + 2 * 50 / ch * ch / ch;
-            let data: Vec<i16> = ramp(fpb * 3, ch, 16)
-                .iter()
-                .map(|&v| (v / 2) as i16)
-                .collect();
+            let data: Vec<i16> = ramp(fpb * 3, ch, 16).iter().map(|&v| (v / 2) as i16).collect();
             let mut blocks = Vec::new();
             let mut recon = Vec::new();
             for b in data.chunks(fpb * ch) {
@@ -1177,10 +961,7 @@ mod tests {
             let f = riff(
                 b"RIFF",
                 false,
-                &[
-                    (b"fmt ", &fmt(false, 2, ch as u16, 8000, align, 4, &ext)),
-                    (b"data", &blocks),
-                ],
+                &[(b"fmt ", &fmt(false, 2, ch as u16, 8000, align, 4, &ext)), (b"data", &blocks)],
                 true,
             );
             let mut r = open(&f);
@@ -1231,56 +1012,27 @@ mod tests {
         assert!(err(&riff(
             b"RIFF",
             false,
-            &[
-                (b"fmt ", &fmt(false, 1, 0, 8000, 4, 16, &[])),
-                (b"data", &[0; 4])
-            ],
+            &[(b"fmt ", &fmt(false, 1, 0, 8000, 4, 16, &[])), (b"data", &[0; 4])],
             true
         ))
         .contains("nChannels"));
+        assert!(err(&riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 1, 2, 0, 4, 16, &[])), (b"data", &[0; 4])], true))
+            .contains("nSamplesPerSec"));
         assert!(err(&riff(
             b"RIFF",
             false,
-            &[
-                (b"fmt ", &fmt(false, 1, 2, 0, 4, 16, &[])),
-                (b"data", &[0; 4])
-            ],
-            true
-        ))
-        .contains("nSamplesPerSec"));
-        assert!(err(&riff(
-            b"RIFF",
-            false,
-            &[
-                (b"fmt ", &fmt(false, 1, 2, 8000, 3, 16, &[])),
-                (b"data", &[0; 4])
-            ],
+            &[(b"fmt ", &fmt(false, 1, 2, 8000, 3, 16, &[])), (b"data", &[0; 4])],
             true
         ))
         .contains("nBlockAlign"));
-        let e = err(&riff(
-            b"RIFF",
-            false,
-            &[
-                (b"fmt ", &fmt(false, 0x55, 2, 8000, 1, 0, &[])),
-                (b"data", &[0; 4]),
-            ],
-            true,
-        ));
+        let e =
+            err(&riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 0x55, 2, 8000, 1, 0, &[])), (b"data", &[0; 4])], true));
         assert!(e.contains("WAVE codec 0x0055 (MPEG Layer III)"), "{e}");
         let mut junk = b"RIFF\0\0\0\0WAVE".to_vec();
         junk.extend((0..200u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8 | 0x80));
         assert!(err(&junk).contains("chunk id"));
         // Data size larger than the file, and a partial last frame: frames that exist, warnings.
-        let mut f = riff(
-            b"RIFF",
-            false,
-            &[
-                (b"fmt ", &good_fmt),
-                (b"data", &s16_bytes(&[1, 2, 3, 4, 5], false)),
-            ],
-            true,
-        );
+        let mut f = riff(b"RIFF", false, &[(b"fmt ", &good_fmt), (b"data", &s16_bytes(&[1, 2, 3, 4, 5], false))], true);
         f.pop(); // drop the pad byte and one byte of the last frame
         let at = f.len() - 9 - 4;
         f[at..at + 4].copy_from_slice(&1000u32.to_le_bytes());
@@ -1292,15 +1044,8 @@ mod tests {
         assert_eq!(all_i32(r.as_mut()), [1, 2, 3, 4]);
         // Streamed: data size 0 and 0xFFFFFFFF mean "to the end".
         for size in [0u32, u32::MAX] {
-            let mut f = riff(
-                b"RIFF",
-                false,
-                &[
-                    (b"fmt ", &good_fmt),
-                    (b"data", &s16_bytes(&[9, 8, 7, 6], false)),
-                ],
-                true,
-            );
+            let mut f =
+                riff(b"RIFF", false, &[(b"fmt ", &good_fmt), (b"data", &s16_bytes(&[9, 8, 7, 6], false))], true);
             let at = f.len() - 8 - 4;
             f[at..at + 4].copy_from_slice(&size.to_le_bytes());
             assert_eq!(all_i32(open(&f).as_mut()), [9, 8, 7, 6]);
@@ -1325,22 +1070,15 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        for (enc, ch) in [
-            ("ima-adpcm", 1),
-            ("ima-adpcm", 2),
-            ("a-law", 2),
-            ("u-law", 1),
-            ("ms-adpcm", 2),
-            ("ms-adpcm", 1),
-        ] {
+        for (enc, ch) in
+            [("ima-adpcm", 1), ("ima-adpcm", 2), ("a-law", 2), ("u-law", 1), ("ms-adpcm", 2), ("ms-adpcm", 1)]
+        {
             let p = dir.path().join(format!("{enc}{ch}.wav"));
             run(Command::new("sox")
                 .args(["-n", "-r", "44100", "-c", &ch.to_string(), "-e", enc])
                 .arg(&p)
                 .args(["synth", "0.3", "sine", "440", "sine", "1000"]));
-            let raw = run(Command::new("sox")
-                .arg(&p)
-                .args(["-e", "signed", "-b", "16", "-t", "raw", "-"]));
+            let raw = run(Command::new("sox").arg(&p).args(["-e", "signed", "-b", "16", "-t", "raw", "-"]));
             let want = s16le(&raw);
             let bytes = std::fs::read(&p).unwrap();
             let mut r = open(&bytes);
@@ -1350,12 +1088,7 @@ mod tests {
             let want = &want[..got.len()];
             if enc == "ms-adpcm" {
                 // sox predicts with a flooring shift where Microsoft's reference truncates.
-                let err = got
-                    .iter()
-                    .zip(want)
-                    .map(|(a, b)| (a - b).abs())
-                    .max()
-                    .unwrap();
+                let err = got.iter().zip(want).map(|(a, b)| (a - b).abs()).max().unwrap();
                 assert!(err <= 256, "{enc} {ch}: {err}");
             } else {
                 assert!(got == want, "{enc} {ch}");
@@ -1398,12 +1131,7 @@ mod tests {
                 assert_eq!(got, want, "{codec} {ch}");
             } else {
                 // ffmpeg's IMA WAV step uses (2d+1)·step/8, the reference a shift-and-add: off by a few.
-                let err = got
-                    .iter()
-                    .zip(&want)
-                    .map(|(a, b)| (a - b).abs())
-                    .max()
-                    .unwrap();
+                let err = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).max().unwrap();
                 assert!(err <= 64, "{codec} {ch}: {err}");
             }
         }
@@ -1438,10 +1166,7 @@ mod tests {
                 .args(["-hide_banner", "-loglevel", "error", "-i"])
                 .arg(&p)
                 .args(["-f", "f32le", "-"]));
-            let want: Vec<f32> = raw
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
+            let want: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
             let got = all_f32(open(&std::fs::read(&p).unwrap()).as_mut());
             assert!(got == want, "{name}");
         }
@@ -1491,9 +1216,7 @@ mod throughput {
                 bits: None,
             };
             let mut w = create_writer(Box::new(std::io::BufWriter::new(file)), spec).unwrap();
-            let chunk: Vec<i32> = (0..2 * 65536i64)
-                .map(|i| ((i * 7919) % 65536) as i32 - 32768)
-                .collect();
+            let chunk: Vec<i32> = (0..2 * 65536i64).map(|i| ((i * 7919) % 65536) as i32 - 32768).collect();
             for _ in 0..frames / 65536 + 1 {
                 w.write_i32(&chunk).unwrap();
             }
@@ -1522,11 +1245,7 @@ mod throughput {
                 std::hint::black_box(sum);
                 best = best.min(t.elapsed().as_secs_f64());
             }
-            eprintln!(
-                "{}: {:.0} MB/s",
-                if mapped { "mapped" } else { "buffered" },
-                len / best / 1e6
-            );
+            eprintln!("{}: {:.0} MB/s", if mapped { "mapped" } else { "buffered" }, len / best / 1e6);
         }
     }
 }

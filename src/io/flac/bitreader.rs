@@ -23,13 +23,7 @@ pub(crate) struct BitReader<'a> {
 impl<'a> BitReader<'a> {
     /// A reader at the first bit of `data`.
     pub fn new(data: &'a [u8]) -> Self {
-        let mut r = BitReader {
-            data,
-            pos: 0,
-            cache: 0,
-            bits: 0,
-            overrun: false,
-        };
+        let mut r = BitReader { data, pos: 0, cache: 0, bits: 0, overrun: false };
         r.refill();
         r
     }
@@ -181,11 +175,7 @@ const fn crc8_table() -> [u8; 256] {
         let mut c = i as u8;
         let mut j = 0;
         while j < 8 {
-            c = if c & 0x80 != 0 {
-                (c << 1) ^ 0x07
-            } else {
-                c << 1
-            };
+            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
             j += 1;
         }
         t[i] = c;
@@ -201,11 +191,7 @@ const fn crc16_tables() -> [[u16; 256]; 8] {
         let mut c = (i as u16) << 8;
         let mut j = 0;
         while j < 8 {
-            c = if c & 0x8000 != 0 {
-                (c << 1) ^ 0x8005
-            } else {
-                c << 1
-            };
+            c = if c & 0x8000 != 0 { (c << 1) ^ 0x8005 } else { c << 1 };
             j += 1;
         }
         t[0][i] = c;
@@ -259,19 +245,13 @@ mod tests {
 
     #[test]
     fn crc16_sliced_matches_bytewise() {
-        let data: Vec<u8> = (0..1000u32)
-            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-            .collect();
+        let data: Vec<u8> = (0..1000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         for len in [0, 1, 7, 8, 9, 15, 16, 17, 999, 1000] {
             let mut crc = 0u16;
             for &b in &data[..len] {
                 crc ^= (b as u16) << 8;
                 for _ in 0..8 {
-                    crc = if crc & 0x8000 != 0 {
-                        (crc << 1) ^ 0x8005
-                    } else {
-                        crc << 1
-                    };
+                    crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x8005 } else { crc << 1 };
                 }
             }
             assert_eq!(crc16(&data[..len]), crc, "len {len}");

@@ -17,9 +17,7 @@ use std::io::{Read, Seek, SeekFrom};
 use super::frame::{decode_frame, parse_header, FrameError, FrameHeader, HeaderError, MAX_BLOCK};
 use crate::format::{int_to_f32, AudioFormat, ChannelLayout, FourCC, SampleFormat};
 use crate::io::probe::id3v2_len;
-use crate::io::{
-    AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags,
-};
+use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
 
 /// Read window for sources that are not in memory: larger than any valid frame.
 const WINDOW: usize = 4 << 20;
@@ -50,22 +48,8 @@ impl Input {
     fn new(src: Source, start: u64) -> ReadResult<Input> {
         let len = src.byte_len();
         let mapped = src.as_slice().is_some();
-        let cap = if mapped {
-            0
-        } else {
-            (len.saturating_sub(start) as usize).clamp(64, WINDOW)
-        };
-        let mut input = Input {
-            src,
-            mapped,
-            len,
-            pos: 0,
-            buf: vec![0; cap],
-            buf_start: 0,
-            lo: 0,
-            hi: 0,
-            eof: false,
-        };
+        let cap = if mapped { 0 } else { (len.saturating_sub(start) as usize).clamp(64, WINDOW) };
+        let mut input = Input { src, mapped, len, pos: 0, buf: vec![0; cap], buf_start: 0, lo: 0, hi: 0, eof: false };
         input.buf_start = u64::MAX; // force a real seek
         input.seek_to(start)?;
         Ok(input)
@@ -79,11 +63,7 @@ impl Input {
             let p = (self.pos.min(s.len() as u64)) as usize;
             (&s[p..], p as u64, true)
         } else {
-            (
-                &self.buf[self.lo..self.hi],
-                self.buf_start + self.lo as u64,
-                self.eof,
-            )
+            (&self.buf[self.lo..self.hi], self.buf_start + self.lo as u64, self.eof)
         }
     }
 
@@ -140,10 +120,7 @@ impl Input {
             self.pos = off;
             return Ok(());
         }
-        if off >= self.buf_start
-            && off - self.buf_start <= self.hi as u64
-            && self.buf_start != u64::MAX
-        {
+        if off >= self.buf_start && off - self.buf_start <= self.hi as u64 && self.buf_start != u64::MAX {
             self.lo = (off - self.buf_start) as usize;
             return Ok(());
         }
@@ -255,9 +232,7 @@ impl FlacReader {
                 if end > len {
                     return Err(ReadError::truncated(
                         len,
-                        format!(
-                            "FLAC metadata block of type {ty} (starts at byte {pos}, {blen} bytes)"
-                        ),
+                        format!("FLAC metadata block of type {ty} (starts at byte {pos}, {blen} bytes)"),
                     ));
                 }
                 if matches!(ty, 0 | 3 | 4) {
@@ -273,8 +248,7 @@ impl FlacReader {
                             }
                             if si.is_none() {
                                 let v = u64::from_be_bytes([
-                                    data[10], data[11], data[12], data[13], data[14], data[15],
-                                    data[16], data[17],
+                                    data[10], data[11], data[12], data[13], data[14], data[15], data[16], data[17],
                                 ]);
                                 si = Some(StreamInfoBlock {
                                     rate: (v >> 44) as u32,
@@ -286,12 +260,8 @@ impl FlacReader {
                         }
                         3 => {
                             for p in data.chunks_exact(18) {
-                                let sample = u64::from_be_bytes([
-                                    p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
-                                ]);
-                                let off = u64::from_be_bytes([
-                                    p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15],
-                                ]);
+                                let sample = u64::from_be_bytes([p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]]);
+                                let off = u64::from_be_bytes([p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]]);
                                 if sample != u64::MAX {
                                     seektable.push((sample, off));
                                 }
@@ -310,10 +280,7 @@ impl FlacReader {
             let mut head = [0u8; 16];
             let n = read_at(&mut source, pos, &mut head)?;
             if parse_header(&head[..n]).is_err() {
-                return Err(ReadError::malformed(
-                    pos,
-                    "expected `fLaC` or a FLAC frame header",
-                ));
+                return Err(ReadError::malformed(pos, "expected `fLaC` or a FLAC frame header"));
             }
         }
         let audio_start = pos;
@@ -325,11 +292,7 @@ impl FlacReader {
         loop {
             let (data, off, eof) = input.window();
             match parse_header(data) {
-                Ok(h)
-                    if si.as_ref().is_none_or(|s| {
-                        s.channels == h.channels && h.bps.is_none_or(|b| b == s.bps)
-                    }) =>
-                {
+                Ok(h) if si.as_ref().is_none_or(|s| s.channels == h.channels && h.bps.is_none_or(|b| b == s.bps)) => {
                     first = Some((off, h));
                     break;
                 }
@@ -351,16 +314,15 @@ impl FlacReader {
 
         let (rate, channels, bps) = match (&si, &first) {
             (Some(s), f) => {
-                let rate = if s.rate != 0 {
-                    s.rate
-                } else {
-                    f.and_then(|(_, h)| h.rate).unwrap_or(0)
-                };
+                let rate = if s.rate != 0 { s.rate } else { f.and_then(|(_, h)| h.rate).unwrap_or(0) };
                 (rate, s.channels, s.bps)
             }
             (None, Some((off, h))) => {
                 let Some(bps) = h.bps else {
-                    return Err(ReadError::malformed(*off, "the frame header refers to a STREAMINFO block the stream lacks (bits per sample)"));
+                    return Err(ReadError::malformed(
+                        *off,
+                        "the frame header refers to a STREAMINFO block the stream lacks (bits per sample)",
+                    ));
                 };
                 (h.rate.unwrap_or(0), h.channels, bps)
             }
@@ -369,11 +331,7 @@ impl FlacReader {
         let (first_frame, first_number, nominal_block, variable) = match first {
             Some((off, h)) => {
                 let nb = h.block_size as u64;
-                let first_number = if h.variable {
-                    h.number
-                } else {
-                    h.number.saturating_mul(nb)
-                };
+                let first_number = if h.variable { h.number } else { h.number.saturating_mul(nb) };
                 (off, first_number, nb, h.variable)
             }
             None => (len, 0, 4096, false),
@@ -388,9 +346,10 @@ impl FlacReader {
         );
         format.bits_per_channel = bps;
         let mut layout = ChannelLayout::default_for(channels);
-        if let Some(mask) = tags.get("waveformatextensible_channel_mask").and_then(|m| {
-            u32::from_str_radix(m.trim_start_matches("0x").trim_start_matches("0X"), 16).ok()
-        }) {
+        if let Some(mask) = tags
+            .get("waveformatextensible_channel_mask")
+            .and_then(|m| u32::from_str_radix(m.trim_start_matches("0x").trim_start_matches("0X"), 16).ok())
+        {
             if mask.count_ones() == channels {
                 layout = ChannelLayout::from_mask(mask, channels);
             }
@@ -407,11 +366,7 @@ impl FlacReader {
             tags,
         };
         let ch = channels as usize;
-        let ch64 = if bps == 32 {
-            vec![vec![0i64; MAX_BLOCK]; ch]
-        } else {
-            Vec::new()
-        };
+        let ch64 = if bps == 32 { vec![vec![0i64; MAX_BLOCK]; ch] } else { Vec::new() };
         Ok(FlacReader {
             info,
             input,
@@ -446,11 +401,7 @@ impl FlacReader {
 
     /// The stream position of a frame, from its header.
     fn header_sample(&self, h: &FrameHeader) -> u64 {
-        let s = if h.variable {
-            h.number
-        } else {
-            h.number.saturating_mul(self.nominal_block)
-        };
+        let s = if h.variable { h.number } else { h.number.saturating_mul(self.nominal_block) };
         s.saturating_sub(self.first_number)
     }
 
@@ -466,24 +417,13 @@ impl FlacReader {
             }
             let h = match parse_header(data) {
                 Err(HeaderError::NeedMore) => None,
-                Err(HeaderError::Invalid) => {
-                    return Ok(Outcome::Bad {
-                        offset,
-                        why: "not a valid frame header",
-                    })
-                }
+                Err(HeaderError::Invalid) => return Ok(Outcome::Bad { offset, why: "not a valid frame header" }),
                 Ok(h) => {
                     if h.channels as usize != self.channels {
-                        return Ok(Outcome::Bad {
-                            offset,
-                            why: "a frame with another channel count",
-                        });
+                        return Ok(Outcome::Bad { offset, why: "a frame with another channel count" });
                     }
                     if h.bps.is_some_and(|b| b != self.bps) {
-                        return Ok(Outcome::Bad {
-                            offset,
-                            why: "a frame with another sample size",
-                        });
+                        return Ok(Outcome::Bad { offset, why: "a frame with another sample size" });
                     }
                     Some(h)
                 }
@@ -526,18 +466,10 @@ impl FlacReader {
                     if eof {
                         return Ok(Outcome::Truncated { offset });
                     }
-                    return Ok(Outcome::Bad {
-                        offset,
-                        why: "a frame larger than any valid one",
-                    });
+                    return Ok(Outcome::Bad { offset, why: "a frame larger than any valid one" });
                 }
                 Err((FrameError::Bad(why), _)) => return Ok(Outcome::Bad { offset, why }),
-                Err((FrameError::Crc(_), None)) => {
-                    return Ok(Outcome::Bad {
-                        offset,
-                        why: "bad frame",
-                    })
-                }
+                Err((FrameError::Crc(_), None)) => return Ok(Outcome::Bad { offset, why: "bad frame" }),
             }
         }
     }
@@ -576,7 +508,9 @@ impl FlacReader {
                     if let Some((at, why)) = lost.take() {
                         self.warn(format!("lost sync at byte {at} ({why})"));
                     }
-                    self.warn(format!("the stream is cut short inside the frame at byte {offset}; decoding stops there"));
+                    self.warn(format!(
+                        "the stream is cut short inside the frame at byte {offset}; decoding stops there"
+                    ));
                     let rest = self.input.window().0.len();
                     self.input.advance(rest);
                     self.finish();
@@ -621,11 +555,9 @@ impl FlacReader {
     fn frame_at(&mut self, pos: u64) -> ReadResult<Option<Found>> {
         self.input.seek_to(pos)?;
         match self.try_frame()? {
-            Outcome::Frame { h, crc_ok: true } => Ok(Some(Found {
-                pos,
-                sample: self.header_sample(&h),
-                block: h.block_size as u64,
-            })),
+            Outcome::Frame { h, crc_ok: true } => {
+                Ok(Some(Found { pos, sample: self.header_sample(&h), block: h.block_size as u64 }))
+            }
             _ => Ok(None),
         }
     }
@@ -643,11 +575,7 @@ impl FlacReader {
             }
             match self.try_frame()? {
                 Outcome::Frame { h, crc_ok: true } => {
-                    return Ok(Some(Found {
-                        pos,
-                        sample: self.header_sample(&h),
-                        block: h.block_size as u64,
-                    }))
+                    return Ok(Some(Found { pos, sample: self.header_sample(&h), block: h.block_size as u64 }))
                 }
                 Outcome::Frame { .. } => {}
                 Outcome::Truncated { .. } | Outcome::End => return Ok(None),
@@ -687,11 +615,7 @@ impl FlacReader {
                 }
                 _ => {
                     for (c, src) in self.ch32.iter().enumerate() {
-                        for (d, s) in dst[c..]
-                            .iter_mut()
-                            .step_by(ch)
-                            .zip(src[from..from + n].iter())
-                        {
+                        for (d, s) in dst[c..].iter_mut().step_by(ch).zip(src[from..from + n].iter()) {
                             *d = conv(*s);
                         }
                     }
@@ -766,10 +690,7 @@ impl AudioReader for FlacReader {
     }
 
     fn seek(&mut self, target: u64) -> ReadResult<u64> {
-        if self.block_len > 0
-            && target >= self.block_start
-            && target - self.block_start < self.block_len as u64
-        {
+        if self.block_len > 0 && target >= self.block_start && target - self.block_start < self.block_len as u64 {
             self.block_pos = (target - self.block_start) as usize;
             return Ok(target);
         }
@@ -823,8 +744,7 @@ impl AudioReader for FlacReader {
     fn take_warnings(&mut self) -> Vec<String> {
         if self.warnings_dropped > 0 {
             let n = std::mem::take(&mut self.warnings_dropped);
-            self.warnings
-                .push(format!("{n} more problems of the same kind"));
+            self.warnings.push(format!("{n} more problems of the same kind"));
         }
         std::mem::take(&mut self.warnings)
     }

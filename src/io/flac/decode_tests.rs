@@ -9,11 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let ok = Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
     if !ok {
         eprintln!("note: `{tool}` is not on PATH; skipping");
     }
@@ -38,11 +34,7 @@ fn gen(kind: u32, frames: usize, ch: usize, bps: u32, seed: u64) -> Vec<i32> {
     let mut rng = Rng(seed | 1);
     let mut out = Vec::with_capacity(frames * ch);
     for f in 0..frames {
-        let k = if kind == 4 {
-            ((f / 3000) % 4) as u32
-        } else {
-            kind
-        };
+        let k = if kind == 4 { ((f / 3000) % 4) as u32 } else { kind };
         for c in 0..ch {
             let r = rng.next();
             let v: i64 = match k {
@@ -118,23 +110,14 @@ fn wav_bytes(samples: &[i32], ch: usize, bps: u32, rate: u32) -> Vec<u8> {
     w.extend(22u16.to_le_bytes());
     w.extend((bps as u16).to_le_bytes());
     w.extend(0u32.to_le_bytes());
-    w.extend([
-        1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71,
-    ]);
+    w.extend([1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71]);
     w.extend(b"data");
     w.extend((data.len() as u32).to_le_bytes());
     w.extend(data);
     w
 }
 
-fn flac_encode(
-    dir: &Path,
-    samples: &[i32],
-    ch: usize,
-    bps: u32,
-    rate: u32,
-    args: &[&str],
-) -> Vec<u8> {
+fn flac_encode(dir: &Path, samples: &[i32], ch: usize, bps: u32, rate: u32, args: &[&str]) -> Vec<u8> {
     let out = dir.join("out.flac");
     let mut cmd = Command::new("flac");
     cmd.args(["--silent", "-f"]);
@@ -151,18 +134,8 @@ fn flac_encode(
         std::fs::write(&wav, wav_bytes(samples, ch, bps, rate)).unwrap();
         wav
     };
-    let st = cmd
-        .args(args)
-        .arg("-o")
-        .arg(&out)
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "flac failed: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let st = cmd.args(args).arg("-o").arg(&out).arg(&input).output().unwrap();
+    assert!(st.status.success(), "flac failed: {}", String::from_utf8_lossy(&st.stderr));
     std::fs::read(&out).unwrap()
 }
 
@@ -171,17 +144,8 @@ fn flac_decode(dir: &Path, flac: &[u8], bps: u32) -> Vec<i32> {
     let inp = dir.join("ref.flac");
     let out = dir.join("ref.wav");
     std::fs::write(&inp, flac).unwrap();
-    let st = Command::new("flac")
-        .args(["-d", "--silent", "-f", "-o"])
-        .arg(&out)
-        .arg(&inp)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "flac -d failed: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let st = Command::new("flac").args(["-d", "--silent", "-f", "-o"]).arg(&out).arg(&inp).output().unwrap();
+    assert!(st.status.success(), "flac -d failed: {}", String::from_utf8_lossy(&st.stderr));
     let w = std::fs::read(&out).unwrap();
     let mut pos = 12;
     let mut container = 0;
@@ -193,15 +157,9 @@ fn flac_decode(dir: &Path, flac: &[u8], bps: u32) -> Vec<i32> {
         if &w[pos..pos + 4] == b"data" {
             let data = &w[pos + 8..(pos + 8 + len).min(w.len())];
             if container == 8 {
-                return data
-                    .iter()
-                    .map(|&b| ((b as i32) - 128) >> (8 - bps))
-                    .collect();
+                return data.iter().map(|&b| ((b as i32) - 128) >> (8 - bps)).collect();
             }
-            return from_raw(data, container)
-                .into_iter()
-                .map(|v| v >> (container - bps))
-                .collect();
+            return from_raw(data, container).into_iter().map(|v| v >> (container - bps)).collect();
         }
         pos += 8 + len + (len & 1);
     }
@@ -272,14 +230,7 @@ fn matches_flac_cli_across_formats() {
         (2, 16, 44100, 4, 20000, &["--blocksize=576"]),
         (2, 16, 44100, 0, 20000, &["--blocksize=100", "--lax"]),
         (2, 16, 44100, 0, 20000, &["--blocksize=1000", "--lax"]),
-        (
-            2,
-            16,
-            44100,
-            4,
-            200000,
-            &["--blocksize=65535", "--lax", "-8"],
-        ),
+        (2, 16, 44100, 4, 200000, &["--blocksize=65535", "--lax", "-8"]),
         (2, 16, 44100, 4, 30000, &["--blocksize=16", "--lax"]),
         (2, 16, 44100, 2, 30000, &["-8", "-r", "8", "--lax"]),
         (2, 24, 44100, 4, 30000, &["-8", "-l", "32", "--lax", "-p"]),
@@ -297,10 +248,7 @@ fn matches_flac_cli_across_formats() {
         }
         let bytes = flac_encode(dir.path(), &pcm, ch, bps, rate, args);
         let (got, warnings) = decode_bytes(&bytes);
-        assert!(
-            got == pcm,
-            "case {i} {ch}ch {bps}bit {rate}Hz {args:?}: differs from the source"
-        );
+        assert!(got == pcm, "case {i} {ch}ch {bps}bit {rate}Hz {args:?}: differs from the source");
         assert!(warnings.is_empty(), "case {i}: {warnings:?}");
         let r = FlacReader::new(Source::memory(bytes.clone())).unwrap();
         let info = r.info();
@@ -372,47 +320,22 @@ fn skips_metadata_blocks_and_id3_and_decodes_bare_frames() {
     }
     let dir = tempfile::tempdir().unwrap();
     let pcm = gen(4, 30000, 2, 16, 11);
-    let bytes = flac_encode(
-        dir.path(),
-        &pcm,
-        2,
-        16,
-        44100,
-        &["-5", "-T", "TITLE=Hello", "--padding=100000"],
-    );
+    let bytes = flac_encode(dir.path(), &pcm, 2, 16, 44100, &["-5", "-T", "TITLE=Hello", "--padding=100000"]);
     let f = dir.path().join("meta.flac");
     std::fs::write(&f, &bytes).unwrap();
     let pic = dir.path().join("pic.bin");
     std::fs::write(&pic, vec![0xAB; 300_000]).unwrap();
     let st = Command::new("metaflac")
-        .arg(format!(
-            "--import-picture-from=3|image/png|cover|10x10x24|{}",
-            pic.display()
-        ))
+        .arg(format!("--import-picture-from=3|image/png|cover|10x10x24|{}", pic.display()))
         .arg(&f)
         .output()
         .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     let cue = dir.path().join("x.cue");
-    std::fs::write(
-        &cue,
-        "FILE \"x.wav\" WAVE\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n",
-    )
-    .unwrap();
-    let st = Command::new("metaflac")
-        .arg(format!("--import-cuesheet-from={}", cue.display()))
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    std::fs::write(&cue, "FILE \"x.wav\" WAVE\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n").unwrap();
+    let st =
+        Command::new("metaflac").arg(format!("--import-cuesheet-from={}", cue.display())).arg(&f).output().unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     let bytes = std::fs::read(&f).unwrap();
     let (mut blocks, audio) = split_metadata(&bytes);
     assert!(blocks.iter().any(|b| b.0 == 6) && blocks.iter().any(|b| b.0 == 5));
@@ -438,9 +361,7 @@ fn skips_metadata_blocks_and_id3_and_decodes_bare_frames() {
     let (got, w) = decode_all(&mut r);
     assert!(got == pcm && w.is_empty(), "{w:?}");
     assert!(looks_like_frame_header(&audio));
-    assert!(!looks_like_frame_header(&[
-        0xFF, 0xF9, 0x50, 0x80, 0x00, 0x00, 0x00
-    ]));
+    assert!(!looks_like_frame_header(&[0xFF, 0xF9, 0x50, 0x80, 0x00, 0x00, 0x00]));
     assert!(!looks_like_frame_header(&[]));
     // Seeking in the bare stream.
     let mut r = FlacReader::new(Source::memory(audio)).unwrap();
@@ -498,18 +419,9 @@ fn truncation_damage_and_garbage() {
     let bytes = flac_encode(dir.path(), &pcm, 2, 16, 44100, &["-5", "--blocksize=1024"]);
     let (_, audio) = split_metadata(&bytes);
     let audio_start = bytes.len() - audio.len();
-    for cut in [
-        audio_start + 1,
-        audio_start + 20,
-        bytes.len() / 3,
-        bytes.len() / 2 + 7,
-        bytes.len() - 1,
-    ] {
+    for cut in [audio_start + 1, audio_start + 20, bytes.len() / 3, bytes.len() / 2 + 7, bytes.len() - 1] {
         let (got, w) = decode_bytes(&bytes[..cut]);
-        assert!(
-            got.len() < pcm.len() && got[..] == pcm[..got.len()],
-            "cut {cut}"
-        );
+        assert!(got.len() < pcm.len() && got[..] == pcm[..got.len()], "cut {cut}");
         assert!(!w.is_empty(), "cut {cut}: no warning");
         let (got2, _) = decode_file(dir.path(), &bytes[..cut]);
         assert!(got2 == got);
@@ -520,34 +432,15 @@ fn truncation_damage_and_garbage() {
     assert!(FlacReader::new(Source::memory(b"fLaC".to_vec())).is_err());
 
     // A damaged byte in a middle frame: the frames around it are intact.
-    for (k, off) in [
-        bytes.len() / 2,
-        bytes.len() / 2 + 333,
-        audio_start + audio.len() / 4,
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (k, off) in [bytes.len() / 2, bytes.len() / 2 + 333, audio_start + audio.len() / 4].into_iter().enumerate() {
         let mut bad = bytes.clone();
         bad[off] ^= 0x10 << (k % 3);
         for (got, w) in [decode_bytes(&bad), decode_file(dir.path(), &bad)] {
             assert!(!w.is_empty(), "no warning");
             assert!(got.len() <= pcm.len() && got.len() + 2 * 1024 * 2 >= pcm.len());
-            let same_head = got
-                .iter()
-                .zip(pcm.iter())
-                .take_while(|(a, b)| a == b)
-                .count();
-            let same_tail = got
-                .iter()
-                .rev()
-                .zip(pcm.iter().rev())
-                .take_while(|(a, b)| a == b)
-                .count();
-            assert!(
-                same_head + same_tail + 2 * 1024 * 2 >= pcm.len(),
-                "head {same_head} tail {same_tail}"
-            );
+            let same_head = got.iter().zip(pcm.iter()).take_while(|(a, b)| a == b).count();
+            let same_tail = got.iter().rev().zip(pcm.iter().rev()).take_while(|(a, b)| a == b).count();
+            assert!(same_head + same_tail + 2 * 1024 * 2 >= pcm.len(), "head {same_head} tail {same_tail}");
         }
     }
 
@@ -567,12 +460,7 @@ fn truncation_damage_and_garbage() {
     // Junk full of frame syncs.
     let mut junk = Vec::new();
     for _ in 0..50_000 {
-        junk.extend_from_slice(&[
-            0xFF,
-            0xF8 | (rng.next() & 1) as u8,
-            rng.next() as u8,
-            rng.next() as u8,
-        ]);
+        junk.extend_from_slice(&[0xFF, 0xF8 | (rng.next() & 1) as u8, rng.next() as u8, rng.next() as u8]);
     }
     let f = join_metadata(&blocks[..1], &junk);
     if let Ok(mut r) = FlacReader::new(Source::memory(f)) {
@@ -587,11 +475,7 @@ fn seeks_exactly() {
     }
     let dir = tempfile::tempdir().unwrap();
     let pcm = gen(4, 400_000, 2, 16, 21);
-    for args in [
-        &["-5"][..],
-        &["-5", "--no-seektable"][..],
-        &["-8", "--blocksize=4608", "-S", "1000x"][..],
-    ] {
+    for args in [&["-5"][..], &["-5", "--no-seektable"][..], &["-8", "--blocksize=4608", "-S", "1000x"][..]] {
         let bytes = flac_encode(dir.path(), &pcm, 2, 16, 44100, args);
         let p = dir.path().join("seek.flac");
         std::fs::write(&p, &bytes).unwrap();
@@ -679,50 +563,18 @@ fn craft_frame(chans: &[Vec<i64>], bps: u32, ch_code: u8, number: u64, variable:
     h.extend(utf8_number(number));
     h.extend(((bs - 1) as u16).to_be_bytes());
     h.push(crc8(&h));
-    let mut w = BitWriter {
-        out: h,
-        acc: 0,
-        n: 0,
-    };
+    let mut w = BitWriter { out: h, acc: 0, n: 0 };
     let coded: Vec<(Vec<i64>, u32)> = match ch_code {
-        8 => vec![
-            (chans[0].clone(), bps),
-            (
-                chans[0].iter().zip(&chans[1]).map(|(l, r)| l - r).collect(),
-                bps + 1,
-            ),
-        ],
-        9 => vec![
-            (
-                chans[0].iter().zip(&chans[1]).map(|(l, r)| l - r).collect(),
-                bps + 1,
-            ),
-            (chans[1].clone(), bps),
-        ],
+        8 => vec![(chans[0].clone(), bps), (chans[0].iter().zip(&chans[1]).map(|(l, r)| l - r).collect(), bps + 1)],
+        9 => vec![(chans[0].iter().zip(&chans[1]).map(|(l, r)| l - r).collect(), bps + 1), (chans[1].clone(), bps)],
         10 => vec![
-            (
-                chans[0]
-                    .iter()
-                    .zip(&chans[1])
-                    .map(|(l, r)| (l + r) >> 1)
-                    .collect(),
-                bps,
-            ),
-            (
-                chans[0].iter().zip(&chans[1]).map(|(l, r)| l - r).collect(),
-                bps + 1,
-            ),
+            (chans[0].iter().zip(&chans[1]).map(|(l, r)| (l + r) >> 1).collect(), bps),
+            (chans[0].iter().zip(&chans[1]).map(|(l, r)| l - r).collect(), bps + 1),
         ],
         _ => chans.iter().map(|c| (c.clone(), bps)).collect(),
     };
     for (s, b) in coded {
-        let wasted = s
-            .iter()
-            .fold(
-                64u32,
-                |m, &v| if v == 0 { m } else { m.min(v.trailing_zeros()) },
-            )
-            .min(b - 1);
+        let wasted = s.iter().fold(64u32, |m, &v| if v == 0 { m } else { m.min(v.trailing_zeros()) }).min(b - 1);
         let wasted = if s.iter().all(|&v| v == 0) { 0 } else { wasted };
         let constant = s.iter().all(|&v| v == s[0]);
         w.put(0, 1);
@@ -761,13 +613,7 @@ fn streaminfo(rate: u32, ch: u32, bps: u32, total: u64, min_bs: u16, max_bs: u16
 }
 
 /// A crafted variable-block-size stream; returns (file, interleaved samples).
-fn crafted(
-    ch: usize,
-    bps: u32,
-    sizes: &[usize],
-    with_header: bool,
-    seed: u64,
-) -> (Vec<u8>, Vec<i32>) {
+fn crafted(ch: usize, bps: u32, sizes: &[usize], with_header: bool, seed: u64) -> (Vec<u8>, Vec<i32>) {
     let mut rng = Rng(seed);
     let mut pcm = Vec::new();
     let mut frames = Vec::new();
@@ -798,11 +644,7 @@ fn crafted(
                 pcm.push(chan[f] as i32);
             }
         }
-        let code = if ch == 2 {
-            [1u8, 8, 9, 10][i % 4]
-        } else {
-            (ch - 1) as u8
-        };
+        let code = if ch == 2 { [1u8, 8, 9, 10][i % 4] } else { (ch - 1) as u8 };
         frames.extend(craft_frame(&chans, bps, code, number, true));
         number += bs as u64;
     }
@@ -820,15 +662,7 @@ fn crafted(
 #[test]
 fn crafted_variable_block_size_streams() {
     let sizes = [1usize, 17, 256, 1000, 4096, 3, 65535, 2, 777, 4608, 12, 31];
-    for (ch, bps) in [
-        (2usize, 16u32),
-        (2, 32),
-        (2, 24),
-        (1, 8),
-        (3, 20),
-        (2, 12),
-        (8, 16),
-    ] {
+    for (ch, bps) in [(2usize, 16u32), (2, 32), (2, 24), (1, 8), (3, 20), (2, 12), (8, 16)] {
         for with_header in [true, false] {
             let (file, pcm) = crafted(ch, bps, &sizes, with_header, bps as u64 * 31 + ch as u64);
             let mut r = FlacReader::new(Source::memory(file.clone())).unwrap();
@@ -860,10 +694,7 @@ fn crafted_streams_match_flac_cli() {
     for (ch, bps) in [(2usize, 16u32), (2, 32), (1, 24)] {
         let (file, pcm) = crafted(ch, bps, &[100, 4096, 7, 1152, 65535, 3], true, 5);
         let reference = flac_decode(dir.path(), &file, bps);
-        assert!(
-            reference == pcm,
-            "{ch}ch {bps}bit: our crafted stream does not decode as expected in flac -d"
-        );
+        assert!(reference == pcm, "{ch}ch {bps}bit: our crafted stream does not decode as expected in flac -d");
     }
 }
 
@@ -915,17 +746,9 @@ fn speed_vs_flac_cli() {
         drop(pcm);
         let p = dir.path().join("big.flac");
         std::fs::write(&p, &bytes).unwrap();
-        eprintln!(
-            "file: {} MB, {} s of {bps}-bit stereo, {level}",
-            bytes.len() >> 20,
-            frames / 44100
-        );
+        eprintln!("file: {} MB, {} s of {bps}-bit stereo, {level}", bytes.len() >> 20, frames / 44100);
         let t = std::time::Instant::now();
-        let st = Command::new("flac")
-            .args(["-d", "-f", "--silent", "-o", "/dev/null"])
-            .arg(&p)
-            .status()
-            .unwrap();
+        let st = Command::new("flac").args(["-d", "-f", "--silent", "-o", "/dev/null"]).arg(&p).status().unwrap();
         assert!(st.success());
         eprintln!("  flac -d:        {:.3} s", t.elapsed().as_secs_f64());
         for _ in 0..2 {
@@ -942,10 +765,7 @@ fn speed_vs_flac_cli() {
                 sum += buf[0] as i64;
                 n += k;
             }
-            eprintln!(
-                "  FlacReader i32: {:.3} s ({n} frames, {sum})",
-                t.elapsed().as_secs_f64()
-            );
+            eprintln!("  FlacReader i32: {:.3} s ({n} frames, {sum})", t.elapsed().as_secs_f64());
             assert_eq!(n, frames);
         }
     }
@@ -955,36 +775,12 @@ fn speed_vs_flac_cli() {
 /// yields more than a bounded amount of audio.
 #[test]
 fn mutated_streams_never_panic() {
-    let mut files = vec![
-        crafted(2, 16, &[100, 300, 7, 1000], true, 1).0,
-        crafted(2, 32, &[50, 60, 70], false, 2).0,
-    ];
+    let mut files = vec![crafted(2, 16, &[100, 300, 7, 1000], true, 1).0, crafted(2, 32, &[50, 60, 70], false, 2).0];
     if have("flac") {
         let dir = tempfile::tempdir().unwrap();
-        files.push(flac_encode(
-            dir.path(),
-            &gen(4, 20000, 2, 16, 4),
-            2,
-            16,
-            44100,
-            &["-8", "--blocksize=1024"],
-        ));
-        files.push(flac_encode(
-            dir.path(),
-            &gen(4, 8000, 2, 32, 4),
-            2,
-            32,
-            44100,
-            &["-8", "--blocksize=512"],
-        ));
-        files.push(flac_encode(
-            dir.path(),
-            &gen(0, 8000, 1, 24, 4),
-            1,
-            24,
-            44100,
-            &["-8", "-l", "32", "--lax"],
-        ));
+        files.push(flac_encode(dir.path(), &gen(4, 20000, 2, 16, 4), 2, 16, 44100, &["-8", "--blocksize=1024"]));
+        files.push(flac_encode(dir.path(), &gen(4, 8000, 2, 32, 4), 2, 32, 44100, &["-8", "--blocksize=512"]));
+        files.push(flac_encode(dir.path(), &gen(0, 8000, 1, 24, 4), 1, 24, 44100, &["-8", "-l", "32", "--lax"]));
     }
     let mut rng = Rng(12345);
     for file in &files {

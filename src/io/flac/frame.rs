@@ -151,16 +151,7 @@ pub(crate) fn parse_header(d: &[u8]) -> Result<FrameHeader, HeaderError> {
         6 => Some(24),
         _ => Some(32),
     };
-    Ok(FrameHeader {
-        variable,
-        block_size,
-        rate,
-        channels,
-        assignment,
-        bps,
-        number,
-        len: i + 1,
-    })
+    Ok(FrameHeader { variable, block_size, rate, channels, assignment, bps, number, len: i + 1 })
 }
 
 /// Why a frame did not decode.
@@ -244,10 +235,7 @@ impl Sample for i64 {
                 0 => 0,
                 1 => buf[i - 1],
                 2 => buf[i - 1].wrapping_mul(2).wrapping_sub(buf[i - 2]),
-                3 => buf[i - 1]
-                    .wrapping_sub(buf[i - 2])
-                    .wrapping_mul(3)
-                    .wrapping_add(buf[i - 3]),
+                3 => buf[i - 1].wrapping_sub(buf[i - 2]).wrapping_mul(3).wrapping_add(buf[i - 3]),
                 _ => buf[i - 1]
                     .wrapping_add(buf[i - 3])
                     .wrapping_mul(4)
@@ -301,11 +289,7 @@ fn fixed_narrow(buf: &mut [i32], order: usize) {
         4 => {
             let (mut a, mut b, mut c, mut d) = (buf[3], buf[2], buf[1], buf[0]);
             for x in buf[4..].iter_mut() {
-                let p = a
-                    .wrapping_add(c)
-                    .wrapping_mul(4)
-                    .wrapping_sub(b.wrapping_mul(6))
-                    .wrapping_sub(d);
+                let p = a.wrapping_add(c).wrapping_mul(4).wrapping_sub(b.wrapping_mul(6)).wrapping_sub(d);
                 let v = x.wrapping_add(p);
                 *x = v;
                 d = c;
@@ -401,11 +385,7 @@ fn lpc_wide(buf: &mut [i32], coefs: &[i32], shift: u32) {
 }
 
 /// Decodes the residual of a FIXED/LPC subframe into `out[order..]`.
-fn decode_residual<S: Sample>(
-    br: &mut BitReader,
-    out: &mut [S],
-    order: usize,
-) -> Result<(), &'static str> {
+fn decode_residual<S: Sample>(br: &mut BitReader, out: &mut [S], order: usize) -> Result<(), &'static str> {
     let bs = out.len();
     let (param_bits, escape) = match br.read(2) {
         0 => (4, 15),
@@ -443,20 +423,12 @@ fn decode_residual<S: Sample>(
 
 /// Decodes one subframe of `bps` bits (the side channel's bps is one more)
 /// into `out` (its length is the block size).
-fn decode_subframe<S: Sample>(
-    br: &mut BitReader,
-    out: &mut [S],
-    bps: u32,
-) -> Result<(), &'static str> {
+fn decode_subframe<S: Sample>(br: &mut BitReader, out: &mut [S], bps: u32) -> Result<(), &'static str> {
     if br.read(1) != 0 {
         return Err("subframe padding bit is set");
     }
     let ty = br.read(6);
-    let wasted = if br.read(1) == 1 {
-        br.read_unary().saturating_add(1)
-    } else {
-        0
-    };
+    let wasted = if br.read(1) == 1 { br.read_unary().saturating_add(1) } else { 0 };
     if wasted >= bps {
         return Err("wasted bits exceed the sample size");
     }

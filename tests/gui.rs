@@ -1,0 +1,100 @@
+//! The window, driven as a user would with egui_kittest: drop files on it and
+//! read what the Inspector shows.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use coremusic::ui::CoreMusicApp;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn harness() -> Harness<'static, CoreMusicApp> {
+    let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
+    Harness::builder().with_size([1000.0, 700.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
+}
+
+/// Steps the UI until background probing is done (the limit only guards against a hang).
+fn settle(h: &mut Harness<'static, CoreMusicApp>) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let (_, _, reading) = h.state().files.counts();
+        if !h.state().busy() && reading == 0 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "probing never finished");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(3);
+}
+
+fn drop_files(h: &mut Harness<'static, CoreMusicApp>, paths: &[PathBuf]) {
+    for p in paths {
+        h.input_mut().dropped_files.push(Arc::new(Dropped(p.clone())));
+    }
+    h.step();
+}
+
+#[test]
+fn dropping_a_wav_shows_its_rate_and_channels() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = common::hound_wav(dir.path(), "drop-me.wav", 48000, 2, 9600);
+    let mut h = harness();
+    h.run_steps(2);
+    h.get_by_label_contains("Drop audio files or folders here");
+    drop_files(&mut h, &[wav]);
+    settle(&mut h);
+    h.get_by_label("48000 Hz");
+    h.get_by_label("2 (Stereo)");
+    h.get_by_label("0:00.200");
+}
+
+#[test]
+fn a_broken_file_shows_its_error_and_the_app_keeps_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = common::file_with(dir.path(), "broken.wav", b"RIFF\x10\x00\x00\x00WAVEjunkjunk");
+    let good = common::hound_wav(dir.path(), "good.wav", 44100, 1, 441);
+    let mut h = harness();
+    drop_files(&mut h, &[bad, good]);
+    settle(&mut h);
+    h.get_by_label("cannot be read");
+    h.get_by_label("This file cannot be read:");
+    // Select the good one: the app still works.
+    h.query_all_by_label("good.wav").next().expect("good.wav in the list").click();
+    h.run_steps(3);
+    h.get_by_label("44100 Hz");
+    h.get_by_label("1 (Mono)");
+}
+
+#[test]
+fn a_dropped_folder_is_searched_for_audio_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("session/takes");
+    std::fs::create_dir_all(&sub).unwrap();
+    common::hound_wav(&sub, "take1.wav", 44100, 2, 100);
+    common::hound_wav(&sub, "take2.wav", 44100, 2, 100);
+    common::file_with(&sub, "notes.txt", b"not audio");
+    let mut h = harness();
+    drop_files(&mut h, &[dir.path().to_path_buf()]);
+    settle(&mut h);
+    assert_eq!(h.state().files.entries.len(), 2);
+    // The list row (and, for the selected one, the Inspector's heading).
+    assert!(h.query_all_by_label("take1.wav").count() >= 1);
+    assert_eq!(h.query_all_by_label("take2.wav").count(), 1);
+}
