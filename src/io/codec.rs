@@ -495,7 +495,9 @@ impl SymphoniaReader {
             bits_per_sample: bits,
             frames,
             layout: params.channels.as_ref().map_or_else(|| ChannelLayout::default_for(count), |c| layout_of(c, count)),
-            bit_rate: cookie.map(|c| u64::from(c.1)).filter(|&b| b > 0),
+            // ALAC cookies often carry the PCM rate (ffmpeg writes it) as avgBitRate:
+            // the report averages over the file instead.
+            bit_rate: None,
             tags,
         };
         let mut reader = SymphoniaReader {
