@@ -220,6 +220,23 @@ pub fn id3v1_genre(n: u32) -> Option<&'static str> {
 // ---------------------------------------------------------------------------
 // Small helpers.
 
+/// At most this many tags are kept: real files have a few dozen, and
+/// [`Tags::push`] compares each new tag with all the others, so a crafted tag
+/// with millions of tiny values must not make parsing quadratic.
+pub const MAX_TAGS: usize = 1024;
+
+/// True when `tags` holds [`MAX_TAGS`] and parsing should stop.
+fn full(tags: &Tags) -> bool {
+    tags.0.len() >= MAX_TAGS
+}
+
+/// [`Tags::push`] unless full.
+fn add(tags: &mut Tags, key: &str, value: &str) {
+    if !full(tags) {
+        tags.push(key, value);
+    }
+}
+
 fn u32_le(b: &[u8], at: usize) -> Option<u32> {
     let s = b.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
@@ -284,6 +301,9 @@ pub fn parse_riff_info(body: &[u8], tags: &mut Tags) {
         body.get(pos..pos.saturating_add(4)),
         u32_le(body, pos.saturating_add(4)),
     ) {
+        if full(tags) {
+            return;
+        }
         if !id.iter().all(|&c| c.is_ascii_alphanumeric() || c == b' ') {
             return; // Not a sub-chunk: garbage or a broken writer.
         }
@@ -303,7 +323,7 @@ pub fn parse_riff_info(body: &[u8], tags: &mut Tags) {
             b"IMUS" => Cow::Borrowed("composer"),
             _ => Cow::Owned(latin1(id)),
         };
-        tags.push(&key, &text);
+        add(tags, &key, &text);
         // Sub-chunks are padded to an even size.
         pos = start
             .saturating_add(size as usize)
@@ -553,7 +573,7 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Tags) {
                 desc.to_lowercase()
             };
             for v in id3_strings(encoding, rest) {
-                tags.push(&key, &v);
+                add(tags, &key, &v);
             }
         }
         b"COMM" | b"USLT" => {
@@ -575,7 +595,7 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Tags) {
                 .into_iter()
                 .next()
                 .unwrap_or_default();
-            tags.push(&key, &value);
+            add(tags, &key, &value);
         }
         _ if id.first() == Some(&b'T') => {
             let key = id3_text_key(id);
@@ -586,11 +606,11 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Tags) {
                     tcon_genres(v, &mut genres);
                 }
                 for g in genres {
-                    tags.push(&key, &g);
+                    add(tags, &key, &g);
                 }
             } else {
                 for v in values {
-                    tags.push(&key, &v);
+                    add(tags, &key, &v);
                 }
             }
         }
@@ -642,6 +662,9 @@ pub fn parse_id3v2(tag: &[u8], tags: &mut Tags) {
         return;
     }
     while let Some(head) = body.get(pos..pos.saturating_add(10)) {
+        if full(tags) {
+            return;
+        }
         let id = &head[..4];
         if !is_frame_id(id) {
             return; // Padding (zeros) or garbage.
@@ -701,6 +724,9 @@ fn next_frame_ok(body: &[u8], pos: usize) -> bool {
 
 fn parse_id3v22_frames(body: &[u8], mut pos: usize, tags: &mut Tags) {
     while let Some(head) = body.get(pos..pos.saturating_add(6)) {
+        if full(tags) {
+            return;
+        }
         let id = &head[..3];
         if !is_frame_id(id) {
             return;
@@ -734,19 +760,19 @@ pub fn parse_id3v1(tail128: &[u8], tags: &mut Tags) {
         return;
     }
     let field = |b: &[u8]| utf8_or_latin1(until_nul(b)).trim_end().to_string();
-    tags.push("title", &field(&t[3..33]));
-    tags.push("artist", &field(&t[33..63]));
-    tags.push("album", &field(&t[63..93]));
-    tags.push("date", &field(&t[93..97]));
+    add(tags, "title", &field(&t[3..33]));
+    add(tags, "artist", &field(&t[33..63]));
+    add(tags, "album", &field(&t[63..93]));
+    add(tags, "date", &field(&t[93..97]));
     let comment = &t[97..127];
     if comment[28] == 0 && comment[29] != 0 {
-        tags.push("comment", &field(&comment[..28]));
-        tags.push("track", &comment[29].to_string());
+        add(tags, "comment", &field(&comment[..28]));
+        add(tags, "track", &comment[29].to_string());
     } else {
-        tags.push("comment", &field(comment));
+        add(tags, "comment", &field(comment));
     }
     if let Some(g) = id3v1_genre(t[127] as u32) {
-        tags.push("genre", g);
+        add(tags, "genre", g);
     }
 }
 
@@ -780,6 +806,9 @@ pub fn parse_ape(tag: &[u8], tags: &mut Tags) {
     };
     let mut pos = 0usize;
     for _ in 0..count {
+        if full(tags) {
+            return;
+        }
         let (Some(vsize), Some(iflags)) =
             (u32_le(items, pos), u32_le(items, pos.saturating_add(4)))
         else {
@@ -807,7 +836,7 @@ pub fn parse_ape(tag: &[u8], tags: &mut Tags) {
         }
         let key = common_key(&latin1(key));
         for v in String::from_utf8_lossy(value).split('\0') {
-            tags.push(&key, v);
+            add(tags, &key, v);
         }
     }
 }
@@ -828,7 +857,7 @@ pub fn parse_aiff_text(id: [u8; 4], body: &[u8], tags: &mut Tags) {
         _ if id.iter().all(|&c| (0x20..0x7F).contains(&c)) => Cow::Owned(latin1(&id)),
         _ => return,
     };
-    tags.push(&key, &utf8_or_latin1(until_nul(body)));
+    add(tags, &key, &utf8_or_latin1(until_nul(body)));
 }
 
 /// Parses the body of a CAF `info` chunk (a count, then key/value C strings).
@@ -839,6 +868,9 @@ pub fn parse_caf_info(body: &[u8], tags: &mut Tags) {
     let Some(count) = u32_be(body, 0) else { return };
     let mut rest = &body[4..];
     for _ in 0..count {
+        if full(tags) {
+            return;
+        }
         let Some(k) = rest.iter().position(|&c| c == 0) else {
             return;
         };
@@ -849,7 +881,8 @@ pub fn parse_caf_info(body: &[u8], tags: &mut Tags) {
             None => (rest, &[][..]), // Unterminated last value: keep it.
         };
         rest = next;
-        tags.push(
+        add(
+            tags,
             &common_key(&String::from_utf8_lossy(key)),
             &String::from_utf8_lossy(value),
         );
@@ -875,6 +908,9 @@ pub fn parse_vorbis_comment(body: &[u8], tags: &mut Tags) {
     };
     pos += 4;
     for _ in 0..count {
+        if full(tags) {
+            return;
+        }
         let Some(len) = u32_le(body, pos) else { return };
         let start = pos + 4;
         let end = start.saturating_add(len as usize);
@@ -888,7 +924,8 @@ pub fn parse_vorbis_comment(body: &[u8], tags: &mut Tags) {
         if key.is_empty() || !key.iter().all(|&c| (0x20..0x7E).contains(&c)) {
             continue;
         }
-        tags.push(
+        add(
+            tags,
             &common_key(&latin1(key)),
             &String::from_utf8_lossy(&entry[eq + 1..]),
         );
@@ -1454,6 +1491,25 @@ mod tests {
         for n in 0..b.len() {
             parse_vorbis_comment(&b[..n], &mut Tags::default());
         }
+    }
+
+    #[test]
+    fn many_tiny_values_are_capped() {
+        // 200k distinct values would be quadratic in Tags::push.
+        let mut data = vec![3u8];
+        for i in 0..200_000u32 {
+            data.extend(i.to_string().as_bytes());
+            data.push(0);
+        }
+        let tag = id3_tag(4, 0, &frame(4, b"TPE1", 0, &data, false));
+        let t = tags_of(|t| parse_id3v2(&tag, t));
+        assert_eq!(t.0.len(), MAX_TAGS);
+        let entries: Vec<Vec<u8>> = (0..100_000)
+            .map(|i| format!("K{i}=v").into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = entries.iter().map(|e| e.as_slice()).collect();
+        let t = tags_of(|t| parse_vorbis_comment(&vorbis("v", &refs), t));
+        assert_eq!(t.0.len(), MAX_TAGS);
     }
 
     // --- never panic --------------------------------------------------------
