@@ -225,15 +225,43 @@ pub fn id3v1_genre(n: u32) -> Option<&'static str> {
 /// with millions of tiny values must not make parsing quadratic.
 pub const MAX_TAGS: usize = 1024;
 
-/// True when `tags` holds [`MAX_TAGS`] and parsing should stop.
-fn full(tags: &Tags) -> bool {
-    tags.0.len() >= MAX_TAGS
+/// The most text (keys plus values, in bytes) one parser call adds for
+/// `input_len` bytes of tag: `4 * input_len + 256`. Values decode to at most
+/// 3× their bytes (U+FFFD for a bad byte); the limit also stops a long key
+/// repeated for each of many tiny values (TXXX, APE) from growing
+/// quadratically.
+pub fn output_budget(input_len: usize) -> usize {
+    input_len.saturating_mul(4).saturating_add(256)
 }
 
-/// [`Tags::push`] unless full.
-fn add(tags: &mut Tags, key: &str, value: &str) {
-    if !full(tags) {
-        tags.push(key, value);
+/// Where a parser call puts its tags, enforcing [`MAX_TAGS`] and [`output_budget`].
+struct Sink<'a> {
+    tags: &'a mut Tags,
+    budget: usize,
+}
+
+impl<'a> Sink<'a> {
+    fn new(tags: &'a mut Tags, input_len: usize) -> Self {
+        Sink {
+            tags,
+            budget: output_budget(input_len),
+        }
+    }
+
+    /// True when nothing more will be added and parsing should stop.
+    fn full(&self) -> bool {
+        self.budget == 0 || self.tags.0.len() >= MAX_TAGS
+    }
+
+    /// [`Tags::push`] while within the limits; past them, stops for good.
+    fn add(&mut self, key: &str, value: &str) {
+        let cost = key.len().saturating_add(value.len());
+        if self.full() || cost > self.budget {
+            self.budget = 0;
+            return;
+        }
+        self.budget -= cost;
+        self.tags.push(key, value);
     }
 }
 
@@ -296,12 +324,13 @@ fn common_key(native: &str) -> String {
 /// padded to an even length; text is UTF-8 when valid, else Latin-1. A size
 /// running past the end keeps the text that is there and stops.
 pub fn parse_riff_info(body: &[u8], tags: &mut Tags) {
+    let tags = &mut Sink::new(tags, body.len());
     let mut pos = 0usize;
     while let (Some(id), Some(size)) = (
         body.get(pos..pos.saturating_add(4)),
         u32_le(body, pos.saturating_add(4)),
     ) {
-        if full(tags) {
+        if tags.full() {
             return;
         }
         if !id.iter().all(|&c| c.is_ascii_alphanumeric() || c == b' ') {
@@ -323,7 +352,7 @@ pub fn parse_riff_info(body: &[u8], tags: &mut Tags) {
             b"IMUS" => Cow::Borrowed("composer"),
             _ => Cow::Owned(latin1(id)),
         };
-        add(tags, &key, &text);
+        tags.add(&key, &text);
         // Sub-chunks are padded to an even size.
         pos = start
             .saturating_add(size as usize)
@@ -557,7 +586,7 @@ fn id3v22_id(id: &[u8]) -> Option<&'static [u8; 4]> {
 
 /// Adds one frame's text (its data after the frame header and any extra
 /// header bytes). `id` is a 2.3/2.4 id, or a 2.2 one with no 2.3 equivalent.
-fn id3_frame(id: &[u8], data: &[u8], tags: &mut Tags) {
+fn id3_frame(id: &[u8], data: &[u8], tags: &mut Sink<'_>) {
     let Some((&encoding, text)) = data.split_first() else {
         return;
     };
@@ -573,7 +602,7 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Tags) {
                 desc.to_lowercase()
             };
             for v in id3_strings(encoding, rest) {
-                add(tags, &key, &v);
+                tags.add(&key, &v);
             }
         }
         b"COMM" | b"USLT" => {
@@ -595,7 +624,7 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Tags) {
                 .into_iter()
                 .next()
                 .unwrap_or_default();
-            add(tags, &key, &value);
+            tags.add(&key, &value);
         }
         _ if id.first() == Some(&b'T') => {
             let key = id3_text_key(id);
@@ -606,11 +635,11 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Tags) {
                     tcon_genres(v, &mut genres);
                 }
                 for g in genres {
-                    add(tags, &key, &g);
+                    tags.add(&key, &g);
                 }
             } else {
                 for v in values {
-                    add(tags, &key, &v);
+                    tags.add(&key, &v);
                 }
             }
         }
@@ -625,6 +654,7 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Tags) {
 /// iTunes' plain ones), NUL-separated multiple values, `COMM`, `TXXX`, numeric
 /// `TCON` genres. Compressed, encrypted and binary frames are skipped.
 pub fn parse_id3v2(tag: &[u8], tags: &mut Tags) {
+    let tags = &mut Sink::new(tags, tag.len());
     let Some(header) = tag.get(..10) else { return };
     if &header[..3] != b"ID3" {
         return;
@@ -662,7 +692,7 @@ pub fn parse_id3v2(tag: &[u8], tags: &mut Tags) {
         return;
     }
     while let Some(head) = body.get(pos..pos.saturating_add(10)) {
-        if full(tags) {
+        if tags.full() {
             return;
         }
         let id = &head[..4];
@@ -722,9 +752,9 @@ fn next_frame_ok(body: &[u8], pos: usize) -> bool {
             .is_some_and(is_frame_id)
 }
 
-fn parse_id3v22_frames(body: &[u8], mut pos: usize, tags: &mut Tags) {
+fn parse_id3v22_frames(body: &[u8], mut pos: usize, tags: &mut Sink<'_>) {
     while let Some(head) = body.get(pos..pos.saturating_add(6)) {
-        if full(tags) {
+        if tags.full() {
             return;
         }
         let id = &head[..3];
@@ -752,6 +782,7 @@ fn parse_id3v22_frames(body: &[u8], mut pos: usize, tags: &mut Tags) {
 /// Title, artist, album (30 bytes each), year (4), comment (30, or 28 plus a
 /// NUL and the track number in v1.1), genre number.
 pub fn parse_id3v1(tail128: &[u8], tags: &mut Tags) {
+    let tags = &mut Sink::new(tags, tail128.len());
     let Some(start) = tail128.len().checked_sub(128) else {
         return;
     };
@@ -760,19 +791,19 @@ pub fn parse_id3v1(tail128: &[u8], tags: &mut Tags) {
         return;
     }
     let field = |b: &[u8]| utf8_or_latin1(until_nul(b)).trim_end().to_string();
-    add(tags, "title", &field(&t[3..33]));
-    add(tags, "artist", &field(&t[33..63]));
-    add(tags, "album", &field(&t[63..93]));
-    add(tags, "date", &field(&t[93..97]));
+    tags.add("title", &field(&t[3..33]));
+    tags.add("artist", &field(&t[33..63]));
+    tags.add("album", &field(&t[63..93]));
+    tags.add("date", &field(&t[93..97]));
     let comment = &t[97..127];
     if comment[28] == 0 && comment[29] != 0 {
-        add(tags, "comment", &field(&comment[..28]));
-        add(tags, "track", &comment[29].to_string());
+        tags.add("comment", &field(&comment[..28]));
+        tags.add("track", &comment[29].to_string());
     } else {
-        add(tags, "comment", &field(comment));
+        tags.add("comment", &field(comment));
     }
     if let Some(g) = id3v1_genre(t[127] as u32) {
-        add(tags, "genre", g);
+        tags.add("genre", g);
     }
 }
 
@@ -784,6 +815,7 @@ pub fn parse_id3v1(tail128: &[u8], tags: &mut Tags) {
 /// with the APEv2 header. Only UTF-8 text items are read; binary and
 /// locator items are skipped; NUL-separated multiple values are split.
 pub fn parse_ape(tag: &[u8], tags: &mut Tags) {
+    let tags = &mut Sink::new(tags, tag.len());
     let is_ape = |at: usize| tag.get(at..at.saturating_add(8)) == Some(b"APETAGEX".as_slice());
     let len = tag.len();
     // Items and where they are: before a footer, or after a header.
@@ -806,7 +838,7 @@ pub fn parse_ape(tag: &[u8], tags: &mut Tags) {
     };
     let mut pos = 0usize;
     for _ in 0..count {
-        if full(tags) {
+        if tags.full() {
             return;
         }
         let (Some(vsize), Some(iflags)) =
@@ -836,7 +868,7 @@ pub fn parse_ape(tag: &[u8], tags: &mut Tags) {
         }
         let key = common_key(&latin1(key));
         for v in String::from_utf8_lossy(value).split('\0') {
-            add(tags, &key, v);
+            tags.add(&key, v);
         }
     }
 }
@@ -849,6 +881,7 @@ pub fn parse_ape(tag: &[u8], tags: &mut Tags) {
 /// Other ids are kept under their lower-cased, trimmed id when printable. An
 /// `ANNO` with a NUL inside is cut there.
 pub fn parse_aiff_text(id: [u8; 4], body: &[u8], tags: &mut Tags) {
+    let tags = &mut Sink::new(tags, body.len());
     let key = match &id {
         b"NAME" => Cow::Borrowed("title"),
         b"AUTH" => Cow::Borrowed("artist"),
@@ -857,7 +890,7 @@ pub fn parse_aiff_text(id: [u8; 4], body: &[u8], tags: &mut Tags) {
         _ if id.iter().all(|&c| (0x20..0x7F).contains(&c)) => Cow::Owned(latin1(&id)),
         _ => return,
     };
-    add(tags, &key, &utf8_or_latin1(until_nul(body)));
+    tags.add(&key, &utf8_or_latin1(until_nul(body)));
 }
 
 /// Parses the body of a CAF `info` chunk (a count, then key/value C strings).
@@ -865,10 +898,11 @@ pub fn parse_aiff_text(id: [u8; 4], body: &[u8], tags: &mut Tags) {
 /// Keys map as `year`→date, `track number`→track, `comments`→comment,
 /// `encoding application`→encoder; the rest keep their own lower-cased name.
 pub fn parse_caf_info(body: &[u8], tags: &mut Tags) {
+    let tags = &mut Sink::new(tags, body.len());
     let Some(count) = u32_be(body, 0) else { return };
     let mut rest = &body[4..];
     for _ in 0..count {
-        if full(tags) {
+        if tags.full() {
             return;
         }
         let Some(k) = rest.iter().position(|&c| c == 0) else {
@@ -881,8 +915,7 @@ pub fn parse_caf_info(body: &[u8], tags: &mut Tags) {
             None => (rest, &[][..]), // Unterminated last value: keep it.
         };
         rest = next;
-        add(
-            tags,
+        tags.add(
             &common_key(&String::from_utf8_lossy(key)),
             &String::from_utf8_lossy(value),
         );
@@ -899,6 +932,7 @@ pub fn parse_caf_info(body: &[u8], tags: &mut Tags) {
 /// `DISCNUMBER`→disc, `ALBUMARTIST`→album_artist, `DESCRIPTION`→comment, and
 /// other keys lower-cased (`REPLAYGAIN_TRACK_GAIN`→replaygain_track_gain).
 pub fn parse_vorbis_comment(body: &[u8], tags: &mut Tags) {
+    let tags = &mut Sink::new(tags, body.len());
     let Some(vendor_len) = u32_le(body, 0) else {
         return;
     };
@@ -908,7 +942,7 @@ pub fn parse_vorbis_comment(body: &[u8], tags: &mut Tags) {
     };
     pos += 4;
     for _ in 0..count {
-        if full(tags) {
+        if tags.full() {
             return;
         }
         let Some(len) = u32_le(body, pos) else { return };
@@ -924,8 +958,7 @@ pub fn parse_vorbis_comment(body: &[u8], tags: &mut Tags) {
         if key.is_empty() || !key.iter().all(|&c| (0x20..0x7E).contains(&c)) {
             continue;
         }
-        add(
-            tags,
+        tags.add(
             &common_key(&latin1(key)),
             &String::from_utf8_lossy(&entry[eq + 1..]),
         );
@@ -1510,6 +1543,18 @@ mod tests {
         let refs: Vec<&[u8]> = entries.iter().map(|e| e.as_slice()).collect();
         let t = tags_of(|t| parse_vorbis_comment(&vorbis("v", &refs), t));
         assert_eq!(t.0.len(), MAX_TAGS);
+        // A long TXXX description repeated for each of many values.
+        let mut data = vec![0u8];
+        data.extend([b'k'; 5000]);
+        for i in 0..5000u32 {
+            data.push(0);
+            data.extend(i.to_string().as_bytes());
+        }
+        let tag = id3_tag(3, 0, &frame(3, b"TXXX", 0, &data, false));
+        let t = tags_of(|t| parse_id3v2(&tag, t));
+        let out: usize = t.0.iter().map(|(k, v)| k.len() + v.len()).sum();
+        assert!(out <= output_budget(tag.len()), "{out}");
+        assert!(t.0.len() > 5, "the first values are kept");
     }
 
     // --- never panic --------------------------------------------------------
@@ -1531,8 +1576,8 @@ mod tests {
         #[test]
         fn never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..600)) {
             let out = all_parsers(&data);
-            // Output is bounded by the input (Latin-1 at most doubles it).
-            prop_assert!(out <= 4 * data.len() + 64);
+            // Seven parser calls, each within its output budget.
+            prop_assert!(out <= 7 * output_budget(data.len()));
         }
 
         #[test]
