@@ -12,14 +12,19 @@ const MAX_CALLS: usize = 64;
 const FRAMES: usize = 37;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut reader) = open_source(Source::memory(data.to_vec())) else { return };
+    let Ok(mut reader) = open_source(Source::memory(data.to_vec())) else {
+        return;
+    };
     let channels = reader.info().channels().clamp(1, 256);
     let frames = reader.info().frames;
     let mut f = vec![0f32; channels * FRAMES];
     for _ in 0..MAX_CALLS {
         match reader.read_f32(&mut f) {
             Ok(0) | Err(_) => break,
-            Ok(n) => assert!(n <= FRAMES, "read_f32 returned {n} frames for a {FRAMES}-frame buffer"),
+            Ok(n) => assert!(
+                n <= FRAMES,
+                "read_f32 returned {n} frames for a {FRAMES}-frame buffer"
+            ),
         }
     }
     // A seek target from the data's last bytes: inside the stream or anywhere.
@@ -27,13 +32,20 @@ fuzz_target!(|data: &[u8]| {
     let tail = &data[data.len().saturating_sub(8)..];
     seed[..tail.len()].copy_from_slice(tail);
     let seed = u64::from_le_bytes(seed);
-    let target = if seed & 1 == 0 { seed % frames.unwrap_or(0).saturating_add(1) } else { seed };
+    let target = if seed & 1 == 0 {
+        seed % frames.unwrap_or(0).saturating_add(1)
+    } else {
+        seed
+    };
     let _ = reader.seek(target);
     let mut i = vec![0i32; channels * FRAMES];
     for _ in 0..MAX_CALLS {
         match reader.read_i32(&mut i) {
             Ok(0) | Err(_) => break,
-            Ok(n) => assert!(n <= FRAMES, "read_i32 returned {n} frames for a {FRAMES}-frame buffer"),
+            Ok(n) => assert!(
+                n <= FRAMES,
+                "read_i32 returned {n} frames for a {FRAMES}-frame buffer"
+            ),
         }
     }
     let _ = reader.seek(0);
