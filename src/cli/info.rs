@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::io::{inspect, FileInfo};
+use crate::io::{inspect, Container, FileInfo};
 
 /// Arguments of `coremusic info`.
 #[derive(Debug, clap::Args)]
@@ -59,7 +59,10 @@ pub fn run(args: &InfoArgs) -> i32 {
 pub fn human(info: &FileInfo) -> String {
     let mut rows: Vec<(&str, String)> = vec![
         ("File", info.path.display().to_string()),
-        ("Container", format!("{} ({})", info.container, container_long(&info.container))),
+        (
+            "Container",
+            format!("{} ({})", info.container, Container::from_name(&info.container).map_or("", |c| c.long_name())),
+        ),
         ("Codec", format!("{} ('{}')", info.codec, info.format.format_id)),
         ("Sample rate", format!("{} Hz", info.sample_rate)),
         ("Channels", format!("{} ({})", info.channels, info.channel_layout)),
@@ -94,14 +97,6 @@ pub fn human(info: &FileInfo) -> String {
         s.push_str(&format!("Warning:       {w}\n"));
     }
     s
-}
-
-fn container_long(name: &str) -> &'static str {
-    use crate::io::Container::*;
-    [Wav, Rifx, Rf64, Wave64, Aiff, Aifc, Caf, Flac, Mp4, MpegAudio, Adts, Ogg, Matroska]
-        .into_iter()
-        .find(|c| c.name() == name)
-        .map_or("", |c| c.long_name())
 }
 
 /// `h:mm:ss.mmm` or `m:ss.mmm`.

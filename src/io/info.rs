@@ -59,6 +59,28 @@ impl Container {
         }
     }
 
+    /// Every container, for lookups by name.
+    pub const ALL: [Container; 13] = [
+        Container::Wav,
+        Container::Rifx,
+        Container::Rf64,
+        Container::Wave64,
+        Container::Aiff,
+        Container::Aifc,
+        Container::Caf,
+        Container::Flac,
+        Container::Mp4,
+        Container::MpegAudio,
+        Container::Adts,
+        Container::Ogg,
+        Container::Matroska,
+    ];
+
+    /// The container with this [`Container::name`].
+    pub fn from_name(name: &str) -> Option<Container> {
+        Container::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     /// A human name: `WAVE`, `AIFF-C`, `Core Audio Format`…
     pub fn long_name(self) -> &'static str {
         match self {

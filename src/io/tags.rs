@@ -242,10 +242,7 @@ struct Sink<'a> {
 
 impl<'a> Sink<'a> {
     fn new(tags: &'a mut Tags, input_len: usize) -> Self {
-        Sink {
-            tags,
-            budget: output_budget(input_len),
-        }
+        Sink { tags, budget: output_budget(input_len) }
     }
 
     /// True when nothing more will be added and parsing should stop.
@@ -326,10 +323,7 @@ fn common_key(native: &str) -> String {
 pub fn parse_riff_info(body: &[u8], tags: &mut Tags) {
     let tags = &mut Sink::new(tags, body.len());
     let mut pos = 0usize;
-    while let (Some(id), Some(size)) = (
-        body.get(pos..pos.saturating_add(4)),
-        u32_le(body, pos.saturating_add(4)),
-    ) {
+    while let (Some(id), Some(size)) = (body.get(pos..pos.saturating_add(4)), u32_le(body, pos.saturating_add(4))) {
         if tags.full() {
             return;
         }
@@ -354,9 +348,7 @@ pub fn parse_riff_info(body: &[u8], tags: &mut Tags) {
         };
         tags.add(&key, &text);
         // Sub-chunks are padded to an even size.
-        pos = start
-            .saturating_add(size as usize)
-            .saturating_add(size as usize & 1);
+        pos = start.saturating_add(size as usize).saturating_add(size as usize & 1);
     }
 }
 
@@ -382,15 +374,11 @@ fn unsync(b: &[u8]) -> Cow<'_, [u8]> {
 }
 
 fn syncsafe(b: &[u8]) -> u32 {
-    b.iter()
-        .fold(0u32, |acc, &c| (acc << 7) | (c & 0x7F) as u32)
+    b.iter().fold(0u32, |acc, &c| (acc << 7) | (c & 0x7F) as u32)
 }
 
 fn is_frame_id(id: &[u8]) -> bool {
-    !id.is_empty()
-        && id
-            .iter()
-            .all(|&c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    !id.is_empty() && id.iter().all(|&c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// Splits ID3 text in `encoding` at its terminators (one NUL byte, or an
@@ -455,16 +443,9 @@ fn utf16(b: &[u8], with_bom: bool, little: &mut bool) -> String {
         }
     }
     let le = *little;
-    let units = b.chunks_exact(2).map(|p| {
-        if le {
-            u16::from_le_bytes([p[0], p[1]])
-        } else {
-            u16::from_be_bytes([p[0], p[1]])
-        }
-    });
-    char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    let units =
+        b.chunks_exact(2).map(|p| if le { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) });
+    char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
 }
 
 /// Splits off the first terminated string in `encoding`, returning it and the rest.
@@ -486,10 +467,7 @@ fn id3_take_string(encoding: u8, data: &[u8]) -> (String, &[u8]) {
             None => (data.len(), 0),
         }
     };
-    let first = id3_strings(encoding, &data[..end])
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    let first = id3_strings(encoding, &data[..end]).into_iter().next().unwrap_or_default();
     let rest = data.get(end + skip..).unwrap_or(&[]);
     (first, rest)
 }
@@ -524,11 +502,9 @@ fn tcon_genres(value: &str, out: &mut Vec<String>) {
         let name = match inner {
             "RX" => Some("Remix".to_string()),
             "CR" => Some("Cover".to_string()),
-            n if !n.is_empty() && n.len() <= 3 && n.bytes().all(|c| c.is_ascii_digit()) => n
-                .parse::<u32>()
-                .ok()
-                .and_then(id3v1_genre)
-                .map(str::to_string),
+            n if !n.is_empty() && n.len() <= 3 && n.bytes().all(|c| c.is_ascii_digit()) => {
+                n.parse::<u32>().ok().and_then(id3v1_genre).map(str::to_string)
+            }
             _ => break,
         };
         found.extend(name);
@@ -596,11 +572,7 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Sink<'_>) {
     match id {
         b"TXXX" => {
             let (desc, rest) = id3_take_string(encoding, text);
-            let key = if desc.trim().is_empty() {
-                "txxx".to_string()
-            } else {
-                desc.to_lowercase()
-            };
+            let key = if desc.trim().is_empty() { "txxx".to_string() } else { desc.to_lowercase() };
             for v in id3_strings(encoding, rest) {
                 tags.add(&key, &v);
             }
@@ -611,19 +583,13 @@ fn id3_frame(id: &[u8], data: &[u8], tags: &mut Sink<'_>) {
             let d = desc.trim().to_lowercase();
             let key = if id == b"USLT" {
                 "lyrics".to_string()
-            } else if matches!(
-                d.as_str(),
-                "" | "comment" | "comments" | "description" | "id3v1 comment"
-            ) {
+            } else if matches!(d.as_str(), "" | "comment" | "comments" | "description" | "id3v1 comment") {
                 "comment".to_string()
             } else {
                 d
             };
             // The text is one string (it may hold newlines), not a list.
-            let value = id3_strings(encoding, rest)
-                .into_iter()
-                .next()
-                .unwrap_or_default();
+            let value = id3_strings(encoding, rest).into_iter().next().unwrap_or_default();
             tags.add(&key, &value);
         }
         _ if id.first() == Some(&b'T') => {
@@ -671,11 +637,7 @@ pub fn parse_id3v2(tag: &[u8], tags: &mut Tags) {
     }
     let tag_unsync = flags & 0x80 != 0;
     // 2.2 and 2.3 unsynchronise the whole tag, 2.4 each frame.
-    let body: Cow<'_, [u8]> = if tag_unsync && version < 4 {
-        unsync(body)
-    } else {
-        Cow::Borrowed(body)
-    };
+    let body: Cow<'_, [u8]> = if tag_unsync && version < 4 { unsync(body) } else { Cow::Borrowed(body) };
     let body: &[u8] = &body;
     let mut pos = 0usize;
     if version >= 3 && flags & 0x40 != 0 {
@@ -745,11 +707,7 @@ pub fn parse_id3v2(tag: &[u8], tags: &mut Tags) {
 
 /// True when a frame may start at `pos`: the end of the tag, padding, or a frame id.
 fn next_frame_ok(body: &[u8], pos: usize) -> bool {
-    pos == body.len()
-        || body.get(pos) == Some(&0)
-        || body
-            .get(pos..pos.saturating_add(4))
-            .is_some_and(is_frame_id)
+    pos == body.len() || body.get(pos) == Some(&0) || body.get(pos..pos.saturating_add(4)).is_some_and(is_frame_id)
 }
 
 fn parse_id3v22_frames(body: &[u8], mut pos: usize, tags: &mut Sink<'_>) {
@@ -819,10 +777,7 @@ pub fn parse_ape(tag: &[u8], tags: &mut Tags) {
     let is_ape = |at: usize| tag.get(at..at.saturating_add(8)) == Some(b"APETAGEX".as_slice());
     let len = tag.len();
     // Items and where they are: before a footer, or after a header.
-    let footer_at = [len.checked_sub(32), len.checked_sub(160)]
-        .into_iter()
-        .flatten()
-        .find(|&at| is_ape(at));
+    let footer_at = [len.checked_sub(32), len.checked_sub(160)].into_iter().flatten().find(|&at| is_ape(at));
     let (items, count) = if let Some(at) = footer_at {
         let size = u32_le(tag, at + 12).unwrap_or(0) as usize; // Items + footer.
         let count = u32_le(tag, at + 16).unwrap_or(0);
@@ -841,16 +796,11 @@ pub fn parse_ape(tag: &[u8], tags: &mut Tags) {
         if tags.full() {
             return;
         }
-        let (Some(vsize), Some(iflags)) =
-            (u32_le(items, pos), u32_le(items, pos.saturating_add(4)))
-        else {
+        let (Some(vsize), Some(iflags)) = (u32_le(items, pos), u32_le(items, pos.saturating_add(4))) else {
             return;
         };
         let key_start = pos + 8;
-        let Some(klen) = items
-            .get(key_start..)
-            .and_then(|k| k.iter().position(|&c| c == 0))
-        else {
+        let Some(klen) = items.get(key_start..).and_then(|k| k.iter().position(|&c| c == 0)) else {
             return;
         };
         let key = &items[key_start..key_start + klen];
@@ -915,10 +865,7 @@ pub fn parse_caf_info(body: &[u8], tags: &mut Tags) {
             None => (rest, &[][..]), // Unterminated last value: keep it.
         };
         rest = next;
-        tags.add(
-            &common_key(&String::from_utf8_lossy(key)),
-            &String::from_utf8_lossy(value),
-        );
+        tags.add(&common_key(&String::from_utf8_lossy(key)), &String::from_utf8_lossy(value));
         if rest.is_empty() {
             return;
         }
@@ -958,10 +905,7 @@ pub fn parse_vorbis_comment(body: &[u8], tags: &mut Tags) {
         if key.is_empty() || !key.iter().all(|&c| (0x20..0x7E).contains(&c)) {
             continue;
         }
-        tags.add(
-            &common_key(&latin1(key)),
-            &String::from_utf8_lossy(&entry[eq + 1..]),
-        );
+        tags.add(&common_key(&latin1(key)), &String::from_utf8_lossy(&entry[eq + 1..]));
         if pos >= body.len() {
             return;
         }
@@ -992,12 +936,7 @@ mod tests {
     }
 
     fn syncsafe_bytes(n: u32) -> [u8; 4] {
-        [
-            (n >> 21) as u8 & 0x7F,
-            (n >> 14) as u8 & 0x7F,
-            (n >> 7) as u8 & 0x7F,
-            n as u8 & 0x7F,
-        ]
+        [(n >> 21) as u8 & 0x7F, (n >> 14) as u8 & 0x7F, (n >> 7) as u8 & 0x7F, n as u8 & 0x7F]
     }
 
     /// An ID3v2 frame: 2.3 uses plain sizes, 2.4 syncsafe (unless `plain`).
@@ -1125,13 +1064,7 @@ mod tests {
     #[test]
     fn id3v23_frames_encodings_and_skips() {
         let mut body = frame(3, b"TIT2", 0, &text(0, b"Caf\xE9"), false);
-        body.extend(frame(
-            3,
-            b"TPE1",
-            0,
-            &text(1, &utf16le_bom("Ärtist")),
-            false,
-        ));
+        body.extend(frame(3, b"TPE1", 0, &text(1, &utf16le_bom("Ärtist")), false));
         body.extend(frame(3, b"TALB", 0, &text(2, &utf16be("Albüm")), false));
         body.extend(frame(3, b"TYER", 0, &text(0, b"1999"), false));
         body.extend(frame(3, b"TCON", 0, &text(0, b"(17)"), false));
@@ -1178,13 +1111,7 @@ mod tests {
     fn id3v23_whole_tag_unsync_and_extended_header() {
         // Extended header: size 6 (without itself), flags, padding size.
         let mut plain = vec![0, 0, 0, 6, 0, 0, 0, 0, 0, 0];
-        plain.extend(frame(
-            3,
-            b"TIT2",
-            0,
-            &text(1, &[0xFF, 0xFE, b'A', 0, 0xFF, 0x00]),
-            false,
-        ));
+        plain.extend(frame(3, b"TIT2", 0, &text(1, &[0xFF, 0xFE, b'A', 0, 0xFF, 0x00]), false));
         let mut stored = Vec::new();
         for &c in &plain {
             stored.push(c);
@@ -1206,13 +1133,7 @@ mod tests {
         utf16.extend([0, 0]);
         utf16.extend([0xFE, 0xFF, 0, b'B']);
         body.extend(frame(4, b"TCOM", 0, &utf16, false));
-        body.extend(frame(
-            4,
-            b"TCON",
-            0,
-            &text(0, b"(17)(18)\0Jazz\x0017"),
-            false,
-        ));
+        body.extend(frame(4, b"TCON", 0, &text(0, b"(17)(18)\0Jazz\x0017"), false));
         body.extend(frame(4, b"TDRC", 0, &text(0, b"2024-01-02"), false));
         // Per-frame unsync + data length indicator.
         let mut data = vec![0, 0, 0, 4];
@@ -1221,21 +1142,10 @@ mod tests {
         // Grouping id byte.
         body.extend(frame(4, b"TCOP", 0x40, &[7, 0, b'C'], false));
         // Compressed: skipped.
-        body.extend(frame(
-            4,
-            b"TPE2",
-            0x08 | 0x01,
-            &[0, 0, 0, 9, 1, 2, 3],
-            false,
-        ));
+        body.extend(frame(4, b"TPE2", 0x08 | 0x01, &[0, 0, 0, 9, 1, 2, 3], false));
         let t = tags_of(|t| parse_id3v2(&id3_tag(4, 0, &body), t));
         assert_eq!(t.get("title"), Some(long.as_str()));
-        let vals = |k: &str| {
-            t.0.iter()
-                .filter(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
-        };
+        let vals = |k: &str| t.0.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
         assert_eq!(vals("artist"), ["One", "Two"]);
         assert_eq!(vals("composer"), ["Über", "B"]);
         assert_eq!(vals("genre"), ["Rock", "Techno", "Jazz"]);
@@ -1261,12 +1171,9 @@ mod tests {
     #[test]
     fn id3v22() {
         let mut body = Vec::new();
-        for (id, val) in [
-            (b"TT2", &b"\0Title"[..]),
-            (b"TP1", b"\0Who"),
-            (b"TCO", b"\0(8)"),
-            (b"PIC", b"\0JPG\x03\0\xFF"),
-        ] {
+        for (id, val) in
+            [(b"TT2", &b"\0Title"[..]), (b"TP1", b"\0Who"), (b"TCO", b"\0(8)"), (b"PIC", b"\0JPG\x03\0\xFF")]
+        {
             body.extend(id);
             body.extend([0, 0, val.len() as u8]);
             body.extend(val);
@@ -1314,15 +1221,8 @@ mod tests {
         let tag = id3_tag(3, 0x40, &[0xFF, 0xFF, 0xFF, 0xFF, 1, 2]);
         parse_id3v2(&tag, &mut Tags::default());
         // Unknown versions and encodings are ignored.
-        assert!(
-            tags_of(|t| parse_id3v2(&id3_tag(5, 0, &frame(3, b"TIT2", 0, b"\0x", false)), t))
-                .is_empty()
-        );
-        assert!(tags_of(|t| parse_id3v2(
-            &id3_tag(3, 0, &frame(3, b"TIT2", 0, b"\x09x", false)),
-            t
-        ))
-        .is_empty());
+        assert!(tags_of(|t| parse_id3v2(&id3_tag(5, 0, &frame(3, b"TIT2", 0, b"\0x", false)), t)).is_empty());
+        assert!(tags_of(|t| parse_id3v2(&id3_tag(3, 0, &frame(3, b"TIT2", 0, b"\x09x", false)), t)).is_empty());
         // Every truncation of a rich tag.
         let mut body = frame(4, b"TXXX", 0, &text(1, &utf16le_bom("k\0")), false);
         body.extend(frame(4, b"COMM", 0, b"\x01en", false));
@@ -1392,11 +1292,7 @@ mod tests {
             for input in [file.clone(), block.clone()] {
                 let t = tags_of(|t| parse_ape(&input, t));
                 assert_eq!(t.get("title"), Some("Tïtle"));
-                let artists: Vec<_> =
-                    t.0.iter()
-                        .filter(|(k, _)| k == "artist")
-                        .map(|(_, v)| v.as_str())
-                        .collect();
+                let artists: Vec<_> = t.0.iter().filter(|(k, _)| k == "artist").map(|(_, v)| v.as_str()).collect();
                 assert_eq!(artists, ["A", "B"]);
                 assert_eq!(t.get("album_artist"), Some("AA"));
                 assert_eq!(t.get("date"), Some("2001"));
@@ -1407,10 +1303,7 @@ mod tests {
             // With an ID3v1 tag after it.
             let mut with_v1 = block.clone();
             with_v1.extend(id3v1(b"x", b"", None, 0));
-            assert_eq!(
-                tags_of(|t| parse_ape(&with_v1, t)).get("date"),
-                Some("2001")
-            );
+            assert_eq!(tags_of(|t| parse_ape(&with_v1, t)).get("date"), Some("2001"));
             if header {
                 // Header only at the start (the footer cut off).
                 let t = tags_of(|t| parse_ape(&block[..block.len() - 32], t));
@@ -1503,10 +1396,7 @@ mod tests {
         assert_eq!(t.get("date"), Some("2000"));
         assert_eq!(t.get("comment"), Some("D"));
         assert_eq!(t.get("replaygain_track_gain"), Some("-3 dB"));
-        assert_eq!(
-            t.to_map().get("genre").map(String::as_str),
-            Some("Pop; Rock")
-        );
+        assert_eq!(t.to_map().get("genre").map(String::as_str), Some("Pop; Rock"));
         assert_eq!(t.get("encoder"), None, "the vendor string is not a tag");
         assert_eq!(t.0.len(), 10);
         // Lying lengths.
@@ -1515,10 +1405,7 @@ mod tests {
         parse_vorbis_comment(&bad, &mut Tags::default());
         let mut bad = vorbis("v", &[b"TITLE=xyz"]);
         bad[9..13].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert_eq!(
-            tags_of(|t| parse_vorbis_comment(&bad, t)).get("title"),
-            Some("xyz")
-        );
+        assert_eq!(tags_of(|t| parse_vorbis_comment(&bad, t)).get("title"), Some("xyz"));
         bad[0..4].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(tags_of(|t| parse_vorbis_comment(&bad, t)).is_empty());
         for n in 0..b.len() {
@@ -1537,9 +1424,7 @@ mod tests {
         let tag = id3_tag(4, 0, &frame(4, b"TPE1", 0, &data, false));
         let t = tags_of(|t| parse_id3v2(&tag, t));
         assert_eq!(t.0.len(), MAX_TAGS);
-        let entries: Vec<Vec<u8>> = (0..100_000)
-            .map(|i| format!("K{i}=v").into_bytes())
-            .collect();
+        let entries: Vec<Vec<u8>> = (0..100_000).map(|i| format!("K{i}=v").into_bytes()).collect();
         let refs: Vec<&[u8]> = entries.iter().map(|e| e.as_slice()).collect();
         let t = tags_of(|t| parse_vorbis_comment(&vorbis("v", &refs), t));
         assert_eq!(t.0.len(), MAX_TAGS);
@@ -1624,10 +1509,7 @@ mod tests {
     // --- cross-check with ffmpeg / ffprobe -----------------------------------
 
     fn have(tool: &str) -> bool {
-        std::process::Command::new(tool)
-            .arg("-version")
-            .output()
-            .is_ok_and(|o| o.status.success())
+        std::process::Command::new(tool).arg("-version").output().is_ok_and(|o| o.status.success())
     }
 
     /// Finds the tags in a file the way the readers will, with this module's parsers.
@@ -1669,8 +1551,7 @@ mod tests {
                 let mut pos = 8;
                 while pos + 12 <= bytes.len() {
                     let id = &bytes[pos..pos + 4];
-                    let size =
-                        u64::from_be_bytes(bytes[pos + 4..pos + 12].try_into().unwrap()) as usize;
+                    let size = u64::from_be_bytes(bytes[pos + 4..pos + 12].try_into().unwrap()) as usize;
                     let data = &bytes[pos + 12..(pos + 12 + size).min(bytes.len())];
                     if id == b"info" {
                         parse_caf_info(data, &mut t);
@@ -1684,10 +1565,7 @@ mod tests {
                     let kind = bytes[pos] & 0x7F;
                     let size = be(&[0, bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]], 0);
                     if kind == 4 {
-                        parse_vorbis_comment(
-                            &bytes[pos + 4..(pos + 4 + size).min(bytes.len())],
-                            &mut t,
-                        );
+                        parse_vorbis_comment(&bytes[pos + 4..(pos + 4 + size).min(bytes.len())], &mut t);
                     }
                     if bytes[pos] & 0x80 != 0 {
                         break;
@@ -1715,10 +1593,7 @@ mod tests {
         let mut v = Vec::new();
         if let Some(map) = json["format"]["tags"].as_object() {
             for (k, val) in map {
-                v.push((
-                    k.to_ascii_lowercase(),
-                    val.as_str().unwrap_or_default().to_string(),
-                ));
+                v.push((k.to_ascii_lowercase(), val.as_str().unwrap_or_default().to_string()));
             }
         }
         v
@@ -1774,11 +1649,7 @@ mod tests {
             let ours = tags_in_file(&std::fs::read(&path).unwrap());
             assert!(!expected.is_empty(), "{name}: ffprobe found no tags");
             for (k, v) in &expected {
-                assert_eq!(
-                    ours.get(k),
-                    Some(v.as_str()),
-                    "{name}: key {k}; ours {ours:?}"
-                );
+                assert_eq!(ours.get(k), Some(v.as_str()), "{name}: key {k}; ours {ours:?}");
                 checked += 1;
             }
         }
@@ -1796,19 +1667,7 @@ mod tests {
         // ID3v1 only (no v2): the last 128 bytes.
         let mp3 = dir.path().join("v1.mp3");
         let ok = std::process::Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=d=0.05",
-                "-write_id3v2",
-                "0",
-                "-write_id3v1",
-                "1",
-            ])
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=d=0.05", "-write_id3v2", "0", "-write_id3v1", "1"])
             .args([
                 "-metadata",
                 "title=Old",
@@ -1829,11 +1688,7 @@ mod tests {
             assert!(!expected.is_empty());
             // ffprobe's `encoder` here comes from the LAME header, not the tag.
             for (k, v) in expected.iter().filter(|(k, _)| k != "encoder") {
-                assert_eq!(
-                    ours.get(k),
-                    Some(v.as_str()),
-                    "id3v1 key {k}; ours {ours:?}"
-                );
+                assert_eq!(ours.get(k), Some(v.as_str()), "id3v1 key {k}; ours {ours:?}");
             }
         }
         if have("metaflac") {
@@ -1850,10 +1705,7 @@ mod tests {
                     "--set-tag=ALBUMARTIST=AA",
                     "--set-tag=TRACKNUMBER=7"
                 ])
-                .args([
-                    "--set-tag=REPLAYGAIN_TRACK_GAIN=-1.00 dB",
-                    "--set-tag=DESCRIPTION=Desc"
-                ])
+                .args(["--set-tag=REPLAYGAIN_TRACK_GAIN=-1.00 dB", "--set-tag=DESCRIPTION=Desc"])
                 .arg(&flac)
                 .status()
                 .is_ok_and(|s| s.success()));

@@ -3,6 +3,7 @@
 
 use super::{FileEntry, FileState};
 use crate::cli::info::{format_bytes, format_duration};
+use crate::io::{Container, FileInfo};
 
 /// The Inspector tab (stateless: it draws the selected entry).
 #[derive(Debug, Default)]
@@ -38,12 +39,15 @@ impl InspectorPanel {
                     (None, _) => "lossy (decoded to float)".into(),
                 };
                 let rows: Vec<(&str, String)> = vec![
-                    ("Container", info.container.clone()),
+                    (
+                        "Container",
+                        Container::from_name(&info.container).map_or(info.container.clone(), |c| c.long_name().into()),
+                    ),
                     ("Codec", format!("{} ('{}')", info.codec, info.format.format_id)),
                     ("Sample rate", format!("{} Hz", info.sample_rate)),
                     ("Channels", format!("{} ({})", info.channels, info.channel_layout)),
                     ("Sample format", sample),
-                    ("Stored as", info.format.describe_flags()),
+                    ("Stored as", stored_as(info)),
                     ("Frames", info.frames.map_or("unknown".into(), |f| f.to_string())),
                     ("Duration", info.duration_s.map_or("unknown".into(), format_duration)),
                     (
@@ -78,5 +82,17 @@ impl InspectorPanel {
                 }
             }
         }
+    }
+}
+
+/// How the samples sit in the file: PCM flags, or the codec's packet size.
+fn stored_as(info: &FileInfo) -> String {
+    let f = &info.format;
+    if f.is_pcm() {
+        return format!("{} bits, {}, {} bytes per frame", f.bits_per_channel, f.describe_flags(), f.bytes_per_frame);
+    }
+    match f.frames_per_packet {
+        0 => "compressed, packets of varying length".into(),
+        n => format!("compressed, {n} frames per packet"),
     }
 }
