@@ -417,7 +417,11 @@ mod tests {
 
     fn pack_le(samples: &[i32], bits: u32) -> Vec<u8> {
         let bytes = bits.div_ceil(8) as usize;
-        samples.iter().flat_map(|v| v.to_le_bytes()[..bytes].to_vec()).collect()
+        let mut out = Vec::with_capacity(samples.len() * bytes);
+        for v in samples {
+            out.extend_from_slice(&v.to_le_bytes()[..bytes]);
+        }
+        out
     }
 
     /// `flac -t` (MD5 verified, warnings are errors) and `flac -d` to raw.
@@ -648,6 +652,98 @@ mod tests {
         let mut f = std::fs::File::create(path).unwrap();
         f.write_all(&h).unwrap();
         f.write_all(&data).unwrap();
+    }
+
+    /// Writes a music-like excerpt as ours and libFLAC's FLAC for comparing
+    /// with `flac -a` (seconds from CM_FLAC_SECS, files to CM_FLAC_OUT).
+    #[test]
+    #[ignore]
+    fn dump_excerpt_for_analysis() {
+        let secs: usize = std::env::var("CM_FLAC_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+        let out = std::path::PathBuf::from(std::env::var("CM_FLAC_OUT").unwrap_or_else(|_| "/tmp".into()));
+        let samples = generate(Sig::Music, secs * 44100, 2, 16, 44100, 99);
+        encode_file(&out, "ours.flac", spec(2, 16, 44100), &samples);
+        write_wav(&out.join("in.wav"), &samples, 2, 16, 44100);
+        let r = Command::new("flac").args(["-5", "-s", "-f", "-o"]).arg(out.join("ref.flac")).arg(out.join("in.wav")).output().unwrap();
+        assert!(r.status.success());
+        let a = std::fs::metadata(out.join("ours.flac")).unwrap().len();
+        let b = std::fs::metadata(out.join("ref.flac")).unwrap().len();
+        eprintln!("ours {a} ref {b} ratio {:.4}", a as f64 / b as f64);
+    }
+
+    /// User + system CPU seconds of this process so far (Linux; 0 elsewhere).
+    fn cpu_seconds() -> f64 {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let after = stat.rsplit(')').next().unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+            + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        ticks / 100.0
+    }
+
+    /// Encodes CM_FLAC_SECS seconds of music-like stereo into memory,
+    /// CM_FLAC_REPS times, and prints the time (for profiling).
+    #[test]
+    #[ignore]
+    fn bench_encode_only() {
+        let secs: usize = std::env::var("CM_FLAC_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+        let reps: usize = std::env::var("CM_FLAC_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+        let samples = generate(Sig::Music, secs * 44100, 2, 16, 44100, 99);
+        for _ in 0..reps {
+            let start = std::time::Instant::now();
+            let cpu0 = cpu_seconds();
+            let mut w = Box::new(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), spec(2, 16, 44100)).unwrap());
+            w.write_i32(&samples).unwrap();
+            w.finish().unwrap();
+            eprintln!(
+                "encoded {secs} s in {:.3} s wall, {:.3} s cpu",
+                start.elapsed().as_secs_f64(),
+                cpu_seconds() - cpu0
+            );
+        }
+    }
+
+    /// Speed and size against `flac -5` on 100 MB of 16-bit stereo 44.1 kHz
+    /// music-like audio. Prints the numbers; asserts only the size bound.
+    #[test]
+    #[ignore]
+    fn measure_100mb_against_flac_5() {
+        let frames = 100_000_000 / 4;
+        let samples = generate(Sig::Music, frames, 2, 16, 44100, 99);
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours.flac");
+        let start = std::time::Instant::now();
+        {
+            let file = std::io::BufWriter::new(std::fs::File::create(&ours).unwrap());
+            let mut w = Box::new(FlacWriter::new(Box::new(file), spec(2, 16, 44100)).unwrap());
+            for chunk in samples.chunks(2 * 4096) {
+                w.write_i32(chunk).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let our_time = start.elapsed();
+        let our_size = std::fs::metadata(&ours).unwrap().len();
+        eprintln!("ours:    {our_size} bytes in {:.3} s", our_time.as_secs_f64());
+        if !have_flac() {
+            return;
+        }
+        let wav = dir.path().join("in.wav");
+        write_wav(&wav, &samples, 2, 16, 44100);
+        let reference = dir.path().join("ref.flac");
+        let start = std::time::Instant::now();
+        let r = Command::new("flac").args(["-5", "-s", "-f", "-o"]).arg(&reference).arg(&wav).output().unwrap();
+        let ref_time = start.elapsed();
+        assert!(r.status.success());
+        let ref_size = std::fs::metadata(&reference).unwrap().len();
+        eprintln!("flac -5: {ref_size} bytes in {:.3} s", ref_time.as_secs_f64());
+        eprintln!(
+            "size ratio {:.4}, speed ratio {:.2}x",
+            our_size as f64 / ref_size as f64,
+            ref_time.as_secs_f64() / our_time.as_secs_f64()
+        );
+        let t = Command::new("flac").args(["-t", "-s", "-w"]).arg(&ours).output().unwrap();
+        assert!(t.status.success(), "flac -t: {}", String::from_utf8_lossy(&t.stderr));
+        assert!(our_size * 100 <= ref_size * 101);
     }
 
     mod prop {

@@ -6,7 +6,7 @@
 
 use super::bitwriter::{crc16, crc8, BitWriter};
 use super::encode_lpc::{
-    autocorrelation, best_fixed_order, best_order, fixed_residual, levinson, lpc_residual, plan_rice, quantize,
+    autocorrelation, best_fixed_order, best_order, estimate_bits, fixed_residual, levinson, lpc_residual, plan_rice, quantize,
     tukey, RicePlan, ESCAPE, MAX_LPC_ORDER,
 };
 
@@ -70,6 +70,8 @@ struct Channel {
     bps: u32,
     plan: RicePlan,
     bits: u64,
+    /// Best FIXED order and its estimated subframe bits, from `prepare`.
+    fixed: Option<(usize, u64)>,
 }
 
 impl Channel {
@@ -84,6 +86,7 @@ impl Channel {
             bps: 0,
             plan: RicePlan::default(),
             bits: 0,
+            fixed: None,
         }
     }
 
@@ -96,16 +99,21 @@ impl Channel {
         }
     }
 
-    /// Picks the cheapest subframe for `signal[..n]` at `bps` bits.
-    fn analyse(&mut self, n: usize, bps: u32, params: &StreamParams, window: &[f64]) {
+    /// First look at `signal[..n]` at `bps` bits: CONSTANT detection,
+    /// wasted-bits removal, the best FIXED order and a quick estimate of the
+    /// subframe's size (in `self.bits`). Returns true when the subframe is
+    /// settled (CONSTANT) and [`Channel::analyse`] has nothing to add.
+    #[inline(always)]
+    fn prepare(&mut self, n: usize, bps: u32) -> bool {
         let x = &mut self.signal[..n];
         self.wasted = 0;
         self.bps = bps;
+        self.fixed = None;
         let first = x[0];
         if x.iter().all(|&v| v == first) {
             self.kind = Kind::Constant(first);
             self.bits = 8 + u64::from(bps);
-            return;
+            return true;
         }
         let or = x.iter().fold(0i32, |a, &v| a | v);
         let wasted = or.trailing_zeros().min(bps - 1);
@@ -117,39 +125,63 @@ impl Channel {
         self.wasted = wasted;
         let bps = bps - wasted;
         self.bps = bps;
-        let x = &self.signal[..n];
         let header = 8 + u64::from(wasted);
         self.kind = Kind::Verbatim;
         self.bits = header + n as u64 * u64::from(bps);
-
-        // FIXED.
         if n > 4 {
-            let order = best_fixed_order(x);
-            if fixed_residual(x, order, &mut self.res) {
-                let mut plan = RicePlan::default();
-                plan_rice(&self.res, n, order, &mut plan);
-                let bits = header + (order as u64) * u64::from(bps) + plan.bits;
-                if bits < self.bits {
-                    self.kind = Kind::Fixed(order);
-                    self.bits = bits;
-                    self.plan = plan;
-                }
+            let (order, abs_sum) = best_fixed_order(&self.signal[..n]);
+            // One-partition estimate of the FIXED residual.
+            let est = header + (order as u64) * u64::from(bps) + estimate_bits((n - 4) as u64, abs_sum);
+            self.fixed = Some((order, est));
+        }
+        false
+    }
+
+    /// After [`Channel::prepare`]: picks the cheapest subframe, with its exact size in `self.bits`.
+    #[inline(always)]
+    fn analyse(&mut self, n: usize, params: &StreamParams, window: &[f64]) {
+        if matches!(self.kind, Kind::Constant(_)) {
+            return;
+        }
+        let bps = self.bps;
+        let header = 8 + u64::from(self.wasted);
+        self.kind = Kind::Verbatim;
+        self.bits = header + n as u64 * u64::from(bps);
+        // LPC first: on music it nearly always wins, and its exact cost lets
+        // the FIXED search be skipped when FIXED's estimate is far behind
+        // (partitioning rarely saves more than a few per cent).
+        self.try_lpc(n, bps, header, params, window);
+        if let Some((order, est)) = self.fixed {
+            if !matches!(self.kind, Kind::Lpc { .. }) || est < self.bits + self.bits / 8 {
+                self.try_fixed(n, order, bps, header);
             }
         } else if n > 1 {
-            let order = 1;
-            if fixed_residual(x, order, &mut self.res) {
-                let mut plan = RicePlan::default();
-                plan_rice(&self.res, n, order, &mut plan);
-                let bits = header + u64::from(bps) + plan.bits;
-                if bits < self.bits {
-                    self.kind = Kind::Fixed(order);
-                    self.bits = bits;
-                    self.plan = plan;
-                }
-            }
+            self.try_fixed(n, 1, bps, header);
         }
+    }
 
-        // LPC.
+    /// Evaluates FIXED `order`; keeps it if cheaper than the current choice.
+    #[inline(always)]
+    fn try_fixed(&mut self, n: usize, order: usize, bps: u32, header: u64) {
+        let x = &self.signal[..n];
+        if !fixed_residual(x, order, &mut self.res_tmp) {
+            return;
+        }
+        let mut plan = RicePlan::default();
+        plan_rice(&self.res_tmp, n, order, &mut plan);
+        let bits = header + (order as u64) * u64::from(bps) + plan.bits;
+        if bits < self.bits {
+            self.kind = Kind::Fixed(order);
+            self.bits = bits;
+            self.plan = plan;
+            std::mem::swap(&mut self.res, &mut self.res_tmp);
+        }
+    }
+
+    /// Evaluates the tukey-windowed LPC predictor libFLAC -5 would pick.
+    #[inline(always)]
+    fn try_lpc(&mut self, n: usize, bps: u32, header: u64, params: &StreamParams, window: &[f64]) {
+        let x = &self.signal[..n];
         let max_order = params.max_lpc_order.min(n.saturating_sub(1));
         if max_order == 0 || window.len() != n {
             return;
@@ -193,6 +225,8 @@ impl Channel {
         }
     }
 
+    #[inline(always)]
+
     fn write(&self, w: &mut BitWriter, n: usize) {
         let x = &self.signal[..n];
         let type_bits = match self.kind {
@@ -235,6 +269,8 @@ impl Channel {
     }
 }
 
+#[inline(always)]
+
 fn write_residual(w: &mut BitWriter, res: &[i32], pred_order: usize, plan: &RicePlan) {
     let n = res.len();
     w.put(2, u32::from(plan.rice2));
@@ -262,6 +298,10 @@ fn write_residual(w: &mut BitWriter, res: &[i32], pred_order: usize, plan: &Rice
         }
     }
 }
+
+/// Stereo pairs whose quick estimate exceeds the best pair's by more than
+/// 1/STEREO_SLACK are not analysed in full.
+const STEREO_SLACK: u64 = 50;
 
 /// Encodes blocks into FLAC frames, reusing its buffers.
 pub(crate) struct BlockEncoder {
@@ -358,6 +398,29 @@ impl BlockEncoder {
     /// Encodes `interleaved` (a whole number of frames, at least one) as
     /// frame `frame_number` into [`BlockEncoder::out`].
     pub(crate) fn encode(&mut self, interleaved: &[i32], params: &StreamParams, frame_number: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above), the only
+                // requirement of calling a function compiled for it.
+                unsafe { self.encode_avx2(interleaved, params, frame_number) };
+                return;
+            }
+        }
+        self.encode_inner(interleaved, params, frame_number);
+    }
+
+    /// [`BlockEncoder::encode`] compiled for AVX2. Only integer and plain
+    /// multiply/add float code is generated (no FMA), so the output is
+    /// bit-identical to the portable build.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn encode_avx2(&mut self, interleaved: &[i32], params: &StreamParams, frame_number: u64) {
+        self.encode_inner(interleaved, params, frame_number);
+    }
+
+    #[inline(always)]
+    fn encode_inner(&mut self, interleaved: &[i32], params: &StreamParams, frame_number: u64) {
         let ch = params.channels;
         let n = interleaved.len() / ch;
         self.out.clear();
@@ -400,28 +463,48 @@ impl BlockEncoder {
         }
 
         let stereo = ch == 2 && params.bps < 32;
-        let analysed = if stereo { 4 } else { ch };
-        for (i, chan) in self.chans[..analysed].iter_mut().enumerate() {
-            let bps = if stereo && i == 3 { params.bps + 1 } else { params.bps };
-            chan.analyse(n, bps, params, &self.window);
-        }
-        // Channel assignment: code and the two channel slots written.
         let (assign, order): (u32, [usize; 2]) = if stereo {
-            let bits = |i: usize| self.chans[i].bits;
-            let opts = [
-                (1u32, [0usize, 1usize], bits(0) + bits(1)),
-                (8, [0, 3], bits(0) + bits(3)),
-                (9, [3, 1], bits(3) + bits(1)),
-                (10, [2, 3], bits(2) + bits(3)),
-            ];
-            let mut best = opts[0];
-            for o in &opts[1..] {
-                if o.2 < best.2 {
-                    best = *o;
+            // Slots: 0 left, 1 right, 2 mid, 3 side (one bit wider).
+            const PAIRS: [(u32, [usize; 2]); 4] = [(1, [0, 1]), (8, [0, 3]), (9, [3, 1]), (10, [2, 3])];
+            let mut est = [0u64; 4];
+            for (i, chan) in self.chans[..4].iter_mut().enumerate() {
+                chan.prepare(n, params.bps + u32::from(i == 3));
+                est[i] = chan.fixed.map_or(chan.bits, |f| f.1.min(chan.bits));
+            }
+            // Only pairs whose quick estimate is near the best get the full
+            // analysis; the others cannot plausibly win.
+            let pair_est = PAIRS.map(|(_, [a, b])| est[a] + est[b]);
+            let best_est = pair_est.iter().copied().min().unwrap_or(0);
+            let limit = best_est + best_est / STEREO_SLACK;
+            let mut needed = [false; 4];
+            for (p, &(_, [a, b])) in PAIRS.iter().enumerate() {
+                if pair_est[p] <= limit {
+                    needed[a] = true;
+                    needed[b] = true;
                 }
             }
-            (best.0, best.1)
+            for (i, chan) in self.chans[..4].iter_mut().enumerate() {
+                if needed[i] {
+                    chan.analyse(n, params, &self.window);
+                }
+            }
+            let mut best: Option<(u32, [usize; 2], u64)> = None;
+            for (p, &(code, [a, b])) in PAIRS.iter().enumerate() {
+                if pair_est[p] > limit {
+                    continue;
+                }
+                let bits = self.chans[a].bits + self.chans[b].bits;
+                if best.is_none_or(|x| bits < x.2) {
+                    best = Some((code, [a, b], bits));
+                }
+            }
+            let (code, slots, _) = best.unwrap_or((1, [0, 1], 0));
+            (code, slots)
         } else {
+            for chan in self.chans[..ch].iter_mut() {
+                chan.prepare(n, params.bps);
+                chan.analyse(n, params, &self.window);
+            }
             (ch as u32 - 1, [0, 0])
         };
 
@@ -465,6 +548,37 @@ impl BlockEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn portable_and_dispatched_builds_agree() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        for (ch, bps) in [(2usize, 16u32), (1, 24), (3, 8), (2, 32)] {
+            let params = StreamParams {
+                channels: ch,
+                bps,
+                sample_rate: 44100,
+                max_lpc_order: MAX_LPC_ORDER,
+                qlp_precision: StreamParams::default_precision(bps, 4096),
+            };
+            let amp = ((1i64 << (bps - 1)) - 1) as f64;
+            let samples: Vec<i32> = (0..4096 * ch)
+                .map(|i| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let t = (i / ch) as f64;
+                    let noise = (seed >> 40) as f64 / (1u64 << 24) as f64 - 0.5;
+                    (amp * (0.6 * (t * 0.03 * (1 + i % ch) as f64).sin() + 0.01 * noise)) as i32
+                })
+                .collect();
+            let mut a = BlockEncoder::new(ch);
+            let mut b = BlockEncoder::new(ch);
+            a.encode(&samples, &params, 7);
+            b.encode_inner(&samples, &params, 7);
+            assert!(a.out == b.out, "{ch} channels at {bps} bits");
+            assert!(a.out.len() < samples.len() * bps as usize / 8);
+        }
+    }
 
     #[test]
     fn utf8_frame_numbers() {

@@ -50,6 +50,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Autocorrelation of `x` at lags `0..autoc.len()`.
+#[inline(always)]
 pub(crate) fn autocorrelation(x: &[f64], autoc: &mut [f64]) {
     for (lag, a) in autoc.iter_mut().enumerate() {
         *a = if lag < x.len() { dot(&x[lag..], x) } else { 0.0 };
@@ -150,12 +151,13 @@ pub(crate) fn quantize(lp: &[f64], precision: u32, q: &mut [i32]) -> Option<u32>
 }
 
 /// Sums of |residual| of the FIXED predictors of orders 0..=4 over `x[4..]`
-/// (as libFLAC compares them) and picks the order with the smallest; `x`
-/// must hold more than 4 samples.
-pub(crate) fn best_fixed_order(x: &[i32]) -> usize {
+/// (as libFLAC compares them): the order with the smallest, and that sum.
+/// `x` must hold more than 4 samples.
+#[inline(always)]
+pub(crate) fn best_fixed_order(x: &[i32]) -> (usize, u64) {
     let mut s = [0u64; 5];
     if x.len() <= 4 {
-        return 0;
+        return (0, u64::MAX);
     }
     let mut l1 = i64::from(x[3]);
     let mut l2 = l1 - i64::from(x[2]);
@@ -183,7 +185,7 @@ pub(crate) fn best_fixed_order(x: &[i32]) -> usize {
             best = o;
         }
     }
-    best
+    (best, s[best])
 }
 
 #[inline(always)]
@@ -193,6 +195,7 @@ fn fits(r: i64) -> bool {
 
 /// FIXED residual of `order` (0..=4) into `res[order..x.len()]`. False when a
 /// residual does not fit in 32 bits.
+#[inline(always)]
 pub(crate) fn fixed_residual(x: &[i32], order: usize, res: &mut [i32]) -> bool {
     let n = x.len();
     if order > 4 || order > n || res.len() < n {
@@ -274,6 +277,7 @@ fn lpc_wide<const N: usize>(x: &[i32], q: &[i32], shift: u32, res: &mut [i32]) -
 /// LPC residual of the quantised predictor `q` (order `q.len()`, 1..=32)
 /// into `res[order..x.len()]`. `bps` is the signal's bit depth and
 /// `precision` the coefficients'. False when a residual does not fit in 32 bits.
+#[inline(always)]
 pub(crate) fn lpc_residual(x: &[i32], q: &[i32], precision: u32, shift: u32, bps: u32, res: &mut [i32]) -> bool {
     let order = q.len();
     if order == 0 || order > 32 || order >= x.len() || res.len() < x.len() || shift > 31 {
@@ -361,7 +365,8 @@ fn best_param(n: u64, sum: u64) -> (u32, u64) {
     let k0 = if mean == 0 { 0 } else { 63 - mean.leading_zeros() };
     let mut best = (0u32, u64::MAX);
     for k in k0.saturating_sub(1)..=(k0 + 1).min(30) {
-        let cost = n * u64::from(k + 1) + (sum >> k);
+        // Σ⌊u/2^k⌋ is about S/2^k less half a unit per sample for k > 0.
+        let cost = n * u64::from(k + 1) + (sum >> k) - if k > 0 { (n * ((1 << k) - 1)) >> (k + 1) } else { 0 };
         if cost < best.1 {
             best = (k, cost);
         }
@@ -369,9 +374,16 @@ fn best_param(n: u64, sum: u64) -> (u32, u64) {
     best
 }
 
+/// Estimated Rice bits of `n` residuals whose magnitudes sum to `abs_sum`,
+/// coded as one partition.
+pub(crate) fn estimate_bits(n: u64, abs_sum: u64) -> u64 {
+    best_param(n, abs_sum.saturating_mul(2)).1
+}
+
 /// Chooses partition order and parameters for the residual of a block of
 /// `block_len` samples whose first `pred_order` are warm-up (the residual
 /// is `res[pred_order..block_len]`).
+#[inline(always)]
 pub(crate) fn plan_rice(res: &[i32], block_len: usize, pred_order: usize, plan: &mut RicePlan) {
     // Highest order the block divides into with every partition longer than the warm-up.
     let mut max_order = 0u32;
@@ -441,6 +453,48 @@ pub(crate) fn plan_rice(res: &[i32], block_len: usize, pred_order: usize, plan: 
         }
         order -= 1;
     }
+    refine(res, block_len, pred_order, plan);
+}
+
+/// Replaces the estimated costs of the chosen partitioning by exact ones,
+/// trying each Rice partition's parameter and its two neighbours.
+#[inline(always)]
+fn refine(res: &[i32], block_len: usize, pred_order: usize, plan: &mut RicePlan) {
+    let parts = 1usize << plan.order;
+    let psize = block_len >> plan.order;
+    let mut total = 6u64;
+    let mut max_k = 0u32;
+    for p in 0..parts {
+        let start = if p == 0 { pred_order } else { p * psize };
+        let part = &res[start..(p + 1) * psize];
+        let n = part.len() as u64;
+        if plan.params[p] == ESCAPE {
+            total += 5 + n * u64::from(plan.raw_bits[p]);
+            continue;
+        }
+        let k = u32::from(plan.params[p]);
+        let lo = k.saturating_sub(1);
+        let (mut s0, mut s1, mut s2) = (0u64, 0u64, 0u64);
+        for &r in part {
+            let u = fold(r);
+            s0 += u64::from(u >> lo);
+            s1 += u64::from(u >> (lo + 1));
+            s2 += u64::from(u >> (lo + 2));
+        }
+        let mut best = (lo, s0 + n * u64::from(lo + 1));
+        for (kk, q) in [(lo + 1, s1), (lo + 2, s2)] {
+            let c = q + n * u64::from(kk + 1);
+            if kk <= 30 && c < best.1 {
+                best = (kk, c);
+            }
+        }
+        plan.params[p] = best.0 as u8;
+        max_k = max_k.max(best.0);
+        total += best.1;
+    }
+    plan.rice2 = max_k > 14;
+    total += parts as u64 * if plan.rice2 { 5 } else { 4 };
+    plan.bits = total;
 }
 
 #[cfg(test)]
@@ -453,7 +507,7 @@ mod tests {
         let mut r = vec![0; 64];
         assert!(fixed_residual(&x, 2, &mut r));
         assert!(r[2..].iter().all(|&v| v == 0));
-        assert_eq!(best_fixed_order(&x), 2);
+        assert_eq!(best_fixed_order(&x), (2, 0));
         // 2*x[i-1] - x[i-2] with precision 4, shift 1: coefficients 4, -2.
         assert!(lpc_residual(&x, &[4, -2], 4, 1, 16, &mut r));
         assert!(r[2..].iter().all(|&v| v == 0));
