@@ -612,7 +612,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.flac");
         let floats: Vec<f32> = (0..3000).map(|i| ((i as f32) * 0.01).sin() * 0.5).collect();
-        let mut w = Box::new(FlacWriter::new(Box::new(std::fs::File::create(&path).unwrap()), spec(1, 16, 8000)).unwrap());
+        let mut w =
+            Box::new(FlacWriter::new(Box::new(std::fs::File::create(&path).unwrap()), spec(1, 16, 8000)).unwrap());
         w.write_f32(&floats).unwrap();
         assert!(matches!(w.write_i32(&[40000]), Err(WriteError::Usage(_))));
         w.finish().unwrap();
@@ -664,7 +665,12 @@ mod tests {
         let samples = generate(Sig::Music, secs * 44100, 2, 16, 44100, 99);
         encode_file(&out, "ours.flac", spec(2, 16, 44100), &samples);
         write_wav(&out.join("in.wav"), &samples, 2, 16, 44100);
-        let r = Command::new("flac").args(["-5", "-s", "-f", "-o"]).arg(out.join("ref.flac")).arg(out.join("in.wav")).output().unwrap();
+        let r = Command::new("flac")
+            .args(["-5", "-s", "-f", "-o"])
+            .arg(out.join("ref.flac"))
+            .arg(out.join("in.wav"))
+            .output()
+            .unwrap();
         assert!(r.status.success());
         let a = std::fs::metadata(out.join("ours.flac")).unwrap().len();
         let b = std::fs::metadata(out.join("ref.flac")).unwrap().len();
@@ -692,7 +698,8 @@ mod tests {
         for _ in 0..reps {
             let start = std::time::Instant::now();
             let cpu0 = cpu_seconds();
-            let mut w = Box::new(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), spec(2, 16, 44100)).unwrap());
+            let mut w =
+                Box::new(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), spec(2, 16, 44100)).unwrap());
             w.write_i32(&samples).unwrap();
             w.finish().unwrap();
             eprintln!(

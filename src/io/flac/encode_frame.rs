@@ -6,8 +6,8 @@
 
 use super::bitwriter::{crc16, crc8, BitWriter};
 use super::encode_lpc::{
-    autocorrelation, best_fixed_order, best_order, estimate_bits, fixed_residual, levinson, lpc_residual, plan_rice, quantize,
-    tukey, RicePlan, ESCAPE, MAX_LPC_ORDER,
+    autocorrelation, best_fixed_order, best_order, estimate_bits, fixed_residual, levinson, lpc_residual, plan_rice,
+    quantize, tukey, RicePlan, ESCAPE, MAX_LPC_ORDER,
 };
 
 /// Stream-wide settings every frame needs.
@@ -226,7 +226,6 @@ impl Channel {
     }
 
     #[inline(always)]
-
     fn write(&self, w: &mut BitWriter, n: usize) {
         let x = &self.signal[..n];
         let type_bits = match self.kind {
@@ -270,7 +269,6 @@ impl Channel {
 }
 
 #[inline(always)]
-
 fn write_residual(w: &mut BitWriter, res: &[i32], pred_order: usize, plan: &RicePlan) {
     let n = res.len();
     w.put(2, u32::from(plan.rice2));

@@ -228,8 +228,8 @@ pub(crate) fn fixed_residual(x: &[i32], order: usize, res: &mut [i32]) -> bool {
         }
         _ => {
             for (r, w) in out.iter_mut().zip(x.windows(5)) {
-                let v = i64::from(w[4]) - 4 * i64::from(w[3]) + 6 * i64::from(w[2]) - 4 * i64::from(w[1])
-                    + i64::from(w[0]);
+                let v =
+                    i64::from(w[4]) - 4 * i64::from(w[3]) + 6 * i64::from(w[2]) - 4 * i64::from(w[1]) + i64::from(w[0]);
                 ok &= fits(v);
                 *r = v as i32;
             }
