@@ -633,9 +633,15 @@ mod tests {
         assert!(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), three).is_err());
     }
 
-    /// A plain 16-bit PCM WAV for the reference encoder.
+    /// A plain PCM WAV (1 or 2 channels, 8/16/24 bits) for the reference encoder.
     fn write_wav(path: &Path, samples: &[i32], ch: u16, bits: u16, rate: u32) {
-        let data = pack_le(samples, u32::from(bits));
+        let mut data = pack_le(samples, u32::from(bits));
+        if bits == 8 {
+            // 8-bit WAV is offset binary.
+            for b in &mut data {
+                *b ^= 0x80;
+            }
+        }
         let bytes = bits / 8;
         let mut h = Vec::new();
         h.extend_from_slice(b"RIFF");
@@ -662,9 +668,18 @@ mod tests {
     fn dump_excerpt_for_analysis() {
         let secs: usize = std::env::var("CM_FLAC_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
         let out = std::path::PathBuf::from(std::env::var("CM_FLAC_OUT").unwrap_or_else(|_| "/tmp".into()));
-        let samples = generate(Sig::Music, secs * 44100, 2, 16, 44100, 99);
-        encode_file(&out, "ours.flac", spec(2, 16, 44100), &samples);
-        write_wav(&out.join("in.wav"), &samples, 2, 16, 44100);
+        let sig = match std::env::var("CM_FLAC_SIG").as_deref() {
+            Ok("sine") => Sig::Sine,
+            Ok("noise") => Sig::Noise,
+            Ok("square") => Sig::Square,
+            Ok("chirp") => Sig::Chirp,
+            _ => Sig::Music,
+        };
+        let ch: u16 = std::env::var("CM_FLAC_CH").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+        let bits: u32 = std::env::var("CM_FLAC_BITS").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+        let samples = generate(sig, secs * 44100, usize::from(ch), bits, 44100, 99);
+        encode_file(&out, "ours.flac", spec(ch, bits, 44100), &samples);
+        write_wav(&out.join("in.wav"), &samples, ch, bits as u16, 44100);
         let r = Command::new("flac")
             .args(["-5", "-s", "-f", "-o"])
             .arg(out.join("ref.flac"))
