@@ -1,10 +1,15 @@
-//! FLAC: a decoder of our own that decodes exactly as libFLAC does, and an
-//! encoder. PLACEHOLDER being written by helpers.
+//! FLAC: a decoder of our own that decodes exactly as libFLAC does (checked
+//! against `flac -d`), and an encoder that matches `flac -5` in size and beats
+//! it in speed. Neither may panic on any input or allocate per frame.
 
 mod bitreader;
+mod bitwriter;
 mod decode;
 mod encode;
+mod encode_frame;
+mod encode_lpc;
 mod frame;
+mod md5;
 
 pub use decode::{looks_like_frame_header, FlacReader};
 pub use encode::FlacWriter;
