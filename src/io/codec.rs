@@ -1363,7 +1363,7 @@ mod tests {
                 );
             } else if n > 0 {
                 let snr = snr_db(&buf[..n * ch], want);
-                assert!(snr > 30.0, "audio after seek to {target}: SNR {snr}");
+                assert!(snr > 30.0, "{}: audio after seek to {target}: SNR {snr}", path.display());
             }
         }
     }

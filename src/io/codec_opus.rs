@@ -18,13 +18,10 @@
 //! (120 ms).
 
 use symphonia::core::audio::{
-    AsGenericAudioBufferRef, AudioBuffer, AudioMut, AudioSpec, Channels, GenericAudioBufferRef,
-    Position,
+    AsGenericAudioBufferRef, AudioBuffer, AudioMut, AudioSpec, Channels, GenericAudioBufferRef, Position,
 };
 use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
-use symphonia::core::codecs::audio::{
-    AudioCodecParameters, AudioDecoder, AudioDecoderOptions, FinalizeResult,
-};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions, FinalizeResult};
 use symphonia::core::codecs::registry::{RegisterableAudioDecoder, SupportedAudioCodec};
 use symphonia::core::codecs::CodecInfo;
 use symphonia::core::errors::{Error as SymError, Result as SymResult};
@@ -43,11 +40,8 @@ const MAX_CHANNELS: usize = 8;
 /// (RFC 7845 §4.6 recommends at least 80 ms).
 pub(super) const SEEK_PREROLL: u64 = 19200;
 
-const INFO: CodecInfo = CodecInfo {
-    short_name: "opus",
-    long_name: "Opus (ropus, fixed-point libopus port)",
-    profiles: &[],
-};
+const INFO: CodecInfo =
+    CodecInfo { short_name: "opus", long_name: "Opus (ropus, fixed-point libopus port)", profiles: &[] };
 
 /// The fields of an `OpusHead` (RFC 7845 §5.1) the decoder needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,11 +73,7 @@ impl OpusHead {
         if b.get(..8) != Some(&b"OpusHead"[..]) {
             return Err(Unsupported("opus: the codec setup is not an OpusHead"));
         }
-        let field = |at: usize| {
-            b.get(at)
-                .copied()
-                .ok_or(Bad("opus: the OpusHead is cut short"))
-        };
+        let field = |at: usize| b.get(at).copied().ok_or(Bad("opus: the OpusHead is cut short"));
         let version = field(8)?;
         if version >> 4 != 0 {
             return Err(Unsupported("opus: OpusHead version 16 or later"));
@@ -115,14 +105,10 @@ impl OpusHead {
                 if decoded > 255 {
                     return Err(Bad("opus: too many streams in the OpusHead"));
                 }
-                let table = b
-                    .get(21..21 + channels)
-                    .ok_or(Bad("opus: the OpusHead mapping table is cut short"))?;
+                let table = b.get(21..21 + channels).ok_or(Bad("opus: the OpusHead mapping table is cut short"))?;
                 for (m, &t) in mapping.iter_mut().zip(table) {
                     if t != 255 && u16::from(t) >= decoded {
-                        return Err(Bad(
-                            "opus: the OpusHead mapping table names a missing channel",
-                        ));
+                        return Err(Bad("opus: the OpusHead mapping table names a missing channel"));
                     }
                     *m = t;
                 }
@@ -131,15 +117,7 @@ impl OpusHead {
             2 | 3 => return Err(Unsupported("opus: ambisonic channel mapping (family 2/3)")),
             _ => return Err(Unsupported("opus: channel mapping family other than 0 and 1")),
         };
-        Ok(OpusHead {
-            channels,
-            pre_skip,
-            gain,
-            family,
-            streams,
-            coupled,
-            mapping,
-        })
+        Ok(OpusHead { channels, pre_skip, gain, family, streams, coupled, mapping })
     }
 }
 
@@ -226,18 +204,15 @@ impl OpusDecoder {
         if params.codec != CODEC_ID_OPUS {
             return Err(SymError::Unsupported("opus: not an Opus stream"));
         }
-        let extra = params
-            .extra_data
-            .as_deref()
-            .ok_or(SymError::Unsupported("opus: no OpusHead in the codec setup"))?;
+        let extra =
+            params.extra_data.as_deref().ok_or(SymError::Unsupported("opus: no OpusHead in the codec setup"))?;
         let head = OpusHead::parse(extra)?;
         let rate = OPUS_RATE as i32;
         let gain = i32::from(head.gain);
         let inner = if head.family == 0 {
-            let mut d = RopusDecoder::new(rate, head.channels as i32)
-                .map_err(|c| SymError::DecodeError(ropus_message(c)))?;
-            d.set_gain(gain)
-                .map_err(|c| SymError::DecodeError(ropus_message(c)))?;
+            let mut d =
+                RopusDecoder::new(rate, head.channels as i32).map_err(|c| SymError::DecodeError(ropus_message(c)))?;
+            d.set_gain(gain).map_err(|c| SymError::DecodeError(ropus_message(c)))?;
             Inner::Single(Box::new(d))
         } else {
             let mut d = OpusMSDecoder::new(
@@ -253,11 +228,7 @@ impl OpusDecoder {
         };
         let (own_channels, own_order) = channel_order(head.channels);
         // Family 0 is never reordered; family 1 is Vorbis order.
-        let order = if head.family == 0 {
-            [0, 1, 2, 3, 4, 5, 6, 7]
-        } else {
-            own_order
-        };
+        let order = if head.family == 0 { [0, 1, 2, 3, 4, 5, 6, 7] } else { own_order };
         let channels = match &params.channels {
             Some(c @ Channels::Positioned(_)) if c.count() == head.channels => c.clone(),
             _ => own_channels,
@@ -369,10 +340,7 @@ impl AudioDecoder for OpusDecoder {
 }
 
 impl RegisterableAudioDecoder for OpusDecoder {
-    fn try_registry_new(
-        params: &AudioCodecParameters,
-        opts: &AudioDecoderOptions,
-    ) -> SymResult<Box<dyn AudioDecoder>>
+    fn try_registry_new(params: &AudioCodecParameters, opts: &AudioDecoderOptions) -> SymResult<Box<dyn AudioDecoder>>
     where
         Self: Sized,
     {
@@ -380,22 +348,16 @@ impl RegisterableAudioDecoder for OpusDecoder {
     }
 
     fn supported_codecs() -> &'static [SupportedAudioCodec] {
-        &[SupportedAudioCodec {
-            id: CODEC_ID_OPUS,
-            info: INFO,
-        }]
+        &[SupportedAudioCodec { id: CODEC_ID_OPUS, info: INFO }]
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{
-        check_seeks, ffmpeg_f32, has_encoder, have_ffmpeg, read_all_f32, snr_db,
-    };
-    use super::super::{Hint, SymphoniaReader};
+    use super::super::tests::{ffmpeg_f32, has_encoder, have_ffmpeg, read_all_f32, snr_db};
     use super::*;
-    use crate::io::{AudioReader, Codec, Container, Source};
     use crate::format::FourCC;
+    use crate::io::{AudioReader, Codec, Container, Source};
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
@@ -438,20 +400,12 @@ mod tests {
             .output()
             .expect("ffmpeg runs");
         assert!(out.status.success(), "ffmpeg failed decoding {}", path.display());
-        out.stdout
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
+        out.stdout.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
     }
 
     fn has_decoder(name: &str) -> bool {
-        let out = Command::new("ffmpeg")
-            .args(["-hide_banner", "-decoders"])
-            .output()
-            .expect("ffmpeg runs");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .any(|l| l.split_whitespace().nth(1) == Some(name))
+        let out = Command::new("ffmpeg").args(["-hide_banner", "-decoders"]).output().expect("ffmpeg runs");
+        String::from_utf8_lossy(&out.stdout).lines().any(|l| l.split_whitespace().nth(1) == Some(name))
     }
 
     fn ready() -> bool {
@@ -484,9 +438,7 @@ mod tests {
             info.frames,
             native.len() / channels,
             snr_db(&ours, &native),
-            reference
-                .as_ref()
-                .map_or("-".to_string(), |t| format!("{:.1} dB", snr_db(&ours, t))),
+            reference.as_ref().map_or("-".to_string(), |t| format!("{:.1} dB", snr_db(&ours, t))),
             info.layout.describe(),
         );
         assert_eq!(ours.len(), native.len(), "frame count differs from ffmpeg");
@@ -528,12 +480,7 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = make(
-            dir.path(),
-            "m.opus",
-            MONO,
-            &["-b:a", "12k", "-application", "voip"],
-        );
+        let path = make(dir.path(), "m.opus", MONO, &["-b:a", "12k", "-application", "voip"]);
         let snr = compare(&path, 1);
         assert!(snr >= 60.0, "mono SILK SNR {snr}");
     }
@@ -544,12 +491,7 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = make(
-            dir.path(),
-            "6.opus",
-            SURROUND,
-            &["-b:a", "256k", "-mapping_family", "1"],
-        );
+        let path = make(dir.path(), "6.opus", SURROUND, &["-b:a", "256k", "-mapping_family", "1"]);
         let snr = compare(&path, 6);
         assert!(snr >= 60.0, "5.1 SNR {snr}");
         let r = crate::io::open(&path).expect("open");
@@ -566,18 +508,8 @@ mod tests {
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let stereo = make(dir.path(), "s.opus", STEREO, &["-b:a", "128k"]);
-        let mono = make(
-            dir.path(),
-            "m.opus",
-            SPEECHY,
-            &["-b:a", "12k", "-application", "voip"],
-        );
-        let surround = make(
-            dir.path(),
-            "6.opus",
-            SURROUND,
-            &["-b:a", "256k", "-mapping_family", "1"],
-        );
+        let mono = make(dir.path(), "m.opus", SPEECHY, &["-b:a", "12k", "-application", "voip"]);
+        let surround = make(dir.path(), "6.opus", SURROUND, &["-b:a", "256k", "-mapping_family", "1"]);
         seek_report(&stereo, Some(60.0));
         seek_report(&surround, Some(60.0));
         seek_report(&mono, Some(30.0));
@@ -611,10 +543,331 @@ mod tests {
                 assert!(snr > shifted + 10.0, "seek to {target} not aligned");
             }
         }
+        eprintln!("{} seeks: {}", path.file_name().and_then(|n| n.to_str()).unwrap_or(""), report.join(", "));
+    }
+
+    /// The Ogg page checksum (CRC-32, polynomial 0x04c11db7, unreflected).
+    fn ogg_crc(data: &[u8]) -> u32 {
+        let mut crc = 0u32;
+        for &b in data {
+            crc ^= u32::from(b) << 24;
+            for _ in 0..8 {
+                crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04c1_1db7 } else { crc << 1 };
+            }
+        }
+        crc
+    }
+
+    /// One Ogg page holding whole `packets` (fewer than 255 segments).
+    fn ogg_page(kind: u8, granule: u64, seq: u32, packets: &[&[u8]]) -> Vec<u8> {
+        let mut lacing = Vec::new();
+        for p in packets {
+            lacing.extend(std::iter::repeat_n(255u8, p.len() / 255));
+            lacing.push((p.len() % 255) as u8);
+        }
+        assert!(lacing.len() < 256);
+        let mut page = b"OggS\0".to_vec();
+        page.push(kind);
+        page.extend_from_slice(&granule.to_le_bytes());
+        page.extend_from_slice(&0x0C0F_FEE0u32.to_le_bytes());
+        page.extend_from_slice(&seq.to_le_bytes());
+        page.extend_from_slice(&[0; 4]);
+        page.push(lacing.len() as u8);
+        page.extend_from_slice(&lacing);
+        for p in packets {
+            page.extend_from_slice(p);
+        }
+        let crc = ogg_crc(&page);
+        page[22..26].copy_from_slice(&crc.to_le_bytes());
+        page
+    }
+
+    fn opus_head(channels: u8, pre_skip: u16, gain: i16, family: u8, table: &[u8]) -> Vec<u8> {
+        let mut h = b"OpusHead".to_vec();
+        h.push(1);
+        h.push(channels);
+        h.extend_from_slice(&pre_skip.to_le_bytes());
+        h.extend_from_slice(&48000u32.to_le_bytes());
+        h.extend_from_slice(&gain.to_le_bytes());
+        h.push(family);
+        h.extend_from_slice(table);
+        h
+    }
+
+    fn opus_tags() -> Vec<u8> {
+        let mut t = b"OpusTags".to_vec();
+        t.extend_from_slice(&4u32.to_le_bytes());
+        t.extend_from_slice(b"test");
+        t.extend_from_slice(&0u32.to_le_bytes());
+        t
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn bytes(&mut self, n: usize) -> Vec<u8> {
+            (0..n).map(|_| self.next() as u8).collect()
+        }
+    }
+
+    /// Reads until the end or an error, never more than `cap` calls.
+    fn drain(r: &mut dyn AudioReader, cap: usize) -> (usize, Option<String>) {
+        let mut buf = vec![0f32; 4096 * r.info().channels().max(1)];
+        let mut total = 0;
+        for _ in 0..cap {
+            match r.read_f32(&mut buf) {
+                Ok(0) => return (total, None),
+                Ok(n) => total += n,
+                Err(e) => return (total, Some(e.to_string())),
+            }
+        }
+        panic!("the reader did not end after {cap} reads");
+    }
+
+    #[test]
+    fn head_parsing_validates_everything() {
+        let stereo = opus_head(2, 312, -256, 0, &[]);
+        let h = OpusHead::parse(&stereo).expect("valid stereo head");
+        assert_eq!((h.channels, h.pre_skip, h.gain, h.streams, h.coupled), (2, 312, -256, 1, 1));
+        let six = opus_head(6, 312, 0, 1, &[4, 2, 0, 4, 1, 2, 3, 5]);
+        let h = OpusHead::parse(&six).expect("valid 5.1 head");
+        assert_eq!(&h.mapping[..6], &[0, 4, 1, 2, 3, 5]);
+        let bad: [(&str, Vec<u8>); 9] = [
+            ("short", stereo[..15].to_vec()),
+            ("magic", b"OpusHeaX".iter().chain(&stereo[8..]).copied().collect()),
+            ("no channels", opus_head(0, 0, 0, 0, &[])),
+            ("3 ch family 0", opus_head(3, 0, 0, 0, &[])),
+            ("9 ch family 1", opus_head(9, 0, 0, 1, &[9, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])),
+            ("no streams", opus_head(2, 0, 0, 1, &[0, 0, 0, 1])),
+            ("coupled > streams", opus_head(2, 0, 0, 1, &[1, 2, 0, 1])),
+            ("table cut", opus_head(6, 0, 0, 1, &[4, 2, 0, 4, 1])),
+            ("table names channel 6", opus_head(6, 0, 0, 1, &[4, 2, 0, 4, 1, 2, 3, 6])),
+        ];
+        for (what, b) in bad {
+            assert!(OpusHead::parse(&b).is_err(), "{what} accepted");
+        }
+        assert!(matches!(OpusHead::parse(&opus_head(4, 0, 0, 2, &[1, 0, 0, 1, 2, 3])), Err(SymError::Unsupported(_))));
+        // Muted channels (255) are allowed.
+        assert!(OpusHead::parse(&opus_head(2, 0, 0, 1, &[1, 0, 0, 255])).is_ok());
+        // Fuzz: any bytes after the magic, no panic.
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+        for _ in 0..20_000 {
+            let n = (rng.next() % 40) as usize;
+            let mut b = b"OpusHead".to_vec();
+            b.extend(rng.bytes(n));
+            if let Ok(h) = OpusHead::parse(&b) {
+                assert!((1..=8).contains(&h.channels));
+            }
+        }
+    }
+
+    #[test]
+    fn bad_mapping_table_is_an_error() {
+        // Family 1, 6 channels, 4 streams (2 coupled) = 6 decoded channels; the table names 6.
+        let head = opus_head(6, 312, 0, 1, &[4, 2, 0, 4, 1, 2, 3, 6]);
+        let mut file = ogg_page(2, 0, 0, &[&head]);
+        file.extend(ogg_page(0, 0, 1, &[&opus_tags()]));
+        file.extend(ogg_page(4, 960, 2, &[&[0xFC, 0xFF, 0xFE]]));
+        let e = crate::io::open_source(Source::memory(file)).err().expect("refused");
+        assert!(e.to_string().contains("mapping table"), "{e}");
+    }
+
+    /// Ogg pages of random bytes behind a valid OpusHead: no panic, no hang;
+    /// what does not decode is skipped with warnings or ends in an error.
+    #[test]
+    fn random_packets_are_no_panic_no_hang() {
+        for (seed, channels, family) in [(1u64, 2u8, 0u8), (2, 1, 0), (3, 6, 1), (4, 2, 0)] {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
+            let head = if family == 1 {
+                opus_head(channels, 312, 0, 1, &[4, 2, 0, 4, 1, 2, 3, 5])
+            } else {
+                opus_head(channels, 312, 0, 0, &[])
+            };
+            let mut file = ogg_page(2, 0, 0, &[&head]);
+            file.extend(ogg_page(0, 0, 1, &[&opus_tags()]));
+            let mut granule = 0u64;
+            for seq in 2..40u32 {
+                let packets: Vec<Vec<u8>> = (0..10)
+                    .map(|_| {
+                        let n = 1 + (rng.next() % 300) as usize;
+                        rng.bytes(n)
+                    })
+                    .collect();
+                let refs: Vec<&[u8]> = packets.iter().map(|p| p.as_slice()).collect();
+                granule += 9600;
+                file.extend(ogg_page(if seq == 39 { 4 } else { 0 }, granule, seq, &refs));
+            }
+            // And a page whose body is pure noise (a bad checksum, then resync).
+            let mut junk = ogg_page(0, granule + 960, 40, &[&rng.bytes(200)]);
+            let len = junk.len();
+            junk[30..len].copy_from_slice(&rng.bytes(len - 30));
+            file.extend(junk);
+            match crate::io::open_source(Source::memory(file)) {
+                Err(e) => eprintln!("random packets ({channels} ch): open failed: {e}"),
+                Ok(mut r) => {
+                    let (frames, err) = drain(r.as_mut(), 10_000);
+                    let warnings = r.take_warnings();
+                    eprintln!(
+                        "random packets ({channels} ch): {frames} frames, error {err:?}, {} warnings (first {:?})",
+                        warnings.len(),
+                        warnings.first()
+                    );
+                    // Nothing is handed out past the last granule position.
+                    assert!(frames as u64 <= granule);
+                }
+            }
+        }
+    }
+
+    /// OpusHead followed by random bytes in the header page itself.
+    #[test]
+    fn random_header_bytes_are_errors() {
+        let mut rng = Rng(0xDEAD_BEEF_0BAD_F00D);
+        let mut errors = 0;
+        for _ in 0..300 {
+            let mut head = b"OpusHead".to_vec();
+            let n = 11 + (rng.next() % 20) as usize;
+            head.extend(rng.bytes(n));
+            let mut file = ogg_page(2, 0, 0, &[&head]);
+            file.extend(ogg_page(0, 0, 1, &[&opus_tags()]));
+            file.extend(ogg_page(4, 960, 2, &[&[0xFC, 0xFF, 0xFE]]));
+            match crate::io::open_source(Source::memory(file)) {
+                Err(_) => errors += 1,
+                Ok(mut r) => {
+                    drain(r.as_mut(), 1000);
+                }
+            }
+        }
+        eprintln!("random OpusHead bodies: {errors} of 300 refused at open");
+        assert!(errors > 200, "only {errors} of 300 random heads refused");
+    }
+
+    #[test]
+    fn output_gain_is_applied() {
+        if !ready() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = make(dir.path(), "s.opus", STEREO, &["-b:a", "128k"]);
+        let mut bytes = std::fs::read(&path).expect("read");
+        // Patch the first page: OpusHead gain = −6 dB (Q7.8), new checksum.
+        let segs = usize::from(bytes[26]);
+        let body: usize = bytes[27..27 + segs].iter().map(|&l| usize::from(l)).sum();
+        let head = 27 + segs;
+        assert_eq!(&bytes[head..head + 8], b"OpusHead");
+        bytes[head + 16..head + 18].copy_from_slice(&(-6i16 * 256).to_le_bytes());
+        bytes[22..26].fill(0);
+        let crc = ogg_crc(&bytes[..head + body]);
+        bytes[22..26].copy_from_slice(&crc.to_le_bytes());
+        let quiet = dir.path().join("quiet.opus");
+        std::fs::write(&quiet, &bytes).expect("write");
+
+        let snr = compare(&quiet, 2);
+        assert!(snr >= 60.0, "gain −6 dB: SNR {snr}");
+        let loud = read_all_f32(crate::io::open(&path).expect("open").as_mut());
+        let soft = read_all_f32(crate::io::open(&quiet).expect("open").as_mut());
+        let rms = |v: &[f32]| (v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+        let ratio = rms(&soft) / rms(&loud);
+        eprintln!("output gain −6 dB: level ratio {ratio:.4} (expect {:.4})", 10f64.powf(-6.0 / 20.0));
+        assert!((ratio - 10f64.powf(-6.0 / 20.0)).abs() < 0.005, "ratio {ratio}");
+    }
+
+    #[test]
+    fn truncated_file_decodes_what_is_there() {
+        if !ready() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = make(dir.path(), "s.opus", STEREO, &["-b:a", "128k"]);
+        let full = read_all_f32(crate::io::open(&path).expect("open").as_mut());
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes.truncate(bytes.len() * 6 / 10 + 77);
+        // Symphonia hands out the packets of whole (checksummed) pages: the
+        // frames there are those up to the last complete page's granule
+        // position, less the pre-skip (OpusHead at byte 28, pre-skip at +10).
+        assert_eq!(&bytes[28..36], b"OpusHead");
+        let pre_skip = u64::from(u16::from_le_bytes([bytes[38], bytes[39]]));
+        let (mut pos, mut last) = (0usize, 0u64);
+        while let Some(&segs) = bytes.get(pos + 26) {
+            let hdr = 27 + usize::from(segs);
+            let Some(lacing) = bytes.get(pos + 27..pos + hdr) else { break };
+            let end = pos + hdr + lacing.iter().map(|&l| usize::from(l)).sum::<usize>();
+            if end > bytes.len() {
+                break;
+            }
+            let granule = i64::from_le_bytes(bytes[pos + 6..pos + 14].try_into().expect("8"));
+            if granule > 0 {
+                last = granule as u64;
+            }
+            pos = end;
+        }
+        let mut r = crate::io::open_source(Source::memory(bytes)).expect("open truncated");
+        let got = read_all_f32(r.as_mut());
+        let warnings = r.take_warnings();
         eprintln!(
-            "{} seeks: {}",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or(""),
-            report.join(", ")
+            "truncated opus: {} of {} frames (whole pages hold {}), warnings {warnings:?}",
+            got.len() / 2,
+            full.len() / 2,
+            last - pre_skip
+        );
+        assert_eq!((got.len() / 2) as u64, last - pre_skip);
+        assert!(got.len() < full.len());
+        assert!(got[..] == full[..got.len()], "the frames there differ from a full decode");
+        assert!(!warnings.is_empty(), "no warning for a truncated file");
+    }
+
+    /// Decode speed of a 60 s stereo file, against ffmpeg. Prints only; run with
+    /// `cargo test --release --lib opus_decode_speed -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn opus_decode_speed() {
+        if !ready() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let graph = "sine=f=440:d=60[a];sine=f=1234:d=60[b];anoisesrc=d=60:c=pink:a=0.1:seed=1[c];\
+                     [a][b][c]amix=inputs=3,aformat=channel_layouts=stereo";
+        let path = make(dir.path(), "long.opus", graph, &["-b:a", "128k"]);
+        let mut best = f64::MAX;
+        let mut frames = 0;
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            let mut r = crate::io::open(&path).expect("open");
+            let mut buf = vec![0f32; 4096 * 2];
+            frames = 0;
+            loop {
+                let n = r.read_f32(&mut buf).expect("read");
+                if n == 0 {
+                    break;
+                }
+                frames += n;
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        let mut ff = f64::MAX;
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            let st = Command::new("ffmpeg")
+                .args(["-hide_banner", "-loglevel", "error", "-i"])
+                .arg(&path)
+                .args(["-f", "s16le", "-y", "/dev/null"])
+                .status()
+                .expect("ffmpeg");
+            assert!(st.success());
+            ff = ff.min(t.elapsed().as_secs_f64());
+        }
+        let secs = frames as f64 / 48000.0;
+        eprintln!(
+            "60 s stereo Opus: coremusic {:.3} s ({:.0}× real time), ffmpeg {:.3} s ({:.0}× real time)",
+            best,
+            secs / best,
+            ff,
+            secs / ff
         );
     }
 }
