@@ -32,9 +32,7 @@ use std::sync::OnceLock;
 use symphonia::core::audio::sample::SampleFormat as SymSampleFormat;
 use symphonia::core::audio::{Channels, GenericAudioBufferRef};
 use symphonia::core::codecs::audio::well_known as ids;
-use symphonia::core::codecs::audio::{
-    AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions,
-};
+use symphonia::core::codecs::audio::{AudioCodecId, AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::{Error as SymError, SeekErrorKind};
 use symphonia::core::formats::probe::Hint as SymHint;
@@ -44,9 +42,7 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::{MetadataOptions, MetadataRevision, RawValue, StandardTag, Tag};
 use symphonia::core::units::{TimeBase, Timestamp};
 
-use super::{
-    AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags,
-};
+use super::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
 use crate::format::{AudioFormat, ChannelLayout, FourCC, SampleFormat};
 
 /// Which symphonia format reader the probe chose.
@@ -143,9 +139,7 @@ fn guard<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
 
 fn sym_err(what: &str, e: SymError) -> ReadError {
     match e {
-        SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
-            ReadError::Io(io)
-        }
+        SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => ReadError::Io(io),
         SymError::Unsupported(f) => ReadError::unsupported(format!("{what}: {f}")),
         e => ReadError::Decoder(format!("{what}: {e}")),
     }
@@ -168,21 +162,19 @@ fn codec_of(id: AudioCodecId) -> (Codec, FourCC) {
         CODEC_ID_PCM_MULAW => (Codec::Ulaw, FourCC::ULAW),
         CODEC_ID_ADPCM_IMA_QT | CODEC_ID_ADPCM_IMA_WAV => (Codec::ImaAdpcm, FourCC::IMA4),
         CODEC_ID_ADPCM_MS => (Codec::MsAdpcm, FourCC::MS_ADPCM),
-        id if (CODEC_ID_PCM_S32LE..=CODEC_ID_PCM_F64BE_PLANAR).contains(&id) => {
-            (Codec::Pcm, FourCC::LPCM)
-        }
+        id if (CODEC_ID_PCM_S32LE..=CODEC_ID_PCM_F64BE_PLANAR).contains(&id) => (Codec::Pcm, FourCC::LPCM),
         other => {
-            let name = codecs()
-                .get_audio_decoder(other)
-                .map(|d| d.codec.info.short_name.to_string())
-                .unwrap_or_else(|| match other {
-                    CODEC_ID_AC3 => "ac3".into(),
-                    CODEC_ID_EAC3 => "eac3".into(),
-                    CODEC_ID_WAVPACK => "wavpack".into(),
-                    CODEC_ID_SPEEX => "speex".into(),
-                    CODEC_ID_DCA => "dts".into(),
-                    CODEC_ID_TRUEHD => "truehd".into(),
-                    other => format!("codec {other}"),
+            let name =
+                codecs().get_audio_decoder(other).map(|d| d.codec.info.short_name.to_string()).unwrap_or_else(|| {
+                    match other {
+                        CODEC_ID_AC3 => "ac3".into(),
+                        CODEC_ID_EAC3 => "eac3".into(),
+                        CODEC_ID_WAVPACK => "wavpack".into(),
+                        CODEC_ID_SPEEX => "speex".into(),
+                        CODEC_ID_DCA => "dts".into(),
+                        CODEC_ID_TRUEHD => "truehd".into(),
+                        other => format!("codec {other}"),
+                    }
                 });
             (Codec::Other(name), FourCC(*b"????"))
         }
@@ -192,9 +184,7 @@ fn codec_of(id: AudioCodecId) -> (Codec, FourCC) {
 fn container_of(format: symphonia::core::formats::FormatId, hint: Container) -> Container {
     match format {
         fmt_ids::FORMAT_ID_ISOMP4 => Container::Mp4,
-        fmt_ids::FORMAT_ID_MP1 | fmt_ids::FORMAT_ID_MP2 | fmt_ids::FORMAT_ID_MP3 => {
-            Container::MpegAudio
-        }
+        fmt_ids::FORMAT_ID_MP1 | fmt_ids::FORMAT_ID_MP2 | fmt_ids::FORMAT_ID_MP3 => Container::MpegAudio,
         fmt_ids::FORMAT_ID_ADTS => Container::Adts,
         fmt_ids::FORMAT_ID_OGG => Container::Ogg,
         fmt_ids::FORMAT_ID_MKV => Container::Matroska,
@@ -208,13 +198,10 @@ fn container_of(format: symphonia::core::formats::FormatId, hint: Container) -> 
 
 fn layout_of(channels: &Channels, count: u32) -> ChannelLayout {
     match channels {
-        Channels::Positioned(p) if p.bits() >> 18 == 0 => {
-            ChannelLayout::from_mask(p.bits() as u32, count)
+        Channels::Positioned(p) if p.bits() >> 18 == 0 => ChannelLayout::from_mask(p.bits() as u32, count),
+        Channels::Positioned(_) | Channels::Discrete(_) | Channels::Ambisonic(_) | Channels::Custom(_) => {
+            ChannelLayout::discrete(count)
         }
-        Channels::Positioned(_)
-        | Channels::Discrete(_)
-        | Channels::Ambisonic(_)
-        | Channels::Custom(_) => ChannelLayout::discrete(count),
         _ => ChannelLayout::default_for(count),
     }
 }
@@ -252,11 +239,7 @@ fn tag_key(tag: &Tag) -> String {
 }
 
 fn push_revision(tags: &mut Tags, rev: &MetadataRevision) {
-    let all = rev
-        .media
-        .tags
-        .iter()
-        .chain(rev.per_track.iter().flat_map(|t| t.metadata.tags.iter()));
+    let all = rev.media.tags.iter().chain(rev.per_track.iter().flat_map(|t| t.metadata.tags.iter()));
     for tag in all {
         let value = match &tag.raw.value {
             RawValue::String(s) => s.to_string(),
@@ -310,8 +293,7 @@ impl Clock {
     fn frames_of(&self, ts: i64) -> i64 {
         match self.time_base {
             Some(tb) if self.rate > 0 => {
-                let v = ts as i128 * tb.numer.get() as i128 * self.rate as i128
-                    / tb.denom.get() as i128;
+                let v = ts as i128 * tb.numer.get() as i128 * self.rate as i128 / tb.denom.get() as i128;
                 v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
             }
             _ => ts,
@@ -321,8 +303,7 @@ impl Clock {
     fn ts_of(&self, frames: u64) -> i64 {
         match self.time_base {
             Some(tb) if self.rate > 0 => {
-                let v = frames as i128 * tb.denom.get() as i128
-                    / (tb.numer.get() as i128 * self.rate as i128);
+                let v = frames as i128 * tb.denom.get() as i128 / (tb.numer.get() as i128 * self.rate as i128);
                 v.clamp(0, i64::MAX as i128) as i64
             }
             _ => i64::try_from(frames).unwrap_or(i64::MAX),
@@ -385,10 +366,7 @@ impl SymphoniaReader {
         } else {
             None
         };
-        let mss = MediaSourceStream::new(
-            Box::new(SymSource(source)),
-            MediaSourceStreamOptions::default(),
-        );
+        let mss = MediaSourceStream::new(Box::new(SymSource(source)), MediaSourceStreamOptions::default());
         let hint_container = hint.map_or(Container::Caf, Hint::container);
         let what = format!("{} reader", hint_container.long_name());
         let format: Box<dyn FormatReader> = match hint {
@@ -405,42 +383,25 @@ impl SymphoniaReader {
                 })
                 .map_err(ReadError::Decoder)?;
                 probed.map_err(|e| match e {
-                    SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
-                        ReadError::Io(io)
-                    }
-                    e => ReadError::UnknownFormat(format!(
-                        "no {} stream found ({e})",
-                        hint_container.long_name()
-                    )),
+                    SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => ReadError::Io(io),
+                    e => ReadError::UnknownFormat(format!("no {} stream found ({e})", hint_container.long_name())),
                 })?
             }
             None => {
-                let made = guard(&what, || {
-                    symphonia::default::formats::CafReader::try_new(mss, FormatOptions::default())
-                })
-                .map_err(ReadError::Decoder)?;
+                let made =
+                    guard(&what, || symphonia::default::formats::CafReader::try_new(mss, FormatOptions::default()))
+                        .map_err(ReadError::Decoder)?;
                 Box::new(made.map_err(|e| sym_err("CAF", e))?)
             }
         };
         Self::from_format(format, hint_container, edit)
     }
 
-    fn from_format(
-        mut format: Box<dyn FormatReader>,
-        hint: Container,
-        edit: Option<mp4::Edit>,
-    ) -> ReadResult<Self> {
+    fn from_format(mut format: Box<dyn FormatReader>, hint: Container, edit: Option<mp4::Edit>) -> ReadResult<Self> {
         let container = container_of(format.format_info().format, hint);
-        let track: Track = format
-            .tracks()
-            .iter()
-            .find(|t| t.track_type() == Some(TrackType::Audio))
-            .cloned()
-            .ok_or_else(|| {
-                ReadError::unsupported(format!(
-                    "{}: the file has no audio track",
-                    container.long_name()
-                ))
+        let track: Track =
+            format.tracks().iter().find(|t| t.track_type() == Some(TrackType::Audio)).cloned().ok_or_else(|| {
+                ReadError::unsupported(format!("{}: the file has no audio track", container.long_name()))
             })?;
         let params: AudioCodecParameters = track
             .codec_params
@@ -450,10 +411,7 @@ impl SymphoniaReader {
             .ok_or_else(|| ReadError::unsupported("an audio track without codec parameters"))?;
         let (codec, fourcc) = codec_of(params.codec);
         if let Codec::Other(name) = &codec {
-            return Err(ReadError::unsupported(format!(
-                "codec: {name} in {}",
-                container.long_name()
-            )));
+            return Err(ReadError::unsupported(format!("codec: {name} in {}", container.long_name())));
         }
         if codec == Codec::Opus && container != Container::Ogg {
             // Outside Ogg the pre-skip and end trimming are not handed over.
@@ -463,10 +421,9 @@ impl SymphoniaReader {
             )));
         }
         let codec_label = format!("{} decoder", codec.name());
-        let made = guard(&codec_label, || {
-            codecs().make_audio_decoder(&params, &AudioDecoderOptions::default().gapless(true))
-        })
-        .map_err(ReadError::Decoder)?;
+        let made =
+            guard(&codec_label, || codecs().make_audio_decoder(&params, &AudioDecoderOptions::default().gapless(true)))
+                .map_err(ReadError::Decoder)?;
         let decoder = made.map_err(|e| sym_err(&codec_label, e))?;
         let tags = read_tags(format.as_mut());
         // The decoder has read the codec's own setup (ALAC's cookie…): prefer its view.
@@ -476,14 +433,9 @@ impl SymphoniaReader {
             _ => None,
         };
         let params = AudioCodecParameters {
-            bits_per_sample: cookie
-                .map(|c| c.0)
-                .or(dec_params.bits_per_sample)
-                .or(params.bits_per_sample),
+            bits_per_sample: cookie.map(|c| c.0).or(dec_params.bits_per_sample).or(params.bits_per_sample),
             sample_format: dec_params.sample_format.or(params.sample_format),
-            max_frames_per_packet: dec_params
-                .max_frames_per_packet
-                .or(params.max_frames_per_packet),
+            max_frames_per_packet: dec_params.max_frames_per_packet.or(params.max_frames_per_packet),
             sample_rate: params.sample_rate.or(dec_params.sample_rate),
             channels: params.channels.clone().or(dec_params.channels),
             ..params
@@ -492,19 +444,10 @@ impl SymphoniaReader {
         let rate = params.sample_rate.unwrap_or(0);
         let count = params.channels.as_ref().map_or(0, |c| c.count()) as u32;
         let lossless = codec.is_lossless();
-        let is_float = matches!(
-            params.sample_format,
-            Some(SymSampleFormat::F32 | SymSampleFormat::F64)
-        );
+        let is_float = matches!(params.sample_format, Some(SymSampleFormat::F32 | SymSampleFormat::F64));
         let bits = if lossless {
             if is_float {
-                Some(
-                    if matches!(params.sample_format, Some(SymSampleFormat::F64)) {
-                        64
-                    } else {
-                        32
-                    },
-                )
+                Some(if matches!(params.sample_format, Some(SymSampleFormat::F64)) { 64 } else { 32 })
             } else {
                 params.bits_per_sample.filter(|b| (1..=32).contains(b))
             }
@@ -522,9 +465,7 @@ impl SymphoniaReader {
             (false, Some(b)) => 32 - b,
             _ => 0,
         };
-        let known = params
-            .max_frames_per_packet
-            .and_then(|f| u32::try_from(f).ok());
+        let known = params.max_frames_per_packet.and_then(|f| u32::try_from(f).ok());
         let frames_per_packet = match codec {
             Codec::Vorbis | Codec::Opus => 0,
             Codec::Mp3 | Codec::Mp2 => 1152,
@@ -571,10 +512,7 @@ impl SymphoniaReader {
             sample_format,
             bits_per_sample: bits,
             frames,
-            layout: params.channels.as_ref().map_or_else(
-                || ChannelLayout::default_for(count),
-                |c| layout_of(c, count),
-            ),
+            layout: params.channels.as_ref().map_or_else(|| ChannelLayout::default_for(count), |c| layout_of(c, count)),
             bit_rate: cookie.map(|c| u64::from(c.1)).filter(|&b| b > 0),
             tags,
         };
@@ -586,10 +524,7 @@ impl SymphoniaReader {
             codec_label,
             channels: count as usize,
             int_shift,
-            clock: Clock {
-                time_base: track.time_base,
-                rate,
-            },
+            clock: Clock { time_base: track.time_base, rate },
             cur: 0,
             end: 0,
             position: 0,
@@ -671,9 +606,7 @@ impl SymphoniaReader {
                 // Less than a packet short is a muxer rounding up to whole
                 // packets (ffmpeg's ALAC in CAF), not a lost tail.
                 let slack = u64::from(self.info.format.frames_per_packet.max(1));
-                if self.position.saturating_add(slack) <= total
-                    && self.limit.is_none_or(|l| self.position < l)
-                {
+                if self.position.saturating_add(slack) <= total && self.limit.is_none_or(|l| self.position < l) {
                     self.warned_truncated = true;
                     self.warn(format!(
                         "the stream ends after {} of the {} frames its header announces (truncated file?)",
@@ -698,9 +631,7 @@ impl SymphoniaReader {
             }
             silent += 1;
             if silent > MAX_SILENT_IN_A_ROW {
-                return Err(self.poison(format!(
-                    "{MAX_SILENT_IN_A_ROW} packets in a row gave no audio"
-                )));
+                return Err(self.poison(format!("{MAX_SILENT_IN_A_ROW} packets in a row gave no audio")));
             }
             let label = format!("{} demuxer", self.info.container.long_name());
             let next = match guard(&label, || self.format.next_packet()) {
@@ -733,9 +664,9 @@ impl SymphoniaReader {
                     self.failed += 1;
                     self.failed_in_a_row += 1;
                     if self.failed_in_a_row > MAX_FAILED_IN_A_ROW {
-                        return Err(self.poison(format!(
-                            "the demuxer failed {MAX_FAILED_IN_A_ROW} times in a row: {e}"
-                        )));
+                        return Err(
+                            self.poison(format!("the demuxer failed {MAX_FAILED_IN_A_ROW} times in a row: {e}"))
+                        );
                     }
                     self.warn(format!("skipped damaged data: {e}"));
                     continue;
@@ -748,9 +679,7 @@ impl SymphoniaReader {
             let channels = self.channels;
             let codec_label = self.codec_label.clone();
             let decoded = match guard(&codec_label, || {
-                self.decoder
-                    .decode(&packet)
-                    .map(|b: GenericAudioBufferRef<'_>| (b.frames(), b.num_planes()))
+                self.decoder.decode(&packet).map(|b: GenericAudioBufferRef<'_>| (b.frames(), b.num_planes()))
             }) {
                 Ok(r) => r,
                 Err(msg) => return Err(self.poison(msg)),
@@ -762,14 +691,12 @@ impl SymphoniaReader {
                     self.failed += 1;
                     self.failed_in_a_row += 1;
                     if self.failed_in_a_row > MAX_FAILED_IN_A_ROW {
-                        return Err(self.poison(format!(
-                            "{MAX_FAILED_IN_A_ROW} packets in a row failed to decode (last: {e})"
-                        )));
+                        return Err(
+                            self.poison(format!("{MAX_FAILED_IN_A_ROW} packets in a row failed to decode (last: {e})"))
+                        );
                     }
                     let at = self.clock.frames_of(packet.pts.get());
-                    self.warn(format!(
-                        "skipped a packet that does not decode (near frame {at}): {e}"
-                    ));
+                    self.warn(format!("skipped a packet that does not decode (near frame {at}): {e}"));
                     continue;
                 }
                 Err(e) => return Err(sym_err(&codec_label, e)),
@@ -780,21 +707,14 @@ impl SymphoniaReader {
             }
             if channels != 0 && planes != channels {
                 self.failed += 1;
-                self.warn(format!(
-                    "skipped a packet with {planes} channels in a {channels}-channel stream"
-                ));
+                self.warn(format!("skipped a packet with {planes} channels in a {channels}-channel stream"));
                 continue;
             }
             self.decoded_any = true;
             self.cur = 0;
             self.end = frames;
             if let Some(target) = self.seek_target.take() {
-                let start = self.clock.frames_of(
-                    packet
-                        .pts
-                        .get()
-                        .saturating_add_unsigned(packet.trim_start.get()),
-                );
+                let start = self.clock.frames_of(packet.pts.get().saturating_add_unsigned(packet.trim_start.get()));
                 let start = start.max(0) as u64;
                 if start <= target {
                     self.discard = target - start;
@@ -846,9 +766,7 @@ impl SymphoniaReader {
                 let range = self.cur..self.cur + n;
                 let dst = &mut out[done * ch..(done + n) * ch];
                 let decoder = &self.decoder;
-                if let Err(msg) = guard(&self.codec_label, || {
-                    copy(&decoder.last_decoded(), range, dst)
-                }) {
+                if let Err(msg) = guard(&self.codec_label, || copy(&decoder.last_decoded(), range, dst)) {
                     return Err(self.poison(msg));
                 }
                 self.cur += n;
@@ -926,13 +844,7 @@ impl AudioReader for SymphoniaReader {
         let label = format!("{} demuxer", self.info.container.long_name());
         let track_id = self.track_id;
         let seeked = match guard(&label, || {
-            self.format.seek(
-                SeekMode::Accurate,
-                SeekTo::Timestamp {
-                    ts: Timestamp::new(ts),
-                    track_id,
-                },
-            )
+            self.format.seek(SeekMode::Accurate, SeekTo::Timestamp { ts: Timestamp::new(ts), track_id })
         }) {
             Ok(r) => r,
             Err(msg) => return Err(self.poison(msg)),
@@ -962,10 +874,7 @@ impl AudioReader for SymphoniaReader {
     fn take_warnings(&mut self) -> Vec<String> {
         let mut w = std::mem::take(&mut self.warnings);
         if self.warnings_dropped > 0 {
-            w.push(format!(
-                "… and {} more problems of the same kind",
-                self.warnings_dropped
-            ));
+            w.push(format!("… and {} more problems of the same kind", self.warnings_dropped));
             self.warnings_dropped = 0;
         }
         w
@@ -985,11 +894,7 @@ mod tests {
     use std::process::Command;
 
     pub(super) fn have_ffmpeg() -> bool {
-        let ok = Command::new("ffmpeg")
-            .arg("-version")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
+        let ok = Command::new("ffmpeg").arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
         if !ok {
             eprintln!("note: ffmpeg not on PATH, test skipped");
         }
@@ -997,13 +902,8 @@ mod tests {
     }
 
     pub(super) fn has_encoder(name: &str) -> bool {
-        let out = Command::new("ffmpeg")
-            .args(["-hide_banner", "-encoders"])
-            .output()
-            .expect("ffmpeg runs");
-        let ok = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .any(|l| l.split_whitespace().nth(1) == Some(name));
+        let out = Command::new("ffmpeg").args(["-hide_banner", "-encoders"]).output().expect("ffmpeg runs");
+        let ok = String::from_utf8_lossy(&out.stdout).lines().any(|l| l.split_whitespace().nth(1) == Some(name));
         if !ok {
             eprintln!("note: ffmpeg has no {name} encoder, test skipped");
         }
@@ -1016,20 +916,10 @@ mod tests {
 
     fn make(dir: &Path, name: &str, codec_args: &[&str]) -> PathBuf {
         let path = dir.join(name);
-        let mut args = vec![
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-filter_complex",
-            SOURCE,
-        ];
+        let mut args = vec!["-hide_banner", "-loglevel", "error", "-y", "-filter_complex", SOURCE];
         args.extend_from_slice(codec_args);
         args.push(path.to_str().expect("utf-8 path"));
-        let st = Command::new("ffmpeg")
-            .args(&args)
-            .status()
-            .expect("ffmpeg runs");
+        let st = Command::new("ffmpeg").args(&args).status().expect("ffmpeg runs");
         assert!(st.success(), "ffmpeg failed making {name}");
         path
     }
@@ -1041,26 +931,16 @@ mod tests {
             .args(["-f", fmt, "-"])
             .output()
             .expect("ffmpeg runs");
-        assert!(
-            out.status.success(),
-            "ffmpeg failed decoding {}",
-            path.display()
-        );
+        assert!(out.status.success(), "ffmpeg failed decoding {}", path.display());
         out.stdout
     }
 
     pub(super) fn ffmpeg_f32(path: &Path) -> Vec<f32> {
-        ffmpeg_raw(path, "f32le")
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
+        ffmpeg_raw(path, "f32le").chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
     }
 
     pub(super) fn ffmpeg_s16(path: &Path) -> Vec<i32> {
-        ffmpeg_raw(path, "s16le")
-            .chunks_exact(2)
-            .map(|c| i16::from_le_bytes([c[0], c[1]]) as i32)
-            .collect()
+        ffmpeg_raw(path, "s16le").chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as i32).collect()
     }
 
     pub(super) fn open_path(path: &Path, hint: Hint) -> Box<dyn AudioReader> {
@@ -1136,10 +1016,7 @@ mod tests {
         let n = ours.len().min(theirs.len());
         // Sample-aligned: shifting by one frame must make it much worse.
         let shifted = snr_db(&ours[ch..n], &theirs[..n - ch]);
-        assert!(
-            snr > shifted + 10.0,
-            "not aligned: {snr} vs shifted {shifted}"
-        );
+        assert!(snr > shifted + 10.0, "not aligned: {snr} vs shifted {shifted}");
         snr
     }
 
@@ -1149,11 +1026,7 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = make(
-            dir.path(),
-            "a.m4a",
-            &["-c:a", "alac", "-sample_fmt", "s16p"],
-        );
+        let path = make(dir.path(), "a.m4a", &["-c:a", "alac", "-sample_fmt", "s16p"]);
         let mut r = open_path(&path, Hint::Mp4);
         let info = r.info().clone();
         assert_eq!(info.codec, Codec::Alac);
@@ -1171,10 +1044,7 @@ mod tests {
         // f32 is the same samples scaled.
         let mut r = open_path(&path, Hint::Mp4);
         let f = read_all_f32(r.as_mut());
-        assert!(f
-            .iter()
-            .zip(&theirs)
-            .all(|(a, b)| *a == crate::format::int_to_f32(*b, 16)));
+        assert!(f.iter().zip(&theirs).all(|(a, b)| *a == crate::format::int_to_f32(*b, 16)));
     }
 
     #[test]
@@ -1183,16 +1053,8 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let m4a = make(
-            dir.path(),
-            "a24.m4a",
-            &["-c:a", "alac", "-sample_fmt", "s32p"],
-        );
-        let caf = make(
-            dir.path(),
-            "a.caf",
-            &["-c:a", "alac", "-sample_fmt", "s16p"],
-        );
+        let m4a = make(dir.path(), "a24.m4a", &["-c:a", "alac", "-sample_fmt", "s32p"]);
+        let caf = make(dir.path(), "a.caf", &["-c:a", "alac", "-sample_fmt", "s16p"]);
         let mut r = open_path(&m4a, Hint::Mp4);
         assert_eq!(r.info().bits_per_sample, Some(24));
         assert_eq!(r.info().sample_format, Some(SampleFormat::S24));
@@ -1201,32 +1063,19 @@ mod tests {
             .chunks_exact(4)
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) >> 8)
             .collect();
-        assert!(
-            ours == theirs,
-            "24-bit ALAC differs ({} vs {} samples)",
-            ours.len(),
-            theirs.len()
-        );
+        assert!(ours == theirs, "24-bit ALAC differs ({} vs {} samples)", ours.len(), theirs.len());
 
         let mut r = open_caf_compressed(Source::open(&caf).expect("open")).expect("caf");
         assert_eq!(r.info().container, Container::Caf);
         assert_eq!(r.info().codec, Codec::Alac);
         let ours = read_all_i32(r.as_mut());
         let theirs = ffmpeg_s16(&caf);
-        assert!(
-            ours == theirs,
-            "ALAC in CAF differs ({} vs {} samples)",
-            ours.len(),
-            theirs.len()
-        );
+        assert!(ours == theirs, "ALAC in CAF differs ({} vs {} samples)", ours.len(), theirs.len());
         // ffmpeg's CAF muxer counts whole packets in `pakt`: the header may
         // overstate by less than one packet, which is no truncation.
         let header = r.info().frames.expect("frames");
         let real = (theirs.len() / 2) as u64;
-        assert!(
-            header >= real && header - real < 4096,
-            "header {header}, real {real}"
-        );
+        assert!(header >= real && header - real < 4096, "header {header}, real {real}");
         assert!(r.take_warnings().is_empty());
     }
 
@@ -1242,12 +1091,7 @@ mod tests {
         assert_eq!(r.info().bits_per_sample, Some(16));
         let ours = read_all_i32(r.as_mut());
         let theirs = ffmpeg_s16(&path);
-        assert!(
-            ours == theirs,
-            "FLAC in Ogg differs ({} vs {} samples)",
-            ours.len(),
-            theirs.len()
-        );
+        assert!(ours == theirs, "FLAC in Ogg differs ({} vs {} samples)", ours.len(), theirs.len());
     }
 
     #[test]
@@ -1319,11 +1163,7 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = make(
-            dir.path(),
-            "a.ogg",
-            &["-c:a", "libvorbis", "-q:a", "6", "-metadata", "title=Song"],
-        );
+        let path = make(dir.path(), "a.ogg", &["-c:a", "libvorbis", "-q:a", "6", "-metadata", "title=Song"]);
         let snr = lossy_vs_ffmpeg(&path, Hint::Ogg, Codec::Vorbis, Container::Ogg);
         assert!(snr > 40.0, "Vorbis SNR {snr}");
         let r = open_path(&path, Hint::Ogg);
@@ -1336,18 +1176,7 @@ mod tests {
         let ch = r.info().channels();
         let all = read_all_f32(r.as_mut());
         let frames = (all.len() / ch) as u64;
-        for target in [
-            0u64,
-            1,
-            1023,
-            1024,
-            4097,
-            frames / 3,
-            frames / 2 + 17,
-            frames - 100,
-            frames,
-            frames + 5,
-        ] {
+        for target in [0u64, 1, 1023, 1024, 4097, frames / 3, frames / 2 + 17, frames - 100, frames, frames + 5] {
             let landed = r.seek(target).expect("seek");
             assert_eq!(landed, target.min(frames), "seek landed elsewhere");
             let mut buf = vec![0f32; 500 * ch];
@@ -1357,10 +1186,7 @@ mod tests {
             let at = landed as usize * ch;
             let want = &all[at..at + n * ch];
             if exact {
-                assert!(
-                    buf[..n * ch] == *want,
-                    "audio after seek to {target} differs"
-                );
+                assert!(buf[..n * ch] == *want, "audio after seek to {target} differs");
             } else if n > 0 {
                 let snr = snr_db(&buf[..n * ch], want);
                 assert!(snr > 30.0, "{}: audio after seek to {target}: SNR {snr}", path.display());
@@ -1400,20 +1226,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = make(dir.path(), "a.mp3", &["-c:a", "libmp3lame", "-b:a", "128k"]);
         let mut bytes = std::fs::read(&path).expect("read");
-        let full = open_path(&path, Hint::MpegAudio)
-            .info()
-            .frames
-            .expect("frames");
+        let full = open_path(&path, Hint::MpegAudio).info().frames.expect("frames");
         bytes.truncate(bytes.len() * 6 / 10 + 77);
-        let mut r =
-            SymphoniaReader::open(Source::memory(bytes), Hint::MpegAudio).expect("open truncated");
+        let mut r = SymphoniaReader::open(Source::memory(bytes), Hint::MpegAudio).expect("open truncated");
         let got = read_all_f32(r.as_mut()).len() / 2;
         let warnings = r.take_warnings();
         eprintln!("truncated mp3: {got} of {full} frames, warnings {warnings:?}");
-        assert!(
-            got as u64 > full / 2 && (got as u64) < full,
-            "{got} of {full}"
-        );
+        assert!(got as u64 > full / 2 && (got as u64) < full, "{got} of {full}");
         assert!(!warnings.is_empty(), "no warning for a truncated file");
     }
 
@@ -1478,12 +1297,11 @@ mod tests {
 
     impl FormatReader for Crashing {
         fn format_info(&self) -> &symphonia::core::formats::FormatInfo {
-            const INFO: symphonia::core::formats::FormatInfo =
-                symphonia::core::formats::FormatInfo {
-                    format: fmt_ids::FORMAT_ID_MKV,
-                    short_name: "crash",
-                    long_name: "crash",
-                };
+            const INFO: symphonia::core::formats::FormatInfo = symphonia::core::formats::FormatInfo {
+                format: fmt_ids::FORMAT_ID_MKV,
+                short_name: "crash",
+                long_name: "crash",
+            };
             &INFO
         }
         fn media_info(&self) -> &symphonia::core::formats::MediaInfo {
@@ -1502,20 +1320,13 @@ mod tests {
         fn tracks(&self) -> &[Track] {
             &self.tracks
         }
-        fn next_packet(
-            &mut self,
-        ) -> symphonia::core::errors::Result<Option<symphonia::core::packet::Packet>> {
+        fn next_packet(&mut self) -> symphonia::core::errors::Result<Option<symphonia::core::packet::Packet>> {
             if self.sent {
                 panic!("demuxer exploded");
             }
             self.sent = true;
             let data = vec![0u8; 64 * 4];
-            Ok(Some(symphonia::core::packet::Packet::new(
-                1,
-                Timestamp::new(0),
-                64u64.into(),
-                data,
-            )))
+            Ok(Some(symphonia::core::packet::Packet::new(1, Timestamp::new(0), 64u64.into(), data)))
         }
         fn into_inner<'s>(mut self: Box<Self>) -> MediaSourceStream<'s>
         where
@@ -1528,10 +1339,7 @@ mod tests {
     #[test]
     fn panics_poison_the_reader() {
         let msg = guard("test decoder", || -> u32 { panic!("boom") }).unwrap_err();
-        assert!(
-            msg.contains("the test decoder crashed on this file: boom"),
-            "{msg}"
-        );
+        assert!(msg.contains("the test decoder crashed on this file: boom"), "{msg}");
 
         let mut params = AudioCodecParameters::new();
         params
@@ -1539,16 +1347,12 @@ mod tests {
             .with_sample_rate(48000)
             .with_bits_per_sample(16)
             .with_channels(Channels::Positioned(
-                symphonia::core::audio::Position::FRONT_LEFT
-                    | symphonia::core::audio::Position::FRONT_RIGHT,
+                symphonia::core::audio::Position::FRONT_LEFT | symphonia::core::audio::Position::FRONT_RIGHT,
             ))
             .with_max_frames_per_packet(64);
         let mut track = Track::new(1);
         track.with_codec_params(symphonia::core::codecs::CodecParameters::Audio(params));
-        let mss = MediaSourceStream::new(
-            Box::new(std::io::Cursor::new(Vec::<u8>::new())),
-            Default::default(),
-        );
+        let mss = MediaSourceStream::new(Box::new(std::io::Cursor::new(Vec::<u8>::new())), Default::default());
         let fake = Crashing {
             tracks: vec![track],
             log: Default::default(),
@@ -1556,8 +1360,7 @@ mod tests {
             media: Default::default(),
             mss: Some(mss),
         };
-        let mut r =
-            SymphoniaReader::from_format(Box::new(fake), Container::Matroska, None).expect("open");
+        let mut r = SymphoniaReader::from_format(Box::new(fake), Container::Matroska, None).expect("open");
         assert_eq!(r.info().codec, Codec::Pcm);
         let mut buf = [0i32; 256];
         assert_eq!(r.read_i32(&mut buf).expect("the good packet"), 64);
@@ -1567,5 +1370,4 @@ mod tests {
         assert_eq!(r.read_i32(&mut buf).unwrap_err().to_string(), e);
         assert_eq!(r.seek(0).unwrap_err().to_string(), e);
     }
-
 }
