@@ -364,7 +364,7 @@ mod tests {
     /// Stereo, music-like: two tones and pink noise.
     const STEREO: &str = "sine=f=440:d=3[a];sine=f=1234:d=3[b];anoisesrc=d=3:c=pink:a=0.1:seed=1[c];\
                           [a][b][c]amix=inputs=3,aformat=channel_layouts=stereo";
-    /// Mono, speech-like: a wobbling tone with a little noise.
+    /// Mono for SILK at 12 kb/s: a wobbling tone with a little noise.
     const MONO: &str = "sine=f=220:d=3,vibrato=f=5:d=0.5[a];anoisesrc=d=3:c=pink:a=0.05:seed=2[b];\
                         [a][b]amix=inputs=2,aformat=sample_rates=16000:channel_layouts=mono";
     /// Mono, speech-like for seeking: syllable-rate bursts of band-passed
