@@ -1,0 +1,12 @@
+//! Pure signal processing: sample-rate conversion ([`resample`]) and the
+//! measurements used to prove it ([`measure`]).
+//!
+//! This room only turns numbers into numbers. It must not open files, start
+//! threads of its own (the parallel helpers borrow a rayon pool for one call),
+//! or allocate per call once an object is built: streaming state is sized at
+//! construction and callers own every output buffer.
+
+pub mod measure;
+pub mod resample;
+
+pub use resample::{resample_all, resample_parallel, Quality, ResampleError, Resampler};
