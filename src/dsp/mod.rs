@@ -1,6 +1,15 @@
-//! Signal processing on samples in memory: sample-rate conversion, bit-depth
-//! reduction with dither, channel mixing. No files, no threads of its own, no
-//! allocation per call once a processor is built.
+//! Pure signal processing: sample-rate conversion ([`resample`]), bit-depth
+//! reduction with dither ([`dither`]), channel mixing ([`mix`]) and the
+//! measurements used to prove them ([`measure`]).
+//!
+//! This room only turns numbers into numbers. It must not open files, start
+//! threads of its own (the parallel helpers borrow a rayon pool for one call),
+//! or allocate per call once an object is built: streaming state is sized at
+//! construction and callers own every output buffer.
 
 pub mod dither;
+pub mod measure;
 pub mod mix;
+pub mod resample;
+
+pub use resample::{resample_all, resample_parallel, Quality, ResampleError, Resampler};
