@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod convert;
 pub mod dsp;
 pub mod format;
 pub mod io;

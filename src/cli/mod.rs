@@ -1,9 +1,10 @@
-//! The command line: `coremusic info` today; `convert`, `play`, `midi` and
+//! The command line: `coremusic info` and `convert` today; `play`, `midi` and
 //! `latency` arrive with the engine rooms they drive. Each command is a thin
 //! face on a library call, prints for people by default and JSON Lines with
 //! `--json`, and returns the process exit status. Errors are printed here and
 //! nowhere else.
 
+pub mod convert;
 pub mod info;
 
 use std::path::PathBuf;
@@ -27,11 +28,14 @@ pub struct Cli {
 pub enum Command {
     /// Show what audio files are: container, codec, rate, channels, bits, frames, duration, tags.
     Info(info::InfoArgs),
+    /// Convert files or folders: format, sample rate, channels, depth; in parallel.
+    Convert(convert::ConvertArgs),
 }
 
 /// Runs a subcommand and returns the exit status (0 ok, 1 when any file failed, 2 on bad usage).
 pub fn run(command: Command) -> i32 {
     match command {
         Command::Info(args) => info::run(&args),
+        Command::Convert(args) => convert::run(&args),
     }
 }

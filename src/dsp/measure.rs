@@ -83,8 +83,9 @@ fn solve3(mut g: [[f64; 3]; 3], mut r: [f64; 3]) -> Option<[f64; 3]> {
         r.swap(col, piv);
         for row in col + 1..3 {
             let f = g[row][col] / g[col][col];
-            for k in col..3 {
-                g[row][k] -= f * g[col][k];
+            let pivot_row = g[col];
+            for (k, cell) in g[row].iter_mut().enumerate().skip(col) {
+                *cell -= f * pivot_row[k];
             }
             r[row] -= f * r[col];
         }
@@ -104,9 +105,8 @@ mod tests {
     #[test]
     fn fit_recovers_a_sine_and_its_noise() {
         let f = 1000.0 / 48000.0;
-        let x: Vec<f32> = (0..48000)
-            .map(|k| (0.5 * (2.0 * std::f64::consts::PI * f * k as f64 + 0.3).cos() + 0.01) as f32)
-            .collect();
+        let x: Vec<f32> =
+            (0..48000).map(|k| (0.5 * (2.0 * std::f64::consts::PI * f * k as f64 + 0.3).cos() + 0.01) as f32).collect();
         let fit = fit_sine(&x, f);
         assert!((fit.amplitude - 0.5).abs() < 1e-7);
         assert!((fit.phase - 0.3).abs() < 1e-6);

@@ -58,9 +58,8 @@ impl ChannelMixer {
         }
         if ni == 1 {
             // Mono feeds the front pair (or the centre when there is no pair), like afconvert.
-            let fronts: Vec<usize> = (0..no)
-                .filter(|&o| matches!(to.channels[o], Channel::FrontLeft | Channel::FrontRight))
-                .collect();
+            let fronts: Vec<usize> =
+                (0..no).filter(|&o| matches!(to.channels[o], Channel::FrontLeft | Channel::FrontRight)).collect();
             let targets = if fronts.is_empty() { vec![0] } else { fronts };
             targets.into_iter().for_each(|o| m.set(o, 0, 1.0));
             return Ok(m);
@@ -76,9 +75,15 @@ impl ChannelMixer {
                 Channel::FrontCenter | Channel::BackCenter | Channel::TopCenter | Channel::TopFrontCenter => {
                     (MINUS_3DB, MINUS_3DB)
                 }
-                Channel::BackLeft | Channel::SideLeft | Channel::FrontLeftOfCenter | Channel::TopFrontLeft
+                Channel::BackLeft
+                | Channel::SideLeft
+                | Channel::FrontLeftOfCenter
+                | Channel::TopFrontLeft
                 | Channel::TopBackLeft => (MINUS_3DB, 0.0),
-                Channel::BackRight | Channel::SideRight | Channel::FrontRightOfCenter | Channel::TopFrontRight
+                Channel::BackRight
+                | Channel::SideRight
+                | Channel::FrontRightOfCenter
+                | Channel::TopFrontRight
                 | Channel::TopBackRight => (0.0, MINUS_3DB),
                 Channel::Lfe => (0.0, 0.0),
                 Channel::Discrete(_) | Channel::FrontLeft | Channel::FrontRight => {

@@ -25,6 +25,7 @@ pub mod codec;
 pub mod flac;
 pub mod g711;
 pub mod pcm;
+pub mod scan;
 pub mod tags;
 pub mod wav;
 

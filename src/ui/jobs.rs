@@ -3,13 +3,14 @@
 //! [`Job`] and polls [`JobEvent`]s each frame; every event wakes the UI.
 //! Nothing here blocks the UI thread.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use rayon::prelude::*;
 
+use crate::io::scan::audio_files_in;
 use crate::io::{inspect, FileInfo};
 
 /// Work the UI asks for.
@@ -41,12 +42,6 @@ pub enum JobEvent {
     /// A problem not tied to one file (a folder that cannot be listed, a dialog that failed).
     Problem(String),
 }
-
-/// File extensions searched for in dropped folders.
-pub const AUDIO_EXTENSIONS: [&str; 20] = [
-    "wav", "wave", "w64", "rf64", "bwf", "aif", "aiff", "aifc", "caf", "flac", "m4a", "m4b", "mp4", "mp3", "mp2",
-    "aac", "ogg", "oga", "opus", "mka",
-];
 
 /// The background worker and its channels.
 pub struct Jobs {
@@ -129,7 +124,7 @@ impl Worker {
         let mut files = Vec::new();
         for p in paths {
             if p.is_dir() {
-                collect_audio_files(&p, &mut files, &mut |problem| self.emit(JobEvent::Problem(problem)));
+                audio_files_in(&p, &mut files, &mut |problem| self.emit(JobEvent::Problem(problem)));
             } else {
                 files.push(p);
             }
@@ -159,7 +154,7 @@ impl Worker {
         let _ = std::thread::Builder::new().name("coremusic-dialog".into()).spawn(move || {
             let mut dialog = rfd::AsyncFileDialog::new()
                 .set_title("Open audio files")
-                .add_filter("Audio", &AUDIO_EXTENSIONS)
+                .add_filter("Audio", &crate::io::scan::AUDIO_EXTENSIONS)
                 .add_filter("All files", &["*"]);
             if let Some(dir) = start {
                 dialog = dialog.set_directory(dir);
@@ -175,28 +170,6 @@ impl Worker {
     fn pick_files(&self, _start: Option<PathBuf>) {
         let _ = (&self.jobs, &self.pending);
     }
-}
-
-/// Audio files under `dir`, recursively, sorted by path; unreadable folders are reported.
-pub fn collect_audio_files(dir: &Path, out: &mut Vec<PathBuf>, problem: &mut dyn FnMut(String)) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => return problem(format!("{}: {e}", dir.display())),
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            collect_audio_files(&p, out, problem);
-        } else if is_audio_name(&p) {
-            out.push(p);
-        }
-    }
-}
-
-/// True when the file name has an audio extension.
-pub fn is_audio_name(p: &Path) -> bool {
-    p.extension().and_then(|e| e.to_str()).is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
 }
 
 /// Runs a future to completion on this thread (for rfd's async dialog).

@@ -219,7 +219,8 @@ fn dot3<const FMA: bool>(x: &[f32], h0: &[f32], h1: &[f32], h2: &[f32]) -> (f32,
     let mut a0 = [0f32; LANES];
     let mut a1 = [0f32; LANES];
     let mut a2 = [0f32; LANES];
-    let chunks = x.chunks_exact(LANES).zip(h0.chunks_exact(LANES)).zip(h1.chunks_exact(LANES)).zip(h2.chunks_exact(LANES));
+    let chunks =
+        x.chunks_exact(LANES).zip(h0.chunks_exact(LANES)).zip(h1.chunks_exact(LANES)).zip(h2.chunks_exact(LANES));
     for (((xs, c0), c1), c2) in chunks {
         for i in 0..LANES {
             a0[i] = fmadd::<FMA>(xs[i], c0[i], a0[i]);

@@ -1,0 +1,284 @@
+//! `coremusic convert IN... -o OUT [options]`: files or folders to a file or
+//! a folder, on every core, with a progress bar (or JSON Lines events), a
+//! summary, and Ctrl-C that stops cleanly.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::convert::{
+    batch_process_parallel, plan, BatchEvent, BatchMeter, BitDepth, ConvertError, ConvertOptions, Outcome, Quality,
+};
+use crate::io::OutputFormat;
+
+/// Arguments of `coremusic convert`.
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// Input files or folders (folders are searched for audio files).
+    #[arg(required = true, value_name = "IN")]
+    pub inputs: Vec<PathBuf>,
+    /// Output file (one input) or folder.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Output format (default: from OUT's extension, or WAV for a folder).
+    #[arg(short = 'f', long, value_parser = parse_format)]
+    pub format: Option<OutputFormat>,
+    /// Output sample rate in Hz.
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// Output channels.
+    #[arg(long)]
+    pub channels: Option<u16>,
+    /// Output depth: 8, 16, 24, 32, 32f or 64f.
+    #[arg(long, value_parser = parse_bits)]
+    pub bits: Option<BitDepth>,
+    /// afconvert-style data format, e.g. `LEI16`, `I24@48000`, `F32`.
+    #[arg(short = 'd', value_name = "FORMAT", value_parser = parse_data_format)]
+    pub data_format: Option<(BitDepth, Option<u32>)>,
+    /// Resampling quality.
+    #[arg(long, value_parser = parse_quality)]
+    pub quality: Option<Quality>,
+    /// Do not dither when reducing the depth.
+    #[arg(long)]
+    pub no_dither: bool,
+    /// Files converted at once (default: all cores).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Read options from a TOML preset (flags given here win).
+    #[arg(long, value_name = "FILE")]
+    pub preset: Option<PathBuf>,
+    /// Write the options in effect to a TOML preset.
+    #[arg(long, value_name = "FILE")]
+    pub save_preset: Option<PathBuf>,
+    /// Mirror input folders under OUT.
+    #[arg(long)]
+    pub keep_tree: bool,
+    /// Replace outputs that exist (never an input).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// JSON Lines events instead of a progress bar.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_format(s: &str) -> Result<OutputFormat, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "wav" | "wave" => Ok(OutputFormat::Wav),
+        "aif" | "aiff" | "aifc" => Ok(OutputFormat::Aiff),
+        "caf" | "caff" => Ok(OutputFormat::Caf),
+        "flac" => Ok(OutputFormat::Flac),
+        "alac" | "m4a" => Err("ALAC (.m4a) output is not available yet; use flac for lossless".into()),
+        _ => Err(format!("unknown format '{s}': use wav, aiff, caf or flac")),
+    }
+}
+
+fn parse_bits(s: &str) -> Result<BitDepth, String> {
+    BitDepth::parse(s).ok_or_else(|| format!("unknown depth '{s}': use 8, 16, 24, 32, 32f or 64f"))
+}
+
+fn parse_quality(s: &str) -> Result<Quality, String> {
+    match s {
+        "low" => Ok(Quality::Low),
+        "medium" => Ok(Quality::Medium),
+        "high" => Ok(Quality::High),
+        "max" | "very-high" => Ok(Quality::Max),
+        _ => Err(format!("unknown quality '{s}': use low, medium, high or max")),
+    }
+}
+
+/// afconvert's `-d` data formats: `[LE|BE][U]I<bits>` or `F<bits>`, with an optional `@rate`.
+fn parse_data_format(s: &str) -> Result<(BitDepth, Option<u32>), String> {
+    let bad = || format!("unknown data format '{s}': try LEI16, LEI24, F32 or I16@48000");
+    let (fmt, rate) = match s.split_once('@') {
+        Some((f, r)) => (f, Some(r.parse::<u32>().map_err(|_| bad())?)),
+        None => (s, None),
+    };
+    let f = fmt.trim_start_matches("LE").trim_start_matches("BE");
+    let depth = match f {
+        "UI8" | "I8" => BitDepth::U8,
+        "I16" => BitDepth::S16,
+        "I24" => BitDepth::S24,
+        "I32" => BitDepth::S32,
+        "F32" => BitDepth::F32,
+        "F64" => BitDepth::F64,
+        _ => return Err(bad()),
+    };
+    Ok((depth, rate))
+}
+
+impl ConvertArgs {
+    /// The options in effect: the preset, then the flags.
+    pub fn options(&self) -> Result<ConvertOptions, String> {
+        let mut o = match &self.preset {
+            Some(p) => ConvertOptions::load(p).map_err(|e| e.to_string())?,
+            None => ConvertOptions::default(),
+        };
+        if let Some((bits, rate)) = self.data_format {
+            o.bits = Some(bits);
+            o.rate = rate.or(o.rate);
+        }
+        o.format = self.format.or(o.format);
+        o.rate = self.rate.or(o.rate);
+        o.channels = self.channels.or(o.channels);
+        o.bits = self.bits.or(o.bits);
+        o.quality = self.quality.unwrap_or(o.quality);
+        o.dither &= !self.no_dither;
+        o.jobs = self.jobs.unwrap_or(o.jobs);
+        o.keep_tree |= self.keep_tree;
+        o.overwrite |= self.overwrite;
+        if o.rate == Some(0) || o.channels == Some(0) {
+            return Err("--rate and --channels must be above 0".into());
+        }
+        Ok(o)
+    }
+}
+
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// Runs the conversion; exit status 0 all done, 1 any failed, 2 bad usage, 130 cancelled.
+pub fn run(args: &ConvertArgs) -> i32 {
+    let opts = match args.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("coremusic: {e}");
+            return 2;
+        }
+    };
+    if let Some(p) = &args.save_preset {
+        if let Err(e) = opts.save(p) {
+            eprintln!("coremusic: {e}");
+            return 2;
+        }
+    }
+    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
+    let plan = plan(&args.inputs, &args.output, &opts);
+    let started = Instant::now();
+    let meter = Mutex::new(BatchMeter::new(&plan.items));
+    let stdout = Mutex::new(std::io::stdout());
+    let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(plan.items.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} files  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let json_line = |v: serde_json::Value| {
+        if let Ok(mut out) = stdout.lock() {
+            let _ = writeln!(out, "{v}");
+        }
+    };
+    for (path, why) in &plan.refused {
+        if args.json {
+            json_line(serde_json::json!({"event": "failed", "input": path, "error": why}));
+        }
+    }
+    let items = &plan.items;
+    // JSON progress lines at every tenth of a file, not every chunk.
+    let tenths = Mutex::new(vec![0u8; items.len()]);
+    let on_event = |e: BatchEvent| {
+        let status = meter.lock().map(|mut m| {
+            m.apply(&e);
+            m.status()
+        });
+        if let (Some(bar), Ok(s)) = (&bar, &status) {
+            bar.set_position(s.files_done as u64);
+            let eta = s.eta.map_or(String::new(), |d| format!(", {}s left", d.as_secs()));
+            bar.set_message(format!("{:.1} MB/s{eta}", s.bytes_per_s / 1e6));
+        }
+        if args.json {
+            match &e {
+                BatchEvent::Started { index } => json_line(
+                    serde_json::json!({"event": "start", "input": items[*index].input, "output": items[*index].output}),
+                ),
+                BatchEvent::Progress { index, fraction } => {
+                    let tenth = (fraction * 10.0).floor() as u8;
+                    let step = tenths.lock().ok().and_then(|mut t| {
+                        let slot = t.get_mut(*index)?;
+                        (tenth > *slot).then(|| *slot = tenth)
+                    });
+                    if step.is_some() {
+                        json_line(
+                            serde_json::json!({"event": "progress", "input": items[*index].input, "fraction": fraction}),
+                        )
+                    }
+                }
+                BatchEvent::Finished { .. } => {}
+            }
+        }
+    };
+    let results = batch_process_parallel(items, &opts, opts.jobs, &on_event, &CANCEL);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+
+    let (mut converted, mut skipped, mut failed, mut audio_s) = (0usize, 0usize, plan.refused.len(), 0f64);
+    let mut failures: Vec<String> = plan.refused.iter().map(|(p, why)| format!("{}: {why}", p.display())).collect();
+    let cancelled = CANCEL.load(Ordering::SeqCst);
+    for (item, r) in items.iter().zip(&results) {
+        match r {
+            Ok(Outcome::Converted(stats)) => {
+                converted += 1;
+                audio_s += stats.audio_seconds;
+                if args.json {
+                    json_line(serde_json::json!({"event": "converted", "input": item.input, "output": item.output,
+                        "frames_in": stats.frames_in, "frames_out": stats.frames_out, "seconds": stats.elapsed.as_secs_f64(),
+                        "warnings": stats.warnings}));
+                }
+            }
+            Ok(Outcome::Skipped { output, reason }) => {
+                skipped += 1;
+                if args.json {
+                    json_line(
+                        serde_json::json!({"event": "skipped", "input": item.input, "output": output, "reason": reason}),
+                    );
+                } else {
+                    eprintln!("skipped {}: {reason}", output.display());
+                }
+            }
+            Err(ConvertError::Cancelled) => {}
+            Err(e) => {
+                failed += 1;
+                if args.json {
+                    json_line(serde_json::json!({"event": "failed", "input": item.input, "error": e.to_string()}));
+                }
+                failures.push(e.to_string());
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let speed = if secs > 0.0 { audio_s / secs } else { 0.0 };
+    if args.json {
+        json_line(serde_json::json!({"event": "summary", "converted": converted, "skipped": skipped, "failed": failed,
+            "cancelled": cancelled, "seconds": secs, "speed_x_realtime": speed}));
+    } else {
+        for f in &failures {
+            eprintln!("failed: {f}");
+        }
+        eprintln!(
+            "{}converted {converted}, skipped {skipped}, failed {failed} in {secs:.2} s ({speed:.1}× real time)",
+            if cancelled { "cancelled: " } else { "" }
+        );
+    }
+    if cancelled {
+        130
+    } else {
+        i32::from(failed > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn afconvert_data_formats_parse() {
+        assert_eq!(parse_data_format("LEI16").unwrap(), (BitDepth::S16, None));
+        assert_eq!(parse_data_format("BEI24@48000").unwrap(), (BitDepth::S24, Some(48000)));
+        assert_eq!(parse_data_format("F32").unwrap(), (BitDepth::F32, None));
+        assert!(parse_data_format("aac").is_err());
+        assert!(parse_format("m4a").unwrap_err().contains("not available yet"));
+    }
+}

@@ -1,0 +1,210 @@
+//! Converting one file: open any readable input, carry it through channel
+//! mixing, sample-rate conversion and bit-depth reduction (with dither) into
+//! any writer, streaming in chunks with constant memory. The output is written
+//! to a temporary file beside the target and renamed into place only when
+//! complete; on error or cancel the temporary file is removed. An input is
+//! never written over.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::options::{BitDepth, ConvertOptions};
+use super::stages::{Stages, Target};
+use crate::format::SampleFormat;
+use crate::io::{create_writer, AudioFile, FileError, OutputFormat, WriteError, WriterSpec};
+
+/// Frames decoded per step: large enough to amortise calls, small enough
+/// that memory stays flat whatever the file's size.
+pub const CHUNK_FRAMES: usize = 16384;
+
+/// Why a file was not converted.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    /// The input could not be read.
+    #[error(transparent)]
+    Read(#[from] FileError),
+    /// The output could not be written.
+    #[error("{}: {source}", path.display())]
+    Write {
+        /// The output file.
+        path: PathBuf,
+        /// What went wrong.
+        source: WriteError,
+    },
+    /// The conversion was refused before anything was written.
+    #[error("{}: {what}", path.display())]
+    Refused {
+        /// The file concerned.
+        path: PathBuf,
+        /// Why.
+        what: String,
+    },
+    /// Stopped by the user; nothing was left behind.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// What converting one file did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConvertStats {
+    /// The input.
+    pub input: PathBuf,
+    /// The output written.
+    pub output: PathBuf,
+    /// Frames read.
+    pub frames_in: u64,
+    /// Frames written.
+    pub frames_out: u64,
+    /// Seconds of audio converted.
+    pub audio_seconds: f64,
+    /// Wall time taken.
+    pub elapsed: Duration,
+    /// Bytes of input.
+    pub bytes_in: u64,
+    /// Problems in the input that did not stop the conversion.
+    pub warnings: Vec<String>,
+}
+
+/// A converted file, or one left alone.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Written.
+    Converted(ConvertStats),
+    /// Not written, and why (the output exists and `overwrite` is off).
+    Skipped {
+        /// The output that exists.
+        output: PathBuf,
+        /// Why it was skipped.
+        reason: String,
+    },
+}
+
+/// A temporary output that is removed unless kept.
+struct PartFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// True when `a` and `b` name the same existing file (through links and `..`).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The output format for `output`: the option, else its extension, else WAV.
+pub fn output_format(output: &Path, opts: &ConvertOptions) -> OutputFormat {
+    opts.format.or_else(|| OutputFormat::from_extension(output)).unwrap_or(OutputFormat::Wav)
+}
+
+/// Converts `input` to `output`. `progress` is called after each chunk with
+/// the frames read so far and the total when known; `cancel` is checked
+/// between chunks.
+pub fn convert_file(
+    input: &Path,
+    output: &Path,
+    opts: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+    cancel: &AtomicBool,
+) -> Result<Outcome, ConvertError> {
+    let started = Instant::now();
+    if same_file(input, output) {
+        return Err(ConvertError::Refused {
+            path: output.to_path_buf(),
+            what: "is the input itself; CoreMusic never writes over an input".into(),
+        });
+    }
+    if output.exists() && !opts.overwrite {
+        return Ok(Outcome::Skipped {
+            output: output.to_path_buf(),
+            reason: "exists (use --overwrite to replace it)".into(),
+        });
+    }
+    if output.is_dir() {
+        return Err(ConvertError::Refused { path: output.to_path_buf(), what: "is a folder".into() });
+    }
+    let mut file = AudioFile::open(input)?;
+    let info = file.info().clone();
+    let format = output_format(output, opts);
+    let target = Target::choose(&info, format, opts);
+    let spec = WriterSpec {
+        format,
+        sample_rate: target.rate,
+        channels: target.channels as u16,
+        sample: target.sample,
+        bits: target.bits,
+    };
+    let mut stages =
+        Stages::new(&info, &target, opts).map_err(|what| ConvertError::Refused { path: input.to_path_buf(), what })?;
+
+    let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    let part_path = dir.join(format!(".{name}.coremusic-part-{}", std::process::id()));
+    let write_err = |source: WriteError| ConvertError::Write { path: output.to_path_buf(), source };
+    let sink =
+        File::options().write(true).create_new(true).open(&part_path).map_err(|e| write_err(WriteError::Io(e)))?;
+    let mut part = PartFile { path: part_path, keep: false };
+    let mut writer = create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(write_err)?;
+
+    let total = info.frames;
+    let (mut frames_in, mut frames_out) = (0u64, 0u64);
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(ConvertError::Cancelled);
+        }
+        let n = stages.pull(&mut file)?;
+        if n == 0 {
+            break;
+        }
+        frames_in += n as u64;
+        frames_out += stages.push(&mut *writer, false).map_err(write_err)?;
+        progress(frames_in, total);
+    }
+    frames_out += stages.push(&mut *writer, true).map_err(write_err)?;
+    writer.finish().map_err(write_err)?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(ConvertError::Cancelled);
+    }
+    std::fs::rename(&part.path, output).map_err(|e| write_err(WriteError::Io(e)))?;
+    part.keep = true;
+    Ok(Outcome::Converted(ConvertStats {
+        input: input.to_path_buf(),
+        output: output.to_path_buf(),
+        frames_in,
+        frames_out,
+        audio_seconds: frames_in as f64 / info.format.sample_rate.max(1.0),
+        elapsed: started.elapsed(),
+        bytes_in: std::fs::metadata(input).map(|m| m.len()).unwrap_or(0),
+        warnings: file.take_warnings(),
+    }))
+}
+
+/// The sample format to write when `--bits` is not given: the source's, or
+/// the nearest the target can hold (float into FLAC becomes 24-bit); lossy
+/// sources become 16-bit, as ffmpeg and afconvert make them.
+pub fn default_sample(source: Option<SampleFormat>, format: OutputFormat) -> SampleFormat {
+    match source {
+        Some(s) if format.supports(s) => s,
+        Some(_) => SampleFormat::S24,
+        None => SampleFormat::S16,
+    }
+}
+
+impl BitDepth {
+    /// Significant bits stored.
+    pub fn bits(self) -> u32 {
+        self.sample_format().bits()
+    }
+}

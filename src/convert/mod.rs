@@ -1,0 +1,21 @@
+//! Conversion: the guide's ExtendedAudioFile and AudioConverter, and its
+//! `batch_process_parallel`. A file is read in any client format (rate,
+//! channels, depth) through a pipeline of [`crate::dsp`] stages and written by
+//! any [`crate::io`] writer; batches run on a bounded pool with progress and
+//! cancel. This room never writes over an input and never leaves a partial
+//! output behind.
+
+mod batch;
+mod file;
+mod options;
+mod stages;
+
+pub use batch::{
+    batch_format, batch_process_parallel, output_is_file, plan, BatchEvent, BatchItem, BatchMeter, BatchPlan,
+    BatchStatus, EventLog,
+};
+pub use file::{
+    convert_file, default_sample, output_format, same_file, ConvertError, ConvertStats, Outcome, CHUNK_FRAMES,
+};
+pub use options::{BitDepth, ConvertOptions, PresetError, Quality};
+pub use stages::{Stages, Target};

@@ -1,0 +1,161 @@
+//! What a conversion should produce: target format, rate, channels, depth,
+//! quality — the options of `coremusic convert` and of a saved preset (TOML).
+
+use std::path::Path;
+
+pub use crate::dsp::resample::Quality;
+use crate::format::SampleFormat;
+use crate::io::OutputFormat;
+
+/// Target sample depth (`--bits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum BitDepth {
+    /// Unsigned 8-bit.
+    #[serde(rename = "8")]
+    U8,
+    /// Signed 16-bit.
+    #[serde(rename = "16")]
+    S16,
+    /// Signed 24-bit.
+    #[serde(rename = "24")]
+    S24,
+    /// Signed 32-bit.
+    #[serde(rename = "32")]
+    S32,
+    /// 32-bit float.
+    #[serde(rename = "32f")]
+    F32,
+    /// 64-bit float.
+    #[serde(rename = "64f")]
+    F64,
+}
+
+impl BitDepth {
+    /// Parses `8`, `16`, `24`, `32`, `32f`, `64f`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "8" => BitDepth::U8,
+            "16" => BitDepth::S16,
+            "24" => BitDepth::S24,
+            "32" => BitDepth::S32,
+            "32f" => BitDepth::F32,
+            "64f" => BitDepth::F64,
+            _ => return None,
+        })
+    }
+
+    /// The sample format stored.
+    pub fn sample_format(self) -> SampleFormat {
+        match self {
+            BitDepth::U8 => SampleFormat::U8,
+            BitDepth::S16 => SampleFormat::S16,
+            BitDepth::S24 => SampleFormat::S24,
+            BitDepth::S32 => SampleFormat::S32,
+            BitDepth::F32 => SampleFormat::F32,
+            BitDepth::F64 => SampleFormat::F64,
+        }
+    }
+}
+
+/// Everything a conversion can be told. `None` keeps the source's value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConvertOptions {
+    /// Output container; `None` follows the output's extension (WAV for a folder).
+    pub format: Option<OutputFormat>,
+    /// Output sample rate.
+    pub rate: Option<u32>,
+    /// Output channel count.
+    pub channels: Option<u16>,
+    /// Output depth.
+    pub bits: Option<BitDepth>,
+    /// Resampling quality.
+    pub quality: Quality,
+    /// TPDF dither when the depth is reduced.
+    pub dither: bool,
+    /// Replace outputs that exist (never an input).
+    pub overwrite: bool,
+    /// Mirror input folders under the output folder.
+    pub keep_tree: bool,
+    /// Parallel files (0 = all cores).
+    pub jobs: usize,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            format: None,
+            rate: None,
+            channels: None,
+            bits: None,
+            quality: Quality::High,
+            dither: true,
+            overwrite: false,
+            keep_tree: false,
+            jobs: 0,
+        }
+    }
+}
+
+/// Why a preset could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PresetError {
+    /// The file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The preset file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The TOML is not a valid preset.
+    #[error("{}: not a valid preset: {message}", path.display())]
+    Parse {
+        /// The preset file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ConvertOptions {
+    /// Reads a TOML preset holding any of the options.
+    pub fn load(path: &Path) -> Result<Self, PresetError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PresetError::Io { path: path.into(), source })?;
+        toml::from_str(&text).map_err(|e| PresetError::Parse { path: path.into(), message: e.message().to_string() })
+    }
+
+    /// Writes these options as a TOML preset.
+    pub fn save(&self, path: &Path) -> Result<(), PresetError> {
+        let text = toml::to_string_pretty(self)
+            .map_err(|e| PresetError::Parse { path: path.into(), message: e.to_string() })?;
+        std::fs::write(path, text).map_err(|source| PresetError::Io { path: path.into(), source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_round_trip_through_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hires.toml");
+        let opts = ConvertOptions {
+            format: Some(OutputFormat::Flac),
+            rate: Some(96000),
+            bits: Some(BitDepth::S24),
+            quality: Quality::Max,
+            ..Default::default()
+        };
+        opts.save(&path).unwrap();
+        assert_eq!(ConvertOptions::load(&path).unwrap(), opts);
+        std::fs::write(&path, "format = \"flac\"\nbits = \"16\"\n").unwrap();
+        let partial = ConvertOptions::load(&path).unwrap();
+        assert_eq!(partial.bits, Some(BitDepth::S16));
+        assert!(partial.dither, "unset fields keep their defaults");
+        std::fs::write(&path, "colour = \"blue\"\n").unwrap();
+        let e = ConvertOptions::load(&path).unwrap_err().to_string();
+        assert!(e.contains("hires.toml") && e.contains("colour"), "{e}");
+    }
+}

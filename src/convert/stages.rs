@@ -1,0 +1,186 @@
+//! The converter pipeline between a reader and a writer, chosen once per
+//! file: an exact integer path when nothing but the container changes (or the
+//! depth grows), otherwise float through mixer → resampler → quantiser with
+//! dither. Buffers are allocated once.
+
+use super::file::{default_sample, CHUNK_FRAMES};
+use super::options::ConvertOptions;
+use crate::dsp::dither::Quantizer;
+use crate::dsp::mix::ChannelMixer;
+use crate::dsp::resample::Resampler;
+use crate::format::{ChannelLayout, SampleFormat};
+use crate::io::{AudioFile, AudioWriter, FileError, OutputFormat, StreamInfo, WriteError};
+
+/// What to write.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    /// Frames per second.
+    pub rate: u32,
+    /// Channels.
+    pub channels: usize,
+    /// Stored sample format.
+    pub sample: SampleFormat,
+    /// Significant bits when fewer than the container's (kept from the source).
+    pub bits: Option<u32>,
+}
+
+impl Target {
+    /// The target for a source and the options (source values where unset).
+    pub fn choose(info: &StreamInfo, format: OutputFormat, opts: &ConvertOptions) -> Target {
+        let sample = opts.bits.map_or_else(|| default_sample(info.sample_format, format), |b| b.sample_format());
+        let bits = match (opts.bits, info.sample_format, info.bits_per_sample) {
+            (None, Some(src), Some(b)) if src == sample && !sample.is_float() && b < sample.bits() => Some(b),
+            _ => None,
+        };
+        Target {
+            rate: opts.rate.unwrap_or(info.sample_rate()),
+            channels: opts.channels.map_or(info.channels(), usize::from),
+            sample,
+            bits,
+        }
+    }
+
+    /// Significant bits written.
+    pub fn valid_bits(&self) -> u32 {
+        self.bits.unwrap_or(self.sample.bits())
+    }
+}
+
+/// The per-file pipeline and its buffers.
+pub struct Stages {
+    in_ch: usize,
+    out_ch: usize,
+    /// `Some(shift)`: integers straight through, shifted left to the wider depth.
+    exact_shift: Option<u32>,
+    mixer: Option<ChannelMixer>,
+    resampler: Option<Resampler>,
+    quantizer: Option<Quantizer>,
+    read_i: Vec<i32>,
+    read_f: Vec<f32>,
+    mixed: Vec<f32>,
+    resampled: Vec<f32>,
+    quantized: Vec<i32>,
+    frames: usize,
+}
+
+impl Stages {
+    /// Chooses the pipeline; `Err` says why the conversion is impossible.
+    pub fn new(info: &StreamInfo, target: &Target, opts: &ConvertOptions) -> Result<Stages, String> {
+        let in_ch = info.channels();
+        let out_ch = target.channels;
+        if in_ch == 0 || out_ch == 0 {
+            return Err("a channel count of 0 is not possible".into());
+        }
+        if target.rate == 0 {
+            return Err("a sample rate of 0 Hz is not possible".into());
+        }
+        let src_rate = info.sample_rate();
+        let resample = target.rate != src_rate;
+        let mix = in_ch != out_ch;
+        let src_bits = info.bits_per_sample.filter(|_| info.sample_format.is_some_and(|s| !s.is_float()));
+        let exact_shift = match src_bits {
+            Some(b) if !mix && !resample && !target.sample.is_float() && target.valid_bits() >= b => {
+                Some(target.valid_bits() - b)
+            }
+            _ => None,
+        };
+        let mixer = if mix {
+            let from = if info.layout.channels.len() == in_ch {
+                info.layout.clone()
+            } else {
+                ChannelLayout::default_for(in_ch as u32)
+            };
+            Some(ChannelMixer::between(&from, &ChannelLayout::default_for(out_ch as u32)).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        let resampler = if resample {
+            Some(Resampler::new(src_rate, target.rate, out_ch, opts.quality).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        // Reducing depth, or requantising processed audio: dither (when asked).
+        let processed = mix || resample || src_bits.is_none();
+        let reduces = src_bits.is_none_or(|b| target.valid_bits() < b);
+        let quantizer = (exact_shift.is_none() && !target.sample.is_float()).then(|| {
+            Quantizer::new(target.valid_bits(), opts.dither && (reduces || processed) && target.valid_bits() < 32)
+        });
+        Ok(Stages {
+            in_ch,
+            out_ch,
+            exact_shift,
+            mixer,
+            resampler,
+            quantizer,
+            read_i: vec![0; if exact_shift.is_some() { CHUNK_FRAMES * in_ch } else { 0 }],
+            read_f: vec![0.0; if exact_shift.is_some() { 0 } else { CHUNK_FRAMES * in_ch }],
+            mixed: Vec::with_capacity(CHUNK_FRAMES * out_ch),
+            resampled: Vec::new(),
+            quantized: Vec::new(),
+            frames: 0,
+        })
+    }
+
+    /// True when samples go through untouched (bit-exact).
+    pub fn is_exact(&self) -> bool {
+        self.exact_shift.is_some()
+    }
+
+    /// Reads the next chunk; returns the frames read (0 at the end).
+    pub fn pull(&mut self, file: &mut AudioFile) -> Result<usize, FileError> {
+        self.frames = if self.exact_shift.is_some() {
+            file.read_i32(&mut self.read_i)?
+        } else {
+            file.read_f32(&mut self.read_f)?
+        };
+        Ok(self.frames)
+    }
+
+    /// Processes the chunk last pulled (or, with `last`, flushes the
+    /// resampler's tail) and writes it; returns the frames written.
+    pub fn push(&mut self, writer: &mut dyn AudioWriter, last: bool) -> Result<u64, WriteError> {
+        if let Some(shift) = self.exact_shift {
+            if last {
+                return Ok(0);
+            }
+            let samples = &mut self.read_i[..self.frames * self.in_ch];
+            if shift > 0 {
+                samples.iter_mut().for_each(|s| *s <<= shift);
+            }
+            writer.write_i32(samples)?;
+            return Ok(self.frames as u64);
+        }
+        let input: &[f32] = if last { &[] } else { &self.read_f[..self.frames * self.in_ch] };
+        let mixed: &[f32] = match &self.mixer {
+            Some(m) => {
+                m.process(input, &mut self.mixed);
+                &self.mixed
+            }
+            None => input,
+        };
+        let out: &[f32] = match &mut self.resampler {
+            Some(r) => {
+                self.resampled.clear();
+                if last {
+                    r.finish(&mut self.resampled);
+                } else {
+                    r.process(mixed, &mut self.resampled);
+                }
+                &self.resampled
+            }
+            None => mixed,
+        };
+        if out.is_empty() {
+            return Ok(0);
+        }
+        match &mut self.quantizer {
+            Some(q) => {
+                self.quantized.resize(out.len(), 0);
+                q.quantize(out, &mut self.quantized);
+                writer.write_i32(&self.quantized)?;
+            }
+            None => writer.write_f32(out)?,
+        }
+        Ok((out.len() / self.out_ch) as u64)
+    }
+}

@@ -1,0 +1,270 @@
+//! `coremusic convert` and the batch runner as a user meets them: lossless
+//! round trips stay bit-exact, resampling gives the exact length, broken
+//! inputs fail alone, nothing is ever written over an input or left half-done.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use coremusic::convert::{batch_process_parallel, plan, BatchEvent, ConvertError, ConvertOptions, EventLog, Outcome};
+
+fn coremusic() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_coremusic"))
+}
+
+fn samples(path: &Path) -> Vec<i32> {
+    coremusic::io::AudioFile::open(path).unwrap().read_all_i32().unwrap()
+}
+
+/// A 24-bit stereo WAV of noise-like content (hound).
+fn wav24(dir: &Path, name: &str, frames: u32) -> PathBuf {
+    let path = dir.join(name);
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44100,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut s = 12345u32;
+    for i in 0..frames * 2 {
+        s = s.wrapping_mul(1103515245).wrapping_add(12345);
+        let tone = ((i / 2) as f64 * 0.05).sin() * 3_000_000.0;
+        w.write_sample(tone as i32 + ((s >> 8) as i32 % 100_000)).unwrap();
+    }
+    w.finalize().unwrap();
+    path
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in walk(dir) {
+        let name = e.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("coremusic-part") {
+            found.push(name);
+        }
+    }
+    found
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn wav_to_flac_to_aiff_to_caf_is_bit_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = wav24(dir.path(), "src.wav", 30_000);
+    let flac = dir.path().join("a.flac");
+    let aiff = dir.path().join("b.aiff");
+    let caf = dir.path().join("c.caf");
+    for (from, to) in [(&src, &flac), (&flac, &aiff), (&aiff, &caf)] {
+        let st = coremusic().arg("convert").arg(from).arg("-o").arg(to).status().unwrap();
+        assert!(st.success(), "{} → {}", from.display(), to.display());
+    }
+    let want = samples(&src);
+    assert_eq!(samples(&flac), want);
+    assert_eq!(samples(&aiff), want);
+    assert_eq!(samples(&caf), want);
+    let info = coremusic::io::inspect(&caf).unwrap();
+    assert_eq!((info.sample_rate, info.channels, info.bits_per_sample), (44100, 2, Some(24)));
+    // int → float is exact too.
+    let f32_path = dir.path().join("d.wav");
+    assert!(coremusic()
+        .arg("convert")
+        .arg(&src)
+        .arg("-o")
+        .arg(&f32_path)
+        .args(["--bits", "32f"])
+        .status()
+        .unwrap()
+        .success());
+    let f = coremusic::io::AudioFile::open(&f32_path).unwrap().read_all().unwrap();
+    let back: Vec<i32> = f.iter().map(|&x| coremusic::format::f32_to_int(x, 24)).collect();
+    assert_eq!(back, want);
+}
+
+#[test]
+fn resampling_gives_the_exact_length_and_reducing_depth_dithers() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = wav24(dir.path(), "src.wav", 44_101);
+    let out = dir.path().join("out.wav");
+    let st = coremusic()
+        .arg("convert")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .args(["--rate", "48000", "--bits", "16"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let info = coremusic::io::inspect(&out).unwrap();
+    assert_eq!(info.sample_rate, 48000);
+    assert_eq!(info.bits_per_sample, Some(16));
+    // ceil(44101 × 160 / 147)
+    assert_eq!(info.frames, Some((44_101u64 * 160).div_ceil(147)));
+
+    // 24 → 16 without resampling: dithered output differs from plain rounding
+    // by at most one step, and not everywhere equal to it.
+    let d = dir.path().join("dithered.wav");
+    let r = dir.path().join("rounded.wav");
+    assert!(coremusic().arg("convert").arg(&src).arg("-o").arg(&d).args(["--bits", "16"]).status().unwrap().success());
+    assert!(coremusic()
+        .arg("convert")
+        .arg(&src)
+        .arg("-o")
+        .arg(&r)
+        .args(["--bits", "16", "--no-dither"])
+        .status()
+        .unwrap()
+        .success());
+    let (sd, sr) = (samples(&d), samples(&r));
+    assert_eq!(sd.len(), sr.len());
+    assert!(sd.iter().zip(&sr).all(|(a, b)| (a - b).abs() <= 2));
+    assert!(sd.iter().zip(&sr).any(|(a, b)| a != b), "dither changed nothing");
+    let rounded: Vec<i32> = samples(&src).iter().map(|&v| ((v as f64) / 256.0).round() as i32).collect();
+    assert_eq!(sr, rounded);
+}
+
+#[test]
+fn a_batch_with_a_broken_file_converts_the_rest_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("in");
+    std::fs::create_dir_all(inbox.join("sub")).unwrap();
+    common::hound_wav(&inbox, "one.wav", 44100, 2, 5000);
+    common::hound_wav(&inbox, "two.wav", 22050, 1, 5000);
+    common::hound_wav(&inbox.join("sub"), "three.wav", 48000, 2, 5000);
+    common::file_with(&inbox, "broken.wav", b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00garbage");
+    let out = dir.path().join("out");
+    let o = coremusic()
+        .arg("convert")
+        .arg(&inbox)
+        .arg("-o")
+        .arg(&out)
+        .args(["--format", "flac", "--json", "--keep-tree"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "a failure makes the exit status 1");
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let summary = lines.iter().find(|l| l["event"] == "summary").unwrap();
+    assert_eq!(summary["converted"], 3);
+    assert_eq!(summary["failed"], 1);
+    let failed = lines.iter().find(|l| l["event"] == "failed").unwrap();
+    assert!(failed["input"].as_str().unwrap().ends_with("broken.wav"));
+    assert!(!failed["error"].as_str().unwrap().is_empty());
+    assert!(out.join("in/one.flac").exists() && out.join("in/sub/three.flac").exists(), "--keep-tree mirrors folders");
+    assert!(!out.join("in/broken.flac").exists(), "no output for a failed input");
+    assert!(leftovers(&out).is_empty());
+
+    // Again: everything that exists is skipped, nothing is overwritten.
+    let o = coremusic()
+        .arg("convert")
+        .arg(&inbox)
+        .arg("-o")
+        .arg(&out)
+        .args(["--format", "flac", "--keep-tree"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("skipped 3"), "{err}");
+}
+
+#[test]
+fn an_input_is_never_written_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::hound_wav(dir.path(), "keep.wav", 44100, 2, 1000);
+    let before = std::fs::read(&src).unwrap();
+    let o = coremusic()
+        .arg("convert")
+        .arg(&src)
+        .arg("-o")
+        .arg(&src)
+        .args(["--overwrite", "--bits", "24"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8(o.stderr).unwrap().contains("never writes over an input"));
+    // The same file through another spelling of its path.
+    let other = dir.path().join(".").join("keep.wav");
+    let o = coremusic().arg("convert").arg(&src).arg("-o").arg(&other).args(["--overwrite"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(&src).unwrap(), before);
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn cancelling_mid_batch_leaves_no_partial_files_and_inputs_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<PathBuf> =
+        (0..6).map(|i| common::hound_wav(dir.path(), &format!("f{i}.wav"), 44100, 2, 200_000)).collect();
+    let before: Vec<Vec<u8>> = inputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let out = dir.path().join("out");
+    let opts = ConvertOptions { rate: Some(48000), ..Default::default() };
+    let p = plan(&inputs, &out, &opts);
+    std::fs::create_dir_all(&out).unwrap();
+    let cancel = AtomicBool::new(false);
+    let log = EventLog::default();
+    let on_event = |e: BatchEvent| {
+        if matches!(e, BatchEvent::Progress { .. }) {
+            cancel.store(true, Ordering::SeqCst); // the user presses cancel as soon as work is under way
+        }
+        log.push(e);
+    };
+    let results = batch_process_parallel(&p.items, &opts, 2, &on_event, &cancel);
+    assert_eq!(results.len(), 6);
+    assert!(results.iter().any(|r| matches!(r, Err(ConvertError::Cancelled))));
+    for (r, item) in results.iter().zip(&p.items) {
+        if let Ok(Outcome::Converted(_)) = r {
+            assert!(item.output.exists());
+        } else {
+            assert!(!item.output.exists(), "{} left behind", item.output.display());
+        }
+    }
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+    for (p, b) in inputs.iter().zip(before) {
+        assert_eq!(std::fs::read(p).unwrap(), b);
+    }
+}
+
+#[test]
+fn presets_hold_every_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::hound_wav(dir.path(), "s.wav", 44100, 2, 4410);
+    let preset = dir.path().join("mono48.toml");
+    let out1 = dir.path().join("a.wav");
+    let st = coremusic()
+        .arg("convert")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out1)
+        .args(["--rate", "48000", "--channels", "1", "--save-preset"])
+        .arg(&preset)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out2 = dir.path().join("b.caf");
+    assert!(coremusic()
+        .arg("convert")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out2)
+        .arg("--preset")
+        .arg(&preset)
+        .status()
+        .unwrap()
+        .success());
+    let info = coremusic::io::inspect(&out2).unwrap();
+    assert_eq!((info.container.as_str(), info.sample_rate, info.channels), ("caf", 48000, 1));
+}
