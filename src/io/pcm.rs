@@ -46,7 +46,13 @@ impl PcmLayout {
     /// An IEEE float layout of 4 or 8 bytes; `None` otherwise.
     pub fn float(bytes: u32, big_endian: bool) -> Option<Self> {
         // Lazily: `bytes * 8` must not be computed for an absurd `bytes`.
-        matches!(bytes, 4 | 8).then(|| PcmLayout { bytes, valid_bits: bytes * 8, unsigned: false, float: true, big_endian })
+        matches!(bytes, 4 | 8).then(|| PcmLayout {
+            bytes,
+            valid_bits: bytes * 8,
+            unsigned: false,
+            float: true,
+            big_endian,
+        })
     }
 
     /// The depth of [`decode_i32`]'s output: the valid bits, at most 32

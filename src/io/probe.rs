@@ -247,7 +247,9 @@ mod robustness {
     fn flac_seed(ch: u16, bits: u32, frames: usize) -> Vec<u8> {
         let sample = if bits == 16 { S16 } else { S24 };
         let samples = signal(frames, ch as usize, bits);
-        if let Ok(w) = create_writer(Box::new(std::io::Cursor::new(Vec::new())), spec(OutputFormat::Flac, ch, sample, None)) {
+        if let Ok(w) =
+            create_writer(Box::new(std::io::Cursor::new(Vec::new())), spec(OutputFormat::Flac, ch, sample, None))
+        {
             drop(w);
             return write_i32(spec(OutputFormat::Flac, ch, sample, None), &samples);
         }
