@@ -96,7 +96,7 @@ fn coding_for(d: &Desc, off: u64) -> ReadResult<Coding> {
             let layout = if d.flags & CAF_FLOAT != 0 {
                 PcmLayout::float(bytes, be)
             } else {
-                let bits = if d.bits == 0 { bytes * 8 } else { d.bits };
+                let bits = if d.bits == 0 { bytes.saturating_mul(8) } else { d.bits };
                 PcmLayout::int(bytes, bits, false, be)
             };
             layout.map(Coding::Pcm).ok_or_else(|| {
@@ -385,6 +385,18 @@ mod tests {
             v.extend_from_slice(&x.to_be_bytes());
         }
         v
+    }
+
+    #[test]
+    fn absurd_lpcm_sample_sizes_are_refused() {
+        // Found by fuzzing: 0x2000_0000 bytes per sample overflowed `bytes * 8`.
+        for flags in [CAF_FLOAT, 0] {
+            for bits in [0, 32] {
+                let d = desc(44100.0, b"lpcm", flags, 0x2000_0000, 1, 1, bits);
+                let bytes = caf(&d, &[], &[0; 64], false);
+                assert!(CafReader::new(Source::memory(bytes)).is_err(), "flags {flags} bits {bits}");
+            }
+        }
     }
 
     #[test]

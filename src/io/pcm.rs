@@ -45,7 +45,8 @@ impl PcmLayout {
 
     /// An IEEE float layout of 4 or 8 bytes; `None` otherwise.
     pub fn float(bytes: u32, big_endian: bool) -> Option<Self> {
-        matches!(bytes, 4 | 8).then_some(PcmLayout {
+        // Lazily: `bytes * 8` must not be computed for an absurd `bytes`.
+        matches!(bytes, 4 | 8).then(|| PcmLayout {
             bytes,
             valid_bits: bytes * 8,
             unsigned: false,
@@ -765,6 +766,15 @@ pub(crate) use native_reader_impl;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_sizes_give_no_layout() {
+        // Found by fuzzing: a CAF desc with 0x2000_0000 bytes per sample overflowed `bytes * 8`.
+        assert_eq!(PcmLayout::float(0x2000_0000, false), None);
+        assert_eq!(PcmLayout::float(u32::MAX, true), None);
+        assert_eq!(PcmLayout::int(u32::MAX, 16, false, false), None);
+        assert_eq!(PcmLayout::int(0x2000_0000, u32::MAX, false, false), None);
+    }
 
     fn layouts() -> Vec<PcmLayout> {
         let mut v = Vec::new();
