@@ -870,6 +870,14 @@ impl AudioReader for SymphoniaReader {
             self.seek_target = None;
             self.position = target;
         }
+        // A damaged packet timestamp can put the decoder past the stream's end:
+        // the seek contract clamps to the end.
+        if let Some(t) = total.filter(|&t| self.position > t) {
+            self.position = t;
+            self.cur = 0;
+            self.end = 0;
+            self.eof = true;
+        }
         Ok(self.position)
     }
 
