@@ -14,6 +14,8 @@
 //!
 //! Failures are collected and reported together, one line per case.
 
+#![allow(clippy::type_complexity)] // the variant tables are tuples on purpose: one line per file
+
 mod common;
 
 use std::fs::File;
