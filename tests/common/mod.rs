@@ -26,3 +26,4 @@ pub fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&path, bytes).expect("write test file");
     path
 }
+pub mod tools;
