@@ -17,7 +17,7 @@ if [ ! -s "$dir/0999.wav" ]; then
   done
   for i in $(seq -w 0 999); do [ -e "$dir/$i.wav" ] || ln -sf "$(ls "$dir/$i".* | head -1)" "$dir/$i.wav"; done
 fi
-files=("$dir"/0*.wav)
+files=("$dir"/[0-9][0-9][0-9].wav)
 echo "files: ${#files[@]}"
 for _ in 1 2 3; do
   /usr/bin/time -f "%e s wall, %M KB max RSS" target/release/coremusic info --json "${files[@]}" >/dev/null

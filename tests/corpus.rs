@@ -85,7 +85,7 @@ struct Case {
 
 /// Cases whose checks found a bug in src/: left out of the main run and
 /// run alone by an `#[ignore = "BUG: ..."]` test below.
-const KNOWN_BUGS: &[&str] = &["ff-caf-alac16", "ff-caf-alac24", "sox-rifx-s24"];
+const KNOWN_BUGS: &[&str] = &[];
 
 type Made = Vec<Result<Case, String>>;
 
@@ -970,19 +970,16 @@ fn run_one(name: &str) {
 }
 
 #[test]
-#[ignore = "BUG: CAF ALAC (ffmpeg) reports frames = packets x 4096 (8192) instead of the pakt chunk's valid frames (4410); decoding gives 4410"]
-fn bug_caf_alac16_frame_count() {
+fn regression_caf_alac16_frame_count_from_last_packet() {
     run_one("ff-caf-alac16");
 }
 
 #[test]
-#[ignore = "BUG: CAF ALAC 24-bit (ffmpeg) reports frames = 8192 instead of the pakt chunk's 4410"]
-fn bug_caf_alac24_frame_count() {
+fn regression_caf_alac24_frame_count_from_last_packet() {
     run_one("ff-caf-alac24");
 }
 
 #[test]
-#[ignore = "BUG: RIFX WAVE_FORMAT_EXTENSIBLE from sox (24-bit) refused: 'unsupported WAVE codec 0x0000' (sox writes the subformat code as a big-endian u16 at the GUID start)"]
-fn bug_sox_rifx_extensible() {
+fn regression_sox_rifx_extensible_subformat() {
     run_one("sox-rifx-s24");
 }

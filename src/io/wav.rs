@@ -128,6 +128,11 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
         let vb = u16at(18) as u32;
         mask = u32at(20);
         sub = (u32at(24) & 0xffff) as u16;
+        // sox writes RIFX's SubFormat code as a big-endian 16-bit value at the
+        // start of the GUID (00 01 00 00 …) rather than a big-endian Data1.
+        if be && sub == 0 && u16at(24) != 0 && u16at(26) == 0 {
+            sub = u16at(24);
+        }
         if vb != 0 && matches!(sub, 1 | 3) {
             valid = vb;
         }
