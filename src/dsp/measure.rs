@@ -81,12 +81,14 @@ fn solve3(mut g: [[f64; 3]; 3], mut r: [f64; 3]) -> Option<[f64; 3]> {
         }
         g.swap(col, piv);
         r.swap(col, piv);
-        for row in col + 1..3 {
-            let f = g[row][col] / g[col][col];
-            for k in col..3 {
-                g[row][k] -= f * g[col][k];
+        let (pivot, below) = g.split_at_mut(col + 1);
+        let prow = pivot[col];
+        for (i, grow) in below.iter_mut().enumerate() {
+            let f = grow[col] / prow[col];
+            for (gk, pk) in grow.iter_mut().zip(&prow).skip(col) {
+                *gk -= f * pk;
             }
-            r[row] -= f * r[col];
+            r[col + 1 + i] -= f * r[col];
         }
     }
     let mut x = [0f64; 3];
@@ -104,9 +106,8 @@ mod tests {
     #[test]
     fn fit_recovers_a_sine_and_its_noise() {
         let f = 1000.0 / 48000.0;
-        let x: Vec<f32> = (0..48000)
-            .map(|k| (0.5 * (2.0 * std::f64::consts::PI * f * k as f64 + 0.3).cos() + 0.01) as f32)
-            .collect();
+        let x: Vec<f32> =
+            (0..48000).map(|k| (0.5 * (2.0 * std::f64::consts::PI * f * k as f64 + 0.3).cos() + 0.01) as f32).collect();
         let fit = fit_sine(&x, f);
         assert!((fit.amplitude - 0.5).abs() < 1e-7);
         assert!((fit.phase - 0.3).abs() < 1e-6);

@@ -70,7 +70,7 @@ mod tests {
     fn i0_known_values() {
         assert!((bessel_i0(0.0) - 1.0).abs() < 1e-15);
         assert!((bessel_i0(1.0) - 1.266_065_877_752_008_4).abs() < 1e-14);
-        assert!((bessel_i0(10.0) / 2815.716_628_466_254 - 1.0).abs() < 1e-13);
+        assert!((bessel_i0(10.0) / 2_815.716_628_466_254 - 1.0).abs() < 1e-13);
     }
 
     #[test]

@@ -340,8 +340,11 @@ mod avx2 {
             unsafe {
                 let z = _mm256_setzero_ps();
                 let (mut a0, mut a1, mut b0, mut b1) = ([z; 2], [z; 2], [z; 2], [z; 2]);
-                let chunks =
-                    x0.chunks_exact(LANES).zip(x1.chunks_exact(LANES)).zip(ha.chunks_exact(LANES)).zip(hb.chunks_exact(LANES));
+                let chunks = x0
+                    .chunks_exact(LANES)
+                    .zip(x1.chunks_exact(LANES))
+                    .zip(ha.chunks_exact(LANES))
+                    .zip(hb.chunks_exact(LANES));
                 for (((s0, s1), ca), cb) in chunks {
                     for j in 0..2 {
                         let (u, v) = (load(s0, 8 * j), load(s1, 8 * j));

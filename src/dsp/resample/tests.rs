@@ -77,7 +77,10 @@ fn exact_lengths_for_many_ratios_and_chunkings() {
                 let mut r = Resampler::new(from, to, 2, Quality::Low).unwrap();
                 let out = streamed(&mut r, &input, chunk);
                 assert_eq!(r.frames_out() as usize * 2, out.len());
-                assert!(out.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits()), "{from}→{to} n={n} chunk={chunk}");
+                assert!(
+                    out.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{from}→{to} n={n} chunk={chunk}"
+                );
                 assert_eq!(out.len(), one.len());
             }
         }
@@ -116,7 +119,9 @@ proptest! {
 
 #[test]
 fn parallel_is_bit_identical() {
-    for &(from, to, ch) in &[(44100, 48000, 2), (48000, 44100, 1), (44100, 44101, 2), (8000, 192000, 6), (96000, 8000, 1)] {
+    for &(from, to, ch) in
+        &[(44100, 48000, 2), (48000, 44100, 1), (44100, 44101, 2), (8000, 192000, 6), (96000, 8000, 1)]
+    {
         let frames = 60_000;
         let input = noise(frames * ch, from as u64);
         let one = resample_all(&input, ch, from, to, Quality::High).unwrap();
@@ -263,7 +268,8 @@ fn channels_are_independent_mono_runs() {
 
 #[test]
 fn every_quality_meets_its_thd_n() {
-    for (q, limit) in [(Quality::Low, -75.0), (Quality::Medium, -95.0), (Quality::High, -130.0), (Quality::Max, -135.0)] {
+    for (q, limit) in [(Quality::Low, -75.0), (Quality::Medium, -95.0), (Quality::High, -130.0), (Quality::Max, -135.0)]
+    {
         let input = sines(1000.0, 44100, 22050, 2, 0.5);
         let out = resample_all(&input, 2, 44100, 48000, q).unwrap();
         let db = thd_n(&channel(&out, 2, 0), 1000.0, 48000, 2000);
@@ -291,7 +297,10 @@ fn bad_arguments_are_errors() {
     assert_eq!(Resampler::new(0, 48000, 2, Quality::High).err(), Some(ResampleError::ZeroRate { from: 0, to: 48000 }));
     assert_eq!(Resampler::new(44100, 48000, 0, Quality::High).err(), Some(ResampleError::Channels(0)));
     assert_eq!(Resampler::new(44100, 48000, 65, Quality::High).err(), Some(ResampleError::Channels(65)));
-    assert_eq!(Resampler::new(1000, 300_000, 1, Quality::High).err(), Some(ResampleError::Ratio { from: 1000, to: 300_000 }));
+    assert_eq!(
+        Resampler::new(1000, 300_000, 1, Quality::High).err(),
+        Some(ResampleError::Ratio { from: 1000, to: 300_000 })
+    );
     assert!(Resampler::new(1000, 256_000, 1, Quality::Low).is_ok());
     assert!(resample_all(&[0.0; 10], 0, 44100, 48000, Quality::High).is_err());
 }
