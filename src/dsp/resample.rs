@@ -320,10 +320,10 @@ impl Resampler {
         }
     }
 
-    /// The same converter running the portable loops (to test them on any CPU).
+    /// The same converter running another build of the loops (to test each).
     #[cfg(test)]
-    fn portable(mut self) -> Resampler {
-        self.isa = Isa::Portable;
+    fn with_isa(mut self, isa: Isa) -> Resampler {
+        self.isa = isa;
         self
     }
 
