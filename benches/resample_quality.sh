@@ -63,14 +63,16 @@ best() { # command... → best wall seconds of 3
   done
   printf '%.2f' "$b"
 }
-t_cm=$(best "$probe" convert "$big" "$dir/out-cm.wav" 48000 high 0)
+t_cm=$(best "$probe" convert "$big" "$dir/out-cm.wav" 48000 high)
+t_cp=$(best "$probe" convert-parallel "$big" "$dir/out-cm.wav" 48000 high 0)
 t_ff=$(best ffmpeg -v error -y -i "$big" -af aresample=48000:resampler=soxr "$dir/out-ff.wav")
 t_sx=$(best sox "$big" -r 48000 "$dir/out-sox.wav" rate -v)
 mem=$("$probe" speed 594.4 high | sed -n 's/^2 thread(s): \([0-9.]*\) s.*/\1/p')
 echo
 echo '| 100 MB 16-bit stereo WAV, 44.1→48 kHz | seconds (best of 3) | ÷ ffmpeg soxr |'
 echo '|---|---|---|'
-printf '| coremusic (High, read + resample on 2 threads + write) | %s | %.2f |\n' "$t_cm" "$(echo "$t_cm / $t_ff" | bc -l)"
+printf '| coremusic High, streamed (decode+resample ∥ encode+write) | %s | %.2f |\n' "$t_cm" "$(echo "$t_cm / $t_ff" | bc -l)"
+printf '| coremusic High, whole file in memory, resample_parallel | %s | %.2f |\n' "$t_cp" "$(echo "$t_cp / $t_ff" | bc -l)"
 printf '| coremusic resampling alone, in memory | %s | %.2f |\n' "$mem" "$(echo "$mem / $t_ff" | bc -l)"
 printf '| ffmpeg aresample=48000:resampler=soxr | %s | 1.00 |\n' "$t_ff"
 printf '| sox rate -v | %s | %.2f |\n' "$t_sx" "$(echo "$t_sx / $t_ff" | bc -l)"

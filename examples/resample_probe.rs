@@ -4,7 +4,8 @@
 //! ```text
 //! resample_probe quality [low|medium|high|max]   # THD+N, passband, stopband of the project
 //! resample_probe analyze FILE FREQ AMP [EDGE]    # the same figures for another tool's float WAV
-//! resample_probe convert IN OUT RATE [QUALITY] [THREADS]   # file → file, timed
+//! resample_probe convert IN OUT RATE [QUALITY]   # file → file, streamed, timed
+//! resample_probe convert-parallel IN OUT RATE [QUALITY] [THREADS]   # whole file in memory
 //! resample_probe speed SECONDS [QUALITY]        # 44.1→48 kHz stereo in memory, best of 3
 //! ```
 //! `analyze` fits a sine of FREQ Hz to channel 0 (skipping EDGE frames at each
@@ -74,6 +75,62 @@ fn analyze(path: &str, freq: f64, amp: f64, edge: usize) -> Result<(), Box<dyn s
     Ok(())
 }
 
+/// Streams the file through one [`Resampler`]: this thread decodes and
+/// resamples 64 Ki-frame chunks, a second one encodes and writes them, so the
+/// writing overlaps the arithmetic. Buffers go round in a loop: no allocation
+/// per chunk once it runs.
+fn convert_stream(input: &str, output: &str, rate: u32, q: Quality) -> Result<(), Box<dyn std::error::Error>> {
+    let t0 = Instant::now();
+    let mut file = coremusic::io::AudioFile::open(input)?;
+    let info = file.info().clone();
+    let ch = info.channels();
+    let mut r = coremusic::dsp::Resampler::new(info.sample_rate(), rate, ch, q)?;
+    let spec = coremusic::io::WriterSpec {
+        format: coremusic::io::OutputFormat::Wav,
+        sample_rate: rate,
+        channels: ch as u16,
+        sample: info.sample_format.unwrap_or(coremusic::format::SampleFormat::F32),
+        bits: None,
+    };
+    let sink = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(output)?);
+    let mut w = coremusic::io::create_writer(Box::new(sink), spec)?;
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(3);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<f32>>();
+    let chunk = 65536;
+    for _ in 0..4 {
+        empty_tx.send(Vec::with_capacity((chunk * 2 + 4096) * ch))?;
+    }
+    let writer = std::thread::spawn(move || -> Result<u64, coremusic::io::WriteError> {
+        let mut frames = 0u64;
+        for buf in full_rx {
+            w.write_f32(&buf)?;
+            frames += (buf.len() / ch) as u64;
+            let _ = empty_tx.send(buf);
+        }
+        w.finish()?;
+        Ok(frames)
+    });
+    let mut inbuf = vec![0f32; chunk * ch];
+    let mut frames_in = 0u64;
+    loop {
+        let n = file.read_f32(&mut inbuf)?;
+        let mut out = empty_rx.recv()?;
+        out.clear();
+        if n == 0 {
+            r.finish(&mut out);
+            full_tx.send(out)?;
+            break;
+        }
+        frames_in += n as u64;
+        r.process(&inbuf[..n * ch], &mut out);
+        full_tx.send(out)?;
+    }
+    drop(full_tx);
+    let frames_out = writer.join().map_err(|_| "the writer thread panicked")??;
+    eprintln!("streamed {frames_in} → {frames_out} frames in {:.3} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
 fn convert(input: &str, output: &str, rate: u32, q: Quality, threads: usize) -> Result<(), Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     let mut file = coremusic::io::AudioFile::open(input)?;
@@ -135,6 +192,10 @@ fn main() {
             _ => Err("FREQ and AMP must be numbers".into()),
         },
         Some("convert") if args.len() >= 4 => match num(3) {
+            Some(rate) => convert_stream(&args[1], &args[2], rate as u32, parse_quality(args.get(4))),
+            None => Err("RATE must be a number".into()),
+        },
+        Some("convert-parallel") if args.len() >= 4 => match num(3) {
             Some(rate) => convert(
                 &args[1],
                 &args[2],
@@ -144,7 +205,7 @@ fn main() {
             ),
             None => Err("RATE must be a number".into()),
         },
-        _ => Err("usage: resample_probe quality [Q] | analyze FILE FREQ AMP [EDGE] | convert IN OUT RATE [Q] [THREADS] | speed SECONDS [Q]".into()),
+        _ => Err("usage: resample_probe quality [Q] | analyze FILE FREQ AMP [EDGE] | convert IN OUT RATE [Q] | convert-parallel IN OUT RATE [Q] [THREADS] | speed SECONDS [Q]".into()),
     };
     if let Err(e) = result {
         eprintln!("{e}");
