@@ -81,13 +81,14 @@ fn solve3(mut g: [[f64; 3]; 3], mut r: [f64; 3]) -> Option<[f64; 3]> {
         }
         g.swap(col, piv);
         r.swap(col, piv);
-        for row in col + 1..3 {
-            let f = g[row][col] / g[col][col];
-            let pivot_row = g[col];
-            for (k, cell) in g[row].iter_mut().enumerate().skip(col) {
-                *cell -= f * pivot_row[k];
+        let (pivot, below) = g.split_at_mut(col + 1);
+        let prow = pivot[col];
+        for (i, grow) in below.iter_mut().enumerate() {
+            let f = grow[col] / prow[col];
+            for (gk, pk) in grow.iter_mut().zip(&prow).skip(col) {
+                *gk -= f * pk;
             }
-            r[row] -= f * r[col];
+            r[col + 1 + i] -= f * r[col];
         }
     }
     let mut x = [0f64; 3];

@@ -44,7 +44,7 @@ pub enum Quality {
     Low,
     /// 100 dB stopband, flat to 87 %.
     Medium,
-    /// 145 dB design stopband, flat to 91 % (20 kHz at 44.1 kHz).
+    /// 140 dB design stopband, flat to 91 % (20 kHz at 44.1 kHz).
     #[default]
     High,
     /// 175 dB design stopband, flat to 95 %. Measured results are limited by
@@ -58,7 +58,7 @@ impl Quality {
         match self {
             Quality::Low => 80.0,
             Quality::Medium => 100.0,
-            Quality::High => 145.0,
+            Quality::High => 140.0,
             Quality::Max => 175.0,
         }
     }
@@ -114,8 +114,11 @@ pub enum ResampleError {
 enum Table {
     /// Equal rates: samples pass through untouched.
     Identity,
-    /// `l × taps` coefficients, one phase per output position in the L-cycle.
-    Exact { coefs: Vec<f32>, step: Vec<u32> },
+    /// One row of `taps` per output position in a cycle of L outputs (2L when
+    /// L is odd, so that outputs pair up); `step` is the input advance after
+    /// each position and `shift` how far before `n − half + 1` its row starts
+    /// (an odd position shares its even partner's window).
+    Exact { coefs: Vec<f32>, step: Vec<u32>, shift: Vec<u32> },
     /// `phases × 3 × taps`: per interval, quadratic coefficients in the fraction.
     Interp { coefs: Vec<f32>, phases: usize },
 }
@@ -151,24 +154,30 @@ impl Bank {
         let lower = (to as f64 / from as f64).min(1.0);
         let d = Design::new(lower, quality.attenuation_db(), quality.passband(), 1.0);
         let half = d.half;
-        let taps = (2 * half).div_ceil(LANES) * LANES;
-        // Coefficient of tap j for an output at fraction `frac` past input n.
-        let fill = |frac: f64, dst: &mut [f32]| {
+        let max_step = m.div_ceil(l) as usize;
+        let exact_taps = (2 * half + max_step).div_ceil(LANES) * LANES;
+        let cycle = if l % 2 == 0 { l } else { 2 * l };
+        // Coefficient of tap j for an output at fraction `frac` past input n,
+        // its window starting `shift` frames early.
+        let fill = |frac: f64, shift: usize, dst: &mut [f32]| {
             for (j, c) in dst.iter_mut().enumerate() {
-                *c = d.eval(frac + half as f64 - 1.0 - j as f64) as f32;
+                *c = d.eval(frac + (half + shift) as f64 - 1.0 - j as f64) as f32;
             }
         };
-        let table = if l * taps as u64 <= EXACT_TABLE_MAX || l <= 16 {
-            let l_us = l as usize;
-            let mut coefs = vec![0f32; l_us * taps];
-            let mut step = vec![0u32; l_us];
-            for (kk, (phase, st)) in coefs.chunks_exact_mut(taps).zip(step.iter_mut()).enumerate() {
-                let kk = kk as u64;
-                fill(((kk * m) % l) as f64 / l as f64, phase);
-                *st = ((kk + 1) * m / l - kk * m / l) as u32;
+        if cycle * exact_taps as u64 <= EXACT_TABLE_MAX || l <= 16 {
+            let taps = exact_taps;
+            let cycle = cycle as usize;
+            let mut coefs = vec![0f32; cycle * taps];
+            let step: Vec<u32> = (0..cycle as u64).map(|k| ((k + 1) * m / l - k * m / l) as u32).collect();
+            // Odd positions share their even partner's window.
+            let shift: Vec<u32> = (0..cycle).map(|k| if k % 2 == 1 { step[k - 1] } else { 0 }).collect();
+            for (kk, row) in coefs.chunks_exact_mut(taps).enumerate() {
+                fill(((kk as u64 * m) % l) as f64 / l as f64, shift[kk] as usize, row);
             }
-            Table::Exact { coefs, step }
-        } else {
+            return Ok(Bank { l, m, half, taps, table: Table::Exact { coefs, step, shift } });
+        }
+        let taps = (2 * half).div_ceil(LANES) * LANES;
+        let table = {
             let phases = quality.interp_phases();
             let mut coefs = vec![0f32; phases * 3 * taps];
             let (mut e0, mut mid, mut e1) = (vec![0f64; taps], vec![0f64; taps], vec![0f64; taps]);
@@ -195,6 +204,22 @@ impl Bank {
             Table::Interp { coefs, phases }
         };
         Ok(Bank { l, m, half, taps, table })
+    }
+
+    /// Position of output `k` in the exact bank's cycle.
+    fn position(&self, k: u64) -> usize {
+        match &self.table {
+            Table::Exact { step, .. } => (k % step.len() as u64) as usize,
+            _ => 0,
+        }
+    }
+
+    /// How far before `n_k − half + 1` the window of output `k` starts.
+    fn shift(&self, k: u64) -> u32 {
+        match &self.table {
+            Table::Exact { shift, .. } => shift[self.position(k)],
+            _ => 0,
+        }
     }
 
     /// `ceil(frames_in · L / M)`.
@@ -269,7 +294,7 @@ impl Resampler {
     fn at_output(bank: Arc<Bank>, from: u32, to: u32, quality: Quality, channels: usize, k0: u64) -> Resampler {
         let (l, m) = (bank.l, bank.m);
         let n0 = (k0 as u128 * m as u128 / l as u128) as i64;
-        let first = n0 - bank.half as i64 + 1;
+        let first = n0 - bank.half as i64 + 1 - bank.shift(k0) as i64;
         let cap = bank.taps + bank.taps.max(2048);
         let lead = (-first).max(0) as usize;
         let is_identity = matches!(bank.table, Table::Identity);
@@ -287,12 +312,19 @@ impl Resampler {
             frames_in: first.max(0) as u64,
             out_pos: k0,
             n: n0,
-            cur: Cursor { off: 0, kk: (k0 % l) as usize, ph: (k0 as u128 * m as u128 % l as u128) as u64 },
+            cur: Cursor { off: 0, kk: bank.position(k0), ph: (k0 as u128 * m as u128 % l as u128) as u64 },
             total_out: None,
             stash: [0f32; MAX_CHANNELS],
             stash_len: 0,
             bank,
         }
+    }
+
+    /// The same converter running another build of the loops (to test each).
+    #[cfg(test)]
+    fn with_isa(mut self, isa: Isa) -> Resampler {
+        self.isa = isa;
+        self
     }
 
     /// Input rate in Hz.
@@ -454,13 +486,13 @@ impl Resampler {
         }
         let out = &mut out[..n * ch];
         let first = self.n - self.bank.half as i64 + 1;
-        // first ≥ base: the window of the next output never starts before the plane.
+        // first − shift ≥ base: the next output's window never starts before the plane.
         let off0 = (first - self.base) as usize;
         self.cur.off = off0;
         let planes = Planes { buf: &self.buf, cap: self.cap, channels: ch, taps: self.bank.taps };
         match &self.bank.table {
-            Table::Exact { coefs, step } => {
-                kernel::run_exact(self.isa, planes, kernel::Exact { coefs, step }, &mut self.cur, out)
+            Table::Exact { coefs, step, shift } => {
+                kernel::run_exact(self.isa, planes, kernel::Exact { coefs, step, shift }, &mut self.cur, out)
             }
             Table::Interp { coefs, phases } => {
                 let b = kernel::Interp { coefs, phases: *phases, l: self.bank.l, m: self.bank.m };
@@ -476,7 +508,7 @@ impl Resampler {
 
     /// Drops the frames no later output needs, making room at the end.
     fn compact(&mut self) {
-        let first = self.n - self.bank.half as i64 + 1;
+        let first = self.n - self.bank.half as i64 + 1 - self.bank.shift(self.out_pos) as i64;
         let drop = first - self.base;
         if drop <= 0 {
             return;

@@ -25,7 +25,7 @@ impl Design {
         let delta = fs - fp;
         // Kaiser's length estimate (order ≈ (A − 7.95) / (14.36 Δf)).
         let span = (atten_db - 7.95) / (14.36 * delta);
-        let half_width = 0.5 * span + 1.0;
+        let half_width = 0.5 * span + 0.5;
         let beta = if atten_db > 50.0 {
             0.1102 * (atten_db - 8.7)
         } else if atten_db >= 21.0 {

@@ -304,3 +304,27 @@ fn bad_arguments_are_errors() {
     assert!(Resampler::new(1000, 256_000, 1, Quality::Low).is_ok());
     assert!(resample_all(&[0.0; 10], 0, 44100, 48000, Quality::High).is_err());
 }
+
+#[test]
+fn every_loop_build_agrees_and_is_chunk_invariant() {
+    for isa in kernel::Isa::available() {
+        for &(from, to, ch) in &[(44100, 48000, 2), (48000, 44100, 1), (44100, 44101, 2), (8000, 11025, 3)] {
+            let input = noise(9000 * ch, 5);
+            let fast = resample_all(&input, ch, from, to, Quality::High).unwrap();
+            let one = {
+                let mut r = Resampler::new(from, to, ch, Quality::High).unwrap().with_isa(isa);
+                streamed(&mut r, &input, input.len())
+            };
+            let mut r = Resampler::new(from, to, ch, Quality::High).unwrap().with_isa(isa);
+            let chunked = streamed(&mut r, &input, 77);
+            assert!(one.iter().zip(&chunked).all(|(a, b)| a.to_bits() == b.to_bits()), "{isa:?} {from}→{to}");
+            assert_eq!(one.len(), fast.len());
+            let worst = one.iter().zip(&fast).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(worst < 1e-6, "{isa:?} {from}→{to}: differs from the detected build by {worst}");
+            let (c0, f0) = (channel(&one, ch, 0), channel(&fast, ch, 0));
+            let diff: f64 = c0.iter().zip(&f0).map(|(a, b)| ((a - b) as f64).powi(2)).sum();
+            let err = power_ratio_db(diff / c0.len().max(1) as f64, power(&f0));
+            assert!(err < -130.0, "{isa:?} {from}→{to}: {err:.1} dB apart");
+        }
+    }
+}
