@@ -2,6 +2,8 @@
 //! (on by default) so that the quantisation error is noise independent of the
 //! signal rather than distortion.
 
+use crate::format::round_to_i32;
+
 /// Turns f32 samples in [-1, 1) into right-justified integers of `bits` bits
 /// (the scale of [`crate::format::f32_to_int`]), with or without triangular
 /// (TPDF) dither of ±1 LSB peak.
@@ -10,8 +12,8 @@ pub struct Quantizer {
     bits: u32,
     dither: bool,
     scale: f64,
-    min: f64,
-    max: f64,
+    min: i32,
+    max: i32,
     rng: u64,
 }
 
@@ -20,7 +22,8 @@ impl Quantizer {
     pub fn new(bits: u32, dither: bool) -> Self {
         let bits = bits.clamp(1, 32);
         let scale = (1u64 << (bits - 1)) as f64;
-        Quantizer { bits, dither, scale, min: -scale, max: scale - 1.0, rng: 0x9E37_79B9_7F4A_7C15 }
+        let max = ((1u64 << (bits - 1)) - 1) as i32;
+        Quantizer { bits, dither, scale, min: -max - 1, max, rng: 0x9E37_79B9_7F4A_7C15 }
     }
 
     /// Target bits.
@@ -43,7 +46,7 @@ impl Quantizer {
         let (scale, min, max) = (self.scale, self.min, self.max);
         if !self.dither {
             for (o, &x) in out.iter_mut().zip(input) {
-                *o = (x as f64 * scale).round().clamp(min, max) as i32;
+                *o = round_to_i32(x as f64 * scale).clamp(min, max);
             }
             return;
         }
@@ -56,7 +59,7 @@ impl Quantizer {
             let r = s.wrapping_mul(0x2545_F491_4F6C_DD1D);
             const U: f64 = 1.0 / 4_294_967_296.0;
             let tpdf = (r >> 32) as f64 * U + (r & 0xFFFF_FFFF) as f64 * U - 1.0;
-            *o = (x as f64 * scale + tpdf).round().clamp(min, max) as i32;
+            *o = round_to_i32(x as f64 * scale + tpdf).clamp(min, max);
         }
         self.rng = s;
     }

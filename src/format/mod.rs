@@ -11,7 +11,7 @@ mod sample;
 
 pub use channels::{Channel, ChannelLayout};
 pub use fourcc::FourCC;
-pub use sample::{f32_to_int, int_to_f32, SampleFormat};
+pub use sample::{f32_to_int, int_to_f32, round_to_i32, SampleFormat};
 
 /// Bit flags of [`AudioFormat::format_flags`], with CoreAudio's values.
 pub mod flags {

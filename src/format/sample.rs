@@ -83,9 +83,17 @@ pub fn int_to_f32(v: i32, bits: u32) -> f32 {
 /// the inverse of [`int_to_f32`].
 #[inline(always)]
 pub fn f32_to_int(v: f32, bits: u32) -> i32 {
-    let scale = (1u64 << (bits - 1)) as f64;
-    let x = (v as f64 * scale).round();
-    x.clamp(-scale, scale - 1.0) as i32
+    let max = ((1u64 << (bits - 1)) - 1) as i32;
+    round_to_i32(v as f64 * (1u64 << (bits - 1)) as f64).clamp(-max - 1, max)
+}
+
+/// Rounds half away from zero (as `f64::round`) and saturates to the i32
+/// range (NaN gives 0). Unlike `f64::round`, which is a libm call on x86-64
+/// without SSE4.1, this compiles to an add and a convert, so sample loops
+/// using it vectorise.
+#[inline(always)]
+pub fn round_to_i32(x: f64) -> i32 {
+    (x + 0.5f64.copysign(x)) as i32
 }
 
 #[cfg(test)]
@@ -102,6 +110,11 @@ mod tests {
         }
         assert_eq!(int_to_f32(-32768, 16), -1.0);
         assert_eq!(f32_to_int(1.5, 16), 32767);
+        assert_eq!(f32_to_int(-1.5, 16), -32768);
+        assert_eq!(f32_to_int(f32::NAN, 16), 0);
+        for x in [0.5f64, -0.5, 1.5, -2.5, 1e12, -1e12, 2.4999, -7.6] {
+            assert_eq!(round_to_i32(x), x.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32, "{x}");
+        }
     }
 
     #[test]

@@ -134,7 +134,7 @@ fn int_to_f32<const N: usize, const BE: bool>(src: &[u8], out: &mut [f32], flip:
 
 #[inline(always)]
 fn clip_to_i32(v: f64) -> i32 {
-    (v * 2147483648.0).round().clamp(-2147483648.0, 2147483647.0) as i32
+    crate::format::round_to_i32(v * 2147483648.0)
 }
 
 fn f32s<const BE: bool>(src: &[u8]) -> impl Iterator<Item = f32> + '_ {
