@@ -211,7 +211,7 @@ mod robustness {
     use super::*;
     use crate::format::SampleFormat::{self, *};
     use crate::io::pcm::test_util::{spec, write_i32};
-    use crate::io::writer::{create_writer, OutputFormat};
+    use crate::io::writer::OutputFormat;
 
     /// Read calls allowed before a read loop counts as a hang: far more than
     /// any variant of the small seeds can legitimately need.
@@ -242,27 +242,10 @@ mod robustness {
         write_i32(spec(format, ch, sample, None), &signal(300, ch as usize, bits))
     }
 
-    /// A FLAC seed from the project's writer, or from the flacenc crate while
-    /// that writer is not available.
+    /// A FLAC seed from the project's writer.
     fn flac_seed(ch: u16, bits: u32, frames: usize) -> Vec<u8> {
         let sample = if bits == 16 { S16 } else { S24 };
-        let samples = signal(frames, ch as usize, bits);
-        if let Ok(w) =
-            create_writer(Box::new(std::io::Cursor::new(Vec::new())), spec(OutputFormat::Flac, ch, sample, None))
-        {
-            drop(w);
-            return write_i32(spec(OutputFormat::Flac, ch, sample, None), &samples);
-        }
-        use flacenc::component::BitRepr;
-        use flacenc::error::Verify;
-        let mut config = flacenc::config::Encoder::default();
-        config.block_size = 192;
-        let config = config.into_verified().expect("flacenc config");
-        let source = flacenc::source::MemSource::from_samples(&samples, ch as usize, bits as usize, 44100);
-        let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size).expect("flacenc");
-        let mut sink = flacenc::bitsink::ByteSink::new();
-        stream.write(&mut sink).expect("flacenc write");
-        sink.as_slice().to_vec()
+        write_i32(spec(OutputFormat::Flac, ch, sample, None), &signal(frames, ch as usize, bits))
     }
 
     /// A RIFF WAVE with a hand-made fmt chunk and `data` as the audio bytes.
