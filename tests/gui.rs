@@ -98,3 +98,41 @@ fn a_dropped_folder_is_searched_for_audio_files() {
     assert!(h.query_all_by_label("take1.wav").count() >= 1);
     assert_eq!(h.query_all_by_label("take2.wav").count(), 1);
 }
+
+#[test]
+fn batch_tab_converts_three_files_and_reports_the_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("in");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let files = vec![
+        common::hound_wav(&inbox, "a.wav", 44100, 2, 3000),
+        common::hound_wav(&inbox, "b.wav", 48000, 1, 3000),
+        common::hound_wav(&inbox, "c.wav", 22050, 2, 3000),
+        common::file_with(&inbox, "d.wav", b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00garbage"),
+    ];
+    let mut h = harness();
+    h.get_by_label("Batch").click();
+    h.run_steps(2);
+    drop_files(&mut h, &files);
+    h.run_steps(2);
+    assert_eq!(h.state().batch.queue.len(), 4, "dropping on the Batch tab queues");
+    assert!(h.state().files.entries.is_empty(), "and does not open the files in the list");
+    h.get_by_label("Convert").click();
+    let start = Instant::now();
+    loop {
+        h.step();
+        if h.state().batch.summary.is_some() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "batch never finished");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.run_steps(3);
+    h.get_by_label("3 converted, 0 skipped, 1 failed");
+    let out = inbox.join("Converted");
+    for n in ["a.flac", "b.flac", "c.flac"] {
+        assert!(out.join(n).exists(), "{n}");
+    }
+    assert!(!out.join("d.flac").exists());
+    assert!(h.query_all_by_label_contains("failed: ").count() >= 1);
+}

@@ -4,12 +4,14 @@
 //! touches a device: it sends work to background jobs ([`jobs`]) and draws
 //! what they send back.
 
+mod batch;
 mod files;
 mod inspector;
 pub mod jobs;
 
 use std::path::PathBuf;
 
+pub use batch::{BatchPanel, Row, Summary};
 pub use files::{FileEntry, FileList, FileState};
 pub use inspector::InspectorPanel;
 
@@ -20,16 +22,19 @@ pub enum Tab {
     /// What the selected file is.
     #[default]
     Inspector,
+    /// Batch conversion of queued files and folders.
+    Batch,
 }
 
 impl Tab {
     /// Every tab, in the order shown.
-    pub const ALL: [Tab; 1] = [Tab::Inspector];
+    pub const ALL: [Tab; 2] = [Tab::Inspector, Tab::Batch];
 
     /// The label on the tab.
     pub fn label(self) -> &'static str {
         match self {
             Tab::Inspector => "Inspector",
+            Tab::Batch => "Batch",
         }
     }
 }
@@ -57,6 +62,8 @@ pub struct CoreMusicApp {
     pub files: FileList,
     /// The Inspector tab.
     pub inspector: InspectorPanel,
+    /// The Batch tab.
+    pub batch: BatchPanel,
     jobs: jobs::Jobs,
 }
 
@@ -67,6 +74,7 @@ impl CoreMusicApp {
             settings,
             files: FileList::default(),
             inspector: InspectorPanel,
+            batch: BatchPanel::default(),
             jobs: jobs::Jobs::start(ctx.clone()),
         }
     }
@@ -98,6 +106,7 @@ impl CoreMusicApp {
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Inspector => self.inspector.ui(ui, self.files.selected_entry()),
+            Tab::Batch => self.batch.ui(ui),
         });
     }
 
@@ -110,7 +119,12 @@ impl CoreMusicApp {
     fn handle_input(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if !dropped.is_empty() {
-            self.open_paths(dropped);
+            // On the Batch tab a drop queues files for conversion; elsewhere it opens them.
+            if self.settings.tab == Tab::Batch {
+                self.batch.enqueue(dropped);
+            } else {
+                self.open_paths(dropped);
+            }
         }
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
