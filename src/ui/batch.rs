@@ -194,8 +194,9 @@ impl BatchPanel {
         }
     }
 
-    /// Draws the tab.
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
+    /// Draws the tab; `opened` are the files in the window's list, which a
+    /// button queues.
+    pub fn ui(&mut self, ui: &mut egui::Ui, opened: &[PathBuf]) {
         self.poll();
         ui.heading("Batch conversion");
         ui.label("Drop files or folders on the window to queue them. Outputs never replace inputs or existing files.");
@@ -213,6 +214,10 @@ impl BatchPanel {
                 let can = !self.queue.is_empty();
                 if ui.add_enabled(can, egui::Button::new("Convert")).clicked() {
                     self.start(ui.ctx());
+                }
+                let add = format!("Queue the {} opened files", opened.len());
+                if ui.add_enabled(!opened.is_empty(), egui::Button::new(add)).clicked() {
+                    self.enqueue(opened.to_vec());
                 }
                 if ui.add_enabled(can, egui::Button::new("Clear queue")).clicked() {
                     self.queue.clear();

@@ -106,7 +106,10 @@ impl CoreMusicApp {
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Inspector => self.inspector.ui(ui, self.files.selected_entry()),
-            Tab::Batch => self.batch.ui(ui),
+            Tab::Batch => {
+                let opened: Vec<PathBuf> = self.files.entries.iter().map(|e| e.path.clone()).collect();
+                self.batch.ui(ui, &opened)
+            }
         });
     }
 
