@@ -70,3 +70,40 @@ fn info_on_a_folder_or_missing_file_is_a_clear_error() {
     assert!(lines[0]["error"].as_str().unwrap().to_lowercase().contains("no such file"), "{s}");
     assert!(lines[1]["error"].as_str().unwrap().contains("folder"), "{s}");
 }
+
+/// Audiobooks (.m4b) carry a chapter track beside the audio: the audio track
+/// is the one reported and decoded.
+#[test]
+fn an_m4b_audiobook_with_chapters_reads_like_ffmpeg() {
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        eprintln!("note: ffmpeg not on PATH, test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let meta = common::file_with(
+        dir.path(),
+        "chapters.txt",
+        b";FFMETADATA1\ntitle=My Audiobook\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=One\n\
+          [CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=3000\ntitle=Two\n",
+    );
+    let book = dir.path().join("book.m4b");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=300:d=3", "-i"])
+        .arg(&meta)
+        .args(["-map", "0", "-map_metadata", "1", "-map_chapters", "1", "-c:a", "aac", "-b:a", "64k"])
+        .arg(&book)
+        .status()
+        .unwrap();
+    if !made.success() {
+        eprintln!("note: ffmpeg could not make an m4b here, test skipped");
+        return;
+    }
+    let out = coremusic().args(["info", "--json"]).arg(&book).output().unwrap();
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["codec"], "aac");
+    assert_eq!(j["frames"], 3 * 44100);
+    assert_eq!(j["tags"]["title"], "My Audiobook");
+    let all = coremusic::io::AudioFile::open(&book).unwrap().read_all().unwrap();
+    assert_eq!(all.len(), 3 * 44100);
+}
