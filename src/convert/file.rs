@@ -157,6 +157,7 @@ pub fn convert_file(
         File::options().write(true).create_new(true).open(&part_path).map_err(|e| write_err(WriteError::Io(e)))?;
     let mut part = PartFile { path: part_path, keep: false };
     let mut writer = create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(write_err)?;
+    writer.set_tags(&info.tags).map_err(write_err)?;
 
     let total = info.frames;
     let (mut frames_in, mut frames_out) = (0u64, 0u64);

@@ -15,7 +15,7 @@ use super::pcm::{
     StreamSpec, MAX_TAG_CHUNK,
 };
 use super::wav::writer_layout;
-use super::writer::{AudioWriter, WriteSeek, WriterSpec};
+use super::writer::{aiff_text_chunks, AudioWriter, WriteSeek, WriterSpec};
 use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// Reads AIFF and AIFF-C files.
@@ -238,6 +238,8 @@ pub struct AiffWriter {
     data_bytes: u64,
     comm_frames_at: u64,
     ssnd_size_at: u64,
+    /// Text chunks (NAME, AUTH, `(c) `, ANNO) written after SSND (even length, maybe empty).
+    tags_chunks: Vec<u8>,
 }
 
 const FLUSH_AT: usize = 1 << 20;
@@ -286,6 +288,7 @@ impl AiffWriter {
             data_bytes: 0,
             comm_frames_at,
             ssnd_size_at,
+            tags_chunks: Vec::new(),
         })
     }
 
@@ -335,6 +338,11 @@ impl AudioWriter for AiffWriter {
         Ok(())
     }
 
+    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
+        self.tags_chunks = aiff_text_chunks(tags);
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
         self.flush_buf()?;
         let data = self.data_bytes;
@@ -343,7 +351,12 @@ impl AudioWriter for AiffWriter {
             self.sink.write_all(&[0])?;
         }
         let frames = data / (self.layout.bytes as u64 * self.channels as u64);
-        let form = self.ssnd_size_at + 4 + 8 + data + pad - 8;
+        let mut form = self.ssnd_size_at + 4 + 8 + data + pad - 8;
+        // The tags go in only while the FORM size still fits its 32 bits.
+        if form + self.tags_chunks.len() as u64 <= u32::MAX as u64 {
+            self.sink.write_all(&self.tags_chunks)?;
+            form += self.tags_chunks.len() as u64;
+        }
         let s = &mut self.sink;
         s.seek(SeekFrom::Start(4))?;
         s.write_all(&(form as u32).to_be_bytes())?;
@@ -607,6 +620,57 @@ mod tests {
             let data: Vec<i32> = if sample.is_float() { data.iter().map(|&v| v << 8).collect() } else { data };
             let bytes = write_i32(spec(OutputFormat::Aiff, ch, sample, None), &data);
             proptest::prop_assert_eq!(all_i32(open(&bytes).as_mut()), data);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use crate::io::writer::tag_tests::*;
+    use crate::io::writer::OutputFormat::Aiff;
+
+    #[test]
+    fn tags_round_trip() {
+        for t in special_sets() {
+            round_trip(Aiff, &t, 1001);
+        }
+        // Odd-length audio (mono 8-bit, odd frames) is padded before the tags.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("odd.aiff");
+        let spec = crate::io::WriterSpec {
+            format: Aiff,
+            sample_rate: 8000,
+            channels: 1,
+            sample: crate::format::SampleFormat::U8,
+            bits: None,
+        };
+        let tags = &special_sets()[0];
+        let audio: Vec<i32> = (0..999).map(|i| (i % 256) - 128).collect();
+        let mut w =
+            crate::io::create_writer(Box::new(std::fs::File::create(&path).expect("create")), spec).expect("writer");
+        w.set_tags(tags).expect("tags");
+        w.write_i32(&audio).expect("write");
+        w.finish().expect("finish");
+        let bytes = std::fs::read(&path).expect("read");
+        assert_eq!(u32::from_be_bytes(bytes[4..8].try_into().expect("4 bytes")) as usize, bytes.len() - 8);
+        let (got, back) = read(&path);
+        assert_eq!(got, expected(Aiff, tags));
+        assert_eq!(back, audio);
+    }
+
+    #[test]
+    fn ffprobe_reads_the_text_chunks() {
+        ffprobe_agrees(
+            Aiff,
+            &[("title", "title"), ("artist", "author"), ("copyright", "copyright"), ("comment", "comment")],
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_tags_round_trip(t in arb_tags()) {
+            round_trip(Aiff, &t, 37);
         }
     }
 }

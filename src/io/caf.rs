@@ -15,7 +15,7 @@ use super::pcm::{
     MAX_TAG_CHUNK,
 };
 use super::wav::writer_layout;
-use super::writer::{AudioWriter, WriteSeek, WriterSpec};
+use super::writer::{caf_info_chunk, AudioWriter, WriteSeek, WriterSpec};
 use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// CAF's `kCAFLinearPCMFormatFlagIsFloat`.
@@ -252,6 +252,8 @@ pub struct CafWriter {
     buf: Vec<u8>,
     data_bytes: u64,
     data_size_at: u64,
+    /// The `info` chunk written after the data at finish (maybe empty).
+    tags_chunk: Vec<u8>,
 }
 
 const FLUSH_AT: usize = 1 << 20;
@@ -296,6 +298,7 @@ impl CafWriter {
             buf: Vec::with_capacity(FLUSH_AT + (64 << 10)),
             data_bytes: 0,
             data_size_at,
+            tags_chunk: Vec::new(),
         })
     }
 
@@ -340,8 +343,16 @@ impl AudioWriter for CafWriter {
         Ok(())
     }
 
+    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
+        self.tags_chunk = caf_info_chunk(tags);
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
         self.flush_buf()?;
+        // CAF allows chunks after the data only when its size is set, which
+        // happens just below.
+        self.sink.write_all(&self.tags_chunk)?;
         let size = self.data_bytes + 4;
         let s = &mut self.sink;
         s.seek(SeekFrom::Start(self.data_size_at))?;
@@ -496,6 +507,46 @@ mod tests {
             let data: Vec<i32> = if sample.is_float() { data.iter().map(|&v| v << 8).collect() } else { data };
             let bytes = write_i32(spec(OutputFormat::Caf, ch, sample, None), &data);
             proptest::prop_assert_eq!(all_i32(open(&bytes).as_mut()), data);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use crate::io::writer::tag_tests::*;
+    use crate::io::writer::OutputFormat::Caf;
+
+    #[test]
+    fn tags_round_trip() {
+        for t in special_sets() {
+            round_trip(Caf, &t, 1001);
+        }
+    }
+
+    #[test]
+    fn ffprobe_reads_the_info_chunk() {
+        ffprobe_agrees(
+            Caf,
+            &[
+                ("title", "title"),
+                ("artist", "artist"),
+                ("album", "album"),
+                ("date", "year"),
+                ("genre", "genre"),
+                ("comment", "comments"),
+                ("track", "track number"),
+                ("copyright", "copyright"),
+                ("composer", "composer"),
+                ("encoder", "encoding application"),
+            ],
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_tags_round_trip(t in arb_tags()) {
+            round_trip(Caf, &t, 37);
         }
     }
 }

@@ -18,7 +18,7 @@ use super::pcm::{
     self, encode_f32, encode_i32, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmLayout, PcmStream,
     StreamSpec, MAX_TAG_CHUNK,
 };
-use super::writer::{AudioWriter, WriteSeek, WriterSpec};
+use super::writer::{riff_info_chunk, AudioWriter, WriteSeek, WriterSpec};
 use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 const W64_RIFF: [u8; 16] = *b"riff\x2E\x91\xCF\x11\xA5\xD6\x28\xDB\x04\xC1\x00\x00";
@@ -425,6 +425,7 @@ impl WavReader {
 /// chunk), WAVE_FORMAT_EXTENSIBLE for odd depths and more than two channels.
 /// A 28-byte JUNK chunk is reserved after the RIFF header (EBU Tech 3306) so
 /// that a file whose data passes 4 GiB becomes RF64 at [`AudioWriter::finish`].
+/// Tags go in a `LIST`/`INFO` chunk after the data, written at finish.
 pub struct WavWriter {
     sink: Box<dyn WriteSeek>,
     layout: PcmLayout,
@@ -434,6 +435,8 @@ pub struct WavWriter {
     data_start: u64,
     fact_at: Option<u64>,
     rf64_above: u64,
+    /// The `LIST`/`INFO` chunk written after the data (even length, maybe empty).
+    tags_chunk: Vec<u8>,
 }
 
 const FLUSH_AT: usize = 1 << 20;
@@ -514,6 +517,7 @@ impl WavWriter {
             data_start: h.len() as u64,
             fact_at,
             rf64_above: u32::MAX as u64,
+            tags_chunk: Vec::new(),
         })
     }
 
@@ -567,13 +571,19 @@ impl AudioWriter for WavWriter {
         Ok(())
     }
 
+    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
+        self.tags_chunk = riff_info_chunk(tags);
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
         self.flush_buf()?;
         let data = self.data_bytes;
         if data % 2 == 1 {
             self.sink.write_all(&[0])?;
         }
-        let riff = self.data_start - 8 + data + data % 2;
+        self.sink.write_all(&self.tags_chunk)?;
+        let riff = self.data_start - 8 + data + data % 2 + self.tags_chunk.len() as u64;
         let frames = data / (self.layout.bytes as u64 * self.channels as u64);
         let s = &mut self.sink;
         if riff > self.rf64_above || data > self.rf64_above {
@@ -1251,6 +1261,77 @@ mod throughput {
                 best = best.min(t.elapsed().as_secs_f64());
             }
             eprintln!("{}: {:.0} MB/s", if mapped { "mapped" } else { "buffered" }, len / best / 1e6);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+    use crate::format::SampleFormat;
+    use crate::io::writer::tag_tests::*;
+    use crate::io::writer::OutputFormat::Wav;
+
+    #[test]
+    fn tags_round_trip() {
+        for t in special_sets() {
+            round_trip(Wav, &t, 1001);
+        }
+    }
+
+    #[test]
+    fn tags_after_odd_data_and_in_rf64() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tags = &special_sets()[0];
+        for rf64 in [false, true] {
+            let path = dir.path().join(format!("odd{rf64}.wav"));
+            let spec = WriterSpec { format: Wav, sample_rate: 8000, channels: 1, sample: SampleFormat::U8, bits: None };
+            let audio: Vec<i32> = (0..999).map(|i| (i % 256) - 128).collect();
+            let w = WavWriter::new(Box::new(std::fs::File::create(&path).expect("create")), spec).expect("writer");
+            let mut w = Box::new(if rf64 { w.rf64_above(500) } else { w });
+            w.set_tags(tags).expect("tags");
+            w.write_i32(&audio).expect("write");
+            w.finish().expect("finish");
+            let bytes = std::fs::read(&path).expect("read");
+            let riff = if rf64 {
+                assert_eq!(&bytes[..4], b"RF64");
+                u64::from_le_bytes(bytes[20..28].try_into().expect("8 bytes"))
+            } else {
+                u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")) as u64
+            };
+            assert_eq!(riff, bytes.len() as u64 - 8);
+            let (got, back) = read(&path);
+            assert_eq!(got, expected(Wav, tags));
+            assert_eq!(back, audio);
+            if let Some(theirs) = ffprobe_tags(&path) {
+                assert_eq!(theirs.get("title").map(String::as_str), tags.get("title"));
+            }
+        }
+    }
+
+    #[test]
+    fn ffprobe_reads_the_info_chunk() {
+        ffprobe_agrees(
+            Wav,
+            &[
+                ("title", "title"),
+                ("artist", "artist"),
+                ("album", "album"),
+                ("date", "date"),
+                ("genre", "genre"),
+                ("comment", "comment"),
+                ("track", "track"),
+                ("copyright", "copyright"),
+                ("encoder", "encoder"),
+            ],
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_tags_round_trip(t in arb_tags()) {
+            round_trip(Wav, &t, 37);
         }
     }
 }

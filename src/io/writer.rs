@@ -1,12 +1,16 @@
 //! Writing audio files: one [`AudioWriter`] trait, one writer per container,
-//! chosen by [`OutputFormat`].
+//! chosen by [`OutputFormat`], and the serialisers that turn [`Tags`] into
+//! each container's tag chunk (RIFF `LIST`/`INFO`, AIFF text chunks, CAF
+//! `info`, FLAC `VORBIS_COMMENT`). The serialisers only build bytes; the
+//! writers decide where they go. They never fail: a tag a format has no
+//! field for is left out, and tags past [`MAX_TAG_BYTES`] are dropped.
 
 use std::io::{Seek, Write};
 use std::path::Path;
 
 use crate::format::SampleFormat;
 
-use super::{aiff, caf, flac, wav, WriteError};
+use super::{aiff, caf, flac, wav, Tags, WriteError};
 
 /// The file formats CoreMusic writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -87,6 +91,15 @@ pub trait AudioWriter: Send {
     fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError>;
     /// Appends frames given as integers of the spec's depth (right-justified, as [`super::AudioReader::read_i32`] gives them).
     fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError>;
+    /// Sets the text tags to store (keys as in [`Tags`]). Call it before the
+    /// first write: a writer may have put its header down by then and refuse
+    /// with [`WriteError::Usage`]. Tags the format has no field for are left
+    /// out; writers that cannot hold tags ignore them. A later call replaces
+    /// the tags of an earlier one.
+    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
+        let _ = tags;
+        Ok(())
+    }
     /// Patches headers and flushes. The file is incomplete until this returns Ok.
     fn finish(self: Box<Self>) -> Result<(), WriteError>;
 }
@@ -109,4 +122,374 @@ pub fn create_writer(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Box<d
         OutputFormat::Caf => Box::new(caf::CafWriter::new(sink, spec)?),
         OutputFormat::Flac => Box::new(flac::FlacWriter::new(sink, spec)?),
     })
+}
+
+// ---------------------------------------------------------------------------
+// Tag serialisers.
+
+/// The most tag text (keys and values, in bytes) one file gets: entries that
+/// would take a tag block past it are left out. Well under the 16 MiB a FLAC
+/// metadata block holds and the readers' tag chunk limit.
+pub const MAX_TAG_BYTES: usize = 8 << 20;
+
+/// The RIFF INFO id for a tag key, if INFO has one.
+pub(crate) fn riff_info_id(key: &str) -> Option<&'static [u8; 4]> {
+    Some(match key {
+        "title" => b"INAM",
+        "artist" => b"IART",
+        "album" => b"IPRD",
+        "date" => b"ICRD",
+        "genre" => b"IGNR",
+        "comment" => b"ICMT",
+        "track" => b"ITRK",
+        "copyright" => b"ICOP",
+        "encoder" => b"ISFT",
+        "composer" => b"IMUS",
+        _ => return None,
+    })
+}
+
+/// The AIFF text chunk id for a tag key, if AIFF has one.
+pub(crate) fn aiff_text_id(key: &str) -> Option<&'static [u8; 4]> {
+    Some(match key {
+        "title" => b"NAME",
+        "artist" => b"AUTH",
+        "copyright" => b"(c) ",
+        "comment" => b"ANNO",
+        _ => return None,
+    })
+}
+
+/// The CAF `info` key for a tag key, if CAF has one.
+pub(crate) fn caf_info_key(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "title" => "title",
+        "artist" => "artist",
+        "album" => "album",
+        "date" => "year",
+        "track" => "track number",
+        "genre" => "genre",
+        "comment" => "comments",
+        "copyright" => "copyright",
+        "composer" => "composer",
+        "encoder" => "encoding application",
+        _ => return None,
+    })
+}
+
+/// The Vorbis comment field name for a tag key: the usual names for the
+/// normalised keys, any other key upper-cased, `None` when the key cannot be
+/// a field name (empty, `=`, or outside printable ASCII).
+pub(crate) fn vorbis_key(key: &str) -> Option<String> {
+    let known = match key {
+        "album_artist" => "ALBUMARTIST",
+        "track" => "TRACKNUMBER",
+        "disc" => "DISCNUMBER",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return Some(known.to_string());
+    }
+    if key.is_empty() || !key.bytes().all(|c| (0x20..0x7E).contains(&c) && c != b'=') {
+        return None;
+    }
+    Some(key.to_ascii_uppercase())
+}
+
+/// The entries of `tags` that `id` names, in order, while their text stays
+/// within [`MAX_TAG_BYTES`].
+fn mapped<'a, T>(tags: &'a Tags, id: impl Fn(&str) -> Option<T> + 'a) -> impl Iterator<Item = (T, &'a str)> + 'a {
+    let mut used = 0usize;
+    tags.0.iter().filter_map(move |(k, v)| {
+        let id = id(k)?;
+        let cost = k.len().saturating_add(v.len()).saturating_add(16);
+        if used.saturating_add(cost) > MAX_TAG_BYTES {
+            return None;
+        }
+        used += cost;
+        Some((id, v.as_str()))
+    })
+}
+
+/// A whole RIFF `LIST` chunk of type `INFO` (header included) holding the
+/// tags INFO has ids for, as NUL-terminated UTF-8 padded to even sizes;
+/// empty when there is nothing to store. Its length is even.
+pub fn riff_info_chunk(tags: &Tags) -> Vec<u8> {
+    let mut body = b"INFO".to_vec();
+    for (id, value) in mapped(tags, riff_info_id) {
+        let len = value.len() + 1;
+        body.extend_from_slice(id);
+        body.extend_from_slice(&(len as u32).to_le_bytes());
+        body.extend_from_slice(value.as_bytes());
+        body.push(0);
+        if len % 2 == 1 {
+            body.push(0);
+        }
+    }
+    if body.len() == 4 {
+        return Vec::new();
+    }
+    let mut chunk = b"LIST".to_vec();
+    chunk.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    chunk.extend_from_slice(&body);
+    chunk
+}
+
+/// AIFF text chunks (`NAME`, `AUTH`, `(c) `, `ANNO`), headers included, in
+/// the order of the tags, each padded to an even size; empty when there is
+/// nothing to store.
+pub fn aiff_text_chunks(tags: &Tags) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (id, value) in mapped(tags, aiff_text_id) {
+        out.extend_from_slice(id);
+        out.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        out.extend_from_slice(value.as_bytes());
+        if value.len() % 2 == 1 {
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// A whole CAF `info` chunk (header included): a big-endian count, then
+/// key and value C strings; empty when there is nothing to store.
+pub fn caf_info_chunk(tags: &Tags) -> Vec<u8> {
+    let mut body = 0u32.to_be_bytes().to_vec();
+    let mut count = 0u32;
+    for (key, value) in mapped(tags, caf_info_key) {
+        body.extend_from_slice(key.as_bytes());
+        body.push(0);
+        body.extend_from_slice(value.as_bytes());
+        body.push(0);
+        count += 1;
+    }
+    if count == 0 {
+        return Vec::new();
+    }
+    body[..4].copy_from_slice(&count.to_be_bytes());
+    let mut chunk = b"info".to_vec();
+    chunk.extend_from_slice(&(body.len() as u64).to_be_bytes());
+    chunk.extend_from_slice(&body);
+    chunk
+}
+
+/// The body of a FLAC `VORBIS_COMMENT` metadata block (vendor `CoreMusic`,
+/// then `KEY=value` fields); `None` when there is nothing to store.
+pub fn vorbis_comment_body(tags: &Tags) -> Option<Vec<u8>> {
+    const VENDOR: &[u8] = b"CoreMusic";
+    let mut body = Vec::new();
+    body.extend_from_slice(&(VENDOR.len() as u32).to_le_bytes());
+    body.extend_from_slice(VENDOR);
+    body.extend_from_slice(&0u32.to_le_bytes());
+    let mut count = 0u32;
+    for (key, value) in mapped(tags, vorbis_key) {
+        body.extend_from_slice(&((key.len() + 1 + value.len()) as u32).to_le_bytes());
+        body.extend_from_slice(key.as_bytes());
+        body.push(b'=');
+        body.extend_from_slice(value.as_bytes());
+        count += 1;
+    }
+    if count == 0 {
+        return None;
+    }
+    let at = 4 + VENDOR.len();
+    body[at..at + 4].copy_from_slice(&count.to_le_bytes());
+    Some(body)
+}
+
+/// Shared checks for the writers' tag tests: write a file with tags, read it
+/// back with [`crate::io::open`], and ask ffprobe / metaflac when installed.
+#[cfg(test)]
+pub(crate) mod tag_tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::process::Command;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The normalised keys the readers produce.
+    pub const STANDARD_KEYS: [&str; 12] = [
+        "title",
+        "artist",
+        "album",
+        "album_artist",
+        "date",
+        "genre",
+        "comment",
+        "track",
+        "disc",
+        "composer",
+        "copyright",
+        "encoder",
+    ];
+
+    /// Whether `format` has a field for `key`.
+    pub fn holds(format: OutputFormat, key: &str) -> bool {
+        match format {
+            OutputFormat::Wav => riff_info_id(key).is_some(),
+            OutputFormat::Aiff => aiff_text_id(key).is_some(),
+            OutputFormat::Caf => caf_info_key(key).is_some(),
+            OutputFormat::Flac => vorbis_key(key).is_some(),
+        }
+    }
+
+    /// The part of `tags` that `format` stores.
+    pub fn expected(format: OutputFormat, tags: &Tags) -> Tags {
+        Tags(tags.0.iter().filter(|(k, _)| holds(format, k)).cloned().collect())
+    }
+
+    /// Tags built with [`Tags::push`] (so normalised as a reader would).
+    pub fn tags_of(pairs: &[(&str, &str)]) -> Tags {
+        let mut t = Tags::default();
+        for (k, v) in pairs {
+            t.push(k, v);
+        }
+        t
+    }
+
+    /// The hand-picked cases: non-ASCII, empty, a 10 KB comment, odd and even lengths.
+    pub fn special_sets() -> Vec<Tags> {
+        let long: String = (0..10_240).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        vec![
+            tags_of(&[
+                ("title", "Björk — Jóga"),
+                ("artist", "Björk"),
+                ("album", "Homogenic"),
+                ("album_artist", "Björk"),
+                ("date", "1997"),
+                ("genre", "Electronic"),
+                ("comment", "日本語のコメント ✓"),
+                ("track", "3/10"),
+                ("disc", "1"),
+                ("composer", "Björk Guðmundsdóttir"),
+                ("copyright", "© 1997 One Little Indian"),
+                ("encoder", "CoreMusic"),
+            ]),
+            Tags::default(),
+            tags_of(&[("comment", &long), ("title", "odd")]),
+            tags_of(&[("title", "ab"), ("artist", "abc"), ("comment", "x"), ("comment", "second comment")]),
+        ]
+    }
+
+    /// Deterministic samples for `channels` at `bits`.
+    pub fn samples(frames: usize, channels: usize, bits: u32) -> Vec<i32> {
+        let amp = ((1i64 << (bits - 1)) - 1) as f64;
+        (0..frames * channels)
+            .map(|i| ((i as f64 * 0.0137).sin() * amp * 0.9).round() as i32 + (i % 3) as i32 - 1)
+            .collect()
+    }
+
+    /// Writes `audio` (16-bit) with `tags` to `path`.
+    pub fn write(path: &Path, format: OutputFormat, channels: u16, tags: &Tags, audio: &[i32]) {
+        let spec = WriterSpec { format, sample_rate: 44_100, channels, sample: SampleFormat::S16, bits: None };
+        let sink = std::fs::File::create(path).expect("create");
+        let mut w = create_writer(Box::new(sink), spec).expect("writer");
+        w.set_tags(tags).expect("set_tags");
+        w.write_i32(audio).expect("write");
+        w.finish().expect("finish");
+    }
+
+    /// The tags and all the samples [`crate::io::open`] reads from `path`.
+    pub fn read(path: &Path) -> (Tags, Vec<i32>) {
+        let mut r = crate::io::open(path).expect("open");
+        let tags = r.info().tags.clone();
+        let mut out = Vec::new();
+        let mut buf = vec![0i32; 4096 * r.info().channels()];
+        loop {
+            let n = r.read_i32(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n * r.info().channels()]);
+        }
+        assert!(r.take_warnings().is_empty(), "warnings reading {}", path.display());
+        (tags, out)
+    }
+
+    /// Writes and reads back `tags` through `format`: same tags (what the
+    /// format holds), same samples.
+    pub fn round_trip(format: OutputFormat, tags: &Tags, frames: usize) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(format!("t.{}", format.extension()));
+        let audio = samples(frames, 2, 16);
+        write(&path, format, 2, tags, &audio);
+        let (got, back) = read(&path);
+        assert_eq!(got, expected(format, tags), "{format:?} tags");
+        assert!(back == audio, "{format:?} audio differs");
+    }
+
+    fn have(tool: &str) -> bool {
+        let ok =
+            Command::new(tool).arg("-version").output().is_ok() || Command::new(tool).arg("--version").output().is_ok();
+        if !ok {
+            eprintln!("{tool} not on PATH: skipping its check");
+        }
+        ok
+    }
+
+    /// The format tags ffprobe sees, keys lower-cased; `None` without ffprobe.
+    pub fn ffprobe_tags(path: &Path) -> Option<BTreeMap<String, String>> {
+        if !have("ffprobe") {
+            return None;
+        }
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "format_tags", "-of", "json"])
+            .arg(path)
+            .output()
+            .expect("ffprobe");
+        assert!(out.status.success(), "ffprobe: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ffprobe json");
+        let mut map = BTreeMap::new();
+        if let Some(tags) = v.get("format").and_then(|f| f.get("tags")).and_then(|t| t.as_object()) {
+            for (k, v) in tags {
+                map.insert(k.to_ascii_lowercase(), v.as_str().unwrap_or_default().to_string());
+            }
+        }
+        Some(map)
+    }
+
+    /// Writes the first special set through `format` and checks that ffprobe
+    /// reports every `(our key, ffprobe key)` pair with the same value.
+    pub fn ffprobe_agrees(format: OutputFormat, names: &[(&str, &str)]) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(format!("t.{}", format.extension()));
+        let tags = &special_sets()[0];
+        write(&path, format, 2, tags, &samples(1000, 2, 16));
+        let Some(got) = ffprobe_tags(&path) else { return };
+        for (ours, theirs) in names {
+            let want = tags.get(ours).expect("tag in the set");
+            assert_eq!(got.get(*theirs).map(String::as_str), Some(want), "{format:?} {ours} as {theirs}: {got:?}");
+        }
+    }
+
+    /// Random tag sets: keys from [`STANDARD_KEYS`], UTF-8 values without NUL.
+    pub fn arb_tags() -> impl Strategy<Value = Tags> {
+        prop::collection::vec((0..STANDARD_KEYS.len(), "[^\\x00]{0,40}"), 0..16).prop_map(|pairs| {
+            let mut t = Tags::default();
+            for (k, v) in pairs {
+                t.push(STANDARD_KEYS[k], &v);
+            }
+            t
+        })
+    }
+
+    #[test]
+    fn serialisers_leave_out_what_they_cannot_hold() {
+        let t = tags_of(&[("disc", "1"), ("album_artist", "x"), ("weird=key", "v"), ("ключ", "v")]);
+        assert!(riff_info_chunk(&t).is_empty());
+        assert!(aiff_text_chunks(&t).is_empty());
+        assert!(caf_info_chunk(&t).is_empty());
+        let mut back = Tags::default();
+        crate::io::tags::parse_vorbis_comment(&vorbis_comment_body(&t).expect("body"), &mut back);
+        assert_eq!(back, tags_of(&[("disc", "1"), ("album_artist", "x")]));
+        assert!(vorbis_comment_body(&Tags::default()).is_none());
+        // Far too much text: stays under the limit, keeps the first entries.
+        let big = "x".repeat(1 << 20);
+        let many = Tags((0..20).map(|i| ("comment".to_string(), format!("{i}{big}"))).collect());
+        let body = vorbis_comment_body(&many).expect("body");
+        assert!(body.len() <= MAX_TAG_BYTES && body.len() > MAX_TAG_BYTES - (2 << 20));
+        assert!(riff_info_chunk(&many).len() % 2 == 0);
+    }
 }

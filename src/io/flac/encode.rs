@@ -5,7 +5,9 @@
 //! 5 with escapes, CONSTANT/VERBATIM fallbacks, wasted-bits removal).
 //! Blocks are gathered into batches whose frames are encoded in parallel
 //! with rayon and written in order; the MD5 of the input is computed
-//! alongside. `finish` seeks back to patch STREAMINFO. It never writes a
+//! alongside. The header (STREAMINFO, then a VORBIS_COMMENT block when
+//! [`AudioWriter::set_tags`] gave tags) goes down just before the first
+//! frame, and `finish` seeks back to patch STREAMINFO. It never writes a
 //! stream it cannot describe: out-of-range samples are refused, and float
 //! input is rejected by the caller (`create_writer`) and here.
 
@@ -17,8 +19,8 @@ use super::encode_frame::{BlockEncoder, StreamParams};
 use super::encode_lpc::MAX_LPC_ORDER;
 use super::md5::Md5;
 use crate::format::f32_to_int;
-use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
-use crate::io::WriteError;
+use crate::io::writer::{vorbis_comment_body, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::{Tags, WriteError};
 
 /// Samples per channel in every block but the last.
 const BLOCK_SIZE: usize = 4096;
@@ -33,9 +35,14 @@ const MAX_SAMPLE_RATE: u32 = 655_350;
 /// Largest frame number a fixed-block-size stream can carry (31 bits).
 const MAX_FRAMES: u64 = 1 << 31;
 
-/// Writes a FLAC stream (a STREAMINFO block, then frames) to a seekable sink.
+/// Writes a FLAC stream (a STREAMINFO block, a VORBIS_COMMENT block when
+/// there are tags, then frames) to a seekable sink.
 pub struct FlacWriter {
     sink: Box<dyn WriteSeek>,
+    /// Whether `fLaC` and the metadata blocks have been written.
+    header_written: bool,
+    /// The VORBIS_COMMENT body to write after STREAMINFO.
+    comments: Option<Vec<u8>>,
     params: StreamParams,
     /// Where the 34 STREAMINFO bytes start in the sink.
     streaminfo_at: u64,
@@ -54,8 +61,9 @@ pub struct FlacWriter {
 
 impl FlacWriter {
     /// Starts a FLAC stream for `spec` on `sink`: integer samples of 4 to 32
-    /// valid bits, 1 to 8 channels, 1 to 655 350 Hz. Writes the STREAMINFO
-    /// placeholder that [`AudioWriter::finish`] patches.
+    /// valid bits, 1 to 8 channels, 1 to 655 350 Hz. The header, with the
+    /// STREAMINFO placeholder that [`AudioWriter::finish`] patches, is
+    /// written with the first frame.
     pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<FlacWriter, WriteError> {
         if spec.sample.is_float() {
             return Err(WriteError::Unsupported(format!("FLAC cannot store {} samples", spec.sample)));
@@ -84,8 +92,10 @@ impl FlacWriter {
         let blocks = (2 * rayon::current_num_threads()).clamp(8, 32);
         let batch_samples = blocks * BLOCK_SIZE * channels;
         let start = sink.stream_position()?;
-        let mut w = FlacWriter {
+        Ok(FlacWriter {
             sink,
+            header_written: false,
+            comments: None,
             params,
             streaminfo_at: start + 8,
             pending: Vec::with_capacity(batch_samples),
@@ -98,14 +108,29 @@ impl FlacWriter {
             total_samples: 0,
             min_frame: 0,
             max_frame: 0,
-        };
-        let mut head = [0u8; 42];
-        head[..4].copy_from_slice(b"fLaC");
-        // Last metadata block, type 0 (STREAMINFO), 34 bytes.
-        head[4..8].copy_from_slice(&[0x80, 0, 0, 34]);
-        head[8..].copy_from_slice(&w.streaminfo(None));
-        w.sink.write_all(&head)?;
-        Ok(w)
+        })
+    }
+
+    /// Writes `fLaC`, the STREAMINFO placeholder and the tags, once.
+    fn write_header(&mut self) -> Result<(), WriteError> {
+        if self.header_written {
+            return Ok(());
+        }
+        let mut head = Vec::with_capacity(42 + self.comments.as_ref().map_or(0, |c| c.len() + 4));
+        head.extend_from_slice(b"fLaC");
+        // Type 0 (STREAMINFO), 34 bytes; the last block unless tags follow.
+        head.extend_from_slice(&[if self.comments.is_some() { 0 } else { 0x80 }, 0, 0, 34]);
+        head.extend_from_slice(&self.streaminfo(None));
+        if let Some(c) = &self.comments {
+            // Last block, type 4 (VORBIS_COMMENT); the serialiser keeps it under 2^24 bytes.
+            let len = u32::try_from(c.len()).unwrap_or(u32::MAX).min((1 << 24) - 1);
+            head.push(0x84);
+            head.extend_from_slice(&len.to_be_bytes()[1..]);
+            head.extend_from_slice(&c[..len as usize]);
+        }
+        self.sink.write_all(&head)?;
+        self.header_written = true;
+        Ok(())
     }
 
     /// The 34 STREAMINFO bytes for what has been written so far.
@@ -153,6 +178,7 @@ impl FlacWriter {
         if self.frames_written + blocks as u64 > MAX_FRAMES {
             return Err(WriteError::Unsupported("stream too long for FLAC frame numbers".into()));
         }
+        self.write_header()?;
         let first = self.frames_written;
         let FlacWriter { pending, encoders, md5, md5_buf, params, .. } = self;
         let params = &*params;
@@ -257,8 +283,17 @@ impl AudioWriter for FlacWriter {
         result
     }
 
+    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
+        if self.header_written || !self.pending.is_empty() {
+            return Err(WriteError::Usage("FLAC tags must be set before the first write".into()));
+        }
+        self.comments = vorbis_comment_body(tags);
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
         self.encode_pending()?;
+        self.write_header()?;
         let digest = std::mem::replace(&mut self.md5, Md5::new()).finish();
         let info = self.streaminfo(Some(digest));
         self.sink.seek(SeekFrom::Start(self.streaminfo_at))?;
@@ -802,6 +837,124 @@ mod tests {
                 let dir = tempfile::tempdir().unwrap();
                 round_trip(dir.path(), "p.flac", &samples, ch, bits, 44100, false);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use std::process::Command;
+
+    use crate::io::writer::tag_tests::*;
+    use crate::io::writer::OutputFormat::Flac;
+    use crate::io::Tags;
+
+    #[test]
+    fn tags_round_trip() {
+        for t in special_sets() {
+            round_trip(Flac, &t, 5000);
+        }
+    }
+
+    /// The metadata block headers: (last flag, type, length).
+    fn blocks(bytes: &[u8]) -> Vec<(bool, u8, usize)> {
+        assert_eq!(&bytes[..4], b"fLaC");
+        let mut out = Vec::new();
+        let mut pos = 4;
+        loop {
+            let h = &bytes[pos..pos + 4];
+            let len = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
+            out.push((h[0] & 0x80 != 0, h[0] & 0x7F, len));
+            pos += 4 + len;
+            if h[0] & 0x80 != 0 {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn last_block_flag_and_cli_tools() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audio = samples(10_000, 2, 16);
+        let (tagged, plain) = (dir.path().join("tagged.flac"), dir.path().join("plain.flac"));
+        let tags = &special_sets()[0];
+        write(&tagged, Flac, 2, tags, &audio);
+        write(&plain, Flac, 2, &Tags::default(), &audio);
+        let t = std::fs::read(&tagged).expect("read");
+        let b = blocks(&t);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].0, b[0].1, b[0].2), (false, 0, 34));
+        assert_eq!((b[1].0, b[1].1), (true, 4));
+        assert_eq!(blocks(&std::fs::read(&plain).expect("read")), vec![(true, 0, 34)]);
+        // The frames and STREAMINFO are the same with and without tags.
+        let p = std::fs::read(&plain).expect("read");
+        assert_eq!(t[8..42], p[8..42]);
+        assert_eq!(t[46 + b[1].2..], p[42..]);
+
+        let Ok(out) = Command::new("metaflac").arg("--export-tags-to=-").arg(&tagged).output() else {
+            eprintln!("metaflac not on PATH: skipping");
+            return;
+        };
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        for want in [
+            "TITLE=Björk — Jóga",
+            "ARTIST=Björk",
+            "ALBUMARTIST=Björk",
+            "DATE=1997",
+            "COMMENT=日本語のコメント ✓",
+            "TRACKNUMBER=3/10",
+            "DISCNUMBER=1",
+            "COMPOSER=Björk Guðmundsdóttir",
+            "COPYRIGHT=© 1997 One Little Indian",
+        ] {
+            assert!(text.lines().any(|l| l == want), "metaflac lacks {want}: {text}");
+        }
+        if let Ok(out) = Command::new("flac").args(["-t", "-s"]).arg(&tagged).output() {
+            assert!(out.status.success(), "flac -t: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+
+    #[test]
+    fn ffprobe_reads_the_comments() {
+        ffprobe_agrees(
+            Flac,
+            &[
+                ("title", "title"),
+                ("artist", "artist"),
+                ("album", "album"),
+                ("date", "date"),
+                ("genre", "genre"),
+                ("comment", "comment"),
+                ("track", "track"),
+                ("disc", "disc"),
+                ("composer", "composer"),
+                ("copyright", "copyright"),
+                ("album_artist", "album_artist"),
+            ],
+        );
+    }
+
+    #[test]
+    fn tags_after_a_write_are_refused() {
+        let spec = crate::io::WriterSpec {
+            format: Flac,
+            sample_rate: 8000,
+            channels: 1,
+            sample: crate::format::SampleFormat::S16,
+            bits: None,
+        };
+        let sink = tempfile::tempfile().expect("tempfile");
+        let mut w = crate::io::create_writer(Box::new(sink), spec).expect("writer");
+        w.write_i32(&[1, 2, 3]).expect("write");
+        assert!(w.set_tags(&special_sets()[0]).is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_tags_round_trip(t in arb_tags()) {
+            round_trip(Flac, &t, 37);
         }
     }
 }
