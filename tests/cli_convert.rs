@@ -268,3 +268,30 @@ fn presets_hold_every_option() {
     let info = coremusic::io::inspect(&out2).unwrap();
     assert_eq!((info.container.as_str(), info.sample_rate, info.channels), ("caf", 48000, 1));
 }
+
+#[test]
+fn tags_are_carried_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("tagged.flac");
+    let spec = coremusic::io::WriterSpec {
+        format: coremusic::io::OutputFormat::Flac,
+        sample_rate: 44100,
+        channels: 2,
+        sample: coremusic::format::SampleFormat::S16,
+        bits: None,
+    };
+    let mut w = coremusic::io::create_writer(Box::new(std::fs::File::create(&src).unwrap()), spec).unwrap();
+    let mut tags = coremusic::io::Tags::default();
+    tags.push("title", "Jóga");
+    tags.push("artist", "Björk");
+    w.set_tags(&tags).unwrap();
+    w.write_i32(&vec![100; 2000]).unwrap();
+    w.finish().unwrap();
+    for ext in ["wav", "aiff", "caf", "flac"] {
+        let out = dir.path().join(format!("copy.{ext}"));
+        assert!(coremusic().arg("convert").arg(&src).arg("-o").arg(&out).status().unwrap().success());
+        let info = coremusic::io::inspect(&out).unwrap();
+        assert_eq!(info.tags.get("title").map(String::as_str), Some("Jóga"), "{ext}");
+        assert_eq!(info.tags.get("artist").map(String::as_str), Some("Björk"), "{ext}");
+    }
+}
