@@ -19,11 +19,13 @@ mod source;
 pub mod writer;
 
 pub mod adpcm;
+pub mod alac;
 pub mod aiff;
 pub mod caf;
 pub mod codec;
 pub mod flac;
 pub mod g711;
+pub mod m4a;
 pub mod pcm;
 pub mod scan;
 pub mod tags;
