@@ -191,11 +191,19 @@ impl M4aMuxer {
         }
         let stts = full_box(b"stts", 0, 0, &stts_body);
 
+        // A constant size is written as such (as ffmpeg does): ffmpeg reads a
+        // one-packet track of duration 1 as raw PCM chunks otherwise.
+        let constant = match self.sizes.first() {
+            Some(&first) if self.sizes.iter().all(|&s| s == first) => first,
+            _ => 0,
+        };
         let mut stsz_body = Vec::with_capacity(8 + 4 * self.sizes.len());
-        stsz_body.extend_from_slice(&0u32.to_be_bytes());
+        stsz_body.extend_from_slice(&constant.to_be_bytes());
         stsz_body.extend_from_slice(&(self.sizes.len() as u32).to_be_bytes());
-        for s in &self.sizes {
-            stsz_body.extend_from_slice(&s.to_be_bytes());
+        if constant == 0 {
+            for s in &self.sizes {
+                stsz_body.extend_from_slice(&s.to_be_bytes());
+            }
         }
         let stsz = full_box(b"stsz", 0, 0, &stsz_body);
 

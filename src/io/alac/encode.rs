@@ -414,7 +414,11 @@ impl PacketEncoder {
                 }
             }
             _ => {
-                w.put((u32::from(partial) << 3) | 1, 4);
+                // Decoders ignore the shift of an uncompressed pair (Apple reads a
+                // single channel's at bitDepth - shift, so it stays 0 there), but
+                // ffmpeg refuses a pair whose shifted depth + 1 exceeds 32.
+                let esc_shift = if pair { bytes_shifted } else { 0 };
+                w.put((u32::from(partial) << 3) | (esc_shift << 1) | 1, 4);
                 if partial {
                     w.put(n as u32, 32);
                 }

@@ -208,7 +208,7 @@ fn ffmpeg_decode(path: &std::path::Path) -> Vec<i32> {
         .args(["-f", "s32le", "-"])
         .output()
         .expect("ffmpeg");
-    assert!(out.status.success(), "ffmpeg: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "ffmpeg on {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
     out.stdout.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
@@ -236,7 +236,10 @@ fn ffmpeg_decodes_bit_exactly() {
                 }
                 let bytes = encode(&s, channels, bits, 48000);
                 let path = dir.path().join(format!("t{bits}_{channels}_{frames}.m4a"));
-                std::fs::write(&path, bytes).expect("write");
+                std::fs::write(&path, &bytes).expect("write");
+                if std::env::var_os("ALAC_KEEP").is_some() {
+                    std::fs::write(std::env::temp_dir().join(path.file_name().expect("name")), &bytes).expect("keep");
+                }
                 let got = ffmpeg_decode(&path);
                 let want: Vec<i32> = s.iter().map(|&v| v << (32 - bits)).collect();
                 assert_eq!(got.len(), want.len(), "{bits} bit {channels} ch {frames} frames: length");
