@@ -3,7 +3,9 @@
 //! (stored raw as "shift" bits), a channel pair is mixed (mixBits 2, the best
 //! mixRes of 0..=4), each channel runs through the adaptive "dynamic
 //! predictor" (order 4 or 8, denominator shift 9, pbFactor 4) whose starting
-//! coefficients are trained on the start of the packet, and the residuals
+//! coefficients come from a quantised least-squares LPC fit of the packet in
+//! the predictor's own difference form (Apple instead trains them from a
+//! fixed start), and the residuals
 //! are coded with adaptive Golomb-Rice (pb 40, mb 10, kb 14). An element that
 //! would not be smaller than its raw samples is written uncompressed.
 //!
@@ -30,10 +32,6 @@ const PB_FACTOR: u32 = 4;
 const MIX_BITS: u32 = 2;
 /// Prefix length that signals an escaped Rice value.
 const MAX_PREFIX: u32 = 9;
-/// Training prefix length divisor (as Apple's `dilate`).
-const DILATE: usize = 32;
-/// Training passes over the prefix.
-const CONVERGE_PASSES: usize = 7;
 /// Starting coefficients may not exceed this magnitude, so that 4096
 /// adaptation steps keep them inside 16 bits (Apple's decoder uses int16).
 const MAX_START_COEF: i32 = 32767 - FRAME_LENGTH as i32;
@@ -198,45 +196,44 @@ struct Chan {
     x: Vec<i32>,
     /// Residuals of the chosen predictor.
     res: Vec<i32>,
-    /// Residuals of the candidate being tried.
-    tmp: Vec<i32>,
     coefs: [i32; 8],
     order: usize,
 }
 
 impl Chan {
-    /// Chooses order and starting coefficients; leaves residuals in `res`.
-    /// Returns the Rice bits, or None when the predictor is unsafe.
+    /// Chooses order (4 or 8) and starting coefficients by a least-squares
+    /// fit of the predictor's own form (differences from the sample before
+    /// the window), then runs the adaptive predictor once; leaves residuals
+    /// in `res`. Returns the Rice bits, or None when the predictor is unsafe.
     fn analyse(&mut self, chan_bits: u32) -> Option<u64> {
         let n = self.x.len();
         self.res.resize(n, 0);
-        self.tmp.resize(n, 0);
-        let train = (n / DILATE).max(32).min(n);
-        let mut best: Option<u64> = None;
+        let mut best: Option<(f64, usize, [i32; 8])> = None;
         for order in [4usize, 8] {
-            let mut c = [0i32; 8];
-            init_coefs(&mut c);
-            for _ in 0..CONVERGE_PASSES {
-                pc_block(&self.x[..train], &mut self.tmp[..train], &mut c, order, chan_bits);
-            }
-            if c.iter().any(|v| v.abs() > MAX_START_COEF) {
-                init_coefs(&mut c);
-            }
-            let start = c;
-            if !pc_block(&self.x, &mut self.tmp, &mut c, order, chan_bits) {
-                continue;
-            }
-            let mut count = BitCount::default();
-            ag_code(&mut count, &self.tmp, chan_bits);
-            let bits = count.0 + 16 * order as u64;
-            if best.is_none_or(|b| bits < b) {
-                best = Some(bits);
-                self.order = order;
-                self.coefs = start;
-                std::mem::swap(&mut self.res, &mut self.tmp);
+            if let Some((cost, c)) = lpc_fit(&self.x, order) {
+                let cost = cost + 16.0 * order as f64;
+                if best.is_none_or(|b| cost < b.0) {
+                    best = Some((cost, order, c));
+                }
             }
         }
-        best
+        let (order, start) = match best {
+            Some((_, o, c)) => (o, c),
+            None => {
+                let mut c = [0i32; 8];
+                init_coefs(&mut c);
+                (4, c)
+            }
+        };
+        self.order = order;
+        self.coefs = start;
+        let mut c = start;
+        if !pc_block(&self.x, &mut self.res, &mut c, order, chan_bits) {
+            return None;
+        }
+        let mut count = BitCount::default();
+        ag_code(&mut count, &self.res, chan_bits);
+        Some(count.0 + 16 * order as u64)
     }
 
     fn put_header<S: BitSink>(&self, s: &mut S) {
@@ -248,6 +245,79 @@ impl Chan {
             s.put(c as u32, 16);
         }
     }
+}
+
+/// Least-squares coefficients (×2^9, rounded and clamped) for predicting
+/// `x[i] - x[i-order-1]` from `x[i-1-j] - x[i-order-1]`, with an estimate of
+/// the residual bits. None when the frame is too short or the fit singular.
+fn lpc_fit(x: &[i32], order: usize) -> Option<(f64, [i32; 8])> {
+    let n = x.len();
+    if n < 4 * (order + 1) {
+        return None;
+    }
+    let mut a = [[0f64; 8]; 8];
+    let mut b = [0f64; 8];
+    let mut dd = 0f64;
+    let mut e = [0f64; 8];
+    for i in order + 1..n {
+        let top = x[i - order - 1];
+        for j in 0..order {
+            e[j] = f64::from(x[i - 1 - j] - top);
+        }
+        let d = f64::from(x[i] - top);
+        dd += d * d;
+        for j in 0..order {
+            b[j] += e[j] * d;
+            for k in 0..=j {
+                a[j][k] += e[j] * e[k];
+            }
+        }
+    }
+    // Cholesky with a small ridge.
+    let ridge = 1e-9 * (0..order).map(|j| a[j][j]).sum::<f64>() + 1e-9;
+    let mut l = [[0f64; 8]; 8];
+    for j in 0..order {
+        for k in 0..=j {
+            let mut s = a[j][k] + if j == k { ridge } else { 0.0 };
+            for m in 0..k {
+                s -= l[j][m] * l[k][m];
+            }
+            if j == k {
+                if s <= 0.0 {
+                    return None;
+                }
+                l[j][j] = s.sqrt();
+            } else {
+                l[j][k] = s / l[k][k];
+            }
+        }
+    }
+    let mut y = [0f64; 8];
+    for j in 0..order {
+        let mut s = b[j];
+        for m in 0..j {
+            s -= l[j][m] * y[m];
+        }
+        y[j] = s / l[j][j];
+    }
+    let mut c = [0f64; 8];
+    for j in (0..order).rev() {
+        let mut s = y[j];
+        for m in j + 1..order {
+            s -= l[m][j] * c[m];
+        }
+        c[j] = s / l[j][j];
+    }
+    let fitted: f64 = (0..order).map(|j| y[j] * y[j]).sum();
+    let err = (dd - fitted).max(0.0);
+    let m = (n - order - 1) as f64;
+    let cost = 0.5 * m * (err / m + 1.0).log2();
+    let mut q = [0i32; 8];
+    for j in 0..order {
+        let v = (c[j] * f64::from(1u32 << DENSHIFT)).round();
+        q[j] = v.clamp(-f64::from(MAX_START_COEF), f64::from(MAX_START_COEF)) as i32;
+    }
+    Some((cost, q))
 }
 
 /// Sum of |second difference|: a cheap size proxy for choosing mixRes.

@@ -311,3 +311,20 @@ fn bench_against_ffmpeg() {
     let got = ffmpeg_decode(&ours);
     assert!(got.len() == s.len() && got.iter().zip(&s).all(|(&g, &v)| g == v << 16), "ffmpeg decode differs");
 }
+
+/// ffmpeg orders 3 to 6 ALAC channels as symphonia does (they part at 7 and 8).
+#[test]
+fn ffmpeg_decodes_multichannel() {
+    if !have("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for channels in 3u16..=6 {
+        let s = music(6000, channels as usize, 24, u64::from(channels) * 3);
+        let path = dir.path().join(format!("m{channels}.m4a"));
+        std::fs::write(&path, encode(&s, channels, 24, 48000)).expect("write");
+        let got = ffmpeg_decode(&path);
+        let want: Vec<i32> = s.iter().map(|&v| v << 8).collect();
+        assert!(got == want, "{channels} channels differ");
+    }
+}
