@@ -84,6 +84,15 @@ fn clip(v: i32, shift: u32) -> i32 {
 /// `chan_bits` bits), `coefs` adapt as in the decoder. Returns false when the
 /// prediction sum left the range where all decoders agree.
 fn pc_block(input: &[i32], out: &mut [i32], coefs: &mut [i32; 8], order: usize, chan_bits: u32) -> bool {
+    match order {
+        4 => pc_block_n::<4>(input, out, coefs, chan_bits),
+        _ => pc_block_n::<8>(input, out, coefs, chan_bits),
+    }
+}
+
+/// [`pc_block`] for a fixed order (so the loops unroll).
+fn pc_block_n<const ORDER: usize>(input: &[i32], out: &mut [i32], coefs: &mut [i32; 8], chan_bits: u32) -> bool {
+    let order = ORDER;
     let n = input.len().min(out.len());
     if n == 0 {
         return true;
@@ -96,11 +105,14 @@ fn pc_block(input: &[i32], out: &mut [i32], coefs: &mut [i32; 8], order: usize, 
     let mut ok = true;
     let lim = i64::from(i32::MAX) - (1 << (DENSHIFT - 1));
     for i in order + 1..n {
-        let hist = &input[i - order - 1..i];
-        let top = hist[0];
+        let hist: &[i32; ORDER] = match input[i - order..i].try_into() {
+            Ok(h) => h,
+            Err(_) => return false,
+        };
+        let top = input[i - order - 1];
         let mut sum: i64 = 0;
-        for j in 0..order {
-            sum += i64::from(coefs[j]) * i64::from(hist[order - j] - top);
+        for j in 0..ORDER {
+            sum += i64::from(coefs[j]) * i64::from(hist[ORDER - 1 - j] - top);
         }
         ok &= sum >= i64::from(i32::MIN) && sum <= lim;
         let pred = (sum as i32).wrapping_add(1 << (DENSHIFT - 1)) >> DENSHIFT;
@@ -108,8 +120,8 @@ fn pc_block(input: &[i32], out: &mut [i32], coefs: &mut [i32; 8], order: usize, 
         out[i] = del;
         let mut d = del;
         if d > 0 {
-            for j in (0..order).rev() {
-                let dd = top - hist[order - j];
+            for j in (0..ORDER).rev() {
+                let dd = top - hist[ORDER - 1 - j];
                 let sgn = dd.signum();
                 coefs[j] -= sgn;
                 d -= (order - j) as i32 * ((sgn * dd) >> DENSHIFT);
@@ -118,8 +130,8 @@ fn pc_block(input: &[i32], out: &mut [i32], coefs: &mut [i32; 8], order: usize, 
                 }
             }
         } else if d < 0 {
-            for j in (0..order).rev() {
-                let dd = top - hist[order - j];
+            for j in (0..ORDER).rev() {
+                let dd = top - hist[ORDER - 1 - j];
                 let sgn = dd.signum();
                 coefs[j] += sgn;
                 d -= (order - j) as i32 * ((-sgn * dd) >> DENSHIFT);
@@ -259,7 +271,7 @@ fn lpc_fit(x: &[i32], order: usize) -> Option<(f64, [i32; 8])> {
     let mut b = [0f64; 8];
     let mut dd = 0f64;
     let mut e = [0f64; 8];
-    for i in order + 1..n {
+    for i in (order + 1..n).step_by(2) {
         let top = x[i - order - 1];
         for j in 0..order {
             e[j] = f64::from(x[i - 1 - j] - top);
@@ -310,7 +322,7 @@ fn lpc_fit(x: &[i32], order: usize) -> Option<(f64, [i32; 8])> {
     }
     let fitted: f64 = (0..order).map(|j| y[j] * y[j]).sum();
     let err = (dd - fitted).max(0.0);
-    let m = (n - order - 1) as f64;
+    let m = (n - order) as f64 / 2.0;
     let cost = 0.5 * m * (err / m + 1.0).log2();
     let mut q = [0i32; 8];
     for j in 0..order {
