@@ -243,6 +243,12 @@ impl Chan {
         if !pc_block(&self.x, &mut self.res, &mut c, order, chan_bits) {
             return None;
         }
+        // The fit's estimate decides when it is clearly below raw size;
+        // otherwise count exactly for the escape decision.
+        let raw = n as f64 * f64::from(chan_bits);
+        if best.is_some_and(|b| b.0 < 0.7 * raw) {
+            return Some((best.map_or(raw, |b| b.0)) as u64);
+        }
         let mut count = BitCount::default();
         ag_code(&mut count, &self.res, chan_bits);
         Some(count.0 + 16 * order as u64)
@@ -263,6 +269,15 @@ impl Chan {
 /// `x[i] - x[i-order-1]` from `x[i-1-j] - x[i-order-1]`, with an estimate of
 /// the residual bits. None when the frame is too short or the fit singular.
 fn lpc_fit(x: &[i32], order: usize) -> Option<(f64, [i32; 8])> {
+    match order {
+        4 => lpc_fit_n::<4>(x),
+        _ => lpc_fit_n::<8>(x),
+    }
+}
+
+/// [`lpc_fit`] for a fixed order.
+fn lpc_fit_n<const ORDER: usize>(x: &[i32]) -> Option<(f64, [i32; 8])> {
+    let order = ORDER;
     let n = x.len();
     if n < 4 * (order + 1) {
         return None;
@@ -273,12 +288,12 @@ fn lpc_fit(x: &[i32], order: usize) -> Option<(f64, [i32; 8])> {
     let mut e = [0f64; 8];
     for i in (order + 1..n).step_by(2) {
         let top = x[i - order - 1];
-        for j in 0..order {
+        for j in 0..ORDER {
             e[j] = f64::from(x[i - 1 - j] - top);
         }
         let d = f64::from(x[i] - top);
         dd += d * d;
-        for j in 0..order {
+        for j in 0..ORDER {
             b[j] += e[j] * d;
             for k in 0..=j {
                 a[j][k] += e[j] * e[k];
