@@ -19,8 +19,8 @@ mod source;
 pub mod writer;
 
 pub mod adpcm;
-pub mod alac;
 pub mod aiff;
+pub mod alac;
 pub mod caf;
 pub mod codec;
 pub mod flac;

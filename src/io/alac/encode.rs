@@ -276,6 +276,7 @@ fn lpc_fit(x: &[i32], order: usize) -> Option<(f64, [i32; 8])> {
 }
 
 /// [`lpc_fit`] for a fixed order.
+#[allow(clippy::needless_range_loop)] // matrix code reads best indexed
 fn lpc_fit_n<const ORDER: usize>(x: &[i32]) -> Option<(f64, [i32; 8])> {
     let order = ORDER;
     let n = x.len();

@@ -127,7 +127,8 @@ impl AlacM4aWriter {
     fn cookie(&self) -> [u8; 24] {
         let frames = self.mux.frames();
         let avg = if frames > 0 {
-            (self.bytes as u128 * 8 * u128::from(self.sample_rate) / u128::from(frames)).min(u128::from(u32::MAX)) as u32
+            (self.bytes as u128 * 8 * u128::from(self.sample_rate) / u128::from(frames)).min(u128::from(u32::MAX))
+                as u32
         } else {
             0
         };

@@ -247,7 +247,14 @@ fn ffmpeg_decodes_bit_exactly() {
                     panic!("{bits} bit {channels} ch {frames}: ffmpeg differs at {i}: {} vs {}", got[i], want[i]);
                 }
                 let probe = Command::new("ffprobe")
-                    .args(["-v", "error", "-show_entries", "stream=codec_name,duration_ts,sample_rate,channels", "-of", "csv=p=0"])
+                    .args([
+                        "-v",
+                        "error",
+                        "-show_entries",
+                        "stream=codec_name,duration_ts,sample_rate,channels",
+                        "-of",
+                        "csv=p=0",
+                    ])
                     .arg(&path)
                     .output()
                     .expect("ffprobe");
@@ -273,7 +280,12 @@ fn bench_against_ffmpeg() {
     let wav = dir.path().join("in.wav");
     let mut hw = hound::WavWriter::create(
         &wav,
-        hound::WavSpec { channels: 2, sample_rate: 44100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int },
+        hound::WavSpec {
+            channels: 2,
+            sample_rate: 44100,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        },
     )
     .expect("wav");
     for &v in &s {
