@@ -36,6 +36,9 @@ const MAX_PREFIX: u32 = 9;
 /// adaptation steps keep them inside 16 bits (Apple's decoder uses int16).
 const MAX_START_COEF: i32 = 32767 - FRAME_LENGTH as i32;
 
+/// The least-squares fit uses every FIT_STEP-th sample.
+const FIT_STEP: usize = 4;
+
 const ID_SCE: u32 = 0;
 const ID_CPE: u32 = 1;
 const ID_END: u32 = 7;
@@ -287,7 +290,7 @@ fn lpc_fit_n<const ORDER: usize>(x: &[i32]) -> Option<(f64, [i32; 8])> {
     let mut b = [0f64; 8];
     let mut dd = 0f64;
     let mut e = [0f64; 8];
-    for i in (order + 1..n).step_by(2) {
+    for i in (order + 1..n).step_by(FIT_STEP) {
         let top = x[i - order - 1];
         for j in 0..ORDER {
             e[j] = f64::from(x[i - 1 - j] - top);
@@ -338,7 +341,7 @@ fn lpc_fit_n<const ORDER: usize>(x: &[i32]) -> Option<(f64, [i32; 8])> {
     }
     let fitted: f64 = (0..order).map(|j| y[j] * y[j]).sum();
     let err = (dd - fitted).max(0.0);
-    let m = (n - order) as f64 / 2.0;
+    let m = (n - order) as f64 / FIT_STEP as f64;
     let cost = 0.5 * m * (err / m + 1.0).log2();
     let mut q = [0i32; 8];
     for j in 0..order {
