@@ -20,10 +20,12 @@ pub mod writer;
 
 pub mod adpcm;
 pub mod aiff;
+pub mod alac;
 pub mod caf;
 pub mod codec;
 pub mod flac;
 pub mod g711;
+pub mod m4a;
 pub mod pcm;
 pub mod scan;
 pub mod tags;
