@@ -295,3 +295,19 @@ fn tags_are_carried_over() {
         assert_eq!(info.tags.get("artist").map(String::as_str), Some("Björk"), "{ext}");
     }
 }
+
+#[test]
+fn alac_m4a_output_is_bit_exact_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = wav24(dir.path(), "src.wav", 10_000);
+    let m4a = dir.path().join("out.m4a");
+    assert!(coremusic().arg("convert").arg(&src).arg("-o").arg(&m4a).status().unwrap().success());
+    let info = coremusic::io::inspect(&m4a).unwrap();
+    assert_eq!((info.container.as_str(), info.codec.as_str()), ("mp4", "alac"));
+    assert_eq!((info.frames, info.bits_per_sample), (Some(10_000), Some(24)));
+    assert_eq!(samples(&m4a), samples(&src));
+    // `--format alac` into a folder names the outputs .m4a.
+    let out = dir.path().join("folder");
+    assert!(coremusic().arg("convert").arg(&src).arg("-o").arg(&out).args(["-f", "alac"]).status().unwrap().success());
+    assert!(out.join("src.m4a").exists());
+}

@@ -22,7 +22,7 @@ pub struct ConvertArgs {
     /// Output file (one input) or folder.
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
-    /// Output format (default: from OUT's extension, or WAV for a folder).
+    /// Output format: wav, aiff, caf, flac or alac (.m4a). Default: from OUT's extension, or WAV for a folder.
     #[arg(short = 'f', long, value_parser = parse_format)]
     pub format: Option<OutputFormat>,
     /// Output sample rate in Hz.
@@ -69,8 +69,8 @@ fn parse_format(s: &str) -> Result<OutputFormat, String> {
         "aif" | "aiff" | "aifc" => Ok(OutputFormat::Aiff),
         "caf" | "caff" => Ok(OutputFormat::Caf),
         "flac" => Ok(OutputFormat::Flac),
-        "alac" | "m4a" => Err("ALAC (.m4a) output is not available yet; use flac for lossless".into()),
-        _ => Err(format!("unknown format '{s}': use wav, aiff, caf or flac")),
+        "alac" | "m4a" => Ok(OutputFormat::Alac),
+        _ => Err(format!("unknown format '{s}': use wav, aiff, caf, flac or alac")),
     }
 }
 
@@ -279,6 +279,7 @@ mod tests {
         assert_eq!(parse_data_format("BEI24@48000").unwrap(), (BitDepth::S24, Some(48000)));
         assert_eq!(parse_data_format("F32").unwrap(), (BitDepth::F32, None));
         assert!(parse_data_format("aac").is_err());
-        assert!(parse_format("m4a").unwrap_err().contains("not available yet"));
+        assert_eq!(parse_format("alac"), Ok(OutputFormat::Alac));
+        assert!(parse_format("mp3").unwrap_err().contains("use wav"));
     }
 }

@@ -193,11 +193,13 @@ pub fn convert_file(
 }
 
 /// The sample format to write when `--bits` is not given: the source's, or
-/// the nearest the target can hold (float into FLAC becomes 24-bit); lossy
+/// the nearest the target can hold (float into FLAC or ALAC becomes 24-bit,
+/// 8-bit into ALAC 16-bit); lossy
 /// sources become 16-bit, as ffmpeg and afconvert make them.
 pub fn default_sample(source: Option<SampleFormat>, format: OutputFormat) -> SampleFormat {
     match source {
         Some(s) if format.supports(s) => s,
+        Some(SampleFormat::U8) if format.supports(SampleFormat::S16) => SampleFormat::S16,
         Some(_) => SampleFormat::S24,
         None => SampleFormat::S16,
     }

@@ -24,6 +24,9 @@ pub enum OutputFormat {
     Caf,
     /// FLAC.
     Flac,
+    /// Apple Lossless in an MPEG-4 (.m4a) file.
+    #[serde(alias = "m4a")]
+    Alac,
 }
 
 impl OutputFormat {
@@ -35,6 +38,7 @@ impl OutputFormat {
             "aif" | "aiff" | "aifc" => Some(OutputFormat::Aiff),
             "caf" => Some(OutputFormat::Caf),
             "flac" => Some(OutputFormat::Flac),
+            "m4a" => Some(OutputFormat::Alac),
             _ => None,
         }
     }
@@ -46,6 +50,7 @@ impl OutputFormat {
             OutputFormat::Aiff => "aiff",
             OutputFormat::Caf => "caf",
             OutputFormat::Flac => "flac",
+            OutputFormat::Alac => "m4a",
         }
     }
 
@@ -53,6 +58,8 @@ impl OutputFormat {
     pub fn supports(self, sample: SampleFormat) -> bool {
         match self {
             OutputFormat::Flac => !sample.is_float(),
+            // ALAC holds 16, 20, 24 and 32-bit integers.
+            OutputFormat::Alac => matches!(sample, SampleFormat::S16 | SampleFormat::S24 | SampleFormat::S32),
             _ => true,
         }
     }
@@ -121,6 +128,7 @@ pub fn create_writer(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Box<d
         OutputFormat::Aiff => Box::new(aiff::AiffWriter::new(sink, spec)?),
         OutputFormat::Caf => Box::new(caf::CafWriter::new(sink, spec)?),
         OutputFormat::Flac => Box::new(flac::FlacWriter::new(sink, spec)?),
+        OutputFormat::Alac => Box::new(super::alac::AlacM4aWriter::new(sink, spec)?),
     })
 }
 
@@ -332,6 +340,7 @@ pub(crate) mod tag_tests {
             OutputFormat::Aiff => aiff_text_id(key).is_some(),
             OutputFormat::Caf => caf_info_key(key).is_some(),
             OutputFormat::Flac => vorbis_key(key).is_some(),
+            OutputFormat::Alac => false,
         }
     }
 
