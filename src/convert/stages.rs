@@ -181,9 +181,9 @@ impl Stages {
     }
 }
 
-/// A resampler split by channel groups that run on two threads: the
-/// filters are independent per channel, so the output is bit-identical to one
-/// resampler over all channels, and a single stereo file uses both cores.
+/// A resampler split into channel pairs that run in parallel for files of
+/// four or more channels: the filters are independent per channel, so the
+/// output is bit-identical to one resampler over all channels.
 struct SplitResampler {
     channels: usize,
     groups: Vec<Group>,
@@ -199,8 +199,10 @@ struct Group {
 
 impl SplitResampler {
     fn new(from: u32, to: u32, channels: usize, quality: Quality) -> Result<Self, ResampleError> {
-        let parts = channels.min(2).min(rayon::current_num_threads().max(1));
-        let per = channels.div_ceil(parts);
+        // Stereo pairs are the resampler's fastest kernel: split only files of
+        // four or more channels, into pairs (a mono split of a stereo file
+        // doubles the work and is slower on two cores than one stereo filter).
+        let per = if channels >= 4 && rayon::current_num_threads() > 1 { 2 } else { channels };
         let mut groups = Vec::new();
         let mut first = 0;
         while first < channels {
