@@ -35,8 +35,14 @@ pub enum Source {
 /// read is as fast and costs no mapping set-up.
 pub const MMAP_THRESHOLD: u64 = 4 << 20;
 
+/// Files above this size are read with buffered reads, not mapped: a
+/// pre-faulted map of a multi-gigabyte file would hold all of it resident,
+/// while streaming keeps memory flat whatever the size.
+pub const MMAP_MAX: u64 = 512 << 20;
+
 impl Source {
-    /// Opens a file, mapping it when it is large and mapping works.
+    /// Opens a file, mapping it when it is between [`MMAP_THRESHOLD`] and
+    /// [`MMAP_MAX`] bytes and mapping works.
     pub fn open(path: &Path) -> io::Result<Source> {
         let file = File::open(path)?;
         let meta = file.metadata()?;
@@ -44,7 +50,7 @@ impl Source {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a folder, not a file"));
         }
         let len = meta.len();
-        if len >= MMAP_THRESHOLD {
+        if (MMAP_THRESHOLD..=MMAP_MAX).contains(&len) {
             // SAFETY: the map is read-only. If another process truncates the file
             // while it is mapped, reads may fault; CoreMusic never writes to inputs.
             // `populate` pre-faults the pages (MAP_POPULATE on Linux): without it, page
