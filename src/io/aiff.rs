@@ -11,8 +11,8 @@ use std::io::{Seek, SeekFrom, Write};
 use crate::format::{ChannelLayout, FourCC};
 
 use super::pcm::{
-    self, encode_f32, encode_i32, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmLayout, PcmStream,
-    StreamSpec, MAX_TAG_CHUNK,
+    self, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec,
+    MAX_TAG_CHUNK,
 };
 use super::wav::writer_layout;
 use super::writer::{aiff_text_chunks, AudioWriter, WriteSeek, WriterSpec};
@@ -234,15 +234,13 @@ pub struct AiffWriter {
     sink: Box<dyn WriteSeek>,
     layout: PcmLayout,
     channels: usize,
-    buf: Vec<u8>,
-    data_bytes: u64,
+    data: PcmData,
     comm_frames_at: u64,
     ssnd_size_at: u64,
     /// Text chunks (NAME, AUTH, `(c) `, ANNO) written after SSND (even length, maybe empty).
     tags_chunks: Vec<u8>,
 }
 
-const FLUSH_AT: usize = 1 << 20;
 const MAX_DATA: u64 = u32::MAX as u64 - 1024;
 
 impl AiffWriter {
@@ -284,8 +282,7 @@ impl AiffWriter {
             sink,
             layout,
             channels: spec.channels as usize,
-            buf: Vec::with_capacity(FLUSH_AT + (64 << 10)),
-            data_bytes: 0,
+            data: PcmData::new(layout, spec.channels as usize),
             comm_frames_at,
             ssnd_size_at,
             tags_chunks: Vec::new(),
@@ -293,24 +290,12 @@ impl AiffWriter {
     }
 
     fn check(&self, samples: usize) -> Result<(), WriteError> {
-        if samples % self.channels != 0 {
-            return Err(WriteError::Usage(format!(
-                "{samples} samples are not a whole number of {}-channel frames",
-                self.channels
-            )));
-        }
-        if self.data_bytes + self.buf.len() as u64 + samples as u64 * self.layout.bytes as u64 > MAX_DATA {
+        self.data.check(samples)?;
+        if self.data.bytes_after(samples) > MAX_DATA {
             return Err(WriteError::Unsupported(
                 "AIFF cannot hold more than 4 GiB of audio; write WAVE (RF64) or CAF instead".into(),
             ));
         }
-        Ok(())
-    }
-
-    fn flush_buf(&mut self) -> Result<(), WriteError> {
-        self.sink.write_all(&self.buf)?;
-        self.data_bytes += self.buf.len() as u64;
-        self.buf.clear();
         Ok(())
     }
 }
@@ -318,24 +303,12 @@ impl AiffWriter {
 impl AudioWriter for AiffWriter {
     fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
         self.check(interleaved.len())?;
-        for part in interleaved.chunks(FLUSH_AT / 8) {
-            encode_f32(&self.layout, part, &mut self.buf);
-            if self.buf.len() >= FLUSH_AT {
-                self.flush_buf()?;
-            }
-        }
-        Ok(())
+        self.data.write_f32(&mut self.sink, interleaved)
     }
 
     fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
         self.check(interleaved.len())?;
-        for part in interleaved.chunks(FLUSH_AT / 8) {
-            encode_i32(&self.layout, part, &mut self.buf);
-            if self.buf.len() >= FLUSH_AT {
-                self.flush_buf()?;
-            }
-        }
-        Ok(())
+        self.data.write_i32(&mut self.sink, interleaved)
     }
 
     fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
@@ -344,8 +317,8 @@ impl AudioWriter for AiffWriter {
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
-        self.flush_buf()?;
-        let data = self.data_bytes;
+        self.data.flush(&mut self.sink)?;
+        let data = self.data.bytes;
         let pad = data % 2;
         if pad == 1 {
             self.sink.write_all(&[0])?;

@@ -11,8 +11,7 @@ use std::io::{Seek, SeekFrom, Write};
 use crate::format::{Channel, ChannelLayout, FourCC};
 
 use super::pcm::{
-    self, encode_f32, encode_i32, native_reader_impl, read_at, read_body, Coding, PcmLayout, PcmStream, StreamSpec,
-    MAX_TAG_CHUNK,
+    self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
 use super::wav::writer_layout;
 use super::writer::{caf_info_chunk, AudioWriter, WriteSeek, WriterSpec};
@@ -247,16 +246,11 @@ impl CafReader {
 /// signed, with a `chan` bitmap for more than two channels.
 pub struct CafWriter {
     sink: Box<dyn WriteSeek>,
-    layout: PcmLayout,
-    channels: usize,
-    buf: Vec<u8>,
-    data_bytes: u64,
+    data: PcmData,
     data_size_at: u64,
     /// The `info` chunk written after the data at finish (maybe empty).
     tags_chunk: Vec<u8>,
 }
-
-const FLUSH_AT: usize = 1 << 20;
 
 impl CafWriter {
     /// Writes the header for `spec` and gets ready for samples.
@@ -291,56 +285,19 @@ impl CafWriter {
         h.extend_from_slice(&(-1i64).to_be_bytes());
         h.extend_from_slice(&0u32.to_be_bytes());
         sink.write_all(&h)?;
-        Ok(CafWriter {
-            sink,
-            layout,
-            channels: ch as usize,
-            buf: Vec::with_capacity(FLUSH_AT + (64 << 10)),
-            data_bytes: 0,
-            data_size_at,
-            tags_chunk: Vec::new(),
-        })
-    }
-
-    fn check(&self, samples: usize) -> Result<(), WriteError> {
-        if samples % self.channels != 0 {
-            return Err(WriteError::Usage(format!(
-                "{samples} samples are not a whole number of {}-channel frames",
-                self.channels
-            )));
-        }
-        Ok(())
-    }
-
-    fn flush_buf(&mut self) -> Result<(), WriteError> {
-        self.sink.write_all(&self.buf)?;
-        self.data_bytes += self.buf.len() as u64;
-        self.buf.clear();
-        Ok(())
+        Ok(CafWriter { sink, data: PcmData::new(layout, ch as usize), data_size_at, tags_chunk: Vec::new() })
     }
 }
 
 impl AudioWriter for CafWriter {
     fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
-        self.check(interleaved.len())?;
-        for part in interleaved.chunks(FLUSH_AT / 8) {
-            encode_f32(&self.layout, part, &mut self.buf);
-            if self.buf.len() >= FLUSH_AT {
-                self.flush_buf()?;
-            }
-        }
-        Ok(())
+        self.data.check(interleaved.len())?;
+        self.data.write_f32(&mut self.sink, interleaved)
     }
 
     fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
-        self.check(interleaved.len())?;
-        for part in interleaved.chunks(FLUSH_AT / 8) {
-            encode_i32(&self.layout, part, &mut self.buf);
-            if self.buf.len() >= FLUSH_AT {
-                self.flush_buf()?;
-            }
-        }
-        Ok(())
+        self.data.check(interleaved.len())?;
+        self.data.write_i32(&mut self.sink, interleaved)
     }
 
     fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
@@ -349,11 +306,11 @@ impl AudioWriter for CafWriter {
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
-        self.flush_buf()?;
+        self.data.flush(&mut self.sink)?;
         // CAF allows chunks after the data only when its size is set, which
         // happens just below.
         self.sink.write_all(&self.tags_chunk)?;
-        let size = self.data_bytes + 4;
+        let size = self.data.bytes + 4;
         let s = &mut self.sink;
         s.seek(SeekFrom::Start(self.data_size_at))?;
         s.write_all(&size.to_be_bytes())?;

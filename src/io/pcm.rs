@@ -17,7 +17,7 @@ use crate::format::{f32_to_int, flags as format_flags, AudioFormat, ChannelLayou
 
 use super::adpcm;
 use super::g711;
-use super::{Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
+use super::{Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// How one stored sample is laid out in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,6 +282,75 @@ pub fn encode_i32(layout: &PcmLayout, src: &[i32], dst: &mut Vec<u8>) {
     } else {
         let (flip, bits) = (layout.flip(), layout.out_bits());
         dispatch_int!(layout, ints_from_i32, src, out, flip, bits);
+    }
+}
+
+/// The data chunk of the WAVE, AIFF and CAF writers: interleaved samples
+/// encoded in one layout, buffered, and written in blocks of about 1 MiB.
+pub(crate) struct PcmData {
+    layout: PcmLayout,
+    channels: usize,
+    buf: Vec<u8>,
+    /// Bytes handed to the sink so far.
+    pub(crate) bytes: u64,
+}
+
+/// Buffered bytes that trigger a write to the sink.
+const FLUSH_AT: usize = 1 << 20;
+
+impl PcmData {
+    /// An empty data chunk of `channels`-sample frames in `layout`.
+    pub(crate) fn new(layout: PcmLayout, channels: usize) -> Self {
+        PcmData { layout, channels, buf: Vec::with_capacity(FLUSH_AT + (64 << 10)), bytes: 0 }
+    }
+
+    /// Bytes the chunk would hold after `samples` more (written or buffered).
+    pub(crate) fn bytes_after(&self, samples: usize) -> u64 {
+        self.bytes + self.buf.len() as u64 + samples as u64 * self.layout.bytes as u64
+    }
+
+    /// Refuses a partial frame.
+    pub(crate) fn check(&self, samples: usize) -> Result<(), WriteError> {
+        if samples % self.channels != 0 {
+            return Err(WriteError::Usage(format!(
+                "{samples} samples are not a whole number of {}-channel frames",
+                self.channels
+            )));
+        }
+        Ok(())
+    }
+
+    /// Encodes f32 samples (see [`encode_f32`]).
+    pub(crate) fn write_f32(&mut self, sink: &mut dyn io::Write, samples: &[f32]) -> Result<(), WriteError> {
+        for part in samples.chunks(FLUSH_AT / 8) {
+            encode_f32(&self.layout, part, &mut self.buf);
+            self.flush_if_full(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes integer samples (see [`encode_i32`]).
+    pub(crate) fn write_i32(&mut self, sink: &mut dyn io::Write, samples: &[i32]) -> Result<(), WriteError> {
+        for part in samples.chunks(FLUSH_AT / 8) {
+            encode_i32(&self.layout, part, &mut self.buf);
+            self.flush_if_full(sink)?;
+        }
+        Ok(())
+    }
+
+    fn flush_if_full(&mut self, sink: &mut dyn io::Write) -> Result<(), WriteError> {
+        if self.buf.len() >= FLUSH_AT {
+            self.flush(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered.
+    pub(crate) fn flush(&mut self, sink: &mut dyn io::Write) -> Result<(), WriteError> {
+        sink.write_all(&self.buf)?;
+        self.bytes += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
     }
 }
 

@@ -15,8 +15,8 @@ use crate::format::ChannelLayout;
 
 use super::adpcm;
 use super::pcm::{
-    self, encode_f32, encode_i32, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmLayout, PcmStream,
-    StreamSpec, MAX_TAG_CHUNK,
+    self, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec,
+    MAX_TAG_CHUNK,
 };
 use super::writer::{riff_info_chunk, AudioWriter, WriteSeek, WriterSpec};
 use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
@@ -430,16 +430,13 @@ pub struct WavWriter {
     sink: Box<dyn WriteSeek>,
     layout: PcmLayout,
     channels: usize,
-    buf: Vec<u8>,
-    data_bytes: u64,
+    data: PcmData,
     data_start: u64,
     fact_at: Option<u64>,
     rf64_above: u64,
     /// The `LIST`/`INFO` chunk written after the data (even length, maybe empty).
     tags_chunk: Vec<u8>,
 }
-
-const FLUSH_AT: usize = 1 << 20;
 
 /// The PCM layout a writer stores `spec` in (`big_endian` as the container wants).
 pub(crate) fn writer_layout(spec: &WriterSpec, big_endian: bool, unsigned8: bool) -> Result<PcmLayout, WriteError> {
@@ -512,8 +509,7 @@ impl WavWriter {
             sink,
             layout,
             channels: ch as usize,
-            buf: Vec::with_capacity(FLUSH_AT + (64 << 10)),
-            data_bytes: 0,
+            data: PcmData::new(layout, ch as usize),
             data_start: h.len() as u64,
             fact_at,
             rf64_above: u32::MAX as u64,
@@ -526,49 +522,17 @@ impl WavWriter {
         self.rf64_above = bytes;
         self
     }
-
-    fn check(&self, samples: usize) -> Result<(), WriteError> {
-        if samples % self.channels != 0 {
-            return Err(WriteError::Usage(format!(
-                "{samples} samples are not a whole number of {}-channel frames",
-                self.channels
-            )));
-        }
-        Ok(())
-    }
-
-    fn flush_if_full(&mut self) -> Result<(), WriteError> {
-        if self.buf.len() >= FLUSH_AT {
-            self.flush_buf()?;
-        }
-        Ok(())
-    }
-
-    fn flush_buf(&mut self) -> Result<(), WriteError> {
-        self.sink.write_all(&self.buf)?;
-        self.data_bytes += self.buf.len() as u64;
-        self.buf.clear();
-        Ok(())
-    }
 }
 
 impl AudioWriter for WavWriter {
     fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
-        self.check(interleaved.len())?;
-        for part in interleaved.chunks(FLUSH_AT / 8) {
-            encode_f32(&self.layout, part, &mut self.buf);
-            self.flush_if_full()?;
-        }
-        Ok(())
+        self.data.check(interleaved.len())?;
+        self.data.write_f32(&mut self.sink, interleaved)
     }
 
     fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
-        self.check(interleaved.len())?;
-        for part in interleaved.chunks(FLUSH_AT / 8) {
-            encode_i32(&self.layout, part, &mut self.buf);
-            self.flush_if_full()?;
-        }
-        Ok(())
+        self.data.check(interleaved.len())?;
+        self.data.write_i32(&mut self.sink, interleaved)
     }
 
     fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
@@ -577,8 +541,8 @@ impl AudioWriter for WavWriter {
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
-        self.flush_buf()?;
-        let data = self.data_bytes;
+        self.data.flush(&mut self.sink)?;
+        let data = self.data.bytes;
         if data % 2 == 1 {
             self.sink.write_all(&[0])?;
         }
