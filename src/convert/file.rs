@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::options::{BitDepth, ConvertOptions};
 use super::stages::{Stages, Target};
 use crate::format::SampleFormat;
-use crate::io::{create_writer, AudioFile, FileError, OutputFormat, WriteError, WriterSpec};
+use crate::io::{create_writer, AudioFile, AudioWriter, FileError, OutputFormat, WriteError, WriterSpec};
 
 /// Frames decoded per step: large enough to amortise calls, small enough
 /// that memory stays flat whatever the file's size.
@@ -158,6 +158,10 @@ pub fn convert_file(
     let mut part = PartFile { path: part_path, keep: false };
     let mut writer = create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(write_err)?;
     writer.set_tags(&info.tags).map_err(write_err)?;
+    if target.rate != info.sample_rate() {
+        // Resampling keeps this thread busy: encode and write on another.
+        writer = Box::new(ThreadedWriter::start(writer));
+    }
 
     let total = info.frames;
     let (mut frames_in, mut frames_out) = (0u64, 0u64);
@@ -209,5 +213,125 @@ impl BitDepth {
     /// Significant bits stored.
     pub fn bits(self) -> u32 {
         self.sample_format().bits()
+    }
+}
+
+/// Samples on their way to the writer thread.
+enum Block {
+    Int(Vec<i32>),
+    Float(Vec<f32>),
+}
+
+/// Runs a writer on its own thread: writes are queued (a few blocks deep,
+/// so memory stays bounded) and the first error comes back on the next call.
+struct ThreadedWriter {
+    blocks: Option<crossbeam_channel::Sender<Block>>,
+    thread: Option<std::thread::JoinHandle<Result<(), WriteError>>>,
+}
+
+impl ThreadedWriter {
+    fn start(mut inner: Box<dyn AudioWriter>) -> Self {
+        let (tx, rx) = crossbeam_channel::bounded::<Block>(4);
+        let thread = std::thread::Builder::new()
+            .name("coremusic-writer".into())
+            .spawn(move || {
+                for block in rx {
+                    match block {
+                        Block::Int(v) => inner.write_i32(&v)?,
+                        Block::Float(v) => inner.write_f32(&v)?,
+                    }
+                }
+                inner.finish()
+            })
+            .ok();
+        ThreadedWriter { blocks: thread.is_some().then_some(tx), thread }
+    }
+
+    fn send(&mut self, block: Block) -> Result<(), WriteError> {
+        let sent = self.blocks.as_ref().is_some_and(|tx| tx.send(block).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The thread stopped: report why.
+            self.blocks = None;
+            Err(self.join().err().unwrap_or_else(|| WriteError::Encoder("the writer thread stopped".into())))
+        }
+    }
+
+    fn join(&mut self) -> Result<(), WriteError> {
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(WriteError::Encoder("the writer thread panicked".into())),
+            None => Err(WriteError::Encoder("the writer thread could not start".into())),
+        }
+    }
+}
+
+impl AudioWriter for ThreadedWriter {
+    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
+        self.send(Block::Float(interleaved.to_vec()))
+    }
+
+    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
+        self.send(Block::Int(interleaved.to_vec()))
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
+        self.blocks = None;
+        self.join()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::SampleFormat;
+
+    /// A sink that accepts `room` bytes, then reports a full disk.
+    struct FullDisk {
+        room: usize,
+    }
+
+    impl std::io::Write for FullDisk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left on device"));
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl std::io::Seek for FullDisk {
+        fn seek(&mut self, _: std::io::SeekFrom) -> std::io::Result<u64> {
+            Ok(0)
+        }
+    }
+
+    #[test]
+    fn the_writer_thread_reports_a_full_disk() {
+        let spec = WriterSpec {
+            format: OutputFormat::Wav,
+            sample_rate: 48000,
+            channels: 2,
+            sample: SampleFormat::S16,
+            bits: None,
+        };
+        let inner = create_writer(Box::new(FullDisk { room: 100_000 }), spec).unwrap();
+        let mut w: Box<dyn AudioWriter> = Box::new(ThreadedWriter::start(inner));
+        let block = vec![0.25f32; 65536];
+        let mut failed = None;
+        for _ in 0..100 {
+            if let Err(e) = w.write_f32(&block) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let e = failed.unwrap_or_else(|| w.finish().unwrap_err());
+        assert!(e.to_string().contains("no space left"), "{e}");
     }
 }
