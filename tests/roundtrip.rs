@@ -440,3 +440,22 @@ proptest! {
         check_seek(kind, channels, frames, seed, &targets, chunk)?;
     }
 }
+
+/// An empty stream of every writer reads back as 0 frames (a FLAC whose
+/// STREAMINFO says 0 samples and holds no frame is empty, not of unknown length).
+#[test]
+fn empty_files_read_back_as_zero_frames() {
+    for format in [OutputFormat::Wav, OutputFormat::Aiff, OutputFormat::Caf, OutputFormat::Flac] {
+        for sample in [SampleFormat::U8, SampleFormat::S16, SampleFormat::S24] {
+            let t = Trip {
+                spec: WriterSpec { format, sample_rate: 8000, channels: 1, sample, bits: None },
+                frames: 0,
+                seed: 0,
+                via_f32: false,
+            };
+            if let Err(e) = check_trip(&t) {
+                panic!("{format:?} {sample:?}: {e}");
+            }
+        }
+    }
+}

@@ -328,6 +328,8 @@ impl FlacReader {
             }
             (None, None) => return Err(ReadError::malformed(audio_start, "no FLAC frame found")),
         };
+        // A STREAMINFO with no frame after it is an empty stream (0 frames), not an unknown length.
+        let empty = first.is_none() && si.is_some();
         let (first_frame, first_number, nominal_block, variable) = match first {
             Some((off, h)) => {
                 let nb = h.block_size as u64;
@@ -360,7 +362,7 @@ impl FlacReader {
             format,
             sample_format: SampleFormat::for_int_bits(bps),
             bits_per_sample: Some(bps),
-            frames: (total_samples != 0).then_some(total_samples),
+            frames: if empty { Some(0) } else { (total_samples != 0).then_some(total_samples) },
             layout,
             bit_rate: None,
             tags,
