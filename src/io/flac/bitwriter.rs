@@ -75,99 +75,9 @@ impl<'a> BitWriter<'a> {
     }
 }
 
-const fn crc8_table() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u8;
-        let mut b = 0;
-        while b < 8 {
-            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
-            b += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-}
-
-const fn crc16_tables() -> [[u16; 256]; 8] {
-    let mut t = [[0u16; 256]; 8];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = (i as u16) << 8;
-        let mut b = 0;
-        while b < 8 {
-            c = if c & 0x8000 != 0 { (c << 1) ^ 0x8005 } else { c << 1 };
-            b += 1;
-        }
-        t[0][i] = c;
-        i += 1;
-    }
-    let mut k = 1;
-    while k < 8 {
-        let mut i = 0;
-        while i < 256 {
-            let prev = t[k - 1][i];
-            t[k][i] = (prev << 8) ^ t[0][(prev >> 8) as usize];
-            i += 1;
-        }
-        k += 1;
-    }
-    t
-}
-
-static CRC8: [u8; 256] = crc8_table();
-static CRC16: [[u16; 256]; 8] = crc16_tables();
-
-/// CRC-8 (polynomial 0x07, initial 0) as the frame header uses.
-pub(crate) fn crc8(data: &[u8]) -> u8 {
-    data.iter().fold(0u8, |c, &b| CRC8[(c ^ b) as usize])
-}
-
-/// CRC-16 (polynomial 0x8005, initial 0) as the frame footer uses.
-pub(crate) fn crc16(data: &[u8]) -> u16 {
-    let mut crc = 0u16;
-    let mut chunks = data.chunks_exact(8);
-    for c in &mut chunks {
-        let hi = crc.to_be_bytes();
-        crc = CRC16[7][(c[0] ^ hi[0]) as usize]
-            ^ CRC16[6][(c[1] ^ hi[1]) as usize]
-            ^ CRC16[5][c[2] as usize]
-            ^ CRC16[4][c[3] as usize]
-            ^ CRC16[3][c[4] as usize]
-            ^ CRC16[2][c[5] as usize]
-            ^ CRC16[1][c[6] as usize]
-            ^ CRC16[0][c[7] as usize];
-    }
-    for &b in chunks.remainder() {
-        crc = (crc << 8) ^ CRC16[0][((crc >> 8) as u8 ^ b) as usize];
-    }
-    crc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn crc16_bitwise(data: &[u8]) -> u16 {
-        let mut crc = 0u16;
-        for &b in data {
-            crc ^= u16::from(b) << 8;
-            for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x8005 } else { crc << 1 };
-            }
-        }
-        crc
-    }
-
-    #[test]
-    fn crc16_slicing_matches_bitwise() {
-        let data: Vec<u8> = (0..1000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-        for len in [0, 1, 7, 8, 9, 15, 16, 17, 999, 1000] {
-            assert_eq!(crc16(&data[..len]), crc16_bitwise(&data[..len]), "len {len}");
-        }
-    }
 
     #[test]
     fn bits_and_rice() {

@@ -4,7 +4,7 @@
 //! need no tool, and damaged, truncated and lying files.
 
 use super::*;
-use crate::io::flac::bitreader::{crc16, crc8};
+use crate::io::flac::crc::{crc16, crc8};
 use std::path::Path;
 use std::process::Command;
 

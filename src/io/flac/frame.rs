@@ -7,7 +7,8 @@
 //! on per-channel buffers owned by the caller; nothing allocates, nothing
 //! panics on any bytes, every loop is bounded by the block size or the data.
 
-use super::bitreader::{crc16, crc8, BitReader};
+use super::bitreader::BitReader;
+use super::crc::{crc16, crc8};
 
 /// The largest block a frame header can describe (16-bit code + 1).
 pub(crate) const MAX_BLOCK: usize = 65536;

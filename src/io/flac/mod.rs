@@ -4,6 +4,7 @@
 
 mod bitreader;
 mod bitwriter;
+mod crc;
 mod decode;
 mod encode;
 mod encode_frame;
