@@ -111,6 +111,24 @@ pub trait AudioWriter: Send {
     fn finish(self: Box<Self>) -> Result<(), WriteError>;
 }
 
+/// Refuses integer samples that do not fit in `bits` signed bits (the
+/// encoders' contract for [`AudioWriter::write_i32`]).
+pub(crate) fn check_sample_range(samples: &[i32], bits: u32) -> Result<(), WriteError> {
+    if bits >= 32 {
+        return Ok(());
+    }
+    let lo = -(1i32 << (bits - 1));
+    let hi = (1i32 << (bits - 1)) - 1;
+    let (mn, mx) = samples.iter().fold((0i32, 0i32), |(a, b), &v| (a.min(v), b.max(v)));
+    if mn < lo || mx > hi {
+        return Err(WriteError::Usage(format!(
+            "sample value {} does not fit in {bits} bits",
+            if mn < lo { mn } else { mx }
+        )));
+    }
+    Ok(())
+}
+
 /// A writer for `spec` on `sink`.
 pub fn create_writer(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Box<dyn AudioWriter>, WriteError> {
     if spec.channels == 0 || spec.sample_rate == 0 {

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::format::f32_to_int;
 use crate::io::m4a::{M4aMuxer, SampleEntry};
-use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
+use crate::io::writer::{check_sample_range, AudioWriter, WriteSeek, WriterSpec};
 use crate::io::WriteError;
 use encode::{PacketEncoder, FRAME_LENGTH, KB, MB0, PB0};
 
@@ -174,18 +174,7 @@ fn full_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
 impl AudioWriter for AlacM4aWriter {
     fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
         self.check_frames(interleaved.len())?;
-        let bits = self.bits;
-        if bits < 32 {
-            let lo = -(1i32 << (bits - 1));
-            let hi = (1i32 << (bits - 1)) - 1;
-            let (mn, mx) = interleaved.iter().fold((0i32, 0i32), |(a, b), &v| (a.min(v), b.max(v)));
-            if mn < lo || mx > hi {
-                return Err(WriteError::Usage(format!(
-                    "sample value {} does not fit in {bits} bits",
-                    if mn < lo { mn } else { mx }
-                )));
-            }
-        }
+        check_sample_range(interleaved, self.bits)?;
         self.push(interleaved)
     }
 

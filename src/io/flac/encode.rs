@@ -19,7 +19,7 @@ use super::encode_frame::{BlockEncoder, StreamParams};
 use super::encode_lpc::MAX_LPC_ORDER;
 use super::md5::Md5;
 use crate::format::f32_to_int;
-use crate::io::writer::{vorbis_comment_body, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::writer::{check_sample_range, vorbis_comment_body, AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{Tags, WriteError};
 
 /// Samples per channel in every block but the last.
@@ -250,18 +250,7 @@ fn md5_feed(md5: &mut Md5, buf: &mut [u8], samples: &[i32], bps: u32) {
 impl AudioWriter for FlacWriter {
     fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
         self.check_frames(interleaved.len())?;
-        let bps = self.params.bps;
-        if bps < 32 {
-            let lo = -(1i32 << (bps - 1));
-            let hi = (1i32 << (bps - 1)) - 1;
-            let (mn, mx) = interleaved.iter().fold((0i32, 0i32), |(a, b), &v| (a.min(v), b.max(v)));
-            if mn < lo || mx > hi {
-                return Err(WriteError::Usage(format!(
-                    "sample value {} does not fit in {bps} bits",
-                    if mn < lo { mn } else { mx }
-                )));
-            }
-        }
+        check_sample_range(interleaved, self.params.bps)?;
         self.push(interleaved)
     }
 
