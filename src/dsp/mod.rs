@@ -10,6 +10,8 @@
 pub mod dither;
 pub mod measure;
 pub mod mix;
+pub mod render;
 pub mod resample;
 
+pub use render::{Render, Silence};
 pub use resample::{resample_all, resample_parallel, Quality, ResampleError, Resampler};
