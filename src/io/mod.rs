@@ -27,6 +27,7 @@ pub mod flac;
 pub mod g711;
 pub mod m4a;
 pub mod pcm;
+pub mod peaks;
 pub mod scan;
 pub mod tags;
 pub mod wav;

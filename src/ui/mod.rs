@@ -8,12 +8,14 @@ mod batch;
 mod files;
 mod inspector;
 pub mod jobs;
+pub mod waveform;
 
 use std::path::PathBuf;
 
 pub use batch::{BatchPanel, Row, Summary};
 pub use files::{FileEntry, FileList, FileState};
 pub use inspector::InspectorPanel;
+pub use waveform::WaveformView;
 
 /// The tabs of the main area. Waveform, MIDI, Batch and Latency join this
 /// list as the engine rooms behind them land.
@@ -22,18 +24,21 @@ pub enum Tab {
     /// What the selected file is.
     #[default]
     Inspector,
+    /// The selected file's waveform.
+    Waveform,
     /// Batch conversion of queued files and folders.
     Batch,
 }
 
 impl Tab {
     /// Every tab, in the order shown.
-    pub const ALL: [Tab; 2] = [Tab::Inspector, Tab::Batch];
+    pub const ALL: [Tab; 3] = [Tab::Inspector, Tab::Waveform, Tab::Batch];
 
     /// The label on the tab.
     pub fn label(self) -> &'static str {
         match self {
             Tab::Inspector => "Inspector",
+            Tab::Waveform => "Waveform",
             Tab::Batch => "Batch",
         }
     }
@@ -64,6 +69,8 @@ pub struct CoreMusicApp {
     pub inspector: InspectorPanel,
     /// The Batch tab.
     pub batch: BatchPanel,
+    /// The Waveform tab.
+    pub waveform: WaveformView,
     jobs: jobs::Jobs,
 }
 
@@ -75,6 +82,7 @@ impl CoreMusicApp {
             files: FileList::default(),
             inspector: InspectorPanel,
             batch: BatchPanel::default(),
+            waveform: WaveformView::new(),
             jobs: jobs::Jobs::start(ctx.clone()),
         }
     }
@@ -106,6 +114,7 @@ impl CoreMusicApp {
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Inspector => self.inspector.ui(ui, self.files.selected_entry()),
+            Tab::Waveform => self.waveform.tab_ui(ui, self.files.selected_entry()),
             Tab::Batch => {
                 let opened: Vec<PathBuf> = self.files.entries.iter().map(|e| e.path.clone()).collect();
                 self.batch.ui(ui, &opened)

@@ -1,0 +1,753 @@
+//! The Waveform tab and its widget, [`WaveformView`]: one lane per channel
+//! under a time ruler, drawn column by column from the peaks pyramid
+//! ([`crate::io::peaks`]) at any zoom from the whole file down to single
+//! samples; click places the playhead, drag selects, ⌘/Ctrl-scroll, pinch
+//! and +/− zoom, scrolling and the arrow keys move along, Home/End jump.
+//!
+//! The view never reads a file on the UI thread: the pyramid is built (or
+//! loaded from the cache) by a background thread with progress, and the
+//! samples for the deepest zoom come from a second background thread that
+//! reads the span around what is shown. The transport drives it through
+//! [`WaveformView::playhead`], [`WaveformView::set_playhead`] and
+//! [`WaveformView::selection`].
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
+
+use super::{FileEntry, FileState};
+use crate::cli::info::format_duration;
+use crate::io::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakPyramid, SampleWindow, BASE_FRAMES};
+
+/// Height of the time ruler, in points.
+const RULER_H: f32 = 22.0;
+/// Gap between channel lanes, in points.
+const LANE_GAP: f32 = 4.0;
+/// The deepest zoom: this many points per sample.
+const MAX_POINTS_PER_FRAME: f64 = 64.0;
+/// The accessible name of the drawing area (what tests click).
+pub const WAVEFORM_LABEL: &str = "Waveform display";
+
+enum Load {
+    Empty,
+    Building { progress: Arc<BuildProgress>, cancel: Arc<AtomicBool>, done: Receiver<Result<PeakPyramid, String>> },
+    Ready(Arc<PeakPyramid>),
+    Failed(String),
+}
+
+/// The sample reader thread's mailbox: requests in (start, frames), windows out.
+struct SampleFeed {
+    requests: Sender<(u64, usize)>,
+    windows: Receiver<Result<SampleWindow, String>>,
+    asked: Option<(u64, usize)>,
+}
+
+/// A zoomable, scrollable waveform of one file; see the module docs.
+pub struct WaveformView {
+    path: Option<PathBuf>,
+    load: Load,
+    cache: PeakCache,
+    feed: Option<SampleFeed>,
+    window: Option<Arc<SampleWindow>>,
+    /// Frame at the left edge.
+    view_start: f64,
+    /// Frames per point; 0 until the first draw fits the whole file.
+    frames_per_point: f64,
+    width: f32,
+    playhead: u64,
+    selection: Option<(u64, u64)>,
+    drag_anchor: Option<u64>,
+    last_draw_us: f64,
+}
+
+impl Default for WaveformView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for WaveformView {
+    fn drop(&mut self) {
+        self.cancel_build();
+    }
+}
+
+impl WaveformView {
+    /// An empty view using the default peaks cache.
+    pub fn new() -> Self {
+        WaveformView {
+            path: None,
+            load: Load::Empty,
+            cache: PeakCache::default_location(),
+            feed: None,
+            window: None,
+            view_start: 0.0,
+            frames_per_point: 0.0,
+            width: 0.0,
+            playhead: 0,
+            selection: None,
+            drag_anchor: None,
+            last_draw_us: 0.0,
+        }
+    }
+
+    /// Keeps peaks in `cache` instead of the default location (tests use a temporary folder).
+    pub fn set_cache(&mut self, cache: PeakCache) {
+        self.cache = cache;
+    }
+
+    /// Starts showing `path`: its pyramid is loaded or built in the background,
+    /// and `ctx` is woken as that progresses. Resets zoom, playhead and selection.
+    pub fn open(&mut self, path: &Path, ctx: &egui::Context) {
+        self.cancel_build();
+        self.reset_view(Some(path.to_path_buf()));
+        let progress = Arc::new(BuildProgress::new());
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = unbounded();
+        let job = {
+            let (path, progress, cancel, cache, ctx) =
+                (path.to_path_buf(), progress.clone(), cancel.clone(), self.cache.clone(), ctx.clone());
+            move || {
+                let r = cache.load_or_build(&path, &progress, &cancel).map(|(p, _)| p).map_err(|e| e.to_string());
+                let _ = tx.send(r);
+                ctx.request_repaint();
+            }
+        };
+        match std::thread::Builder::new().name("coremusic-peaks".into()).spawn(job) {
+            Ok(_) => self.load = Load::Building { progress, cancel, done: rx },
+            Err(e) => self.load = Load::Failed(format!("could not start reading peaks: {e}")),
+        }
+        self.feed = start_sample_feed(path.to_path_buf(), ctx.clone());
+    }
+
+    /// Shows a pyramid made elsewhere (generated audio, benches). Samples for
+    /// the deepest zoom are read from `path` when it is a file.
+    pub fn set_pyramid(&mut self, path: &Path, pyramid: Arc<PeakPyramid>, ctx: &egui::Context) {
+        self.cancel_build();
+        self.reset_view(Some(path.to_path_buf()));
+        self.load = Load::Ready(pyramid);
+        self.feed = start_sample_feed(path.to_path_buf(), ctx.clone());
+    }
+
+    fn reset_view(&mut self, path: Option<PathBuf>) {
+        self.path = path;
+        self.window = None;
+        self.view_start = 0.0;
+        self.frames_per_point = 0.0;
+        self.playhead = 0;
+        self.selection = None;
+        self.drag_anchor = None;
+    }
+
+    fn cancel_build(&mut self) {
+        if let Load::Building { cancel, .. } = &self.load {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The file shown (or being read).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The pyramid, once it is ready.
+    pub fn pyramid(&self) -> Option<&PeakPyramid> {
+        match &self.load {
+            Load::Ready(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// True once the waveform can be drawn.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.load, Load::Ready(_))
+    }
+
+    /// Build progress in 0..=1 while the pyramid is being made.
+    pub fn progress(&self) -> Option<f32> {
+        match &self.load {
+            Load::Building { progress, .. } => Some(progress.fraction()),
+            _ => None,
+        }
+    }
+
+    /// Why the file could not be shown.
+    pub fn error(&self) -> Option<&str> {
+        match &self.load {
+            Load::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn frames(&self) -> u64 {
+        self.pyramid().map_or(0, |p| p.frames())
+    }
+
+    /// The playhead, in frames from the start.
+    pub fn playhead(&self) -> u64 {
+        self.playhead
+    }
+
+    /// Moves the playhead (clamped to the file) — the transport calls this as it plays.
+    pub fn set_playhead(&mut self, frame: u64) {
+        self.playhead = frame.min(self.frames());
+    }
+
+    /// The selected frames, if any (what "loop the selection" plays).
+    pub fn selection(&self) -> Option<Range<u64>> {
+        self.selection.map(|(a, b)| a..b)
+    }
+
+    /// Sets or clears the selection (clamped to the file; an empty range clears it).
+    pub fn set_selection(&mut self, range: Option<Range<u64>>) {
+        let n = self.frames();
+        self.selection = range.map(|r| (r.start.min(n), r.end.min(n))).filter(|(a, b)| a < b);
+    }
+
+    /// The frames shown, from the left edge to the right.
+    pub fn visible_range(&self) -> Range<u64> {
+        let start = self.view_start.max(0.0) as u64;
+        let end = (self.view_start + self.frames_per_point * self.width as f64).ceil().max(0.0) as u64;
+        start..end.min(self.frames()).max(start)
+    }
+
+    /// Frames per point at the current zoom (0 before the first draw).
+    pub fn frames_per_point(&self) -> f64 {
+        self.frames_per_point
+    }
+
+    /// How long the last draw of the lanes took, in microseconds.
+    pub fn last_draw_us(&self) -> f64 {
+        self.last_draw_us
+    }
+
+    /// Multiplies the frames per point by `factor` (< 1 zooms in), keeping
+    /// `anchor` (a frame) where it is on screen.
+    pub fn zoom_by(&mut self, factor: f64, anchor: f64) {
+        if !(factor.is_finite() && factor > 0.0) || self.frames_per_point <= 0.0 {
+            return;
+        }
+        let x = (anchor - self.view_start) / self.frames_per_point;
+        self.frames_per_point = (self.frames_per_point * factor).clamp(self.min_fpp(), self.max_fpp());
+        self.view_start = anchor - x * self.frames_per_point;
+        self.clamp_view();
+    }
+
+    /// Zooms in 2× around the playhead when it is shown, else the middle.
+    pub fn zoom_in(&mut self) {
+        let a = self.zoom_anchor();
+        self.zoom_by(0.5, a);
+    }
+
+    /// Zooms out 2× (at most to the whole file).
+    pub fn zoom_out(&mut self) {
+        let a = self.zoom_anchor();
+        self.zoom_by(2.0, a);
+    }
+
+    /// Shows the whole file.
+    pub fn show_all(&mut self) {
+        self.frames_per_point = self.max_fpp();
+        self.view_start = 0.0;
+    }
+
+    /// Moves the view by `frames` (negative: towards the start).
+    pub fn scroll_by(&mut self, frames: f64) {
+        self.view_start += frames;
+        self.clamp_view();
+    }
+
+    fn zoom_anchor(&self) -> f64 {
+        let v = self.visible_range();
+        if v.contains(&self.playhead) {
+            self.playhead as f64
+        } else {
+            (v.start + v.end) as f64 / 2.0
+        }
+    }
+
+    fn min_fpp(&self) -> f64 {
+        1.0 / MAX_POINTS_PER_FRAME
+    }
+
+    fn max_fpp(&self) -> f64 {
+        (self.frames() as f64 / self.width.max(1.0) as f64).max(self.min_fpp())
+    }
+
+    fn clamp_view(&mut self) {
+        let span = self.frames_per_point * self.width as f64;
+        let max_start = (self.frames() as f64 - span).max(0.0);
+        self.view_start = self.view_start.clamp(0.0, max_start);
+    }
+
+    /// The Waveform tab: the selected file's name, length and build progress
+    /// (or why it cannot be shown) above the view.
+    pub fn tab_ui(&mut self, ui: &mut egui::Ui, entry: Option<&FileEntry>) {
+        let Some(entry) = entry else {
+            ui.centered_and_justified(|ui| ui.label("No file selected. Open or drop an audio file to see its waveform."));
+            return;
+        };
+        ui.heading(format!("Waveform of {}", entry.name()));
+        match &entry.state {
+            FileState::Reading => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Reading…");
+                });
+                return;
+            }
+            FileState::Failed(msg) => {
+                ui.colored_label(ui.visuals().error_fg_color, "This file cannot be read:");
+                ui.label(msg);
+                return;
+            }
+            FileState::Ready(_) => {}
+        }
+        if self.path.as_deref() != Some(entry.path.as_path()) {
+            self.open(&entry.path, ui.ctx());
+        }
+        self.poll(ui.ctx());
+        match &self.load {
+            Load::Empty => {}
+            Load::Building { progress, .. } => {
+                let f = progress.fraction();
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.add(egui::ProgressBar::new(f).desired_width(300.0).text(format!("Building peaks… {:.0}%", f * 100.0)));
+                });
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+            }
+            Load::Failed(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, "The waveform cannot be shown:");
+                ui.label(e.clone());
+            }
+            Load::Ready(p) => {
+                let p = p.clone();
+                ui.horizontal(|ui| {
+                    ui.label(format!(
+                        "{} · {} Hz · {} ch · {} frames",
+                        format_duration(p.duration_s()),
+                        p.sample_rate(),
+                        p.channels(),
+                        p.frames()
+                    ));
+                    ui.separator();
+                    let rate = p.sample_rate().max(1) as f64;
+                    ui.label(format!("Playhead {}", format_duration(self.playhead as f64 / rate)));
+                    if let Some(s) = self.selection() {
+                        ui.separator();
+                        ui.label(format!(
+                            "Selection {} – {} ({})",
+                            format_duration(s.start as f64 / rate),
+                            format_duration(s.end as f64 / rate),
+                            format_duration((s.end - s.start) as f64 / rate)
+                        ));
+                    }
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.button("Fit").on_hover_text("Show the whole file").clicked() {
+                            self.show_all();
+                        }
+                        if ui.button("−").on_hover_text("Zoom out (−)").clicked() {
+                            self.zoom_out();
+                        }
+                        if ui.button("+").on_hover_text("Zoom in (+)").clicked() {
+                            self.zoom_in();
+                        }
+                        ui.label(egui::RichText::new(zoom_text(self.frames_per_point)).weak());
+                    });
+                });
+                self.ui(ui);
+            }
+        }
+    }
+
+    /// Takes finished work from the background threads.
+    fn poll(&mut self, ctx: &egui::Context) {
+        if let Load::Building { done, .. } = &self.load {
+            match done.try_recv() {
+                Ok(Ok(p)) => self.load = Load::Ready(Arc::new(p)),
+                Ok(Err(e)) => self.load = Load::Failed(e),
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    self.load = Load::Failed("reading the peaks stopped unexpectedly".into())
+                }
+            }
+        }
+        if let Some(feed) = &mut self.feed {
+            for w in feed.windows.try_iter() {
+                match w {
+                    Ok(w) => self.window = Some(Arc::new(w)),
+                    // The pyramid still draws; a failed window only loses the finest detail.
+                    Err(_) => self.window = None,
+                }
+                feed.asked = None;
+                ctx.request_repaint();
+            }
+        }
+    }
+
+    /// Draws the lanes and the ruler into the rest of `ui` and handles the
+    /// mouse and keys over them. Draws nothing until the pyramid is ready.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<egui::Response> {
+        self.poll(ui.ctx());
+        let pyramid = match &self.load {
+            Load::Ready(p) => p.clone(),
+            _ => return None,
+        };
+        let size = ui.available_size().max(Vec2::new(64.0, RULER_H + 32.0));
+        let (rect, resp) = ui.allocate_exact_size(size, Sense::click_and_drag());
+        resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, WAVEFORM_LABEL));
+        let first = self.frames_per_point <= 0.0 || self.width <= 0.0;
+        self.width = rect.width();
+        if first {
+            self.show_all();
+        }
+        self.frames_per_point = self.frames_per_point.clamp(self.min_fpp(), self.max_fpp());
+        self.clamp_view();
+        self.handle_input(ui, &resp, rect);
+        self.request_samples();
+
+        let started = std::time::Instant::now();
+        let painter = ui.painter_at(rect);
+        let visuals = ui.visuals();
+        painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
+        let lanes_rect = Rect::from_min_max(Pos2::new(rect.left(), rect.top() + RULER_H), rect.max);
+        let channels = pyramid.channels().max(1);
+        let lane_h = ((lanes_rect.height() - LANE_GAP * (channels - 1) as f32) / channels as f32).max(8.0);
+        let wave = if visuals.dark_mode { Color32::from_rgb(86, 156, 255) } else { Color32::from_rgb(30, 100, 210) };
+        let rms = if visuals.dark_mode { Color32::from_rgb(160, 205, 255) } else { Color32::from_rgb(110, 165, 240) };
+        let grid = visuals.widgets.noninteractive.bg_stroke.color;
+
+        // Selection under the waveform.
+        if let Some((a, b)) = self.selection {
+            let (xa, xb) = (self.frame_to_x(rect, a as f64), self.frame_to_x(rect, b as f64));
+            let sel = Rect::from_x_y_ranges(xa.max(rect.left())..=xb.min(rect.right()), lanes_rect.y_range());
+            painter.rect_filled(sel, 0.0, visuals.selection.bg_fill.gamma_multiply(0.35));
+        }
+        let mut mesh = egui::Mesh::default();
+        let mut lines = Vec::new();
+        for ch in 0..channels {
+            let top = lanes_rect.top() + ch as f32 * (lane_h + LANE_GAP);
+            let lane = Rect::from_min_size(Pos2::new(rect.left(), top), Vec2::new(rect.width(), lane_h));
+            painter.hline(lane.x_range(), lane.center().y, Stroke::new(1.0, grid));
+            self.draw_lane(ui.ctx().pixels_per_point(), &pyramid, ch, lane, wave, rms, &mut mesh, &mut lines);
+        }
+        painter.add(egui::Shape::mesh(mesh));
+        painter.extend(lines);
+        self.draw_ruler(&painter, rect, pyramid.sample_rate(), pyramid.duration_s() >= 3600.0, visuals);
+        // The playhead over everything.
+        let px = self.frame_to_x(rect, self.playhead as f64);
+        if rect.x_range().contains(px) {
+            painter.vline(px, rect.y_range(), Stroke::new(1.5, Color32::from_rgb(235, 80, 60)));
+        }
+        self.last_draw_us = started.elapsed().as_secs_f64() * 1e6;
+        Some(resp)
+    }
+
+    fn frame_to_x(&self, rect: Rect, frame: f64) -> f32 {
+        rect.left() + ((frame - self.view_start) / self.frames_per_point) as f32
+    }
+
+    fn x_to_frame(&self, rect: Rect, x: f32) -> u64 {
+        let f = self.view_start + (x - rect.left()) as f64 * self.frames_per_point;
+        (f.max(0.0) as u64).min(self.frames())
+    }
+
+    fn handle_input(&mut self, ui: &egui::Ui, resp: &egui::Response, rect: Rect) {
+        if resp.hovered() {
+            let (zoom, scroll, pointer) =
+                ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta(), i.pointer.hover_pos()));
+            let anchor = pointer.map_or(self.zoom_anchor(), |p| self.x_to_frame(rect, p.x) as f64);
+            if zoom != 1.0 && zoom > 0.0 {
+                self.zoom_by(1.0 / zoom as f64, anchor);
+            }
+            // Plain scrolling (either axis, trackpads give both) moves along the file.
+            let d = if scroll.x != 0.0 { scroll.x } else { scroll.y };
+            if d != 0.0 {
+                self.scroll_by(-(d as f64) * self.frames_per_point);
+            }
+        }
+        if resp.drag_started() {
+            let origin = ui.input(|i| i.pointer.press_origin()).unwrap_or(rect.min);
+            self.drag_anchor = Some(self.x_to_frame(rect, origin.x));
+        }
+        if resp.dragged() {
+            if let (Some(a), Some(p)) = (self.drag_anchor, resp.interact_pointer_pos()) {
+                let b = self.x_to_frame(rect, p.x);
+                self.selection = Some((a.min(b), a.max(b))).filter(|(a, b)| a < b);
+            }
+        }
+        if resp.drag_stopped() {
+            self.drag_anchor = None;
+        }
+        if resp.clicked() {
+            if let Some(p) = resp.interact_pointer_pos() {
+                self.set_playhead(self.x_to_frame(rect, p.x));
+                self.selection = None;
+            }
+            resp.request_focus();
+        }
+        let keys_are_ours = resp.has_focus() || resp.hovered() || ui.memory(|m| m.focused().is_none());
+        if !keys_are_ours {
+            return;
+        }
+        let span = self.frames_per_point * self.width as f64;
+        let none = egui::Modifiers::NONE;
+        let (zin, zout, left, right, home, end) = ui.input_mut(|i| {
+            (
+                i.consume_key(none, egui::Key::Plus) | i.consume_key(none, egui::Key::Equals),
+                i.consume_key(none, egui::Key::Minus),
+                i.consume_key(none, egui::Key::ArrowLeft),
+                i.consume_key(none, egui::Key::ArrowRight),
+                i.consume_key(none, egui::Key::Home),
+                i.consume_key(none, egui::Key::End),
+            )
+        });
+        if zin {
+            self.zoom_in();
+        }
+        if zout {
+            self.zoom_out();
+        }
+        if left {
+            self.scroll_by(-span / 8.0);
+        }
+        if right {
+            self.scroll_by(span / 8.0);
+        }
+        if home {
+            self.view_start = 0.0;
+            self.playhead = 0;
+        }
+        if end {
+            self.view_start = self.frames() as f64;
+            self.playhead = self.frames();
+            self.clamp_view();
+        }
+    }
+
+    /// Below one base bucket per pixel, asks the sample thread for the span
+    /// around the view (three views wide) unless it is already held or asked for.
+    fn request_samples(&mut self) {
+        if self.frames_per_point >= BASE_FRAMES as f64 {
+            return;
+        }
+        let v = self.visible_range();
+        let held = self.window.as_ref().is_some_and(|w| w.covers(v.start, v.end));
+        let Some(feed) = &mut self.feed else { return };
+        if held {
+            return;
+        }
+        let span = (v.end - v.start).max(1);
+        let start = v.start.saturating_sub(span);
+        let frames = usize::try_from(span.saturating_mul(3)).unwrap_or(usize::MAX);
+        let asked_covers = feed.asked.is_some_and(|(s, n)| s <= v.start && s + n as u64 >= v.end);
+        if !asked_covers && feed.requests.send((start, frames)).is_ok() {
+            feed.asked = Some((start, frames));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn draw_lane(
+        &self,
+        ppp: f32,
+        p: &PeakPyramid,
+        ch: usize,
+        lane: Rect,
+        wave: Color32,
+        rms_color: Color32,
+        mesh: &mut egui::Mesh,
+        lines: &mut Vec<egui::Shape>,
+    ) {
+        let mid = lane.center().y;
+        let half = lane.height() / 2.0 - 1.0;
+        let y = |v: f32| mid - v.clamp(-1.0, 1.0) * half;
+        let window = self.window.as_deref();
+        let v = self.visible_range();
+        let samples_held = window.filter(|w| w.covers(v.start, v.end));
+        // Two points or more per sample: draw the samples themselves.
+        if self.frames_per_point <= 0.5 {
+            if let Some(w) = samples_held {
+                let first = v.start.saturating_sub(1);
+                let last = (v.end + 1).min(w.end());
+                let pts: Vec<Pos2> = (first..last)
+                    .filter_map(|f| w.sample(ch, f).map(|s| Pos2::new(self.frame_to_x(lane, f as f64), y(s))))
+                    .collect();
+                let stems = 1.0 / self.frames_per_point >= 6.0;
+                for q in &pts {
+                    if stems {
+                        lines.push(egui::Shape::line_segment([Pos2::new(q.x, mid), *q], Stroke::new(1.0, rms_color)));
+                        lines.push(egui::Shape::circle_filled(*q, 2.5, wave));
+                    }
+                }
+                lines.push(egui::Shape::line(pts, Stroke::new(1.5, wave)));
+                return;
+            }
+        }
+        // One column per physical pixel.
+        let cols = (lane.width() * ppp).floor().max(1.0) as usize;
+        let col_w = 1.0 / ppp;
+        let fpc = self.frames_per_point / ppp as f64;
+        let use_window = fpc < BASE_FRAMES as f64;
+        for c in 0..cols {
+            let f0 = self.view_start + c as f64 * fpc;
+            let (a, b) = (f0.floor() as u64, (f0 + fpc).ceil() as u64);
+            let peak: Option<ColumnPeak> = match window {
+                Some(w) if use_window && w.covers(a, b.min(w.end())) => w.column_range(ch, a, b),
+                _ => p.column_range(ch, a, b),
+            };
+            let Some(peak) = peak else { continue };
+            let x = lane.left() + c as f32 * col_w;
+            let (top, bottom) = (y(peak.max), y(peak.min));
+            let bottom = bottom.max(top + col_w.max(1.0));
+            mesh.add_colored_rect(Rect::from_min_max(Pos2::new(x, top), Pos2::new(x + col_w, bottom)), wave);
+            let r = peak.rms.min(peak.max.abs().max(peak.min.abs()));
+            let (rt, rb) = (y(r).max(top), y(-r).min(bottom));
+            if rb > rt {
+                mesh.add_colored_rect(Rect::from_min_max(Pos2::new(x, rt), Pos2::new(x + col_w, rb)), rms_color);
+            }
+        }
+    }
+
+    fn draw_ruler(&self, painter: &egui::Painter, rect: Rect, rate: u32, hours: bool, visuals: &egui::Visuals) {
+        let ruler = Rect::from_min_size(rect.min, Vec2::new(rect.width(), RULER_H));
+        painter.rect_filled(ruler, 0.0, visuals.faint_bg_color);
+        let rate = rate.max(1) as f64;
+        let points_per_s = rate / self.frames_per_point;
+        let Some((step, decimals)) = tick_step(points_per_s, 90.0) else { return };
+        let t0 = self.view_start / rate;
+        let t1 = t0 + self.width as f64 / points_per_s;
+        let mut k = (t0 / step).floor();
+        let color = visuals.text_color();
+        let font = egui::FontId::proportional(11.0);
+        // At most a few hundred ticks even if a bug made the step tiny.
+        for _ in 0..400 {
+            let t = k * step;
+            if t > t1 {
+                break;
+            }
+            let x = rect.left() + ((t - t0) * points_per_s) as f32;
+            if x >= rect.left() - 1.0 {
+                painter.vline(x, ruler.bottom() - 6.0..=ruler.bottom(), Stroke::new(1.0, color));
+                painter.text(
+                    Pos2::new(x + 3.0, ruler.top() + 2.0),
+                    egui::Align2::LEFT_TOP,
+                    format_time(t, decimals, hours),
+                    font.clone(),
+                    color,
+                );
+            }
+            k += 1.0;
+        }
+        painter.hline(ruler.x_range(), ruler.bottom(), Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color));
+    }
+}
+
+/// The smallest "nice" tick step (in seconds) at least `min_points` apart, and the decimals its labels need.
+fn tick_step(points_per_s: f64, min_points: f64) -> Option<(f64, usize)> {
+    if !(points_per_s.is_finite() && points_per_s > 0.0) {
+        return None;
+    }
+    const STEPS: [f64; 27] = [
+        0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0,
+        2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+    ];
+    let step = STEPS.iter().copied().find(|s| s * points_per_s >= min_points).unwrap_or(7200.0);
+    let decimals = if step >= 1.0 { 0 } else { (-step.log10()).ceil().max(0.0) as usize };
+    Some((step, decimals))
+}
+
+/// `h:mm:ss.fff` (hours only when the file is that long), with `decimals` digits after the seconds.
+pub fn format_time(t: f64, decimals: usize, hours: bool) -> String {
+    let t = t.max(0.0);
+    let scale = 10f64.powi(decimals as i32);
+    let units = (t * scale).round() as u64;
+    let whole = units / scale as u64;
+    let frac = units % scale as u64;
+    let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60);
+    let mut out = if hours { format!("{h}:{m:02}:{s:02}") } else { format!("{}:{s:02}", whole / 60) };
+    if decimals > 0 {
+        out.push_str(&format!(".{frac:0decimals$}"));
+    }
+    out
+}
+
+fn zoom_text(fpp: f64) -> String {
+    if fpp >= 1.0 {
+        format!("{:.0} frames/pt", fpp)
+    } else if fpp > 0.0 {
+        format!("{:.0} pt/frame", 1.0 / fpp)
+    } else {
+        String::new()
+    }
+}
+
+/// A thread that reads sample windows for the deepest zoom; only the latest request counts.
+fn start_sample_feed(path: PathBuf, ctx: egui::Context) -> Option<SampleFeed> {
+    let (req_tx, req_rx) = unbounded::<(u64, usize)>();
+    let (win_tx, win_rx) = unbounded();
+    let spawned = std::thread::Builder::new().name("coremusic-samples".into()).spawn(move || {
+        while let Ok(mut req) = req_rx.recv() {
+            while let Ok(newer) = req_rx.try_recv() {
+                req = newer;
+            }
+            let w = SampleWindow::read(&path, req.0, req.1).map_err(|e| e.to_string());
+            if win_tx.send(w).is_err() {
+                break;
+            }
+            ctx.request_repaint();
+        }
+    });
+    spawned.ok().map(|_| SampleFeed { requests: req_tx, windows: win_rx, asked: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ruler_labels_adapt_to_zoom() {
+        assert_eq!(format_time(3725.4, 0, true), "1:02:05");
+        assert_eq!(format_time(65.25, 2, false), "1:05.25");
+        assert_eq!(format_time(0.0001, 4, false), "0:00.0001");
+        assert_eq!(tick_step(1.0, 90.0), Some((120.0, 0)));
+        assert_eq!(tick_step(1000.0, 90.0), Some((0.1, 1)));
+        assert_eq!(tick_step(100_000.0, 90.0), Some((0.001, 3)));
+        assert_eq!(tick_step(0.0, 90.0), None);
+    }
+
+    #[test]
+    fn zoom_and_scroll_stay_inside_the_file() {
+        let samples: Vec<f32> = (0..48000 * 2).map(|i| (i as f32 * 0.01).sin()).collect();
+        let mut v = WaveformView::new();
+        let ctx = egui::Context::default();
+        v.set_pyramid(Path::new("/nonexistent.wav"), Arc::new(PeakPyramid::from_samples(2, 48000, &samples)), &ctx);
+        v.width = 1000.0;
+        v.show_all();
+        assert_eq!(v.visible_range(), 0..48000);
+        v.zoom_in();
+        assert_eq!(v.visible_range().end - v.visible_range().start, 24000);
+        for _ in 0..40 {
+            v.zoom_in();
+        }
+        assert!((v.frames_per_point() - 1.0 / MAX_POINTS_PER_FRAME).abs() < 1e-12);
+        v.scroll_by(1e12);
+        assert_eq!(v.visible_range().end, 48000);
+        v.scroll_by(-1e12);
+        assert_eq!(v.visible_range().start, 0);
+        for _ in 0..40 {
+            v.zoom_out();
+        }
+        assert_eq!(v.visible_range(), 0..48000);
+        v.set_playhead(u64::MAX);
+        assert_eq!(v.playhead(), 48000);
+        v.set_selection(Some(100..50));
+        assert_eq!(v.selection(), None);
+        v.set_selection(Some(100..u64::MAX));
+        assert_eq!(v.selection(), Some(100..48000));
+    }
+}
