@@ -220,6 +220,13 @@ impl WaveformView {
         self.frames_per_point
     }
 
+    /// True when the samples of the whole visible span are held (what the
+    /// deepest zoom draws from; read in the background after each zoom or scroll).
+    pub fn samples_ready(&self) -> bool {
+        let v = self.visible_range();
+        self.window.as_ref().is_some_and(|w| w.covers(v.start, v.end))
+    }
+
     /// How long the last draw of the lanes took, in microseconds.
     pub fn last_draw_us(&self) -> f64 {
         self.last_draw_us
@@ -433,7 +440,23 @@ impl WaveformView {
         for ch in 0..channels {
             let top = lanes_rect.top() + ch as f32 * (lane_h + LANE_GAP);
             let lane = Rect::from_min_size(Pos2::new(rect.left(), top), Vec2::new(rect.width(), lane_h));
+            if ch > 0 {
+                let gap = Rect::from_x_y_ranges(lane.x_range(), (top - LANE_GAP)..=top);
+                painter.rect_filled(gap, 0.0, visuals.panel_fill);
+            }
             painter.hline(lane.x_range(), lane.center().y, Stroke::new(1.0, grid));
+            let name = match (channels, ch) {
+                (2, 0) => "L".to_string(),
+                (2, _) => "R".to_string(),
+                _ => (ch + 1).to_string(),
+            };
+            painter.text(
+                lane.left_top() + Vec2::new(6.0, 4.0),
+                egui::Align2::LEFT_TOP,
+                name,
+                egui::FontId::proportional(11.0),
+                visuals.weak_text_color(),
+            );
             self.draw_lane(ui.ctx().pixels_per_point(), &pyramid, ch, lane, wave, rms, &mut mesh, &mut lines);
         }
         painter.add(egui::Shape::mesh(mesh));
