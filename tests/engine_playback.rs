@@ -16,7 +16,12 @@ const BUF: usize = 64;
 /// A stereo 16-bit WAV at 48 kHz: left is the frame number (mod 30000) / 32768, right its negative.
 fn ramp_wav(dir: &Path, frames: u32) -> PathBuf {
     let path = dir.join("ramp.wav");
-    let spec = hound::WavSpec { channels: 2, sample_rate: 48_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
     for i in 0..frames {
         let v = (i % 30_000) as i16;
@@ -242,7 +247,8 @@ fn an_unknown_device_falls_back_to_the_simulated_one() {
     });
     let ev = events(&e);
     assert!(
-        ev.iter().any(|x| matches!(x, Event::FellBackToSim { requested, .. } if requested == "no-such-device-coremusic")),
+        ev.iter()
+            .any(|x| matches!(x, Event::FellBackToSim { requested, .. } if requested == "no-such-device-coremusic")),
         "{ev:?}"
     );
     assert_eq!(e.device().unwrap().backend, BackendKind::Sim);

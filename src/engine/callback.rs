@@ -342,7 +342,8 @@ impl AudioCallback {
         while let Ok(msg) = self.inbox.pop() {
             match msg {
                 ToAudio::Swap(mut new, mode) => {
-                    if let (Source::File(old), Source::File(next), SwapMode::Continue) = (&self.source, &mut new, mode) {
+                    if let (Source::File(old), Source::File(next), SwapMode::Continue) = (&self.source, &mut new, mode)
+                    {
                         let here = old.position();
                         if here >= next.start_frame {
                             next.skip_frames = next.to_device_frames(here - next.start_frame);
@@ -472,7 +473,11 @@ impl Drop for CallbackHost {
 mod tests {
     use super::*;
 
-    fn stream(frames: &[f32], channels: usize, cap: usize) -> (FileStream, rtrb::Producer<f32>, rtrb::Producer<Segment>) {
+    fn stream(
+        frames: &[f32],
+        channels: usize,
+        cap: usize,
+    ) -> (FileStream, rtrb::Producer<f32>, rtrb::Producer<Segment>) {
         let (mut sp, sc) = rtrb::RingBuffer::new(cap * channels);
         let (mp, mc) = rtrb::RingBuffer::new(16);
         let (pushed, _) = sp.push_partial_slice(frames);

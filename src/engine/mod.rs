@@ -279,10 +279,7 @@ impl Engine {
         let device = Arc::new(Mutex::new(None));
         let clock = (config.clock == Clock::Virtual).then(|| {
             let sync_tx = tx.clone();
-            VirtualClock {
-                steps: step_tx,
-                sync: Arc::new(move || sync_with(&sync_tx, Duration::from_secs(10))),
-            }
+            VirtualClock { steps: step_tx, sync: Arc::new(move || sync_with(&sync_tx, Duration::from_secs(10))) }
         });
         let (shared2, ev_tx2, device2) = (shared.clone(), ev_tx.clone(), device.clone());
         let thread = std::thread::Builder::new()

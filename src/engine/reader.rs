@@ -106,7 +106,9 @@ impl Reader {
         }
         match self.ready.recv_timeout(Duration::from_secs(5)) {
             Ok(r) => r,
-            Err(_) => Err(EngineError::Thread(format!("{}: the reader did not answer in 5 s", self.summary.path.display()))),
+            Err(_) => {
+                Err(EngineError::Thread(format!("{}: the reader did not answer in 5 s", self.summary.path.display())))
+            }
         }
     }
 }
@@ -163,7 +165,10 @@ impl Feed {
             None
         } else {
             Some(Resampler::new(file_rate, spec.device_rate, file_channels, Quality::Medium).map_err(|e| {
-                FileError::new(file.path(), crate::io::ReadError::unsupported(format!("playback at the device rate: {e}")))
+                FileError::new(
+                    file.path(),
+                    crate::io::ReadError::unsupported(format!("playback at the device rate: {e}")),
+                )
             })?)
         };
         let frame = file.seek(spec.frame)?;

@@ -282,7 +282,7 @@ mod tests {
         // never above the true max
         assert_eq!(percentile_ns(&h, 1500, 0.99), 1500.0);
         h[20] = 1; // one slow outlier among 101: p99 stays in the fast bucket, p100 is the outlier
-        assert!(percentile_ns(&h, 2_000_000, 0.99) < 2048.0);
+        assert!(percentile_ns(&h, 2_000_000, 0.99) <= 2048.0);
         assert!(percentile_ns(&h, 2_000_000, 1.0) >= 1_048_576.0);
         assert_eq!(percentile_ns(&[0; HIST_BUCKETS], 0, 0.5), 0.0);
     }

@@ -98,9 +98,8 @@ fn get<T: Copy + Default>(device: u32, selector: u32, scope: u32) -> Option<T> {
     let mut value = T::default();
     let mut size = std::mem::size_of::<T>() as u32;
     // SAFETY: `value` is a plain-data buffer of `size` bytes that outlives the call.
-    let status = unsafe {
-        AudioObjectGetPropertyData(device, &addr, 0, ptr::null(), &mut size, (&mut value as *mut T).cast())
-    };
+    let status =
+        unsafe { AudioObjectGetPropertyData(device, &addr, 0, ptr::null(), &mut size, (&mut value as *mut T).cast()) };
     (status == 0 && size as usize == std::mem::size_of::<T>()).then_some(value)
 }
 
@@ -226,7 +225,9 @@ impl OutputDevice for CoreAudioDevice {
     ) -> Result<Box<dyn OutputStream>, DeviceError> {
         let device = match &self.name {
             None => macos_helpers::get_default_device_id(false).ok_or(DeviceError::NoDevice)?,
-            Some(n) => macos_helpers::get_device_id_from_name(n, false).ok_or_else(|| DeviceError::NotFound(n.clone()))?,
+            Some(n) => {
+                macos_helpers::get_device_id_from_name(n, false).ok_or_else(|| DeviceError::NotFound(n.clone()))?
+            }
         };
         let name = macos_helpers::get_device_name(device).unwrap_or_else(|_| self.name());
         let fail = |what: &str, e: &dyn std::fmt::Debug| DeviceError::Failed {
@@ -288,8 +289,7 @@ impl OutputDevice for CoreAudioDevice {
             rate: AtomicU32::new(rate),
             alive: AtomicU32::new(1),
         }));
-        let mut stream =
-            CoreAudioStream { info, device, watch, listening: Vec::new(), unit: None };
+        let mut stream = CoreAudioStream { info, device, watch, listening: Vec::new(), unit: None };
         for (selector, scope) in
             [(PROCESSOR_OVERLOAD, SCOPE_GLOBAL), (DEVICE_IS_ALIVE, SCOPE_GLOBAL), (NOMINAL_SAMPLE_RATE, SCOPE_GLOBAL)]
         {

@@ -145,13 +145,7 @@ fn wait_until(deadline: Instant, stop: &AtomicBool) {
     }
 }
 
-fn run_virtual(
-    mut host: CallbackHost,
-    buffer: u32,
-    stop: &AtomicBool,
-    shared: &Shared,
-    steps: &Receiver<StepRequest>,
-) {
+fn run_virtual(mut host: CallbackHost, buffer: u32, stop: &AtomicBool, shared: &Shared, steps: &Receiver<StepRequest>) {
     let ch = host.channels();
     let block = buffer as usize * ch;
     while !stop.load(Relaxed) {
