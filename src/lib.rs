@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod convert;
 pub mod dsp;
+pub mod engine;
 pub mod format;
 pub mod io;
 #[cfg(feature = "gui")]

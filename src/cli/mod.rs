@@ -6,6 +6,8 @@
 
 pub mod convert;
 pub mod info;
+pub mod latency;
+pub mod play;
 
 use std::path::PathBuf;
 
@@ -30,6 +32,10 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Convert files or folders: format, sample rate, channels, depth; in parallel.
     Convert(convert::ConvertArgs),
+    /// Play a file on a device (or the simulated one) with a live status line.
+    Play(play::PlayArgs),
+    /// Measure callback timing, load, xruns and output latency; sweep buffer sizes.
+    Latency(latency::LatencyArgs),
 }
 
 /// Runs a subcommand and returns the exit status (0 ok, 1 when any file failed, 2 on bad usage).
@@ -37,5 +43,7 @@ pub fn run(command: Command) -> i32 {
     match command {
         Command::Info(args) => info::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Play(args) => play::run(&args),
+        Command::Latency(args) => latency::run(&args),
     }
 }
