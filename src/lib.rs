@@ -17,5 +17,6 @@ pub mod convert;
 pub mod dsp;
 pub mod format;
 pub mod io;
+pub mod midi;
 #[cfg(feature = "gui")]
 pub mod ui;

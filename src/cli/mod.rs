@@ -6,6 +6,7 @@
 
 pub mod convert;
 pub mod info;
+pub mod midi;
 
 use std::path::PathBuf;
 
@@ -30,6 +31,8 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Convert files or folders: format, sample rate, channels, depth; in parallel.
     Convert(convert::ConvertArgs),
+    /// MIDI files: `midi info FILE... [--json]`, `midi render FILE -o OUT.wav [--rate HZ] [--soundfont F.sf2]`.
+    Midi(midi::MidiArgs),
 }
 
 /// Runs a subcommand and returns the exit status (0 ok, 1 when any file failed, 2 on bad usage).
@@ -37,5 +40,6 @@ pub fn run(command: Command) -> i32 {
     match command {
         Command::Info(args) => info::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Midi(args) => midi::run(&args),
     }
 }
