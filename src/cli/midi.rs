@@ -118,7 +118,7 @@ pub fn info_human(path: &Path, seq: &Sequence) -> String {
     row(&mut s, "Tracks", seq.tracks.len().to_string());
     for (i, t) in seq.tracks.iter().enumerate() {
         let name = if t.name.is_empty() { "(unnamed)".to_string() } else { format!("\"{}\"", t.name) };
-        let program = t.program.map_or(String::new(), |p| format!(", program {}", p + 1));
+        let program = t.program.map_or(String::new(), |p| format!(", program {}", u16::from(p) + 1));
         let keys = t
             .notes
             .iter()
@@ -137,7 +137,7 @@ pub fn info_human(path: &Path, seq: &Sequence) -> String {
         s.push_str(&format!(
             "  {:>3}  {name}: channel {}{program}, {} notes, {} events{range}{extra}\n",
             i + 1,
-            t.channel + 1,
+            u16::from(t.channel) + 1,
             t.notes.len(),
             t.events.len()
         ));

@@ -325,7 +325,7 @@ impl Editor {
         self.replace_all("Quantize", ids, |n| {
             let k = n.start / grid;
             let s = n.start as f64;
-            let (a, b) = (target(k), target(k + 1));
+            let (a, b) = (target(k), target(k.saturating_add(1)));
             let t = if k > 0 && (target(k - 1) - s).abs() < (a - s).abs() { target(k - 1) } else { a };
             let t = if (b - s).abs() < (t - s).abs() { b } else { t };
             let moved = (s + (t - s) * q.strength).round().max(0.0);
