@@ -14,7 +14,7 @@ use super::smf::MidiError;
 pub const MAX_VOICES: usize = 64;
 const TABLE: usize = 1024;
 const MASTER: f32 = 0.18;
-const SILENT: f32 = 1e-4;
+const SILENT: f32 = 1e-3;
 
 /// Which synth plays a sequence.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -42,9 +42,10 @@ enum Wave {
 struct Patch {
     wave: Wave,
     attack: f32,
-    /// Time constant of the decay toward `sustain`.
+    /// Seconds the decay takes to fall 60 dB (toward `sustain`).
     decay: f32,
     sustain: f32,
+    /// Seconds the release takes to fall 60 dB, when the voice ends.
     release: f32,
     /// Low-pass cutoff as a multiple of the note frequency.
     cutoff: f32,
@@ -279,6 +280,11 @@ impl BuiltinSynth {
         (-1.0 / (seconds.max(1e-4) * self.rate)).exp()
     }
 
+    fn fade_mul(&self, seconds: f32) -> f32 {
+        // Multiplier per sample that falls 60 dB (to the voice-off level) in `seconds`.
+        (SILENT.ln() / (seconds.max(1e-4) * self.rate)).exp()
+    }
+
     fn note_on(&mut self, ch: u8, key: u8, vel: u8) {
         let c = usize::from(ch & 15);
         // The same key on the same channel: release the old one first.
@@ -325,9 +331,9 @@ impl BuiltinSynth {
             sweep_mul: self.time_mul(p.sweep_time),
             env: 0.0,
             attack_inc: 1.0 / (p.attack.max(1e-4) * self.rate),
-            decay_mul: self.time_mul(p.decay),
+            decay_mul: self.fade_mul(p.decay),
             sustain: p.sustain,
-            release_mul: self.time_mul(p.release),
+            release_mul: self.fade_mul(p.release),
             lp: 0.0,
             lp_coef: 1.0 - (-std::f32::consts::TAU * cutoff_hz / self.rate).exp(),
             noise: if p.wave == Wave::Noise { 1.0 } else { p.noise },
