@@ -18,5 +18,6 @@ pub mod dsp;
 pub mod engine;
 pub mod format;
 pub mod io;
+pub mod midi;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -8,6 +8,7 @@ pub mod convert;
 pub mod info;
 pub mod latency;
 pub mod play;
+pub mod midi;
 
 use std::path::PathBuf;
 
@@ -36,6 +37,8 @@ pub enum Command {
     Play(play::PlayArgs),
     /// Measure callback timing, load, xruns and output latency; sweep buffer sizes.
     Latency(latency::LatencyArgs),
+    /// MIDI files: `midi info FILE... [--json]`, `midi render FILE -o OUT.wav [--rate HZ] [--soundfont F.sf2]`.
+    Midi(midi::MidiArgs),
 }
 
 /// Runs a subcommand and returns the exit status (0 ok, 1 when any file failed, 2 on bad usage).
@@ -45,5 +48,6 @@ pub fn run(command: Command) -> i32 {
         Command::Convert(args) => convert::run(&args),
         Command::Play(args) => play::run(&args),
         Command::Latency(args) => latency::run(&args),
+        Command::Midi(args) => midi::run(&args),
     }
 }

@@ -1,0 +1,132 @@
+//! Offline rendering: the same [`Player`] and synth the engine plays, driven
+//! block by block as fast as the machine goes, deterministic, with the release
+//! tail after the last note. [`render_to_wav`] writes a 24-bit stereo WAV to a
+//! temporary file beside the target and renames it into place only when
+//! complete (nothing is left behind on error).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::dsp::Render;
+use crate::format::SampleFormat;
+use crate::io::{create_writer, OutputFormat, WriterSpec};
+
+use super::model::Sequence;
+use super::player::Player;
+use super::smf::MidiError;
+use super::synth::{Synth, SynthChoice};
+
+/// Frames per render call offline.
+pub const OFFLINE_BLOCK: usize = 1024;
+/// The longest release tail rendered after the song ends, in seconds.
+pub const MAX_TAIL_S: f64 = 10.0;
+/// A tail this quiet (peak) for [`QUIET_TAIL_S`] counts as ended when the synth cannot tell.
+const QUIET: f32 = 1e-4;
+const QUIET_TAIL_S: f64 = 0.5;
+
+/// What an offline render produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderStats {
+    /// Frames written.
+    pub frames: u64,
+    /// Sample rate.
+    pub sample_rate: u32,
+    /// The song's length in seconds (without the tail).
+    pub song_s: f64,
+    /// Largest absolute sample.
+    pub peak: f32,
+}
+
+/// Renders `seq` through `synth` at `rate` Hz, stereo, handing each block of
+/// interleaved samples to `sink`; `progress(done_s, total_s)` after each block.
+pub fn render_offline(
+    seq: &Sequence,
+    synth: Synth,
+    rate: u32,
+    progress: &mut dyn FnMut(f64, f64),
+    sink: &mut dyn FnMut(&[f32]) -> Result<(), String>,
+) -> Result<RenderStats, String> {
+    if !(8_000..=384_000).contains(&rate) {
+        return Err(format!("sample rate {rate} Hz is outside 8000–384000"));
+    }
+    let (mut player, mut handle) = Player::new(seq, synth);
+    player.prepare(rate, 2, OFFLINE_BLOCK);
+    handle.play();
+    let song_s = player.duration_s();
+    let total = song_s + 1.0;
+    let mut block = vec![0.0f32; OFFLINE_BLOCK * 2];
+    let max_frames = ((song_s + MAX_TAIL_S) * f64::from(rate)).ceil() as u64 + OFFLINE_BLOCK as u64;
+    let quiet_needed = (QUIET_TAIL_S * f64::from(rate)) as u64;
+    let (mut frames, mut quiet, mut peak) = (0u64, 0u64, 0.0f32);
+    let mut started = false;
+    loop {
+        player.render(&mut block);
+        // The first call starts playing; after that, stop once the song is over and the tail has died away.
+        started |= handle.is_playing() || handle.finished();
+        let block_peak = block.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        peak = peak.max(block_peak);
+        sink(&block)?;
+        frames += OFFLINE_BLOCK as u64;
+        let done_s = frames as f64 / f64::from(rate);
+        progress(done_s.min(total), total);
+        let over = started && !handle.is_playing();
+        if over {
+            quiet = if block_peak < QUIET { quiet + OFFLINE_BLOCK as u64 } else { 0 };
+            let idle = player.synth_idle().unwrap_or(quiet >= quiet_needed);
+            if idle || frames >= max_frames {
+                break;
+            }
+        }
+        if frames >= max_frames.saturating_mul(2) {
+            break;
+        }
+    }
+    progress(total, total);
+    Ok(RenderStats { frames, sample_rate: rate, song_s, peak })
+}
+
+/// A temporary output removed unless kept.
+struct PartFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Renders `seq` to a 24-bit stereo WAV at `path` (see the module docs).
+pub fn render_to_wav(
+    seq: &Sequence,
+    path: &Path,
+    rate: u32,
+    synth: &SynthChoice,
+    progress: &mut dyn FnMut(f64, f64),
+) -> Result<RenderStats, MidiError> {
+    let err = |what: String| MidiError::Render { path: path.to_path_buf(), what };
+    let synth = Synth::from_choice(synth)?;
+    if path.is_dir() {
+        return Err(err("is a folder".into()));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    let part_path = dir.join(format!(".{name}.coremusic-part-{}", std::process::id()));
+    let sink = File::options().write(true).create_new(true).open(&part_path).map_err(|e| err(e.to_string()))?;
+    let mut part = PartFile { path: part_path, keep: false };
+    let spec =
+        WriterSpec { format: OutputFormat::Wav, sample_rate: rate, channels: 2, sample: SampleFormat::S24, bits: None };
+    let mut writer =
+        create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(|e| err(e.to_string()))?;
+    let stats =
+        render_offline(seq, synth, rate, progress, &mut |block| writer.write_f32(block).map_err(|e| e.to_string()))
+            .map_err(err)?;
+    writer.finish().map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&part.path, path).map_err(|e| err(e.to_string()))?;
+    part.keep = true;
+    Ok(stats)
+}

@@ -1,0 +1,750 @@
+//! Sound for MIDI: a built-in polyphonic General-MIDI-ish synth that needs no
+//! files (a few oscillator + envelope patches per program family, and noise /
+//! sine drum kits on channel 10), or a SoundFont 2 played by rustysynth.
+//! Both sit behind [`Synth`]: MIDI messages in, stereo audio out. Everything a
+//! synth needs is allocated in [`Synth::prepare`]; [`Synth::message`] and
+//! [`Synth::render`] never allocate, lock or do I/O (they run on the audio thread).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::smf::MidiError;
+
+/// Voices of the built-in synth; the quietest releasing (else the oldest) voice is stolen beyond this.
+pub const MAX_VOICES: usize = 64;
+const TABLE: usize = 1024;
+const MASTER: f32 = 0.18;
+const SILENT: f32 = 1e-3;
+
+/// Which synth plays a sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SynthChoice {
+    /// The built-in synth (no files needed).
+    #[default]
+    Builtin,
+    /// A SoundFont 2 file played by rustysynth.
+    SoundFont(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Wave {
+    Sine,
+    Piano,
+    Organ,
+    Saw,
+    Square,
+    Triangle,
+    Noise,
+}
+
+/// A sound recipe: oscillator, envelope (seconds), filter and noise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Patch {
+    wave: Wave,
+    attack: f32,
+    /// Seconds the decay takes to fall 60 dB (toward `sustain`).
+    decay: f32,
+    sustain: f32,
+    /// Seconds the release takes to fall 60 dB, when the voice ends.
+    release: f32,
+    /// Low-pass cutoff as a multiple of the note frequency.
+    cutoff: f32,
+    noise: f32,
+    /// Pitch sweep: start at `sweep` × pitch, falling with time constant `sweep_time`.
+    sweep: f32,
+    sweep_time: f32,
+    highpass: bool,
+    gain: f32,
+}
+
+const fn patch(wave: Wave, attack: f32, decay: f32, sustain: f32, release: f32, cutoff: f32) -> Patch {
+    Patch {
+        wave,
+        attack,
+        decay,
+        sustain,
+        release,
+        cutoff,
+        noise: 0.0,
+        sweep: 1.0,
+        sweep_time: 0.05,
+        highpass: false,
+        gain: 1.0,
+    }
+}
+
+/// The patch for a General MIDI program (by family of eight).
+fn melodic_patch(program: u8) -> Patch {
+    match program / 8 {
+        0 => patch(Wave::Piano, 0.002, 1.2, 0.0, 0.25, 10.0),
+        1 => patch(Wave::Sine, 0.001, 0.7, 0.0, 0.4, 20.0),
+        2 => patch(Wave::Organ, 0.01, 1.0, 1.0, 0.06, 20.0),
+        3 => patch(Wave::Saw, 0.002, 0.8, 0.0, 0.12, 4.0),
+        4 => Patch { gain: 1.3, ..patch(Wave::Saw, 0.004, 0.5, 0.45, 0.08, 3.0) },
+        5 | 6 => Patch { gain: 0.8, ..patch(Wave::Saw, 0.12, 1.0, 0.9, 0.35, 5.0) },
+        7 => patch(Wave::Saw, 0.04, 0.6, 0.8, 0.12, 6.0),
+        8 => patch(Wave::Square, 0.03, 0.6, 0.8, 0.1, 4.0),
+        9 => Patch { noise: 0.05, ..patch(Wave::Triangle, 0.05, 0.6, 0.85, 0.12, 8.0) },
+        10 => Patch { gain: 0.7, ..patch(Wave::Square, 0.004, 0.5, 0.9, 0.1, 8.0) },
+        11 => Patch { gain: 0.8, ..patch(Wave::Saw, 0.35, 1.5, 0.8, 0.8, 3.0) },
+        12 => patch(Wave::Triangle, 0.2, 1.5, 0.7, 1.0, 10.0),
+        13 => patch(Wave::Saw, 0.002, 0.6, 0.0, 0.15, 5.0),
+        14 => patch(Wave::Sine, 0.001, 0.4, 0.0, 0.2, 20.0),
+        _ => Patch { gain: 0.5, ..patch(Wave::Noise, 0.05, 1.0, 0.6, 0.5, 4.0) },
+    }
+}
+
+/// A drum sound for a GM percussion key (channel 10): (patch, pitch in Hz).
+fn drum_patch(key: u8) -> (Patch, f32) {
+    let noise_hit = |decay: f32, cutoff_hz: f32, highpass: bool, gain: f32| {
+        (Patch { highpass, gain, ..patch(Wave::Noise, 0.0005, decay, 0.0, decay * 0.5, 1.0) }, cutoff_hz)
+    };
+    match key {
+        35 | 36 => {
+            (Patch { sweep: 3.0, sweep_time: 0.03, gain: 2.2, ..patch(Wave::Sine, 0.0005, 0.25, 0.0, 0.1, 30.0) }, 50.0)
+        }
+        38 | 40 => (
+            Patch {
+                noise: 0.7,
+                sweep: 1.5,
+                sweep_time: 0.02,
+                gain: 1.3,
+                ..patch(Wave::Sine, 0.0005, 0.12, 0.0, 0.08, 30.0)
+            },
+            190.0,
+        ),
+        37 | 39 => noise_hit(0.08, 1500.0, true, 1.2),
+        42 | 44 => noise_hit(0.04, 7000.0, true, 0.8),
+        46 => noise_hit(0.25, 7000.0, true, 0.7),
+        49 | 52 | 55 | 57 => noise_hit(1.0, 5000.0, true, 0.7),
+        51 | 53 | 59 => noise_hit(0.6, 8000.0, true, 0.45),
+        41 | 43 | 45 | 47 | 48 | 50 => {
+            let hz = 80.0 + f32::from(key.saturating_sub(41)) * 18.0;
+            (Patch { sweep: 1.6, sweep_time: 0.05, gain: 1.6, ..patch(Wave::Sine, 0.0005, 0.3, 0.0, 0.1, 30.0) }, hz)
+        }
+        _ => (
+            Patch { noise: 0.3, gain: 0.8, ..patch(Wave::Triangle, 0.0005, 0.1, 0.0, 0.05, 8.0) },
+            200.0 + f32::from(key) * 5.0,
+        ),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stage {
+    Off,
+    Attack,
+    Decay,
+    Release,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Voice {
+    stage: Stage,
+    channel: u8,
+    key: u8,
+    /// Note-off received while the sustain pedal was down.
+    held: bool,
+    age: u64,
+    wave: Wave,
+    phase: f32,
+    /// Phase increment per sample at zero bend.
+    base_inc: f32,
+    sweep: f32,
+    sweep_mul: f32,
+    env: f32,
+    attack_inc: f32,
+    decay_mul: f32,
+    sustain: f32,
+    release_mul: f32,
+    lp: f32,
+    lp_coef: f32,
+    noise: f32,
+    tone: f32,
+    highpass: bool,
+    /// Velocity × patch gain.
+    level: f32,
+}
+
+impl Voice {
+    const OFF: Voice = Voice {
+        stage: Stage::Off,
+        channel: 0,
+        key: 0,
+        held: false,
+        age: 0,
+        wave: Wave::Sine,
+        phase: 0.0,
+        base_inc: 0.0,
+        sweep: 1.0,
+        sweep_mul: 1.0,
+        env: 0.0,
+        attack_inc: 1.0,
+        decay_mul: 1.0,
+        sustain: 0.0,
+        release_mul: 0.0,
+        lp: 0.0,
+        lp_coef: 1.0,
+        noise: 0.0,
+        tone: 1.0,
+        highpass: false,
+        level: 0.0,
+    };
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Channel {
+    program: u8,
+    volume: u8,
+    expression: u8,
+    pan: u8,
+    sustain: bool,
+    /// Bend in semitones (value × range).
+    bend: f32,
+    bend_raw: i16,
+    bend_range: f32,
+    rpn: (u8, u8),
+}
+
+impl Channel {
+    const RESET: Channel = Channel {
+        program: 0,
+        volume: 100,
+        expression: 127,
+        pan: 64,
+        sustain: false,
+        bend: 0.0,
+        bend_raw: 0,
+        bend_range: 2.0,
+        rpn: (127, 127),
+    };
+
+    fn gains(&self) -> (f32, f32) {
+        let v = f32::from(self.volume) / 127.0 * f32::from(self.expression) / 127.0;
+        let v = v * v;
+        let p = f32::from(self.pan.min(127)) / 127.0 * std::f32::consts::FRAC_PI_2;
+        (v * p.cos(), v * p.sin())
+    }
+}
+
+/// The built-in synth (see the module docs).
+#[derive(Debug, Clone)]
+pub struct BuiltinSynth {
+    rate: f32,
+    voices: Vec<Voice>,
+    channels: [Channel; 16],
+    sine: Vec<f32>,
+    noise_state: u32,
+    clock: u64,
+}
+
+impl Default for BuiltinSynth {
+    fn default() -> Self {
+        Self::new(48_000)
+    }
+}
+
+#[inline(always)]
+fn poly_blep(t: f32, dt: f32) -> f32 {
+    if t < dt {
+        let x = t / dt;
+        x + x - x * x - 1.0
+    } else if t > 1.0 - dt {
+        let x = (t - 1.0) / dt;
+        x * x + x + x + 1.0
+    } else {
+        0.0
+    }
+}
+
+impl BuiltinSynth {
+    /// A synth at `sample_rate` Hz.
+    pub fn new(sample_rate: u32) -> Self {
+        let sine = (0..=TABLE).map(|i| (i as f64 / TABLE as f64 * std::f64::consts::TAU).sin() as f32).collect();
+        BuiltinSynth {
+            rate: sample_rate.max(1) as f32,
+            voices: vec![Voice::OFF; MAX_VOICES],
+            channels: [Channel::RESET; 16],
+            sine,
+            noise_state: 0x1234_5678,
+            clock: 0,
+        }
+    }
+
+    /// Voices sounding (attack, decay or release).
+    pub fn active_voices(&self) -> usize {
+        self.voices.iter().filter(|v| v.stage != Stage::Off).count()
+    }
+
+    fn time_mul(&self, seconds: f32) -> f32 {
+        // Multiplier per sample that decays by 1/e in `seconds`.
+        (-1.0 / (seconds.max(1e-4) * self.rate)).exp()
+    }
+
+    fn fade_mul(&self, seconds: f32) -> f32 {
+        // Multiplier per sample that falls 60 dB (to the voice-off level) in `seconds`.
+        (SILENT.ln() / (seconds.max(1e-4) * self.rate)).exp()
+    }
+
+    fn note_on(&mut self, ch: u8, key: u8, vel: u8) {
+        let c = usize::from(ch & 15);
+        // The same key on the same channel: release the old one first.
+        for v in self.voices.iter_mut() {
+            if v.stage != Stage::Off && v.stage != Stage::Release && v.channel == ch && v.key == key {
+                v.stage = Stage::Release;
+                v.held = false;
+            }
+        }
+        let slot = match self.voices.iter().position(|v| v.stage == Stage::Off) {
+            Some(i) => i,
+            None => {
+                let releasing = self
+                    .voices
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.stage == Stage::Release)
+                    .min_by(|a, b| a.1.env.total_cmp(&b.1.env))
+                    .map(|(i, _)| i);
+                releasing
+                    .unwrap_or_else(|| self.voices.iter().enumerate().min_by_key(|(_, v)| v.age).map_or(0, |(i, _)| i))
+            }
+        };
+        let (p, hz) = if c == 9 {
+            drum_patch(key)
+        } else {
+            let prog = self.channels.get(c).map_or(0, |s| s.program);
+            (melodic_patch(prog), 440.0 * ((f32::from(key) - 69.0) / 12.0).exp2())
+        };
+        let cutoff_hz = if p.wave == Wave::Noise && c == 9 { hz } else { hz * p.cutoff };
+        let cutoff_hz = cutoff_hz.min(self.rate * 0.45);
+        let vel = f32::from(vel.min(127)) / 127.0;
+        self.clock += 1;
+        let voice = Voice {
+            stage: Stage::Attack,
+            channel: ch,
+            key,
+            held: false,
+            age: self.clock,
+            wave: p.wave,
+            phase: 0.0,
+            base_inc: hz / self.rate,
+            sweep: p.sweep,
+            sweep_mul: self.time_mul(p.sweep_time),
+            env: 0.0,
+            attack_inc: 1.0 / (p.attack.max(1e-4) * self.rate),
+            decay_mul: self.fade_mul(p.decay),
+            sustain: p.sustain,
+            release_mul: self.fade_mul(p.release),
+            lp: 0.0,
+            lp_coef: 1.0 - (-std::f32::consts::TAU * cutoff_hz / self.rate).exp(),
+            noise: if p.wave == Wave::Noise { 1.0 } else { p.noise },
+            tone: if p.wave == Wave::Noise { 0.0 } else { 1.0 - p.noise },
+            highpass: p.highpass,
+            level: vel * vel * p.gain * MASTER,
+        };
+        if let Some(v) = self.voices.get_mut(slot) {
+            *v = voice;
+        }
+    }
+
+    fn note_off(&mut self, ch: u8, key: u8) {
+        let sustain = self.channels.get(usize::from(ch & 15)).is_some_and(|c| c.sustain);
+        for v in self.voices.iter_mut() {
+            if v.stage != Stage::Off && v.stage != Stage::Release && v.channel == ch && v.key == key && !v.held {
+                if sustain {
+                    v.held = true;
+                } else {
+                    v.stage = Stage::Release;
+                }
+                break;
+            }
+        }
+    }
+
+    fn release_channel(&mut self, ch: u8, immediate: bool) {
+        for v in self.voices.iter_mut().filter(|v| v.channel == ch) {
+            if immediate {
+                v.stage = Stage::Off;
+            } else if v.stage != Stage::Off {
+                v.stage = Stage::Release;
+                v.held = false;
+            }
+        }
+    }
+
+    /// Handles one channel message (status byte with channel, two data bytes).
+    pub fn message(&mut self, status: u8, d1: u8, d2: u8) {
+        let ch = status & 0x0F;
+        let Some(c) = self.channels.get_mut(usize::from(ch)) else { return };
+        match status & 0xF0 {
+            0x90 if d2 > 0 => self.note_on(ch, d1 & 0x7F, d2),
+            0x80 | 0x90 => self.note_off(ch, d1 & 0x7F),
+            0xC0 => c.program = d1 & 0x7F,
+            0xE0 => {
+                let raw = (i16::from(d2 & 0x7F) << 7 | i16::from(d1 & 0x7F)) - 0x2000;
+                c.bend_raw = raw;
+                c.bend = f32::from(raw) / 8192.0 * c.bend_range;
+            }
+            0xB0 => match d1 {
+                7 => c.volume = d2,
+                10 => c.pan = d2,
+                11 => c.expression = d2,
+                64 => {
+                    let down = d2 >= 64;
+                    c.sustain = down;
+                    if !down {
+                        for v in self.voices.iter_mut() {
+                            if v.channel == ch && v.held {
+                                v.held = false;
+                                v.stage = Stage::Release;
+                            }
+                        }
+                    }
+                }
+                101 => c.rpn.0 = d2,
+                100 => c.rpn.1 = d2,
+                6 if c.rpn == (0, 0) => {
+                    c.bend_range = f32::from(d2.min(24));
+                    c.bend = f32::from(c.bend_raw) / 8192.0 * c.bend_range;
+                }
+                120 => self.release_channel(ch, true),
+                123 => self.release_channel(ch, false),
+                121 => {
+                    let program = c.program;
+                    *c = Channel { program, ..Channel::RESET };
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// Releases every note (or silences at once when `immediate`) and lifts the sustain pedals.
+    pub fn all_notes_off(&mut self, immediate: bool) {
+        for c in self.channels.iter_mut() {
+            c.sustain = false;
+        }
+        for ch in 0..16 {
+            self.release_channel(ch, immediate);
+        }
+    }
+
+    /// Back to power-on: no voices, controllers and programs reset.
+    pub fn reset(&mut self) {
+        self.all_notes_off(true);
+        self.channels = [Channel::RESET; 16];
+    }
+
+    /// Adds `left.len()` frames of every voice into `left` and `right` (which
+    /// the caller cleared). Real-time safe.
+    pub fn render_add(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let n = left.len().min(right.len());
+        let (left, right) = (&mut left[..n], &mut right[..n]);
+        let sine = &self.sine[..];
+        let mut noise_state = self.noise_state;
+        for v in self.voices.iter_mut() {
+            if v.stage == Stage::Off {
+                continue;
+            }
+            let ch = self.channels.get(usize::from(v.channel & 15)).copied().unwrap_or(Channel::RESET);
+            let (gl, gr) = ch.gains();
+            let (gl, gr) = (gl * v.level, gr * v.level);
+            let inc = v.base_inc * (ch.bend / 12.0).exp2();
+            let dt = inc.min(0.5);
+            let mut s = *v;
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                // Envelope.
+                match s.stage {
+                    Stage::Attack => {
+                        s.env += s.attack_inc;
+                        if s.env >= 1.0 {
+                            s.env = 1.0;
+                            s.stage = Stage::Decay;
+                        }
+                    }
+                    Stage::Decay => {
+                        s.env = s.sustain + (s.env - s.sustain) * s.decay_mul;
+                        if s.sustain == 0.0 && s.env < SILENT {
+                            s.stage = Stage::Off;
+                            break;
+                        }
+                    }
+                    Stage::Release => {
+                        s.env *= s.release_mul;
+                        if s.env < SILENT {
+                            s.stage = Stage::Off;
+                            break;
+                        }
+                    }
+                    Stage::Off => break,
+                }
+                // Oscillator.
+                let p = s.phase;
+                let x = match s.wave {
+                    Wave::Sine => table(sine, p),
+                    Wave::Piano => {
+                        table(sine, p) + 0.35 * table(sine, (p * 2.0).fract()) + 0.12 * table(sine, (p * 3.0).fract())
+                    }
+                    Wave::Organ => {
+                        table(sine, p) + 0.5 * table(sine, (p * 2.0).fract()) + 0.3 * table(sine, (p * 4.0).fract())
+                    }
+                    Wave::Saw => 2.0 * p - 1.0 - poly_blep(p, dt),
+                    Wave::Square => {
+                        let q = if p < 0.5 { 1.0 } else { -1.0 };
+                        q + poly_blep(p, dt) - poly_blep((p + 0.5).fract(), dt)
+                    }
+                    Wave::Triangle => 4.0 * (p - 0.5).abs() - 1.0,
+                    Wave::Noise => 0.0,
+                };
+                let mut x = x * s.tone;
+                if s.noise > 0.0 {
+                    noise_state ^= noise_state << 13;
+                    noise_state ^= noise_state >> 17;
+                    noise_state ^= noise_state << 5;
+                    x += s.noise * ((noise_state >> 9) as f32 * (2.0 / 8_388_608.0) - 1.0);
+                }
+                let step = if s.sweep != 1.0 {
+                    s.sweep = 1.0 + (s.sweep - 1.0) * s.sweep_mul;
+                    inc * s.sweep
+                } else {
+                    inc
+                };
+                s.phase += step;
+                if s.phase >= 1.0 {
+                    s.phase -= 1.0;
+                }
+                s.lp += s.lp_coef * (x - s.lp);
+                let y = if s.highpass { x - s.lp } else { s.lp } * s.env;
+                *l += y * gl;
+                *r += y * gr;
+            }
+            *v = s;
+        }
+        self.noise_state = noise_state;
+    }
+}
+
+#[inline(always)]
+fn table(sine: &[f32], phase: f32) -> f32 {
+    let pos = phase * TABLE as f32;
+    let i = (pos as usize).min(TABLE - 1);
+    let frac = pos - i as f32;
+    match (sine.get(i), sine.get(i + 1)) {
+        (Some(a), Some(b)) => a + (b - a) * frac,
+        _ => 0.0,
+    }
+}
+
+/// Keeps a stereo sum under full scale without hard clipping: linear up to
+/// 0.8, then a smooth knee toward 1.0.
+#[inline]
+pub fn soft_limit(x: f32) -> f32 {
+    let a = x.abs();
+    if a <= 0.8 {
+        x
+    } else {
+        let over = (a - 0.8) / 0.2;
+        (0.8 + 0.199 * over / (1.0 + over)).copysign(x)
+    }
+}
+
+/// A loaded SoundFont (shared, read-only).
+#[derive(Clone)]
+pub struct SoundFontData(Arc<rustysynth::SoundFont>);
+
+impl std::fmt::Debug for SoundFontData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoundFontData").field("presets", &self.0.get_presets().len()).finish()
+    }
+}
+
+impl SoundFontData {
+    /// Loads a .sf2 file; a damaged or unsupported file is an error naming it.
+    pub fn load(path: &Path) -> Result<Self, MidiError> {
+        let bad = |what: String| MidiError::SoundFont { path: path.to_path_buf(), what };
+        let bytes = std::fs::read(path).map_err(|source| MidiError::Io { path: path.to_path_buf(), source })?;
+        // rustysynth indexes into the file's tables; keep a damaged file from taking the program down.
+        let parsed = std::panic::catch_unwind(move || rustysynth::SoundFont::new(&mut std::io::Cursor::new(bytes)))
+            .map_err(|_| bad("the file's tables are inconsistent".into()))?;
+        let sf = parsed.map_err(|e| bad(e.to_string()))?;
+        if sf.get_presets().is_empty() {
+            return Err(bad("it holds no presets".into()));
+        }
+        Ok(SoundFontData(Arc::new(sf)))
+    }
+}
+
+enum Engine {
+    Builtin(Box<BuiltinSynth>),
+    SoundFont { font: SoundFontData, synth: Option<Box<rustysynth::Synthesizer>> },
+}
+
+/// A synth: built-in or SoundFont. Create it off the audio thread, call
+/// [`Synth::prepare`] there, then `message` / `render` are real-time safe.
+pub struct Synth {
+    engine: Engine,
+    rate: u32,
+}
+
+impl std::fmt::Debug for Synth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.engine {
+            Engine::Builtin(_) => "builtin",
+            Engine::SoundFont { .. } => "soundfont",
+        };
+        f.debug_struct("Synth").field("kind", &kind).field("rate", &self.rate).finish()
+    }
+}
+
+impl Synth {
+    /// The built-in synth.
+    pub fn builtin() -> Self {
+        Synth { engine: Engine::Builtin(Box::new(BuiltinSynth::new(48_000))), rate: 48_000 }
+    }
+
+    /// A SoundFont synth (the font loads now; the player is made in `prepare`).
+    pub fn soundfont(font: SoundFontData) -> Self {
+        Synth { engine: Engine::SoundFont { font, synth: None }, rate: 0 }
+    }
+
+    /// The synth a [`SynthChoice`] names (loads the .sf2 file).
+    pub fn from_choice(choice: &SynthChoice) -> Result<Self, MidiError> {
+        Ok(match choice {
+            SynthChoice::Builtin => Synth::builtin(),
+            SynthChoice::SoundFont(p) => Synth::soundfont(SoundFontData::load(p)?),
+        })
+    }
+
+    /// Sizes the synth for `sample_rate` (off the audio thread; may allocate).
+    pub fn prepare(&mut self, sample_rate: u32) {
+        let rate = sample_rate.clamp(1_000, 384_000);
+        if rate == self.rate {
+            return;
+        }
+        self.rate = rate;
+        match &mut self.engine {
+            Engine::Builtin(b) => **b = BuiltinSynth::new(rate),
+            Engine::SoundFont { font, synth } => {
+                let mut settings = rustysynth::SynthesizerSettings::new(rate as i32);
+                settings.enable_reverb_and_chorus = true;
+                *synth = rustysynth::Synthesizer::new(&font.0, &settings).ok().map(Box::new);
+            }
+        }
+    }
+
+    /// One channel message: `status` with its channel in the low nibble.
+    pub fn message(&mut self, status: u8, d1: u8, d2: u8) {
+        match &mut self.engine {
+            Engine::Builtin(b) => b.message(status, d1, d2),
+            Engine::SoundFont { synth: Some(s), .. } => s.process_midi_message(
+                i32::from(status & 0x0F),
+                i32::from(status & 0xF0),
+                i32::from(d1 & 0x7F),
+                i32::from(d2 & 0x7F),
+            ),
+            Engine::SoundFont { synth: None, .. } => {}
+        }
+    }
+
+    /// Releases all notes (at once when `immediate`).
+    pub fn all_notes_off(&mut self, immediate: bool) {
+        match &mut self.engine {
+            Engine::Builtin(b) => b.all_notes_off(immediate),
+            Engine::SoundFont { synth: Some(s), .. } => {
+                for ch in 0..16 {
+                    s.process_midi_message(ch, 0xB0, 64, 0);
+                }
+                s.note_off_all(immediate);
+            }
+            Engine::SoundFont { synth: None, .. } => {}
+        }
+    }
+
+    /// Back to power-on state (programs and controllers too).
+    pub fn reset(&mut self) {
+        match &mut self.engine {
+            Engine::Builtin(b) => b.reset(),
+            Engine::SoundFont { synth: Some(s), .. } => s.reset(),
+            Engine::SoundFont { synth: None, .. } => {}
+        }
+    }
+
+    /// Whether nothing is sounding (SoundFont: unknown, so `None`).
+    pub fn is_idle(&self) -> Option<bool> {
+        match &self.engine {
+            Engine::Builtin(b) => Some(b.active_voices() == 0),
+            Engine::SoundFont { .. } => None,
+        }
+    }
+
+    /// Writes `left.len()` frames into `left` and `right` (replacing them).
+    pub fn render(&mut self, left: &mut [f32], right: &mut [f32]) {
+        match &mut self.engine {
+            Engine::Builtin(b) => {
+                left.fill(0.0);
+                right.fill(0.0);
+                b.render_add(left, right);
+            }
+            Engine::SoundFont { synth: Some(s), .. } => s.render(left, right),
+            Engine::SoundFont { synth: None, .. } => {
+                left.fill(0.0);
+                right.fill(0.0);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_and_drum_sounds_and_dies_away() {
+        let mut s = BuiltinSynth::new(48_000);
+        let (mut l, mut r) = (vec![0.0f32; 4800], vec![0.0f32; 4800]);
+        for program in (0..128).step_by(8) {
+            s.reset();
+            s.message(0xC0, program, 0);
+            s.message(0x90, 60, 100);
+            s.message(0x99, 36 + program / 8, 100);
+            l.fill(0.0);
+            r.fill(0.0);
+            s.render_add(&mut l, &mut r);
+            let peak = l.iter().chain(&r).fold(0.0f32, |m, x| m.max(x.abs()));
+            assert!(peak > 0.01, "program {program} is silent");
+            assert!(peak < 1.0, "program {program} peaks at {peak}");
+            s.message(0x80, 60, 0);
+            s.message(0x89, 36 + program / 8, 0);
+            for _ in 0..200 {
+                s.render_add(&mut l, &mut r);
+            }
+            assert_eq!(s.active_voices(), 0, "program {program} never ends");
+        }
+    }
+
+    #[test]
+    fn sustain_pedal_holds_and_voices_are_stolen() {
+        let mut s = BuiltinSynth::new(48_000);
+        let (mut l, mut r) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+        s.message(0xC0, 16, 0); // organ: sustains
+        s.message(0xB0, 64, 127);
+        s.message(0x90, 60, 100);
+        s.message(0x80, 60, 0);
+        s.render_add(&mut l, &mut r);
+        assert_eq!(s.active_voices(), 1);
+        assert!(s.voices.iter().any(|v| v.held));
+        s.message(0xB0, 64, 0);
+        assert!(s.voices.iter().all(|v| !v.held));
+        for k in 0..100 {
+            s.message(0x90, k, 100);
+        }
+        assert_eq!(s.active_voices(), MAX_VOICES);
+    }
+
+    #[test]
+    fn soft_limit_never_reaches_full_scale() {
+        for x in [0.0f32, 0.5, 0.8, 0.9, 1.0, 3.0, 1e9] {
+            assert!(soft_limit(x) < 1.0 && soft_limit(-x) > -1.0);
+            assert!(soft_limit(x) >= x.min(0.8));
+        }
+    }
+}
