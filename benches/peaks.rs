@@ -26,8 +26,13 @@ fn test_wav(dir: &Path, name: &str, frames: u64) -> PathBuf {
         return path;
     }
     let file = std::fs::File::create(&path).expect("create bench file");
-    let spec =
-        WriterSpec { format: OutputFormat::Wav, sample_rate: 44100, channels: 2, sample: SampleFormat::S16, bits: None };
+    let spec = WriterSpec {
+        format: OutputFormat::Wav,
+        sample_rate: 44100,
+        channels: 2,
+        sample: SampleFormat::S16,
+        bits: None,
+    };
     let mut w = coremusic::io::create_writer(Box::new(std::io::BufWriter::new(file)), spec).expect("writer");
     let mut buf = Vec::with_capacity(2 * 65536);
     let mut seed = 1u32;
@@ -91,9 +96,9 @@ fn draw(c: &mut Criterion) {
         screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1100.0, 700.0))),
         ..Default::default()
     };
-    let mut frame = |view: &mut WaveformView| {
+    let frame = |view: &mut WaveformView| {
         let out = ctx.run_ui(input(), |ui| {
-            egui::CentralPanel::default().show_inside(ui, |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
                 view.ui(ui);
             });
         });

@@ -1,5 +1,4 @@
-//! The command line: `coremusic info` and `convert` today; `play`, `midi` and
-//! `latency` arrive with the engine rooms they drive. Each command is a thin
+//! The command line: `coremusic info`, `convert`, `play`, `midi` and `latency`.
 //! face on a library call, prints for people by default and JSON Lines with
 //! `--json`, and returns the process exit status. Errors are printed here and
 //! nowhere else.
@@ -7,8 +6,8 @@
 pub mod convert;
 pub mod info;
 pub mod latency;
-pub mod play;
 pub mod midi;
+pub mod play;
 
 use std::path::PathBuf;
 

@@ -198,8 +198,7 @@ impl PeakPyramid {
 
     fn from_level0(channels: usize, sample_rate: u32, frames: u64, level0: Vec<Peak>) -> PeakPyramid {
         let mut levels = vec![Level { frames_per_bucket: BASE_FRAMES, peaks: level0 }];
-        loop {
-            let Some(below) = levels.last() else { break };
+        while let Some(below) = levels.last() {
             let below_buckets = below.peaks.len() / channels;
             if below_buckets <= 1 {
                 break;
@@ -239,7 +238,9 @@ impl PeakPyramid {
     /// The buckets of `level` for `channel` (for tests and exports).
     pub fn level_peaks(&self, level: usize, channel: usize) -> Vec<Peak> {
         match self.levels.get(level) {
-            Some(l) if channel < self.channels => l.peaks.iter().skip(channel).step_by(self.channels).copied().collect(),
+            Some(l) if channel < self.channels => {
+                l.peaks.iter().skip(channel).step_by(self.channels).copied().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -912,8 +913,13 @@ mod tests {
 
     fn write_wav(path: &Path, channels: u16, samples: &[f32]) {
         let file = std::fs::File::create(path).unwrap();
-        let spec =
-            WriterSpec { format: OutputFormat::Wav, sample_rate: 8000, channels, sample: SampleFormat::S16, bits: None };
+        let spec = WriterSpec {
+            format: OutputFormat::Wav,
+            sample_rate: 8000,
+            channels,
+            sample: SampleFormat::S16,
+            bits: None,
+        };
         let mut w = create_writer(Box::new(std::io::BufWriter::new(file)), spec).unwrap();
         w.write_f32(samples).unwrap();
         w.finish().unwrap();
@@ -925,7 +931,8 @@ mod tests {
         (0..frames * 2)
             .map(|i| {
                 seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
-                let x = if i % 2 == 0 { (i as f32 * 0.001).sin() * 0.7 } else { ((seed >> 8) as f32 / 16777216.0) - 0.5 };
+                let x =
+                    if i % 2 == 0 { (i as f32 * 0.001).sin() * 0.7 } else { ((seed >> 8) as f32 / 16777216.0) - 0.5 };
                 (x * 32768.0).round() / 32768.0
             })
             .collect()

@@ -4,18 +4,28 @@
 //! touches a device: it sends work to background jobs ([`jobs`]) and draws
 //! what they send back.
 
+pub mod audio;
 mod batch;
 mod files;
 mod inspector;
 pub mod jobs;
+pub mod latency;
+pub mod profiler;
+pub mod transport;
 pub mod waveform;
 
 use std::path::PathBuf;
 
+pub use audio::AudioLink;
 pub use batch::{BatchPanel, Row, Summary};
 pub use files::{FileEntry, FileList, FileState};
 pub use inspector::InspectorPanel;
+pub use latency::LatencyPanel;
+pub use profiler::Profiler;
+pub use transport::{Cue, TransportBar};
 pub use waveform::WaveformView;
+
+use crate::engine::{EngineConfig, PlayState};
 
 /// The tabs of the main area. Waveform, MIDI, Batch and Latency join this
 /// list as the engine rooms behind them land.
@@ -28,11 +38,13 @@ pub enum Tab {
     Waveform,
     /// Batch conversion of queued files and folders.
     Batch,
+    /// Device, rate and buffer size, with live timing plots.
+    Latency,
 }
 
 impl Tab {
     /// Every tab, in the order shown.
-    pub const ALL: [Tab; 3] = [Tab::Inspector, Tab::Waveform, Tab::Batch];
+    pub const ALL: [Tab; 4] = [Tab::Inspector, Tab::Waveform, Tab::Batch, Tab::Latency];
 
     /// The label on the tab.
     pub fn label(self) -> &'static str {
@@ -40,6 +52,7 @@ impl Tab {
             Tab::Inspector => "Inspector",
             Tab::Waveform => "Waveform",
             Tab::Batch => "Batch",
+            Tab::Latency => "Latency",
         }
     }
 }
@@ -52,6 +65,10 @@ pub struct Settings {
     pub tab: Tab,
     /// The folder the open dialog starts in.
     pub last_folder: Option<PathBuf>,
+    /// Loop and volume.
+    pub transport: TransportBar,
+    /// The profiler side panel is open.
+    pub profiler_open: bool,
 }
 
 /// ⌘O on macOS, Ctrl+O elsewhere.
@@ -71,19 +88,45 @@ pub struct CoreMusicApp {
     pub batch: BatchPanel,
     /// The Waveform tab.
     pub waveform: WaveformView,
+    /// The Latency tab.
+    pub latency: LatencyPanel,
+    /// The audio engine as the window sees it.
+    pub audio: AudioLink,
+    /// Live figures of the whole program.
+    pub profiler: Profiler,
     jobs: jobs::Jobs,
+    /// The playhead the window last gave the waveform (a different one means the user moved it).
+    shown_playhead: Option<u64>,
 }
 
 impl CoreMusicApp {
-    /// A new app; `ctx` is used to wake the UI when background work finishes.
+    /// A new app on the default output device; `ctx` is used to wake the UI
+    /// when background work finishes.
     pub fn new(ctx: &egui::Context, settings: Settings) -> Self {
+        Self::with_engine(ctx, settings, EngineConfig::default())
+    }
+
+    /// A new app whose audio engine starts with `engine` (tests use a
+    /// virtual-clock simulated device).
+    pub fn with_engine(ctx: &egui::Context, settings: Settings, engine: EngineConfig) -> Self {
+        let mut audio = AudioLink::start(engine);
+        let gain = settings.transport.gain();
+        if gain != 1.0 {
+            audio.set_gain(gain);
+        }
+        let mut profiler = Profiler::default();
+        profiler.open = settings.profiler_open;
         CoreMusicApp {
             settings,
             files: FileList::default(),
             inspector: InspectorPanel,
             batch: BatchPanel::default(),
             waveform: WaveformView::new(),
+            latency: LatencyPanel::default(),
+            audio,
+            profiler,
             jobs: jobs::Jobs::start(ctx.clone()),
+            shown_playhead: None,
         }
     }
 
@@ -104,22 +147,90 @@ impl CoreMusicApp {
 
     /// Draws the whole window into `ui` (the root of the frame).
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.profiler.frame();
         self.apply_events();
+        if self.audio.poll() {
+            ui.ctx().request_repaint();
+        }
+        if self.audio.state == PlayState::Playing || !self.audio.history.is_empty() {
+            // The playhead and the live plots move on their own.
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(16));
+        }
         self.handle_input(ui.ctx());
+        self.follow_playback();
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::top("transport").show(ui, |ui| {
+            let selected = self.files.selected_entry().map(|e| e.path.clone());
+            let cue = self.cue(selected.as_deref());
+            self.settings.transport.ui(ui, &mut self.audio, &cue);
+        });
+        if self.profiler.open {
+            egui::Panel::right("profiler").resizable(true).default_size(300.0).show(ui, |ui| {
+                self.profiler.ui(ui, &self.audio);
+            });
+        }
         egui::Panel::left("files").resizable(true).default_size(280.0).show(ui, |ui| {
             self.files.ui(ui);
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Inspector => self.inspector.ui(ui, self.files.selected_entry()),
-            Tab::Waveform => self.waveform.tab_ui(ui, self.files.selected_entry()),
+            Tab::Waveform => {
+                self.waveform.tab_ui(ui, self.files.selected_entry());
+                self.seek_if_moved();
+            }
             Tab::Batch => {
                 let opened: Vec<PathBuf> = self.files.entries.iter().map(|e| e.path.clone()).collect();
                 self.batch.ui(ui, &opened)
             }
+            Tab::Latency => self.latency.ui(ui, &mut self.audio),
         });
+    }
+
+    /// What play would play now: the selected file, from the waveform's
+    /// playhead and with its selection when the waveform shows that file.
+    fn cue<'a>(&self, selected: Option<&'a std::path::Path>) -> Cue<'a> {
+        let shown = selected.is_some() && self.waveform.path() == selected;
+        let duration_s = self.files.selected_entry().and_then(|e| match &e.state {
+            FileState::Ready(info) => info.duration_s,
+            _ => None,
+        });
+        Cue {
+            path: selected,
+            from_frame: if shown { self.waveform.playhead() } else { 0 },
+            selection: if shown { self.waveform.selection() } else { None },
+            duration_s,
+        }
+    }
+
+    /// Moves the waveform's playhead with the engine's position while its file plays.
+    fn follow_playback(&mut self) {
+        let plays_shown = self.audio.state != PlayState::Stopped
+            && self.audio.playing_path().is_some_and(|p| self.waveform.path() == Some(p.as_path()));
+        if plays_shown {
+            self.waveform.set_playhead(self.audio.position_frames);
+            self.shown_playhead = Some(self.waveform.playhead());
+        } else {
+            self.shown_playhead = None;
+        }
+    }
+
+    /// A click in the waveform while its file plays seeks there; a new
+    /// selection while looping becomes the loop.
+    fn seek_if_moved(&mut self) {
+        let Some(shown) = self.shown_playhead else { return };
+        let now = self.waveform.playhead();
+        if now != shown {
+            self.audio.seek(now);
+            self.shown_playhead = Some(now);
+        }
+        if self.settings.transport.loop_on {
+            let region = self.waveform.selection().map(|r| (r.start, r.end)).unwrap_or((0, u64::MAX));
+            if self.audio.looping != Some(region) {
+                self.audio.set_loop(Some(region));
+            }
+        }
     }
 
     fn apply_events(&mut self) {
@@ -140,6 +251,12 @@ impl CoreMusicApp {
         }
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
             self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
+        }
+        let nothing_focused = ctx.memory(|m| m.focused().is_none());
+        if nothing_focused && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, transport::PLAY_SHORTCUT)) {
+            let selected = self.files.selected_entry().map(|e| e.path.clone());
+            let cue = self.cue(selected.as_deref());
+            self.settings.transport.play_pause(&mut self.audio, &cue);
         }
         let (up, down) = ctx.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
         if ctx.memory(|m| m.focused().is_none()) {
@@ -164,6 +281,14 @@ impl CoreMusicApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 theme_picker(ui);
+                ui.separator();
+                if ui
+                    .toggle_value(&mut self.profiler.open, "Profiler")
+                    .on_hover_text("Live engine, UI and memory figures")
+                    .changed()
+                {
+                    self.settings.profiler_open = self.profiler.open;
+                }
             });
         });
     }
@@ -182,7 +307,40 @@ impl CoreMusicApp {
             if let Some(e) = self.jobs.last_error() {
                 ui.colored_label(ui.visuals().warn_fg_color, e);
             }
+            if let Some(e) = &self.audio.last_error {
+                ui.colored_label(ui.visuals().warn_fg_color, e);
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| engine_status(ui, &self.audio));
         });
+    }
+}
+
+/// Device, rate, buffer, latency, load and xruns — on every tab (drawn right to left).
+fn engine_status(ui: &mut egui::Ui, audio: &AudioLink) {
+    let s = &audio.stats;
+    let xruns = egui::RichText::new(format!("{} xruns", s.xruns));
+    if s.xruns > 0 {
+        ui.label(xruns.color(ui.visuals().error_fg_color));
+    } else {
+        ui.label(xruns);
+    }
+    ui.separator();
+    ui.label(format!("load {:.0}%", s.load_p99 * 100.0)).on_hover_text("p99 callback time / period");
+    ui.separator();
+    match &audio.device {
+        Some(d) => {
+            let ms = d.latency_frames as f64 * 1e3 / d.sample_rate.max(1) as f64;
+            ui.label(format!("{ms:.1} ms")).on_hover_text("output latency");
+            ui.separator();
+            ui.label(format!("{} frames", d.buffer_frames));
+            ui.separator();
+            ui.label(format!("{} Hz", d.sample_rate));
+            ui.separator();
+            ui.label(&d.name);
+        }
+        None => {
+            ui.label("no device");
+        }
     }
 }
 

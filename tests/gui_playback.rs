@@ -1,0 +1,110 @@
+//! Playback in the window, driven as a user would with egui_kittest, on a
+//! virtual-clock simulated device (never timing-based): drop a WAV, press
+//! Play, and the playhead moves in the waveform; change the buffer size in the
+//! Latency tab while it plays and the position keeps going while the stats
+//! start again; the status bar names the device, rate and buffer.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use coremusic::engine::{Clock, DeviceChoice, EngineConfig, PlayState};
+use coremusic::io::peaks::PeakCache;
+use coremusic::ui::CoreMusicApp;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
+    let config = EngineConfig {
+        device: DeviceChoice::Sim,
+        buffer_frames: 512,
+        clock: Clock::Virtual,
+        ..EngineConfig::default()
+    };
+    let mut app = CoreMusicApp::with_engine(&egui::Context::default(), Default::default(), config);
+    app.waveform.set_cache(PeakCache::new(cache));
+    Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
+}
+
+/// Steps until `done` holds (the limit only guards against a hang).
+fn step_until(h: &mut Harness<'static, CoreMusicApp>, what: &str, done: impl Fn(&CoreMusicApp) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        h.step();
+        assert!(start.elapsed() < Duration::from_secs(120), "{what} never happened");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+}
+
+/// Runs `callbacks` periods of the simulated device.
+fn tick(h: &mut Harness<'static, CoreMusicApp>, callbacks: usize) {
+    let clock = h.state().audio.engine().virtual_clock().expect("a virtual clock");
+    clock.step(callbacks);
+    assert!(h.state().audio.engine().sync(Duration::from_secs(30)));
+}
+
+#[test]
+fn play_moves_the_playhead_and_a_live_buffer_change_keeps_the_position() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4 s of stereo at 48 kHz.
+    let wav = common::hound_wav(dir.path(), "take.wav", 48_000, 2, 192_000);
+    let mut h = harness(&dir.path().join("cache"));
+    h.input_mut().dropped_files.push(Arc::new(Dropped(wav.clone())));
+    h.step();
+    step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
+    h.get_by_label("Waveform").click();
+    h.run_steps(2);
+    step_until(&mut h, "the waveform", |a| a.waveform.is_ready());
+    assert_eq!(h.state().waveform.playhead(), 0);
+
+    h.get_by_label("Play").click();
+    h.run_steps(2);
+    step_until(&mut h, "the file to load", |a| a.audio.playing_path() == Some(&wav));
+    tick(&mut h, 20);
+    step_until(&mut h, "the playhead to move", |a| a.waveform.playhead() > 0);
+    let first = h.state().waveform.playhead();
+    assert_eq!(h.state().audio.state, PlayState::Playing);
+    assert!(first <= 20 * 512, "the playhead went past what was played: {first}");
+
+    // The status bar tells the device, rate and buffer size.
+    assert!(h.query_by_label("sim").is_some());
+    assert!(h.query_by_label("48000 Hz").is_some());
+    assert!(h.query_by_label("512 frames").is_some());
+
+    // Latency tab: pick 256 frames from the buffer menu while playing.
+    h.get_by_label("Latency").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Buffer size").click();
+    h.run_steps(2);
+    h.get_by_label("256 frames").click();
+    h.run_steps(2);
+    step_until(&mut h, "the new buffer size", |a| a.audio.device.as_ref().is_some_and(|d| d.buffer_frames == 256));
+    tick(&mut h, 10);
+    step_until(&mut h, "stats after the change", |a| a.audio.stats.callbacks > 0);
+    let stats = h.state().audio.stats;
+    assert_eq!(stats.buffer_frames, 256);
+    assert!(stats.callbacks <= 10, "the stats were not reset: {} callbacks", stats.callbacks);
+    step_until(&mut h, "the position to go on", |a| a.audio.position_frames > first);
+    assert_eq!(h.state().audio.state, PlayState::Playing);
+
+    // Space pauses (nothing has keyboard focus).
+    h.key_press(egui::Key::Space);
+    h.run_steps(2);
+    step_until(&mut h, "pause", |a| a.audio.state == PlayState::Paused);
+}
