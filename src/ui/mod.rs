@@ -8,12 +8,14 @@ mod batch;
 mod files;
 mod inspector;
 pub mod jobs;
+pub mod piano_roll;
 
 use std::path::PathBuf;
 
 pub use batch::{BatchPanel, Row, Summary};
 pub use files::{FileEntry, FileList, FileState};
 pub use inspector::InspectorPanel;
+pub use piano_roll::{PianoRollAction, PianoRollPanel};
 
 /// The tabs of the main area. Waveform, MIDI, Batch and Latency join this
 /// list as the engine rooms behind them land.
@@ -24,17 +26,20 @@ pub enum Tab {
     Inspector,
     /// Batch conversion of queued files and folders.
     Batch,
+    /// The piano roll: MIDI files edited, played and rendered.
+    Midi,
 }
 
 impl Tab {
     /// Every tab, in the order shown.
-    pub const ALL: [Tab; 2] = [Tab::Inspector, Tab::Batch];
+    pub const ALL: [Tab; 3] = [Tab::Inspector, Tab::Batch, Tab::Midi];
 
     /// The label on the tab.
     pub fn label(self) -> &'static str {
         match self {
             Tab::Inspector => "Inspector",
             Tab::Batch => "Batch",
+            Tab::Midi => "MIDI",
         }
     }
 }
@@ -64,6 +69,8 @@ pub struct CoreMusicApp {
     pub inspector: InspectorPanel,
     /// The Batch tab.
     pub batch: BatchPanel,
+    /// The MIDI tab (piano roll).
+    pub midi: PianoRollPanel,
     jobs: jobs::Jobs,
 }
 
@@ -75,12 +82,22 @@ impl CoreMusicApp {
             files: FileList::default(),
             inspector: InspectorPanel,
             batch: BatchPanel::default(),
+            midi: PianoRollPanel::new(),
             jobs: jobs::Jobs::start(ctx.clone()),
         }
     }
 
     /// Queues files or folders to be opened (probed in the background).
     pub fn open_paths(&mut self, paths: Vec<PathBuf>) {
+        // MIDI files go to the piano roll.
+        let (midi, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| piano_roll::is_midi_file(p));
+        if let Some(last) = midi.into_iter().last() {
+            self.midi.open_path(last);
+            self.settings.tab = Tab::Midi;
+        }
+        if paths.is_empty() {
+            return;
+        }
         if let Some(folder) =
             paths.first().and_then(|p| if p.is_dir() { Some(p.clone()) } else { p.parent().map(|d| d.to_path_buf()) })
         {
@@ -110,11 +127,34 @@ impl CoreMusicApp {
                 let opened: Vec<PathBuf> = self.files.entries.iter().map(|e| e.path.clone()).collect();
                 self.batch.ui(ui, &opened)
             }
+            Tab::Midi => {
+                for action in self.midi.ui(ui) {
+                    self.route_midi(action);
+                }
+            }
         });
+    }
+
+    /// Sends what the piano roll asks for to the sound engine (one arm per action).
+    fn route_midi(&mut self, action: PianoRollAction) {
+        match action {
+            // The engine (a `Box<dyn Render>` producer) lands in parallel; until then nothing sounds.
+            PianoRollAction::Play(_render) => {}
+            PianoRollAction::Preview { render: _render, .. } => {}
+            PianoRollAction::Stop => {}
+        }
     }
 
     fn apply_events(&mut self) {
         for event in self.jobs.events() {
+            // A MIDI file chosen in the open dialog goes to the piano roll.
+            if let jobs::JobEvent::Queued { path, .. } = &event {
+                if piano_roll::is_midi_file(path) {
+                    self.midi.open_path(path.clone());
+                    self.settings.tab = Tab::Midi;
+                    continue;
+                }
+            }
             self.files.apply(event);
         }
     }
@@ -130,10 +170,14 @@ impl CoreMusicApp {
             }
         }
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
-            self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
+            if self.settings.tab == Tab::Midi {
+                self.midi.open_dialog();
+            } else {
+                self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
+            }
         }
         let (up, down) = ctx.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
-        if ctx.memory(|m| m.focused().is_none()) {
+        if self.settings.tab != Tab::Midi && ctx.memory(|m| m.focused().is_none()) {
             self.files.move_selection(i32::from(down) - i32::from(up));
         }
     }
