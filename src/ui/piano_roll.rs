@@ -799,6 +799,7 @@ impl PianoRollPanel {
             {
                 self.quantize();
             }
+            ui.spacing_mut().slider_width = 70.0;
             ui.add(egui::Slider::new(&mut self.quantize_strength, 0.0..=1.0).text("strength").fixed_decimals(2))
                 .on_hover_text("How far quantize moves notes: 1 = onto the grid");
             ui.separator();
@@ -810,10 +811,11 @@ impl PianoRollPanel {
                 }
             }
             ui.separator();
-            if ui.button("Zoom −").on_hover_text("−, or ⌘-scroll / pinch on the grid").clicked() {
+            ui.label("Zoom");
+            if ui.button("−").on_hover_text("Zoom out (−, or ⌘-scroll / pinch on the grid)").clicked() {
                 self.zoom_x(0.8, None);
             }
-            if ui.button("Zoom +").on_hover_text("+").clicked() {
+            if ui.button("+").on_hover_text("Zoom in (+, or ⌘-scroll / pinch on the grid)").clicked() {
                 self.zoom_x(1.25, None);
             }
         });
@@ -985,19 +987,19 @@ impl PianoRollPanel {
         let seq = self.editor.sequence();
         let tpq = f64::from(self.tpq());
         let end = seq.tracks.iter().flat_map(|t| t.notes.iter().map(Note::end)).max().unwrap_or(0) as f64;
-        let span = (end.max(tpq * 16.0)).min(tpq * 4.0 * 16.0);
+        let span = (end * 1.05).max(tpq * 16.0).min(tpq * 4.0 * 16.0);
         self.view.px_per_tick = ((f64::from(self.view.grid.width().max(100.0)) / span) as f32).max(0.001);
         self.view.scroll_tick = 0.0;
         let keys: Vec<u8> = seq.tracks.iter().flat_map(|t| t.notes.iter().map(|n| n.key)).collect();
-        let rows = self.view.grid.height() / self.view.key_height.max(1.0);
-        let centre = if keys.is_empty() {
-            66.0
-        } else {
-            let lo = keys.iter().copied().min().unwrap_or(60);
-            let hi = keys.iter().copied().max().unwrap_or(72);
-            (f32::from(lo) + f32::from(hi) + 1.0) / 2.0
+        let (lo, hi) = match (keys.iter().min(), keys.iter().max()) {
+            (Some(lo), Some(hi)) => (f32::from(*lo), f32::from(*hi) + 1.0),
+            _ => (48.0, 84.0),
         };
-        self.view.top_key = centre + rows / 2.0;
+        // Rows tall enough to read, short enough for the notes' range (plus a margin) to fit.
+        let want = (hi - lo + 2.0).max(24.0);
+        self.view.key_height = (self.view.grid.height() / want).clamp(7.0, 18.0);
+        let rows = self.view.grid.height() / self.view.key_height;
+        self.view.top_key = (lo + hi) / 2.0 + rows / 2.0;
     }
 
     fn clamp_view(&mut self) {
@@ -1146,8 +1148,10 @@ impl PianoRollPanel {
                         } else {
                             self.selection = BTreeSet::from([id]);
                         }
-                        if let Some((_, n)) = self.editor.note(id) {
+                        if let Some((track, n)) = self.editor.note(id) {
                             let (k, v) = (n.key, n.velocity);
+                            // Clicking a note makes its track the one drawn on (and previewed with).
+                            self.current_track = track;
                             self.preview(k, v);
                         }
                     }
@@ -1413,7 +1417,7 @@ impl PianoRollPanel {
                 let scale = |x: u8| (f32::from(x) * shade).round().clamp(0.0, 255.0) as u8;
                 let mut fill = Color32::from_rgb(scale(r), scale(g), scale(bl));
                 if !current {
-                    fill = fill.gamma_multiply(0.45);
+                    fill = fill.gamma_multiply(0.6);
                 }
                 let stroke = if selected {
                     Stroke::new(2.0, if dark { Color32::WHITE } else { Color32::BLACK })
@@ -1421,10 +1425,14 @@ impl PianoRollPanel {
                     Stroke::new(1.0, Color32::from_black_alpha(if dark { 160 } else { 90 }))
                 };
                 if selected {
-                    fill = fill.lerp_to_gamma(Color32::WHITE, if dark { 0.25 } else { 0.15 });
+                    fill = if dark {
+                        fill.lerp_to_gamma(Color32::WHITE, 0.55)
+                    } else {
+                        fill.lerp_to_gamma(Color32::BLACK, 0.35)
+                    };
                 }
                 painter.rect(rect, 2.0, fill, stroke, StrokeKind::Inside);
-                if rect.width() > 30.0 && v.key_height >= 11.0 {
+                if rect.width() > 30.0 && v.key_height >= 10.0 {
                     painter.text(
                         Pos2::new(rect.left() + 3.0, rect.center().y),
                         Align2::LEFT_CENTER,
@@ -1449,7 +1457,7 @@ impl PianoRollPanel {
         painter.rect_filled(v.keyboard, 0.0, Color32::from_gray(246));
         let lo = v.y_to_key_f32(v.keyboard.bottom()).floor().clamp(0.0, 127.0) as u8;
         let hi = v.y_to_key_f32(v.keyboard.top()).floor().clamp(0.0, 127.0) as u8;
-        let font = FontId::proportional((v.key_height - 2.0).clamp(8.0, 11.0));
+        let font = FontId::proportional((v.key_height - 1.0).clamp(9.0, 11.0));
         let hover_key =
             ui.input(|i| i.pointer.hover_pos()).filter(|p| v.keyboard.contains(*p)).and_then(|p| v.y_to_key(p.y));
         for key in lo..=hi {
