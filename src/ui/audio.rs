@@ -40,6 +40,8 @@ pub enum Playing {
     File(LoadedFile),
     /// A MIDI sequence (through the MIDI player).
     Midi,
+    /// A short note preview from the piano roll.
+    Preview,
 }
 
 /// The engine as the window sees it.
@@ -170,10 +172,10 @@ impl AudioLink {
         }
     }
 
-    /// Plays a real-time producer (the MIDI player).
-    pub fn play_render(&mut self, render: Box<dyn Render>) {
+    /// Plays a real-time producer (the MIDI player, or a preview when `what` says so).
+    pub fn play_render(&mut self, render: Box<dyn Render>, what: Playing) {
         self.last_error = None;
-        self.playing = Playing::Midi;
+        self.playing = what;
         self.engine.send(Command::PlayRender(render));
     }
 

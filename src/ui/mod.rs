@@ -10,6 +10,7 @@ mod files;
 mod inspector;
 pub mod jobs;
 pub mod latency;
+pub mod piano_roll;
 pub mod profiler;
 pub mod transport;
 pub mod waveform;
@@ -26,6 +27,7 @@ pub use transport::{Cue, TransportBar};
 pub use waveform::WaveformView;
 
 use crate::engine::{EngineConfig, PlayState};
+pub use piano_roll::{PianoRollAction, PianoRollPanel};
 
 /// The tabs of the main area. Waveform, MIDI, Batch and Latency join this
 /// list as the engine rooms behind them land.
@@ -40,11 +42,13 @@ pub enum Tab {
     Batch,
     /// Device, rate and buffer size, with live timing plots.
     Latency,
+    /// The piano roll: MIDI files edited, played and rendered.
+    Midi,
 }
 
 impl Tab {
     /// Every tab, in the order shown.
-    pub const ALL: [Tab; 4] = [Tab::Inspector, Tab::Waveform, Tab::Batch, Tab::Latency];
+    pub const ALL: [Tab; 5] = [Tab::Inspector, Tab::Waveform, Tab::Midi, Tab::Batch, Tab::Latency];
 
     /// The label on the tab.
     pub fn label(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Tab {
             Tab::Waveform => "Waveform",
             Tab::Batch => "Batch",
             Tab::Latency => "Latency",
+            Tab::Midi => "MIDI",
         }
     }
 }
@@ -94,6 +99,8 @@ pub struct CoreMusicApp {
     pub audio: AudioLink,
     /// Live figures of the whole program.
     pub profiler: Profiler,
+    /// The MIDI tab (piano roll).
+    pub midi: PianoRollPanel,
     jobs: jobs::Jobs,
     /// The playhead the window last gave the waveform (a different one means the user moved it).
     shown_playhead: Option<u64>,
@@ -125,6 +132,7 @@ impl CoreMusicApp {
             latency: LatencyPanel::default(),
             audio,
             profiler,
+            midi: PianoRollPanel::new(),
             jobs: jobs::Jobs::start(ctx.clone()),
             shown_playhead: None,
         }
@@ -132,6 +140,15 @@ impl CoreMusicApp {
 
     /// Queues files or folders to be opened (probed in the background).
     pub fn open_paths(&mut self, paths: Vec<PathBuf>) {
+        // MIDI files go to the piano roll.
+        let (midi, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| piano_roll::is_midi_file(p));
+        if let Some(last) = midi.into_iter().last() {
+            self.midi.open_path(last);
+            self.settings.tab = Tab::Midi;
+        }
+        if paths.is_empty() {
+            return;
+        }
         if let Some(folder) =
             paths.first().and_then(|p| if p.is_dir() { Some(p.clone()) } else { p.parent().map(|d| d.to_path_buf()) })
         {
@@ -185,6 +202,11 @@ impl CoreMusicApp {
                 self.batch.ui(ui, &opened)
             }
             Tab::Latency => self.latency.ui(ui, &mut self.audio),
+            Tab::Midi => {
+                for action in self.midi.ui(ui) {
+                    self.route_midi(action);
+                }
+            }
         });
     }
 
@@ -233,8 +255,30 @@ impl CoreMusicApp {
         }
     }
 
+    /// Sends what the piano roll asks for to the sound engine (one arm per action).
+    fn route_midi(&mut self, action: PianoRollAction) {
+        match action {
+            PianoRollAction::Play(render) => self.audio.play_render(render, audio::Playing::Midi),
+            // A note preview must not cut off the song that is playing.
+            PianoRollAction::Preview { render, .. } => {
+                if !(self.audio.state == PlayState::Playing && self.audio.playing == audio::Playing::Midi) {
+                    self.audio.play_render(render, audio::Playing::Preview);
+                }
+            }
+            PianoRollAction::Stop => self.audio.stop(),
+        }
+    }
+
     fn apply_events(&mut self) {
         for event in self.jobs.events() {
+            // A MIDI file chosen in the open dialog goes to the piano roll.
+            if let jobs::JobEvent::Queued { path, .. } = &event {
+                if piano_roll::is_midi_file(path) {
+                    self.midi.open_path(path.clone());
+                    self.settings.tab = Tab::Midi;
+                    continue;
+                }
+            }
             self.files.apply(event);
         }
     }
@@ -250,16 +294,23 @@ impl CoreMusicApp {
             }
         }
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
-            self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
+            if self.settings.tab == Tab::Midi {
+                self.midi.open_dialog();
+            } else {
+                self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
+            }
         }
         let nothing_focused = ctx.memory(|m| m.focused().is_none());
-        if nothing_focused && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, transport::PLAY_SHORTCUT)) {
+        if nothing_focused
+            && self.settings.tab != Tab::Midi
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, transport::PLAY_SHORTCUT))
+        {
             let selected = self.files.selected_entry().map(|e| e.path.clone());
             let cue = self.cue(selected.as_deref());
             self.settings.transport.play_pause(&mut self.audio, &cue);
         }
         let (up, down) = ctx.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
-        if ctx.memory(|m| m.focused().is_none()) {
+        if self.settings.tab != Tab::Midi && ctx.memory(|m| m.focused().is_none()) {
             self.files.move_selection(i32::from(down) - i32::from(up));
         }
     }
