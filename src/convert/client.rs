@@ -273,9 +273,7 @@ impl ClientReader {
                 };
                 Some(ChannelMixer::between(&from, layout).map_err(|e| refused(e.to_string()))?)
             }
-            ClientChannels::Map(map) => {
-                Some(ChannelMixer::from_map(in_ch, map).map_err(|e| refused(e.to_string()))?)
-            }
+            ClientChannels::Map(map) => Some(ChannelMixer::from_map(in_ch, map).map_err(|e| refused(e.to_string()))?),
         };
         let channels = match (&client.channels, &mixer) {
             (_, Some(m)) => m.outputs(),
@@ -357,7 +355,9 @@ impl ClientReader {
         } else if buffers.len() == ch {
             buffers.iter().map(|b| b.len()).min().unwrap_or(0)
         } else {
-            return Err(self.refused(format!("planar reads take {ch} buffers (one per channel), not {}", buffers.len())));
+            return Err(
+                self.refused(format!("planar reads take {ch} buffers (one per channel), not {}", buffers.len()))
+            );
         };
         let mut done = 0;
         while done < want {
@@ -504,7 +504,8 @@ mod tests {
         let p = wav(dir.path(), "p.wav", 44100, 3, SampleFormat::S24, &music(30_011, 3, 24));
         for sample in [ClientSample::I16, ClientSample::F32] {
             for channels in [ClientChannels::Source, ClientChannels::Count(2), ClientChannels::Map(vec![2, 0])] {
-                let inter = ClientFormat { sample, rate: Some(48000), channels: channels.clone(), ..Default::default() };
+                let inter =
+                    ClientFormat { sample, rate: Some(48000), channels: channels.clone(), ..Default::default() };
                 let planar = ClientFormat { interleaved: false, ..inter.clone() };
                 let mut a = ClientReader::open(&p, &inter).unwrap();
                 let mut b = ClientReader::open(&p, &planar).unwrap();
@@ -566,10 +567,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let audio = music(5000, 2, 16);
         let p = wav(dir.path(), "m.wav", 44100, 2, SampleFormat::S16, &audio);
-        let swap = ClientFormat { sample: ClientSample::I16, channels: ClientChannels::Map(vec![1, 0]), ..Default::default() };
+        // A map goes through the float path: bit-exact for 16 bits without dither.
+        let swap = ClientFormat {
+            sample: ClientSample::I16,
+            channels: ClientChannels::Map(vec![1, 0]),
+            dither: false,
+            ..Default::default()
+        };
         let got = read_all::<i16>(&mut ClientReader::open(&p, &swap).unwrap(), 512);
         assert!(got.chunks(2).zip(audio.chunks(2)).all(|(g, a)| g[0] as i32 == a[1] && g[1] as i32 == a[0]));
-        let stereo = ClientFormat { channels: ClientChannels::Layout(ChannelLayout::default_for(2)), ..Default::default() };
+        let stereo =
+            ClientFormat { channels: ClientChannels::Layout(ChannelLayout::default_for(2)), ..Default::default() };
         assert_eq!(ClientReader::open(&p, &stereo).unwrap().channels(), 2);
 
         let bad = ClientFormat { channels: ClientChannels::Map(vec![0, 5]), ..Default::default() };

@@ -404,8 +404,10 @@ mod tests {
             let msg = e.to_string();
             assert!(msg.contains("no space left") && msg.contains(&format!("out.{ext}")), "{msg}");
             assert!(!output.exists(), "{ext}: an output was left");
-            let names: Vec<String> =
-                std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+            let names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into())
+                .collect();
             assert_eq!(names, vec!["in.wav".to_string()], "{ext} {rate:?}: left behind");
             assert_eq!(std::fs::read(&input).unwrap(), before);
         }

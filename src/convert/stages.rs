@@ -12,6 +12,9 @@ use crate::format::{ChannelLayout, SampleFormat};
 use crate::io::{AudioFile, AudioWriter, FileError, OutputFormat, StreamInfo, WriteError};
 use rayon::prelude::*;
 
+/// Frames decoded per step when resampling (1 MB of stereo f32).
+const RESAMPLE_CHUNK_FRAMES: usize = 8 * CHUNK_FRAMES;
+
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Target {
@@ -130,6 +133,9 @@ impl Stages {
         let quantizer = (exact_shift.is_none() && !target.sample.is_float()).then(|| {
             Quantizer::new(target.valid_bits(), opts.dither && (reduces || processed) && target.valid_bits() < 32)
         });
+        // Resampling reads larger chunks: each half of one runs on another
+        // core for a millisecond or two, long enough to be worth waking it.
+        let float_chunk = if resample { RESAMPLE_CHUNK_FRAMES } else { CHUNK_FRAMES };
         Ok(Stages {
             in_ch,
             out_ch,
@@ -138,7 +144,7 @@ impl Stages {
             resampler,
             quantizer,
             read_i: vec![0; if exact_shift.is_some() { CHUNK_FRAMES * in_ch } else { 0 }],
-            read_f: vec![0.0; if exact_shift.is_some() { 0 } else { CHUNK_FRAMES * in_ch }],
+            read_f: vec![0.0; if exact_shift.is_some() { 0 } else { float_chunk * in_ch }],
             mixed: Vec::with_capacity(CHUNK_FRAMES * out_ch),
             resampled: Vec::new(),
             quantized: Vec::new(),
