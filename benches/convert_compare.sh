@@ -4,12 +4,13 @@
 #   - resample 44.1 → 48 kHz, WAV → WAV
 #   - FLAC encode (size and time against `flac -5`)
 #   - a batch of 40 × 10 MB files to FLAC with 1 and 2 workers
-# Best of 3 wall times. Prints a Markdown table.
+# Best of N wall times (N=${RUNS:-3}). Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${TMPDIR:-/tmp}/coremusic-convert-bench; mkdir -p "$dir"
-cargo build --release -q
-cm=$PWD/target/release/coremusic
+# CARGO_FLAGS (e.g. --no-default-features: the CLI is the same without the window).
+cargo build --release -q ${CARGO_FLAGS:-}
+cm=${CARGO_TARGET_DIR:-$PWD/target}/release/coremusic
 src=$dir/music-100mb.wav
 if [ ! -s "$src" ]; then
   sox -n -r 44100 -b 16 -c 2 "$dir/a.wav" synth 594 pluck 220 pluck 330 vol 0.4 2>/dev/null ||
@@ -17,7 +18,7 @@ if [ ! -s "$src" ]; then
   sox -n -r 44100 -b 16 -c 2 "$dir/n.wav" synth 594 pinknoise vol 0.05
   sox -m "$dir/a.wav" "$dir/n.wav" "$src"; rm -f "$dir/a.wav" "$dir/n.wav"
 fi
-best() { local b=999999 t0 t1 t; for _ in 1 2 3; do t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
+best() { local b=999999 t0 t1 t; for _ in $(seq "${RUNS:-3}"); do t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
   t=$(echo "$t1 - $t0" | bc -l); (( $(echo "$t < $b" | bc -l) )) && b=$t; done; printf '%.3f' "$b"; }
 echo "| job | coremusic | peer | peer time | ratio |"
 echo "|---|---|---|---|---|"

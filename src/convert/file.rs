@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::options::{BitDepth, ConvertOptions};
 use super::stages::{Stages, Target};
 use crate::format::SampleFormat;
+use crate::io::writer::WriteSeek;
 use crate::io::{create_writer, AudioFile, AudioWriter, FileError, OutputFormat, WriteError, WriterSpec};
 
 /// Frames decoded per step: large enough to amortise calls, small enough
@@ -119,6 +120,19 @@ pub fn convert_file(
     progress: &mut dyn FnMut(u64, Option<u64>),
     cancel: &AtomicBool,
 ) -> Result<Outcome, ConvertError> {
+    convert_through(input, output, opts, progress, cancel, &|f| Box::new(BufWriter::with_capacity(1 << 20, f)))
+}
+
+/// [`convert_file`] writing through `sink` around the temporary file (tests
+/// put a full disk there).
+fn convert_through(
+    input: &Path,
+    output: &Path,
+    opts: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+    cancel: &AtomicBool,
+    sink: &dyn Fn(File) -> Box<dyn WriteSeek>,
+) -> Result<Outcome, ConvertError> {
     let started = Instant::now();
     if same_file(input, output) {
         return Err(ConvertError::Refused {
@@ -153,14 +167,15 @@ pub fn convert_file(
     let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
     let part_path = dir.join(format!(".{name}.coremusic-part-{}", std::process::id()));
     let write_err = |source: WriteError| ConvertError::Write { path: output.to_path_buf(), source };
-    let sink =
+    let out_file =
         File::options().write(true).create_new(true).open(&part_path).map_err(|e| write_err(WriteError::Io(e)))?;
     let mut part = PartFile { path: part_path, keep: false };
-    let mut writer = create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(write_err)?;
+    let mut writer = create_writer(sink(out_file), spec).map_err(write_err)?;
     writer.set_tags(&info.tags).map_err(write_err)?;
     if target.rate != info.sample_rate() {
-        // Resampling keeps this thread busy: encode and write on another.
-        writer = Box::new(ThreadedWriter::start(writer));
+        // Resampling keeps this thread (and rayon's) busy: quantise, encode
+        // and write on another.
+        writer = Box::new(ThreadedWriter::start(stages.quantize_in(writer)));
     }
 
     let total = info.frames;
@@ -223,28 +238,32 @@ enum Block {
 }
 
 /// Runs a writer on its own thread: writes are queued (a few blocks deep,
-/// so memory stays bounded) and the first error comes back on the next call.
+/// so memory stays bounded; emptied blocks come back to be refilled) and the
+/// first error comes back on the next call.
 struct ThreadedWriter {
     blocks: Option<crossbeam_channel::Sender<Block>>,
+    free: crossbeam_channel::Receiver<Block>,
     thread: Option<std::thread::JoinHandle<Result<(), WriteError>>>,
 }
 
 impl ThreadedWriter {
     fn start(mut inner: Box<dyn AudioWriter>) -> Self {
         let (tx, rx) = crossbeam_channel::bounded::<Block>(4);
+        let (give_back, free) = crossbeam_channel::bounded::<Block>(6);
         let thread = std::thread::Builder::new()
             .name("coremusic-writer".into())
             .spawn(move || {
                 for block in rx {
-                    match block {
-                        Block::Int(v) => inner.write_i32(&v)?,
-                        Block::Float(v) => inner.write_f32(&v)?,
+                    match &block {
+                        Block::Int(v) => inner.write_i32(v)?,
+                        Block::Float(v) => inner.write_f32(v)?,
                     }
+                    let _ = give_back.try_send(block);
                 }
                 inner.finish()
             })
             .ok();
-        ThreadedWriter { blocks: thread.is_some().then_some(tx), thread }
+        ThreadedWriter { blocks: thread.is_some().then_some(tx), free, thread }
     }
 
     fn send(&mut self, block: Block) -> Result<(), WriteError> {
@@ -269,11 +288,23 @@ impl ThreadedWriter {
 
 impl AudioWriter for ThreadedWriter {
     fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
-        self.send(Block::Float(interleaved.to_vec()))
+        let mut v = match self.free.try_recv() {
+            Ok(Block::Float(v)) => v,
+            _ => Vec::with_capacity(interleaved.len()),
+        };
+        v.clear();
+        v.extend_from_slice(interleaved);
+        self.send(Block::Float(v))
     }
 
     fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
-        self.send(Block::Int(interleaved.to_vec()))
+        let mut v = match self.free.try_recv() {
+            Ok(Block::Int(v)) => v,
+            _ => Vec::with_capacity(interleaved.len()),
+        };
+        v.clear();
+        v.extend_from_slice(interleaved);
+        self.send(Block::Int(v))
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
@@ -309,6 +340,76 @@ mod tests {
     impl std::io::Seek for FullDisk {
         fn seek(&mut self, _: std::io::SeekFrom) -> std::io::Result<u64> {
             Ok(0)
+        }
+    }
+
+    /// A real file that fills up after `room` bytes (a disk with little space left).
+    struct SmallDisk {
+        file: File,
+        room: u64,
+    }
+
+    impl std::io::Write for SmallDisk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let pos = std::io::Seek::stream_position(&mut self.file)?;
+            let fits = self.room.saturating_sub(pos).min(buf.len() as u64) as usize;
+            if fits == 0 && !buf.is_empty() {
+                return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left on device"));
+            }
+            self.file.write(&buf[..fits])
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.file.flush()
+        }
+    }
+
+    impl std::io::Seek for SmallDisk {
+        fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.file.seek(to)
+        }
+    }
+
+    /// The full disk through the whole pipeline of a conversion, for the
+    /// exact path, resampling (writer thread) and each encoder: the error
+    /// names the output, nothing is left behind, the input is untouched.
+    #[test]
+    fn a_full_disk_fails_cleanly_with_nothing_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.wav");
+        let spec = WriterSpec {
+            format: OutputFormat::Wav,
+            sample_rate: 44100,
+            channels: 2,
+            sample: SampleFormat::S16,
+            bits: None,
+        };
+        let mut w = create_writer(Box::new(File::create(&input).unwrap()), spec).unwrap();
+        let mut s = 1u32;
+        let audio: Vec<i32> = (0..2 * 200_000)
+            .map(|i| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((i as f64 * 0.01).sin() * 12000.0) as i32 + (s >> 20) as i32 - 2048
+            })
+            .collect();
+        w.write_i32(&audio).unwrap();
+        w.finish().unwrap();
+        let before = std::fs::read(&input).unwrap();
+        for (ext, rate) in [("wav", None), ("wav", Some(48000)), ("flac", Some(48000)), ("m4a", None), ("aiff", None)] {
+            let output = dir.path().join(format!("out.{ext}"));
+            let opts = ConvertOptions { rate, ..ConvertOptions::default() };
+            let small = |file: File| -> Box<dyn WriteSeek> { Box::new(SmallDisk { file, room: 100_000 }) };
+            let r = convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &small);
+            let e = r.err().unwrap_or_else(|| panic!("{ext} {rate:?}: a full disk went unnoticed"));
+            assert!(matches!(e, ConvertError::Write { .. }), "{ext} {rate:?}: {e}");
+            let msg = e.to_string();
+            assert!(msg.contains("no space left") && msg.contains(&format!("out.{ext}")), "{msg}");
+            assert!(!output.exists(), "{ext}: an output was left");
+            let names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into())
+                .collect();
+            assert_eq!(names, vec!["in.wav".to_string()], "{ext} {rate:?}: left behind");
+            assert_eq!(std::fs::read(&input).unwrap(), before);
         }
     }
 

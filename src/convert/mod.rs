@@ -6,6 +6,7 @@
 //! output behind.
 
 mod batch;
+mod client;
 mod file;
 mod options;
 mod stages;
@@ -14,6 +15,7 @@ pub use batch::{
     batch_format, batch_process_parallel, output_is_file, plan, BatchEvent, BatchItem, BatchMeter, BatchPlan,
     BatchStatus, EventLog,
 };
+pub use client::{ClientChannels, ClientFormat, ClientReader, ClientSample, ClientSampleType};
 pub use file::{
     convert_file, default_sample, output_format, same_file, ConvertError, ConvertStats, Outcome, CHUNK_FRAMES,
 };

@@ -7,10 +7,13 @@ use super::file::{default_sample, CHUNK_FRAMES};
 use super::options::ConvertOptions;
 use crate::dsp::dither::Quantizer;
 use crate::dsp::mix::ChannelMixer;
-use crate::dsp::resample::{Quality, ResampleError, Resampler};
+use crate::dsp::resample::{ParallelResampler, Quality, ResampleError, Resampler};
 use crate::format::{ChannelLayout, SampleFormat};
 use crate::io::{AudioFile, AudioWriter, FileError, OutputFormat, StreamInfo, WriteError};
 use rayon::prelude::*;
+
+/// Frames decoded per step when resampling (1 MB of stereo f32).
+const RESAMPLE_CHUNK_FRAMES: usize = 8 * CHUNK_FRAMES;
 
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -67,17 +70,39 @@ pub struct Stages {
 impl Stages {
     /// Chooses the pipeline; `Err` says why the conversion is impossible.
     pub fn new(info: &StreamInfo, target: &Target, opts: &ConvertOptions) -> Result<Stages, String> {
+        Stages::with_mixer(info, target, opts, None)
+    }
+
+    /// [`Stages::new`] with an explicit channel mixer (a channel map or a
+    /// layout) in place of the standard mix between the channel counts; its
+    /// output count must be `target.channels`.
+    pub fn with_mixer(
+        info: &StreamInfo,
+        target: &Target,
+        opts: &ConvertOptions,
+        mixer: Option<ChannelMixer>,
+    ) -> Result<Stages, String> {
         let in_ch = info.channels();
         let out_ch = target.channels;
         if in_ch == 0 || out_ch == 0 {
             return Err("a channel count of 0 is not possible".into());
         }
+        if let Some(m) = &mixer {
+            if m.inputs() != in_ch || m.outputs() != out_ch {
+                return Err(format!(
+                    "the channel mix takes {} channels to {}, but the file has {in_ch} and {out_ch} are wanted",
+                    m.inputs(),
+                    m.outputs()
+                ));
+            }
+        }
+        let mixer = mixer.filter(|m| !(m.is_identity() && in_ch == out_ch));
         if target.rate == 0 {
             return Err("a sample rate of 0 Hz is not possible".into());
         }
         let src_rate = info.sample_rate();
         let resample = target.rate != src_rate;
-        let mix = in_ch != out_ch;
+        let mix = in_ch != out_ch || mixer.is_some();
         let src_bits = info.bits_per_sample.filter(|_| info.sample_format.is_some_and(|s| !s.is_float()));
         let exact_shift = match src_bits {
             Some(b) if !mix && !resample && !target.sample.is_float() && target.valid_bits() >= b => {
@@ -85,7 +110,9 @@ impl Stages {
             }
             _ => None,
         };
-        let mixer = if mix {
+        let mixer = if let Some(m) = mixer {
+            Some(m)
+        } else if mix {
             let from = if info.layout.channels.len() == in_ch {
                 info.layout.clone()
             } else {
@@ -106,6 +133,9 @@ impl Stages {
         let quantizer = (exact_shift.is_none() && !target.sample.is_float()).then(|| {
             Quantizer::new(target.valid_bits(), opts.dither && (reduces || processed) && target.valid_bits() < 32)
         });
+        // Resampling reads larger chunks: each half of one runs on another
+        // core for a millisecond or two, long enough to be worth waking it.
+        let float_chunk = if resample { RESAMPLE_CHUNK_FRAMES } else { CHUNK_FRAMES };
         Ok(Stages {
             in_ch,
             out_ch,
@@ -114,12 +144,22 @@ impl Stages {
             resampler,
             quantizer,
             read_i: vec![0; if exact_shift.is_some() { CHUNK_FRAMES * in_ch } else { 0 }],
-            read_f: vec![0.0; if exact_shift.is_some() { 0 } else { CHUNK_FRAMES * in_ch }],
+            read_f: vec![0.0; if exact_shift.is_some() { 0 } else { float_chunk * in_ch }],
             mixed: Vec::with_capacity(CHUNK_FRAMES * out_ch),
             resampled: Vec::new(),
             quantized: Vec::new(),
             frames: 0,
         })
+    }
+
+    /// Moves the quantiser (float to integers, with dither) into a writer
+    /// wrapped around `writer`, so that it runs where that writer runs (on a
+    /// writer thread, in parallel with resampling). Same samples, same bits.
+    pub fn quantize_in(&mut self, writer: Box<dyn AudioWriter>) -> Box<dyn AudioWriter> {
+        match self.quantizer.take() {
+            Some(quantizer) => Box::new(QuantizingWriter { quantizer, inner: writer, buf: Vec::new() }),
+            None => writer,
+        }
     }
 
     /// True when samples go through untouched (bit-exact).
@@ -181,11 +221,41 @@ impl Stages {
     }
 }
 
-/// A resampler split into channel pairs that run in parallel for files of
-/// four or more channels: the filters are independent per channel, so the
-/// output is bit-identical to one resampler over all channels.
+/// Quantises float samples before an integer writer.
+struct QuantizingWriter {
+    quantizer: Quantizer,
+    inner: Box<dyn AudioWriter>,
+    buf: Vec<i32>,
+}
+
+impl AudioWriter for QuantizingWriter {
+    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
+        self.buf.resize(interleaved.len(), 0);
+        self.quantizer.quantize(interleaved, &mut self.buf);
+        self.inner.write_i32(&self.buf)
+    }
+
+    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
+        self.inner.write_i32(interleaved)
+    }
+
+    fn set_tags(&mut self, tags: &crate::io::Tags) -> Result<(), WriteError> {
+        self.inner.set_tags(tags)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), WriteError> {
+        self.inner.finish()
+    }
+}
+
+/// A resampler on both cores: split into channel pairs that run in parallel
+/// for files of four or more channels, into two time blocks per chunk
+/// ([`ParallelResampler`]) for fewer. The filters are independent per channel
+/// and per output frame, so the output is bit-identical to one resampler.
 struct SplitResampler {
     channels: usize,
+    /// One to three channels: time blocks.
+    whole: Option<ParallelResampler>,
     groups: Vec<Group>,
 }
 
@@ -203,6 +273,10 @@ impl SplitResampler {
         // four or more channels, into pairs (a mono split of a stereo file
         // doubles the work and is slower on two cores than one stereo filter).
         let per = if channels >= 4 && rayon::current_num_threads() > 1 { 2 } else { channels };
+        if per == channels {
+            let whole = ParallelResampler::new(from, to, channels, quality)?;
+            return Ok(SplitResampler { channels, whole: Some(whole), groups: Vec::new() });
+        }
         let mut groups = Vec::new();
         let mut first = 0;
         while first < channels {
@@ -216,18 +290,18 @@ impl SplitResampler {
             });
             first += count;
         }
-        Ok(SplitResampler { channels, groups })
+        Ok(SplitResampler { channels, whole: None, groups })
     }
 
     /// Resamples `input` (or, with `last`, flushes the tail) into `out` (cleared first).
     fn run(&mut self, input: &[f32], last: bool, out: &mut Vec<f32>) {
         out.clear();
         let ch = self.channels;
-        if let [only] = self.groups.as_mut_slice() {
+        if let Some(whole) = &mut self.whole {
             if last {
-                only.resampler.finish(out);
+                whole.finish(out);
             } else {
-                only.resampler.process(input, out);
+                whole.process(input, out);
             }
             return;
         }

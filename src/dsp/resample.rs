@@ -21,6 +21,7 @@
 
 mod design;
 mod kernel;
+mod parallel;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +31,7 @@ use rayon::prelude::*;
 
 use design::Design;
 use kernel::{Cursor, Isa, Planes, LANES};
+pub use parallel::ParallelResampler;
 
 /// The most channels a [`Resampler`] takes.
 pub const MAX_CHANNELS: usize = 64;
@@ -298,6 +300,7 @@ impl Resampler {
         let cap = bank.taps + bank.taps.max(2048);
         let lead = (-first).max(0) as usize;
         let is_identity = matches!(bank.table, Table::Identity);
+        // Keep in step with `restart_at`.
         Resampler {
             from,
             to,
@@ -318,6 +321,29 @@ impl Resampler {
             stash_len: 0,
             bank,
         }
+    }
+
+    /// Moves this converter to output frame `k0` of a new pass over the
+    /// stream, as [`Resampler::at_output`] would build it, keeping its buffer.
+    fn restart_at(&mut self, k0: u64) {
+        let (l, m) = (self.bank.l, self.bank.m);
+        let n0 = (k0 as u128 * m as u128 / l as u128) as i64;
+        let first = n0 - self.bank.half as i64 + 1 - self.bank.shift(k0) as i64;
+        let lead = ((-first).max(0) as usize).min(self.cap);
+        if !self.buf.is_empty() {
+            for c in 0..self.channels {
+                self.buf[c * self.cap..c * self.cap + lead].fill(0.0);
+            }
+        }
+        self.base = first;
+        self.len = lead;
+        self.skip = 0;
+        self.frames_in = first.max(0) as u64;
+        self.out_pos = k0;
+        self.n = n0;
+        self.cur = Cursor { off: 0, kk: self.bank.position(k0), ph: (k0 as u128 * m as u128 % l as u128) as u64 };
+        self.total_out = None;
+        self.stash_len = 0;
     }
 
     /// The same converter running another build of the loops (to test each).

@@ -2,13 +2,15 @@
 //! packets: `ftyp`, a progressively written `mdat` (64-bit size, patched at
 //! the end), and a `moov` after it with the sample tables (`stts`, `stsz`,
 //! `stsc`, `stco` or `co64`). It keeps 4 bytes per packet in memory and knows
-//! nothing about the codec beyond the sample entry it is given. It must not
-//! write a file whose tables disagree with its `mdat`.
+//! nothing about the codec beyond the sample entry it is given. Text tags go
+//! into an iTunes-style `moov/udta/meta/ilst` (`©nam`, `©ART`, `©alb`, `aART`,
+//! `©day`, `©gen`, `©cmt`, `©wrt`, `cprt`, `©too`, `©lyr`, `©grp`, `trkn`,
+//! `disk`). It must not write a file whose tables disagree with its `mdat`.
 
 use std::io::{SeekFrom, Write};
 
 use crate::io::writer::WriteSeek;
-use crate::io::WriteError;
+use crate::io::{Tags, WriteError};
 
 /// Packets per chunk (`stsc`/`stco` granularity).
 const PACKETS_PER_CHUNK: usize = 16;
@@ -39,6 +41,8 @@ pub struct M4aMuxer {
     /// Runs of (packet count, frames per packet).
     durations: Vec<(u32, u32)>,
     frames: u64,
+    /// The `udta` box of the tags (empty: none).
+    udta: Vec<u8>,
 }
 
 fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
@@ -74,7 +78,15 @@ impl M4aMuxer {
         head[4..8].copy_from_slice(b"mdat");
         head[8..].copy_from_slice(&16u64.to_be_bytes());
         sink.write_all(&head)?;
-        Ok(M4aMuxer { sink, mdat_at, data_len: 0, sizes: Vec::new(), durations: Vec::new(), frames: 0 })
+        Ok(M4aMuxer {
+            sink,
+            mdat_at,
+            data_len: 0,
+            sizes: Vec::new(),
+            durations: Vec::new(),
+            frames: 0,
+            udta: Vec::new(),
+        })
     }
 
     /// Appends one packet decoding to `frames` frames.
@@ -92,6 +104,12 @@ impl M4aMuxer {
         }
         self.frames += u64::from(frames);
         Ok(())
+    }
+
+    /// Sets the tags written with `moov` (keys as in [`Tags`]; those with no
+    /// iTunes atom are left out). A later call replaces an earlier one.
+    pub fn set_tags(&mut self, tags: &Tags) {
+        self.udta = udta_box(tags);
     }
 
     /// Frames written so far.
@@ -246,6 +264,79 @@ impl M4aMuxer {
         let minf = boxed(b"minf", &cat(&[&smhd, &dinf, &stbl]));
         let mdia = boxed(b"mdia", &cat(&[&mdhd, &hdlr, &minf]));
         let trak = boxed(b"trak", &cat(&[&tkhd, &mdia]));
-        boxed(b"moov", &cat(&[&mvhd, &trak]))
+        boxed(b"moov", &cat(&[&mvhd, &trak, &self.udta]))
     }
+}
+
+/// The iTunes atom for a text tag.
+fn ilst_text_atom(key: &str) -> Option<[u8; 4]> {
+    Some(match key {
+        "title" => *b"\xa9nam",
+        "artist" => *b"\xa9ART",
+        "album" => *b"\xa9alb",
+        "album_artist" => *b"aART",
+        "date" => *b"\xa9day",
+        "genre" => *b"\xa9gen",
+        "comment" => *b"\xa9cmt",
+        "composer" => *b"\xa9wrt",
+        "copyright" => *b"cprt",
+        "encoder" => *b"\xa9too",
+        "lyrics" => *b"\xa9lyr",
+        "grouping" => *b"\xa9grp",
+        _ => return None,
+    })
+}
+
+/// Whether the `.m4a` tags hold `key` (`track`/`disc` as numbers, their
+/// totals from `track_total`/`disc_total` or an `n/total` value).
+pub fn holds_tag(key: &str) -> bool {
+    ilst_text_atom(key).is_some() || matches!(key, "track" | "disc" | "track_total" | "disc_total")
+}
+
+/// A `data` atom: type (1 = UTF-8, 0 = implicit), locale 0, payload.
+fn data_atom(kind: u32, payload: &[u8]) -> Vec<u8> {
+    boxed(b"data", &cat(&[&kind.to_be_bytes(), &0u32.to_be_bytes(), payload]))
+}
+
+/// `n` or `n/total` with their numbers (0: absent); `None` when not numbers.
+fn number_pair(value: Option<&str>, total: Option<&str>) -> Option<(u16, u16)> {
+    let value = value?.trim();
+    let (n, t) = match value.split_once('/') {
+        Some((n, t)) => (n.trim(), Some(t.trim())),
+        None => (value, total.map(str::trim)),
+    };
+    let n: u16 = n.parse().ok()?;
+    let t: u16 = t.and_then(|t| t.parse().ok()).unwrap_or(0);
+    (n > 0).then_some((n, t))
+}
+
+/// `udta/meta/ilst` holding `tags`; empty when none has an atom.
+fn udta_box(tags: &Tags) -> Vec<u8> {
+    let mut items: Vec<u8> = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
+    for (key, _) in &tags.0 {
+        if done.contains(&key.as_str()) {
+            continue;
+        }
+        done.push(key);
+        if let Some(atom) = ilst_text_atom(key) {
+            // Every value of a repeated key, as data atoms of one item.
+            let values: Vec<u8> =
+                tags.0.iter().filter(|(k, _)| k == key).flat_map(|(_, v)| data_atom(1, v.as_bytes())).collect();
+            items.extend_from_slice(&boxed(&atom, &values));
+        } else if key == "track" || key == "disc" {
+            let total = tags.get(&format!("{key}_total"));
+            if let Some((n, t)) = number_pair(tags.get(key), total) {
+                let (atom, pad): (&[u8; 4], &[u8]) = if key == "track" { (b"trkn", &[0, 0]) } else { (b"disk", &[]) };
+                let payload = cat(&[&[0, 0], &n.to_be_bytes(), &t.to_be_bytes(), pad]);
+                items.extend_from_slice(&boxed(atom, &data_atom(0, &payload)));
+            }
+        }
+    }
+    if items.is_empty() {
+        return Vec::new();
+    }
+    let hdlr = full_box(b"hdlr", 0, 0, &cat(&[&[0; 4], b"mdir", b"appl", &[0; 8], &[0]]));
+    let meta = full_box(b"meta", 0, 0, &cat(&[&hdlr, &boxed(b"ilst", &items)]));
+    boxed(b"udta", &meta)
 }

@@ -195,6 +195,11 @@ impl AudioWriter for AlacM4aWriter {
         result
     }
 
+    fn set_tags(&mut self, tags: &crate::io::Tags) -> Result<(), WriteError> {
+        self.mux.set_tags(tags);
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
         self.encode_pending()?;
         let mut extra = full_box(b"alac", &self.cookie());
