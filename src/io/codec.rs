@@ -232,7 +232,11 @@ fn tag_key(tag: &Tag) -> String {
         _ => "",
     };
     if std.is_empty() {
-        tag.raw.key.to_ascii_lowercase()
+        // Atoms symphonia does not map itself (©wrt is the iTunes composer).
+        match tag.raw.key.as_str() {
+            "\u{a9}wrt" => "composer".to_string(),
+            key => key.to_ascii_lowercase(),
+        }
     } else {
         std.to_string()
     }
