@@ -143,7 +143,7 @@ pub fn json_levels(l: &LoudnessReport) -> serde_json::Map<String, serde_json::Va
 
 /// The `--loudness` lines of the human report (afinfo-style `Key: value`).
 pub fn human_levels(l: &LoudnessReport) -> String {
-    let db = |v: Option<f64>, unit: &str| v.map_or("silent".to_string(), |x| format!("{x:.1} {unit}"));
+    let db = format_db;
     let loudness = match (l.integrated_lufs, l.range_lu) {
         (Some(i), Some(r)) => format!("{i:.1} LUFS integrated, range {r:.1} LU"),
         (Some(i), None) => format!("{i:.1} LUFS integrated"),
@@ -159,6 +159,12 @@ pub fn human_levels(l: &LoudnessReport) -> String {
         ("Clipped", format!("{} samples in {clips} runs", l.clipped_samples())),
     ];
     rows.iter().map(|(k, v)| format!("{:<15}{v}\n", format!("{k}:"))).collect()
+}
+
+/// A level to one decimal (`-23.0 LUFS`), or `silent` for `None` (−∞).
+/// Never `-0.0`.
+pub fn format_db(v: Option<f64>, unit: &str) -> String {
+    v.map_or("silent".to_string(), |x| format!("{:.1} {unit}", if x.abs() < 0.05 { 0.0 } else { x }))
 }
 
 /// A DC offset as a percentage of full scale (`+0.012 %`).

@@ -1,13 +1,17 @@
 //! Programme loudness and level statistics of a stream: EBU R128 integrated
 //! loudness and loudness range, true peak (ITU-R BS.1770, through the
 //! `ebur128` crate), sample peak, DC offset and clipped samples per channel.
+//! The loudness range follows EBU Tech 3342 with the short-term loudness
+//! taken every 100 ms (as ffmpeg's `ebur128` filter does; the crate's own
+//! range samples once a second and reads up to ~1 LU apart on level steps),
+//! kept in a fixed 0.01 LU histogram.
 //!
 //! [`LoudnessMeter`] is a streaming analyser fed interleaved f32 blocks of any
 //! size. It must not open files or keep samples: everything it needs is
 //! allocated in [`LoudnessMeter::new`]. A block does not allocate; the only
-//! growth is the gating history inside `ebur128` (one `f64` per 100 ms of
-//! audio, amortised doubling), kept exact rather than binned so that the
-//! figures match ffmpeg's `ebur128` filter. The loudness filter and the 4×
+//! growth is the integrated-loudness gating history inside `ebur128` (one
+//! `f64` per 100 ms of audio, amortised doubling), kept exact rather than
+//! binned so that the figures match ffmpeg's `ebur128` filter. The loudness filter and the 4×
 //! oversampled true-peak scan are independent, so a large block runs them side
 //! by side on the caller's rayon pool (`rayon::join`); the results are the same
 //! either way.
@@ -15,6 +19,89 @@
 use ebur128::{EbuR128, Mode};
 
 use crate::format::{Channel, ChannelLayout};
+
+/// Bins of the short-term loudness histogram: 0.01 LU from −70 to +30 LUFS.
+const RANGE_BINS: usize = 10_000;
+
+/// Short-term loudness every 100 ms, for the loudness range (EBU Tech 3342).
+#[derive(Debug, Clone)]
+struct RangeMeter {
+    hop: usize,
+    since_hop: usize,
+    hops: u64,
+    histogram: Box<[u32]>,
+    energy_sum: f64,
+    count: u64,
+}
+
+impl RangeMeter {
+    fn new(rate: u32) -> Self {
+        // ebur128's 100 ms, rounded the same way.
+        let hop = ((rate as usize).saturating_add(5) / 10).max(1);
+        RangeMeter { hop, since_hop: 0, hops: 0, histogram: vec![0; RANGE_BINS].into(), energy_sum: 0.0, count: 0 }
+    }
+
+    /// Feeds `block` to `meter` in pieces that end on 100 ms boundaries and
+    /// records the short-term loudness at each one once 3 s have gone by.
+    fn push(&mut self, meter: &mut EbuR128, block: &[f32], channels: usize) -> Result<(), ebur128::Error> {
+        let mut rest = block;
+        while !rest.is_empty() {
+            let take = ((self.hop - self.since_hop) * channels).min(rest.len());
+            let (now, later) = rest.split_at(take);
+            meter.add_frames_f32(now)?;
+            self.since_hop += now.len() / channels;
+            rest = later;
+            if self.since_hop >= self.hop {
+                self.since_hop = 0;
+                self.hops += 1;
+                if self.hops >= 30 {
+                    if let Ok(l) = meter.loudness_shortterm() {
+                        self.record(l);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, lufs: f64) {
+        if !(lufs >= -70.0) || !lufs.is_finite() {
+            return; // the absolute gate (and −∞)
+        }
+        let bin = (((lufs + 70.0) * 100.0) as usize).min(RANGE_BINS - 1);
+        if let Some(b) = self.histogram.get_mut(bin) {
+            *b = b.saturating_add(1);
+        }
+        self.energy_sum += 10f64.powf(lufs / 10.0);
+        self.count += 1;
+    }
+
+    /// Tech 3342: gate 20 LU below the mean, then the 10th to 95th percentile.
+    fn range(&self) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let gate = 10.0 * (self.energy_sum / self.count as f64).log10() - 20.0;
+        let first = ((gate + 70.0) * 100.0).ceil().clamp(0.0, RANGE_BINS as f64) as usize;
+        let kept = self.histogram.get(first..)?;
+        let n: u64 = kept.iter().map(|&c| u64::from(c)).sum();
+        if n == 0 {
+            return None;
+        }
+        let at = |q: f64| {
+            let target = ((n - 1) as f64 * q).round() as u64;
+            let mut seen = 0u64;
+            for (i, &c) in kept.iter().enumerate() {
+                seen += u64::from(c);
+                if seen > target {
+                    return -70.0 + (first + i) as f64 / 100.0;
+                }
+            }
+            30.0
+        };
+        Some(at(0.95) - at(0.10))
+    }
+}
 
 /// Blocks of at least this many frames run loudness and true peak in parallel.
 const PARALLEL_FRAMES: usize = 2048;
@@ -199,6 +286,7 @@ impl Running {
 pub struct LoudnessMeter {
     channels: usize,
     loudness: EbuR128,
+    range: RangeMeter,
     true_peak: EbuR128,
     running: Running,
     clip: ClipRule,
@@ -236,7 +324,7 @@ impl LoudnessMeter {
             EbuR128::new(channels as u32, rate, mode)
                 .map_err(|e| LoudnessError::Unsupported(format!("{channels} channels at {rate} Hz ({e})")))
         };
-        let mut loudness = make(Mode::I | Mode::LRA)?;
+        let mut loudness = make(Mode::I | Mode::S)?;
         let true_peak = make(Mode::TRUE_PEAK)?;
         if channels > 1 {
             let map: Vec<ebur128::Channel> = layout.channels.iter().map(|&c| weight_of(c)).collect();
@@ -244,7 +332,15 @@ impl LoudnessMeter {
                 .set_channel_map(&map)
                 .map_err(|e| LoudnessError::Unsupported(format!("this channel layout ({e})")))?;
         }
-        Ok(LoudnessMeter { channels, loudness, true_peak, running: Running::new(channels), clip, frames: 0 })
+        Ok(LoudnessMeter {
+            channels,
+            loudness,
+            range: RangeMeter::new(rate),
+            true_peak,
+            running: Running::new(channels),
+            clip,
+            frames: 0,
+        })
     }
 
     /// Channels per frame.
@@ -265,11 +361,12 @@ impl LoudnessMeter {
             return Err(LoudnessError::PartialFrame { samples: block.len(), channels: self.channels });
         }
         let frames = block.len() / self.channels;
-        let (loudness, true_peak, running, clip) =
-            (&mut self.loudness, &mut self.true_peak, &mut self.running, self.clip);
+        let channels = self.channels;
+        let (loudness, range, true_peak, running, clip) =
+            (&mut self.loudness, &mut self.range, &mut self.true_peak, &mut self.running, self.clip);
         let mut left = || {
             running.push(block, clip);
-            loudness.add_frames_f32(block)
+            range.push(loudness, block, channels)
         };
         let mut right = || true_peak.add_frames_f32(block);
         let (a, b) = if frames >= PARALLEL_FRAMES { rayon::join(left, right) } else { (left(), right()) };
@@ -283,7 +380,7 @@ impl LoudnessMeter {
     /// The figures so far (cheap; the meter can go on measuring).
     pub fn report(&self) -> LoudnessReport {
         let integrated = self.loudness.loudness_global().ok().filter(|l| l.is_finite());
-        let range = integrated.and_then(|_| self.loudness.loudness_range().ok()).filter(|r| r.is_finite());
+        let range = integrated.and_then(|_| self.range.range());
         let n = self.frames.max(1) as f64;
         let channels: Vec<ChannelLevels> = (0..self.channels)
             .map(|c| {

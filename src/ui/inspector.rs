@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::jobs::{AnalysisJob, AnalysisOutcome};
 use super::{FileEntry, FileState};
-use crate::cli::info::{format_bytes, format_dc, format_duration};
+use crate::cli::info::{format_bytes, format_db, format_dc, format_duration};
 use crate::dsp::loudness::LoudnessReport;
 use crate::io::{Container, FileInfo};
 
@@ -132,7 +132,7 @@ struct Slot {
 }
 
 fn analyses_id() -> egui::Id {
-    egui::Id::new("coremusic-inspector-analyses")
+    egui::Id::unique("coremusic-inspector-analyses")
 }
 
 /// The job for `path`, started (or restarted) as needed.
@@ -210,7 +210,7 @@ fn analysis_section(ui: &mut egui::Ui, path: &Path) {
 }
 
 fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport) {
-    let db = |v: Option<f64>, unit: &str| v.map_or("silent".to_string(), |x| format!("{x:.1} {unit}"));
+    let db = format_db;
     let clip_runs: u64 = l.channels.iter().map(|c| c.clip_runs).sum();
     let clipped = match l.clipped_samples() {
         0 => "0".to_string(),
