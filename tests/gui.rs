@@ -144,7 +144,12 @@ fn batch_tab_converts_three_files_and_reports_the_broken_one() {
 fn the_inspector_shows_the_loudness_of_a_dropped_wav() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("minus23.wav");
-    let spec = hound::WavSpec { channels: 2, sample_rate: 48000, bits_per_sample: 24, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48000,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
     let amp = 10f64.powf(-23.0 / 20.0) * 8_388_607.0;
     for i in 0..48000 * 6 {

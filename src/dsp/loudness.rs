@@ -88,12 +88,13 @@ impl RangeMeter {
         if n == 0 {
             return None;
         }
+        // The k-th value (1-based) with k = round(q·n), as ffmpeg picks them.
         let at = |q: f64| {
-            let target = ((n - 1) as f64 * q).round() as u64;
+            let k = (q * n as f64 + 0.5) as u64;
             let mut seen = 0u64;
             for (i, &c) in kept.iter().enumerate() {
                 seen += u64::from(c);
-                if seen > target {
+                if c > 0 && seen >= k {
                     return -70.0 + (first + i) as f64 / 100.0;
                 }
             }

@@ -26,9 +26,7 @@ pub struct Progress {
 impl Progress {
     /// Done so far as 0.0–1.0, or `None` when the length is unknown.
     pub fn fraction(&self) -> Option<f32> {
-        self.frames_total
-            .filter(|&t| t > 0)
-            .map(|t| (self.frames_done as f64 / t as f64).clamp(0.0, 1.0) as f32)
+        self.frames_total.filter(|&t| t > 0).map(|t| (self.frames_done as f64 / t as f64).clamp(0.0, 1.0) as f32)
     }
 }
 

@@ -156,7 +156,10 @@ fn job_for(ctx: &egui::Context, path: &Path) -> Slot {
         }
         a.jobs
             .entry(path.to_path_buf())
-            .or_insert_with(|| Slot { job: AnalysisJob::start(path.to_path_buf(), ctx.clone()), stopped_by_user: false })
+            .or_insert_with(|| Slot {
+                job: AnalysisJob::start(path.to_path_buf(), ctx.clone()),
+                stopped_by_user: false,
+            })
             .clone()
     })
 }
@@ -219,7 +222,12 @@ fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport) {
     let dc = if l.channels.len() == 1 {
         l.channels.iter().map(|c| format_dc(c.dc_offset)).collect::<String>()
     } else {
-        l.channels.iter().enumerate().map(|(i, c)| format!("{}: {}", i + 1, format_dc(c.dc_offset))).collect::<Vec<_>>().join("   ")
+        l.channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{}: {}", i + 1, format_dc(c.dc_offset)))
+            .collect::<Vec<_>>()
+            .join("   ")
     };
     let rows = [
         ("Integrated loudness", db(l.integrated_lufs, "LUFS")),
