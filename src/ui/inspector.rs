@@ -15,6 +15,9 @@ use crate::cli::info::{format_bytes, format_db, format_dc, format_duration};
 use crate::dsp::loudness::LoudnessReport;
 use crate::io::{Container, FileInfo};
 
+/// Width of the key column, shared by the grids so that their values line up.
+const KEY_WIDTH: f32 = 140.0;
+
 /// The Inspector tab. It keeps no fields: the analyses it started live in
 /// egui's memory (see [`Analyses`]), so the panel stays a plain value.
 #[derive(Debug, Default)]
@@ -71,13 +74,18 @@ impl InspectorPanel {
                     ),
                     ("File size", format_bytes(info.file_size)),
                 ];
-                egui::Grid::new("inspector-grid").num_columns(2).striped(true).spacing([24.0, 6.0]).show(ui, |ui| {
-                    for (k, v) in rows {
-                        ui.label(egui::RichText::new(k).strong());
-                        ui.label(v);
-                        ui.end_row();
-                    }
-                });
+                egui::Grid::new("inspector-grid")
+                    .num_columns(2)
+                    .min_col_width(KEY_WIDTH)
+                    .striped(true)
+                    .spacing([24.0, 6.0])
+                    .show(ui, |ui| {
+                        for (k, v) in rows {
+                            ui.label(egui::RichText::new(k).strong());
+                            ui.label(v);
+                            ui.end_row();
+                        }
+                    });
                 ui.add_space(12.0);
                 analysis_section(ui, &entry.path);
                 ui.add_space(12.0);
@@ -237,11 +245,14 @@ fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport) {
         ("DC offset", dc),
         ("Clipped samples", clipped),
     ];
-    egui::Grid::new("loudness-grid").num_columns(2).striped(true).spacing([24.0, 6.0]).show(ui, |ui| {
-        for (k, v) in rows {
-            ui.label(egui::RichText::new(k).strong());
-            ui.label(v);
-            ui.end_row();
-        }
-    });
+    egui::Grid::new("loudness-grid").num_columns(2).min_col_width(KEY_WIDTH).striped(true).spacing([24.0, 6.0]).show(
+        ui,
+        |ui| {
+            for (k, v) in rows {
+                ui.label(egui::RichText::new(k).strong());
+                ui.label(v);
+                ui.end_row();
+            }
+        },
+    );
 }
