@@ -107,3 +107,163 @@ fn an_m4b_audiobook_with_chapters_reads_like_ffmpeg() {
     let all = coremusic::io::AudioFile::open(&book).unwrap().read_all().unwrap();
     assert_eq!(all.len(), 3 * 44100);
 }
+
+/// A float WAV of `samples` (interleaved), written by hound.
+fn float_wav(dir: &std::path::Path, name: &str, rate: u32, channels: u16, samples: &[f32]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let spec =
+        hound::WavSpec { channels, sample_rate: rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for &s in samples {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+    path
+}
+
+/// A sine at `dbfs` peak in every channel.
+fn sine(rate: u32, channels: usize, freq: f64, dbfs: f64, seconds: f64) -> Vec<f32> {
+    let amp = 10f64.powf(dbfs / 20.0);
+    (0..(f64::from(rate) * seconds) as usize)
+        .flat_map(|i| {
+            let v = (amp * (i as f64 * freq / f64::from(rate) * std::f64::consts::TAU).sin()) as f32;
+            std::iter::repeat_n(v, channels)
+        })
+        .collect()
+}
+
+/// Noise whose level steps between `levels_db` every `step_s` seconds (so
+/// that its loudness range is not zero), different in each channel. It is
+/// white noise through a 4-sample moving average, so it has little energy
+/// near Nyquist, like music: on full-band white noise the true-peak readings
+/// of the `ebur128` crate (48-tap 4× interpolator) and ffmpeg (192 kHz
+/// swresample) differ by about 1 dB.
+fn stepped_noise(rate: u32, channels: usize, levels_db: &[f64], step_s: f64, seed: u64) -> Vec<f32> {
+    let mut rng = common::tools::Rng(seed | 1);
+    let step = (f64::from(rate) * step_s) as usize;
+    let mut out = Vec::new();
+    for &db in levels_db {
+        let amp = 10f64.powf(db / 20.0);
+        let mut last = vec![[0.0f64; 4]; channels];
+        for i in 0..step * channels {
+            let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+            let h = &mut last[i % channels];
+            h.rotate_right(1);
+            h[0] = u;
+            out.push((h.iter().sum::<f64>() / 4.0 * 2.0 * amp) as f32);
+        }
+    }
+    out
+}
+
+fn info_loudness_json(files: &[&std::path::Path]) -> (Option<i32>, Vec<serde_json::Value>) {
+    let out = coremusic().args(["info", "--loudness", "--json"]).args(files).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines = stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    (out.status.code(), lines)
+}
+
+#[test]
+fn info_loudness_json_has_the_design_fields_and_a_broken_file_errors_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = float_wav(dir.path(), "tone.wav", 48000, 2, &sine(48000, 2, 1000.0, -23.0, 10.0));
+    let silent = float_wav(dir.path(), "silent.wav", 44100, 1, &vec![0.0; 44100 * 2]);
+    let junk = common::file_with(dir.path(), "junk.wav", b"RIFF\x10\x00\x00\x00WAVEjunkjunk");
+    let (code, lines) = info_loudness_json(&[&tone, &junk, &silent]);
+    assert_eq!(code, Some(1), "the broken file makes the status 1");
+    assert_eq!(lines.len(), 3);
+    let t = &lines[0];
+    assert_eq!(t["sample_rate"], 48000, "the info fields are still there");
+    let lufs = t["loudness_lufs"].as_f64().unwrap();
+    assert!((lufs + 23.0).abs() <= 0.1, "EBU Tech 3341 case 1: {lufs}");
+    assert!(t["loudness_range_lu"].as_f64().unwrap() < 0.1);
+    let sp = t["sample_peak_dbfs"].as_f64().unwrap();
+    assert!((sp + 23.0).abs() < 0.02, "{sp}");
+    let tp = t["true_peak_dbtp"].as_f64().unwrap();
+    assert!(tp >= sp && tp < -22.8, "{tp}");
+    assert_eq!(t["clipped_samples"], 0);
+    assert_eq!(t["dc_offset"].as_array().unwrap().len(), 2);
+
+    assert!(lines[1]["error"].as_str().unwrap().len() > 5, "{}", lines[1]);
+    assert_eq!(lines[1]["path"], junk.to_str().unwrap());
+
+    let s = &lines[2];
+    for k in ["loudness_lufs", "loudness_range_lu", "true_peak_dbtp", "sample_peak_dbfs"] {
+        assert!(s[k].is_null(), "silence has no {k} (−inf is not JSON): {s}");
+    }
+}
+
+#[test]
+fn info_loudness_human_lines_say_silent_dc_and_clipping() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = float_wav(dir.path(), "silent.wav", 44100, 2, &vec![0.0; 44100 * 2 * 2]);
+    // A 16-bit file: a quiet sine on a +5 % DC offset, hard-clipped for 4 samples twice.
+    let path = dir.path().join("clipped.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for i in 0..44100 {
+        let v = match i {
+            1000..=1003 => i16::MAX,
+            2000..=2003 => i16::MIN,
+            _ => (1638.4 + 3000.0 * (i as f64 * 0.05).sin()).round() as i16,
+        };
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+    let out = coremusic().args(["info", "--loudness"]).arg(&silent).arg(&path).output().unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("Loudness:      silent"), "{s}");
+    assert!(s.contains("True peak:     silent"), "{s}");
+    assert!(s.contains("Sample peak:   0.0 dBFS"), "{s}");
+    assert!(s.contains("Clipped:       8 samples in 2 runs"), "{s}");
+    assert!(s.contains("DC offset:     +5.0"), "{s}");
+    assert!(s.contains("LUFS integrated"), "{s}");
+}
+
+/// ffmpeg's `ebur128` filter on the same files: integrated loudness and range
+/// within 0.1 LU, true peak within 0.1 dB.
+#[test]
+fn loudness_matches_ffmpeg_ebur128() {
+    if !common::tools::have("ffmpeg") {
+        eprintln!("note: ffmpeg not on PATH, test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        float_wav(dir.path(), "sine48.wav", 48000, 2, &sine(48000, 2, 1000.0, -23.0, 12.0)),
+        float_wav(dir.path(), "sine44-mono.wav", 44100, 1, &sine(44100, 1, 3150.0, -9.0, 8.0)),
+        float_wav(dir.path(), "noise.wav", 48000, 2, &stepped_noise(48000, 2, &[-20.0, -32.0, -26.0, -14.0], 4.0, 7)),
+        common::hound_wav(dir.path(), "hound16.wav", 44100, 2, 44100 * 6),
+    ];
+    let refs: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    let (code, lines) = info_loudness_json(&refs);
+    assert_eq!(code, Some(0));
+    for (path, ours) in files.iter().zip(&lines) {
+        let out = std::process::Command::new("ffmpeg")
+            .args(["-nostats", "-hide_banner", "-i"])
+            .arg(path)
+            .args(["-filter_complex", "ebur128=peak=true", "-f", "null", "-"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let summary = err.rsplit("Summary:").next().unwrap();
+        let value = |key: &str| -> f64 {
+            let line = summary.lines().find(|l| l.trim_start().starts_with(key)).unwrap();
+            line.split_whitespace().nth(1).unwrap().parse().unwrap()
+        };
+        let name = path.file_name().unwrap().to_string_lossy();
+        for (field, key, tol) in
+            [("loudness_lufs", "I:", 0.1), ("loudness_range_lu", "LRA:", 0.1), ("true_peak_dbtp", "Peak:", 0.1)]
+        {
+            let (a, b) = (ours[field].as_f64().unwrap(), value(key));
+            eprintln!("{name}: {field} coremusic {a:.2}, ffmpeg {b:.1}");
+            assert!((a - b).abs() <= tol + 1e-9, "{name}: {field} {a} vs ffmpeg {b}");
+        }
+    }
+}

@@ -136,3 +136,42 @@ fn batch_tab_converts_three_files_and_reports_the_broken_one() {
     assert!(!out.join("d.flac").exists());
     assert!(h.query_all_by_label_contains("failed: ").count() >= 1);
 }
+
+/// The Inspector measures loudness in the background: the figure appears
+/// once the job is done. The harness is stepped until then (the step cap only
+/// guards against a hang; nothing here depends on how fast the machine is).
+#[test]
+fn the_inspector_shows_the_loudness_of_a_dropped_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minus23.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48000,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let amp = 10f64.powf(-23.0 / 20.0) * 8_388_607.0;
+    for i in 0..48000 * 6 {
+        let v = (amp * (i as f64 * 1000.0 / 48000.0 * std::f64::consts::TAU).sin()).round() as i32;
+        w.write_sample(v).unwrap();
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+    let mut h = harness();
+    drop_files(&mut h, &[path]);
+    settle(&mut h);
+    h.get_by_label("Loudness and levels (EBU R128)");
+    let mut found = false;
+    for _ in 0..20_000 {
+        h.step();
+        if h.query_by_label("-23.0 LUFS").is_some() {
+            found = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(found, "the loudness never appeared");
+    h.get_by_label("-23.0 dBFS");
+    h.get_by_label("0"); // no clipped samples
+}

@@ -1,10 +1,14 @@
-//! `coremusic info FILE... [--json]`: what each file is, like afinfo.
+//! `coremusic info FILE... [--json] [--loudness]`: what each file is, like
+//! afinfo; with `--loudness` also its EBU R128 loudness, loudness range, true
+//! and sample peak, DC offset and clipped samples (read through the whole file).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::dsp::loudness::LoudnessReport;
+use crate::io::analysis::{analyze, Analysis};
 use crate::io::{inspect, Container, FileInfo};
 
 /// Arguments of `coremusic info`.
@@ -16,24 +20,49 @@ pub struct InfoArgs {
     /// Print one JSON object per file (JSON Lines).
     #[arg(long)]
     pub json: bool,
+    /// Also measure EBU R128 loudness, loudness range, true peak, sample peak,
+    /// DC offset and clipping (decodes the whole file).
+    #[arg(long)]
+    pub loudness: bool,
+}
+
+/// One file's report: what it is, and its levels when asked for.
+type Report = Result<(FileInfo, Option<Analysis>), String>;
+
+fn report(path: &std::path::Path, loudness: bool) -> Report {
+    let info = inspect(path).map_err(|e| e.error.to_string())?;
+    let levels = if loudness {
+        let never = std::sync::atomic::AtomicBool::new(false);
+        Some(analyze(path, |_| {}, &never).map_err(|e| e.error.to_string())?)
+    } else {
+        None
+    };
+    Ok((info, levels))
 }
 
 /// Inspects every file in parallel and prints the reports in the order given.
 /// Returns 1 when any file could not be read.
 pub fn run(args: &InfoArgs) -> i32 {
-    let reports: Vec<Result<FileInfo, String>> =
-        args.files.par_iter().map(|p| inspect(p).map_err(|e| e.error.to_string())).collect();
+    let reports: Vec<Report> = args.files.par_iter().map(|p| report(p, args.loudness)).collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0;
     for (i, (path, report)) in args.files.iter().zip(&reports).enumerate() {
         let written = match report {
-            Ok(info) if args.json => {
-                serde_json::to_writer(&mut out, info).map_err(std::io::Error::other).and_then(|_| writeln!(out))
-            }
-            Ok(info) => {
+            Ok((info, levels)) if args.json => serde_json::to_value(info)
+                .map(|mut v| {
+                    if let (Some(a), Some(obj)) = (levels, v.as_object_mut()) {
+                        obj.extend(json_levels(&a.levels));
+                    }
+                    v
+                })
+                .and_then(|v| serde_json::to_writer(&mut out, &v))
+                .map_err(std::io::Error::other)
+                .and_then(|_| writeln!(out)),
+            Ok((info, levels)) => {
                 let sep = if i > 0 { "\n" } else { "" };
-                write!(out, "{sep}{}", human(info))
+                let extra = levels.as_ref().map(|a| human_levels(&a.levels)).unwrap_or_default();
+                write!(out, "{sep}{}{extra}", human(info))
             }
             Err(e) => {
                 failed += 1;
@@ -97,6 +126,52 @@ pub fn human(info: &FileInfo) -> String {
         s.push_str(&format!("Warning:       {w}\n"));
     }
     s
+}
+
+/// The `--loudness` fields of `info --json`. Silence (−∞) is `null`.
+pub fn json_levels(l: &LoudnessReport) -> serde_json::Map<String, serde_json::Value> {
+    let round = |v: Option<f64>, places: i32| v.map(|x| (x * 10f64.powi(places)).round() / 10f64.powi(places));
+    let mut m = serde_json::Map::new();
+    m.insert("loudness_lufs".into(), round(l.integrated_lufs, 2).into());
+    m.insert("loudness_range_lu".into(), round(l.range_lu, 2).into());
+    m.insert("true_peak_dbtp".into(), round(l.true_peak_dbtp, 2).into());
+    m.insert("sample_peak_dbfs".into(), round(l.sample_peak_dbfs, 2).into());
+    m.insert("dc_offset".into(), l.channels.iter().map(|c| c.dc_offset).collect::<Vec<f64>>().into());
+    m.insert("clipped_samples".into(), l.clipped_samples().into());
+    m
+}
+
+/// The `--loudness` lines of the human report (afinfo-style `Key: value`).
+pub fn human_levels(l: &LoudnessReport) -> String {
+    let db = format_db;
+    let loudness = match (l.integrated_lufs, l.range_lu) {
+        (Some(i), Some(r)) => format!("{i:.1} LUFS integrated, range {r:.1} LU"),
+        (Some(i), None) => format!("{i:.1} LUFS integrated"),
+        _ => "silent".to_string(),
+    };
+    let dc: Vec<String> = l.channels.iter().map(|c| format_dc(c.dc_offset)).collect();
+    let clips: u64 = l.channels.iter().map(|c| c.clip_runs).sum();
+    let rows = [
+        ("Loudness", loudness),
+        ("True peak", db(l.true_peak_dbtp, "dBTP")),
+        ("Sample peak", db(l.sample_peak_dbfs, "dBFS")),
+        ("DC offset", dc.join(", ")),
+        ("Clipped", format!("{} samples in {clips} runs", l.clipped_samples())),
+    ];
+    rows.iter().map(|(k, v)| format!("{:<15}{v}\n", format!("{k}:"))).collect()
+}
+
+/// A level to one decimal (`-23.0 LUFS`), or `silent` for `None` (−∞).
+/// Never `-0.0`.
+pub fn format_db(v: Option<f64>, unit: &str) -> String {
+    v.map_or("silent".to_string(), |x| format!("{:.1} {unit}", if x.abs() < 0.05 { 0.0 } else { x }))
+}
+
+/// A DC offset as a percentage of full scale (`+0.012 %`).
+pub fn format_dc(dc: f64) -> String {
+    let pct = dc * 100.0;
+    // No "-0.000 %" for a tiny negative offset.
+    format!("{:+.3} %", if pct.abs() < 0.0005 { 0.0 } else { pct })
 }
 
 /// `h:mm:ss.mmm` or `m:ss.mmm`.

@@ -1,6 +1,6 @@
 //! Pure signal processing: sample-rate conversion ([`resample`]), bit-depth
-//! reduction with dither ([`dither`]), channel mixing ([`mix`]) and the
-//! measurements used to prove them ([`measure`]).
+//! reduction with dither ([`dither`]), channel mixing ([`mix`]), loudness and
+//! levels ([`loudness`]) and the measurements used to prove them ([`measure`]).
 //!
 //! This room only turns numbers into numbers. It must not open files, start
 //! threads of its own (the parallel helpers borrow a rayon pool for one call),
@@ -8,6 +8,7 @@
 //! construction and callers own every output buffer.
 
 pub mod dither;
+pub mod loudness;
 pub mod measure;
 pub mod mix;
 pub mod render;

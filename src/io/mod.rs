@@ -21,6 +21,7 @@ pub mod writer;
 pub mod adpcm;
 pub mod aiff;
 pub mod alac;
+pub mod analysis;
 pub mod caf;
 pub mod codec;
 pub mod flac;

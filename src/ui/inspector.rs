@@ -1,11 +1,25 @@
 //! The Inspector tab: everything `coremusic info` knows about the selected
-//! file, laid out like afinfo, or the reason it cannot be read.
+//! file, laid out like afinfo, or the reason it cannot be read; and its
+//! loudness and levels (`info --loudness`), measured by a background
+//! [`AnalysisJob`] with a progress bar and a Cancel button. The UI thread
+//! never reads the file: it only reads the job's progress and result.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::jobs::{AnalysisJob, AnalysisOutcome};
 use super::{FileEntry, FileState};
-use crate::cli::info::{format_bytes, format_duration};
+use crate::cli::info::{format_bytes, format_db, format_dc, format_duration};
+use crate::dsp::loudness::LoudnessReport;
 use crate::io::{Container, FileInfo};
 
-/// The Inspector tab (stateless: it draws the selected entry).
+/// Width of the key column, shared by the grids so that their values line up.
+const KEY_WIDTH: f32 = 140.0;
+
+/// The Inspector tab. It keeps no fields: the analyses it started live in
+/// egui's memory (see [`Analyses`]), so the panel stays a plain value.
 #[derive(Debug, Default)]
 pub struct InspectorPanel;
 
@@ -21,6 +35,10 @@ impl InspectorPanel {
         ui.heading(entry.name());
         ui.label(egui::RichText::new(entry.path.display().to_string()).weak());
         ui.separator();
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.report(ui, entry));
+    }
+
+    fn report(&mut self, ui: &mut egui::Ui, entry: &FileEntry) {
         match &entry.state {
             FileState::Reading => {
                 ui.horizontal(|ui| {
@@ -56,13 +74,20 @@ impl InspectorPanel {
                     ),
                     ("File size", format_bytes(info.file_size)),
                 ];
-                egui::Grid::new("inspector-grid").num_columns(2).striped(true).spacing([24.0, 6.0]).show(ui, |ui| {
-                    for (k, v) in rows {
-                        ui.label(egui::RichText::new(k).strong());
-                        ui.label(v);
-                        ui.end_row();
-                    }
-                });
+                egui::Grid::new("inspector-grid")
+                    .num_columns(2)
+                    .min_col_width(KEY_WIDTH)
+                    .striped(true)
+                    .spacing([24.0, 6.0])
+                    .show(ui, |ui| {
+                        for (k, v) in rows {
+                            ui.label(egui::RichText::new(k).strong());
+                            ui.label(v);
+                            ui.end_row();
+                        }
+                    });
+                ui.add_space(12.0);
+                analysis_section(ui, &entry.path);
                 ui.add_space(12.0);
                 ui.strong("Tags");
                 if info.tags.is_empty() {
@@ -95,4 +120,139 @@ fn stored_as(info: &FileInfo) -> String {
         0 => "compressed, packets of varying length".into(),
         n => format!("compressed, {n} frames per packet"),
     }
+}
+
+/// The analyses started by the Inspector, kept in egui's temporary memory:
+/// one per file (finished ones are kept, so coming back to a file is
+/// instant), and which file is shown. Moving to another file cancels the
+/// unfinished analysis of the one left; coming back starts it again, unless
+/// the user pressed Cancel.
+#[derive(Clone, Default)]
+struct Analyses {
+    jobs: HashMap<PathBuf, Slot>,
+    shown: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+struct Slot {
+    job: Arc<AnalysisJob>,
+    stopped_by_user: bool,
+}
+
+fn analyses_id() -> egui::Id {
+    egui::Id::unique("coremusic-inspector-analyses")
+}
+
+/// The job for `path`, started (or restarted) as needed.
+fn job_for(ctx: &egui::Context, path: &Path) -> Slot {
+    ctx.data_mut(|d| {
+        let a = d.get_temp_mut_or_default::<Analyses>(analyses_id());
+        if a.shown.as_deref() != Some(path) {
+            if let Some(prev) = a.shown.take().and_then(|p| a.jobs.get(&p)) {
+                if prev.job.outcome().is_none() {
+                    prev.job.cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            a.shown = Some(path.to_path_buf());
+        }
+        let restart = match a.jobs.get(path) {
+            None => true,
+            Some(s) => !s.stopped_by_user && matches!(s.job.outcome(), Some(AnalysisOutcome::Cancelled)),
+        };
+        if restart {
+            a.jobs.remove(path);
+        }
+        a.jobs
+            .entry(path.to_path_buf())
+            .or_insert_with(|| Slot {
+                job: AnalysisJob::start(path.to_path_buf(), ctx.clone()),
+                stopped_by_user: false,
+            })
+            .clone()
+    })
+}
+
+fn with_analyses(ctx: &egui::Context, update: impl FnOnce(&mut Analyses)) {
+    ctx.data_mut(|d| update(d.get_temp_mut_or_default::<Analyses>(analyses_id())));
+}
+
+/// "Loudness and levels": progress while measuring, then the figures.
+fn analysis_section(ui: &mut egui::Ui, path: &Path) {
+    ui.strong("Loudness and levels (EBU R128)");
+    ui.add_space(4.0);
+    let slot = job_for(ui.ctx(), path);
+    match slot.job.outcome() {
+        None => {
+            let stopping = slot.job.cancel.load(Ordering::Relaxed);
+            ui.horizontal(|ui| {
+                let p = slot.job.progress();
+                ui.add(
+                    egui::ProgressBar::new(p)
+                        .desired_width(260.0)
+                        .text(format!("Measuring… {:.0} %", p * 100.0))
+                        .animate(true),
+                );
+                if ui.add_enabled(!stopping, egui::Button::new("Cancel")).clicked() {
+                    slot.job.cancel.store(true, Ordering::Relaxed);
+                    with_analyses(ui.ctx(), |a| {
+                        if let Some(s) = a.jobs.get_mut(path) {
+                            s.stopped_by_user = true;
+                        }
+                    });
+                }
+            });
+        }
+        Some(AnalysisOutcome::Cancelled) => {
+            ui.horizontal(|ui| {
+                ui.label(egui::RichText::new("Measurement cancelled.").weak());
+                if ui.button("Measure").clicked() {
+                    with_analyses(ui.ctx(), |a| {
+                        a.jobs.remove(path);
+                    });
+                }
+            });
+        }
+        Some(AnalysisOutcome::Failed(msg)) => {
+            ui.colored_label(ui.visuals().error_fg_color, "The file could not be measured:");
+            ui.label(msg);
+        }
+        Some(AnalysisOutcome::Done(a)) => levels_grid(ui, &a.levels),
+    }
+}
+
+fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport) {
+    let db = format_db;
+    let clip_runs: u64 = l.channels.iter().map(|c| c.clip_runs).sum();
+    let clipped = match l.clipped_samples() {
+        0 => "0".to_string(),
+        n => format!("{n} samples in {clip_runs} runs"),
+    };
+    let dc = if l.channels.len() == 1 {
+        l.channels.iter().map(|c| format_dc(c.dc_offset)).collect::<String>()
+    } else {
+        l.channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{}: {}", i + 1, format_dc(c.dc_offset)))
+            .collect::<Vec<_>>()
+            .join("   ")
+    };
+    let rows = [
+        ("Integrated loudness", db(l.integrated_lufs, "LUFS")),
+        ("Loudness range", l.range_lu.map_or("–".into(), |r| format!("{r:.1} LU"))),
+        ("True peak", db(l.true_peak_dbtp, "dBTP")),
+        ("Sample peak", db(l.sample_peak_dbfs, "dBFS")),
+        ("DC offset", dc),
+        ("Clipped samples", clipped),
+    ];
+    egui::Grid::new("loudness-grid").num_columns(2).min_col_width(KEY_WIDTH).striped(true).spacing([24.0, 6.0]).show(
+        ui,
+        |ui| {
+            for (k, v) in rows {
+                ui.label(egui::RichText::new(k).strong());
+                ui.label(v);
+                ui.end_row();
+            }
+        },
+    );
 }

@@ -1,15 +1,16 @@
 //! Background work for the window: probing files (in parallel, with rayon),
-//! expanding dropped folders, and the native open dialog. The UI sends a
-//! [`Job`] and polls [`JobEvent`]s each frame; every event wakes the UI.
-//! Nothing here blocks the UI thread.
+//! expanding dropped folders, the native open dialog, and loudness analysis
+//! ([`AnalysisJob`]). The UI sends a [`Job`] and polls [`JobEvent`]s each
+//! frame; every event wakes the UI. Nothing here blocks the UI thread.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use rayon::prelude::*;
 
+use crate::io::analysis::{analyze, is_cancelled, Analysis};
 use crate::io::scan::audio_files_in;
 use crate::io::{inspect, FileInfo};
 
@@ -190,5 +191,81 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
             Poll::Ready(v) => return v,
             Poll::Pending => std::thread::park(),
         }
+    }
+}
+
+/// One file's loudness analysis running on its own thread
+/// ([`crate::io::analysis::analyze`]). The UI holds it in an `Arc`, reads
+/// progress and the result without blocking, and cancels by setting a flag.
+#[derive(Debug)]
+pub struct AnalysisJob {
+    /// Set to stop the analysis at the next chunk.
+    pub cancel: AtomicBool,
+    progress_bits: AtomicU32,
+    outcome: Mutex<Option<AnalysisOutcome>>,
+}
+
+/// How an analysis ended.
+#[derive(Debug, Clone)]
+pub enum AnalysisOutcome {
+    /// The figures.
+    Done(Box<Analysis>),
+    /// Stopped by [`AnalysisJob::cancel`].
+    Cancelled,
+    /// The file could not be read through, and why.
+    Failed(String),
+}
+
+impl AnalysisJob {
+    /// Starts analysing `path` on a new thread; `ctx` is woken as it goes.
+    pub fn start(path: PathBuf, ctx: egui::Context) -> Arc<Self> {
+        let job = Arc::new(AnalysisJob {
+            cancel: AtomicBool::new(false),
+            progress_bits: AtomicU32::new(0f32.to_bits()),
+            outcome: Mutex::new(None),
+        });
+        let worker = job.clone();
+        let spawned = std::thread::Builder::new().name("coremusic-analysis".into()).spawn(move || {
+            let mut last = 0.0f32;
+            let result = analyze(
+                &path,
+                |p| {
+                    let f = p.fraction().unwrap_or(0.0);
+                    worker.progress_bits.store(f.to_bits(), Ordering::Relaxed);
+                    if f - last >= 0.01 {
+                        last = f;
+                        ctx.request_repaint();
+                    }
+                },
+                &worker.cancel,
+            );
+            let outcome = match result {
+                Ok(a) => AnalysisOutcome::Done(Box::new(a)),
+                Err(e) if is_cancelled(&e) => AnalysisOutcome::Cancelled,
+                Err(e) => AnalysisOutcome::Failed(e.error.to_string()),
+            };
+            worker.finish(outcome);
+            ctx.request_repaint();
+        });
+        if let Err(e) = spawned {
+            job.finish(AnalysisOutcome::Failed(format!("could not start the analysis: {e}")));
+        }
+        job
+    }
+
+    fn finish(&self, outcome: AnalysisOutcome) {
+        if let Ok(mut o) = self.outcome.lock() {
+            *o = Some(outcome);
+        }
+    }
+
+    /// Done so far, 0.0–1.0 (0 while the length is unknown).
+    pub fn progress(&self) -> f32 {
+        f32::from_bits(self.progress_bits.load(Ordering::Relaxed))
+    }
+
+    /// How it ended, or `None` while it runs.
+    pub fn outcome(&self) -> Option<AnalysisOutcome> {
+        self.outcome.lock().ok().and_then(|o| o.clone())
     }
 }
