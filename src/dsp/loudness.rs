@@ -65,7 +65,7 @@ impl RangeMeter {
     }
 
     fn record(&mut self, lufs: f64) {
-        if !(lufs >= -70.0) || !lufs.is_finite() {
+        if lufs.is_nan() || lufs < -70.0 || !lufs.is_finite() {
             return; // the absolute gate (and −∞)
         }
         let bin = (((lufs + 70.0) * 100.0) as usize).min(RANGE_BINS - 1);
@@ -517,7 +517,7 @@ mod tests {
         assert_eq!(fs, 32767.0 / 32768.0);
         // Channel 0: a lone peak (not clipping), a run of 2 (not), a run of 5
         // split over two blocks, a negative run of 3. Channel 1: beyond full scale.
-        let mut ch0 = vec![0.0f32; 40];
+        let mut ch0 = [0.0f32; 40];
         ch0[2] = fs;
         ch0[6] = fs;
         ch0[7] = -1.0;
