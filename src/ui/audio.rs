@@ -128,7 +128,10 @@ impl AudioLink {
                 Event::Devices(d) => self.devices = d,
                 Event::DeviceOpened(info) => self.device = Some(info),
                 Event::FellBackToSim { requested, reason } => {
-                    self.last_error = Some(format!("{requested}: {reason} — playing on the simulated device"));
+                    // Asking for a device by name and not getting it is an error; having no sound card is not.
+                    if requested != "default" {
+                        self.last_error = Some(format!("{requested}: {reason} — playing on the simulated device"));
+                    }
                     self.fell_back = Some((requested, reason));
                 }
                 Event::Ended => self.ended = true,

@@ -293,6 +293,7 @@ impl BatchPanel {
                     (OutputFormat::Wav, "WAV"),
                     (OutputFormat::Aiff, "AIFF"),
                     (OutputFormat::Caf, "CAF"),
+                    (OutputFormat::Alac, "ALAC (.m4a)"),
                 ] {
                     ui.selectable_value(&mut self.opts.format, Some(f), name);
                 }

@@ -345,23 +345,34 @@ impl CoreMusicApp {
     }
 
     fn status_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            let (ready, failed, pending) = self.files.counts();
-            ui.label(format!("{} files", ready + failed + pending));
-            if failed > 0 {
-                ui.colored_label(ui.visuals().error_fg_color, format!("{failed} unreadable"));
-            }
-            if self.busy() || pending > 0 {
-                ui.spinner();
-                ui.label("reading…");
-            }
-            if let Some(e) = self.jobs.last_error() {
-                ui.colored_label(ui.visuals().warn_fg_color, e);
-            }
-            if let Some(e) = &self.audio.last_error {
-                ui.colored_label(ui.visuals().warn_fg_color, e);
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| engine_status(ui, &self.audio));
+        // The engine figures sit on the right; messages take what is left and are cut short.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            engine_status(ui, &self.audio);
+            ui.separator();
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                let (ready, failed, pending) = self.files.counts();
+                ui.label(format!("{} files", ready + failed + pending));
+                if failed > 0 {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("{failed} unreadable"));
+                }
+                if self.busy() || pending > 0 {
+                    ui.spinner();
+                    ui.label("reading…");
+                }
+                let warn = ui.visuals().warn_fg_color;
+                if let Some(e) = self.jobs.last_error() {
+                    ui.add(egui::Label::new(egui::RichText::new(e).color(warn)).truncate());
+                }
+                if let Some(e) = &self.audio.last_error {
+                    ui.add(egui::Label::new(egui::RichText::new(e).color(warn)).truncate());
+                } else if let Some((asked, why)) = &self.audio.fell_back {
+                    ui.add(
+                        egui::Label::new(egui::RichText::new("no sound device: playing on the simulated one").weak())
+                            .truncate(),
+                    )
+                    .on_hover_text(format!("{asked}: {why}"));
+                }
+            });
         });
     }
 }
