@@ -227,8 +227,8 @@ pub enum Event {
     },
     /// The file played to its end.
     Ended,
-    /// Statistics (about 10 times a second).
-    Stats(StatsSnapshot),
+    /// Statistics (about 10 times a second; boxed to keep events small).
+    Stats(Box<StatsSnapshot>),
     /// Something failed; the engine keeps running.
     Error(EngineError),
 }

@@ -92,7 +92,7 @@ impl Worker {
             }
             if last_stats.elapsed() >= STATS_EVERY {
                 last_stats = Instant::now();
-                self.emit(Event::Stats(self.shared.stats.snapshot()));
+                self.emit(Event::Stats(Box::new(self.shared.stats.snapshot())));
             }
         }
         self.reader = None;
