@@ -239,7 +239,9 @@ impl PeakPyramid {
     /// The buckets of `level` for `channel` (for tests and exports).
     pub fn level_peaks(&self, level: usize, channel: usize) -> Vec<Peak> {
         match self.levels.get(level) {
-            Some(l) if channel < self.channels => l.peaks.iter().skip(channel).step_by(self.channels).copied().collect(),
+            Some(l) if channel < self.channels => {
+                l.peaks.iter().skip(channel).step_by(self.channels).copied().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -912,8 +914,13 @@ mod tests {
 
     fn write_wav(path: &Path, channels: u16, samples: &[f32]) {
         let file = std::fs::File::create(path).unwrap();
-        let spec =
-            WriterSpec { format: OutputFormat::Wav, sample_rate: 8000, channels, sample: SampleFormat::S16, bits: None };
+        let spec = WriterSpec {
+            format: OutputFormat::Wav,
+            sample_rate: 8000,
+            channels,
+            sample: SampleFormat::S16,
+            bits: None,
+        };
         let mut w = create_writer(Box::new(std::io::BufWriter::new(file)), spec).unwrap();
         w.write_f32(samples).unwrap();
         w.finish().unwrap();
@@ -925,7 +932,8 @@ mod tests {
         (0..frames * 2)
             .map(|i| {
                 seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
-                let x = if i % 2 == 0 { (i as f32 * 0.001).sin() * 0.7 } else { ((seed >> 8) as f32 / 16777216.0) - 0.5 };
+                let x =
+                    if i % 2 == 0 { (i as f32 * 0.001).sin() * 0.7 } else { ((seed >> 8) as f32 / 16777216.0) - 0.5 };
                 (x * 32768.0).round() / 32768.0
             })
             .collect()

@@ -295,7 +295,9 @@ impl WaveformView {
     /// (or why it cannot be shown) above the view.
     pub fn tab_ui(&mut self, ui: &mut egui::Ui, entry: Option<&FileEntry>) {
         let Some(entry) = entry else {
-            ui.centered_and_justified(|ui| ui.label("No file selected. Open or drop an audio file to see its waveform."));
+            ui.centered_and_justified(|ui| {
+                ui.label("No file selected. Open or drop an audio file to see its waveform.")
+            });
             return;
         };
         ui.heading(format!("Waveform of {}", entry.name()));
@@ -324,7 +326,11 @@ impl WaveformView {
                 let f = progress.fraction();
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.add(egui::ProgressBar::new(f).desired_width(300.0).text(format!("Building peaks… {:.0}%", f * 100.0)));
+                    ui.add(
+                        egui::ProgressBar::new(f)
+                            .desired_width(300.0)
+                            .text(format!("Building peaks… {:.0}%", f * 100.0)),
+                    );
                 });
                 ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
             }
@@ -666,7 +672,11 @@ impl WaveformView {
             }
             k += 1.0;
         }
-        painter.hline(ruler.x_range(), ruler.bottom(), Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color));
+        painter.hline(
+            ruler.x_range(),
+            ruler.bottom(),
+            Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color),
+        );
     }
 }
 
