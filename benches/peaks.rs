@@ -96,9 +96,9 @@ fn draw(c: &mut Criterion) {
         screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1100.0, 700.0))),
         ..Default::default()
     };
-    let mut frame = |view: &mut WaveformView| {
+    let frame = |view: &mut WaveformView| {
         let out = ctx.run_ui(input(), |ui| {
-            egui::CentralPanel::default().show_inside(ui, |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
                 view.ui(ui);
             });
         });
