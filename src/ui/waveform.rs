@@ -562,7 +562,8 @@ impl WaveformView {
     /// Below one base bucket per pixel, asks the sample thread for the span
     /// around the view (three views wide) unless it is already held or asked for.
     fn request_samples(&mut self) {
-        if self.frames_per_point >= BASE_FRAMES as f64 {
+        // Columns are physical pixels: up to two per point on a Retina screen.
+        if self.frames_per_point >= 2.0 * BASE_FRAMES as f64 {
             return;
         }
         let v = self.visible_range();
