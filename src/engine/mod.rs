@@ -198,9 +198,6 @@ pub struct LoadedFile {
 }
 
 /// What the engine reports. Read with [`Engine::events`].
-// Stats is the largest variant (~400 bytes with its histogram); events arrive
-// about 40 times a second, so copying them is cheaper than boxing each one.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Event {
     /// Playing, paused or stopped.

@@ -135,7 +135,7 @@ impl AudioLink {
                     self.fell_back = Some((requested, reason));
                 }
                 Event::Ended => self.ended = true,
-                Event::Stats(s) => self.push_stats(s),
+                Event::Stats(s) => self.push_stats(*s),
                 Event::Error(e) => self.last_error = Some(e.to_string()),
             }
         }
