@@ -65,7 +65,7 @@ impl RangeMeter {
     }
 
     fn record(&mut self, lufs: f64) {
-        if !(lufs >= -70.0) || !lufs.is_finite() {
+        if !lufs.is_finite() || lufs < -70.0 {
             return; // the absolute gate (and −∞)
         }
         let bin = (((lufs + 70.0) * 100.0) as usize).min(RANGE_BINS - 1);
@@ -517,7 +517,7 @@ mod tests {
         assert_eq!(fs, 32767.0 / 32768.0);
         // Channel 0: a lone peak (not clipping), a run of 2 (not), a run of 5
         // split over two blocks, a negative run of 3. Channel 1: beyond full scale.
-        let mut ch0 = vec![0.0f32; 40];
+        let mut ch0 = [0.0f32; 40];
         ch0[2] = fs;
         ch0[6] = fs;
         ch0[7] = -1.0;
@@ -527,7 +527,7 @@ mod tests {
         for s in &mut ch0[20..23] {
             *s = -1.0;
         }
-        let mut ch1 = vec![0.5f32; 40];
+        let mut ch1 = [0.5f32; 40];
         for s in &mut ch1[30..34] {
             *s = 1.5;
         }
