@@ -65,7 +65,7 @@ impl RangeMeter {
     }
 
     fn record(&mut self, lufs: f64) {
-        if lufs.is_nan() || lufs < -70.0 || !lufs.is_finite() {
+        if !lufs.is_finite() || lufs < -70.0 {
             return; // the absolute gate (and −∞)
         }
         let bin = (((lufs + 70.0) * 100.0) as usize).min(RANGE_BINS - 1);
@@ -527,7 +527,7 @@ mod tests {
         for s in &mut ch0[20..23] {
             *s = -1.0;
         }
-        let mut ch1 = vec![0.5f32; 40];
+        let mut ch1 = [0.5f32; 40];
         for s in &mut ch1[30..34] {
             *s = 1.5;
         }
