@@ -8,9 +8,9 @@
 # (`coremusic convert` of a 5-minute generated WAV to FLAC, in a loop). Prints
 # xruns and p99 callback load for both. Goal: 0 xruns and p99 load < 10 % of
 # the 667 µs period with the background load.
-# The simulated device sleeps, then spins, to each deadline on an ordinary
-# thread (no real-time priority is available without another crate), so a
-# late wake-up by the scheduler is counted as an xrun, as a device would.
+# The simulated device sleeps, then spins, to each deadline; a late wake-up by
+# the scheduler is counted as an xrun, as a device would. The run uses
+# SCHED_FIFO through chrt when permitted (RT=0 turns that off).
 set -euo pipefail
 secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,11 +40,22 @@ with wave.open(sys.argv[1], "wb") as w:
         w.writeframes(block)
 PY
 
-summary() {
-  python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print(f"{sys.argv[1]:<12} callbacks {r[\"callbacks\"]:>8}  xruns {r[\"xruns\"]:>4}  callback p50 {r[\"callback_us\"][\"p50\"]:.1} us  p99 {r[\"callback_us\"][\"p99\"]:.1} us  max {r[\"callback_us\"][\"max\"]:.1} us  load p99 {100*r[\"load_p99\"]:.2}%  jitter max {r[\"jitter_us\"][\"max\"]:.0} us")' "$1"
-}
+cat > "$work/summary.py" <<'PY'
+import json, sys
+r = json.loads(sys.stdin.read())
+c = r["callback_us"]
+print(f"{sys.argv[1]:<13} callbacks {r['callbacks']:>8}  xruns {r['xruns']:>4}  callback p50 {c['p50']:.1f} us"
+      f"  p99 {c['p99']:.1f} us  max {c['max']:.1f} us  load p99 {100 * r['load_p99']:.2f}%"
+      f"  jitter max {r['jitter_us']['max']:.0f} us")
+PY
+summary() { python3 "$work/summary.py" "$1"; }
 
-run() { "$bin" latency --device sim --buffer 32 --rate 48000 --seconds "$secs" --json; }
+# A sound card's callback thread runs at real-time priority; give the simulated
+# device the same with chrt when allowed (RT=0 to measure without it).
+rt=()
+if [ "${RT:-1}" = 1 ] && command -v chrt >/dev/null && chrt -f 50 true 2>/dev/null; then rt=(chrt -f 50); fi
+echo "priority: ${rt[*]:-normal (no chrt or not permitted)}"
+run() { "${rt[@]}" "$bin" latency --device sim --buffer 32 --rate 48000 --seconds "$secs" --json; }
 
 quiet=$(run)
 ( while [ ! -e "$work/stop" ]; do "$bin" convert "$work/big.wav" -o "$work/out.flac" --overwrite >/dev/null 2>&1 || true; done ) &
