@@ -396,7 +396,7 @@ fn engine_status(ui: &mut egui::Ui, audio: &AudioLink) {
             ui.separator();
             ui.label(format!("{} frames", d.buffer_frames));
             ui.separator();
-            ui.label(format!("{} Hz", d.sample_rate));
+            ui.label(format!("{:.1} kHz", d.sample_rate as f64 / 1000.0));
             ui.separator();
             ui.label(&d.name);
         }
