@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use coremusic::midi::{parse_smf, render_offline, smf_bytes, EventKind, Sequence, Synth, Track};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 
 /// 16 tracks on channels 0–15 (10 = drums), `notes` notes in all, at 120 BPM
 /// and 480 ticks per quarter: melodic lines in eighths, chords, a drum groove.
@@ -74,4 +74,31 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+/// `MIDI_BENCH_ONCE=smf|render` runs that workload once without criterion, for
+/// instruction counts (`perf stat -e instructions`, `valgrind --tool=callgrind`)
+/// that do not depend on the machine's load.
+fn main() {
+    match std::env::var("MIDI_BENCH_ONCE").as_deref() {
+        Ok("smf") => {
+            let seq = song(10_000, true);
+            let bytes = smf_bytes(&seq).expect("write");
+            let back = parse_smf(&bytes).expect("read");
+            println!("{} notes, {} bytes", back.note_count(), bytes.len());
+        }
+        Ok("render") => {
+            let seq = song(1_920, true);
+            let mut sum = 0.0f64;
+            let stats = render_offline(&seq, Synth::builtin(), 48_000, &mut |_, _| {}, &mut |block| {
+                sum += block.iter().map(|x| f64::from(*x)).sum::<f64>();
+                Ok(())
+            })
+            .expect("render");
+            println!("{} frames, peak {:.4}, sum {sum:.6}", stats.frames, stats.peak);
+        }
+        _ => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

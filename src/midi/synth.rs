@@ -12,7 +12,8 @@ use super::smf::MidiError;
 
 /// Voices of the built-in synth; the quietest releasing (else the oldest) voice is stolen beyond this.
 pub const MAX_VOICES: usize = 64;
-const TABLE: usize = 1024;
+/// Sine table size, 2^10 (the top 10 bits of a 32-bit phase index it).
+const TABLE: usize = 1 << 10;
 const MASTER: f32 = 0.18;
 const SILENT: f32 = 1e-3;
 
@@ -146,7 +147,8 @@ struct Voice {
     held: bool,
     age: u64,
     wave: Wave,
-    phase: f32,
+    /// Phase as a 32-bit fraction of a cycle.
+    phase: u32,
     /// Phase increment per sample at zero bend.
     base_inc: f32,
     sweep: f32,
@@ -173,7 +175,7 @@ impl Voice {
         held: false,
         age: 0,
         wave: Wave::Sine,
-        phase: 0.0,
+        phase: 0,
         base_inc: 0.0,
         sweep: 1.0,
         sweep_mul: 1.0,
@@ -325,7 +327,7 @@ impl BuiltinSynth {
             held: false,
             age: self.clock,
             wave: p.wave,
-            phase: 0.0,
+            phase: 0,
             base_inc: hz / self.rate,
             sweep: p.sweep,
             sweep_mul: self.time_mul(p.sweep_time),
@@ -436,6 +438,12 @@ impl BuiltinSynth {
 
     /// Adds `left.len()` frames of every voice into `left` and `right` (which
     /// the caller cleared). Real-time safe.
+    ///
+    /// Each voice runs in blocks of up to [`BLOCK`] frames: the envelope and the
+    /// pitch sweep are worked out once per block (exactly, from their per-sample
+    /// recurrences) and ramped linearly across it, the waveform is chosen once
+    /// per block, and the oscillator is a 32-bit phase accumulator (harmonics
+    /// wrap for free; the sine comes from an interpolated table).
     pub fn render_add(&mut self, left: &mut [f32], right: &mut [f32]) {
         let n = left.len().min(right.len());
         let (left, right) = (&mut left[..n], &mut right[..n]);
@@ -450,84 +458,167 @@ impl BuiltinSynth {
             let (gl, gr) = (gl * v.level, gr * v.level);
             let inc = v.base_inc * (ch.bend / 12.0).exp2();
             let dt = inc.min(0.5);
-            let mut s = *v;
-            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                // Envelope.
-                match s.stage {
-                    Stage::Attack => {
-                        s.env += s.attack_inc;
-                        if s.env >= 1.0 {
-                            s.env = 1.0;
-                            s.stage = Stage::Decay;
-                        }
-                    }
-                    Stage::Decay => {
-                        s.env = s.sustain + (s.env - s.sustain) * s.decay_mul;
-                        if s.sustain == 0.0 && s.env < SILENT {
-                            s.stage = Stage::Off;
-                            break;
-                        }
-                    }
-                    Stage::Release => {
-                        s.env *= s.release_mul;
-                        if s.env < SILENT {
-                            s.stage = Stage::Off;
-                            break;
-                        }
-                    }
-                    Stage::Off => break,
+            for (l, r) in left.chunks_mut(BLOCK).zip(right.chunks_mut(BLOCK)) {
+                let k = l.len().min(r.len());
+                if k == 0 || v.stage == Stage::Off {
+                    break;
                 }
-                // Oscillator.
-                let p = s.phase;
-                let x = match s.wave {
-                    Wave::Sine => table(sine, p),
-                    Wave::Piano => {
-                        table(sine, p) + 0.35 * table(sine, (p * 2.0).fract()) + 0.12 * table(sine, (p * 3.0).fract())
+                // Envelope: from its value now to its value after `k` samples, linearly.
+                let env0 = v.env;
+                v.advance_env(k);
+                let env_step = (v.env - env0) / k as f32;
+                // Pitch: the sweep's start and end increments, linearly.
+                let inc0 = phase_inc(inc * v.sweep);
+                if v.sweep != 1.0 {
+                    v.sweep = 1.0 + (v.sweep - 1.0) * v.sweep_mul.powi(k as i32);
+                    if (v.sweep - 1.0).abs() < 1e-4 {
+                        v.sweep = 1.0;
                     }
-                    Wave::Organ => {
-                        table(sine, p) + 0.5 * table(sine, (p * 2.0).fract()) + 0.3 * table(sine, (p * 4.0).fract())
-                    }
-                    Wave::Saw => 2.0 * p - 1.0 - poly_blep(p, dt),
-                    Wave::Square => {
-                        let q = if p < 0.5 { 1.0 } else { -1.0 };
-                        q + poly_blep(p, dt) - poly_blep((p + 0.5).fract(), dt)
-                    }
-                    Wave::Triangle => 4.0 * (p - 0.5).abs() - 1.0,
-                    Wave::Noise => 0.0,
-                };
-                let mut x = x * s.tone;
-                if s.noise > 0.0 {
-                    noise_state ^= noise_state << 13;
-                    noise_state ^= noise_state >> 17;
-                    noise_state ^= noise_state << 5;
-                    x += s.noise * ((noise_state >> 9) as f32 * (2.0 / 8_388_608.0) - 1.0);
                 }
-                let step = if s.sweep != 1.0 {
-                    s.sweep = 1.0 + (s.sweep - 1.0) * s.sweep_mul;
-                    inc * s.sweep
-                } else {
-                    inc
-                };
-                s.phase += step;
-                if s.phase >= 1.0 {
-                    s.phase -= 1.0;
+                let inc1 = phase_inc(inc * v.sweep);
+                let inc_step = ((i64::from(inc1) - i64::from(inc0)) / k as i64) as i32;
+                let mut b = Block { phase: v.phase, inc: inc0, inc_step, env: env0, env_step, lp: v.lp, gl, gr };
+                let c = v.lp_coef;
+                let (tone, noise) = (v.tone, v.noise);
+                let ns = &mut noise_state;
+                // Dispatch once per block on the filter kind, the noise mix and the waveform.
+                macro_rules! osc {
+                    (|$p:ident| $e:expr) => {
+                        match (v.highpass, noise > 0.0) {
+                            (true, true) => b.run::<true>(l, r, c, |$p| tone * $e + noise * white(ns)),
+                            (false, true) => b.run::<false>(l, r, c, |$p| tone * $e + noise * white(ns)),
+                            (true, false) => b.run::<true>(l, r, c, |$p| $e),
+                            (false, false) => b.run::<false>(l, r, c, |$p| $e),
+                        }
+                    };
                 }
-                s.lp += s.lp_coef * (x - s.lp);
-                let y = if s.highpass { x - s.lp } else { s.lp } * s.env;
-                *l += y * gl;
-                *r += y * gr;
+                match v.wave {
+                    Wave::Sine => osc!(|p| table(sine, p)),
+                    Wave::Piano => osc!(|p| table(sine, p)
+                        + 0.35 * table(sine, p.wrapping_mul(2))
+                        + 0.12 * table(sine, p.wrapping_mul(3))),
+                    Wave::Organ => osc!(|p| table(sine, p)
+                        + 0.5 * table(sine, p.wrapping_mul(2))
+                        + 0.3 * table(sine, p.wrapping_mul(4))),
+                    Wave::Saw => osc!(|p| {
+                        let t = unit(p);
+                        2.0 * t - 1.0 - poly_blep(t, dt)
+                    }),
+                    Wave::Square => osc!(|p| {
+                        let t = unit(p);
+                        let q = if t < 0.5 { 1.0 } else { -1.0 };
+                        q + poly_blep(t, dt) - poly_blep(unit(p.wrapping_add(1 << 31)), dt)
+                    }),
+                    Wave::Triangle => osc!(|p| 4.0 * (unit(p) - 0.5).abs() - 1.0),
+                    Wave::Noise => osc!(|_p| 0.0),
+                }
+                v.lp = b.lp;
+                v.phase = b.phase;
             }
-            *v = s;
         }
         self.noise_state = noise_state;
     }
 }
 
+/// Frames per envelope / pitch step in [`BuiltinSynth::render_add`].
+const BLOCK: usize = 32;
+
+impl Voice {
+    /// Moves the envelope `k` samples on (the same recurrences as per sample,
+    /// in closed form), turning the voice off when it has fallen silent.
+    fn advance_env(&mut self, k: usize) {
+        let mut left = k as i32;
+        if self.stage == Stage::Attack {
+            let need = ((1.0 - self.env) / self.attack_inc).ceil().max(1.0);
+            if need > left as f32 {
+                self.env += self.attack_inc * left as f32;
+                return;
+            }
+            left -= need as i32;
+            self.env = 1.0;
+            self.stage = Stage::Decay;
+        }
+        match self.stage {
+            Stage::Decay => {
+                self.env = self.sustain + (self.env - self.sustain) * self.decay_mul.powi(left);
+                if self.sustain == 0.0 && self.env < SILENT {
+                    self.stage = Stage::Off;
+                }
+            }
+            Stage::Release => {
+                self.env *= self.release_mul.powi(left);
+                if self.env < SILENT {
+                    self.stage = Stage::Off;
+                }
+            }
+            Stage::Attack | Stage::Off => {}
+        }
+    }
+}
+
+/// One voice's state across a block, with its per-sample ramps.
+#[derive(Clone, Copy)]
+struct Block {
+    phase: u32,
+    inc: u32,
+    inc_step: i32,
+    env: f32,
+    env_step: f32,
+    lp: f32,
+    gl: f32,
+    gr: f32,
+}
+
+impl Block {
+    /// Runs the oscillator `osc(phase)` through the one-pole filter (coefficient
+    /// `c`; its high-pass complement when `HIGHPASS`) and the envelope, adding
+    /// the result panned into `l` and `r`.
+    #[inline(always)]
+    fn run<const HIGHPASS: bool>(&mut self, l: &mut [f32], r: &mut [f32], c: f32, mut osc: impl FnMut(u32) -> f32) {
+        let mut b = *self;
+        for (l, r) in l.iter_mut().zip(r.iter_mut()) {
+            b.env += b.env_step;
+            let x = osc(b.phase);
+            b.phase = b.phase.wrapping_add(b.inc);
+            b.inc = b.inc.wrapping_add_signed(b.inc_step);
+            b.lp += c * (x - b.lp);
+            let y = if HIGHPASS { x - b.lp } else { b.lp } * b.env;
+            *l += y * b.gl;
+            *r += y * b.gr;
+        }
+        *self = b;
+    }
+}
+
+/// A phase increment (cycles per sample, up to 0.5) as a 32-bit fraction of a cycle.
+#[inline]
+fn phase_inc(cycles: f32) -> u32 {
+    (f64::from(cycles.clamp(0.0, 0.5)) * 4_294_967_296.0) as u32
+}
+
+/// A 32-bit phase as a fraction of a cycle in [0, 1).
 #[inline(always)]
-fn table(sine: &[f32], phase: f32) -> f32 {
-    let pos = phase * TABLE as f32;
-    let i = (pos as usize).min(TABLE - 1);
-    let frac = pos - i as f32;
+fn unit(phase: u32) -> f32 {
+    // The top 24 bits (exact in an f32, so always below 1.0), through i32 for a single conversion.
+    (phase >> 8) as i32 as f32 * (1.0 / 16_777_216.0)
+}
+
+/// The next white-noise sample in [-1, 1) (xorshift32).
+#[inline(always)]
+fn white(state: &mut u32) -> f32 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    (x >> 9) as i32 as f32 * (2.0 / 8_388_608.0) - 1.0
+}
+
+#[inline(always)]
+fn table(sine: &[f32], phase: u32) -> f32 {
+    // TABLE is 2^10 entries: the phase's top 10 bits index it, the next 22 interpolate.
+    let i = (phase >> 22) as usize;
+    let frac = (phase & 0x003F_FFFF) as i32 as f32 * (1.0 / 4_194_304.0);
     match (sine.get(i), sine.get(i + 1)) {
         (Some(a), Some(b)) => a + (b - a) * frac,
         _ => 0.0,
