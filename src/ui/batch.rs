@@ -97,6 +97,12 @@ impl BatchPanel {
         self.running.is_some()
     }
 
+    /// Input MB converted per second so far, while a batch runs (for the profiler).
+    pub fn throughput_mb_s(&self) -> Option<f64> {
+        let meter = self.running.as_ref()?.meter.as_ref()?;
+        Some(meter.status().bytes_per_s / 1e6)
+    }
+
     /// The output folder: the one typed, or `Converted` beside the first input.
     pub fn output_folder(&self) -> Option<PathBuf> {
         if !self.out_dir.trim().is_empty() {

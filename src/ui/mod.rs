@@ -175,6 +175,9 @@ impl CoreMusicApp {
         }
         self.handle_input(ui.ctx());
         self.follow_playback();
+        // The batch goes on (and is measured) whichever tab is showing.
+        self.batch.poll();
+        self.profiler.convert_mb_s = self.batch.throughput_mb_s();
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
