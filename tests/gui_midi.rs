@@ -388,3 +388,22 @@ fn zoom_keys_change_the_scale() {
     h.run_steps(2);
     assert!((h.state().panel.view().px_per_tick - before).abs() < 1e-6);
 }
+
+#[test]
+fn a_broken_soundfont_is_refused_with_its_name_and_the_builtin_synth_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.sf2");
+    std::fs::write(&bad, b"RIFF\x04\x00\x00\x00sfbkjunk").unwrap();
+    let mut h = app_harness();
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Sound");
+    h.state_mut().midi.load_soundfont(bad.clone());
+    let start = Instant::now();
+    while h.query_all_by_label_contains("broken.sf2").count() == 0 || h.state().midi.soundfont_path().is_some() {
+        assert!(start.elapsed() < Duration::from_secs(60), "the SoundFont error never showed");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_steps(2);
+    assert!(!h.state().midi.soundfont_loaded());
+    assert_eq!(h.state().settings.soundfont, None);
+}

@@ -74,6 +74,8 @@ pub struct Settings {
     pub transport: TransportBar,
     /// The profiler side panel is open.
     pub profiler_open: bool,
+    /// The SoundFont the piano roll plays with (`None`: the built-in synth).
+    pub soundfont: Option<PathBuf>,
 }
 
 /// ⌘O on macOS, Ctrl+O elsewhere.
@@ -123,6 +125,10 @@ impl CoreMusicApp {
         }
         let mut profiler = Profiler::default();
         profiler.open = settings.profiler_open;
+        let mut midi = PianoRollPanel::new();
+        if let Some(font) = settings.soundfont.clone() {
+            midi.load_soundfont(font);
+        }
         CoreMusicApp {
             settings,
             files: FileList::default(),
@@ -132,7 +138,7 @@ impl CoreMusicApp {
             latency: LatencyPanel::default(),
             audio,
             profiler,
-            midi: PianoRollPanel::new(),
+            midi,
             jobs: jobs::Jobs::start(ctx.clone()),
             shown_playhead: None,
         }
@@ -209,6 +215,7 @@ impl CoreMusicApp {
                 for action in self.midi.ui(ui) {
                     self.route_midi(action);
                 }
+                self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
             }
         });
     }

@@ -21,7 +21,8 @@ use egui::{Align2, Color32, CursorIcon, FontId, Key, Modifiers, Pos2, Rect, Sens
 
 use crate::dsp::Render;
 use crate::midi::{
-    Editor, EventKind, Note, NoteId, Player, PlayerHandle, Quantize, Sequence, Synth, TempoMap, Track, DEFAULT_TEMPO_US,
+    Editor, EventKind, Note, NoteId, Player, PlayerHandle, Quantize, Sequence, SoundFontData, Synth, TempoMap, Track,
+    DEFAULT_TEMPO_US,
 };
 
 pub use geometry::{grid_lines, is_black, key_name, LineKind, RollView, Snap, FALLBACK_TPQ};
@@ -139,6 +140,10 @@ pub struct PianoRollPanel {
     want_pick_open: bool,
     status: Option<(String, bool)>,
     actions: Vec<PianoRollAction>,
+    /// The SoundFont chosen (loading or loaded); `None` plays the built-in synth.
+    sound_path: Option<PathBuf>,
+    sound: Option<SoundFontData>,
+    sound_rx: Option<crossbeam_channel::Receiver<Result<(PathBuf, SoundFontData), String>>>,
 }
 
 impl std::fmt::Debug for PianoRollPanel {
@@ -218,6 +223,9 @@ impl PianoRollPanel {
             want_pick_open: false,
             status: None,
             actions: Vec::new(),
+            sound_path: None,
+            sound: None,
+            sound_rx: None,
         };
         panel.set_document(new_sequence(), None);
         panel
@@ -407,7 +415,8 @@ impl PianoRollPanel {
             return;
         }
         self.status = Some((format!("Rendering {}…", file_name(&path)), false));
-        self.render = Some(self.io.render(ctx, self.playable_sequence(), path, 48_000));
+        let synth = self.synth();
+        self.render = Some(self.io.render(ctx, self.playable_sequence(), path, 48_000, synth));
     }
 
     fn poll_io(&mut self, ctx: &egui::Context) {
@@ -550,6 +559,109 @@ impl PianoRollPanel {
         self.selection.retain(|id| ed.note(*id).is_some());
     }
 
+    // ----- sound -----
+
+    /// The synth playback and rendering use: the chosen SoundFont, or the built-in one.
+    fn synth(&self) -> Synth {
+        match &self.sound {
+            Some(font) => Synth::soundfont(font.clone()),
+            None => Synth::builtin(),
+        }
+    }
+
+    /// The SoundFont chosen (still loading or loaded), if any.
+    pub fn soundfont_path(&self) -> Option<&Path> {
+        self.sound_path.as_deref()
+    }
+
+    /// True once the chosen SoundFont is loaded and plays.
+    pub fn soundfont_loaded(&self) -> bool {
+        self.sound.is_some()
+    }
+
+    /// Plays and renders with the built-in synth again.
+    pub fn use_builtin_synth(&mut self) {
+        self.sound_path = None;
+        self.sound = None;
+        self.sound_rx = None;
+    }
+
+    /// Loads a .sf2 file in the background; playback and rendering use it once loaded.
+    pub fn load_soundfont(&mut self, path: PathBuf) {
+        self.start_sound(Some(path));
+    }
+
+    /// `Some(path)` loads it; `None` asks the user for one first (native dialog).
+    fn start_sound(&mut self, path: Option<PathBuf>) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.sound_rx = Some(rx);
+        if let Some(p) = &path {
+            self.sound_path = Some(p.clone());
+        }
+        let _ = std::thread::Builder::new().name("coremusic-soundfont".into()).spawn(move || {
+            let path = match path {
+                Some(p) => p,
+                None => match rfd::FileDialog::new()
+                    .set_title("Choose a SoundFont")
+                    .add_filter("SoundFont 2", &["sf2"])
+                    .pick_file()
+                {
+                    Some(p) => p,
+                    None => return,
+                },
+            };
+            let _ = tx.send(SoundFontData::load(&path).map(|d| (path, d)).map_err(|e| e.to_string()));
+        });
+    }
+
+    fn poll_sound(&mut self) {
+        let Some(rx) = &self.sound_rx else { return };
+        match rx.try_recv() {
+            Ok(Ok((path, data))) => {
+                self.status = Some((format!("Playing with the SoundFont {}", file_name(&path)), false));
+                self.sound_path = Some(path);
+                self.sound = Some(data);
+                self.sound_rx = None;
+            }
+            Ok(Err(e)) => {
+                self.status = Some((e, true));
+                self.use_builtin_synth();
+            }
+            Err(crossbeam_channel::TryRecvError::Empty) => {}
+            // The dialog was closed without a choice: keep what was there.
+            Err(crossbeam_channel::TryRecvError::Disconnected) => self.sound_rx = None,
+        }
+    }
+
+    fn sound_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+        let current = match (&self.sound_path, &self.sound) {
+            (Some(p), Some(_)) => format!("SoundFont: {}", file_name(p)),
+            (Some(p), None) => format!("Loading {}…", file_name(p)),
+            _ => "Built-in synth".to_string(),
+        };
+        let mut builtin = false;
+        let mut choose = false;
+        egui::ComboBox::from_id_salt("midi_sound")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                builtin = ui.selectable_label(self.sound_path.is_none(), "Built-in synth").clicked();
+                choose = ui.button("Choose SoundFont (.sf2)…").clicked();
+            })
+            .response
+            .accessible_name("Sound")
+            .on_hover_text("What plays and renders the notes (remembered between runs)");
+        if builtin {
+            self.use_builtin_synth();
+        }
+        if choose {
+            self.start_sound(None);
+            ctx.request_repaint();
+        }
+        if self.sound_rx.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
     // ----- playing -----
 
     fn preview(&mut self, key: u8, velocity: u8) {
@@ -561,7 +673,7 @@ impl PianoRollPanel {
         t.program = program;
         seq.tracks.push(t);
         seq.push_note(0, 0, 240, key, velocity);
-        let (player, mut handle) = Player::new(&seq, Synth::builtin());
+        let (player, mut handle) = Player::new(&seq, self.synth());
         handle.play();
         self.actions.push(PianoRollAction::Preview { channel, key, velocity, render: Box::new(player) });
     }
@@ -570,7 +682,7 @@ impl PianoRollPanel {
     pub fn play(&mut self) {
         self.stop();
         let seq = self.playable_sequence();
-        let (player, mut handle) = Player::new(&seq, Synth::builtin());
+        let (player, mut handle) = Player::new(&seq, self.synth());
         let map = seq.tempo_map();
         handle.seek(map.tick_to_seconds(self.cursor_tick));
         handle.play();
@@ -622,6 +734,7 @@ impl PianoRollPanel {
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Vec<PianoRollAction> {
         let ctx = ui.ctx().clone();
         self.poll_io(&ctx);
+        self.poll_sound();
         for p in std::mem::take(&mut self.queued) {
             self.request(&ctx, p);
         }
@@ -763,6 +876,7 @@ impl PianoRollPanel {
                 let name = self.path.as_ref().map(|p| p.with_extension("wav")).map(|p| file_name(&p));
                 self.io.pick(&ctx, Pick::RenderWav, dir, Some(name.unwrap_or_else(|| "Untitled.wav".into())));
             }
+            self.sound_ui(ui, &ctx);
             ui.separator();
             let undo = self.editor.undo_name().map_or("Undo".to_string(), |n| format!("Undo {n}"));
             if ui.add_enabled(self.editor.can_undo(), egui::Button::new(undo)).on_hover_text("⌘Z").clicked() {

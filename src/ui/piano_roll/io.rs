@@ -166,7 +166,7 @@ impl Io {
     }
 
     /// Renders `seq` to a 24-bit stereo WAV at `path` in the background.
-    pub fn render(&mut self, ctx: &egui::Context, seq: Sequence, path: PathBuf, rate: u32) -> RenderJob {
+    pub fn render(&mut self, ctx: &egui::Context, seq: Sequence, path: PathBuf, rate: u32, synth: Synth) -> RenderJob {
         let job = RenderJob {
             path: path.clone(),
             progress: Arc::new(AtomicU64::new(0f64.to_bits())),
@@ -184,7 +184,7 @@ impl Io {
                     wake.request_repaint();
                 }
             };
-            let result = render_wav(&seq, &path, rate, &cancel, &mut on_progress);
+            let result = render_wav(&seq, &path, rate, synth, &cancel, &mut on_progress);
             IoEvent::Rendered { path, result }
         });
         job
@@ -222,6 +222,7 @@ fn render_wav(
     seq: &Sequence,
     path: &Path,
     rate: u32,
+    synth: Synth,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<RenderStats, String> {
@@ -238,7 +239,7 @@ fn render_wav(
         WriterSpec { format: OutputFormat::Wav, sample_rate: rate, channels: 2, sample: SampleFormat::S24, bits: None };
     let mut writer =
         create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(|e| err(e.to_string()))?;
-    let stats = render_offline(seq, Synth::builtin(), rate, progress, &mut |block| {
+    let stats = render_offline(seq, synth, rate, progress, &mut |block| {
         if cancel.load(Ordering::Relaxed) {
             return Err("cancelled".into());
         }
@@ -282,11 +283,11 @@ mod tests {
         seq.push_note(0, 0, 480 * 8, 60, 100);
         let out = dir.path().join("x.wav");
         let cancel = AtomicBool::new(true);
-        let r = render_wav(&seq, &out, 22050, &cancel, &mut |_, _| {});
+        let r = render_wav(&seq, &out, 22050, Synth::builtin(), &cancel, &mut |_, _| {});
         assert!(r.unwrap_err().contains("cancelled"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         let cancel = AtomicBool::new(false);
-        let stats = render_wav(&seq, &out, 22050, &cancel, &mut |_, _| {}).unwrap();
+        let stats = render_wav(&seq, &out, 22050, Synth::builtin(), &cancel, &mut |_, _| {}).unwrap();
         assert!(stats.frames > 22050 * 4);
         assert!(out.is_file());
     }
