@@ -37,6 +37,6 @@ if command -v ffmpeg >/dev/null; then
   row "ffmpeg ebur128=peak=true" "$(best ffmpeg -nostats -i "$src" -filter_complex ebur128=peak=true -f null -)"
   row "ffmpeg ebur128 (no true peak)" "$(best ffmpeg -nostats -i "$src" -filter_complex ebur128 -f null -)"
   echo; echo "ffmpeg:"; ffmpeg -nostats -i "$src" -filter_complex ebur128=peak=true -f null - 2>&1 |
-    sed -n '/Summary:/,$p' | grep -E 'I:|LRA:|Peak:'
+    grep -E '^ +(I|LRA|Peak):'
 fi
 echo; echo "coremusic:"; "$cm" info --loudness "$src" | grep -E 'Loudness|peak'
