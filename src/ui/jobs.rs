@@ -173,9 +173,8 @@ impl Worker {
     }
 }
 
-/// Runs a future to completion on this thread (for rfd's async dialog).
-#[cfg(not(test))]
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+/// Runs a future to completion on this thread (for rfd's async dialogs).
+pub(crate) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     use std::task::{Context, Poll, Wake, Waker};
     struct Unpark(std::thread::Thread);
     impl Wake for Unpark {

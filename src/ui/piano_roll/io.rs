@@ -14,6 +14,7 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use crate::format::SampleFormat;
 use crate::io::{create_writer, OutputFormat, WriterSpec};
 use crate::midi::{read_smf, render_offline, write_smf, RenderStats, Sequence, Synth};
+use crate::ui::jobs::block_on;
 
 /// Why a file dialog was shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,26 +251,6 @@ fn render_wav(
     std::fs::rename(&part.path, path).map_err(|e| err(e.to_string()))?;
     part.keep = true;
     Ok(stats)
-}
-
-/// Runs a future to completion on this thread (for rfd's async dialog).
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    use std::task::{Context, Poll, Wake, Waker};
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = std::pin::pin!(fut);
-    loop {
-        match fut.as_mut().poll(&mut cx) {
-            Poll::Ready(v) => return v,
-            Poll::Pending => std::thread::park(),
-        }
-    }
 }
 
 #[cfg(test)]
