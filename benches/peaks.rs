@@ -12,6 +12,7 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+#[cfg(feature = "gui")]
 use std::sync::Arc;
 
 use coremusic::format::SampleFormat;

@@ -141,12 +141,13 @@ fn drain(engine: &Engine) {
 
 fn human(r: &LatencyReport) -> String {
     format!(
-        "{:>5} frames @ {} Hz  {:>7.2} ms  callbacks {:>7}  xruns {:>4}  callback p50 {:>7.1} µs  p99 {:>7.1} µs  max {:>8.1} µs  load p99 {:>5.1}%  jitter max {:.0} µs",
+        "{:>5} frames @ {} Hz  {:>7.2} ms  callbacks {:>7}  xruns {:>4} ({} late wake-ups)  callback p50 {:>7.1} µs  p99 {:>7.1} µs  max {:>8.1} µs  load p99 {:>5.1}%  jitter max {:.0} µs",
         r.buffer_frames,
         r.sample_rate,
         r.output_latency_ms,
         r.callbacks,
         r.xruns,
+        r.late_wakeups,
         r.callback_us.p50,
         r.callback_us.p99,
         r.callback_us.max,

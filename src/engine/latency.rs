@@ -25,6 +25,12 @@ pub struct LatencyReport {
     pub callbacks: u64,
     /// Device xruns.
     pub xruns: u64,
+    /// Of the xruns, those that began with the device thread woken after its
+    /// deadline (the system's lateness, not the callback's work; see
+    /// [`StatsSnapshot::late_wakeups`]).
+    pub late_wakeups: u64,
+    /// Whether the device thread ran at real-time priority.
+    pub realtime_priority: bool,
     /// Callback durations (µs).
     pub callback_us: Times,
     /// p99 callback time / period.
@@ -57,6 +63,8 @@ impl LatencyReport {
             buffer_frames: s.buffer_frames,
             callbacks: s.callbacks,
             xruns: s.xruns,
+            late_wakeups: s.late_wakeups,
+            realtime_priority: s.realtime_priority,
             callback_us: Times { p50: s.callback_us.p50, p99: s.callback_us.p99, max: s.callback_us.max },
             load_p99: s.load_p99,
             output_latency_ms: s.output_latency_ms,
@@ -159,6 +167,8 @@ mod tests {
             buffer_frames: buffer,
             callbacks: 100,
             xruns,
+            late_wakeups: 0,
+            realtime_priority: false,
             callback_us: Times { p50: 1.0, p99: 2.0, max: 3.0 },
             load_p99: load,
             output_latency_ms: 1.0,

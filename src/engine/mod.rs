@@ -25,6 +25,7 @@
 mod callback;
 mod device;
 pub mod latency;
+mod priority;
 mod reader;
 pub mod rt;
 pub mod stats;

@@ -18,6 +18,7 @@ pub const HIST_BUCKETS: usize = 32;
 pub struct SharedStats {
     callbacks: AtomicU64,
     xruns: AtomicU64,
+    late_wakeups: AtomicU64,
     underruns: AtomicU64,
     underrun_frames: AtomicU64,
     hist: [AtomicU64; HIST_BUCKETS],
@@ -32,6 +33,7 @@ pub struct SharedStats {
     buffer_frames: AtomicU32,
     channels: AtomicU32,
     latency_frames: AtomicU64,
+    realtime: AtomicBool,
     reset: AtomicBool,
 }
 
@@ -71,6 +73,12 @@ pub struct StatsSnapshot {
     /// Device over/underruns: late callbacks (simulated device), xrun errors
     /// (cpal), processor overloads (CoreAudio).
     pub xruns: u64,
+    /// Of the xruns, those where the device thread was woken only after the
+    /// deadline had already passed: the operating system's (or virtual
+    /// machine's) lateness, not the callback's work. Simulated device only.
+    pub late_wakeups: u64,
+    /// Whether the device thread runs at real-time priority.
+    pub realtime_priority: bool,
     /// Callbacks that found the playback ring short and played silence.
     pub underruns: u64,
     /// Frames of silence those underruns played.
@@ -144,6 +152,7 @@ impl SharedStats {
         for a in [
             &self.callbacks,
             &self.xruns,
+            &self.late_wakeups,
             &self.underruns,
             &self.underrun_frames,
             &self.max_ns,
@@ -162,6 +171,17 @@ impl SharedStats {
     /// Counts device xruns (any thread; real-time safe).
     pub(crate) fn add_xruns(&self, n: u64) {
         self.xruns.fetch_add(n, Relaxed);
+    }
+
+    /// Counts xruns that began with a late wake-up of the device thread
+    /// (call [`SharedStats::add_xruns`] too; real-time safe).
+    pub(crate) fn add_late_wakeups(&self, n: u64) {
+        self.late_wakeups.fetch_add(n, Relaxed);
+    }
+
+    /// Records whether the device thread got real-time priority.
+    pub(crate) fn set_realtime(&self, realtime: bool) {
+        self.realtime.store(realtime, Relaxed);
     }
 
     /// Counts a short ring (real-time safe).
@@ -199,6 +219,8 @@ impl SharedStats {
             channels: self.channels.load(Relaxed),
             callbacks,
             xruns: self.xruns.load(Relaxed),
+            late_wakeups: self.late_wakeups.load(Relaxed),
+            realtime_priority: self.realtime.load(Relaxed),
             underruns: self.underruns.load(Relaxed),
             underrun_frames: self.underrun_frames.load(Relaxed),
             callback_us: CallbackTimes {

@@ -151,11 +151,13 @@ impl LatencyPanel {
             ui.label(format!("load p99 {:.0}%", s.load_p99 * 100.0));
             ui.separator();
             let xr = egui::RichText::new(format!("{} xruns", s.xruns));
-            if s.xruns > 0 {
-                ui.label(xr.color(ui.visuals().error_fg_color));
-            } else {
-                ui.label(xr);
-            }
+            let xr = if s.xruns > 0 { xr.color(ui.visuals().error_fg_color) } else { xr };
+            ui.label(xr).on_hover_text(format!(
+                "{} of them began with the device thread woken after its deadline (the system's \
+                 lateness, not the callback's work){}",
+                s.late_wakeups,
+                if s.realtime_priority { "" } else { "; the device thread has no real-time priority" }
+            ));
             ui.label(format!("{} underruns", s.underruns));
             if ui.button("Reset").on_hover_text("Clear the counters and the plots").clicked() {
                 link.reset_stats();

@@ -301,6 +301,8 @@ impl OutputDevice for CoreAudioDevice {
             }
         }
         unit.start().map_err(|e| fail("cannot start the output unit", &e))?;
+        // The HAL's IO thread is a time-constraint (real-time) thread.
+        shared.stats.set_realtime(true);
         stream.unit = Some(unit);
         Ok(Box::new(stream))
     }

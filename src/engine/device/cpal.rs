@@ -107,6 +107,8 @@ impl OutputDevice for CpalDevice {
             match built {
                 Ok(stream) => {
                     stream.play().map_err(|e| fail(&e))?;
+                    // cpal's callback thread keeps the host's default priority.
+                    shared.stats.set_realtime(false);
                     return Ok(Box::new(CpalStream { info, _stream: stream }));
                 }
                 Err(e) => last_err = Some(e.to_string()),

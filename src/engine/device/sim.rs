@@ -111,6 +111,7 @@ fn run_realtime(mut host: CallbackHost, buffer: u32, rate: u32, stop: &AtomicBoo
     let ch = host.channels();
     let mut buf = vec![0.0f32; buffer as usize * ch];
     let period = Duration::from_nanos(buffer as u64 * 1_000_000_000 / rate as u64);
+    shared.stats.set_realtime(crate::engine::priority::raise_current_thread());
     let mut deadline = Instant::now() + period;
     while !stop.load(Relaxed) {
         wait_until(deadline, stop);
@@ -121,6 +122,10 @@ fn run_realtime(mut host: CallbackHost, buffer: u32, rate: u32, stop: &AtomicBoo
         deadline += period;
         if end > deadline {
             shared.stats.add_xruns(1);
+            if start > deadline {
+                // Woken after the deadline had passed: no callback could have made it.
+                shared.stats.add_late_wakeups(1);
+            }
             while deadline < end {
                 deadline += period;
             }
