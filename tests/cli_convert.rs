@@ -269,10 +269,10 @@ fn presets_hold_every_option() {
     assert_eq!((info.container.as_str(), info.sample_rate, info.channels), ("caf", 48000, 1));
 }
 
-#[test]
-fn tags_are_carried_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("tagged.flac");
+/// A 16-bit stereo 44.1 kHz FLAC `tagged.flac` in `dir` holding `tags` and
+/// `frames` frames of a constant.
+fn tagged_flac(dir: &Path, tags: &[(&str, &str)], frames: usize) -> PathBuf {
+    let src = dir.join("tagged.flac");
     let spec = coremusic::io::WriterSpec {
         format: coremusic::io::OutputFormat::Flac,
         sample_rate: 44100,
@@ -281,12 +281,20 @@ fn tags_are_carried_over() {
         bits: None,
     };
     let mut w = coremusic::io::create_writer(Box::new(std::fs::File::create(&src).unwrap()), spec).unwrap();
-    let mut tags = coremusic::io::Tags::default();
-    tags.push("title", "Jóga");
-    tags.push("artist", "Björk");
-    w.set_tags(&tags).unwrap();
-    w.write_i32(&vec![100; 2000]).unwrap();
+    let mut t = coremusic::io::Tags::default();
+    for (k, v) in tags {
+        t.push(k, v);
+    }
+    w.set_tags(&t).unwrap();
+    w.write_i32(&vec![100; frames * 2]).unwrap();
     w.finish().unwrap();
+    src
+}
+
+#[test]
+fn tags_are_carried_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = tagged_flac(dir.path(), &[("title", "Jóga"), ("artist", "Björk")], 1000);
     for ext in ["wav", "aiff", "caf", "flac"] {
         let out = dir.path().join(format!("copy.{ext}"));
         assert!(coremusic().arg("convert").arg(&src).arg("-o").arg(&out).status().unwrap().success());
@@ -356,16 +364,6 @@ fn an_output_folder_that_cannot_be_written_is_a_clear_error() {
 #[test]
 fn alac_m4a_carries_the_tags() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("tagged.flac");
-    let spec = coremusic::io::WriterSpec {
-        format: coremusic::io::OutputFormat::Flac,
-        sample_rate: 44100,
-        channels: 2,
-        sample: coremusic::format::SampleFormat::S16,
-        bits: None,
-    };
-    let mut w = coremusic::io::create_writer(Box::new(std::fs::File::create(&src).unwrap()), spec).unwrap();
-    let mut tags = coremusic::io::Tags::default();
     let want = [
         ("title", "Jóga"),
         ("artist", "Björk"),
@@ -379,12 +377,7 @@ fn alac_m4a_carries_the_tags() {
         ("track", "3/10"),
         ("disc", "1"),
     ];
-    for (k, v) in want {
-        tags.push(k, v);
-    }
-    w.set_tags(&tags).unwrap();
-    w.write_i32(&vec![100; 20_000]).unwrap();
-    w.finish().unwrap();
+    let src = tagged_flac(dir.path(), &want, 10_000);
     let m4a = dir.path().join("out.m4a");
     assert!(coremusic().arg("convert").arg(&src).arg("-o").arg(&m4a).status().unwrap().success());
     let info = coremusic::io::inspect(&m4a).unwrap();
