@@ -456,12 +456,7 @@ mod tests {
         #[test]
         fn prop_round_trip(ch in 1u16..9, which in 0usize..6, frames in 0usize..300, seed in 0u64..1000) {
             let sample = [U8, S16, S24, S32, F32, F64][which];
-            let bits = if sample.is_float() { 24 } else { sample.bits() };
-            let data: Vec<i32> = (0..frames * ch as usize).map(|i| {
-                let x = (i as u64 + seed).wrapping_mul(0x9E3779B97F4A7C15) >> 32;
-                (x as u32 as i32) >> (32 - bits)
-            }).collect();
-            let data: Vec<i32> = if sample.is_float() { data.iter().map(|&v| v << 8).collect() } else { data };
+            let data = scrambled(frames * ch as usize, seed, sample);
             let bytes = write_i32(spec(OutputFormat::Caf, ch, sample, None), &data);
             proptest::prop_assert_eq!(all_i32(open(&bytes).as_mut()), data);
         }

@@ -988,6 +988,20 @@ pub(crate) mod test_util {
         bytes
     }
 
+    /// `n` pseudo-random samples from `seed` that `sample` stores exactly:
+    /// full-scale integers at its depth, or 24-bit values in the top bits
+    /// for floats (exact in f32 and f64).
+    pub fn scrambled(n: usize, seed: u64, sample: crate::format::SampleFormat) -> Vec<i32> {
+        let bits = if sample.is_float() { 24 } else { sample.bits() };
+        let shift = if sample.is_float() { 8 } else { 0 };
+        (0..n)
+            .map(|i| {
+                let x = (i as u64 + seed).wrapping_mul(0x9E3779B97F4A7C15) >> 32;
+                ((x as u32 as i32) >> (32 - bits)) << shift
+            })
+            .collect()
+    }
+
     /// A spec.
     pub fn spec(
         format: OutputFormat,
