@@ -4,51 +4,23 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use common::gui::*;
+
 use std::time::{Duration, Instant};
 
 use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
 fn harness() -> Harness<'static, CoreMusicApp> {
     let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
     Harness::builder().with_size([1000.0, 700.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
 }
 
-/// Steps the UI until background probing is done (the limit only guards against a hang).
-fn settle(h: &mut Harness<'static, CoreMusicApp>) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        let (_, _, reading) = h.state().files.counts();
-        if !h.state().busy() && reading == 0 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "probing never finished");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_steps(3);
-}
-
-fn drop_files(h: &mut Harness<'static, CoreMusicApp>, paths: &[PathBuf]) {
-    for p in paths {
-        h.input_mut().dropped_files.push(Arc::new(Dropped(p.clone())));
-    }
-    h.step();
+/// Steps the UI until background probing is done.
+fn settle(h: &mut App) {
+    step_until(h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
+    h.run_steps(1);
 }
 
 #[test]

@@ -4,8 +4,10 @@
 //! the panel hands out is rendered here, standing in for the audio engine).
 #![cfg(feature = "gui")]
 
+mod common;
+
+use common::gui::*;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coremusic::midi::{write_smf, EventKind, Note, Sequence, Track};
@@ -14,18 +16,6 @@ use coremusic::ui::{CoreMusicApp, PianoRollAction, PianoRollPanel, Tab};
 use egui::{Key, Modifiers, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
 
 fn app_harness() -> Harness<'static, CoreMusicApp> {
     let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
@@ -75,21 +65,15 @@ fn only_note(panel: &PianoRollPanel) -> Note {
     all[0]
 }
 
-/// Steps until the panel's background work is done (the limit only guards against a hang).
-fn settle(h: &mut Harness<'static, CoreMusicApp>) {
-    let start = Instant::now();
+/// Steps until the panel's background work is done.
+fn settle(h: &mut App) {
     h.run_steps(2);
-    while h.state().midi.busy() {
-        assert!(start.elapsed() < Duration::from_secs(60), "loading never finished");
-        std::thread::sleep(Duration::from_millis(5));
-        h.step();
-    }
-    h.run_steps(3);
+    step_until(h, "loading", |a| !a.midi.busy());
+    h.run_steps(1);
 }
 
-fn drop_file(h: &mut Harness<'static, CoreMusicApp>, path: &Path) {
-    h.input_mut().dropped_files.push(Arc::new(Dropped(path.to_path_buf())));
-    h.step();
+fn drop_file(h: &mut App, path: &Path) {
+    drop_files(h, &[path]);
 }
 
 fn two_track_song(dir: &Path) -> PathBuf {

@@ -7,27 +7,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use common::gui::*;
+
+use std::path::Path;
+use std::time::Duration;
 
 use coremusic::engine::{Clock, DeviceChoice, EngineConfig, PlayState};
 use coremusic::io::peaks::PeakCache;
 use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
 
 fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
     let config = EngineConfig {
@@ -39,17 +28,6 @@ fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
     let mut app = CoreMusicApp::with_engine(&egui::Context::default(), Default::default(), config);
     app.waveform.set_cache(PeakCache::new(cache));
     Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
-}
-
-/// Steps until `done` holds (the limit only guards against a hang).
-fn step_until(h: &mut Harness<'static, CoreMusicApp>, what: &str, done: impl Fn(&CoreMusicApp) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(120), "{what} never happened");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_steps(2);
 }
 
 /// Runs `callbacks` periods of the simulated device.
@@ -65,8 +43,7 @@ fn play_moves_the_playhead_and_a_live_buffer_change_keeps_the_position() {
     // 4 s of stereo at 48 kHz.
     let wav = common::hound_wav(dir.path(), "take.wav", 48_000, 2, 192_000);
     let mut h = harness(&dir.path().join("cache"));
-    h.input_mut().dropped_files.push(Arc::new(Dropped(wav.clone())));
-    h.step();
+    drop_files(&mut h, &[&wav]);
     step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
     h.get_by_label("Waveform").click();
     h.run_steps(2);

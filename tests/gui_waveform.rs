@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use common::gui::*;
+
+use std::path::Path;
 
 use coremusic::io::peaks::PeakCache;
 use coremusic::ui::waveform::WAVEFORM_LABEL;
@@ -15,38 +15,14 @@ use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
 fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
     let mut app = CoreMusicApp::new(&egui::Context::default(), Default::default());
     app.waveform.set_cache(PeakCache::new(cache));
     Harness::builder().with_size([1100.0, 700.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
 }
 
-/// Steps until `done` holds (the limit only guards against a hang).
-fn step_until(h: &mut Harness<'static, CoreMusicApp>, what: &str, done: impl Fn(&CoreMusicApp) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        h.step();
-        assert!(start.elapsed() < Duration::from_secs(120), "{what} never happened");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_steps(2);
-}
-
 fn open_on_waveform_tab(h: &mut Harness<'static, CoreMusicApp>, wav: &Path) {
-    h.input_mut().dropped_files.push(Arc::new(Dropped(wav.to_path_buf())));
-    h.step();
+    drop_files(h, &[wav]);
     step_until(h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
     h.get_by_label("Waveform").click();
     h.run_steps(2);
@@ -145,8 +121,7 @@ fn a_broken_file_says_so_on_the_waveform_tab() {
     let dir = tempfile::tempdir().unwrap();
     let bad = common::file_with(dir.path(), "broken.wav", b"RIFF\x10\x00\x00\x00WAVEjunkjunk");
     let mut h = harness(&dir.path().join("cache"));
-    h.input_mut().dropped_files.push(Arc::new(Dropped(bad)));
-    h.step();
+    drop_files(&mut h, &[&bad]);
     step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
     h.get_by_label("Waveform").click();
     h.run_steps(3);

@@ -419,6 +419,9 @@ impl Worker {
         let stream = result?;
         let info = stream.info().clone();
         self.shared.stats.set_stream(info.sample_rate, info.buffer_frames, info.channels as u32, info.latency_frames);
+        // A new stream starts its statistics afresh (the old figures describe
+        // another buffer size, rate or device), before any snapshot shows it.
+        self.shared.stats.request_reset();
         self.link = link;
         self.stream = Some(stream);
         self.set_device(Some(info.clone()));

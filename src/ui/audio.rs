@@ -126,7 +126,12 @@ impl AudioLink {
                     self.position_s = seconds;
                 }
                 Event::Devices(d) => self.devices = d,
-                Event::DeviceOpened(info) => self.device = Some(info),
+                Event::DeviceOpened(info) => {
+                    // A new stream: the engine has started its statistics afresh.
+                    self.device = Some(info);
+                    self.stats = StatsSnapshot::default();
+                    self.history.clear();
+                }
                 Event::FellBackToSim { requested, reason } => {
                     // Asking for a device by name and not getting it is an error; having no sound card is not.
                     if requested != "default" {

@@ -26,4 +26,6 @@ pub fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&path, bytes).expect("write test file");
     path
 }
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod tools;
