@@ -468,7 +468,7 @@ impl PianoRollPanel {
                             false,
                         ),
                         Err(e) => {
-                            let failed = !e.ends_with("cancelled");
+                            let failed = !e.ends_with(crate::midi::CANCELLED);
                             (e, failed)
                         }
                     });
