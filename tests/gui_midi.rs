@@ -509,3 +509,49 @@ fn row_height_buttons_zoom_the_rows() {
     assert!(h.state().panel.view().key_height <= 40.0);
     assert!(h.query_all_by_label("Taller").count() == 1);
 }
+
+/// Files the OS asks to open (macOS: Finder / Dock icon Apple Events) arrive on
+/// an `OpenQueue` from another thread and open as command-line files would.
+#[test]
+fn files_pushed_on_the_open_queue_open_like_command_line_files() {
+    use coremusic::ui::open_events::OpenQueue;
+    let dir = tempfile::tempdir().unwrap();
+    let song = two_track_song(dir.path());
+    let wav = dir.path().join("take.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
+    for i in 0..4410 {
+        w.write_sample(((i % 100) * 100) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+
+    let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
+    let mut h =
+        Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
+    let queue = OpenQueue::new();
+    let ctx = h.ctx.clone();
+    h.state_mut().receive_opens(&ctx, queue.clone());
+    h.run_steps(2);
+    assert!(h.state().files.entries.is_empty());
+
+    let (a, b) = (wav.clone(), song.clone());
+    std::thread::spawn(move || queue.push([a, b])).join().unwrap();
+    settle(&mut h);
+    let start = Instant::now();
+    while h.state().busy() || h.state().files.counts().2 > 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "probing never finished");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_steps(2);
+    let files: Vec<_> = h.state().files.entries.iter().map(|e| e.path.clone()).collect();
+    assert_eq!(files, vec![wav], "the WAV joins the file list");
+    assert_eq!(h.state().settings.tab, Tab::Midi, "the .mid opens in the piano roll");
+    assert_eq!(h.state().midi.path(), Some(song.as_path()));
+    assert_eq!(h.state().midi.editor().sequence().note_count(), 12);
+}
