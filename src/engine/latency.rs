@@ -115,7 +115,8 @@ pub const LOAD_LABEL: &str = "p99 callback load (%)";
 pub const XRUN_LABEL: &str = "Xruns";
 
 /// Draws the report: top, p99 load per buffer size (bars; green under 70 %,
-/// red with xruns, amber otherwise; the 70 % line dashed); bottom, xruns
+/// red with xruns, amber otherwise; the 70 % line dashed; the axis stops at
+/// 200 %, a bar beyond it is cut and labelled with its value); bottom, xruns
 /// per buffer size. Titles and axis labels are drawn in the embedded font.
 pub fn draw_report(path: &Path, reports: &[LatencyReport]) -> Result<(), String> {
     use plotters::prelude::*;
@@ -159,7 +160,10 @@ where
             SegmentValue::Last => String::new(),
         };
 
-        let max_load = reports.iter().map(|r| r.load_p99 * 100.0).fold(100.0f64, f64::max) * 1.1;
+        // The axis stops at 200 %: a hopeless buffer size must not flatten the others
+        // (its bar is cut there and labelled with its value).
+        let top_load = reports.iter().map(|r| r.load_p99 * 100.0).fold(100.0f64, f64::max).min(200.0);
+        let max_load = top_load * 1.1;
         let mut chart = ChartBuilder::on(&top)
             .caption("p99 callback load per buffer size (dashed: 70 % limit)", (FONT, 16))
             .margin(10)
@@ -188,12 +192,23 @@ where
             } else {
                 RGBColor(230, 160, 0)
             };
-            let mut bar = Rectangle::new(
-                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.load_p99 * 100.0)],
-                color.filled(),
-            );
+            let load = r.load_p99 * 100.0;
+            let shown = if load.is_finite() { load.clamp(0.0, top_load) } else { top_load };
+            let mut bar =
+                Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), shown)], color.filled());
             bar.set_margin(0, 0, 12, 12);
             chart.draw_series(std::iter::once(bar)).map_err(err)?;
+            if shown < load || !load.is_finite() {
+                let label = Text::new(
+                    format!("{load:.0} %"),
+                    (SegmentValue::CenterOf(i), max_load),
+                    (FONT, 13).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Top,
+                    )),
+                );
+                chart.draw_series(std::iter::once(label)).map_err(err)?;
+            }
         }
         // the 70 % line, dashed, in the plotting area's pixels
         let plot = chart.plotting_area();
@@ -285,11 +300,12 @@ mod tests {
     #[test]
     fn charts_carry_titles_and_axis_labels() {
         let dir = tempfile::tempdir().unwrap();
-        let reports = [r(16, 3, 0.9), r(32, 0, 0.8), r(64, 0, 0.5), r(128, 0, 0.2)];
+        let reports = [r(16, 3, 37.8), r(32, 0, 0.8), r(64, 0, 0.5), r(128, 0, 0.2)];
         let svg = dir.path().join("r.svg");
         draw_report(&svg, &reports).unwrap();
         let text = std::fs::read_to_string(&svg).unwrap();
-        for label in [X_LABEL, LOAD_LABEL, XRUN_LABEL, "Latency sweep", "128", "sans-serif"] {
+        // a load off the axis (3780 %) is written above its cut bar
+        for label in [X_LABEL, LOAD_LABEL, XRUN_LABEL, "Latency sweep", "128", "3780 %", "sans-serif"] {
             assert!(text.contains(label), "{label:?} missing from the SVG");
         }
         assert!(text.matches("<text").count() > 10);
