@@ -391,3 +391,151 @@ fn a_broken_soundfont_is_refused_with_its_name_and_the_builtin_synth_stays() {
     assert!(!h.state().midi.soundfont_loaded());
     assert_eq!(h.state().settings.soundfont, None);
 }
+
+#[test]
+fn add_track_shows_in_the_list_and_undo_removes_it() {
+    let mut h = app_harness();
+    assert_eq!(h.state().midi.editor().sequence().tracks.len(), 1);
+    assert!(h.query_by_label("Track 2").is_none());
+    h.get_by_label("Add track").click();
+    h.run_steps(3);
+    let seq = h.state().midi.editor().sequence();
+    assert_eq!(seq.tracks.len(), 2);
+    assert_eq!(seq.tracks[1].channel, 1, "the next free channel");
+    assert!(seq.tracks[1].notes.is_empty());
+    assert_eq!(h.state().midi.current_track(), 1, "the new track is selected");
+    assert!(h.state().midi.is_dirty());
+    h.get_by_label("Track 2");
+    h.get_by_label("Undo Add track");
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Program of track 2");
+
+    // A note drawn now goes to the new track.
+    h.get_by_label("Draw").click();
+    h.run_steps(2);
+    let v = *h.state().midi.view();
+    click(&mut h, at(&v, 10.0, 60));
+    assert_eq!(h.state().midi.editor().sequence().tracks[1].notes.len(), 1);
+
+    // ⌘Z twice: the note, then the track.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(3);
+    assert_eq!(h.state().midi.editor().sequence().tracks.len(), 1);
+    assert_eq!(h.state().midi.current_track(), 0);
+    assert!(h.query_by_label("Track 2").is_none());
+    // ⇧⌘Z brings it back.
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run_steps(3);
+    h.get_by_label("Track 2");
+}
+
+#[test]
+fn a_program_change_is_one_undo_step() {
+    let mut h = app_harness();
+    assert_eq!(h.state().midi.programs(), vec![Some(0)]);
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Program of track 1").click();
+    h.run_steps(2);
+    h.get_by_label("2 Bright Acoustic Piano").click();
+    h.run_steps(3);
+    assert_eq!(h.state().midi.programs(), vec![Some(1)]);
+    assert_eq!(h.state().midi.document().tracks[0].program, Some(1), "what is saved");
+    assert!(h.state().midi.is_dirty());
+    h.get_by_label("Undo Program");
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(3);
+    assert_eq!(h.state().midi.programs(), vec![Some(0)]);
+    assert!(!h.state().midi.editor().can_undo());
+}
+
+#[test]
+fn row_height_buttons_zoom_the_rows() {
+    let mut h = roll_harness();
+    let before = h.state().panel.view().key_height;
+    h.get_by_label("Taller").click();
+    h.run_steps(2);
+    let taller = h.state().panel.view().key_height;
+    assert!((taller / before - 1.25).abs() < 1e-3, "{before} → {taller}");
+    h.get_by_label("Shorter").click();
+    h.run_steps(2);
+    h.get_by_label("Shorter").click();
+    h.run_steps(2);
+    let shorter = h.state().panel.view().key_height;
+    assert!((shorter / before - 0.8).abs() < 1e-3, "{before} → {shorter}");
+    // Clicks at a row still land on its key after zooming.
+    let v = *h.state().panel.view();
+    assert_eq!(v.y_to_key(v.key_to_y(60) + v.key_height / 2.0), Some(60));
+    // ⌘⌥-scroll over the grid zooms the rows (and not time).
+    let v = *h.state().panel.view();
+    let px = v.px_per_tick;
+    h.hover_at(v.grid.center());
+    h.step();
+    h.event(egui::Event::ModifiersChanged(Modifiers::COMMAND | Modifiers::ALT));
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 60.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: Modifiers::COMMAND | Modifiers::ALT,
+    });
+    h.run_steps(10);
+    h.event(egui::Event::ModifiersChanged(Modifiers::NONE));
+    h.run_steps(2);
+    let scrolled = h.state().panel.view();
+    assert!(scrolled.key_height > v.key_height * 1.05, "{} → {}", v.key_height, scrolled.key_height);
+    assert_eq!(scrolled.px_per_tick, px);
+    // The limits hold.
+    for _ in 0..30 {
+        h.state_mut().panel.zoom_rows(1.25, None);
+    }
+    h.run_steps(2);
+    assert!(h.state().panel.view().key_height <= 40.0);
+    assert!(h.query_all_by_label("Taller").count() == 1);
+}
+
+/// Files the OS asks to open (macOS: Finder / Dock icon Apple Events) arrive on
+/// an `OpenQueue` from another thread and open as command-line files would.
+#[test]
+fn files_pushed_on_the_open_queue_open_like_command_line_files() {
+    use coremusic::ui::open_events::OpenQueue;
+    let dir = tempfile::tempdir().unwrap();
+    let song = two_track_song(dir.path());
+    let wav = dir.path().join("take.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
+    for i in 0..4410 {
+        w.write_sample(((i % 100) * 100) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+
+    let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
+    let mut h =
+        Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
+    let queue = OpenQueue::new();
+    let ctx = h.ctx.clone();
+    h.state_mut().receive_opens(&ctx, queue.clone());
+    h.run_steps(2);
+    assert!(h.state().files.entries.is_empty());
+
+    let (a, b) = (wav.clone(), song.clone());
+    std::thread::spawn(move || queue.push([a, b])).join().unwrap();
+    settle(&mut h);
+    let start = Instant::now();
+    while h.state().busy() || h.state().files.counts().2 > 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "probing never finished");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.run_steps(2);
+    let files: Vec<_> = h.state().files.entries.iter().map(|e| e.path.clone()).collect();
+    assert_eq!(files, vec![wav], "the WAV joins the file list");
+    assert_eq!(h.state().settings.tab, Tab::Midi, "the .mid opens in the piano roll");
+    assert_eq!(h.state().midi.path(), Some(song.as_path()));
+    assert_eq!(h.state().midi.editor().sequence().note_count(), 12);
+}

@@ -205,7 +205,7 @@ fn render(args: &RenderArgs) -> i32 {
             b.set_message(format!("{done:.1} s rendered"));
         }
     };
-    let result = render_to_wav(&seq, &args.output, args.rate, &choice, &mut progress);
+    let result = render_to_wav(&seq, &args.output, args.rate, &choice, None, &mut progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

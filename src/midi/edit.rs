@@ -1,5 +1,6 @@
 //! Note edits as commands with undo and redo. Every edit becomes a list of
-//! primitive changes (insert, remove, replace one note) that can be replayed
+//! primitive changes (insert, remove, replace one note; set a track's
+//! program; append a track) that can be replayed
 //! backwards; a drag is many small edits grouped into one undo step with
 //! [`Editor::begin_group`] / [`Editor::end_group`]. Note ids never change, so
 //! a UI keeps its selection across edits, undo and redo. Ids the sequence no
@@ -8,7 +9,7 @@
 use std::collections::HashMap;
 use std::ops::{Range, RangeInclusive};
 
-use super::model::{Note, NoteId, Sequence};
+use super::model::{Note, NoteId, Sequence, Track};
 
 /// An edit that cannot be done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,9 +25,29 @@ pub enum EditError {
 /// One primitive, reversible change.
 #[derive(Debug, Clone, PartialEq)]
 enum Change {
-    Insert { track: usize, note: Note },
-    Remove { track: usize, note: Note },
-    Replace { track: usize, old: Note, new: Note },
+    Insert {
+        track: usize,
+        note: Note,
+    },
+    Remove {
+        track: usize,
+        note: Note,
+    },
+    Replace {
+        track: usize,
+        old: Note,
+        new: Note,
+    },
+    Program {
+        track: usize,
+        old: Option<u8>,
+        new: Option<u8>,
+    },
+    /// A track appended at `index` (undo removes it again).
+    AddTrack {
+        index: usize,
+        track: Box<Track>,
+    },
 }
 
 /// One undo step: a name for the menu and its changes in the order applied.
@@ -82,6 +103,22 @@ fn remove_sorted(notes: &mut Vec<Note>, note: &Note) -> Option<Note> {
 
 fn apply(seq: &mut Sequence, change: &Change, forward: bool) {
     let (track, remove, insert) = match (change, forward) {
+        (Change::Program { track, old, new }, _) => {
+            if let Some(t) = seq.tracks.get_mut(*track) {
+                t.program = if forward { *new } else { *old };
+            }
+            return;
+        }
+        (Change::AddTrack { index, track }, true) => {
+            seq.tracks.insert((*index).min(seq.tracks.len()), (**track).clone());
+            return;
+        }
+        (Change::AddTrack { index, .. }, false) => {
+            if *index < seq.tracks.len() {
+                seq.tracks.remove(*index);
+            }
+            return;
+        }
         (Change::Insert { track, note }, true) | (Change::Remove { track, note }, false) => (*track, None, Some(note)),
         (Change::Remove { track, note }, true) | (Change::Insert { track, note }, false) => (*track, Some(note), None),
         (Change::Replace { track, old, new }, true) => (*track, Some(old), Some(new)),
@@ -369,6 +406,35 @@ impl Editor {
         Ok(ids)
     }
 
+    /// Sets the program a track starts with (`None`: no program change), as one undo step.
+    pub fn set_program(&mut self, track: usize, program: Option<u8>) -> Result<(), EditError> {
+        let old = self.seq.tracks.get(track).ok_or(EditError::NoTrack(track))?.program;
+        if let Some(p) = program.filter(|p| *p > 127) {
+            return Err(EditError::Invalid(format!("program {p} is outside 0–127")));
+        }
+        if old != program {
+            self.commit("Program", vec![Change::Program { track, old, new: program }]);
+        }
+        Ok(())
+    }
+
+    /// The lowest MIDI channel (0–15) no track uses, leaving out channel 10
+    /// (index 9, General MIDI drums); `None` when all fifteen are taken.
+    pub fn free_channel(&self) -> Option<u8> {
+        (0u8..16).filter(|c| *c != 9).find(|c| self.seq.tracks.iter().all(|t| t.channel != *c))
+    }
+
+    /// Appends `track` (its notes get fresh ids) as one undo step and returns its index.
+    pub fn add_track(&mut self, mut track: Track) -> usize {
+        for n in &mut track.notes {
+            n.id = self.seq.new_id();
+        }
+        track.sort();
+        let index = self.seq.tracks.len();
+        self.commit("Add track", vec![Change::AddTrack { index, track: Box::new(track) }]);
+        index
+    }
+
     /// A note by id.
     pub fn note(&self, id: NoteId) -> Option<(usize, &Note)> {
         let (t, i) = self.seq.find_note(id)?;
@@ -405,4 +471,69 @@ pub fn index_notes(seq: &Sequence) -> HashMap<NoteId, (usize, usize)> {
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_tracks() -> Sequence {
+        let mut seq = Sequence::new(480);
+        seq.tracks.push(Track::new("A", 0));
+        seq.tracks.push(Track::new("B", 1));
+        seq.push_note(0, 0, 480, 60, 100);
+        seq
+    }
+
+    #[test]
+    fn program_changes_are_one_undo_step_each() {
+        let mut ed = Editor::new(two_tracks());
+        let r0 = ed.revision();
+        ed.set_program(1, Some(33)).unwrap();
+        assert_eq!(ed.sequence().tracks[1].program, Some(33));
+        assert_ne!(ed.revision(), r0);
+        assert_eq!(ed.undo_name(), Some("Program"));
+        ed.set_program(1, Some(33)).unwrap(); // no change, no step
+        ed.set_program(1, None).unwrap();
+        assert!(ed.undo());
+        assert_eq!(ed.sequence().tracks[1].program, Some(33));
+        assert!(ed.undo());
+        assert_eq!(ed.sequence().tracks[1].program, None);
+        assert!(!ed.can_undo());
+        assert!(ed.redo());
+        assert_eq!(ed.sequence().tracks[1].program, Some(33));
+        assert_eq!(ed.set_program(5, Some(1)), Err(EditError::NoTrack(5)));
+        assert!(ed.set_program(0, Some(200)).is_err());
+    }
+
+    #[test]
+    fn added_tracks_take_the_next_free_channel_and_undo_removes_them() {
+        let mut ed = Editor::new(two_tracks());
+        assert_eq!(ed.free_channel(), Some(2));
+        let i = ed.add_track(Track::new("C", 2));
+        assert_eq!((i, ed.sequence().tracks.len()), (2, 3));
+        assert_eq!(ed.undo_name(), Some("Add track"));
+        // notes drawn on the new track undo first, then the track itself
+        let id = ed.add_note(i, 0, 10, 64, 90).unwrap();
+        assert_eq!(ed.note(id).map(|(t, _)| t), Some(2));
+        assert!(ed.undo());
+        assert!(ed.undo());
+        assert_eq!(ed.sequence().tracks.len(), 2);
+        assert!(ed.redo());
+        assert!(ed.redo());
+        assert_eq!(ed.sequence().tracks[2].notes.len(), 1);
+        assert_eq!(ed.sequence().tracks[2].name, "C");
+
+        // channel 10 (drums) is skipped; sixteen tracks leave none free
+        let mut seq = Sequence::new(480);
+        for c in 0..9 {
+            seq.tracks.push(Track::new("", c));
+        }
+        let mut ed = Editor::new(seq);
+        assert_eq!(ed.free_channel(), Some(10));
+        for c in 10..16 {
+            ed.add_track(Track::new("", c));
+        }
+        assert_eq!(ed.free_channel(), None);
+    }
 }

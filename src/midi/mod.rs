@@ -31,7 +31,7 @@ mod tempo;
 pub use edit::{index_notes, select_region, EditError, Editor, Quantize};
 pub use model::{Event, EventKind, Note, NoteId, Sequence, SmfFormat, TextKind, Timing, Track};
 pub use player::{Player, PlayerHandle, Schedule, ScheduledEvent, Transport};
-pub use render::{render_offline, render_to_wav, RenderStats, MAX_TAIL_S, OFFLINE_BLOCK};
+pub use render::{render_offline, render_to_wav, RenderStats, RenderSynth, CANCELLED, MAX_TAIL_S, OFFLINE_BLOCK};
 pub use smf::{parse_smf, read_smf, smf_bytes, write_smf, MidiError};
 pub use synth::{soft_limit, BuiltinSynth, SoundFontData, Synth, SynthChoice, MAX_VOICES};
 pub use tempo::{KeySignature, TempoMap, TempoSegment, TimeSignature, DEFAULT_TEMPO_US};

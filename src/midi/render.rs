@@ -2,11 +2,14 @@
 //! block by block as fast as the machine goes, deterministic, with the release
 //! tail after the last note. [`render_to_wav`] writes a 24-bit stereo WAV to a
 //! temporary file beside the target and renames it into place only when
-//! complete (nothing is left behind on error).
+//! complete (nothing is left behind on error or cancel). It is the one WAV
+//! render of the crate: `coremusic midi render` and the piano roll's "Render to
+//! WAV…" (on a background thread, cancellable) both call it.
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::dsp::Render;
 use crate::format::SampleFormat;
@@ -86,6 +89,32 @@ pub fn render_offline(
     Ok(RenderStats { frames, sample_rate: rate, song_s, peak })
 }
 
+/// The `what` of the [`MidiError::Render`] a cancelled render returns.
+pub const CANCELLED: &str = "cancelled";
+
+/// The synth a render plays through: a choice still to be loaded (a .sf2 is
+/// read by [`render_to_wav`]), or a synth made already (e.g. with a SoundFont
+/// the app has loaded).
+#[derive(Debug)]
+pub enum RenderSynth<'a> {
+    /// Load this choice.
+    Choice(&'a SynthChoice),
+    /// Use this synth.
+    Ready(Synth),
+}
+
+impl<'a> From<&'a SynthChoice> for RenderSynth<'a> {
+    fn from(choice: &'a SynthChoice) -> Self {
+        RenderSynth::Choice(choice)
+    }
+}
+
+impl From<Synth> for RenderSynth<'_> {
+    fn from(synth: Synth) -> Self {
+        RenderSynth::Ready(synth)
+    }
+}
+
 /// A temporary output removed unless kept.
 struct PartFile {
     path: PathBuf,
@@ -100,16 +129,23 @@ impl Drop for PartFile {
     }
 }
 
-/// Renders `seq` to a 24-bit stereo WAV at `path` (see the module docs).
-pub fn render_to_wav(
+/// Renders `seq` through `synth` to a 24-bit stereo WAV at `path` at `rate`
+/// Hz (see the module docs). `progress(done_s, total_s)` is called after each
+/// block; when `cancel` is given and becomes true the render stops, removes its
+/// partial file and returns [`MidiError::Render`] with `what` = [`CANCELLED`].
+pub fn render_to_wav<'a>(
     seq: &Sequence,
     path: &Path,
     rate: u32,
-    synth: &SynthChoice,
+    synth: impl Into<RenderSynth<'a>>,
+    cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<RenderStats, MidiError> {
     let err = |what: String| MidiError::Render { path: path.to_path_buf(), what };
-    let synth = Synth::from_choice(synth)?;
+    let synth = match synth.into() {
+        RenderSynth::Choice(choice) => Synth::from_choice(choice)?,
+        RenderSynth::Ready(synth) => synth,
+    };
     if path.is_dir() {
         return Err(err("is a folder".into()));
     }
@@ -122,11 +158,51 @@ pub fn render_to_wav(
         WriterSpec { format: OutputFormat::Wav, sample_rate: rate, channels: 2, sample: SampleFormat::S24, bits: None };
     let mut writer =
         create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(|e| err(e.to_string()))?;
-    let stats =
-        render_offline(seq, synth, rate, progress, &mut |block| writer.write_f32(block).map_err(|e| e.to_string()))
-            .map_err(err)?;
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let stats = render_offline(seq, synth, rate, progress, &mut |block| {
+        if cancelled() {
+            return Err(CANCELLED.into());
+        }
+        writer.write_f32(block).map_err(|e| e.to_string())
+    })
+    .map_err(err)?;
     writer.finish().map_err(|e| err(e.to_string()))?;
     std::fs::rename(&part.path, path).map_err(|e| err(e.to_string()))?;
     part.keep = true;
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancelled_render_leaves_no_file_and_a_ready_synth_renders() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seq = Sequence::new(480);
+        seq.push_note(0, 0, 480 * 8, 60, 100);
+        let out = dir.path().join("x.wav");
+        let cancel = AtomicBool::new(true);
+        let r = render_to_wav(&seq, &out, 22050, Synth::builtin(), Some(&cancel), &mut |_, _| {});
+        match r {
+            Err(MidiError::Render { path, what }) => assert_eq!((path, what.as_str()), (out.clone(), CANCELLED)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        // Cancelled half-way (from the progress callback, as a UI would): still nothing left.
+        let cancel = AtomicBool::new(false);
+        let r = render_to_wav(&seq, &out, 22050, Synth::builtin(), Some(&cancel), &mut |done, _| {
+            if done > 1.0 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        });
+        assert!(r.unwrap_err().to_string().ends_with(CANCELLED));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        let cancel = AtomicBool::new(false);
+        let stats = render_to_wav(&seq, &out, 22050, Synth::builtin(), Some(&cancel), &mut |_, _| {}).unwrap();
+        assert!(stats.frames > 22050 * 4);
+        assert!(out.is_file());
+    }
 }

@@ -405,7 +405,7 @@ fn offline_render_has_length_sound_and_no_clipping() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("song.wav");
     let mut calls = 0;
-    let stats = render_to_wav(&seq, &out, 22_050, &SynthChoice::Builtin, &mut |_, _| calls += 1).unwrap();
+    let stats = render_to_wav(&seq, &out, 22_050, &SynthChoice::Builtin, None, &mut |_, _| calls += 1).unwrap();
     assert!(calls > 0);
     let song = seq.tempo_map().tick_to_seconds(seq.end_tick());
     assert!((stats.song_s - song).abs() < 1e-9);
@@ -422,7 +422,7 @@ fn offline_render_has_length_sound_and_no_clipping() {
     assert!(peak < (1 << 23) - 1, "no clipping");
     // Deterministic.
     let out2 = dir.path().join("again.wav");
-    render_to_wav(&seq, &out2, 22_050, &SynthChoice::Builtin, &mut |_, _| {}).unwrap();
+    render_to_wav(&seq, &out2, 22_050, &SynthChoice::Builtin, None, &mut |_, _| {}).unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&out2).unwrap());
     // Nothing else left in the folder.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
@@ -438,6 +438,7 @@ fn bad_soundfont_is_a_clear_error() {
         &dir.path().join("x.wav"),
         48_000,
         &SynthChoice::SoundFont(sf),
+        None,
         &mut |_, _| {},
     )
     .unwrap_err()
@@ -529,7 +530,7 @@ fn soundfont_renders_through_rustysynth() {
     seq.tracks.push(Track::new("", 0));
     seq.push_note(0, 0, 96, 69, 120);
     let out = dir.path().join("sf.wav");
-    let stats = render_to_wav(&seq, &out, 44_100, &SynthChoice::SoundFont(sf), &mut |_, _| {}).unwrap();
+    let stats = render_to_wav(&seq, &out, 44_100, &SynthChoice::SoundFont(sf), None, &mut |_, _| {}).unwrap();
     assert!(stats.peak > 0.01 && stats.peak < 1.0, "peak {}", stats.peak);
     // The song is 0.5 s; the tail ends once the output stays quiet.
     assert!(stats.frames >= 22_050 && (stats.frames as f64) < (0.5 + MAX_TAIL_S) * 44_100.0 + 2048.0);

@@ -10,6 +10,7 @@ mod files;
 mod inspector;
 pub mod jobs;
 pub mod latency;
+pub mod open_events;
 pub mod piano_roll;
 pub mod profiler;
 pub mod transport;
@@ -106,6 +107,8 @@ pub struct CoreMusicApp {
     jobs: jobs::Jobs,
     /// The playhead the window last gave the waveform (a different one means the user moved it).
     shown_playhead: Option<u64>,
+    /// Files the operating system asks us to open (Finder, the Dock icon), polled every frame.
+    open_queue: Option<open_events::OpenQueue>,
 }
 
 impl CoreMusicApp {
@@ -141,7 +144,17 @@ impl CoreMusicApp {
             midi,
             jobs: jobs::Jobs::start(ctx.clone()),
             shown_playhead: None,
+            open_queue: None,
         }
+    }
+
+    /// Opens, from the next frame on, every path pushed onto `queue` (as
+    /// [`Self::open_paths`] does with files named on the command line); a
+    /// push wakes the UI through `ctx`. The window uses
+    /// [`open_events::system_queue`], fed by macOS's "open documents" events.
+    pub fn receive_opens(&mut self, ctx: &egui::Context, queue: open_events::OpenQueue) {
+        queue.set_waker(ctx);
+        self.open_queue = Some(queue);
     }
 
     /// Queues files or folders to be opened (probed in the background).
@@ -171,6 +184,9 @@ impl CoreMusicApp {
     /// Draws the whole window into `ui` (the root of the frame).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.profiler.frame();
+        if let Some(paths) = self.open_queue.as_ref().map(open_events::OpenQueue::take).filter(|p| !p.is_empty()) {
+            self.open_paths(paths);
+        }
         self.apply_events();
         if self.audio.poll() {
             ui.ctx().request_repaint();
@@ -453,6 +469,8 @@ pub fn run(files: Vec<PathBuf>) -> eframe::Result {
             .with_inner_size([1100.0, 700.0])
             .with_min_inner_size([640.0, 400.0])
             .with_drag_and_drop(true),
+        // Before the event loop runs: documents of the launch (Finder, Dock icon) arrive early.
+        event_loop_builder: Some(Box::new(|_| open_events::install_system_handler())),
         ..Default::default()
     };
     eframe::run_native(
@@ -464,6 +482,9 @@ pub fn run(files: Vec<PathBuf>) -> eframe::Result {
             if !files.is_empty() {
                 app.open_paths(files);
             }
+            // Again now the application has launched, for documents opened from here on.
+            open_events::install_system_handler();
+            app.receive_opens(&cc.egui_ctx, open_events::system_queue().clone());
             Ok(Box::new(app))
         }),
     )

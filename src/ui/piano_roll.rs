@@ -1,6 +1,7 @@
 //! The MIDI tab: a piano roll in the manner of Logic or Ableton. A keyboard
 //! on the left, a note grid with bars and beats from the sequence's time
-//! signatures, a velocity lane below, a tracks list (mute, solo, GM program)
+//! signatures, a velocity lane below, a tracks list (add track, mute, solo,
+//! GM program — adding a track and program changes are undoable)
 //! and a toolbar (snap, quantize, transpose, undo/redo, open/save, render).
 //! Notes are edited through [`crate::midi::Editor`], so every edit — a whole
 //! drag included — is one undo step, and note ids keep the selection stable.
@@ -30,6 +31,10 @@ pub use gm::{program_name, GM_PROGRAMS};
 pub use io::RenderJob;
 
 use io::{Io, IoEvent, Pick};
+
+/// The shortest and tallest key row, in points (vertical zoom).
+const MIN_ROW: f32 = 4.0;
+const MAX_ROW: f32 = 40.0;
 
 /// What the piano roll asks the app to do with the sound engine. The panel
 /// never opens a device; the app routes these (one match arm each).
@@ -115,8 +120,6 @@ pub struct PianoRollPanel {
     editor: Editor,
     path: Option<PathBuf>,
     saved_revision: u64,
-    meta_dirty: bool,
-    programs: Vec<Option<u8>>,
     mix: Vec<TrackMix>,
     mix_changed: bool,
     current_track: usize,
@@ -201,8 +204,6 @@ impl PianoRollPanel {
             editor: Editor::new(Sequence::new(480)),
             path: None,
             saved_revision: 0,
-            meta_dirty: false,
-            programs: Vec::new(),
             mix: Vec::new(),
             mix_changed: false,
             current_track: 0,
@@ -260,7 +261,7 @@ impl PianoRollPanel {
 
     /// Whether there are changes not saved yet.
     pub fn is_dirty(&self) -> bool {
-        self.editor.revision() != self.saved_revision || self.meta_dirty
+        self.editor.revision() != self.saved_revision
     }
 
     /// True while a file is being read or written or a render runs.
@@ -274,8 +275,8 @@ impl PianoRollPanel {
     }
 
     /// The GM program each track plays (what will be saved).
-    pub fn programs(&self) -> &[Option<u8>] {
-        &self.programs
+    pub fn programs(&self) -> Vec<Option<u8>> {
+        self.editor.sequence().tracks.iter().map(|t| t.program).collect()
     }
 
     /// Mute/solo per track.
@@ -340,12 +341,10 @@ impl PianoRollPanel {
         if seq.tracks.is_empty() {
             seq.tracks.push(Track::new("Track 1", 0));
         }
-        self.programs = seq.tracks.iter().map(|t| t.program).collect();
         self.mix = vec![TrackMix::default(); seq.tracks.len()];
         self.current_track = seq.tracks.iter().position(|t| !t.notes.is_empty()).unwrap_or(0);
         self.editor = Editor::new(seq);
         self.saved_revision = self.editor.revision();
-        self.meta_dirty = false;
         self.path = path;
         self.selection.clear();
         self.drag = None;
@@ -375,13 +374,9 @@ impl PianoRollPanel {
         }
     }
 
-    /// The sequence as it will be saved: the edited notes with the tracks' programs.
+    /// The sequence as it will be saved (notes, tracks and their programs, all edited through the editor).
     pub fn document(&self) -> Sequence {
-        let mut seq = self.editor.sequence().clone();
-        for (t, p) in seq.tracks.iter_mut().zip(&self.programs) {
-            t.program = *p;
-        }
-        seq
+        self.editor.sequence().clone()
     }
 
     /// The sequence as it plays: [`Self::document`] without muted (or un-soloed) tracks' notes.
@@ -441,7 +436,6 @@ impl PianoRollPanel {
                     Ok(()) => {
                         if revision == self.editor.revision() {
                             self.saved_revision = revision;
-                            self.meta_dirty = false;
                         }
                         self.status = Some((format!("Saved {}", file_name(&path)), false));
                         self.path = Some(path);
@@ -474,7 +468,7 @@ impl PianoRollPanel {
                             false,
                         ),
                         Err(e) => {
-                            let failed = !e.ends_with("cancelled");
+                            let failed = !e.ends_with(crate::midi::CANCELLED);
                             (e, failed)
                         }
                     });
@@ -501,6 +495,22 @@ impl PianoRollPanel {
                 None
             }
         }
+    }
+
+    /// Appends an empty track (piano) on the next free channel and makes it the
+    /// current track; one undo step. Refused with a message when no channel is free.
+    pub fn add_track(&mut self) {
+        let Some(channel) = self.editor.free_channel() else {
+            self.status =
+                Some(("No free MIDI channel for a new track: all 15 melodic channels are in use".into(), true));
+            return;
+        };
+        let n = self.editor.sequence().tracks.len();
+        let mut track = Track::new(&format!("Track {}", n + 1), channel);
+        track.program = Some(0);
+        self.current_track = self.editor.add_track(track);
+        self.mix.resize(self.editor.sequence().tracks.len(), TrackMix::default());
+        self.status = Some((format!("Added Track {} on channel {}", n + 1, u16::from(channel) + 1), false));
     }
 
     fn delete_selection(&mut self) {
@@ -667,7 +677,7 @@ impl PianoRollPanel {
     fn preview(&mut self, key: u8, velocity: u8) {
         let track = self.editor.sequence().tracks.get(self.current_track);
         let channel = track.map_or(0, |t| t.channel);
-        let program = self.programs.get(self.current_track).copied().flatten();
+        let program = track.and_then(|t| t.program);
         let mut seq = Sequence::new(480);
         let mut t = Track::new("", channel);
         t.program = program;
@@ -743,7 +753,6 @@ impl PianoRollPanel {
             self.io.pick(&ctx, Pick::Open, dir, None);
         }
         let n = self.editor.sequence().tracks.len();
-        self.programs.resize(n, None);
         self.mix.resize(n, TrackMix::default());
         self.current_track = self.current_track.min(n.saturating_sub(1));
 
@@ -925,12 +934,32 @@ impl PianoRollPanel {
                 }
             }
             ui.separator();
+            // The zoom controls wrap together: a new row when they do not fit.
+            if ui.available_size_before_wrap().x < 300.0 {
+                ui.end_row();
+            }
             ui.label("Zoom");
             if ui.button("−").on_hover_text("Zoom out (−, or ⌘-scroll / pinch on the grid)").clicked() {
                 self.zoom_x(0.8, None);
             }
             if ui.button("+").on_hover_text("Zoom in (+, or ⌘-scroll / pinch on the grid)").clicked() {
                 self.zoom_x(1.25, None);
+            }
+            ui.label("Rows");
+            let h = self.view.key_height;
+            if ui
+                .add_enabled(h > MIN_ROW, egui::Button::new("Shorter"))
+                .on_hover_text("Shorter key rows (Cmd/Ctrl+Alt-scroll on the grid)")
+                .clicked()
+            {
+                self.zoom_rows(0.8, None);
+            }
+            if ui
+                .add_enabled(h < MAX_ROW, egui::Button::new("Taller"))
+                .on_hover_text("Taller key rows (Cmd/Ctrl+Alt-scroll on the grid)")
+                .clicked()
+            {
+                self.zoom_rows(1.25, None);
             }
         });
     }
@@ -995,7 +1024,18 @@ impl PianoRollPanel {
     }
 
     fn tracks_list(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Tracks");
+        ui.horizontal(|ui| {
+            ui.heading("Tracks");
+            let free = self.editor.free_channel().is_some();
+            let hint = if free {
+                "A new empty track on the next free MIDI channel (undo removes it)"
+            } else {
+                "All 15 melodic channels are in use"
+            };
+            if ui.add_enabled(free, egui::Button::new("Add track")).on_hover_text(hint).clicked() {
+                self.add_track();
+            }
+        });
         let seq = self.editor.sequence();
         let rows: Vec<(String, u8, usize)> = seq
             .tracks
@@ -1033,8 +1073,9 @@ impl PianoRollPanel {
             });
             if channel == 9 {
                 ui.label("Drums (channel 10)");
-            } else if let Some(p) = self.programs.get_mut(i) {
-                let before = *p;
+            } else if let Some(before) = self.editor.sequence().tracks.get(i).map(|t| t.program) {
+                let mut program = before;
+                let p = &mut program;
                 let text = p.map_or("(no program)", program_name);
                 let combo = egui::ComboBox::from_id_salt(("midi_program", i)).width(180.0).selected_text(text).show_ui(
                     ui,
@@ -1048,9 +1089,10 @@ impl PianoRollPanel {
                 combo.response.widget_info(|| {
                     egui::WidgetInfo::labeled(egui::Role::ComboBox, enabled, format!("Program of track {}", i + 1))
                 });
-                if *p != before {
-                    self.meta_dirty = true;
-                    self.mix_changed = true;
+                if program != before {
+                    if let Err(e) = self.editor.set_program(i, program) {
+                        self.status = Some((e.to_string(), true));
+                    }
                 }
             }
         }
@@ -1095,6 +1137,19 @@ impl PianoRollPanel {
         let at = self.view.x_to_tick(x);
         self.view.px_per_tick = (self.view.px_per_tick * factor).clamp(2.0 / tpq, 1200.0 / tpq);
         self.view.scroll_tick = (at - f64::from(x - self.view.grid.left()) / f64::from(self.view.px_per_tick)).max(0.0);
+    }
+
+    /// Makes the key rows `factor` times taller (within 4–40 points), keeping
+    /// the key at `anchor_y` (default: the grid's middle) where it is.
+    pub fn zoom_rows(&mut self, factor: f32, anchor_y: Option<f32>) {
+        if !factor.is_finite() || factor <= 0.0 {
+            return;
+        }
+        let y = anchor_y.unwrap_or(self.view.grid.center().y);
+        let at = self.view.y_to_key_f32(y);
+        self.view.key_height = (self.view.key_height * factor).clamp(MIN_ROW, MAX_ROW);
+        self.view.top_key = at + (y - self.view.grid.top()) / self.view.key_height;
+        self.clamp_view();
     }
 
     fn fit(&mut self) {
@@ -1171,11 +1226,15 @@ impl PianoRollPanel {
         }
         self.clamp_view();
 
-        // Zoom and scroll over the roll.
-        let (zoom, scroll, hover) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta(), i.pointer.hover_pos()));
+        // Zoom and scroll over the roll: ⌘-scroll / pinch zooms time, ⌘⌥-scroll the rows.
+        let (zoom, scroll, hover, alt) =
+            ui.input(|i| (i.zoom_delta_2d(), i.smooth_scroll_delta(), i.pointer.hover_pos(), i.modifiers.alt));
         if let Some(h) = hover.filter(|h| avail.contains(*h)) {
-            if zoom != 1.0 {
-                self.zoom_x(zoom, Some(h.x.max(self.view.grid.left())));
+            if zoom.x != 1.0 {
+                self.zoom_x(zoom.x, Some(h.x.max(self.view.grid.left())));
+            }
+            if alt && zoom.y != 1.0 {
+                self.zoom_rows(zoom.y, Some(h.y.clamp(self.view.grid.top(), self.view.grid.bottom())));
             }
             if scroll != Vec2::ZERO {
                 self.view.scroll_tick -= f64::from(scroll.x) / f64::from(self.view.px_per_tick.max(1e-6));

@@ -3,17 +3,13 @@
 //! Each job runs on its own thread and sends one [`IoEvent`] back over a
 //! channel, waking the UI. The UI thread never reads or writes a file.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
-use crate::format::SampleFormat;
-use crate::io::{create_writer, OutputFormat, WriterSpec};
-use crate::midi::{read_smf, render_offline, write_smf, RenderStats, Sequence, Synth};
+use crate::midi::{read_smf, render_to_wav, write_smf, RenderStats, Sequence, Synth};
 use crate::ui::jobs::block_on;
 
 /// Why a file dialog was shown.
@@ -166,7 +162,8 @@ impl Io {
         });
     }
 
-    /// Renders `seq` to a 24-bit stereo WAV at `path` in the background.
+    /// Renders `seq` to a 24-bit stereo WAV at `path` in the background with
+    /// [`crate::midi::render_to_wav`] (cancel through the returned job).
     pub fn render(&mut self, ctx: &egui::Context, seq: Sequence, path: PathBuf, rate: u32, synth: Synth) -> RenderJob {
         let job = RenderJob {
             path: path.clone(),
@@ -185,7 +182,8 @@ impl Io {
                     wake.request_repaint();
                 }
             };
-            let result = render_wav(&seq, &path, rate, synth, &cancel, &mut on_progress);
+            let result =
+                render_to_wav(&seq, &path, rate, synth, Some(&cancel), &mut on_progress).map_err(|e| e.to_string());
             IoEvent::Rendered { path, result }
         });
         job
@@ -200,76 +198,5 @@ impl Io {
             }
         }
         events
-    }
-}
-
-/// A temporary output removed unless kept.
-struct PartFile {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for PartFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// `midi::render_to_wav` with a cancel flag: the same player and synth through
-/// `render_offline`, written to a part file renamed into place only when complete.
-fn render_wav(
-    seq: &Sequence,
-    path: &Path,
-    rate: u32,
-    synth: Synth,
-    cancel: &AtomicBool,
-    progress: &mut dyn FnMut(f64, f64),
-) -> Result<RenderStats, String> {
-    let err = |what: String| format!("{}: {what}", path.display());
-    if path.is_dir() {
-        return Err(err("is a folder".into()));
-    }
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
-    let part_path = dir.join(format!(".{name}.coremusic-part-{}", std::process::id()));
-    let sink = File::options().write(true).create_new(true).open(&part_path).map_err(|e| err(e.to_string()))?;
-    let mut part = PartFile { path: part_path, keep: false };
-    let spec =
-        WriterSpec { format: OutputFormat::Wav, sample_rate: rate, channels: 2, sample: SampleFormat::S24, bits: None };
-    let mut writer =
-        create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(|e| err(e.to_string()))?;
-    let stats = render_offline(seq, synth, rate, progress, &mut |block| {
-        if cancel.load(Ordering::Relaxed) {
-            return Err("cancelled".into());
-        }
-        writer.write_f32(block).map_err(|e| e.to_string())
-    })
-    .map_err(err)?;
-    writer.finish().map_err(|e| err(e.to_string()))?;
-    std::fs::rename(&part.path, path).map_err(|e| err(e.to_string()))?;
-    part.keep = true;
-    Ok(stats)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cancelled_render_leaves_no_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut seq = Sequence::new(480);
-        seq.push_note(0, 0, 480 * 8, 60, 100);
-        let out = dir.path().join("x.wav");
-        let cancel = AtomicBool::new(true);
-        let r = render_wav(&seq, &out, 22050, Synth::builtin(), &cancel, &mut |_, _| {});
-        assert!(r.unwrap_err().contains("cancelled"));
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        let cancel = AtomicBool::new(false);
-        let stats = render_wav(&seq, &out, 22050, Synth::builtin(), &cancel, &mut |_, _| {}).unwrap();
-        assert!(stats.frames > 22050 * 4);
-        assert!(out.is_file());
     }
 }
