@@ -13,7 +13,7 @@ use crate::io::{AudioFile, AudioWriter, FileError, OutputFormat, StreamInfo, Wri
 use rayon::prelude::*;
 
 /// Frames decoded per step when resampling (1 MB of stereo f32).
-const RESAMPLE_CHUNK_FRAMES: usize = 8 * CHUNK_FRAMES;
+const RESAMPLE_CHUNK_FRAMES: usize = 2 * CHUNK_FRAMES;
 
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
