@@ -325,7 +325,8 @@ impl BlockWorker {
             return;
         }
         self.r.restart_at(block.k0);
-        let src = Source { tail: &[], tail_base: block.base, chunk: &block.input, end: block.end, total_in: block.total_in };
+        let src =
+            Source { tail: &[], tail_base: block.base, chunk: &block.input, end: block.end, total_in: block.total_in };
         let done = self.r.fill_from(&src, out);
         out.truncate(done);
     }
