@@ -135,8 +135,7 @@ unsafe fn interp_avx2(p: Planes, b: Interp, cur: &mut Cursor, out: &mut [f32]) {
 /// Dot products of a window of input with phase rows. Exact banks (rows a
 /// multiple of [`ROW`]): every method computes each (output, channel) value
 /// with exactly the operations of [`Dot::dot1`] (one accumulator of [`ROW`]
-/// lanes per half of the row, the halves added, then a fixed reduction), so
-/// grouping and channel count never change
+/// lanes, then a fixed reduction), so grouping and channel count never change
 /// bits. Interpolated banks use [`Dot::dot3`] (rows a multiple of [`LANES`]).
 trait Dot {
     fn dot1(x: &[f32], h: &[f32]) -> f32;
@@ -236,15 +235,27 @@ struct Portable<const FMA: bool>;
 impl<const FMA: bool> Dot for Portable<FMA> {
     #[inline(always)]
     fn dot1(x: &[f32], h: &[f32]) -> f32 {
-        let n = x.len().min(h.len()) / ROW * ROW;
-        let mid = split(n);
-        let (a, b) = (span::<FMA>(&x[..mid], &h[..mid]), span::<FMA>(&x[mid..n], &h[mid..n]));
-        hsum8(&std::array::from_fn(|i| a[i] + b[i]))
+        let mut acc = [0f32; ROW];
+        for (xs, hs) in x.chunks_exact(ROW).zip(h.chunks_exact(ROW)) {
+            for i in 0..ROW {
+                acc[i] = fmadd::<FMA>(xs[i], hs[i], acc[i]);
+            }
+        }
+        hsum8(&acc)
     }
 
     #[inline(always)]
     fn quad1(x: &[f32], h: [&[f32]; GROUP]) -> [f32; GROUP] {
-        h.map(|r| Self::dot1(x, r))
+        let mut acc = [[0f32; ROW]; GROUP];
+        for (j, xs) in x.chunks_exact(ROW).enumerate() {
+            for (a, r) in acc.iter_mut().zip(&h) {
+                let hs = &r[j * ROW..j * ROW + ROW];
+                for i in 0..ROW {
+                    a[i] = fmadd::<FMA>(xs[i], hs[i], a[i]);
+                }
+            }
+        }
+        acc.map(|a| hsum8(&a))
     }
 
     #[inline(always)]
@@ -281,26 +292,6 @@ fn fmadd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
-/// Where an exact row's sum is cut in two: each lane sums each half in its
-/// own chain and then the two (shorter chains of f32 rounding). `n` is a
-/// multiple of [`ROW`].
-#[inline(always)]
-fn split(n: usize) -> usize {
-    n / ROW / 2 * ROW
-}
-
-/// Lane-wise multiply-adds of `x` and `h` (whole [`ROW`]s).
-#[inline(always)]
-fn span<const FMA: bool>(x: &[f32], h: &[f32]) -> [f32; ROW] {
-    let mut acc = [0f32; ROW];
-    for (xs, hs) in x.chunks_exact(ROW).zip(h.chunks_exact(ROW)) {
-        for i in 0..ROW {
-            acc[i] = fmadd::<FMA>(xs[i], hs[i], acc[i]);
-        }
-    }
-    acc
-}
-
 /// Sum of eight lanes in the order of the AVX2 build: lane i + lane i+4,
 /// then i + i+2, then the two left.
 #[inline(always)]
@@ -328,7 +319,7 @@ fn hsum(acc: &[f32; LANES]) -> f32 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{split, Dot, GROUP, LANES, ROW};
+    use super::{Dot, GROUP, LANES, ROW};
 
     pub(super) struct Avx2;
 
@@ -375,57 +366,6 @@ mod avx2 {
         _mm_storeu_ps(out.as_mut_ptr(), v)
     }
 
-    /// One row's lane-wise multiply-adds over whole [`ROW`]s of `x`.
-    #[inline(always)]
-    unsafe fn span1(x: &[f32], h: &[f32]) -> __m256 {
-        let mut a = _mm256_setzero_ps();
-        for (xs, hs) in x.chunks_exact(ROW).zip(h.chunks_exact(ROW)) {
-            a = _mm256_fmadd_ps(load(xs, 0), load(hs, 0), a);
-        }
-        a
-    }
-
-    /// [`span1`] of four rows against one window (rows at least as long as `x`).
-    #[inline(always)]
-    unsafe fn spanq1(x: &[f32], h: [&[f32]; GROUP]) -> [__m256; GROUP] {
-        let n = x.len() / ROW * ROW;
-        let [h0, h1, h2, h3] = h.map(|r| &r[..n]);
-        let mut a = [_mm256_setzero_ps(); GROUP];
-        for (i, xs) in x[..n].chunks_exact(ROW).enumerate() {
-            let (xv, o) = (load(xs, 0), i * ROW);
-            a[0] = _mm256_fmadd_ps(xv, load(h0, o), a[0]);
-            a[1] = _mm256_fmadd_ps(xv, load(h1, o), a[1]);
-            a[2] = _mm256_fmadd_ps(xv, load(h2, o), a[2]);
-            a[3] = _mm256_fmadd_ps(xv, load(h3, o), a[3]);
-        }
-        a
-    }
-
-    /// [`span1`] of four rows against two channels' windows (eight chains in flight).
-    #[inline(always)]
-    unsafe fn spanq2(x0: &[f32], x1: &[f32], h: [&[f32]; GROUP]) -> ([__m256; GROUP], [__m256; GROUP]) {
-        let n = x0.len().min(x1.len()) / ROW * ROW;
-        let [h0, h1, h2, h3] = h.map(|r| &r[..n]);
-        let z = _mm256_setzero_ps();
-        let (mut a0, mut a1) = ([z; GROUP], [z; GROUP]);
-        for (i, (s0, s1)) in x0[..n].chunks_exact(ROW).zip(x1[..n].chunks_exact(ROW)).enumerate() {
-            let (u, v, o) = (load(s0, 0), load(s1, 0), i * ROW);
-            let p = load(h0, o);
-            a0[0] = _mm256_fmadd_ps(u, p, a0[0]);
-            a1[0] = _mm256_fmadd_ps(v, p, a1[0]);
-            let p = load(h1, o);
-            a0[1] = _mm256_fmadd_ps(u, p, a0[1]);
-            a1[1] = _mm256_fmadd_ps(v, p, a1[1]);
-            let p = load(h2, o);
-            a0[2] = _mm256_fmadd_ps(u, p, a0[2]);
-            a1[2] = _mm256_fmadd_ps(v, p, a1[2]);
-            let p = load(h3, o);
-            a0[3] = _mm256_fmadd_ps(u, p, a0[3]);
-            a1[3] = _mm256_fmadd_ps(v, p, a1[3]);
-        }
-        (a0, a1)
-    }
-
     // SAFETY for every method: `chunks_exact(ROW)` / `chunks_exact(LANES)`
     // yield 8- / 16-element chunks, so the loads at 0 (and 8) are in bounds,
     // and the rows `h` are at least as long as `x` (checked by the slicing
@@ -435,26 +375,30 @@ mod avx2 {
     impl Dot for Avx2 {
         #[inline(always)]
         fn dot1(x: &[f32], h: &[f32]) -> f32 {
-            let n = x.len().min(h.len()) / ROW * ROW;
-            let mid = split(n);
             unsafe {
-                let a = span1(&x[..mid], &h[..mid]);
-                let b = span1(&x[mid..n], &h[mid..n]);
-                reduce1(_mm256_add_ps(a, b))
+                let mut a = _mm256_setzero_ps();
+                for (xs, hs) in x.chunks_exact(ROW).zip(h.chunks_exact(ROW)) {
+                    a = _mm256_fmadd_ps(load(xs, 0), load(hs, 0), a);
+                }
+                reduce1(a)
             }
         }
 
         #[inline(always)]
         fn quad1(x: &[f32], h: [&[f32]; GROUP]) -> [f32; GROUP] {
             let n = x.len() / ROW * ROW;
-            let mid = split(n);
-            let (lo, hi) = (h.map(|r| &r[..mid]), h.map(|r| &r[mid..n]));
+            let [h0, h1, h2, h3] = h.map(|r| &r[..n]);
             unsafe {
-                let a = spanq1(&x[..mid], lo);
-                let b = spanq1(&x[mid..n], hi);
-                let c: [__m256; GROUP] = std::array::from_fn(|i| _mm256_add_ps(a[i], b[i]));
+                let mut a = [_mm256_setzero_ps(); GROUP];
+                for (i, xs) in x[..n].chunks_exact(ROW).enumerate() {
+                    let (xv, o) = (load(xs, 0), i * ROW);
+                    a[0] = _mm256_fmadd_ps(xv, load(h0, o), a[0]);
+                    a[1] = _mm256_fmadd_ps(xv, load(h1, o), a[1]);
+                    a[2] = _mm256_fmadd_ps(xv, load(h2, o), a[2]);
+                    a[3] = _mm256_fmadd_ps(xv, load(h3, o), a[3]);
+                }
                 let mut out = [0f32; GROUP];
-                store4(reduce4(c[0], c[1], c[2], c[3]), &mut out);
+                store4(reduce4(a[0], a[1], a[2], a[3]), &mut out);
                 out
             }
         }
@@ -462,16 +406,28 @@ mod avx2 {
         #[inline(always)]
         fn quad2(x0: &[f32], x1: &[f32], h: [&[f32]; GROUP]) -> [f32; 2 * GROUP] {
             let n = x0.len().min(x1.len()) / ROW * ROW;
-            let mid = split(n);
-            let (lo, hi) = (h.map(|r| &r[..mid]), h.map(|r| &r[mid..n]));
+            let [h0, h1, h2, h3] = h.map(|r| &r[..n]);
             unsafe {
-                let (a0, a1) = spanq2(&x0[..mid], &x1[..mid], lo);
-                let (b0, b1) = spanq2(&x0[mid..n], &x1[mid..n], hi);
-                let c0: [__m256; GROUP] = std::array::from_fn(|i| _mm256_add_ps(a0[i], b0[i]));
-                let c1: [__m256; GROUP] = std::array::from_fn(|i| _mm256_add_ps(a1[i], b1[i]));
+                let z = _mm256_setzero_ps();
+                let (mut a0, mut a1) = ([z; GROUP], [z; GROUP]);
+                for (i, (s0, s1)) in x0[..n].chunks_exact(ROW).zip(x1[..n].chunks_exact(ROW)).enumerate() {
+                    let (u, v, o) = (load(s0, 0), load(s1, 0), i * ROW);
+                    let p = load(h0, o);
+                    a0[0] = _mm256_fmadd_ps(u, p, a0[0]);
+                    a1[0] = _mm256_fmadd_ps(v, p, a1[0]);
+                    let p = load(h1, o);
+                    a0[1] = _mm256_fmadd_ps(u, p, a0[1]);
+                    a1[1] = _mm256_fmadd_ps(v, p, a1[1]);
+                    let p = load(h2, o);
+                    a0[2] = _mm256_fmadd_ps(u, p, a0[2]);
+                    a1[2] = _mm256_fmadd_ps(v, p, a1[2]);
+                    let p = load(h3, o);
+                    a0[3] = _mm256_fmadd_ps(u, p, a0[3]);
+                    a1[3] = _mm256_fmadd_ps(v, p, a1[3]);
+                }
                 let mut out = [0f32; 2 * GROUP];
-                store4(reduce4(c0[0], c1[0], c0[1], c1[1]), &mut out[..4]);
-                store4(reduce4(c0[2], c1[2], c0[3], c1[3]), &mut out[4..]);
+                store4(reduce4(a0[0], a1[0], a0[1], a1[1]), &mut out[..4]);
+                store4(reduce4(a0[2], a1[2], a0[3], a1[3]), &mut out[4..]);
                 out
             }
         }
