@@ -30,7 +30,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use design::Design;
-use kernel::{Cursor, Isa, Planes, GROUP, LANES, ROW};
+use kernel::{Cursor, Isa, Planes, LANES};
 pub use parallel::{Block, BlockWorker, ParallelResampler};
 
 /// The most channels a [`Resampler`] takes.
@@ -116,19 +116,18 @@ pub enum ResampleError {
 enum Table {
     /// Equal rates: samples pass through untouched.
     Identity,
-    /// One row of `taps` per output position in a cycle of L outputs (a
-    /// multiple of L and of the kernel's group of four, so that outputs group
-    /// up); `step` is the input advance after each position and `shift` how
-    /// far before `n − half + 1` its row starts (a group shares the window of
-    /// its first position).
+    /// One row of `taps` per output position in a cycle of L outputs (2L when
+    /// L is odd, so that outputs pair up); `step` is the input advance after
+    /// each position and `shift` how far before `n − half + 1` its row starts
+    /// (an odd position shares its even partner's window).
     Exact { coefs: Aligned, step: Vec<u32>, shift: Vec<u32> },
     /// `phases × 3 × taps`: per interval, quadratic coefficients in the fraction.
     Interp { coefs: Aligned, phases: usize },
 }
 
 /// f32s starting on a 64-byte boundary, so that rows of a multiple of
-/// [`ROW`] coefficients start on 32-byte boundaries (no 8-lane load of them
-/// straddles two cache lines). Never grows, so its heap block never moves.
+/// [`LANES`] coefficients start on cache lines (no vector load of them
+/// straddles two). Never grows, so its heap block never moves.
 #[derive(Debug)]
 struct Aligned {
     buf: Vec<f32>,
@@ -184,10 +183,8 @@ impl Bank {
         let d = Design::new(lower, quality.attenuation_db(), quality.passband(), 1.0);
         let half = d.half;
         let max_step = m.div_ceil(l) as usize;
-        // A group of GROUP outputs shares the window of its first.
-        let exact_taps = (2 * half + (GROUP - 1) * max_step).div_ceil(ROW) * ROW;
-        let g = GROUP as u64;
-        let cycle = l * (g / gcd(l, g));
+        let exact_taps = (2 * half + max_step).div_ceil(LANES) * LANES;
+        let cycle = if l % 2 == 0 { l } else { 2 * l };
         // Coefficient of tap j for an output at fraction `frac` past input n,
         // its window starting `shift` frames early.
         let fill = |frac: f64, shift: usize, dst: &mut [f32]| {
@@ -200,8 +197,8 @@ impl Bank {
             let cycle = cycle as usize;
             let mut coefs = Aligned::zeroed(cycle * taps);
             let step: Vec<u32> = (0..cycle as u64).map(|k| ((k + 1) * m / l - k * m / l) as u32).collect();
-            // Each position's window starts at its group's first.
-            let shift: Vec<u32> = (0..cycle).map(|k| step[k - k % GROUP..k].iter().sum()).collect();
+            // Odd positions share their even partner's window.
+            let shift: Vec<u32> = (0..cycle).map(|k| if k % 2 == 1 { step[k - 1] } else { 0 }).collect();
             for (kk, row) in coefs.get_mut().chunks_exact_mut(taps).enumerate() {
                 fill(((kk as u64 * m) % l) as f64 / l as f64, shift[kk] as usize, row);
             }

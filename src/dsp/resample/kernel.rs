@@ -3,19 +3,12 @@
 //! (fixed-width lane arrays, `chunks_exact`, several accumulators), with an
 //! explicit AVX2+FMA build picked at run time on x86_64 (AVX-512 intrinsics
 //! need Rust 1.89, above the crate's MSRV; measured only ~6 % faster here). Consecutive outputs
-//! of an exact bank are computed in groups of four over one shared window so
-//! each input load feeds four multiply-adds (a stereo group keeps eight
-//! accumulators in flight). Pure arithmetic on borrowed slices: no
-//! allocation, no state of its own.
+//! of an exact bank are computed in pairs over one shared window so each
+//! input load feeds two multiply-adds. Pure arithmetic on borrowed slices:
+//! no allocation, no state of its own.
 
-/// Accumulator lanes per output and channel of an interpolated bank; its
-/// rows are padded to a multiple.
+/// Accumulator lanes per output and channel; phase rows are padded to a multiple.
 pub(super) const LANES: usize = 16;
-/// Accumulator lanes per output and channel of an exact bank; its rows are
-/// padded to a multiple.
-pub(super) const ROW: usize = 8;
-/// Consecutive outputs of an exact bank computed together over one window.
-pub(super) const GROUP: usize = 4;
 
 /// Which build of the loops to run, chosen once per resampler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,9 +70,9 @@ pub(super) struct Planes<'a> {
     pub taps: usize,
 }
 
-/// A bank with one row per output position in a cycle of outputs (a multiple
-/// of [`GROUP`]). The row of a position starts `shift` frames before its own
-/// window, at that of the first position of its group, so a group shares one window.
+/// A bank with one row per output position in an even cycle of outputs.
+/// The row of an odd position starts `shift` frames before its own window, at
+/// its even partner's, so a pair shares one window.
 #[derive(Clone, Copy)]
 pub(super) struct Exact<'a> {
     /// `cycle × taps` coefficients.
@@ -132,17 +125,15 @@ unsafe fn interp_avx2(p: Planes, b: Interp, cur: &mut Cursor, out: &mut [f32]) {
     interp_with::<avx2::Avx2>(p, b, cur, out)
 }
 
-/// Dot products of a window of input with phase rows. Exact banks (rows a
-/// multiple of [`ROW`]): every method computes each (output, channel) value
-/// with exactly the operations of [`Dot::dot1`] (one accumulator of [`ROW`]
-/// lanes, then a fixed reduction), so grouping and channel count never change
-/// bits. Interpolated banks use [`Dot::dot3`] (rows a multiple of [`LANES`]).
+/// Dot products of a window of `taps` samples (a multiple of [`LANES`]) with
+/// phase rows. Every method computes each (output, channel) value with exactly
+/// the operations of [`Dot::dot1`], so pairing and channel count never change bits.
 trait Dot {
     fn dot1(x: &[f32], h: &[f32]) -> f32;
-    /// [`GROUP`] rows against one window.
-    fn quad1(x: &[f32], h: [&[f32]; GROUP]) -> [f32; GROUP];
-    /// [`GROUP`] rows against two channels' windows: row 0 channel 0, row 0 channel 1, row 1 channel 0, …
-    fn quad2(x0: &[f32], x1: &[f32], h: [&[f32]; GROUP]) -> [f32; 2 * GROUP];
+    /// Two rows against one window.
+    fn pair1(x: &[f32], ha: &[f32], hb: &[f32]) -> (f32, f32);
+    /// Two rows against two channels' windows: (a0, a1, b0, b1).
+    fn pair2(x0: &[f32], x1: &[f32], ha: &[f32], hb: &[f32]) -> [f32; 4];
     fn dot3(x: &[f32], h0: &[f32], h1: &[f32], h2: &[f32]) -> (f32, f32, f32);
 }
 
@@ -165,24 +156,24 @@ fn exact_loop<D: Dot, const C: usize>(p: Planes, b: Exact, cur: &mut Cursor, out
     while !rest.is_empty() {
         let row = |k: usize| &b.coefs[k * t..k * t + t];
         let w = off - b.shift[kk] as usize;
-        if kk % GROUP == 0 && rest.len() >= GROUP * ch {
-            // The cycle is a multiple of GROUP, so kk + 1 ..= kk + 3 are in it; their rows share window w.
-            let h = [row(kk), row(kk + 1), row(kk + 2), row(kk + 3)];
-            let (frames, tail) = rest.split_at_mut(GROUP * ch);
+        if kk % 2 == 0 && rest.len() >= 2 * ch {
+            // kk is even and the cycle is even, so kk + 1 is in the cycle; its row shares window w.
+            let (ha, hb) = (row(kk), row(kk + 1));
+            let (frames, tail) = rest.split_at_mut(2 * ch);
             if C == 2 {
                 let x1 = p.cap + w;
-                frames.copy_from_slice(&D::quad2(&p.buf[w..w + t], &p.buf[x1..x1 + t], h));
+                let y = D::pair2(&p.buf[w..w + t], &p.buf[x1..x1 + t], ha, hb);
+                frames.copy_from_slice(&[y[0], y[1], y[2], y[3]]);
             } else {
                 for c in 0..ch {
                     let s = c * p.cap + w;
-                    let y = D::quad1(&p.buf[s..s + t], h);
-                    for (g, v) in y.into_iter().enumerate() {
-                        frames[g * ch + c] = v;
-                    }
+                    let (ya, yb) = D::pair1(&p.buf[s..s + t], ha, hb);
+                    frames[c] = ya;
+                    frames[ch + c] = yb;
                 }
             }
-            off += b.step[kk..kk + GROUP].iter().map(|&s| s as usize).sum::<usize>();
-            kk += GROUP;
+            off += (b.step[kk] + b.step[kk + 1]) as usize;
+            kk += 2;
             rest = tail;
         } else {
             let h = row(kk);
@@ -235,34 +226,23 @@ struct Portable<const FMA: bool>;
 impl<const FMA: bool> Dot for Portable<FMA> {
     #[inline(always)]
     fn dot1(x: &[f32], h: &[f32]) -> f32 {
-        let mut acc = [0f32; ROW];
-        for (xs, hs) in x.chunks_exact(ROW).zip(h.chunks_exact(ROW)) {
-            for i in 0..ROW {
+        let mut acc = [0f32; LANES];
+        for (xs, hs) in x.chunks_exact(LANES).zip(h.chunks_exact(LANES)) {
+            for i in 0..LANES {
                 acc[i] = fmadd::<FMA>(xs[i], hs[i], acc[i]);
             }
         }
-        hsum8(&acc)
+        hsum(&acc)
     }
 
     #[inline(always)]
-    fn quad1(x: &[f32], h: [&[f32]; GROUP]) -> [f32; GROUP] {
-        let mut acc = [[0f32; ROW]; GROUP];
-        for (j, xs) in x.chunks_exact(ROW).enumerate() {
-            for (a, r) in acc.iter_mut().zip(&h) {
-                let hs = &r[j * ROW..j * ROW + ROW];
-                for i in 0..ROW {
-                    a[i] = fmadd::<FMA>(xs[i], hs[i], a[i]);
-                }
-            }
-        }
-        acc.map(|a| hsum8(&a))
+    fn pair1(x: &[f32], ha: &[f32], hb: &[f32]) -> (f32, f32) {
+        (Self::dot1(x, ha), Self::dot1(x, hb))
     }
 
     #[inline(always)]
-    fn quad2(x0: &[f32], x1: &[f32], h: [&[f32]; GROUP]) -> [f32; 2 * GROUP] {
-        let a = Self::quad1(x0, h);
-        let b = Self::quad1(x1, h);
-        [a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3]]
+    fn pair2(x0: &[f32], x1: &[f32], ha: &[f32], hb: &[f32]) -> [f32; 4] {
+        [Self::dot1(x0, ha), Self::dot1(x1, ha), Self::dot1(x0, hb), Self::dot1(x1, hb)]
     }
 
     #[inline(always)]
@@ -292,14 +272,6 @@ fn fmadd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
-/// Sum of eight lanes in the order of the AVX2 build: lane i + lane i+4,
-/// then i + i+2, then the two left.
-#[inline(always)]
-fn hsum8(a: &[f32; ROW]) -> f32 {
-    let s = [a[0] + a[4], a[1] + a[5], a[2] + a[6], a[3] + a[7]];
-    (s[0] + s[2]) + (s[1] + s[3])
-}
-
 /// Pairwise sum of the lanes, always in the same order.
 #[inline(always)]
 fn hsum(acc: &[f32; LANES]) -> f32 {
@@ -319,11 +291,11 @@ fn hsum(acc: &[f32; LANES]) -> f32 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{Dot, GROUP, LANES, ROW};
+    use super::{Dot, LANES};
 
     pub(super) struct Avx2;
 
-    const _: () = assert!(LANES == 16 && ROW == 8);
+    const _: () = assert!(LANES == 16);
 
     /// Eight floats at `x[i..]`. Only inlined into `avx2,fma` callers.
     #[inline(always)]
@@ -332,24 +304,21 @@ mod avx2 {
         _mm256_loadu_ps(x.as_ptr().add(i))
     }
 
-    /// Lane i + lane i+4, then i + i+2, then the two left (as `hsum8`).
     #[inline(always)]
-    unsafe fn reduce1(v: __m256) -> f32 {
+    unsafe fn reduce(a: [__m256; 2]) -> f32 {
+        let v = _mm256_add_ps(a[0], a[1]);
         let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
         let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps::<1>(s, s)))
     }
 
-    /// `reduce1` of two accumulators added first (the interpolated bank's 16 lanes).
+    /// `[reduce(a), reduce(b), reduce(c), reduce(d)]` with the same
+    /// additions in the same order (so the same bits), four at a time:
+    /// halves folded (lane i + lane i+4), then lanes i + i+2, then i + i+1.
     #[inline(always)]
-    unsafe fn reduce(a: [__m256; 2]) -> f32 {
-        reduce1(_mm256_add_ps(a[0], a[1]))
-    }
-
-    /// `[reduce1(a), reduce1(b), reduce1(c), reduce1(d)]` with the same
-    /// additions in the same order (so the same bits), four at a time.
-    #[inline(always)]
-    unsafe fn reduce4(a: __m256, b: __m256, c: __m256, d: __m256) -> __m128 {
+    unsafe fn reduce4(a: [__m256; 2], b: [__m256; 2], c: [__m256; 2], d: [__m256; 2]) -> [f32; 4] {
+        let (a, b) = (_mm256_add_ps(a[0], a[1]), _mm256_add_ps(b[0], b[1]));
+        let (c, d) = (_mm256_add_ps(c[0], c[1]), _mm256_add_ps(d[0], d[1]));
         // [a0+a4 .. a3+a7 | b0+b4 .. b3+b7] and the same for c, d.
         let p = _mm256_add_ps(_mm256_permute2f128_ps::<0x20>(a, b), _mm256_permute2f128_ps::<0x31>(a, b));
         let q = _mm256_add_ps(_mm256_permute2f128_ps::<0x20>(c, d), _mm256_permute2f128_ps::<0x31>(c, d));
@@ -357,78 +326,71 @@ mod avx2 {
         let s = _mm256_add_ps(_mm256_shuffle_ps::<0b0100_0100>(p, q), _mm256_shuffle_ps::<0b1110_1110>(p, q));
         // Per half: [s0+s1, s2+s3, ..]: [a, c, a, c | b, d, b, d].
         let r = _mm256_add_ps(_mm256_shuffle_ps::<0b1000_1000>(s, s), _mm256_shuffle_ps::<0b1101_1101>(s, s));
-        _mm_unpacklo_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps::<1>(r))
+        let v = _mm_unpacklo_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps::<1>(r));
+        let mut out = [0f32; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), v);
+        out
     }
 
     #[inline(always)]
-    unsafe fn store4(v: __m128, out: &mut [f32]) {
-        // SAFETY (caller): out has at least 4 elements.
-        _mm_storeu_ps(out.as_mut_ptr(), v)
+    unsafe fn fma2(x: &[f32], h: &[f32], acc: &mut [__m256; 2]) {
+        acc[0] = _mm256_fmadd_ps(load(x, 0), load(h, 0), acc[0]);
+        acc[1] = _mm256_fmadd_ps(load(x, 8), load(h, 8), acc[1]);
     }
 
-    // SAFETY for every method: `chunks_exact(ROW)` / `chunks_exact(LANES)`
-    // yield 8- / 16-element chunks, so the loads at 0 (and 8) are in bounds,
-    // and the rows `h` are at least as long as `x` (checked by the slicing
-    // below); the CPU features were detected before any caller could reach
-    // these (they are inlined only into
+    // SAFETY for every method: `chunks_exact(LANES)` yields 16-element chunks,
+    // so the loads at 0 and 8 are in bounds; the CPU features were detected
+    // before any caller could reach these (they are inlined only into
     // `#[target_feature(enable = "avx2,fma")]` functions).
     impl Dot for Avx2 {
         #[inline(always)]
         fn dot1(x: &[f32], h: &[f32]) -> f32 {
             unsafe {
-                let mut a = _mm256_setzero_ps();
-                for (xs, hs) in x.chunks_exact(ROW).zip(h.chunks_exact(ROW)) {
-                    a = _mm256_fmadd_ps(load(xs, 0), load(hs, 0), a);
+                let mut a = [_mm256_setzero_ps(); 2];
+                for (xs, hs) in x.chunks_exact(LANES).zip(h.chunks_exact(LANES)) {
+                    fma2(xs, hs, &mut a);
                 }
-                reduce1(a)
+                reduce(a)
             }
         }
 
         #[inline(always)]
-        fn quad1(x: &[f32], h: [&[f32]; GROUP]) -> [f32; GROUP] {
-            let n = x.len() / ROW * ROW;
-            let [h0, h1, h2, h3] = h.map(|r| &r[..n]);
-            unsafe {
-                let mut a = [_mm256_setzero_ps(); GROUP];
-                for (i, xs) in x[..n].chunks_exact(ROW).enumerate() {
-                    let (xv, o) = (load(xs, 0), i * ROW);
-                    a[0] = _mm256_fmadd_ps(xv, load(h0, o), a[0]);
-                    a[1] = _mm256_fmadd_ps(xv, load(h1, o), a[1]);
-                    a[2] = _mm256_fmadd_ps(xv, load(h2, o), a[2]);
-                    a[3] = _mm256_fmadd_ps(xv, load(h3, o), a[3]);
-                }
-                let mut out = [0f32; GROUP];
-                store4(reduce4(a[0], a[1], a[2], a[3]), &mut out);
-                out
-            }
-        }
-
-        #[inline(always)]
-        fn quad2(x0: &[f32], x1: &[f32], h: [&[f32]; GROUP]) -> [f32; 2 * GROUP] {
-            let n = x0.len().min(x1.len()) / ROW * ROW;
-            let [h0, h1, h2, h3] = h.map(|r| &r[..n]);
+        fn pair1(x: &[f32], ha: &[f32], hb: &[f32]) -> (f32, f32) {
             unsafe {
                 let z = _mm256_setzero_ps();
-                let (mut a0, mut a1) = ([z; GROUP], [z; GROUP]);
-                for (i, (s0, s1)) in x0[..n].chunks_exact(ROW).zip(x1[..n].chunks_exact(ROW)).enumerate() {
-                    let (u, v, o) = (load(s0, 0), load(s1, 0), i * ROW);
-                    let p = load(h0, o);
-                    a0[0] = _mm256_fmadd_ps(u, p, a0[0]);
-                    a1[0] = _mm256_fmadd_ps(v, p, a1[0]);
-                    let p = load(h1, o);
-                    a0[1] = _mm256_fmadd_ps(u, p, a0[1]);
-                    a1[1] = _mm256_fmadd_ps(v, p, a1[1]);
-                    let p = load(h2, o);
-                    a0[2] = _mm256_fmadd_ps(u, p, a0[2]);
-                    a1[2] = _mm256_fmadd_ps(v, p, a1[2]);
-                    let p = load(h3, o);
-                    a0[3] = _mm256_fmadd_ps(u, p, a0[3]);
-                    a1[3] = _mm256_fmadd_ps(v, p, a1[3]);
+                let (mut a, mut b) = ([z; 2], [z; 2]);
+                for ((xs, ca), cb) in x.chunks_exact(LANES).zip(ha.chunks_exact(LANES)).zip(hb.chunks_exact(LANES)) {
+                    let (x0, x1) = (load(xs, 0), load(xs, 8));
+                    a[0] = _mm256_fmadd_ps(x0, load(ca, 0), a[0]);
+                    a[1] = _mm256_fmadd_ps(x1, load(ca, 8), a[1]);
+                    b[0] = _mm256_fmadd_ps(x0, load(cb, 0), b[0]);
+                    b[1] = _mm256_fmadd_ps(x1, load(cb, 8), b[1]);
                 }
-                let mut out = [0f32; 2 * GROUP];
-                store4(reduce4(a0[0], a1[0], a0[1], a1[1]), &mut out[..4]);
-                store4(reduce4(a0[2], a1[2], a0[3], a1[3]), &mut out[4..]);
-                out
+                (reduce(a), reduce(b))
+            }
+        }
+
+        #[inline(always)]
+        fn pair2(x0: &[f32], x1: &[f32], ha: &[f32], hb: &[f32]) -> [f32; 4] {
+            unsafe {
+                let z = _mm256_setzero_ps();
+                let (mut a0, mut a1, mut b0, mut b1) = ([z; 2], [z; 2], [z; 2], [z; 2]);
+                let chunks = x0
+                    .chunks_exact(LANES)
+                    .zip(x1.chunks_exact(LANES))
+                    .zip(ha.chunks_exact(LANES))
+                    .zip(hb.chunks_exact(LANES));
+                for (((s0, s1), ca), cb) in chunks {
+                    for j in 0..2 {
+                        let (u, v) = (load(s0, 8 * j), load(s1, 8 * j));
+                        let (p, q) = (load(ca, 8 * j), load(cb, 8 * j));
+                        a0[j] = _mm256_fmadd_ps(u, p, a0[j]);
+                        a1[j] = _mm256_fmadd_ps(v, p, a1[j]);
+                        b0[j] = _mm256_fmadd_ps(u, q, b0[j]);
+                        b1[j] = _mm256_fmadd_ps(v, q, b1[j]);
+                    }
+                }
+                reduce4(a0, a1, b0, b1)
             }
         }
 
