@@ -173,8 +173,11 @@ fn convert_through(
     let mut writer = create_writer(sink(out_file), spec).map_err(write_err)?;
     writer.set_tags(&info.tags).map_err(write_err)?;
     if target.rate != info.sample_rate() {
-        // Resampling keeps this thread (and rayon's) busy: quantise, encode
+        // Resample on threads of its own, one block per chunk with no wait
+        // between chunks, while this thread reads ahead; quantise, encode
         // and write on another.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        stages.resample_on_threads(cores.clamp(1, 4));
         writer = Box::new(ThreadedWriter::start(stages.quantize_in(writer)));
     }
 

@@ -7,13 +7,13 @@ use super::file::{default_sample, CHUNK_FRAMES};
 use super::options::ConvertOptions;
 use crate::dsp::dither::Quantizer;
 use crate::dsp::mix::ChannelMixer;
-use crate::dsp::resample::{ParallelResampler, Quality, ResampleError, Resampler};
+use crate::dsp::resample::{Block, ParallelResampler, Quality, ResampleError, Resampler};
 use crate::format::{ChannelLayout, SampleFormat};
 use crate::io::{AudioFile, AudioWriter, FileError, OutputFormat, StreamInfo, WriteError};
 use rayon::prelude::*;
 
 /// Frames decoded per step when resampling (1 MB of stereo f32).
-const RESAMPLE_CHUNK_FRAMES: usize = 8 * CHUNK_FRAMES;
+const RESAMPLE_CHUNK_FRAMES: usize = 2 * CHUNK_FRAMES;
 
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -162,6 +162,17 @@ impl Stages {
         }
     }
 
+    /// Resamples on `workers` threads of its own from now on (when there is
+    /// a resampler and `workers` ≥ 1): each chunk's output is computed on one
+    /// of them while the next chunks are read, and comes out of
+    /// [`push`](Self::push) a few chunks later, in order and with the same
+    /// bits. The threads end when the stages are dropped.
+    pub fn resample_on_threads(&mut self, workers: usize) {
+        if let Some(r) = &mut self.resampler {
+            r.start_pool(workers);
+        }
+    }
+
     /// True when samples go through untouched (bit-exact).
     pub fn is_exact(&self) -> bool {
         self.exact_shift.is_some()
@@ -201,7 +212,7 @@ impl Stages {
         };
         let out: &[f32] = match &mut self.resampler {
             Some(r) => {
-                r.run(mixed, last, &mut self.resampled);
+                r.run(mixed, last, &mut self.resampled)?;
                 &self.resampled
             }
             None => mixed,
@@ -257,6 +268,123 @@ struct SplitResampler {
     /// One to three channels: time blocks.
     whole: Option<ParallelResampler>,
     groups: Vec<Group>,
+    /// Threads computing `whole`'s blocks, once started.
+    pool: Option<Pool>,
+}
+
+/// A job for a pool thread: sequence number, block, buffer for its output.
+type Job = (u64, Block, Vec<f32>);
+/// A finished job: sequence number, output, the block's input buffer back.
+type Done = (u64, Vec<f32>, Vec<f32>);
+
+/// Threads that compute the blocks of one stream; outputs are put back in order here.
+struct Pool {
+    jobs: Option<crossbeam_channel::Sender<Job>>,
+    done: crossbeam_channel::Receiver<Done>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    /// Sequence number of the next block cut, and of the next to hand out.
+    next_seq: u64,
+    next_out: u64,
+    /// Finished out of order, waiting for their turn.
+    ready: std::collections::BTreeMap<u64, Vec<f32>>,
+    free_in: Vec<Vec<f32>>,
+    free_out: Vec<Vec<f32>>,
+    /// Blocks submitted and not yet handed out at most.
+    max_in_flight: usize,
+}
+
+impl Pool {
+    fn start(whole: &ParallelResampler, workers: usize) -> Option<Pool> {
+        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        let (done_tx, done) = crossbeam_channel::unbounded::<Done>();
+        let mut threads = Vec::new();
+        for i in 0..workers {
+            let (rx, done_tx, mut worker) = (rx.clone(), done_tx.clone(), whole.worker());
+            let t = std::thread::Builder::new().name(format!("coremusic-resample-{i}")).spawn(move || {
+                for (seq, block, mut out) in rx {
+                    worker.run(&block, &mut out);
+                    if done_tx.send((seq, out, block.into_input())).is_err() {
+                        return;
+                    }
+                }
+            });
+            match t {
+                Ok(t) => threads.push(t),
+                Err(_) => break,
+            }
+        }
+        if threads.is_empty() {
+            return None;
+        }
+        let max_in_flight = 2 * threads.len() + 1;
+        Some(Pool {
+            jobs: Some(tx),
+            done,
+            threads,
+            next_seq: 0,
+            next_out: 0,
+            ready: Default::default(),
+            free_in: Vec::new(),
+            free_out: Vec::new(),
+            max_in_flight,
+        })
+    }
+
+    fn in_flight(&self) -> usize {
+        (self.next_seq - self.next_out) as usize
+    }
+
+    fn submit(&mut self, block: Block) -> Result<(), WriteError> {
+        let out = self.free_out.pop().unwrap_or_default();
+        let sent = self.jobs.as_ref().is_some_and(|tx| tx.send((self.next_seq, block, out)).is_ok());
+        if !sent {
+            return Err(Self::stopped());
+        }
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    fn stopped() -> WriteError {
+        WriteError::Encoder("a resampling thread stopped".into())
+    }
+
+    /// Appends to `out` the blocks due, in order: waits while more than
+    /// `keep` are in flight, then takes what is ready.
+    fn collect(&mut self, keep: usize, out: &mut Vec<f32>) -> Result<(), WriteError> {
+        loop {
+            while let Some(v) = self.ready.remove(&self.next_out) {
+                if out.is_empty() {
+                    // Hand the block over whole (its buffer is reused later).
+                    self.free_out.push(std::mem::replace(out, v));
+                } else {
+                    out.extend_from_slice(&v);
+                    self.free_out.push(v);
+                }
+                self.next_out += 1;
+            }
+            let r = if self.in_flight() > keep {
+                self.done.recv().map_err(|_| Self::stopped())
+            } else {
+                match self.done.try_recv() {
+                    Ok(d) => Ok(d),
+                    Err(crossbeam_channel::TryRecvError::Empty) => return Ok(()),
+                    Err(_) => Err(Self::stopped()),
+                }
+            };
+            let (seq, v, input) = r?;
+            self.ready.insert(seq, v);
+            self.free_in.push(input);
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
 }
 
 struct Group {
@@ -275,7 +403,7 @@ impl SplitResampler {
         let per = if channels >= 4 && rayon::current_num_threads() > 1 { 2 } else { channels };
         if per == channels {
             let whole = ParallelResampler::new(from, to, channels, quality)?;
-            return Ok(SplitResampler { channels, whole: Some(whole), groups: Vec::new() });
+            return Ok(SplitResampler { channels, whole: Some(whole), groups: Vec::new(), pool: None });
         }
         let mut groups = Vec::new();
         let mut first = 0;
@@ -290,20 +418,41 @@ impl SplitResampler {
             });
             first += count;
         }
-        Ok(SplitResampler { channels, whole: None, groups })
+        Ok(SplitResampler { channels, whole: None, groups, pool: None })
     }
 
-    /// Resamples `input` (or, with `last`, flushes the tail) into `out` (cleared first).
-    fn run(&mut self, input: &[f32], last: bool, out: &mut Vec<f32>) {
+    /// Computes time blocks on `workers` threads of its own from now on
+    /// (before any input; for channel groups it keeps rayon).
+    fn start_pool(&mut self, workers: usize) {
+        if let Some(whole) = &self.whole {
+            if workers > 0 && self.pool.is_none() && !whole.is_passthrough() && whole.frames_out() == 0 {
+                self.pool = Pool::start(whole, workers);
+            }
+        }
+    }
+
+    /// Resamples `input` (or, with `last`, flushes the tail) into `out`
+    /// (cleared first). With a pool, `out` gets the blocks finished so far in
+    /// order (all of them with `last`).
+    fn run(&mut self, input: &[f32], last: bool, out: &mut Vec<f32>) -> Result<(), WriteError> {
         out.clear();
         let ch = self.channels;
+        if let (Some(whole), Some(pool)) = (&mut self.whole, &mut self.pool) {
+            let buf = pool.free_in.pop().unwrap_or_default();
+            let block = if last { whole.cut_finish(buf) } else { whole.cut(input, buf) };
+            if let Some(b) = block {
+                pool.submit(b)?;
+            }
+            let keep = if last { 0 } else { pool.max_in_flight - 1 };
+            return pool.collect(keep, out);
+        }
         if let Some(whole) = &mut self.whole {
             if last {
                 whole.finish(out);
             } else {
                 whole.process(input, out);
             }
-            return;
+            return Ok(());
         }
         let frames = input.len() / ch;
         self.groups.par_iter_mut().for_each(|g| {
@@ -327,6 +476,7 @@ impl SplitResampler {
                 dst[g.first..g.first + g.count].copy_from_slice(src);
             }
         }
+        Ok(())
     }
 }
 
@@ -345,16 +495,19 @@ mod tests {
                 whole.process(c, &mut want);
             }
             whole.finish(&mut want);
-            let mut split = SplitResampler::new(44100, 48000, ch, Quality::High).unwrap();
-            let (mut got, mut step) = (Vec::new(), Vec::new());
-            for c in input.chunks(3000 * ch) {
-                split.run(c, false, &mut step);
+            for workers in [0usize, 1, 2, 3] {
+                let mut split = SplitResampler::new(44100, 48000, ch, Quality::High).unwrap();
+                split.start_pool(workers);
+                let (mut got, mut step) = (Vec::new(), Vec::new());
+                for c in input.chunks(3000 * ch) {
+                    split.run(c, false, &mut step).unwrap();
+                    got.extend_from_slice(&step);
+                }
+                split.run(&[], true, &mut step).unwrap();
                 got.extend_from_slice(&step);
+                assert_eq!(got.len(), want.len(), "{ch} channels, {workers} threads");
+                assert!(got == want, "{ch} channels, {workers} threads: bits differ");
             }
-            split.run(&[], true, &mut step);
-            got.extend_from_slice(&step);
-            assert_eq!(got.len(), want.len(), "{ch} channels");
-            assert!(got == want, "{ch} channels differ");
         }
     }
 }

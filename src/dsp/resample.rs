@@ -31,7 +31,7 @@ use rayon::prelude::*;
 
 use design::Design;
 use kernel::{Cursor, Isa, Planes, LANES};
-pub use parallel::ParallelResampler;
+pub use parallel::{Block, BlockWorker, ParallelResampler};
 
 /// The most channels a [`Resampler`] takes.
 pub const MAX_CHANNELS: usize = 64;
@@ -120,9 +120,35 @@ enum Table {
     /// L is odd, so that outputs pair up); `step` is the input advance after
     /// each position and `shift` how far before `n − half + 1` its row starts
     /// (an odd position shares its even partner's window).
-    Exact { coefs: Vec<f32>, step: Vec<u32>, shift: Vec<u32> },
+    Exact { coefs: Aligned, step: Vec<u32>, shift: Vec<u32> },
     /// `phases × 3 × taps`: per interval, quadratic coefficients in the fraction.
-    Interp { coefs: Vec<f32>, phases: usize },
+    Interp { coefs: Aligned, phases: usize },
+}
+
+/// f32s starting on a 64-byte boundary, so that rows of a multiple of
+/// [`LANES`] coefficients start on cache lines (no vector load of them
+/// straddles two). Never grows, so its heap block never moves.
+#[derive(Debug)]
+struct Aligned {
+    buf: Vec<f32>,
+    start: usize,
+    len: usize,
+}
+
+impl Aligned {
+    fn zeroed(len: usize) -> Aligned {
+        let buf = vec![0f32; len + 16];
+        let start = (64 - buf.as_ptr() as usize % 64) % 64 / 4;
+        Aligned { buf, start, len }
+    }
+
+    fn get(&self) -> &[f32] {
+        &self.buf[self.start..self.start + self.len]
+    }
+
+    fn get_mut(&mut self) -> &mut [f32] {
+        &mut self.buf[self.start..self.start + self.len]
+    }
 }
 
 #[derive(Debug)]
@@ -169,11 +195,11 @@ impl Bank {
         if cycle * exact_taps as u64 <= EXACT_TABLE_MAX || l <= 16 {
             let taps = exact_taps;
             let cycle = cycle as usize;
-            let mut coefs = vec![0f32; cycle * taps];
+            let mut coefs = Aligned::zeroed(cycle * taps);
             let step: Vec<u32> = (0..cycle as u64).map(|k| ((k + 1) * m / l - k * m / l) as u32).collect();
             // Odd positions share their even partner's window.
             let shift: Vec<u32> = (0..cycle).map(|k| if k % 2 == 1 { step[k - 1] } else { 0 }).collect();
-            for (kk, row) in coefs.chunks_exact_mut(taps).enumerate() {
+            for (kk, row) in coefs.get_mut().chunks_exact_mut(taps).enumerate() {
                 fill(((kk as u64 * m) % l) as f64 / l as f64, shift[kk] as usize, row);
             }
             return Ok(Bank { l, m, half, taps, table: Table::Exact { coefs, step, shift } });
@@ -181,9 +207,9 @@ impl Bank {
         let taps = (2 * half).div_ceil(LANES) * LANES;
         let table = {
             let phases = quality.interp_phases();
-            let mut coefs = vec![0f32; phases * 3 * taps];
+            let mut coefs = Aligned::zeroed(phases * 3 * taps);
             let (mut e0, mut mid, mut e1) = (vec![0f64; taps], vec![0f64; taps], vec![0f64; taps]);
-            for (p, block) in coefs.chunks_exact_mut(3 * taps).enumerate() {
+            for (p, block) in coefs.get_mut().chunks_exact_mut(3 * taps).enumerate() {
                 let f0 = p as f64 / phases as f64;
                 let fm = (p as f64 + 0.5) / phases as f64;
                 let f1 = (p as f64 + 1.0) / phases as f64;
@@ -518,10 +544,11 @@ impl Resampler {
         let planes = Planes { buf: &self.buf, cap: self.cap, channels: ch, taps: self.bank.taps };
         match &self.bank.table {
             Table::Exact { coefs, step, shift } => {
-                kernel::run_exact(self.isa, planes, kernel::Exact { coefs, step, shift }, &mut self.cur, out)
+                let b = kernel::Exact { coefs: coefs.get(), step, shift };
+                kernel::run_exact(self.isa, planes, b, &mut self.cur, out)
             }
             Table::Interp { coefs, phases } => {
-                let b = kernel::Interp { coefs, phases: *phases, l: self.bank.l, m: self.bank.m };
+                let b = kernel::Interp { coefs: coefs.get(), phases: *phases, l: self.bank.l, m: self.bank.m };
                 kernel::run_interp(self.isa, planes, b, &mut self.cur, out)
             }
             // Equal rates never buffer: nothing to compute.

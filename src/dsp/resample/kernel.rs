@@ -312,6 +312,26 @@ mod avx2 {
         _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps::<1>(s, s)))
     }
 
+    /// `[reduce(a), reduce(b), reduce(c), reduce(d)]` with the same
+    /// additions in the same order (so the same bits), four at a time:
+    /// halves folded (lane i + lane i+4), then lanes i + i+2, then i + i+1.
+    #[inline(always)]
+    unsafe fn reduce4(a: [__m256; 2], b: [__m256; 2], c: [__m256; 2], d: [__m256; 2]) -> [f32; 4] {
+        let (a, b) = (_mm256_add_ps(a[0], a[1]), _mm256_add_ps(b[0], b[1]));
+        let (c, d) = (_mm256_add_ps(c[0], c[1]), _mm256_add_ps(d[0], d[1]));
+        // [a0+a4 .. a3+a7 | b0+b4 .. b3+b7] and the same for c, d.
+        let p = _mm256_add_ps(_mm256_permute2f128_ps::<0x20>(a, b), _mm256_permute2f128_ps::<0x31>(a, b));
+        let q = _mm256_add_ps(_mm256_permute2f128_ps::<0x20>(c, d), _mm256_permute2f128_ps::<0x31>(c, d));
+        // Per half: [p0+p2, p1+p3, q0+q2, q1+q3].
+        let s = _mm256_add_ps(_mm256_shuffle_ps::<0b0100_0100>(p, q), _mm256_shuffle_ps::<0b1110_1110>(p, q));
+        // Per half: [s0+s1, s2+s3, ..]: [a, c, a, c | b, d, b, d].
+        let r = _mm256_add_ps(_mm256_shuffle_ps::<0b1000_1000>(s, s), _mm256_shuffle_ps::<0b1101_1101>(s, s));
+        let v = _mm_unpacklo_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps::<1>(r));
+        let mut out = [0f32; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), v);
+        out
+    }
+
     #[inline(always)]
     unsafe fn fma2(x: &[f32], h: &[f32], acc: &mut [__m256; 2]) {
         acc[0] = _mm256_fmadd_ps(load(x, 0), load(h, 0), acc[0]);
@@ -370,7 +390,7 @@ mod avx2 {
                         b1[j] = _mm256_fmadd_ps(v, q, b1[j]);
                     }
                 }
-                [reduce(a0), reduce(a1), reduce(b0), reduce(b1)]
+                reduce4(a0, a1, b0, b1)
             }
         }
 

@@ -6,6 +6,10 @@
 //! included, from the caller's chunk and a short kept tail. The result is bit
 //! for bit the one [`Resampler`] gives, whatever the chunk sizes.
 //!
+//! The same cut can instead be handed out as [`Block`]s, each carrying the
+//! input it needs, to be computed by [`BlockWorker`]s on threads the caller
+//! runs (in any order; the caller puts the outputs back in sequence).
+//!
 //! It must not hold more than one filter length of past input, start threads
 //! of its own (it uses rayon's pool), or allocate once its buffers have grown
 //! to the caller's chunk size.
@@ -273,6 +277,132 @@ impl ParallelResampler {
     }
 }
 
+/// A run of output frames to compute with the input its filter windows
+/// need, cut from a stream by [`ParallelResampler::cut`] and computed by a
+/// [`BlockWorker`] on any thread.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Interleaved input from absolute frame `base` on.
+    input: Vec<f32>,
+    base: u64,
+    /// Absolute frame after the last one available in the stream so far.
+    end: u64,
+    /// Set for the block that ends the stream: its length in frames.
+    total_in: Option<u64>,
+    /// First output frame, and how many.
+    k0: u64,
+    frames: usize,
+}
+
+impl Block {
+    /// Output frames this block gives.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Gives back the input buffer, to be reused for a later block.
+    pub fn into_input(self) -> Vec<f32> {
+        self.input
+    }
+}
+
+/// Computes [`Block`]s of one stream: a converter of its own, for one thread.
+#[derive(Debug, Clone)]
+pub struct BlockWorker {
+    r: Resampler,
+}
+
+impl BlockWorker {
+    /// Replaces `out` with the block's output frames (interleaved), bit for
+    /// bit what a [`Resampler`] fed the whole stream gives for them.
+    pub fn run(&mut self, block: &Block, out: &mut Vec<f32>) {
+        let ch = self.r.channels;
+        // Every sample is written below: only growth needs filling.
+        out.resize(block.frames * ch, 0.0);
+        if matches!(self.r.bank.table, Table::Identity) {
+            // Never cut (equal rates pass through `process`); nothing to compute.
+            out.clear();
+            return;
+        }
+        self.r.restart_at(block.k0);
+        let src =
+            Source { tail: &[], tail_base: block.base, chunk: &block.input, end: block.end, total_in: block.total_in };
+        let done = self.r.fill_from(&src, out);
+        out.truncate(done);
+    }
+}
+
+impl ParallelResampler {
+    /// A worker for the blocks [`cut`](Self::cut) gives.
+    pub fn worker(&self) -> BlockWorker {
+        BlockWorker { r: self.workers[0].clone() }
+    }
+
+    /// Whether the rates are equal (samples pass through [`process`](Self::process); nothing is cut).
+    pub fn is_passthrough(&self) -> bool {
+        self.is_identity()
+    }
+
+    /// Takes input as [`process`](Self::process) does but, instead of
+    /// computing the output frames it completes, returns them as a block to
+    /// compute elsewhere (None when there are none, or the rates are equal).
+    /// `buf` is reused for the block's input. Blocks follow each other in
+    /// output order.
+    pub fn cut(&mut self, input: &[f32], buf: Vec<f32>) -> Option<Block> {
+        if self.is_identity() || self.finished {
+            return None;
+        }
+        let ch = self.channels;
+        let mut rest = input;
+        if !self.stash.is_empty() {
+            let take = (ch - self.stash.len()).min(rest.len());
+            self.stash.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.stash.len() == ch {
+                self.tail.extend_from_slice(&self.stash);
+                self.stash.clear();
+                self.frames_in += 1;
+            }
+        }
+        let whole = rest.len() / ch * ch;
+        let (chunk, partial) = rest.split_at(whole);
+        self.stash.extend_from_slice(partial);
+        self.frames_in += (whole / ch) as u64;
+        let end = self.producible_end();
+        let block = self.block(chunk, end, None, buf);
+        self.keep_tail(chunk);
+        block
+    }
+
+    /// Ends the stream as [`finish`](Self::finish) does, returning the rest
+    /// of the output as a block to compute (None when there is none).
+    pub fn cut_finish(&mut self, buf: Vec<f32>) -> Option<Block> {
+        if self.is_identity() || self.finished {
+            return None;
+        }
+        self.finished = true;
+        self.stash.clear();
+        let total = self.output_frames(self.frames_in);
+        let block = self.block(&[], total, Some(self.frames_in), buf);
+        self.tail.clear();
+        block
+    }
+
+    /// The block of output frames `out_pos..end`: the tail and `chunk` copied into `buf`.
+    fn block(&mut self, chunk: &[f32], end: u64, total_in: Option<u64>, mut buf: Vec<f32>) -> Option<Block> {
+        let frames = usize::try_from(end.saturating_sub(self.out_pos)).unwrap_or(0);
+        if frames == 0 {
+            return None;
+        }
+        buf.clear();
+        buf.extend_from_slice(&self.tail);
+        buf.extend_from_slice(chunk);
+        let block = Block { input: buf, base: self.tail_base, end: self.frames_in, total_in, k0: self.out_pos, frames };
+        self.out_pos = end;
+        Some(block)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,5 +486,35 @@ mod tests {
         r.process(&input, &mut b);
         r.finish(&mut b);
         assert_eq!(a, b);
+    }
+
+    /// Blocks computed out of order by separate workers, put back in
+    /// sequence: the same bits as one serial pass.
+    #[test]
+    fn blocks_computed_anywhere_give_the_serial_bits() {
+        for &(from, to) in &[(44100u32, 48000u32), (48000, 44100), (96000, 8000), (44100, 44101)] {
+            for ch in [1usize, 2, 3] {
+                for frames in [0usize, 5, 20_011, 61_003] {
+                    let input = signal(frames, ch);
+                    let want = serial(from, to, ch, Quality::High, &input);
+                    for chunk in [1usize, 7777 * ch + 1, 30_000 * ch] {
+                        let mut cutter = ParallelResampler::new(from, to, ch, Quality::High).unwrap();
+                        let mut blocks: Vec<Block> =
+                            input.chunks(chunk).filter_map(|c| cutter.cut(c, Vec::new())).collect();
+                        blocks.extend(cutter.cut_finish(Vec::new()));
+                        let (mut w0, mut w1) = (cutter.worker(), cutter.worker());
+                        let mut outs = vec![Vec::new(); blocks.len()];
+                        // Back to front, alternating workers.
+                        for (i, b) in blocks.iter().enumerate().rev() {
+                            if i % 2 == 0 { &mut w0 } else { &mut w1 }.run(b, &mut outs[i]);
+                            assert_eq!(outs[i].len(), b.frames() * ch);
+                        }
+                        let got: Vec<f32> = outs.concat();
+                        assert_eq!(got.len(), want.len(), "{from}→{to} {ch} ch {frames} frames chunk {chunk}");
+                        assert!(got == want, "{from}→{to} {ch} ch {frames} frames chunk {chunk}: bits differ");
+                    }
+                }
+            }
+        }
     }
 }
