@@ -377,7 +377,8 @@ impl CoreMusicApp {
             ui.separator();
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                 let (ready, failed, pending) = self.files.counts();
-                ui.label(format!("{} files", ready + failed + pending));
+                let n = ready + failed + pending;
+                ui.label(format!("{n} file{}", if n == 1 { "" } else { "s" }));
                 if failed > 0 {
                     ui.colored_label(ui.visuals().error_fg_color, format!("{failed} unreadable"));
                 }

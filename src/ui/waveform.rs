@@ -340,26 +340,9 @@ impl WaveformView {
             }
             Load::Ready(p) => {
                 let p = p.clone();
+                // Zoom controls first, from the right; the figures take what is
+                // left and are cut short (never overlapping) in a narrow panel.
                 ui.horizontal(|ui| {
-                    ui.label(format!(
-                        "{} · {} Hz · {} ch · {} frames",
-                        format_duration(p.duration_s()),
-                        p.sample_rate(),
-                        p.channels(),
-                        p.frames()
-                    ));
-                    ui.separator();
-                    let rate = p.sample_rate().max(1) as f64;
-                    ui.label(format!("Playhead {}", format_duration(self.playhead as f64 / rate)));
-                    if let Some(s) = self.selection() {
-                        ui.separator();
-                        ui.label(format!(
-                            "Selection {} – {} ({})",
-                            format_duration(s.start as f64 / rate),
-                            format_duration(s.end as f64 / rate),
-                            format_duration((s.end - s.start) as f64 / rate)
-                        ));
-                    }
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         if ui.button("Fit").on_hover_text("Show the whole file").clicked() {
                             self.show_all();
@@ -371,6 +354,28 @@ impl WaveformView {
                             self.zoom_in();
                         }
                         ui.label(egui::RichText::new(zoom_text(self.frames_per_point)).weak());
+                        ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                            ui.label(format!(
+                                "{} · {} Hz · {} ch · {} frames",
+                                format_duration(p.duration_s()),
+                                p.sample_rate(),
+                                p.channels(),
+                                p.frames()
+                            ));
+                            ui.separator();
+                            let rate = p.sample_rate().max(1) as f64;
+                            ui.label(format!("Playhead {}", format_duration(self.playhead as f64 / rate)));
+                            if let Some(s) = self.selection() {
+                                ui.separator();
+                                ui.label(format!(
+                                    "Selection {} – {} ({})",
+                                    format_duration(s.start as f64 / rate),
+                                    format_duration(s.end as f64 / rate),
+                                    format_duration((s.end - s.start) as f64 / rate)
+                                ));
+                            }
+                        });
                     });
                 });
                 self.ui(ui);
