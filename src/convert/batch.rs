@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use super::file::{convert_file, output_format, ConvertError, Outcome};
+use super::file::{convert_sharing, output_format, ConvertError, Outcome};
 use super::options::ConvertOptions;
 use crate::io::scan::audio_files_in;
 use crate::io::OutputFormat;
@@ -199,6 +199,7 @@ pub fn batch_process_parallel(
 ) -> Vec<Result<Outcome, ConvertError>> {
     let workers =
         if max_workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { max_workers };
+    let concurrent = workers.min(items.len()).max(1);
     let run = || {
         items
             .par_iter()
@@ -219,7 +220,7 @@ pub fn batch_process_parallel(
                     }
                 };
                 let result = prepare_folder(&item.output)
-                    .and_then(|_| convert_file(&item.input, &item.output, opts, &mut progress, cancel));
+                    .and_then(|_| convert_sharing(&item.input, &item.output, opts, &mut progress, cancel, concurrent));
                 events(BatchEvent::Finished {
                     index,
                     result: result.as_ref().map(Clone::clone).map_err(ToString::to_string),

@@ -120,7 +120,24 @@ pub fn convert_file(
     progress: &mut dyn FnMut(u64, Option<u64>),
     cancel: &AtomicBool,
 ) -> Result<Outcome, ConvertError> {
-    convert_through(input, output, opts, progress, cancel, &|f| Box::new(BufWriter::with_capacity(1 << 20, f)))
+    convert_sharing(input, output, opts, progress, cancel, 1)
+}
+
+/// [`convert_file`] while `concurrent` files convert at once (a batch): the
+/// resampler threads of each file share the cores instead of each file
+/// starting one per core.
+pub(crate) fn convert_sharing(
+    input: &Path,
+    output: &Path,
+    opts: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+    cancel: &AtomicBool,
+    concurrent: usize,
+) -> Result<Outcome, ConvertError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (cores / concurrent.max(1)).clamp(1, 4);
+    let sink = |f| -> Box<dyn WriteSeek> { Box::new(BufWriter::with_capacity(1 << 20, f)) };
+    convert_through(input, output, opts, progress, cancel, &sink, threads)
 }
 
 /// [`convert_file`] writing through `sink` around the temporary file (tests
@@ -132,6 +149,7 @@ fn convert_through(
     progress: &mut dyn FnMut(u64, Option<u64>),
     cancel: &AtomicBool,
     sink: &dyn Fn(File) -> Box<dyn WriteSeek>,
+    resample_threads: usize,
 ) -> Result<Outcome, ConvertError> {
     let started = Instant::now();
     if same_file(input, output) {
@@ -176,8 +194,7 @@ fn convert_through(
         // Resample on threads of its own, one block per chunk with no wait
         // between chunks, while this thread reads ahead; quantise, encode
         // and write on another.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        stages.resample_on_threads(cores.clamp(1, 4));
+        stages.resample_on_threads(resample_threads);
         writer = Box::new(ThreadedWriter::start(stages.quantize_in(writer)));
     }
 
@@ -401,7 +418,7 @@ mod tests {
             let output = dir.path().join(format!("out.{ext}"));
             let opts = ConvertOptions { rate, ..ConvertOptions::default() };
             let small = |file: File| -> Box<dyn WriteSeek> { Box::new(SmallDisk { file, room: 100_000 }) };
-            let r = convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &small);
+            let r = convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &small, 2);
             let e = r.err().unwrap_or_else(|| panic!("{ext} {rate:?}: a full disk went unnoticed"));
             assert!(matches!(e, ConvertError::Write { .. }), "{ext} {rate:?}: {e}");
             let msg = e.to_string();
