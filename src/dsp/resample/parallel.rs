@@ -170,6 +170,17 @@ impl ParallelResampler {
         if self.finished {
             return 0;
         }
+        let chunk = self.take_input(input);
+        let end = self.producible_end();
+        let n = self.run(chunk, end, None, output);
+        self.keep_tail(chunk);
+        n
+    }
+
+    /// Takes `input` in: completes a frame left partial by the last call
+    /// (it joins the tail), keeps a new partial frame for the next call, and
+    /// returns the whole frames that follow the tail.
+    fn take_input<'a>(&mut self, input: &'a [f32]) -> &'a [f32] {
         let ch = self.channels;
         let mut rest = input;
         if !self.stash.is_empty() {
@@ -187,10 +198,7 @@ impl ParallelResampler {
         let (chunk, partial) = rest.split_at(whole);
         self.stash.extend_from_slice(partial);
         self.frames_in += (whole / ch) as u64;
-        let end = self.producible_end();
-        let n = self.run(chunk, end, None, output);
-        self.keep_tail(chunk);
-        n
+        chunk
     }
 
     /// Ends the stream (the input is taken as followed by silence) and
@@ -352,22 +360,7 @@ impl ParallelResampler {
         if self.is_identity() || self.finished {
             return None;
         }
-        let ch = self.channels;
-        let mut rest = input;
-        if !self.stash.is_empty() {
-            let take = (ch - self.stash.len()).min(rest.len());
-            self.stash.extend_from_slice(&rest[..take]);
-            rest = &rest[take..];
-            if self.stash.len() == ch {
-                self.tail.extend_from_slice(&self.stash);
-                self.stash.clear();
-                self.frames_in += 1;
-            }
-        }
-        let whole = rest.len() / ch * ch;
-        let (chunk, partial) = rest.split_at(whole);
-        self.stash.extend_from_slice(partial);
-        self.frames_in += (whole / ch) as u64;
+        let chunk = self.take_input(input);
         let end = self.producible_end();
         let block = self.block(chunk, end, None, buf);
         self.keep_tail(chunk);
