@@ -13,7 +13,7 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
 fn harness() -> Harness<'static, CoreMusicApp> {
-    let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
+    let app = new_app();
     Harness::builder().with_size([1000.0, 700.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
 }
 

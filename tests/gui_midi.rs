@@ -18,7 +18,7 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
 fn app_harness() -> Harness<'static, CoreMusicApp> {
-    let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
+    let app = new_app();
     let mut h =
         Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
     h.run_steps(2);
@@ -207,7 +207,7 @@ fn quantize_moves_an_off_grid_note_onto_the_grid() {
 fn a_dropped_midi_file_opens_in_the_piano_roll_with_its_tracks() {
     let dir = tempfile::tempdir().unwrap();
     let song = two_track_song(dir.path());
-    let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
+    let app = new_app();
     let mut h =
         Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
     h.run_steps(2);
@@ -514,7 +514,7 @@ fn files_pushed_on_the_open_queue_open_like_command_line_files() {
     }
     w.finalize().unwrap();
 
-    let app = CoreMusicApp::new(&egui::Context::default(), Default::default());
+    let app = new_app();
     let mut h =
         Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
     let queue = OpenQueue::new();

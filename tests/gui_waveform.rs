@@ -16,7 +16,7 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
 fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
-    let mut app = CoreMusicApp::new(&egui::Context::default(), Default::default());
+    let mut app = new_app();
     app.waveform.set_cache(PeakCache::new(cache));
     Harness::builder().with_size([1100.0, 700.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
 }

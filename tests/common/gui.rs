@@ -44,3 +44,15 @@ pub fn step_until(h: &mut App, what: &str, done: impl Fn(&CoreMusicApp) -> bool)
     }
     h.run_steps(2);
 }
+
+/// The app with default settings on a virtual-clock simulated device: no
+/// sound card is opened (or looked for), and nothing plays unless a test
+/// steps the clock.
+pub fn new_app() -> CoreMusicApp {
+    let engine = coremusic::engine::EngineConfig {
+        device: coremusic::engine::DeviceChoice::Sim,
+        clock: coremusic::engine::Clock::Virtual,
+        ..Default::default()
+    };
+    CoreMusicApp::with_engine(&egui::Context::default(), Default::default(), engine)
+}
