@@ -148,122 +148,126 @@ where
     DB::ErrorType: 'static,
 {
     use plotters::prelude::*;
-    {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        root.fill(&WHITE).map_err(err)?;
-        let (device, rate) = reports.first().map(|r| (r.device.as_str(), r.sample_rate)).unwrap_or(("", 0));
-        let title = if device.is_empty() {
-            "Latency sweep".to_string()
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+    let (device, rate) = reports.first().map(|r| (r.device.as_str(), r.sample_rate)).unwrap_or(("", 0));
+    let title =
+        if device.is_empty() { "Latency sweep".to_string() } else { format!("Latency sweep — {device}, {rate} Hz") };
+    let root = root.titled(&title, (FONT, 22)).map_err(err)?;
+    let (_, h) = root.dim_in_pixel();
+    let (top, bottom) = root.split_vertically(h * 3 / 5);
+    let names: Vec<String> = reports.iter().map(|r| r.buffer_frames.to_string()).collect();
+
+    // The axis stops at 200 %: a hopeless buffer size must not flatten the others
+    // (its bar is cut there and labelled with its value).
+    let top_load = reports.iter().map(|r| r.load_p99 * 100.0).fold(100.0f64, f64::max).min(200.0);
+    let max_load = top_load * 1.1;
+    let mut chart =
+        bar_chart(&top, "p99 callback load per buffer size (dashed: 70 % limit)", LOAD_LABEL, 6, max_load, &names)?;
+    for (i, r) in reports.iter().enumerate() {
+        let color = if r.xruns > 0 {
+            RED
+        } else if r.load_p99 < MAX_LOAD {
+            GREEN
         } else {
-            format!("Latency sweep — {device}, {rate} Hz")
+            RGBColor(230, 160, 0)
         };
-        let root = root.titled(&title, (FONT, 22)).map_err(err)?;
-        let (_, h) = root.dim_in_pixel();
-        let (top, bottom) = root.split_vertically(h * 3 / 5);
-        // segments 0..=last: one per report
-        let last = reports.len().saturating_sub(1);
-        let names: Vec<String> = reports.iter().map(|r| r.buffer_frames.to_string()).collect();
-        let name_of = |v: &SegmentValue<usize>| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => names.get(*i).cloned().unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        };
-
-        // The axis stops at 200 %: a hopeless buffer size must not flatten the others
-        // (its bar is cut there and labelled with its value).
-        let top_load = reports.iter().map(|r| r.load_p99 * 100.0).fold(100.0f64, f64::max).min(200.0);
-        let max_load = top_load * 1.1;
-        let mut chart = ChartBuilder::on(&top)
-            .caption("p99 callback load per buffer size (dashed: 70 % limit)", (FONT, 16))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0..last).into_segmented(), 0.0..max_load)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc(X_LABEL)
-            .y_desc(LOAD_LABEL)
-            .y_labels(6)
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .light_line_style(WHITE)
-            .x_label_formatter(&name_of)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .draw()
-            .map_err(err)?;
-        for (i, r) in reports.iter().enumerate() {
-            let color = if r.xruns > 0 {
-                RED
-            } else if r.load_p99 < MAX_LOAD {
-                GREEN
-            } else {
-                RGBColor(230, 160, 0)
-            };
-            let load = r.load_p99 * 100.0;
-            let shown = if load.is_finite() { load.clamp(0.0, top_load) } else { top_load };
-            let mut bar =
-                Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), shown)], color.filled());
-            bar.set_margin(0, 0, 12, 12);
-            chart.draw_series(std::iter::once(bar)).map_err(err)?;
-            if shown < load || !load.is_finite() {
-                let label = Text::new(
-                    format!("{load:.0} %"),
-                    (SegmentValue::CenterOf(i), max_load),
-                    (FONT, 13).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Center,
-                        plotters::style::text_anchor::VPos::Top,
-                    )),
-                );
-                chart.draw_series(std::iter::once(label)).map_err(err)?;
-            }
+        let load = r.load_p99 * 100.0;
+        let shown = if load.is_finite() { load.clamp(0.0, top_load) } else { top_load };
+        chart.draw_series(std::iter::once(bar(i, shown, color))).map_err(err)?;
+        if shown < load || !load.is_finite() {
+            let label = Text::new(
+                format!("{load:.0} %"),
+                (SegmentValue::CenterOf(i), max_load),
+                (FONT, 13).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Top,
+                )),
+            );
+            chart.draw_series(std::iter::once(label)).map_err(err)?;
         }
-        // the 70 % line, dashed, in the plotting area's pixels
-        let plot = chart.plotting_area();
-        let (xr, yr) = plot.get_pixel_range();
-        let (_, y) = plot.map_coordinate(&(SegmentValue::Exact(0), MAX_LOAD * 100.0));
-        let y = y - yr.start;
-        let width = xr.end - xr.start;
-        let pixels = plot.strip_coord_spec();
-        let mut x = 0;
-        while x < width {
-            pixels.draw(&PathElement::new(vec![(x, y), ((x + 8).min(width), y)], BLUE.stroke_width(2))).map_err(err)?;
-            x += 16;
-        }
-
-        let max_x = reports.iter().map(|r| r.xruns).max().unwrap_or(0).max(4) as f64 * 1.1;
-        let mut chart = ChartBuilder::on(&bottom)
-            .caption("Xruns per buffer size", (FONT, 16))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0..last).into_segmented(), 0.0..max_x)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc(X_LABEL)
-            .y_desc(XRUN_LABEL)
-            .y_labels(5)
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .light_line_style(WHITE)
-            .x_label_formatter(&name_of)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .draw()
-            .map_err(err)?;
-        chart
-            .draw_series(reports.iter().enumerate().map(|(i, r)| {
-                let mut bar = Rectangle::new(
-                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.xruns as f64)],
-                    RED.filled(),
-                );
-                bar.set_margin(0, 0, 12, 12);
-                bar
-            }))
-            .map_err(err)?;
-        root.present().map_err(err)
     }
+    // the 70 % line, dashed, in the plotting area's pixels
+    let plot = chart.plotting_area();
+    let (xr, yr) = plot.get_pixel_range();
+    let (_, y) = plot.map_coordinate(&(SegmentValue::Exact(0), MAX_LOAD * 100.0));
+    let y = y - yr.start;
+    let width = xr.end - xr.start;
+    let pixels = plot.strip_coord_spec();
+    let mut x = 0;
+    while x < width {
+        pixels.draw(&PathElement::new(vec![(x, y), ((x + 8).min(width), y)], BLUE.stroke_width(2))).map_err(err)?;
+        x += 16;
+    }
+
+    let max_x = reports.iter().map(|r| r.xruns).max().unwrap_or(0).max(4) as f64 * 1.1;
+    let mut chart = bar_chart(&bottom, "Xruns per buffer size", XRUN_LABEL, 5, max_x, &names)?;
+    chart.draw_series(reports.iter().enumerate().map(|(i, r)| bar(i, r.xruns as f64, RED))).map_err(err)?;
+    root.present().map_err(err)
+}
+
+/// The coordinates of both charts: one segment per buffer size across, a
+/// linear scale up.
+type BarCoords = plotters::coord::cartesian::Cartesian2d<
+    plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize>,
+    plotters::coord::types::RangedCoordf64,
+>;
+
+/// One of the report's two bar charts on `area`: its caption, the buffer
+/// sizes (`names`, one segment each) along x, 0..`y_max` up with `y_labels`
+/// labels, axis titles and the mesh drawn.
+fn bar_chart<'a, DB: plotters::prelude::DrawingBackend>(
+    area: &'a plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    y_desc: &str,
+    y_labels: usize,
+    y_max: f64,
+    names: &[String],
+) -> Result<plotters::prelude::ChartContext<'a, DB, BarCoords>, String>
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::prelude::*;
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    // segments 0..=last: one per report
+    let last = names.len().saturating_sub(1);
+    let name_of = |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => names.get(*i).cloned().unwrap_or_default(),
+        SegmentValue::Last => String::new(),
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((0..last).into_segmented(), 0.0..y_max)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc(X_LABEL)
+        .y_desc(y_desc)
+        .y_labels(y_labels)
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .light_line_style(WHITE)
+        .x_label_formatter(&name_of)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
+/// The bar of segment `i`, from 0 to `top`, in `color`.
+fn bar(
+    i: usize,
+    top: f64,
+    color: plotters::style::RGBColor,
+) -> plotters::element::Rectangle<(plotters::coord::ranged1d::SegmentValue<usize>, f64)> {
+    use plotters::prelude::*;
+    let mut bar = Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), top)], color.filled());
+    bar.set_margin(0, 0, 12, 12);
+    bar
 }
 
 #[cfg(test)]
