@@ -413,6 +413,8 @@ impl Worker {
             link = Some(Link { to_audio, garbage });
             CallbackHost::new(cb, home.clone())
         };
+        // Each backend says whether its callback thread is real-time.
+        self.shared.stats.set_realtime(false);
         let result = dev.open(&self.request, &self.shared, &mut make);
         // callbacks of failed attempts come home idle: forget them
         while self.home_rx.try_recv().is_ok() {}

@@ -152,6 +152,10 @@ impl OutputDevice for CpalDevice {
                 _ => {}
             };
             let scratch = SCRATCH_FRAMES.max(buffer as usize) * channels as usize;
+            // cpal's "realtime" feature promotes its callback thread as it
+            // starts; a refusal arrives as RealtimeDenied and clears this, so
+            // it is set before the stream (and its thread) exists.
+            shared.stats.set_realtime(cfg!(target_os = "linux"));
             let built = match format {
                 cpal::SampleFormat::I16 => build::<i16>(&device, config, host, on_error, scratch),
                 cpal::SampleFormat::I32 => build::<i32>(&device, config, host, on_error, scratch),
@@ -171,9 +175,6 @@ impl OutputDevice for CpalDevice {
             };
             match built {
                 Ok(stream) => {
-                    // cpal's "realtime" feature promotes its callback thread;
-                    // a refusal arrives as RealtimeDenied and clears this.
-                    shared.stats.set_realtime(cfg!(target_os = "linux"));
                     stream.play().map_err(|e| fail(&e))?;
                     return Ok(Box::new(CpalStream { info, _stream: stream }));
                 }
