@@ -15,8 +15,8 @@ use std::sync::atomic::AtomicBool;
 #[cfg(feature = "gui")]
 use std::sync::Arc;
 
+use coremusic::analysis::peaks::{BuildProgress, PeakPyramid};
 use coremusic::format::SampleFormat;
-use coremusic::io::peaks::{BuildProgress, PeakPyramid};
 use coremusic::io::{OutputFormat, WriterSpec};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 

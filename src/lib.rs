@@ -12,12 +12,13 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod cli;
+pub mod analysis;
 pub mod convert;
 pub mod dsp;
 pub mod engine;
 pub mod format;
 pub mod io;
 pub mod midi;
+pub mod report;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -2,10 +2,12 @@
 
 use clap::Parser;
 
+mod cli;
+
 fn main() {
-    let cli = coremusic::cli::Cli::parse();
+    let cli = cli::Cli::parse();
     let status = match cli.command {
-        Some(command) => coremusic::cli::run(command),
+        Some(command) => cli::run(command),
         None => open_window(cli.files),
     };
     std::process::exit(status);

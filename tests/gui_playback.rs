@@ -12,8 +12,8 @@ use common::gui::*;
 use std::path::Path;
 use std::time::Duration;
 
+use coremusic::analysis::peaks::PeakCache;
 use coremusic::engine::{Clock, DeviceChoice, EngineConfig, PlayState};
-use coremusic::io::peaks::PeakCache;
 use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;

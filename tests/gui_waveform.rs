@@ -9,7 +9,7 @@ use common::gui::*;
 
 use std::path::Path;
 
-use coremusic::io::peaks::PeakCache;
+use coremusic::analysis::peaks::PeakCache;
 use coremusic::ui::waveform::WAVEFORM_LABEL;
 use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;

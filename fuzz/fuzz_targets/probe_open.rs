@@ -4,7 +4,7 @@
 //! followed by a few i32 or f32 reads. Any panic, overflow, out-of-bounds
 //! access, hang or runaway allocation is a bug.
 //!
-//! Panics inside symphonia are the exception: `io::codec` runs symphonia
+//! Panics inside symphonia are the exception: `io::symphonia` runs symphonia
 //! behind `catch_unwind` and turns them into errors, so the panic hook lets
 //! them unwind instead of aborting (a panic codec.rs fails to catch still
 //! reaches libfuzzer-sys's own `catch_unwind`, which aborts).

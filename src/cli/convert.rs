@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::convert::{
+use coremusic::convert::{
     batch_process_parallel, plan, BatchEvent, BatchMeter, BitDepth, ConvertError, ConvertOptions, Outcome, Quality,
 };
-use crate::io::OutputFormat;
+use coremusic::io::OutputFormat;
 
 /// Arguments of `coremusic convert`.
 #[derive(Debug, clap::Args)]

@@ -8,8 +8,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::engine::latency::{draw_report, recommend, report_kind, LatencyReport, SWEEP};
-use crate::engine::{Command, DeviceChoice, Engine, EngineConfig, Event};
+use coremusic::engine::latency::{recommend, LatencyReport, SWEEP};
+use coremusic::engine::{Command, DeviceChoice, Engine, EngineConfig, Event};
+use coremusic::report::latency_chart::{draw_report, report_kind};
 
 /// Arguments of `coremusic latency`.
 #[derive(Debug, clap::Args)]

@@ -1,11 +1,11 @@
 //! `coremusic midi info FILE... [--json]` and `coremusic midi render FILE -o
-//! OUT.wav [--rate HZ] [--soundfont F.sf2]`: thin faces on [`crate::midi`].
+//! OUT.wav [--rate HZ] [--soundfont F.sf2]`: thin faces on [`coremusic::midi`].
 //! Printing happens here, nowhere else.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::midi::{read_smf, render_to_wav, EventKind, Sequence, SmfFormat, SynthChoice, TextKind};
+use coremusic::midi::{read_smf, render_to_wav, EventKind, Sequence, SmfFormat, SynthChoice, TextKind};
 
 /// Arguments of `coremusic midi`.
 #[derive(Debug, clap::Args)]
@@ -94,8 +94,8 @@ pub fn info_human(path: &Path, seq: &Sequence) -> String {
     };
     row(&mut s, "Format", format!("{} ({kind})", seq.format.number()));
     let timing = match seq.timing {
-        crate::midi::Timing::Metrical(t) => format!("{t} ticks per quarter note"),
-        crate::midi::Timing::Smpte { fps, ticks_per_frame } => {
+        coremusic::midi::Timing::Metrical(t) => format!("{t} ticks per quarter note"),
+        coremusic::midi::Timing::Smpte { fps, ticks_per_frame } => {
             format!(
                 "SMPTE {} fps × {ticks_per_frame} ticks per frame",
                 if fps == 29 { "29.97".into() } else { fps.to_string() }
@@ -113,7 +113,7 @@ pub fn info_human(path: &Path, seq: &Sequence) -> String {
     row(&mut s, "Notes", seq.note_count().to_string());
     row(&mut s, "End tick", end.to_string());
     if seq.format != SmfFormat::Sequential {
-        row(&mut s, "Duration", super::info::format_duration(map.tick_to_seconds(end)));
+        row(&mut s, "Duration", coremusic::report::info::format_duration(map.tick_to_seconds(end)));
     }
     row(&mut s, "Tracks", seq.tracks.len().to_string());
     for (i, t) in seq.tracks.iter().enumerate() {
@@ -176,7 +176,7 @@ fn info(args: &InfoArgs) -> i32 {
 }
 
 fn render(args: &RenderArgs) -> i32 {
-    if crate::convert::same_file(&args.file, &args.output) {
+    if coremusic::convert::same_file(&args.file, &args.output) {
         eprintln!("coremusic: {}: is the input itself; choose another output", args.output.display());
         return 2;
     }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::engine::{Command, DeviceChoice, Engine, EngineConfig, Event};
+use coremusic::engine::{Command, DeviceChoice, Engine, EngineConfig, Event};
 
 /// Arguments of `coremusic play`.
 #[derive(Debug, clap::Args)]

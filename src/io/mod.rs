@@ -18,20 +18,11 @@ mod probe;
 mod source;
 pub mod writer;
 
-pub mod adpcm;
-pub mod aiff;
-pub mod alac;
-pub mod analysis;
-pub mod caf;
 pub mod codec;
-pub mod flac;
-pub mod g711;
-pub mod m4a;
-pub mod pcm;
-pub mod peaks;
+pub mod container;
 pub mod scan;
+pub mod symphonia;
 pub mod tags;
-pub mod wav;
 
 pub use error::{FileError, ReadError, WriteError};
 pub use file::{AudioFile, Chunks};

@@ -4,7 +4,10 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::{aiff, caf, codec, flac, wav, AudioReader, FileError, ReadError, ReadResult, Source};
+use super::codec::flac;
+use super::container::{aiff, caf, wav};
+use super::symphonia;
+use super::{AudioReader, FileError, ReadError, ReadResult, Source};
 
 /// What the first bytes of a file say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +21,7 @@ pub enum Detected {
     /// Native FLAC (`fLaC`, or a stream that starts at a frame header).
     Flac,
     /// A format symphonia reads (MP4, MP3, ADTS, Ogg, Matroska).
-    Symphonia(codec::Hint),
+    Symphonia(symphonia::Hint),
 }
 
 const W64_RIFF_GUID: [u8; 16] =
@@ -51,13 +54,13 @@ pub fn detect(head: &[u8]) -> ReadResult<Detected> {
         return Ok(Detected::Flac);
     }
     if at(0, b"OggS") {
-        return Ok(Detected::Symphonia(codec::Hint::Ogg));
+        return Ok(Detected::Symphonia(symphonia::Hint::Ogg));
     }
     if at(4, b"ftyp") || at(4, b"moov") || at(4, b"mdat") || at(4, b"wide") || at(4, b"free") {
-        return Ok(Detected::Symphonia(codec::Hint::Mp4));
+        return Ok(Detected::Symphonia(symphonia::Hint::Mp4));
     }
     if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
-        return Ok(Detected::Symphonia(codec::Hint::Matroska));
+        return Ok(Detected::Symphonia(symphonia::Hint::Matroska));
     }
     // Formats we know by sight but do not decode.
     let unsupported = [
@@ -86,10 +89,10 @@ pub fn detect(head: &[u8]) -> ReadResult<Detected> {
         if head[1] & 0xFE == 0xF8 && flac::looks_like_frame_header(head) {
             return Ok(Detected::Flac);
         }
-        return Ok(Detected::Symphonia(codec::Hint::Adts));
+        return Ok(Detected::Symphonia(symphonia::Hint::Adts));
     }
     if head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0 && head[1] & 0x06 != 0 {
-        return Ok(Detected::Symphonia(codec::Hint::MpegAudio));
+        return Ok(Detected::Symphonia(symphonia::Hint::MpegAudio));
     }
     Err(ReadError::UnknownFormat(describe_unknown(head)))
 }
@@ -142,9 +145,9 @@ pub fn open_source(mut source: Source) -> ReadResult<Box<dyn AudioReader>> {
         Detected::Wave => Ok(Box::new(wav::WavReader::new(source)?)),
         Detected::Aiff => Ok(Box::new(aiff::AiffReader::new(source)?)),
         Detected::Caf if caf_is_native(head) => Ok(Box::new(caf::CafReader::new(source)?)),
-        Detected::Caf => codec::open_caf_compressed(source),
+        Detected::Caf => symphonia::open_caf_compressed(source),
         Detected::Flac => Ok(Box::new(flac::FlacReader::new(source)?)),
-        Detected::Symphonia(hint) => codec::SymphoniaReader::open(source, hint),
+        Detected::Symphonia(hint) => symphonia::SymphoniaReader::open(source, hint),
     }
 }
 
@@ -180,9 +183,9 @@ mod tests {
         assert_eq!(detect(b"FORM\0\0\0\0AIFC").unwrap(), Detected::Aiff);
         assert_eq!(detect(b"caff\0\x01\0\0").unwrap(), Detected::Caf);
         assert_eq!(detect(b"fLaC\0\0\0\x22").unwrap(), Detected::Flac);
-        assert_eq!(detect(b"\0\0\0\x20ftypM4A ").unwrap(), Detected::Symphonia(codec::Hint::Mp4));
-        assert_eq!(detect(&[0xFF, 0xFB, 0x90, 0x00]).unwrap(), Detected::Symphonia(codec::Hint::MpegAudio));
-        assert_eq!(detect(&[0xFF, 0xF1, 0x50, 0x80]).unwrap(), Detected::Symphonia(codec::Hint::Adts));
+        assert_eq!(detect(b"\0\0\0\x20ftypM4A ").unwrap(), Detected::Symphonia(symphonia::Hint::Mp4));
+        assert_eq!(detect(&[0xFF, 0xFB, 0x90, 0x00]).unwrap(), Detected::Symphonia(symphonia::Hint::MpegAudio));
+        assert_eq!(detect(&[0xFF, 0xF1, 0x50, 0x80]).unwrap(), Detected::Symphonia(symphonia::Hint::Adts));
     }
 
     #[test]
@@ -210,7 +213,7 @@ mod tests {
 mod robustness {
     use super::*;
     use crate::format::SampleFormat::{self, *};
-    use crate::io::pcm::test_util::{spec, write_i32};
+    use crate::io::codec::pcm::test_util::{spec, write_i32};
     use crate::io::writer::OutputFormat;
 
     /// Read calls allowed before a read loop counts as a hang: far more than

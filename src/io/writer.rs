@@ -10,7 +10,9 @@ use std::path::Path;
 
 use crate::format::SampleFormat;
 
-use super::{aiff, caf, flac, wav, Tags, WriteError};
+use super::codec::flac;
+use super::container::{aiff, caf, wav};
+use super::{Tags, WriteError};
 
 /// The file formats CoreMusic writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -146,7 +148,7 @@ pub fn create_writer(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Box<d
         OutputFormat::Aiff => Box::new(aiff::AiffWriter::new(sink, spec)?),
         OutputFormat::Caf => Box::new(caf::CafWriter::new(sink, spec)?),
         OutputFormat::Flac => Box::new(flac::FlacWriter::new(sink, spec)?),
-        OutputFormat::Alac => Box::new(super::alac::AlacM4aWriter::new(sink, spec)?),
+        OutputFormat::Alac => Box::new(super::codec::alac::AlacM4aWriter::new(sink, spec)?),
     })
 }
 

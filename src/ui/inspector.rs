@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use super::jobs::{AnalysisJob, AnalysisOutcome};
 use super::{FileEntry, FileState};
-use crate::cli::info::{format_bytes, format_db, format_dc, format_duration};
 use crate::dsp::loudness::LoudnessReport;
 use crate::io::{Container, FileInfo};
+use crate::report::info::{format_bytes, format_db, format_dc, format_duration};
 
 /// Width of the key column, shared by the grids so that their values line up.
 const KEY_WIDTH: f32 = 140.0;

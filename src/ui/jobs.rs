@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use rayon::prelude::*;
 
-use crate::io::analysis::{analyze, is_cancelled, Analysis};
+use crate::analysis::loudness::{analyze, is_cancelled, Analysis};
 use crate::io::scan::audio_files_in;
 use crate::io::{inspect, FileInfo};
 
@@ -194,7 +194,7 @@ pub(crate) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 }
 
 /// One file's loudness analysis running on its own thread
-/// ([`crate::io::analysis::analyze`]). The UI holds it in an `Arc`, reads
+/// ([`crate::analysis::loudness::analyze`]). The UI holds it in an `Arc`, reads
 /// progress and the result without blocking, and cancels by setting a flag.
 #[derive(Debug)]
 pub struct AnalysisJob {

@@ -278,7 +278,7 @@ impl LatencyPanel {
                 .save_file();
             let note = match picked {
                 None => return,
-                Some(path) => match crate::engine::latency::draw_report(&path, &reports) {
+                Some(path) => match crate::report::latency_chart::draw_report(&path, &reports) {
                     Ok(()) => format!("Saved {}", path.display()),
                     Err(e) => format!("Could not save the chart: {e}"),
                 },

@@ -1,6 +1,6 @@
 //! The Waveform tab and its widget, [`WaveformView`]: one lane per channel
 //! under a time ruler, drawn column by column from the peaks pyramid
-//! ([`crate::io::peaks`]) at any zoom from the whole file down to single
+//! ([`crate::analysis::peaks`]) at any zoom from the whole file down to single
 //! samples; click places the playhead, drag selects, ⌘/Ctrl-scroll, pinch
 //! and +/− zoom, scrolling and the arrow keys move along, Home/End jump.
 //!
@@ -20,8 +20,8 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
 use super::{FileEntry, FileState};
-use crate::cli::info::format_duration;
-use crate::io::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakPyramid, SampleWindow, BASE_FRAMES};
+use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakPyramid, SampleWindow, BASE_FRAMES};
+use crate::report::info::format_duration;
 
 /// Height of the time ruler, in points.
 const RULER_H: f32 = 22.0;

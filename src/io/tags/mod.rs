@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-use super::Tags;
+use crate::io::Tags;
 
 /// The ID3v1 genres: the 80 standard ones, then Winamp's extensions (to 191).
 pub const ID3V1_GENRES: [&str; 192] = [

@@ -20,10 +20,8 @@
 //! are an error, never an endless loop. This module must not panic on any
 //! input nor allocate in `read_*`.
 
-#[path = "codec_mp4.rs"]
-mod mp4;
-#[path = "codec_opus.rs"]
-pub mod opus;
+use crate::io::codec::opus;
+use crate::io::container::mp4::edits as mp4;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -42,8 +40,8 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::{MetadataOptions, MetadataRevision, RawValue, StandardTag, Tag};
 use symphonia::core::units::{TimeBase, Timestamp};
 
-use super::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
 use crate::format::{AudioFormat, ChannelLayout, FourCC, SampleFormat};
+use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
 
 /// Which symphonia format reader the probe chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -977,12 +975,12 @@ fn caf_valid_frames(source: &mut Source) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
-    pub(super) fn have_ffmpeg() -> bool {
+    pub(crate) fn have_ffmpeg() -> bool {
         let ok = Command::new("ffmpeg").arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
         if !ok {
             eprintln!("note: ffmpeg not on PATH, test skipped");
@@ -990,7 +988,7 @@ mod tests {
         ok
     }
 
-    pub(super) fn has_encoder(name: &str) -> bool {
+    pub(crate) fn has_encoder(name: &str) -> bool {
         let out = Command::new("ffmpeg").args(["-hide_banner", "-encoders"]).output().expect("ffmpeg runs");
         let ok = String::from_utf8_lossy(&out.stdout).lines().any(|l| l.split_whitespace().nth(1) == Some(name));
         if !ok {
@@ -1024,7 +1022,7 @@ mod tests {
         out.stdout
     }
 
-    pub(super) fn ffmpeg_f32(path: &Path) -> Vec<f32> {
+    pub(crate) fn ffmpeg_f32(path: &Path) -> Vec<f32> {
         ffmpeg_raw(path, "f32le").chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
     }
 
@@ -1037,7 +1035,7 @@ mod tests {
     }
 
     /// Reads everything in odd-sized chunks (to exercise packet remainders).
-    pub(super) fn read_all_f32(r: &mut dyn AudioReader) -> Vec<f32> {
+    pub(crate) fn read_all_f32(r: &mut dyn AudioReader) -> Vec<f32> {
         let ch = r.info().channels();
         let mut buf = vec![0f32; 777 * ch];
         let mut all = Vec::new();
@@ -1065,7 +1063,7 @@ mod tests {
         all
     }
 
-    pub(super) fn snr_db(got: &[f32], want: &[f32]) -> f64 {
+    pub(crate) fn snr_db(got: &[f32], want: &[f32]) -> f64 {
         let (mut s, mut e) = (0f64, 0f64);
         for (g, w) in got.iter().zip(want) {
             s += (*w as f64).powi(2);

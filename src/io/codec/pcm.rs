@@ -17,7 +17,7 @@ use crate::format::{f32_to_int, flags as format_flags, AudioFormat, ChannelLayou
 
 use super::adpcm;
 use super::g711;
-use super::{Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::{Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// How one stored sample is laid out in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -805,7 +805,7 @@ pub(crate) fn stream_info(
     }
 }
 
-/// Implements [`super::AudioReader`] for a reader struct with fields
+/// Implements [`crate::io::AudioReader`] for a reader struct with fields
 /// `info: StreamInfo`, `stream: PcmStream` and `warnings: Vec<String>`.
 macro_rules! native_reader_impl {
     ($t:ty) => {

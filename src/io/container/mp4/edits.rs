@@ -12,7 +12,7 @@ const MAX_MOOV: u64 = 64 << 20;
 
 /// The edit of one track, in its own units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Edit {
+pub(crate) struct Edit {
     /// Media time where presentation starts (in `media_timescale` units).
     pub media_time: u64,
     /// How long presentation lasts (in `movie_timescale` units), 0 when the
@@ -114,7 +114,7 @@ fn read_moov<R: Read + Seek>(src: &mut R, len: u64) -> Option<Vec<u8>> {
 
 /// The edit of the first audio (`soun`) track, when it has a usable one.
 /// Leaves the source position anywhere; the caller seeks back.
-pub(super) fn first_audio_edit<R: Read + Seek>(src: &mut R, len: u64) -> Option<Edit> {
+pub(crate) fn first_audio_edit<R: Read + Seek>(src: &mut R, len: u64) -> Option<Edit> {
     let moov = read_moov(src, len)?;
     let mvhd = child(&moov, b"mvhd")?;
     let movie_timescale = match mvhd.first()? {

@@ -10,13 +10,13 @@ use std::io::{Seek, SeekFrom, Write};
 
 use crate::format::{ChannelLayout, FourCC};
 
-use super::pcm::{
+use crate::io::codec::pcm::{
     self, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec,
     MAX_TAG_CHUNK,
 };
-use super::wav::writer_layout;
-use super::writer::{aiff_text_chunks, AudioWriter, WriteSeek, WriterSpec};
-use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::container::wav::writer_layout;
+use crate::io::writer::{aiff_text_chunks, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// Reads AIFF and AIFF-C files.
 pub struct AiffReader {
@@ -349,8 +349,8 @@ mod tests {
 
     use super::*;
     use crate::format::SampleFormat::*;
-    use crate::io::adpcm::tests::ima4_encode_packet;
-    use crate::io::pcm::test_util::*;
+    use crate::io::codec::adpcm::tests::ima4_encode_packet;
+    use crate::io::codec::pcm::test_util::*;
     use crate::io::writer::OutputFormat;
     use crate::io::{AudioReader, Codec};
 
@@ -457,10 +457,10 @@ mod tests {
         let f = form(b"AIFC", &[(b"COMM", &comm(1, 256, 16, 8000, Some(b"ulaw"))), (b"SSND", &ssnd(&codes))]);
         let mut r = open(&f);
         assert_eq!(r.info().codec, Codec::Ulaw);
-        let want: Vec<i32> = crate::io::g711::ULAW_TO_I16.iter().map(|&v| v as i32).collect();
+        let want: Vec<i32> = crate::io::codec::g711::ULAW_TO_I16.iter().map(|&v| v as i32).collect();
         assert_eq!(all_i32(r.as_mut()), want);
         let f = form(b"AIFC", &[(b"COMM", &comm(1, 256, 16, 8000, Some(b"ALAW"))), (b"SSND", &ssnd(&codes))]);
-        let want: Vec<i32> = crate::io::g711::ALAW_TO_I16.iter().map(|&v| v as i32).collect();
+        let want: Vec<i32> = crate::io::codec::g711::ALAW_TO_I16.iter().map(|&v| v as i32).collect();
         assert_eq!(all_i32(open(&f).as_mut()), want);
         let e = AiffReader::new(Source::memory(form(
             b"AIFC",

@@ -4,7 +4,7 @@
 //! need no tool, and damaged, truncated and lying files.
 
 use super::*;
-use crate::io::flac::crc::{crc16, crc8};
+use crate::io::codec::flac::crc::{crc16, crc8};
 use std::path::Path;
 use std::process::Command;
 
@@ -705,7 +705,7 @@ fn crafted_bad_crc_resyncs() {
     let mut offsets = Vec::new();
     let mut i = 0;
     while offsets.len() < 4 {
-        if let Ok(h) = crate::io::flac::frame::parse_header(&file[i..]) {
+        if let Ok(h) = crate::io::codec::flac::frame::parse_header(&file[i..]) {
             if h.number == 1000 * offsets.len() as u64 {
                 offsets.push(i);
             }
@@ -731,7 +731,7 @@ fn crafted_bad_crc_resyncs() {
 }
 
 /// Timing against `flac -d` on ~100 MB: run with
-/// `cargo test --release --no-default-features --lib io::flac -- --ignored --nocapture`.
+/// `cargo test --release --no-default-features --lib io::codec::flac -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn speed_vs_flac_cli() {

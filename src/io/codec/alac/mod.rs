@@ -2,7 +2,7 @@
 //! integer samples with CoreMusic's own ALAC encoder (after Apple's
 //! open-source one: stereo mixing search, adaptive predictor of order 4 or
 //! 8, adaptive Golomb-Rice coding, uncompressed escape) and muxes the packets
-//! into an MPEG-4 file with [`crate::io::m4a`]. Packets of 4096 frames are
+//! into an MPEG-4 file with [`crate::io::container::mp4::mux`]. Packets of 4096 frames are
 //! encoded in parallel (rayon) and written in order. It never writes samples
 //! it cannot represent: out-of-range values, float input and depths other
 //! than 16, 20, 24 and 32 bits are refused.
@@ -13,7 +13,7 @@ mod encode;
 use rayon::prelude::*;
 
 use crate::format::f32_to_int;
-use crate::io::m4a::{M4aMuxer, SampleEntry};
+use crate::io::container::mp4::mux::{M4aMuxer, SampleEntry};
 use crate::io::writer::{check_sample_range, AudioWriter, WriteSeek, WriterSpec};
 use crate::io::WriteError;
 use encode::{PacketEncoder, FRAME_LENGTH, KB, MB0, PB0};

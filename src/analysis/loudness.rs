@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{AudioFile, FileError, ReadError};
 use crate::dsp::loudness::{ClipRule, LoudnessMeter, LoudnessReport};
+use crate::io::{AudioFile, FileError, ReadError};
 
 /// Frames decoded and measured at a time (big enough for the meter to use two threads).
 pub const CHUNK_FRAMES: usize = 32768;

@@ -31,21 +31,21 @@ use ropus::opus::decoder::OpusDecoder as RopusDecoder;
 use ropus::opus::multistream::OpusMSDecoder;
 
 /// Opus always decodes at 48 kHz here.
-pub(super) const OPUS_RATE: u32 = 48_000;
+pub(crate) const OPUS_RATE: u32 = 48_000;
 /// The longest Opus packet: 120 ms at 48 kHz.
 const MAX_FRAMES: usize = 5760;
 /// Channels the Vorbis mapping (family 1) defines.
 const MAX_CHANNELS: usize = 8;
 /// Frames decoded before a seek target so the decoder has converged
 /// (RFC 7845 §4.6 recommends at least 80 ms).
-pub(super) const SEEK_PREROLL: u64 = 19200;
+pub(crate) const SEEK_PREROLL: u64 = 19200;
 
 const INFO: CodecInfo =
     CodecInfo { short_name: "opus", long_name: "Opus (ropus, fixed-point libopus port)", profiles: &[] };
 
 /// The fields of an `OpusHead` (RFC 7845 §5.1) the decoder needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct OpusHead {
+pub(crate) struct OpusHead {
     /// Output channels (1..=8).
     pub channels: usize,
     /// Frames at 48 kHz to drop from the start of the decoded stream.
@@ -354,9 +354,9 @@ impl RegisterableAudioDecoder for OpusDecoder {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{ffmpeg_f32, has_encoder, have_ffmpeg, read_all_f32, snr_db};
     use super::*;
     use crate::format::FourCC;
+    use crate::io::symphonia::tests::{ffmpeg_f32, has_encoder, have_ffmpeg, read_all_f32, snr_db};
     use crate::io::{AudioReader, Codec, Container, Source};
     use std::path::{Path, PathBuf};
     use std::process::Command;

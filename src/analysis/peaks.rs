@@ -23,7 +23,7 @@ use std::time::UNIX_EPOCH;
 
 use rayon::prelude::*;
 
-use super::{AudioReader, FileError, ReadError, Source};
+use crate::io::{AudioReader, FileError, ReadError, Source};
 
 /// Frames per bucket of the finest level.
 pub const BASE_FRAMES: u64 = 256;
@@ -401,7 +401,7 @@ fn accumulate(samples: &[f32], channels: usize, acc: &mut [Acc]) {
 /// or through buffered reads when the file cannot be mapped.
 fn open_reader(path: &Path) -> Result<Box<dyn AudioReader>, FileError> {
     let source = map_file(path).or_else(|_| Source::open_unmapped(path)).map_err(|e| FileError::new(path, e))?;
-    super::open_source(source).map_err(|e| FileError::new(path, e))
+    crate::io::open_source(source).map_err(|e| FileError::new(path, e))
 }
 
 fn map_file(path: &Path) -> std::io::Result<Source> {

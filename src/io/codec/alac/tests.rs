@@ -267,7 +267,7 @@ fn ffmpeg_decodes_bit_exactly() {
 }
 
 /// Speed and size against `ffmpeg -c:a alac` on 100 MB of 16-bit stereo.
-/// Run with `cargo test --release --lib io::alac::tests::bench -- --ignored --nocapture`.
+/// Run with `cargo test --release --lib io::codec::alac::tests::bench -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn bench_against_ffmpeg() {

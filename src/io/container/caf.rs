@@ -10,12 +10,12 @@ use std::io::{Seek, SeekFrom, Write};
 
 use crate::format::{Channel, ChannelLayout, FourCC};
 
-use super::pcm::{
+use crate::io::codec::pcm::{
     self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
-use super::wav::writer_layout;
-use super::writer::{caf_info_chunk, AudioWriter, WriteSeek, WriterSpec};
-use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::container::wav::writer_layout;
+use crate::io::writer::{caf_info_chunk, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// CAF's `kCAFLinearPCMFormatFlagIsFloat`.
 const CAF_FLOAT: u32 = 1;
@@ -324,8 +324,8 @@ impl AudioWriter for CafWriter {
 mod tests {
     use super::*;
     use crate::format::SampleFormat::*;
-    use crate::io::adpcm::tests::ima4_encode_packet;
-    use crate::io::pcm::test_util::*;
+    use crate::io::codec::adpcm::tests::ima4_encode_packet;
+    use crate::io::codec::pcm::test_util::*;
     use crate::io::writer::OutputFormat;
     use crate::io::Codec;
 
@@ -404,7 +404,7 @@ mod tests {
         assert_eq!(all_i32(r.as_mut()), [5, -5, 300, -300]);
         let codes: Vec<u8> = (0..=255).collect();
         let f = caf(&desc(8000.0, b"alaw", 0, 1, 1, 1, 8), &[], &codes, false);
-        let want: Vec<i32> = crate::io::g711::ALAW_TO_I16.iter().map(|&v| v as i32).collect();
+        let want: Vec<i32> = crate::io::codec::g711::ALAW_TO_I16.iter().map(|&v| v as i32).collect();
         assert_eq!(all_i32(open(&f).as_mut()), want);
         let data: Vec<i16> = ramp(128, 2, 16).iter().map(|&v| (v / 4) as i16).collect();
         let mut body = Vec::new();

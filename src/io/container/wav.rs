@@ -13,13 +13,13 @@ use std::io::{Seek, SeekFrom, Write};
 
 use crate::format::ChannelLayout;
 
-use super::adpcm;
-use super::pcm::{
+use crate::io::codec::adpcm;
+use crate::io::codec::pcm::{
     self, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec,
     MAX_TAG_CHUNK,
 };
-use super::writer::{riff_info_chunk, AudioWriter, WriteSeek, WriterSpec};
-use super::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::writer::{riff_info_chunk, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 const W64_RIFF: [u8; 16] = *b"riff\x2E\x91\xCF\x11\xA5\xD6\x28\xDB\x04\xC1\x00\x00";
 const W64_WAVE: [u8; 16] = *b"wave\xF3\xAC\xD3\x11\x8C\xD1\x00\xC0\x4F\x8E\xDB\x8A";
@@ -586,8 +586,8 @@ mod tests {
 
     use super::*;
     use crate::format::SampleFormat::{self, *};
-    use crate::io::adpcm::tests::{ima_wav_encode_block, ms_encode_block};
-    use crate::io::pcm::test_util::*;
+    use crate::io::codec::adpcm::tests::{ima_wav_encode_block, ms_encode_block};
+    use crate::io::codec::pcm::test_util::*;
     use crate::io::writer::OutputFormat;
     use crate::io::{Codec, Container};
 
@@ -685,7 +685,7 @@ mod tests {
             let mut h = hound::WavReader::new(std::io::Cursor::new(bytes.clone())).unwrap();
             let ours_i = all_i32(open(&bytes).as_mut());
             let theirs: Vec<i32> = if sample == F32 {
-                h.samples::<f32>().map(|s| crate::io::pcm::tests_clip(s.unwrap())).collect()
+                h.samples::<f32>().map(|s| crate::io::codec::pcm::tests_clip(s.unwrap())).collect()
             } else {
                 h.samples::<i32>().map(|s| s.unwrap()).collect()
             };
@@ -855,7 +855,7 @@ mod tests {
     #[test]
     fn g711_and_64_bit_int() {
         let codes: Vec<u8> = (0..=255).collect();
-        for (tag, table) in [(6u16, &crate::io::g711::ALAW_TO_I16), (7, &crate::io::g711::ULAW_TO_I16)] {
+        for (tag, table) in [(6u16, &crate::io::codec::g711::ALAW_TO_I16), (7, &crate::io::codec::g711::ULAW_TO_I16)] {
             let f = riff(b"RIFF", false, &[(b"fmt ", &fmt(false, tag, 1, 8000, 1, 8, &[])), (b"data", &codes)], true);
             let mut r = open(&f);
             assert_eq!(r.info().codec, if tag == 6 { Codec::Alaw } else { Codec::Ulaw });
@@ -933,7 +933,7 @@ mod tests {
             let mut ext = Vec::new();
             ext.extend_from_slice(&(fpb as u16).to_le_bytes());
             ext.extend_from_slice(&7u16.to_le_bytes());
-            for (a, b) in crate::io::adpcm::MS_STANDARD_COEFS {
+            for (a, b) in crate::io::codec::adpcm::MS_STANDARD_COEFS {
                 ext.extend_from_slice(&(a as i16).to_le_bytes());
                 ext.extend_from_slice(&(b as i16).to_le_bytes());
             }
@@ -1168,7 +1168,7 @@ mod tests {
 }
 
 /// Throughput measurement (not a test of correctness; run by hand in release:
-/// `cargo test --release --lib io::wav::throughput -- --ignored --nocapture`).
+/// `cargo test --release --lib io::container::wav::throughput -- --ignored --nocapture`).
 #[cfg(test)]
 mod throughput {
     use crate::format::SampleFormat;

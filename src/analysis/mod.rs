@@ -1,0 +1,8 @@
+//! What a file sounds like, computed from its samples: loudness and levels
+//! ([`loudness`]) and the waveform's min/max/RMS pyramid ([`peaks`]).
+//!
+//! Reads through [`crate::io`] and computes with [`crate::dsp`]; it never
+//! draws and never writes audio.
+
+pub mod loudness;
+pub mod peaks;

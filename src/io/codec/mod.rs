@@ -1,0 +1,13 @@
+//! Codecs: how samples are coded inside a container. Integer and float PCM
+//! with the ADPCM and G.711 variants, and the native FLAC and ALAC decoders
+//! and encoders, plus the Opus decoder that the symphonia adapter registers.
+//!
+//! Codecs read from and write to byte buffers handed to them by a container;
+//! they must not open files nor allocate per block once set up.
+
+pub mod adpcm;
+pub mod alac;
+pub mod flac;
+pub mod g711;
+pub mod opus;
+pub mod pcm;

@@ -1,0 +1,9 @@
+//! How results look to people and programs: human text, JSON fields and
+//! charts. Shared by both faces, the command line and the window, so they
+//! say the same thing the same way.
+//!
+//! Computes nothing itself and touches no file but the chart it is asked to
+//! write.
+
+pub mod info;
+pub mod latency_chart;
