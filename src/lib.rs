@@ -11,6 +11,9 @@
 //! # Ok::<(), coremusic::io::FileError>(())
 //! ```
 #![warn(missing_docs)]
+// `unsafe` is fenced: only the modules marked `#[allow(unsafe_code)]` may use
+// it (SIMD kernels, memory maps, platform glue), each with its argument.
+#![deny(unsafe_code)]
 
 pub mod analysis;
 pub mod convert;

@@ -1,5 +1,7 @@
 //! `coremusic`: the window when started without a command, the command line otherwise.
 
+#![deny(unsafe_code)]
+
 use clap::Parser;
 
 mod cli;

@@ -5,4 +5,6 @@
 //! draws and never writes audio.
 
 pub mod loudness;
+// unsafe: memory-maps the peaks disk cache (see peaks.rs).
+#[allow(unsafe_code)]
 pub mod peaks;

@@ -25,6 +25,9 @@
 mod callback;
 mod device;
 pub mod latency;
+// unsafe: libc calls that ask for real-time scheduling of the calling thread
+// (plain values in, an error code out; no pointers kept).
+#[allow(unsafe_code)]
 mod priority;
 mod reader;
 pub mod rt;

@@ -15,6 +15,8 @@ mod error;
 mod file;
 mod info;
 mod probe;
+// unsafe: memory-maps input files (see source.rs for when and why).
+#[allow(unsafe_code)]
 mod source;
 pub mod writer;
 

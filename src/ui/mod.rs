@@ -12,6 +12,8 @@ pub mod jobs;
 pub mod latency;
 pub mod open_events;
 pub mod piano_roll;
+// unsafe: one libc call that reads this process's resident memory.
+#[allow(unsafe_code)]
 pub mod profiler;
 pub mod transport;
 pub mod waveform;

@@ -20,6 +20,9 @@
 //! allocates nothing except to grow the caller's output `Vec`.
 
 mod design;
+// unsafe: calls the AVX2/FMA kernels only after runtime detection says the
+// CPU has them, with every index checked by the safe caller (see kernel.rs).
+#[allow(unsafe_code)]
 mod kernel;
 mod parallel;
 #[cfg(test)]

@@ -10,6 +10,9 @@
 pub mod sim;
 
 #[cfg(target_os = "macos")]
+// unsafe: CoreAudio's C API (the render callback and property listeners
+// receive raw context pointers whose lifetimes coreaudio.rs argues for).
+#[allow(unsafe_code)]
 pub mod coreaudio;
 #[cfg(not(target_os = "macos"))]
 pub mod cpal;

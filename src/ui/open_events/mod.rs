@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 #[cfg(target_os = "macos")]
+// unsafe: the Objective-C Apple Event handler (objc2 method declarations).
+#[allow(unsafe_code)]
 mod macos;
 
 #[derive(Default)]

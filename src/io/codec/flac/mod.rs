@@ -7,6 +7,8 @@ mod bitwriter;
 mod crc;
 mod decode;
 mod encode;
+// unsafe: the AVX2 frame encoder, called only after runtime detection.
+#[allow(unsafe_code)]
 mod encode_frame;
 mod encode_lpc;
 mod frame;
