@@ -11,6 +11,9 @@
 //! [`WaveformView::playhead`], [`WaveformView::set_playhead`] and
 //! [`WaveformView::selection`].
 
+mod input;
+mod paint;
+
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +25,8 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use super::{FileEntry, FileState};
 use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakPyramid, SampleWindow, BASE_FRAMES};
 use crate::report::info::format_duration;
+pub use paint::format_time;
+use paint::zoom_text;
 
 /// Height of the time ruler, in points.
 const RULER_H: f32 = 22.0;
@@ -482,88 +487,6 @@ impl WaveformView {
         Some(resp)
     }
 
-    fn frame_to_x(&self, rect: Rect, frame: f64) -> f32 {
-        rect.left() + ((frame - self.view_start) / self.frames_per_point) as f32
-    }
-
-    fn x_to_frame(&self, rect: Rect, x: f32) -> u64 {
-        let f = self.view_start + (x - rect.left()) as f64 * self.frames_per_point;
-        (f.max(0.0) as u64).min(self.frames())
-    }
-
-    fn handle_input(&mut self, ui: &egui::Ui, resp: &egui::Response, rect: Rect) {
-        if resp.hovered() {
-            let (zoom, scroll, pointer) =
-                ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta(), i.pointer.hover_pos()));
-            let anchor = pointer.map_or(self.zoom_anchor(), |p| self.x_to_frame(rect, p.x) as f64);
-            if zoom != 1.0 && zoom > 0.0 {
-                self.zoom_by(1.0 / zoom as f64, anchor);
-            }
-            // Plain scrolling (either axis, trackpads give both) moves along the file.
-            let d = if scroll.x != 0.0 { scroll.x } else { scroll.y };
-            if d != 0.0 {
-                self.scroll_by(-(d as f64) * self.frames_per_point);
-            }
-        }
-        if resp.drag_started() {
-            let origin = ui.input(|i| i.pointer.press_origin()).unwrap_or(rect.min);
-            self.drag_anchor = Some(self.x_to_frame(rect, origin.x));
-        }
-        if resp.dragged() {
-            if let (Some(a), Some(p)) = (self.drag_anchor, resp.interact_pointer_pos()) {
-                let b = self.x_to_frame(rect, p.x);
-                self.selection = Some((a.min(b), a.max(b))).filter(|(a, b)| a < b);
-            }
-        }
-        if resp.drag_stopped() {
-            self.drag_anchor = None;
-        }
-        if resp.clicked() {
-            if let Some(p) = resp.interact_pointer_pos() {
-                self.set_playhead(self.x_to_frame(rect, p.x));
-                self.selection = None;
-            }
-            resp.request_focus();
-        }
-        let keys_are_ours = resp.has_focus() || resp.hovered() || ui.memory(|m| m.focused().is_none());
-        if !keys_are_ours {
-            return;
-        }
-        let span = self.frames_per_point * self.width as f64;
-        let none = egui::Modifiers::NONE;
-        let (zin, zout, left, right, home, end) = ui.input_mut(|i| {
-            (
-                i.consume_key(none, egui::Key::Plus) | i.consume_key(none, egui::Key::Equals),
-                i.consume_key(none, egui::Key::Minus),
-                i.consume_key(none, egui::Key::ArrowLeft),
-                i.consume_key(none, egui::Key::ArrowRight),
-                i.consume_key(none, egui::Key::Home),
-                i.consume_key(none, egui::Key::End),
-            )
-        });
-        if zin {
-            self.zoom_in();
-        }
-        if zout {
-            self.zoom_out();
-        }
-        if left {
-            self.scroll_by(-span / 8.0);
-        }
-        if right {
-            self.scroll_by(span / 8.0);
-        }
-        if home {
-            self.view_start = 0.0;
-            self.playhead = 0;
-        }
-        if end {
-            self.view_start = self.frames() as f64;
-            self.playhead = self.frames();
-            self.clamp_view();
-        }
-    }
-
     /// Below one base bucket per pixel, asks the sample thread for the span
     /// around the view (three views wide) unless it is already held or asked for.
     fn request_samples(&mut self) {
@@ -584,144 +507,6 @@ impl WaveformView {
         if !asked_covers && feed.requests.send((start, frames)).is_ok() {
             feed.asked = Some((start, frames));
         }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn draw_lane(
-        &self,
-        ppp: f32,
-        p: &PeakPyramid,
-        ch: usize,
-        lane: Rect,
-        wave: Color32,
-        rms_color: Color32,
-        mesh: &mut egui::Mesh,
-        lines: &mut Vec<egui::Shape>,
-    ) {
-        let mid = lane.center().y;
-        let half = lane.height() / 2.0 - 1.0;
-        let y = |v: f32| mid - v.clamp(-1.0, 1.0) * half;
-        let window = self.window.as_deref();
-        let v = self.visible_range();
-        let samples_held = window.filter(|w| w.covers(v.start, v.end));
-        // Two points or more per sample: draw the samples themselves.
-        if self.frames_per_point <= 0.5 {
-            if let Some(w) = samples_held {
-                let first = v.start.saturating_sub(1);
-                let last = (v.end + 1).min(w.end());
-                let pts: Vec<Pos2> = (first..last)
-                    .filter_map(|f| w.sample(ch, f).map(|s| Pos2::new(self.frame_to_x(lane, f as f64), y(s))))
-                    .collect();
-                let stems = 1.0 / self.frames_per_point >= 6.0;
-                for q in &pts {
-                    if stems {
-                        lines.push(egui::Shape::line_segment([Pos2::new(q.x, mid), *q], Stroke::new(1.0, rms_color)));
-                        lines.push(egui::Shape::circle_filled(*q, 2.5, wave));
-                    }
-                }
-                lines.push(egui::Shape::line(pts, Stroke::new(1.5, wave)));
-                return;
-            }
-        }
-        // One column per physical pixel.
-        let cols = (lane.width() * ppp).floor().max(1.0) as usize;
-        let col_w = 1.0 / ppp;
-        let fpc = self.frames_per_point / ppp as f64;
-        let use_window = fpc < BASE_FRAMES as f64;
-        for c in 0..cols {
-            let f0 = self.view_start + c as f64 * fpc;
-            let (a, b) = (f0.floor() as u64, (f0 + fpc).ceil() as u64);
-            let peak: Option<ColumnPeak> = match window {
-                Some(w) if use_window && w.covers(a, b.min(w.end())) => w.column_range(ch, a, b),
-                _ => p.column_range(ch, a, b),
-            };
-            let Some(peak) = peak else { continue };
-            let x = lane.left() + c as f32 * col_w;
-            let (top, bottom) = (y(peak.max), y(peak.min));
-            let bottom = bottom.max(top + col_w.max(1.0));
-            mesh.add_colored_rect(Rect::from_min_max(Pos2::new(x, top), Pos2::new(x + col_w, bottom)), wave);
-            let r = peak.rms.min(peak.max.abs().max(peak.min.abs()));
-            let (rt, rb) = (y(r).max(top), y(-r).min(bottom));
-            if rb > rt {
-                mesh.add_colored_rect(Rect::from_min_max(Pos2::new(x, rt), Pos2::new(x + col_w, rb)), rms_color);
-            }
-        }
-    }
-
-    fn draw_ruler(&self, painter: &egui::Painter, rect: Rect, rate: u32, hours: bool, visuals: &egui::Visuals) {
-        let ruler = Rect::from_min_size(rect.min, Vec2::new(rect.width(), RULER_H));
-        painter.rect_filled(ruler, 0.0, visuals.faint_bg_color);
-        let rate = rate.max(1) as f64;
-        let points_per_s = rate / self.frames_per_point;
-        let Some((step, decimals)) = tick_step(points_per_s, 90.0) else { return };
-        let t0 = self.view_start / rate;
-        let t1 = t0 + self.width as f64 / points_per_s;
-        let mut k = (t0 / step).floor();
-        let color = visuals.text_color();
-        let font = egui::FontId::proportional(11.0);
-        // At most a few hundred ticks even if a bug made the step tiny.
-        for _ in 0..400 {
-            let t = k * step;
-            if t > t1 {
-                break;
-            }
-            let x = rect.left() + ((t - t0) * points_per_s) as f32;
-            if x >= rect.left() - 1.0 {
-                painter.vline(x, ruler.bottom() - 6.0..=ruler.bottom(), Stroke::new(1.0, color));
-                painter.text(
-                    Pos2::new(x + 3.0, ruler.top() + 2.0),
-                    egui::Align2::LEFT_TOP,
-                    format_time(t, decimals, hours),
-                    font.clone(),
-                    color,
-                );
-            }
-            k += 1.0;
-        }
-        painter.hline(
-            ruler.x_range(),
-            ruler.bottom(),
-            Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color),
-        );
-    }
-}
-
-/// The smallest "nice" tick step (in seconds) at least `min_points` apart, and the decimals its labels need.
-fn tick_step(points_per_s: f64, min_points: f64) -> Option<(f64, usize)> {
-    if !(points_per_s.is_finite() && points_per_s > 0.0) {
-        return None;
-    }
-    const STEPS: [f64; 27] = [
-        0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0,
-        2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
-    ];
-    let step = STEPS.iter().copied().find(|s| s * points_per_s >= min_points).unwrap_or(7200.0);
-    let decimals = if step >= 1.0 { 0 } else { (-step.log10()).ceil().max(0.0) as usize };
-    Some((step, decimals))
-}
-
-/// `h:mm:ss.fff` (hours only when the file is that long), with `decimals` digits after the seconds.
-pub fn format_time(t: f64, decimals: usize, hours: bool) -> String {
-    let t = t.max(0.0);
-    let scale = 10f64.powi(decimals as i32);
-    let units = (t * scale).round() as u64;
-    let whole = units / scale as u64;
-    let frac = units % scale as u64;
-    let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60);
-    let mut out = if hours { format!("{h}:{m:02}:{s:02}") } else { format!("{}:{s:02}", whole / 60) };
-    if decimals > 0 {
-        out.push_str(&format!(".{frac:0decimals$}"));
-    }
-    out
-}
-
-fn zoom_text(fpp: f64) -> String {
-    if fpp >= 1.0 {
-        format!("{:.0} frames/pt", fpp)
-    } else if fpp > 0.0 {
-        format!("{:.0} pt/frame", 1.0 / fpp)
-    } else {
-        String::new()
     }
 }
 
@@ -746,6 +531,7 @@ fn start_sample_feed(path: PathBuf, ctx: egui::Context) -> Option<SampleFeed> {
 
 #[cfg(test)]
 mod tests {
+    use super::paint::tick_step;
     use super::*;
 
     #[test]

@@ -1,0 +1,359 @@
+//! The MIDI tab: a piano roll in the manner of Logic or Ableton. A keyboard
+//! on the left, a note grid with bars and beats from the sequence's time
+//! signatures, a velocity lane below, a tracks list (add track, mute, solo,
+//! GM program — adding a track and program changes are undoable)
+//! and a toolbar (snap, quantize, transpose, undo/redo, open/save, render).
+//! Notes are edited through [`crate::midi::Editor`], so every edit — a whole
+//! drag included — is one undo step, and note ids keep the selection stable.
+//!
+//! The panel never touches a file or the sound device: files are read and
+//! written on background threads (`io`), and playing is handed to the app as
+//! a [`PianoRollAction`] carrying a `Box<dyn Render>` for the engine. The
+//! panel keeps the [`PlayerHandle`] to follow the playhead.
+
+mod chrome;
+mod document;
+mod edit;
+mod geometry;
+mod gm;
+mod input;
+mod io;
+mod paint;
+mod sound;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use egui::{Align2, Color32, CursorIcon, FontId, Key, Modifiers, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
+
+use crate::dsp::Render;
+use crate::midi::{
+    Editor, EventKind, Note, NoteId, Player, PlayerHandle, Quantize, Sequence, SoundFontData, Synth, TempoMap, Track,
+    DEFAULT_TEMPO_US,
+};
+
+pub use geometry::{grid_lines, is_black, key_name, LineKind, RollView, Snap, FALLBACK_TPQ};
+pub use gm::{program_name, GM_PROGRAMS};
+pub use io::RenderJob;
+
+use io::{Io, Pick};
+
+/// The shortest and tallest key row, in points (vertical zoom).
+const MIN_ROW: f32 = 4.0;
+const MAX_ROW: f32 = 40.0;
+
+/// What the piano roll asks the app to do with the sound engine. The panel
+/// never opens a device; the app routes these (one match arm each).
+pub enum PianoRollAction {
+    /// Play this producer (a [`Player`] of the current sequence, already set to
+    /// play from the cursor) in place of whatever plays now.
+    Play(Box<dyn Render>),
+    /// Stop what [`PianoRollAction::Play`] started.
+    Stop,
+    /// Sound one key briefly (a click on the keyboard, a drawn or moved note):
+    /// `render` is a short [`Player`] of that one note that ends by itself; mix
+    /// it over the song or play it alone.
+    Preview {
+        /// MIDI channel 0–15.
+        channel: u8,
+        /// Key 0–127.
+        key: u8,
+        /// Velocity 1–127.
+        velocity: u8,
+        /// The producer that sounds it.
+        render: Box<dyn Render>,
+    },
+}
+
+impl std::fmt::Debug for PianoRollAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PianoRollAction::Play(_) => f.write_str("Play(..)"),
+            PianoRollAction::Stop => f.write_str("Stop"),
+            PianoRollAction::Preview { channel, key, velocity, .. } => f
+                .debug_struct("Preview")
+                .field("channel", channel)
+                .field("key", key)
+                .field("velocity", velocity)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// What a click on empty grid does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tool {
+    /// Click selects, drag on empty grid draws a selection rectangle (double-click draws a note).
+    #[default]
+    Select,
+    /// Click (or drag) on empty grid draws a note.
+    Draw,
+}
+
+/// Mute and solo of one track (for playing only; not saved in the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TrackMix {
+    /// Silent while playing.
+    pub mute: bool,
+    /// When any track is soloed, only soloed tracks play.
+    pub solo: bool,
+}
+
+/// A drag in progress.
+#[derive(Debug, Clone)]
+enum Drag {
+    Move { anchor: NoteId, ids: Vec<NoteId>, orig_start: u64, orig_key: u8, grab_offset: f64, grab_row: f32 },
+    Resize { anchor: NoteId, ids: Vec<NoteId> },
+    Band { origin: Pos2, base: BTreeSet<NoteId>, now: Pos2 },
+    Velocity { ids: Vec<NoteId> },
+}
+
+/// Something that would throw away unsaved changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    Open(PathBuf),
+    New,
+}
+
+struct Playing {
+    handle: PlayerHandle,
+    map: TempoMap,
+    revision: u64,
+}
+
+/// The MIDI tab's state (see the module docs).
+pub struct PianoRollPanel {
+    editor: Editor,
+    path: Option<PathBuf>,
+    saved_revision: u64,
+    mix: Vec<TrackMix>,
+    mix_changed: bool,
+    current_track: usize,
+    selection: BTreeSet<NoteId>,
+    /// The snap grid for drawing, moving, resizing and quantizing.
+    pub snap: Snap,
+    /// What a click on empty grid does.
+    pub tool: Tool,
+    /// Quantize strength, 0.0–1.0.
+    pub quantize_strength: f32,
+    view: RollView,
+    fit_pending: bool,
+    drag: Option<Drag>,
+    cursor_tick: u64,
+    draw_length: Option<u64>,
+    playing: Option<Playing>,
+    io: Io,
+    render: Option<RenderJob>,
+    guard: Option<Pending>,
+    queued: Vec<Pending>,
+    want_pick_open: bool,
+    status: Option<(String, bool)>,
+    actions: Vec<PianoRollAction>,
+    /// The SoundFont chosen (loading or loaded); `None` plays the built-in synth.
+    sound_path: Option<PathBuf>,
+    sound: Option<SoundFontData>,
+    sound_rx: Option<crossbeam_channel::Receiver<Result<(PathBuf, SoundFontData), String>>>,
+}
+
+impl std::fmt::Debug for PianoRollPanel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PianoRollPanel")
+            .field("path", &self.path)
+            .field("notes", &self.editor.sequence().note_count())
+            .field("selection", &self.selection.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PianoRollPanel {
+    fn default() -> Self {
+        PianoRollPanel::new()
+    }
+}
+
+/// A new document: one empty track at 480 ticks per quarter, 120 BPM, 4/4, piano.
+pub fn new_sequence() -> Sequence {
+    let mut seq = Sequence::new(480);
+    let mut track = Track::new("Track 1", 0);
+    track.program = Some(0);
+    seq.tracks.push(track);
+    seq.push_event(0, 0, EventKind::Tempo(DEFAULT_TEMPO_US));
+    seq.push_event(
+        0,
+        0,
+        EventKind::TimeSignature {
+            numerator: 4,
+            denominator_pow: 2,
+            clocks_per_click: 24,
+            thirty_seconds_per_quarter: 8,
+        },
+    );
+    seq
+}
+
+fn is_midi_path(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        let e = e.to_ascii_lowercase();
+        e == "mid" || e == "midi" || e == "rmi" || e == "kar"
+    })
+}
+
+/// Whether the app should send `path` to the piano roll (a .mid/.midi/.rmi/.kar file).
+pub fn is_midi_file(path: &Path) -> bool {
+    is_midi_path(path)
+}
+
+impl PianoRollPanel {
+    /// A panel with a new empty document ([`new_sequence`]).
+    pub fn new() -> Self {
+        let mut panel = PianoRollPanel {
+            editor: Editor::new(Sequence::new(480)),
+            path: None,
+            saved_revision: 0,
+            mix: Vec::new(),
+            mix_changed: false,
+            current_track: 0,
+            selection: BTreeSet::new(),
+            snap: Snap::default(),
+            tool: Tool::default(),
+            quantize_strength: 1.0,
+            view: RollView::default(),
+            fit_pending: true,
+            drag: None,
+            cursor_tick: 0,
+            draw_length: None,
+            playing: None,
+            io: Io::default(),
+            render: None,
+            guard: None,
+            queued: Vec::new(),
+            want_pick_open: false,
+            status: None,
+            actions: Vec::new(),
+            sound_path: None,
+            sound: None,
+            sound_rx: None,
+        };
+        panel.set_document(new_sequence(), None);
+        panel
+    }
+
+    /// The editor holding the sequence and its undo history.
+    pub fn editor(&self) -> &Editor {
+        &self.editor
+    }
+
+    /// The selected notes, in id order.
+    pub fn selection(&self) -> Vec<NoteId> {
+        self.selection.iter().copied().collect()
+    }
+
+    /// Replaces the selection.
+    pub fn select(&mut self, ids: &[NoteId]) {
+        self.selection = ids.iter().copied().collect();
+    }
+
+    /// The geometry of the last frame (note ↔ screen mapping for tests and tools).
+    pub fn view(&self) -> &RollView {
+        &self.view
+    }
+
+    /// The file the document came from or was saved to.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Whether there are changes not saved yet.
+    pub fn is_dirty(&self) -> bool {
+        self.editor.revision() != self.saved_revision
+    }
+
+    /// True while a file is being read or written or a render runs.
+    pub fn busy(&self) -> bool {
+        self.io.busy()
+    }
+
+    /// The track new notes go to.
+    pub fn current_track(&self) -> usize {
+        self.current_track
+    }
+
+    /// The GM program each track plays (what will be saved).
+    pub fn programs(&self) -> Vec<Option<u8>> {
+        self.editor.sequence().tracks.iter().map(|t| t.program).collect()
+    }
+
+    /// Mute/solo per track.
+    pub fn mix(&self) -> &[TrackMix] {
+        &self.mix
+    }
+
+    /// Whether the "Discard changes?" question is showing.
+    pub fn discard_question_open(&self) -> bool {
+        self.guard.is_some()
+    }
+
+    /// The latest message (`true` when it is an error).
+    pub fn status(&self) -> Option<(&str, bool)> {
+        self.status.as_ref().map(|(s, e)| (s.as_str(), *e))
+    }
+
+    /// Where playing starts, in ticks.
+    pub fn cursor_tick(&self) -> u64 {
+        self.cursor_tick
+    }
+
+    /// Whether a [`PianoRollAction::Play`] is active (until Stop or the end).
+    pub fn is_playing(&self) -> bool {
+        self.playing.is_some()
+    }
+
+    /// The playhead in ticks while playing (from the player's position), `None` when stopped.
+    pub fn playhead_tick(&self) -> Option<f64> {
+        let p = self.playing.as_ref()?;
+        Some(p.map.seconds_to_tick_f64(p.handle.position_s()))
+    }
+
+    /// A running render to WAV.
+    pub fn render_job(&self) -> Option<&RenderJob> {
+        self.render.as_ref()
+    }
+
+    pub(super) fn tpq(&self) -> u16 {
+        self.editor.sequence().timing.ticks_per_quarter().unwrap_or(FALLBACK_TPQ)
+    }
+
+    /// Draws the tab and returns what the app must route to the sound engine.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Vec<PianoRollAction> {
+        let ctx = ui.ctx().clone();
+        self.poll_io(&ctx);
+        self.poll_sound();
+        for p in std::mem::take(&mut self.queued) {
+            self.request(&ctx, p);
+        }
+        if std::mem::take(&mut self.want_pick_open) {
+            let dir = self.path.as_ref().and_then(|p| p.parent().map(Path::to_path_buf));
+            self.io.pick(&ctx, Pick::Open, dir, None);
+        }
+        let n = self.editor.sequence().tracks.len();
+        self.mix.resize(n, TrackMix::default());
+        self.current_track = self.current_track.min(n.saturating_sub(1));
+
+        if self.guard.is_none() {
+            self.shortcuts(&ctx);
+        }
+        egui::Panel::top("midi_toolbar").show(ui, |ui| self.toolbar(ui));
+        egui::Panel::bottom("midi_status").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::left("midi_tracks").resizable(true).default_size(210.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.tracks_list(ui));
+        });
+        self.roll(ui);
+        self.follow_player(&ctx);
+        self.discard_modal(&ctx);
+        std::mem::take(&mut self.actions)
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
