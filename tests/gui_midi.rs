@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use coremusic::midi::{write_smf, EventKind, Note, Sequence, Track};
 use coremusic::ui::piano_roll::{RollView, Snap};
-use coremusic::ui::{CoreMusicApp, PianoRollAction, PianoRollPanel, Tab};
+use coremusic::ui::{Action, CoreMusicApp, PianoRollPanel, Tab};
 use egui::{Key, Modifiers, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -277,14 +277,16 @@ fn unsaved_changes_are_guarded() {
 
 struct Roll {
     panel: PianoRollPanel,
-    actions: Vec<PianoRollAction>,
+    actions: Vec<Action>,
 }
 
 fn roll_harness() -> Harness<'static, Roll> {
     let roll = Roll { panel: PianoRollPanel::new(), actions: Vec::new() };
     let mut h = Harness::builder().with_size([1000.0, 640.0]).build_ui_state(
         |ui, r: &mut Roll| {
-            let actions = r.panel.ui(ui);
+            let ctx = ui.ctx().clone();
+            let mut actions = r.panel.logic(&ctx);
+            actions.extend(r.panel.ui(ui));
             r.actions.extend(actions);
         },
         roll,
@@ -313,7 +315,7 @@ fn play_hands_a_player_to_the_engine_and_the_playhead_follows_it() {
         .state()
         .actions
         .iter()
-        .filter_map(|a| if let PianoRollAction::Preview { key, .. } = a { Some(*key) } else { None })
+        .filter_map(|a| if let Action::Preview { key, .. } = a { Some(*key) } else { None })
         .collect();
     assert_eq!(previews, vec![60]);
     h.state_mut().actions.clear();
@@ -328,8 +330,8 @@ fn play_hands_a_player_to_the_engine_and_the_playhead_follows_it() {
     h.run_steps(2);
     assert!(h.state().panel.is_playing());
     h.get_by_label("Stop");
-    let mut render = match h.state_mut().actions.drain(..).find(|a| matches!(a, PianoRollAction::Play(_))) {
-        Some(PianoRollAction::Play(r)) => r,
+    let mut render = match h.state_mut().actions.drain(..).find(|a| matches!(a, Action::PlayMidi(_))) {
+        Some(Action::PlayMidi(r)) => r,
         other => panic!("no Play action: {other:?}"),
     };
     // Be the engine: half a second at 48 kHz (one beat at 120 BPM).
@@ -356,7 +358,7 @@ fn play_hands_a_player_to_the_engine_and_the_playhead_follows_it() {
     h.key_press(Key::Space);
     h.run_steps(2);
     assert!(!h.state().panel.is_playing());
-    assert!(h.state().actions.iter().any(|a| matches!(a, PianoRollAction::Stop)));
+    assert!(h.state().actions.iter().any(|a| matches!(a, Action::Stop)));
     h.get_by_label("Play");
 }
 
@@ -538,4 +540,23 @@ fn files_pushed_on_the_open_queue_open_like_command_line_files() {
     assert_eq!(h.state().settings.tab, Tab::Midi, "the .mid opens in the piano roll");
     assert_eq!(h.state().midi.path(), Some(song.as_path()));
     assert_eq!(h.state().midi.editor().sequence().note_count(), 12);
+}
+
+/// The panel contract: a panel's `logic()` runs every frame whichever tab
+/// shows, so a MIDI file read in the background arrives in the piano roll
+/// while the user looks at another tab.
+#[test]
+fn the_piano_roll_takes_its_file_while_its_tab_is_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let song = two_track_song(dir.path());
+    let app = new_app();
+    let mut h =
+        Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
+    h.run_steps(2);
+    h.state_mut().midi.open_path(song.clone());
+    h.state_mut().settings.tab = Tab::Latency;
+    settle(&mut h);
+    assert_eq!(h.state().settings.tab, Tab::Latency, "the tab stays as the user left it");
+    assert_eq!(h.state().midi.editor().sequence().note_count(), 12);
+    assert_eq!(h.state().midi.path(), Some(song.as_path()));
 }

@@ -266,3 +266,29 @@ impl AudioLink {
         self.engine.send(Command::ListDevices);
     }
 }
+
+/// The output device menu (one picker for the transport bar and the Latency
+/// tab): the current device's name after `prefix`; choosing another returns
+/// [`Action::OpenDevice`].
+pub fn device_picker(
+    ui: &mut egui::Ui,
+    id: &str,
+    prefix: &str,
+    accessible_name: &str,
+    link: &AudioLink,
+) -> Option<super::action::Action> {
+    let current = link.device.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| "—".into());
+    let mut chosen = None;
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(format!("{prefix}{current}"))
+        .show_ui(ui, |ui| {
+            for name in &link.devices {
+                if ui.selectable_label(*name == current, name).clicked() {
+                    chosen = Some(name.clone());
+                }
+            }
+        })
+        .response
+        .accessible_name(accessible_name);
+    chosen.filter(|n| *n != current).map(super::action::Action::OpenDevice)
+}

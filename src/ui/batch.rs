@@ -145,8 +145,9 @@ impl BatchPanel {
         }
     }
 
-    /// Applies what the batch thread sent since the last frame.
-    pub fn poll(&mut self) {
+    /// The per-frame work, done whether or not the tab shows: applies what
+    /// the batch thread sent since the last frame.
+    pub fn logic(&mut self) {
         let Some(run) = &mut self.running else { return };
         let mut finished = false;
         for msg in run.msgs.try_iter() {
@@ -203,7 +204,6 @@ impl BatchPanel {
     /// Draws the tab; `opened` are the files in the window's list, which a
     /// button queues.
     pub fn ui(&mut self, ui: &mut egui::Ui, opened: &[PathBuf]) {
-        self.poll();
         ui.heading("Batch conversion");
         ui.label("Drop files or folders on the window to queue them. Outputs never replace inputs or existing files.");
         ui.separator();

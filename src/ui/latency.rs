@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints};
 
-use super::audio::AudioLink;
+use super::action::Action;
+use super::audio::{device_picker, AudioLink};
 use crate::engine::latency::{recommend, LatencyReport, MAX_LOAD, SWEEP};
 use crate::engine::HIST_BUCKETS;
 
@@ -47,45 +48,39 @@ pub struct LatencyPanel {
 }
 
 impl LatencyPanel {
-    /// Draws the tab.
-    pub fn ui(&mut self, ui: &mut egui::Ui, link: &mut AudioLink) {
-        self.step_sweep(link);
+    /// The per-frame work, done whether or not the tab shows: a running
+    /// sweep steps on, a finished chart export is noted.
+    pub fn logic(&mut self, link: &AudioLink) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.step_sweep(link, &mut out);
         if let Some(rx) = &self.export {
             if let Ok(note) = rx.try_recv() {
                 self.export_note = Some(note);
                 self.export = None;
             }
         }
-        ui.heading("Latency");
-        self.controls(ui, link);
-        ui.separator();
-        self.readout(ui, link);
-        ui.separator();
-        self.sweep_ui(ui, link);
-        ui.separator();
-        plots(ui, link);
+        out
     }
 
-    fn controls(&mut self, ui: &mut egui::Ui, link: &mut AudioLink) {
+    /// Draws the tab and returns what was asked for.
+    pub fn ui(&mut self, ui: &mut egui::Ui, link: &AudioLink) -> Vec<Action> {
+        let mut out = Vec::new();
+        ui.heading("Latency");
+        self.controls(ui, link, &mut out);
+        ui.separator();
+        self.readout(ui, link, &mut out);
+        ui.separator();
+        self.sweep_ui(ui, &mut out);
+        ui.separator();
+        plots(ui, link);
+        out
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui, link: &AudioLink, out: &mut Vec<Action>) {
         let (rate, buffer) = link.device.as_ref().map(|d| (d.sample_rate, d.buffer_frames)).unwrap_or((48_000, 512));
         egui::Grid::new("latency-controls").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
             ui.label("Device");
-            let current = link.device.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| "—".into());
-            let mut chosen = None;
-            egui::ComboBox::from_id_salt("latency-device")
-                .selected_text(&current)
-                .show_ui(ui, |ui| {
-                    for name in &link.devices {
-                        if ui.selectable_label(*name == current, name).clicked() {
-                            chosen = Some(name.clone());
-                        }
-                    }
-                })
-                .response
-                .accessible_name("Device");
-            if let Some(name) = chosen.filter(|n| *n != current) {
-                link.open_device(&name);
-            }
+            out.extend(device_picker(ui, "latency-device", "", "Device", link));
             ui.end_row();
 
             ui.label("Sample rate");
@@ -100,7 +95,7 @@ impl LatencyPanel {
                 .response
                 .accessible_name("Sample rate");
             if r != rate {
-                link.set_rate(r);
+                out.push(Action::SetRate(r));
             }
             ui.end_row();
 
@@ -116,7 +111,7 @@ impl LatencyPanel {
                 .response
                 .accessible_name("Buffer size");
             if b != buffer {
-                link.set_buffer(b);
+                out.push(Action::SetBuffer(b));
             }
             ui.end_row();
 
@@ -126,13 +121,13 @@ impl LatencyPanel {
                 .accessible_name("Simulated DSP load");
             ui.label(format!("{} µs per callback", self.load_us));
             if self.load_us != before {
-                link.set_dsp_load(self.load_us);
+                out.push(Action::SetDspLoad(self.load_us));
             }
             ui.end_row();
         });
     }
 
-    fn readout(&mut self, ui: &mut egui::Ui, link: &mut AudioLink) {
+    fn readout(&mut self, ui: &mut egui::Ui, link: &AudioLink, out: &mut Vec<Action>) {
         let s = link.stats;
         ui.horizontal_wrapped(|ui| {
             if let Some(d) = &link.device {
@@ -160,12 +155,12 @@ impl LatencyPanel {
             ));
             ui.label(format!("{} underruns", s.underruns));
             if ui.button("Reset").on_hover_text("Clear the counters and the plots").clicked() {
-                link.reset_stats();
+                out.push(Action::ResetStats);
             }
         });
     }
 
-    fn sweep_ui(&mut self, ui: &mut egui::Ui, link: &mut AudioLink) {
+    fn sweep_ui(&mut self, ui: &mut egui::Ui, out: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             let running = self.sweep.as_ref().is_some_and(|s| s.step.is_some());
             if running {
@@ -191,7 +186,7 @@ impl LatencyPanel {
                 .clicked()
             {
                 self.sweep = Some(Sweep { step: Some(0), ..Sweep::default() });
-                link.set_buffer(SWEEP[0]);
+                out.push(Action::SetBuffer(SWEEP[0]));
                 if let Some(s) = self.sweep.as_mut() {
                     s.since = Some(Instant::now());
                 }
@@ -233,14 +228,14 @@ impl LatencyPanel {
     }
 
     /// Advances a running sweep: settle, reset, measure, record, next size.
-    fn step_sweep(&mut self, link: &mut AudioLink) {
+    fn step_sweep(&mut self, link: &AudioLink, out: &mut Vec<Action>) {
         let Some(sweep) = self.sweep.as_mut() else { return };
         let Some(step) = sweep.step else { return };
         let since = *sweep.since.get_or_insert_with(Instant::now);
         let applied = link.device.as_ref().is_some_and(|d| d.buffer_frames == SWEEP[step]);
         if !sweep.measuring {
             if applied && since.elapsed() >= SETTLE {
-                link.reset_stats();
+                out.push(Action::ResetStats);
                 sweep.measuring = true;
                 sweep.since = Some(Instant::now());
             }
@@ -256,12 +251,12 @@ impl LatencyPanel {
             sweep.step = Some(next);
             sweep.measuring = false;
             sweep.since = Some(Instant::now());
-            link.set_buffer(SWEEP[next]);
+            out.push(Action::SetBuffer(SWEEP[next]));
         } else {
             sweep.step = None;
             sweep.recommended = recommend(&sweep.reports);
             if let Some(rec) = sweep.recommended {
-                link.set_buffer(rec);
+                out.push(Action::SetBuffer(rec));
             }
         }
     }

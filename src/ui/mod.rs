@@ -1,9 +1,13 @@
 //! The window: an eframe app with a file list on the left, tabs in the
-//! middle and a status bar at the bottom. Each panel is its own type with a
-//! `ui` method (the egui demo's habit). The UI thread never reads a file or
-//! touches a device: it sends work to background jobs ([`jobs`]) and draws
-//! what they send back.
+//! middle and a status bar at the bottom. Each panel is its own type with the
+//! same contract (the egui demo's habit, see [`action`]): a `logic()` run
+//! every frame whether its tab shows or not, and a `ui()` that draws; both
+//! return [`Action`]s, which [`CoreMusicApp::apply`] alone carries out. The
+//! UI thread never reads a file or touches a device: it sends work to
+//! background jobs ([`jobs`]) and commands to the engine, and draws what they
+//! send back.
 
+pub mod action;
 pub mod audio;
 mod batch;
 mod files;
@@ -30,7 +34,8 @@ pub use transport::{Cue, TransportBar};
 pub use waveform::WaveformView;
 
 use crate::engine::{EngineConfig, PlayState};
-pub use piano_roll::{PianoRollAction, PianoRollPanel};
+pub use action::Action;
+pub use piano_roll::PianoRollPanel;
 
 /// The tabs of the main area. Waveform, MIDI, Batch and Latency join this
 /// list as the engine rooms behind them land.
@@ -197,18 +202,22 @@ impl CoreMusicApp {
             // The playhead and the live plots move on their own.
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(16));
         }
-        self.handle_input(ui.ctx());
+        let ctx = ui.ctx().clone();
+        self.handle_input(&ctx);
         self.follow_playback();
-        // The batch goes on (and is measured) whichever tab is showing.
-        self.batch.poll();
+        // Every panel's per-frame work, whichever tab is showing.
+        self.batch.logic();
         self.profiler.convert_mb_s = self.batch.throughput_mb_s();
+        let mut actions = self.latency.logic(&self.audio);
+        actions.extend(self.midi.logic(&ctx));
+        self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::Panel::top("transport").show(ui, |ui| {
             let selected = self.files.selected_entry().map(|e| e.path.clone());
             let cue = self.cue(selected.as_deref());
-            self.settings.transport.ui(ui, &mut self.audio, &cue);
+            actions.extend(self.settings.transport.ui(ui, &self.audio, &cue));
         });
         if self.profiler.open {
             egui::Panel::right("profiler").resizable(true).default_size(300.0).show(ui, |ui| {
@@ -222,20 +231,18 @@ impl CoreMusicApp {
             Tab::Inspector => self.inspector.ui(ui, self.files.selected_entry()),
             Tab::Waveform => {
                 self.waveform.tab_ui(ui, self.files.selected_entry());
-                self.seek_if_moved();
+                actions.extend(self.seek_if_moved());
             }
             Tab::Batch => {
                 let opened: Vec<PathBuf> = self.files.entries.iter().map(|e| e.path.clone()).collect();
                 self.batch.ui(ui, &opened)
             }
-            Tab::Latency => self.latency.ui(ui, &mut self.audio),
-            Tab::Midi => {
-                for action in self.midi.ui(ui) {
-                    self.route_midi(action);
-                }
-                self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
-            }
+            Tab::Latency => actions.extend(self.latency.ui(ui, &self.audio)),
+            Tab::Midi => actions.extend(self.midi.ui(ui)),
         });
+        for action in actions {
+            self.apply(action);
+        }
     }
 
     /// What play would play now: the selected file, from the waveform's
@@ -268,32 +275,49 @@ impl CoreMusicApp {
 
     /// A click in the waveform while its file plays seeks there; a new
     /// selection while looping becomes the loop.
-    fn seek_if_moved(&mut self) {
-        let Some(shown) = self.shown_playhead else { return };
+    fn seek_if_moved(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        let Some(shown) = self.shown_playhead else { return out };
         let now = self.waveform.playhead();
         if now != shown {
-            self.audio.seek(now);
+            out.push(Action::Seek(now));
             self.shown_playhead = Some(now);
         }
         if self.settings.transport.loop_on {
             let region = self.waveform.selection().map(|r| (r.start, r.end)).unwrap_or((0, u64::MAX));
             if self.audio.looping != Some(region) {
-                self.audio.set_loop(Some(region));
+                out.push(Action::SetLoop(Some(region)));
             }
         }
+        out
     }
 
-    /// Sends what the piano roll asks for to the sound engine (one arm per action).
-    fn route_midi(&mut self, action: PianoRollAction) {
+    /// Carries out what a panel asked for: the one place in the window that
+    /// sends commands to the sound engine.
+    pub fn apply(&mut self, action: Action) {
+        let audio = &mut self.audio;
         match action {
-            PianoRollAction::Play(render) => self.audio.play_render(render, audio::Playing::Midi),
+            Action::PlayFile { path, from_frame, looping } => {
+                audio.looping = looping;
+                audio.play_file(&path, from_frame);
+            }
+            Action::PlayMidi(render) => audio.play_render(render, audio::Playing::Midi),
             // A note preview must not cut off the song that is playing.
-            PianoRollAction::Preview { render, .. } => {
-                if !(self.audio.state == PlayState::Playing && self.audio.playing == audio::Playing::Midi) {
-                    self.audio.play_render(render, audio::Playing::Preview);
+            Action::Preview { render, .. } => {
+                if !(audio.state == PlayState::Playing && audio.playing == audio::Playing::Midi) {
+                    audio.play_render(render, audio::Playing::Preview);
                 }
             }
-            PianoRollAction::Stop => self.audio.stop(),
+            Action::TogglePause => audio.toggle_pause(),
+            Action::Stop => audio.stop(),
+            Action::Seek(frame) => audio.seek(frame),
+            Action::SetLoop(region) => audio.set_loop(region),
+            Action::SetGain(gain) => audio.set_gain(gain),
+            Action::OpenDevice(name) => audio.open_device(&name),
+            Action::SetBuffer(frames) => audio.set_buffer(frames),
+            Action::SetRate(rate) => audio.set_rate(rate),
+            Action::SetDspLoad(us) => audio.set_dsp_load(us),
+            Action::ResetStats => audio.reset_stats(),
         }
     }
 
@@ -335,7 +359,9 @@ impl CoreMusicApp {
         {
             let selected = self.files.selected_entry().map(|e| e.path.clone());
             let cue = self.cue(selected.as_deref());
-            self.settings.transport.play_pause(&mut self.audio, &cue);
+            if let Some(action) = self.settings.transport.play_pause(&self.audio, &cue) {
+                self.apply(action);
+            }
         }
         let (up, down) = ctx.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
         if self.settings.tab != Tab::Midi && ctx.memory(|m| m.focused().is_none()) {

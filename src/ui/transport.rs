@@ -1,12 +1,13 @@
 //! The transport bar: play/pause, stop, position, loop, output device and
 //! volume. It decides what "play" means (the selected file from the
-//! waveform's playhead, or resume) and sends that to the engine through
-//! [`AudioLink`]; it never touches the device itself.
+//! waveform's playhead, or resume) and returns that as an [`Action`]; it
+//! never touches the engine or the device itself.
 
 use std::ops::Range;
 use std::path::Path;
 
-use super::audio::{AudioLink, Playing};
+use super::action::Action;
+use super::audio::{device_picker, AudioLink, Playing};
 use super::waveform::format_time;
 use crate::engine::PlayState;
 
@@ -44,19 +45,18 @@ impl Default for TransportBar {
 
 impl TransportBar {
     /// Play ↔ pause, as the button and the space bar do.
-    pub fn play_pause(&mut self, link: &mut AudioLink, cue: &Cue<'_>) {
+    pub fn play_pause(&self, link: &AudioLink, cue: &Cue<'_>) -> Option<Action> {
         let same = match (&link.playing, cue.path) {
             (Playing::File(f), Some(p)) => f.path == p,
             _ => false,
         };
         match link.state {
-            PlayState::Playing | PlayState::Paused if same || cue.path.is_none() => link.toggle_pause(),
-            _ => {
-                if let Some(path) = cue.path {
-                    link.looping = self.region(cue);
-                    link.play_file(path, cue.from_frame);
-                }
-            }
+            PlayState::Playing | PlayState::Paused if same || cue.path.is_none() => Some(Action::TogglePause),
+            _ => cue.path.map(|path| Action::PlayFile {
+                path: path.to_path_buf(),
+                from_frame: cue.from_frame,
+                looping: self.region(cue),
+            }),
         }
     }
 
@@ -70,27 +70,27 @@ impl TransportBar {
         }
     }
 
-    /// Draws the bar.
-    pub fn ui(&mut self, ui: &mut egui::Ui, link: &mut AudioLink, cue: &Cue<'_>) {
+    /// Draws the bar and returns what was asked for.
+    pub fn ui(&mut self, ui: &mut egui::Ui, link: &AudioLink, cue: &Cue<'_>) -> Vec<Action> {
+        let mut out = Vec::new();
         ui.horizontal(|ui| {
             let playing = link.state == PlayState::Playing;
             let label = if playing { "Pause" } else { "Play" };
             let can_play = cue.path.is_some() || link.state != PlayState::Stopped;
             if ui.add_enabled(can_play, egui::Button::new(label)).on_hover_text("Play / pause (space)").clicked() {
-                self.play_pause(link, cue);
+                out.extend(self.play_pause(link, cue));
             }
             if ui
                 .add_enabled(link.state != PlayState::Stopped, egui::Button::new("Stop"))
                 .on_hover_text("Stop")
                 .clicked()
             {
-                link.stop();
+                out.push(Action::Stop);
             }
             let before = self.loop_on;
             ui.toggle_value(&mut self.loop_on, "Loop").on_hover_text("Loop the selection (or the whole file)");
             if before != self.loop_on && link.state != PlayState::Stopped {
-                let region = self.region(cue);
-                link.set_loop(region);
+                out.push(Action::SetLoop(self.region(cue)));
             }
             ui.separator();
             let hours = cue.duration_s.is_some_and(|d| d >= 3600.0);
@@ -114,26 +114,12 @@ impl TransportBar {
                 format!("{:+5.1} dB", self.volume_db)
             });
             if vol.changed() {
-                link.set_gain(self.gain());
+                out.push(Action::SetGain(self.gain()));
             }
             ui.separator();
-            let current = link.device.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| "—".into());
-            let mut chosen = None;
-            egui::ComboBox::from_id_salt("transport-device")
-                .selected_text(format!("Output: {current}"))
-                .show_ui(ui, |ui| {
-                    for name in &link.devices {
-                        if ui.selectable_label(*name == current, name).clicked() {
-                            chosen = Some(name.clone());
-                        }
-                    }
-                })
-                .response
-                .accessible_name("Output device");
-            if let Some(name) = chosen.filter(|n| *n != current) {
-                link.open_device(&name);
-            }
+            out.extend(device_picker(ui, "transport-device", "Output: ", "Output device", link));
         });
+        out
     }
 }
 

@@ -8,7 +8,7 @@
 //!
 //! The panel never touches a file or the sound device: files are read and
 //! written on background threads (`io`), and playing is handed to the app as
-//! a [`PianoRollAction`] carrying a `Box<dyn Render>` for the engine. The
+//! an [`Action`] carrying a `Box<dyn Render>` for the engine. The
 //! panel keeps the [`PlayerHandle`] to follow the playhead.
 
 mod chrome;
@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use egui::{Align2, Color32, CursorIcon, FontId, Key, Modifiers, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
-use crate::dsp::Render;
+use super::action::Action;
 use crate::midi::{
     Editor, EventKind, Note, NoteId, Player, PlayerHandle, Quantize, Sequence, SoundFontData, Synth, TempoMap, Track,
     DEFAULT_TEMPO_US,
@@ -41,44 +41,6 @@ use io::{Io, Pick};
 /// The shortest and tallest key row, in points (vertical zoom).
 const MIN_ROW: f32 = 4.0;
 const MAX_ROW: f32 = 40.0;
-
-/// What the piano roll asks the app to do with the sound engine. The panel
-/// never opens a device; the app routes these (one match arm each).
-pub enum PianoRollAction {
-    /// Play this producer (a [`Player`] of the current sequence, already set to
-    /// play from the cursor) in place of whatever plays now.
-    Play(Box<dyn Render>),
-    /// Stop what [`PianoRollAction::Play`] started.
-    Stop,
-    /// Sound one key briefly (a click on the keyboard, a drawn or moved note):
-    /// `render` is a short [`Player`] of that one note that ends by itself; mix
-    /// it over the song or play it alone.
-    Preview {
-        /// MIDI channel 0–15.
-        channel: u8,
-        /// Key 0–127.
-        key: u8,
-        /// Velocity 1–127.
-        velocity: u8,
-        /// The producer that sounds it.
-        render: Box<dyn Render>,
-    },
-}
-
-impl std::fmt::Debug for PianoRollAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PianoRollAction::Play(_) => f.write_str("Play(..)"),
-            PianoRollAction::Stop => f.write_str("Stop"),
-            PianoRollAction::Preview { channel, key, velocity, .. } => f
-                .debug_struct("Preview")
-                .field("channel", channel)
-                .field("key", key)
-                .field("velocity", velocity)
-                .finish_non_exhaustive(),
-        }
-    }
-}
 
 /// What a click on empty grid does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -148,7 +110,7 @@ pub struct PianoRollPanel {
     queued: Vec<Pending>,
     want_pick_open: bool,
     status: Option<(String, bool)>,
-    actions: Vec<PianoRollAction>,
+    actions: Vec<Action>,
     /// The SoundFont chosen (loading or loaded); `None` plays the built-in synth.
     sound_path: Option<PathBuf>,
     sound: Option<SoundFontData>,
@@ -303,7 +265,7 @@ impl PianoRollPanel {
         self.cursor_tick
     }
 
-    /// Whether a [`PianoRollAction::Play`] is active (until Stop or the end).
+    /// Whether an [`Action::PlayMidi`] is active (until Stop or the end).
     pub fn is_playing(&self) -> bool {
         self.playing.is_some()
     }
@@ -323,18 +285,26 @@ impl PianoRollPanel {
         self.editor.sequence().timing.ticks_per_quarter().unwrap_or(FALLBACK_TPQ)
     }
 
-    /// Draws the tab and returns what the app must route to the sound engine.
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> Vec<PianoRollAction> {
-        let ctx = ui.ctx().clone();
-        self.poll_io(&ctx);
+    /// The per-frame work, done whether or not the tab shows: background
+    /// file work and synth loading are polled, queued requests carried out,
+    /// the playhead followed. Returns what the app must carry out.
+    pub fn logic(&mut self, ctx: &egui::Context) -> Vec<Action> {
+        self.poll_io(ctx);
         self.poll_sound();
         for p in std::mem::take(&mut self.queued) {
-            self.request(&ctx, p);
+            self.request(ctx, p);
         }
         if std::mem::take(&mut self.want_pick_open) {
             let dir = self.path.as_ref().and_then(|p| p.parent().map(Path::to_path_buf));
-            self.io.pick(&ctx, Pick::Open, dir, None);
+            self.io.pick(ctx, Pick::Open, dir, None);
         }
+        self.follow_player(ctx);
+        std::mem::take(&mut self.actions)
+    }
+
+    /// Draws the tab and returns what the app must carry out.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
+        let ctx = ui.ctx().clone();
         let n = self.editor.sequence().tracks.len();
         self.mix.resize(n, TrackMix::default());
         self.current_track = self.current_track.min(n.saturating_sub(1));
@@ -348,7 +318,6 @@ impl PianoRollPanel {
             egui::ScrollArea::vertical().show(ui, |ui| self.tracks_list(ui));
         });
         self.roll(ui);
-        self.follow_player(&ctx);
         self.discard_modal(&ctx);
         std::mem::take(&mut self.actions)
     }

@@ -116,10 +116,10 @@ impl PianoRollPanel {
         seq.push_note(0, 0, 240, key, velocity);
         let (player, mut handle) = Player::new(&seq, self.synth());
         handle.play();
-        self.actions.push(PianoRollAction::Preview { channel, key, velocity, render: Box::new(player) });
+        self.actions.push(Action::Preview { channel, key, velocity, render: Box::new(player) });
     }
 
-    /// Starts playing from the cursor: queues a [`PianoRollAction::Play`].
+    /// Starts playing from the cursor: queues a [`Action::PlayMidi`].
     pub fn play(&mut self) {
         self.stop();
         let seq = self.playable_sequence();
@@ -129,14 +129,14 @@ impl PianoRollPanel {
         handle.play();
         self.playing = Some(Playing { handle, map, revision: self.editor.revision() });
         self.mix_changed = false;
-        self.actions.push(PianoRollAction::Play(Box::new(player)));
+        self.actions.push(Action::PlayMidi(Box::new(player)));
     }
 
-    /// Stops playing: queues a [`PianoRollAction::Stop`] when something played.
+    /// Stops playing: queues a [`Action::Stop`] when something played.
     pub fn stop(&mut self) {
         if let Some(mut p) = self.playing.take() {
             p.handle.stop();
-            self.actions.push(PianoRollAction::Stop);
+            self.actions.push(Action::Stop);
         }
     }
 
@@ -145,7 +145,7 @@ impl PianoRollPanel {
         p.handle.free_retired();
         if p.handle.finished() {
             self.playing = None;
-            self.actions.push(PianoRollAction::Stop);
+            self.actions.push(Action::Stop);
             return;
         }
         if p.revision != self.editor.revision() || self.mix_changed {

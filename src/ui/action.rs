@@ -1,0 +1,90 @@
+//! What panels ask for. The panel contract (egui demo's `wrap_app.rs`
+//! habit): every panel has a `logic()` that runs each frame whether or not
+//! its tab is showing (polling background work, stepping state machines) and
+//! a `ui()` that draws; both return [`Action`]s instead of acting. The app
+//! carries them out in one place ([`super::CoreMusicApp::apply`]), the only
+//! place in the window that sends commands to the sound engine or opens
+//! files.
+
+use std::path::PathBuf;
+
+use crate::dsp::Render;
+
+/// One thing a panel asks the app to do.
+pub enum Action {
+    /// Play `path` from `from_frame` (file frames), looping `looping` when set.
+    PlayFile {
+        /// The file.
+        path: PathBuf,
+        /// Where to start.
+        from_frame: u64,
+        /// The loop region, if looping.
+        looping: Option<(u64, u64)>,
+    },
+    /// Play a MIDI player (already set to start at the piano roll's cursor)
+    /// in place of whatever plays now.
+    PlayMidi(Box<dyn Render>),
+    /// Sound one key briefly (a click on the piano roll's keyboard, a drawn or
+    /// moved note): `render` is a short player of that one note that ends by
+    /// itself. Ignored while a MIDI song plays, so it never cuts the song off.
+    Preview {
+        /// MIDI channel 0–15.
+        channel: u8,
+        /// Key 0–127.
+        key: u8,
+        /// Velocity 1–127.
+        velocity: u8,
+        /// The note's player.
+        render: Box<dyn Render>,
+    },
+    /// Pause ↔ resume.
+    TogglePause,
+    /// Stop and forget the source.
+    Stop,
+    /// Move the play position (file frames).
+    Seek(u64),
+    /// Loop `[start, end)` or stop looping.
+    SetLoop(Option<(u64, u64)>),
+    /// Output gain, linear.
+    SetGain(f32),
+    /// Switch to another output device (by name; `sim` is the simulated one).
+    OpenDevice(String),
+    /// Frames per callback.
+    SetBuffer(u32),
+    /// Device sample rate.
+    SetRate(u32),
+    /// Busy work per callback in µs.
+    SetDspLoad(u32),
+    /// Clear the engine's statistics and the plots.
+    ResetStats,
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::PlayFile { path, from_frame, looping } => f
+                .debug_struct("PlayFile")
+                .field("path", path)
+                .field("from_frame", from_frame)
+                .field("looping", looping)
+                .finish(),
+            Action::PlayMidi(_) => f.write_str("PlayMidi(..)"),
+            Action::Preview { channel, key, velocity, .. } => f
+                .debug_struct("Preview")
+                .field("channel", channel)
+                .field("key", key)
+                .field("velocity", velocity)
+                .finish_non_exhaustive(),
+            Action::TogglePause => f.write_str("TogglePause"),
+            Action::Stop => f.write_str("Stop"),
+            Action::Seek(x) => f.debug_tuple("Seek").field(x).finish(),
+            Action::SetLoop(x) => f.debug_tuple("SetLoop").field(x).finish(),
+            Action::SetGain(x) => f.debug_tuple("SetGain").field(x).finish(),
+            Action::OpenDevice(x) => f.debug_tuple("OpenDevice").field(x).finish(),
+            Action::SetBuffer(x) => f.debug_tuple("SetBuffer").field(x).finish(),
+            Action::SetRate(x) => f.debug_tuple("SetRate").field(x).finish(),
+            Action::SetDspLoad(x) => f.debug_tuple("SetDspLoad").field(x).finish(),
+            Action::ResetStats => f.write_str("ResetStats"),
+        }
+    }
+}
