@@ -137,7 +137,10 @@ impl ConvertArgs {
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
-/// Runs the conversion; exit status 0 all done, 1 any failed, 2 bad usage, 130 cancelled.
+/// Runs the conversion; exit status 0 all done, 1 any failed (or nothing to
+/// convert), 2 bad usage, 130 cancelled. A first Ctrl-C cancels gracefully
+/// (each file stops at its next chunk); a second one removes the unfinished
+/// outputs and exits at once with 130.
 pub fn run(args: &ConvertArgs) -> i32 {
     let opts = match args.options() {
         Ok(o) => o,
@@ -152,7 +155,16 @@ pub fn run(args: &ConvertArgs) -> i32 {
             return 2;
         }
     }
-    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            // A second Ctrl-C: stop now (a stuck read or write), removing
+            // the unfinished outputs first.
+            crate::convert::place::remove_part_files_and_exit(130, |n| {
+                eprintln!("\ncoremusic: stopped (second Ctrl-C); {n} unfinished output(s) removed");
+            });
+        }
+        eprintln!("\ncoremusic: cancelling; press Ctrl-C again to stop at once");
+    });
     let plan = plan(&args.inputs, &args.output, &opts);
     let started = Instant::now();
     let meter = Mutex::new(BatchMeter::new(&plan.items));
@@ -173,6 +185,13 @@ pub fn run(args: &ConvertArgs) -> i32 {
     for (path, why) in &plan.refused {
         if args.json {
             json_line(serde_json::json!({"event": "failed", "input": path, "error": why}));
+        }
+    }
+    for note in &plan.notes {
+        if args.json {
+            json_line(serde_json::json!({"event": "note", "message": note}));
+        } else {
+            eprintln!("note: {note}");
         }
     }
     let items = &plan.items;
@@ -264,6 +283,16 @@ pub fn run(args: &ConvertArgs) -> i32 {
     }
     if cancelled {
         130
+    } else if items.is_empty() && plan.refused.is_empty() {
+        // Not a success: the user asked for files to be converted.
+        let names: Vec<String> = args.inputs.iter().map(|p| p.display().to_string()).collect();
+        let what = format!("nothing to convert: no audio files found in {}", names.join(", "));
+        if args.json {
+            json_line(serde_json::json!({"event": "error", "error": what}));
+        } else {
+            eprintln!("coremusic: {what}");
+        }
+        1
     } else {
         i32::from(failed > 0)
     }

@@ -13,7 +13,8 @@ use rayon::prelude::*;
 
 use super::file::{convert_sharing, output_format, ConvertError, Outcome};
 use super::options::ConvertOptions;
-use crate::io::scan::audio_files_in;
+use super::place::{remove_stale_part_files, NameCase};
+use crate::io::scan::{walk_audio_files, FileId};
 use crate::io::OutputFormat;
 
 /// One planned conversion.
@@ -31,8 +32,12 @@ pub struct BatchPlan {
     /// What will be converted.
     pub items: Vec<BatchItem>,
     /// Inputs that cannot be converted (with the reason), e.g. two inputs
-    /// that would write the same output, or an unlistable folder.
+    /// that would write the same output, an output that is an input, or an
+    /// unlistable folder.
     pub refused: Vec<(PathBuf, String)>,
+    /// Things worth knowing that lose nothing, e.g. a link loop in an input
+    /// folder (its files were found once).
+    pub notes: Vec<String>,
 }
 
 /// True when `out` names one output file (one input file, and `out` is not a
@@ -43,61 +48,129 @@ pub fn output_is_file(inputs: &[PathBuf], out: &Path) -> bool {
 
 /// Plans outputs: `out/<name>.<ext>` for each input (folders searched for
 /// audio files; with `keep_tree`, their sub-folders are mirrored under `out`).
+/// Names are compared the way the output folder's volume compares them
+/// ([`NameCase::of_folder`]).
 pub fn plan(inputs: &[PathBuf], out: &Path, opts: &ConvertOptions) -> BatchPlan {
+    let folder = if output_is_file(inputs, out) { out.parent().unwrap_or(Path::new("")) } else { out };
+    plan_with_case(inputs, out, opts, NameCase::of_folder(folder))
+}
+
+/// [`plan`] with the output volume's naming rule given (tests simulate a
+/// case-insensitive volume on a case-sensitive one).
+///
+/// No output is ever an input of the batch: outputs are compared with every
+/// input by file identity (so links, `..`, hard links and, on the volume
+/// itself, case are seen through) and by name under `case`; such an output
+/// is refused (even with `overwrite`). Two outputs that are one file under
+/// `case` are refused too (the second). A folder's walk does not enter the
+/// output folder when the output folder lies inside it (its files are
+/// outputs); an output folder that *contains* the input folder changes
+/// nothing.
+pub fn plan_with_case(inputs: &[PathBuf], out: &Path, opts: &ConvertOptions, case: NameCase) -> BatchPlan {
     let mut plan = BatchPlan::default();
+    let mut candidates = Vec::new();
     if output_is_file(inputs, out) {
-        plan.items.push(BatchItem { input: inputs[0].clone(), output: out.to_path_buf() });
-        return plan;
-    }
-    let format = opts.format.unwrap_or(OutputFormat::Wav);
-    // An output folder inside an input folder is not an input (its files are ours).
-    let out_canon = out.canonicalize().ok();
-    let mut taken: HashMap<PathBuf, PathBuf> = HashMap::new();
-    for input in inputs {
-        let mut found = Vec::new();
-        let root: Option<&Path> = if input.is_dir() {
-            audio_files_in(input, &mut found, &mut |p| plan.refused.push((input.clone(), p)));
-            Some(input.as_path())
-        } else {
-            found.push(input.clone());
-            None
-        };
-        if let (Some(_), Some(oc)) = (root, &out_canon) {
-            found.retain(|f| !f.canonicalize().is_ok_and(|c| c.starts_with(oc)));
-        }
-        for file in found {
-            let rel_dir = match (root, opts.keep_tree) {
-                (Some(root), true) => {
-                    let base = root.file_name().map(PathBuf::from).unwrap_or_default();
-                    let sub = file
-                        .parent()
-                        .and_then(|p| p.strip_prefix(root).ok())
-                        .map(Path::to_path_buf)
-                        .unwrap_or_default();
-                    base.join(sub)
-                }
-                _ => PathBuf::new(),
+        candidates.push(BatchItem { input: inputs[0].clone(), output: out.to_path_buf() });
+    } else {
+        let format = opts.format.unwrap_or(OutputFormat::Wav);
+        let out_id = FileId::of(out).ok();
+        for input in inputs {
+            let mut found = Vec::new();
+            let root: Option<&Path> = if input.is_dir() {
+                walk_audio_files(input, out_id.as_ref(), &mut found, &mut |p| {
+                    if p.loses_files() {
+                        plan.refused.push((input.clone(), p.to_string()));
+                    } else {
+                        plan.notes.push(p.to_string());
+                    }
+                });
+                Some(input.as_path())
+            } else {
+                found.push(input.clone());
+                None
             };
-            let stem = file.file_stem().map(|s| s.to_os_string()).unwrap_or_else(|| "output".into());
-            let mut name = PathBuf::from(stem);
-            name.set_extension(format.extension());
-            let output = out.join(rel_dir).join(name);
-            if let Some(first) = taken.get(&output) {
-                plan.refused.push((
-                    file.clone(),
-                    format!(
-                        "would write the same output as {} ({}); use --keep-tree or convert it separately",
-                        first.display(),
-                        output.display()
-                    ),
-                ));
-                continue;
+            for file in found {
+                let rel_dir = match (root, opts.keep_tree) {
+                    (Some(root), true) => {
+                        let base = root.file_name().map(PathBuf::from).unwrap_or_default();
+                        let sub = file
+                            .parent()
+                            .and_then(|p| p.strip_prefix(root).ok())
+                            .map(Path::to_path_buf)
+                            .unwrap_or_default();
+                        base.join(sub)
+                    }
+                    _ => PathBuf::new(),
+                };
+                let stem = file.file_stem().map(|s| s.to_os_string()).unwrap_or_else(|| "output".into());
+                let mut name = PathBuf::from(stem);
+                name.set_extension(format.extension());
+                let output = out.join(rel_dir).join(name);
+                candidates.push(BatchItem { input: file, output });
             }
-            taken.insert(output.clone(), file.clone());
-            plan.items.push(BatchItem { input: file, output });
         }
+    }
+
+    // Every input of the batch, by identity and by name as the output volume sees it.
+    let mut input_ids: HashMap<FileId, &Path> = HashMap::new();
+    let mut input_names: HashMap<PathBuf, &Path> = HashMap::new();
+    for c in &candidates {
+        if let Ok(id) = FileId::of(&c.input) {
+            input_ids.entry(id).or_insert(&c.input);
+        }
+        if let Some(p) = in_real_folder(&c.input) {
+            input_names.entry(case.key(&p)).or_insert(&c.input);
+        }
+    }
+    let mut taken: HashMap<PathBuf, (&Path, &Path)> = HashMap::new();
+    for item in &candidates {
+        let same_input = FileId::of(&item.output)
+            .ok()
+            .and_then(|id| input_ids.get(&id))
+            .or_else(|| in_real_folder(&item.output).and_then(|p| input_names.get(&case.key(&p))));
+        if let Some(&other) = same_input {
+            let what = if other == item.input {
+                "is the input itself".to_string()
+            } else {
+                format!("is another input of this batch ({})", other.display())
+            };
+            plan.refused.push((
+                item.input.clone(),
+                format!(
+                    "its output {} {what}; CoreMusic never writes over an input (choose another output folder or format)",
+                    item.output.display()
+                ),
+            ));
+            continue;
+        }
+        let key = case.key(&item.output);
+        if let Some(&(first, first_output)) = taken.get(&key) {
+            let how = if first_output != item.output {
+                format!(" {}: on this volume, names differing only in case are one file", first_output.display())
+            } else {
+                String::new()
+            };
+            plan.refused.push((
+                item.input.clone(),
+                format!(
+                    "would write the same output as {} ({}{how}); use --keep-tree or convert it separately",
+                    first.display(),
+                    item.output.display()
+                ),
+            ));
+            continue;
+        }
+        taken.insert(key, (&item.input, &item.output));
+        plan.items.push(item.clone());
     }
     plan
+}
+
+/// `p` with its folder's real path (links and `..` resolved), when the
+/// folder exists.
+fn in_real_folder(p: &Path) -> Option<PathBuf> {
+    let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Some(dir.canonicalize().ok()?.join(p.file_name()?))
 }
 
 /// Progress of a batch, as events.
@@ -200,6 +273,24 @@ pub fn batch_process_parallel(
     let workers =
         if max_workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { max_workers };
     let concurrent = workers.min(items.len()).max(1);
+    // Each output's nearest folder that exists now: if it is gone when the
+    // file's turn comes (a drive removed, a folder deleted), the file fails
+    // rather than a new folder being made where the drive was.
+    let mut anchors: HashMap<&Path, PathBuf> = HashMap::new();
+    for item in items {
+        let dir = item.output.parent().unwrap_or(Path::new(""));
+        if !anchors.contains_key(dir) {
+            let mut at = dir;
+            while !at.as_os_str().is_empty() && !at.is_dir() {
+                at = at.parent().unwrap_or(Path::new(""));
+            }
+            if at == dir {
+                // Part files left there by a batch that was killed.
+                remove_stale_part_files(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
+            }
+            anchors.insert(dir, at.to_path_buf());
+        }
+    }
     let run = || {
         items
             .par_iter()
@@ -219,7 +310,8 @@ pub fn batch_process_parallel(
                         }
                     }
                 };
-                let result = prepare_folder(&item.output)
+                let anchor = anchors.get(item.output.parent().unwrap_or(Path::new(""))).map(PathBuf::as_path);
+                let result = prepare_folder(&item.output, anchor)
                     .and_then(|_| convert_sharing(&item.input, &item.output, opts, &mut progress, cancel, concurrent));
                 events(BatchEvent::Finished {
                     index,
@@ -236,7 +328,15 @@ pub fn batch_process_parallel(
     }
 }
 
-fn prepare_folder(output: &Path) -> Result<(), ConvertError> {
+/// Makes `output`'s folder, unless the folder it was to be made in
+/// (`anchor`, which existed when the batch started) is gone.
+fn prepare_folder(output: &Path, anchor: Option<&Path>) -> Result<(), ConvertError> {
+    if let Some(a) = anchor.filter(|a| !a.as_os_str().is_empty() && !a.is_dir()) {
+        return Err(ConvertError::Refused {
+            path: output.to_path_buf(),
+            what: format!("the output folder {} is gone (deleted, or its drive removed)", a.display()),
+        });
+    }
     match output.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(dir) => std::fs::create_dir_all(dir).map_err(|e| ConvertError::Refused {
             path: dir.to_path_buf(),

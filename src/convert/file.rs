@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::options::{BitDepth, ConvertOptions};
+use super::place::PartFile;
 use super::stages::{Stages, Target};
 use crate::format::SampleFormat;
 use crate::io::writer::WriteSeek;
@@ -81,20 +82,6 @@ pub enum Outcome {
         /// Why it was skipped.
         reason: String,
     },
-}
-
-/// A temporary output that is removed unless kept.
-struct PartFile {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for PartFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
 }
 
 /// True when `a` and `b` name the same existing file (through links and `..`).
@@ -181,13 +168,8 @@ fn convert_through(
     let mut stages =
         Stages::new(&info, &target, opts).map_err(|what| ConvertError::Refused { path: input.to_path_buf(), what })?;
 
-    let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
-    let part_path = dir.join(format!(".{name}.coremusic-part-{}", std::process::id()));
     let write_err = |source: WriteError| ConvertError::Write { path: output.to_path_buf(), source };
-    let out_file =
-        File::options().write(true).create_new(true).open(&part_path).map_err(|e| write_err(WriteError::Io(e)))?;
-    let mut part = PartFile { path: part_path, keep: false };
+    let (part, out_file) = PartFile::create(output).map_err(|e| write_err(WriteError::Io(e)))?;
     let mut writer = create_writer(sink(out_file), spec).map_err(write_err)?;
     writer.set_tags(&info.tags).map_err(write_err)?;
     if target.rate != info.sample_rate() {
@@ -217,8 +199,17 @@ fn convert_through(
     if cancel.load(Ordering::Relaxed) {
         return Err(ConvertError::Cancelled);
     }
-    std::fs::rename(&part.path, output).map_err(|e| write_err(WriteError::Io(e)))?;
-    part.keep = true;
+    // Exclusive unless overwriting: an output that appeared meanwhile stays.
+    match part.place(output, opts.overwrite) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !opts.overwrite => {
+            return Ok(Outcome::Skipped {
+                output: output.to_path_buf(),
+                reason: "appeared while converting, and was left alone (use --overwrite to replace it)".into(),
+            });
+        }
+        Err(e) => return Err(write_err(WriteError::Io(e))),
+    }
     Ok(Outcome::Converted(ConvertStats {
         input: input.to_path_buf(),
         output: output.to_path_buf(),
@@ -259,31 +250,44 @@ enum Block {
 
 /// Runs a writer on its own thread: writes are queued (a few blocks deep,
 /// so memory stays bounded; emptied blocks come back to be refilled) and the
-/// first error comes back on the next call.
+/// first error comes back on the next call. The thread stops at its own
+/// first error; dropped without [`AudioWriter::finish`] (the conversion
+/// failed or was cancelled), it is told to stop, drops what is queued
+/// without encoding it, and is waited for, so nothing writes to the
+/// temporary file once it is being removed.
 struct ThreadedWriter {
     blocks: Option<crossbeam_channel::Sender<Block>>,
     free: crossbeam_channel::Receiver<Block>,
     thread: Option<std::thread::JoinHandle<Result<(), WriteError>>>,
+    stop: std::sync::Arc<AtomicBool>,
 }
 
 impl ThreadedWriter {
     fn start(mut inner: Box<dyn AudioWriter>) -> Self {
         let (tx, rx) = crossbeam_channel::bounded::<Block>(4);
         let (give_back, free) = crossbeam_channel::bounded::<Block>(6);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
         let thread = std::thread::Builder::new()
             .name("coremusic-writer".into())
             .spawn(move || {
                 for block in rx {
+                    if stopped.load(Ordering::Relaxed) {
+                        return Err(WriteError::Encoder("stopped".into()));
+                    }
                     match &block {
                         Block::Int(v) => inner.write_i32(v)?,
                         Block::Float(v) => inner.write_f32(v)?,
                     }
                     let _ = give_back.try_send(block);
                 }
+                if stopped.load(Ordering::Relaxed) {
+                    return Err(WriteError::Encoder("stopped".into()));
+                }
                 inner.finish()
             })
             .ok();
-        ThreadedWriter { blocks: thread.is_some().then_some(tx), free, thread }
+        ThreadedWriter { blocks: thread.is_some().then_some(tx), free, thread, stop }
     }
 
     fn send(&mut self, block: Block) -> Result<(), WriteError> {
@@ -302,6 +306,16 @@ impl ThreadedWriter {
             Some(Ok(r)) => r,
             Some(Err(_)) => Err(WriteError::Encoder("the writer thread panicked".into())),
             None => Err(WriteError::Encoder("the writer thread could not start".into())),
+        }
+    }
+}
+
+impl Drop for ThreadedWriter {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.stop.store(true, Ordering::Relaxed);
+            self.blocks = None;
+            let _ = self.join();
         }
     }
 }
@@ -431,6 +445,49 @@ mod tests {
             assert_eq!(names, vec!["in.wav".to_string()], "{ext} {rate:?}: left behind");
             assert_eq!(std::fs::read(&input).unwrap(), before);
         }
+    }
+
+    /// A slow writer that counts what it encodes.
+    struct Slow {
+        writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        finished: std::sync::Arc<AtomicBool>,
+    }
+
+    impl AudioWriter for Slow {
+        fn write_f32(&mut self, _: &[f32]) -> Result<(), WriteError> {
+            std::thread::sleep(Duration::from_millis(30));
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+        fn write_i32(&mut self, _: &[i32]) -> Result<(), WriteError> {
+            std::thread::sleep(Duration::from_millis(30));
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> Result<(), WriteError> {
+            self.finished.store(true, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    /// A conversion that fails or is cancelled drops its writer: the writer
+    /// thread stops at once (what is queued is not encoded, the file is not
+    /// finished) and is gone before the temporary file is removed.
+    #[test]
+    fn a_dropped_threaded_writer_stops_encoding() {
+        let writes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let finished = std::sync::Arc::new(AtomicBool::new(false));
+        let inner = Box::new(Slow { writes: writes.clone(), finished: finished.clone() });
+        let mut w: Box<dyn AudioWriter> = Box::new(ThreadedWriter::start(inner));
+        for _ in 0..5 {
+            w.write_f32(&[0.0; 64]).unwrap();
+        }
+        drop(w);
+        let at_drop = writes.load(Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(250));
+        assert_eq!(writes.load(Ordering::SeqCst), at_drop, "the writer thread went on encoding after the drop");
+        assert!(at_drop < 5, "every queued block was encoded ({at_drop})");
+        assert!(!finished.load(Ordering::SeqCst), "a dropped writer finished the file");
     }
 
     #[test]

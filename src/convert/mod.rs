@@ -9,15 +9,17 @@ mod batch;
 mod client;
 mod file;
 mod options;
+pub mod place;
 mod stages;
 
 pub use batch::{
-    batch_format, batch_process_parallel, output_is_file, plan, BatchEvent, BatchItem, BatchMeter, BatchPlan,
-    BatchStatus, EventLog,
+    batch_format, batch_process_parallel, output_is_file, plan, plan_with_case, BatchEvent, BatchItem, BatchMeter,
+    BatchPlan, BatchStatus, EventLog,
 };
 pub use client::{ClientChannels, ClientFormat, ClientReader, ClientSample, ClientSampleType};
 pub use file::{
     convert_file, default_sample, output_format, same_file, ConvertError, ConvertStats, Outcome, CHUNK_FRAMES,
 };
 pub use options::{BitDepth, ConvertOptions, PresetError, Quality};
+pub use place::NameCase;
 pub use stages::{Stages, Target};
