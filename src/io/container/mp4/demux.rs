@@ -936,7 +936,7 @@ mod tests {
     #[test]
     fn asc_gives_rate_and_channels() {
         assert_eq!(asc_rate_channels(&[0x12, 0x10]), Some((44100, 2)));
-        assert_eq!(asc_rate_channels(&[0x14, 0x08]), Some((22050, 1)));
+        assert_eq!(asc_rate_channels(&[0x13, 0x88]), Some((22050, 1)));
         assert_eq!(asc_rate_channels(&[]), Some((96000, 0)));
     }
 
