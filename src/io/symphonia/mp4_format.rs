@@ -119,9 +119,11 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
         movie_timescale: ts,
     });
     let tags = tags_of(&d.meta_boxes);
-    let chapters = d.chapters.iter().map(|c| crate::io::Chapter { start_s: c.start_s, title: c.title.clone() }).collect();
+    let chapters =
+        d.chapters.iter().map(|c| crate::io::Chapter { start_s: c.start_s, title: c.title.clone() }).collect();
     let warnings = d.warnings.clone();
-    let format = Mp4Format { demux: Some(d), tracks: vec![track], log: MetadataLog::default(), media: MediaInfo::default() };
+    let format =
+        Mp4Format { demux: Some(d), tracks: vec![track], log: MetadataLog::default(), media: MediaInfo::default() };
     Ok(Opened { format, edit, tags, chapters, warnings })
 }
 

@@ -144,9 +144,10 @@ impl SampleTable {
         if count == 0 {
             return;
         }
-        let (first, start) = self.times.last().map_or((0, 0), |t| {
-            (t.first + t.count, t.start.saturating_add(t.count.saturating_mul(t.delta as u64)))
-        });
+        let (first, start) = self
+            .times
+            .last()
+            .map_or((0, 0), |t| (t.first + t.count, t.start.saturating_add(t.count.saturating_mul(t.delta as u64))));
         match self.times.last_mut() {
             Some(t) if t.delta == delta => t.count += count,
             _ => self.times.push(TimeRun { first, start, count, delta }),
@@ -172,7 +173,9 @@ impl SampleTable {
     fn sample_at(&self, ts: u64) -> u64 {
         let i = self.times.partition_point(|t| t.start <= ts).saturating_sub(1);
         match self.times.get(i) {
-            Some(t) if t.delta > 0 => t.first + ((ts - t.start.min(ts)) / t.delta as u64).min(t.count.saturating_sub(1)),
+            Some(t) if t.delta > 0 => {
+                t.first + ((ts - t.start.min(ts)) / t.delta as u64).min(t.count.saturating_sub(1))
+            }
             Some(t) => t.first,
             None => 0,
         }
@@ -494,8 +497,8 @@ fn parse_audio_entry(kind: [u8; 4], e: &[u8]) -> (SampleCodec, u32, u32, u32) {
     let children_at = match version {
         1 => 44,
         2 => {
-            rate = be64(e, 32).map(f64::from_bits).filter(|r| r.is_finite() && *r > 0.0 && *r < 1e7).unwrap_or(0.0)
-                as u32;
+            rate =
+                be64(e, 32).map(f64::from_bits).filter(|r| r.is_finite() && *r > 0.0 && *r < 1e7).unwrap_or(0.0) as u32;
             channels = be32(e, 40).unwrap_or(0);
             bits = be32(e, 48).unwrap_or(0);
             64
@@ -576,9 +579,8 @@ fn parse_moov(moov: &[u8], file_len: u64) -> Result<Movie, String> {
     };
     let mvex = child(moov, b"mvex");
     let fragmented = mvex.is_some();
-    let trex = mvex.map_or_else(Vec::new, |m| {
-        boxes(m).filter(|(k, _)| k == b"trex").filter_map(|(_, b)| parse_trex(b)).collect()
-    });
+    let trex = mvex
+        .map_or_else(Vec::new, |m| boxes(m).filter(|(k, _)| k == b"trex").filter_map(|(_, b)| parse_trex(b)).collect());
     let mut traks = Vec::new();
     let mut first_err = None;
     for (k, body) in boxes(moov) {
@@ -835,26 +837,29 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
         let timescale = if trak.timescale > 0 { trak.timescale } else { rate.max(1) };
         let present = table.time_of(kept);
         let claimed = if movie.fragmented { present.max(trak.claimed.1) } else { trak.claimed.1.max(present) };
-        if kept < header_samples.max(trak.claimed.0) || present < claimed {
-            warnings.push(format!(
-                "the header says {}, the file holds {} ({} of {} packets are in the file: truncated file?)",
-                clock(claimed as f64 / timescale as f64),
-                clock(present as f64 / timescale as f64),
-                kept,
-                header_samples.max(trak.claimed.0)
-            ));
-        }
-        // The edit list: priming to drop, and how long to play.
-        let (mut lead, mut keep) = (0u64, present);
-        if let Some((media_time, seg)) = trak.edit {
-            lead = (media_time as u64).min(present);
-            keep = present - lead;
+        // The edit list: priming to drop, and how long to play, of a track
+        // of `total` media time.
+        let edit = |total: u64| -> (u64, u64) {
+            let Some((media_time, seg)) = trak.edit else { return (0, total) };
+            let lead = (media_time as u64).min(total);
+            let mut keep = total - lead;
             // In a fragmented file the edit often covers only the samples in
             // `moov`: the fragments extend it (as ffmpeg plays them).
             if seg > 0 && movie.movie_timescale > 0 && !movie.fragmented {
                 let seg_media = (seg as u128 * timescale as u128 / movie.movie_timescale as u128) as u64;
                 keep = keep.min(seg_media);
             }
+            (lead, keep)
+        };
+        let (lead, keep) = edit(present);
+        if kept < header_samples.max(trak.claimed.0) || present < claimed {
+            warnings.push(format!(
+                "the header says {}, the file holds {} ({} of {} packets are in the file: truncated file?)",
+                clock(edit(claimed).1 as f64 / timescale as f64),
+                clock(keep as f64 / timescale as f64),
+                kept,
+                header_samples.max(trak.claimed.0)
+            ));
         }
         let max_sample = table.sizes.iter().copied().max().unwrap_or(0).min(MAX_SAMPLE);
         let mut meta_boxes = Vec::new();
@@ -867,11 +872,26 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
         }
         let mut chapters = chapters::from_text_track(src, len, &movie.traks, trak);
         if chapters.is_empty() {
-            chapters = path(&moov, &[b"udta", b"chpl"]).map(chapters::parse_chpl).unwrap_or_default();
+            chapters = boxes(&moov)
+                .filter(|(k, _)| k == b"udta")
+                .find_map(|(_, u)| child(u, b"chpl"))
+                .map(chapters::parse_chpl)
+                .unwrap_or_default();
         }
         let track = AudioTrack { id: trak.id, fourcc, codec, sample_rate: rate, channels, bits, timescale, lead, keep };
         let next_offset = table.offset_of(0).unwrap_or(0);
-        Ok(Mp4Demuxer { src: (), track, table, next: 0, next_offset, chapters, meta_boxes, brand, warnings, max_sample })
+        Ok(Mp4Demuxer {
+            src: (),
+            track,
+            table,
+            next: 0,
+            next_offset,
+            chapters,
+            meta_boxes,
+            brand,
+            warnings,
+            max_sample,
+        })
     }
 
     /// Samples (packets) of the audio track present in the file.
