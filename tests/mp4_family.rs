@@ -81,8 +81,11 @@ fn ready() -> bool {
 
 const CONTAINERS: [&[u8; 4]; 8] = [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"tref"];
 
-/// Rebuilds a box tree, letting `f` replace any box (`Some(bytes)`, empty to drop it).
-fn rewrite(data: &[u8], f: &dyn Fn(&[u8; 4], &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
+/// Replaces a box (type, body) with `Some(bytes)` (empty to drop it), or keeps it.
+type Edit<'a> = &'a dyn Fn(&[u8; 4], &[u8]) -> Option<Vec<u8>>;
+
+/// Rebuilds a box tree, letting `f` replace any box.
+fn rewrite(data: &[u8], f: Edit<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos + 8 <= data.len() {

@@ -488,8 +488,11 @@ fn plain_asc(config: Vec<u8>) -> Vec<u8> {
     config
 }
 
+/// What an audio sample entry says: codec, rate, channels, bits.
+type EntryFacts = (SampleCodec, u32, u32, u32);
+
 /// The codec, rate, channels and bits of an audio sample entry.
-fn parse_audio_entry(kind: [u8; 4], e: &[u8]) -> (SampleCodec, u32, u32, u32) {
+fn parse_audio_entry(kind: [u8; 4], e: &[u8]) -> EntryFacts {
     let version = be16(e, 8).unwrap_or(0);
     let mut channels = be16(e, 16).unwrap_or(0) as u32;
     let mut bits = be16(e, 18).unwrap_or(0) as u32;
@@ -651,10 +654,9 @@ fn parse_moof(moof: &[u8], moof_at: u64, track: u32, trex: (u32, u32), file_len:
             }
             let per = [0x100, 0x200, 0x400, 0x800].iter().filter(|&&f| tf & f != 0).count() * 4;
             // Capped by the box (per-sample fields) or by the file (defaults).
-            let fits = if per > 0 {
-                (trun.len().saturating_sub(p) / per) as u64
-            } else {
-                file_len.saturating_sub(start.min(file_len)) / def_size.max(1) as u64
+            let fits = match trun.len().saturating_sub(p).checked_div(per) {
+                Some(n) => n as u64,
+                None => file_len.saturating_sub(start.min(file_len)) / def_size.max(1) as u64,
             };
             let count = (count as u64).min(fits).min(1 << 24);
             let first = t.len();
@@ -812,7 +814,7 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
             return Err(DemuxError::NoAudio);
         }
         // The first audio track CoreMusic decodes, else the first one (its error).
-        let parsed: Vec<(&Trak, (SampleCodec, u32, u32, u32), [u8; 4])> = sound
+        let parsed: Vec<(&Trak, EntryFacts, [u8; 4])> = sound
             .iter()
             .filter_map(|t| {
                 let (k, e) = t.entry.as_ref()?;
