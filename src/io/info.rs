@@ -204,6 +204,16 @@ impl Tags {
     }
 }
 
+/// A chapter mark of a file (MP4 audiobooks: Nero `chpl` or a QuickTime
+/// text track).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Chapter {
+    /// Start in seconds from the start of the audio.
+    pub start_s: f64,
+    /// Title (may be empty).
+    pub title: String,
+}
+
 /// The stream a reader decodes, as its headers describe it.
 #[derive(Debug, Clone)]
 pub struct StreamInfo {
@@ -278,6 +288,9 @@ pub struct FileInfo {
     pub file_size: u64,
     /// Problems that did not stop reading.
     pub warnings: Vec<String>,
+    /// Chapter marks, in order (empty when the file has none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chapters: Vec<Chapter>,
 }
 
 impl FileInfo {
@@ -304,6 +317,7 @@ impl FileInfo {
             format: info.format,
             file_size,
             warnings,
+            chapters: Vec::new(),
         }
     }
 }
@@ -313,5 +327,7 @@ pub fn inspect(path: &Path) -> Result<FileInfo, FileError> {
     let mut reader = super::open(path)?;
     let size = std::fs::metadata(path).map_err(|e| FileError::new(path, ReadError::Io(e)))?.len();
     let warnings = reader.take_warnings();
-    Ok(FileInfo::from_stream(path, reader.info(), size, warnings))
+    let mut info = FileInfo::from_stream(path, reader.info(), size, warnings);
+    info.chapters = reader.chapters().to_vec();
+    Ok(info)
 }

@@ -28,7 +28,7 @@ pub mod tags;
 
 pub use error::{FileError, ReadError, WriteError};
 pub use file::{AudioFile, Chunks};
-pub use info::{inspect, Codec, Container, FileInfo, StreamInfo, Tags};
+pub use info::{inspect, Chapter, Codec, Container, FileInfo, StreamInfo, Tags};
 pub use probe::{detect, open, open_source, Detected};
 pub use source::{MediaSource, Source};
 pub use writer::{create_writer, AudioWriter, OutputFormat, WriterSpec};
@@ -64,5 +64,10 @@ pub trait AudioReader: Send {
     /// frame, a header that understates the data…), drained by the call.
     fn take_warnings(&mut self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Chapter marks of the file, in order (empty for most formats).
+    fn chapters(&self) -> &[Chapter] {
+        &[]
     }
 }

@@ -318,6 +318,8 @@ mod robustness {
             ("caf ima4", caf_ima4(2, 5, &mut Rng(7))),
             ("flac s16 stereo", flac_seed(2, 16, 700)),
             ("flac s24", flac_seed(1, 24, 400)),
+            // The MP4 demuxer (its boxes and sample tables) over ALAC packets.
+            ("m4a alac", writer_seed(OutputFormat::Alac, 2, S16)),
         ]
     }
 

@@ -43,6 +43,12 @@ pub fn human(info: &FileInfo) -> String {
             s.push_str(&format!("  {:<13}{v}\n", format!("{k}:")));
         }
     }
+    if !info.chapters.is_empty() {
+        s.push_str(&format!("Chapters:      {}\n", info.chapters.len()));
+        for c in &info.chapters {
+            s.push_str(&format!("  {:<13}{}\n", format_duration(c.start_s), c.title));
+        }
+    }
     for w in &info.warnings {
         s.push_str(&format!("Warning:       {w}\n"));
     }

@@ -101,6 +101,26 @@ impl InspectorPanel {
                         }
                     });
                 }
+                if !info.chapters.is_empty() {
+                    ui.add_space(12.0);
+                    // A long audiobook's list starts folded.
+                    egui::CollapsingHeader::new(
+                        egui::RichText::new(format!("Chapters ({})", info.chapters.len())).strong(),
+                    )
+                    .default_open(info.chapters.len() <= 20)
+                    .show(ui, |ui| {
+                        egui::Grid::new("chapters-grid").num_columns(2).spacing([24.0, 4.0]).striped(true).show(
+                            ui,
+                            |ui| {
+                                for c in &info.chapters {
+                                    ui.label(format_duration(c.start_s));
+                                    ui.label(&c.title);
+                                    ui.end_row();
+                                }
+                            },
+                        );
+                    });
+                }
                 for w in &info.warnings {
                     ui.add_space(8.0);
                     ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {w}"));

@@ -51,6 +51,8 @@ struct Fmt {
     rate: u32,
     coding: Coding,
     layout: ChannelLayout,
+    /// A header lie that still leaves the audio readable (a wrong nBlockAlign).
+    warning: Option<String>,
 }
 
 fn codec_name(tag: u16) -> &'static str {
@@ -142,17 +144,29 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
     let bad_align = |why: &str| {
         ReadError::malformed(off + 12, format!("fmt: nBlockAlign {block_align} for {channels} channels {why}"))
     };
+    let mut warning = None;
+    // ffmpeg and scipy trust wBitsPerSample over a block size that disagrees
+    // with it (real files have nBlockAlign 4 for 3 channels of 24 bits): so
+    // does CoreMusic, and says so.
+    let mut trust_bits = |bytes: u32| {
+        warning = Some(format!(
+            "fmt: nBlockAlign {block_align} disagrees with {channels} channels of {bits}-bit samples; \
+             read as {} bytes a frame, as the sample size says",
+            channels * bytes
+        ));
+        channels * bytes
+    };
     let coding = match sub {
         1 => {
             if bits == 0 {
                 return Err(ReadError::malformed(off + 14, "fmt: wBitsPerSample is 0"));
             }
-            if block_align % channels != 0 {
-                return Err(bad_align("is not a whole number of bytes per sample"));
-            }
-            let container = block_align / channels;
-            if container * 8 < bits || container > 8 {
-                return Err(bad_align(&format!("does not fit {bits}-bit samples")));
+            let mut container = block_align / channels;
+            if block_align % channels != 0 || container * 8 < bits || container > 8 {
+                if bits > 64 {
+                    return Err(bad_align(&format!("does not fit {bits}-bit samples")));
+                }
+                container = trust_bits(bits.div_ceil(8)) / channels;
             }
             let valid = valid.clamp(1, bits);
             Coding::Pcm(PcmLayout::int(container, valid, container == 1, be).ok_or_else(|| bad_align("is impossible"))?)
@@ -162,7 +176,7 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
                 return Err(ReadError::unsupported(format!("WAVE float samples of {bits} bits")));
             }
             if block_align != channels * bits / 8 {
-                return Err(bad_align(&format!("does not match {bits}-bit float samples")));
+                trust_bits(bits / 8);
             }
             Coding::Pcm(PcmLayout::float(bits / 8, be).ok_or_else(|| bad_align("is impossible"))?)
         }
@@ -210,7 +224,7 @@ fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
             return Err(ReadError::unsupported(format!("WAVE codec 0x{sub:04X} ({})", codec_name(sub))));
         }
     };
-    Ok(Fmt { channels, rate, coding, layout })
+    Ok(Fmt { channels, rate, coding, layout, warning })
 }
 
 struct Walk {
@@ -402,6 +416,7 @@ impl WavReader {
             _ => None,
         };
         let mut warnings = walk.warnings;
+        warnings.extend(fmt.warning);
         let coding = fmt.coding;
         let stream = PcmStream::open(
             source,
@@ -589,6 +604,7 @@ mod tests {
     use crate::io::codec::adpcm::tests::{ima_wav_encode_block, ms_encode_block};
     use crate::io::codec::pcm::test_util::*;
     use crate::io::writer::OutputFormat;
+    use crate::io::AudioReader;
     use crate::io::{Codec, Container};
 
     fn u16b(v: u16, be: bool) -> [u8; 2] {
@@ -997,13 +1013,17 @@ mod tests {
         .contains("nChannels"));
         assert!(err(&riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 1, 2, 0, 4, 16, &[])), (b"data", &[0; 4])], true))
             .contains("nSamplesPerSec"));
-        assert!(err(&riff(
+        // A block size that disagrees with the sample size: the sample size
+        // wins (as in ffmpeg and scipy), with a warning.
+        let mut r = WavReader::new(Source::memory(riff(
             b"RIFF",
             false,
-            &[(b"fmt ", &fmt(false, 1, 2, 8000, 3, 16, &[])), (b"data", &[0; 4])],
-            true
-        ))
-        .contains("nBlockAlign"));
+            &[(b"fmt ", &fmt(false, 1, 2, 8000, 3, 16, &[])), (b"data", &[0; 8])],
+            true,
+        )))
+        .unwrap();
+        assert_eq!(r.info().frames, Some(2));
+        assert!(r.take_warnings().iter().any(|w| w.contains("nBlockAlign 3")));
         let e =
             err(&riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 0x55, 2, 8000, 1, 0, &[])), (b"data", &[0; 4])], true));
         assert!(e.contains("WAVE codec 0x0055 (MPEG Layer III)"), "{e}");
@@ -1028,6 +1048,48 @@ mod tests {
             let at = f.len() - 8 - 4;
             f[at..at + 4].copy_from_slice(&size.to_le_bytes());
             assert_eq!(all_i32(open(&f).as_mut()), [9, 8, 7, 6]);
+        }
+    }
+
+    /// A 24-bit 3-channel WAV whose nBlockAlign (4) disagrees with its
+    /// samples (9 bytes a frame): read by the sample size, with a warning,
+    /// and the samples are the ones ffmpeg reads.
+    #[test]
+    fn block_align_that_disagrees_with_the_sample_size() {
+        let frames = 50usize;
+        let samples: Vec<i32> = (0..frames * 3).map(|i| (i as i32 * 40_009) % 8_000_000 - 4_000_000).collect();
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()[..3].to_vec()).collect();
+        let bytes = riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 1, 3, 44100, 4, 24, &[])), (b"data", &data)], true);
+        let mut r = WavReader::new(Source::memory(bytes.clone())).expect("read by the sample size");
+        assert_eq!(r.info().frames, Some(frames as u64));
+        assert_eq!(r.info().channels(), 3);
+        assert_eq!(r.info().bits_per_sample, Some(24));
+        let w = r.take_warnings();
+        assert!(w.iter().any(|w| w.contains("nBlockAlign 4") && w.contains("9 bytes")), "{w:?}");
+        let mut out = vec![0i32; frames * 3];
+        assert_eq!(r.read_i32(&mut out).unwrap(), frames);
+        assert_eq!(out, samples);
+        // Float with a wrong block size too; and an impossible depth stays an error.
+        let f = riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 3, 2, 8000, 2, 32, &[])), (b"data", &[0; 16])], true);
+        let mut r = WavReader::new(Source::memory(f)).expect("float");
+        assert_eq!(r.info().frames, Some(2));
+        assert!(!r.take_warnings().is_empty());
+        let bad = riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 1, 2, 8000, 3, 72, &[])), (b"data", &[0; 4])], true);
+        assert!(err(&bad).contains("nBlockAlign"));
+        // ffmpeg reads the same samples.
+        if crate::io::symphonia::tests::have_ffmpeg() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("align.wav");
+            std::fs::write(&path, &bytes).unwrap();
+            let out = std::process::Command::new("ffmpeg")
+                .args(["-v", "error", "-i"])
+                .arg(&path)
+                .args(["-f", "s32le", "-"])
+                .output()
+                .unwrap();
+            let theirs: Vec<i32> =
+                out.stdout.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) >> 8).collect();
+            assert_eq!(theirs, samples, "ffmpeg reads other samples");
         }
     }
 

@@ -23,6 +23,8 @@
 use crate::io::codec::opus;
 use crate::io::container::mp4::edits as mp4;
 
+mod mp4_format;
+
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
@@ -349,6 +351,8 @@ pub struct SymphoniaReader {
     pending_error: Option<ReadError>,
     warnings: Vec<String>,
     warnings_dropped: u64,
+    /// Chapter marks (MP4).
+    chapters: Vec<crate::io::Chapter>,
 }
 
 impl SymphoniaReader {
@@ -359,7 +363,31 @@ impl SymphoniaReader {
         Ok(Box::new(Self::open_with(source, Some(hint))?))
     }
 
-    fn open_with(mut source: Source, hint: Option<Hint>) -> ReadResult<Self> {
+    fn open_with(source: Source, hint: Option<Hint>) -> ReadResult<Self> {
+        if hint == Some(Hint::Mp4) {
+            // CoreMusic's own MP4 demuxer first; symphonia's reader is kept
+            // for what it does not take (PCM in QuickTime…).
+            match mp4_format::open(source) {
+                Ok(o) => {
+                    let mut reader = Self::from_format(Box::new(o.format), Container::Mp4, o.edit)?;
+                    reader.info.tags = o.tags;
+                    reader.chapters = o.chapters;
+                    let mut w = o.warnings;
+                    w.append(&mut reader.warnings);
+                    reader.warnings = w;
+                    return Ok(reader);
+                }
+                Err((e, Some(mut back))) => {
+                    back.seek(SeekFrom::Start(0))?;
+                    return Self::open_symphonia(back, hint).map_err(|_| e);
+                }
+                Err((e, None)) => return Err(e),
+            }
+        }
+        Self::open_symphonia(source, hint)
+    }
+
+    fn open_symphonia(mut source: Source, hint: Option<Hint>) -> ReadResult<Self> {
         let len = MediaSource::byte_len(&source);
         let edit = if hint == Some(Hint::Mp4) {
             let edit = mp4::first_audio_edit(&mut source, len);
@@ -546,6 +574,7 @@ impl SymphoniaReader {
             pending_error: None,
             warnings: Vec::new(),
             warnings_dropped: 0,
+            chapters: Vec::new(),
         };
         // Decode the first packet: it proves the stream decodes and tells the
         // real channel count and rate (HE-AAC, parametric stereo).
@@ -881,6 +910,10 @@ impl AudioReader for SymphoniaReader {
             self.eof = true;
         }
         Ok(self.position)
+    }
+
+    fn chapters(&self) -> &[crate::io::Chapter] {
+        &self.chapters
     }
 
     fn take_warnings(&mut self) -> Vec<String> {

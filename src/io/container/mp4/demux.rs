@@ -1,0 +1,982 @@
+//! CoreMusic's own demuxer for the MPEG-4 family (`.m4a`, `.m4b`, `.mp4`,
+//! `.mov`, `.3gp`, `.3g2`): it finds the audio track among any others (video,
+//! cover art, chapter and subtitle text tracks), builds its sample table from
+//! `stsz`/`stz2`, `stsc`, `stco`/`co64` and `stts` and from the fragments of a
+//! fragmented file (`moof`/`traf`/`trun`, defaults from `trex`/`tfhd`), reads
+//! the edit list that trims encoder priming, and the chapters (Nero `chpl`
+//! and QuickTime text tracks via `tref/chap`, see [`super::chapters`]).
+//!
+//! Decoding is not done here: [`Mp4Demuxer::read_packet`] hands the bytes of
+//! one sample at a time to the caller's buffer.
+//!
+//! Nothing here trusts a size: every box is checked against the file, every
+//! count is capped by what its box (or the file) can hold before anything is
+//! allocated from it, and samples that lie past the end of the file (a cut
+//! download) are dropped with a warning that says what the header claimed.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use super::boxes::{be16, be32, be64, child, fourcc_text, full, iter as boxes, path};
+use super::chapters;
+
+/// A `moov` (or one `moof`) larger than this is refused.
+const MAX_META_BOX: u64 = 128 << 20;
+/// All `moof` boxes together may not hold more than this.
+const MAX_FRAGMENT_BYTES: u64 = 256 << 20;
+/// Top-level boxes walked at most (a fragmented file has one `moof` and one
+/// `mdat` per fragment).
+const MAX_TOP_BOXES: usize = 1 << 20;
+/// A sample (packet) larger than this is treated as damage.
+const MAX_SAMPLE: u32 = 16 << 20;
+
+/// Why an MPEG-4 file cannot be demuxed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemuxError {
+    /// The file has tracks, but none of them is audio.
+    NoAudio,
+    /// The file ends at byte `.0` inside its movie box.
+    CutOff(u64),
+    /// Something else is wrong: what.
+    Damaged(String),
+}
+
+impl std::fmt::Display for DemuxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DemuxError::NoAudio => write!(f, "the MPEG-4 file has no audio track"),
+            DemuxError::CutOff(at) => write!(f, "the file ends at byte {at} inside the movie box (moov)"),
+            DemuxError::Damaged(what) => write!(f, "{what}"),
+        }
+    }
+}
+
+/// The codec an audio sample entry names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SampleCodec {
+    /// AAC, with its `AudioSpecificConfig` from `esds`.
+    Aac {
+        /// The decoder-specific info (AudioSpecificConfig).
+        config: Vec<u8>,
+    },
+    /// MPEG-1/2 audio (Layer III or II) in `mp4a`/`.mp3`.
+    Mp3,
+    /// Apple Lossless, with its magic cookie.
+    Alac {
+        /// `ALACSpecificConfig` (24 bytes, maybe followed by a channel layout).
+        cookie: Vec<u8>,
+    },
+    /// FLAC in MP4 (`fLaC` with `dfLa`), with the STREAMINFO block body.
+    Flac {
+        /// The 34-byte STREAMINFO.
+        streaminfo: Vec<u8>,
+    },
+    /// Opus in MP4 (`Opus` with `dOps`).
+    Opus,
+    /// Something CoreMusic names but does not decode in MP4 (AMR, QCELP,
+    /// EVRC, AC-3, PCM…): its name for messages.
+    Other(String),
+}
+
+/// The audio track CoreMusic decodes, as its sample entry describes it.
+#[derive(Debug, Clone)]
+pub struct AudioTrack {
+    /// `tkhd` track id.
+    pub id: u32,
+    /// The sample entry's four-character code (`mp4a`, `alac`, `samr`…).
+    pub fourcc: [u8; 4],
+    /// The codec.
+    pub codec: SampleCodec,
+    /// Sample rate (from the codec config where it has one).
+    pub sample_rate: u32,
+    /// Channels (from the codec config where it has one).
+    pub channels: u32,
+    /// Bits per sample of the sample entry (16 for most compressed audio).
+    pub bits: u32,
+    /// `mdhd` timescale: units of every timestamp of the track.
+    pub timescale: u32,
+    /// Media time where presentation starts (edit list), in `timescale` units.
+    pub lead: u64,
+    /// Media time presented after `lead` (edit list, bounded by the samples
+    /// present), in `timescale` units.
+    pub keep: u64,
+}
+
+/// A text chapter: where it starts and its title.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chapter {
+    /// Start in seconds from the start of the presentation.
+    pub start_s: f64,
+    /// Title.
+    pub title: String,
+}
+
+/// A run of samples stored back to back (a chunk, or a `trun`).
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    offset: u64,
+    first: u64,
+}
+
+/// A run of samples with the same duration.
+#[derive(Debug, Clone, Copy)]
+struct TimeRun {
+    first: u64,
+    start: u64,
+    count: u64,
+    delta: u32,
+}
+
+/// Where every sample of a track is and when it plays.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SampleTable {
+    sizes: Vec<u32>,
+    runs: Vec<Run>,
+    times: Vec<TimeRun>,
+}
+
+impl SampleTable {
+    /// Samples in the table.
+    pub(crate) fn len(&self) -> u64 {
+        self.sizes.len() as u64
+    }
+
+    fn push_time(&mut self, delta: u32, count: u64) {
+        if count == 0 {
+            return;
+        }
+        let (first, start) = self
+            .times
+            .last()
+            .map_or((0, 0), |t| (t.first + t.count, t.start.saturating_add(t.count.saturating_mul(t.delta as u64))));
+        match self.times.last_mut() {
+            Some(t) if t.delta == delta => t.count += count,
+            _ => self.times.push(TimeRun { first, start, count, delta }),
+        }
+    }
+
+    /// Total duration of the first `n` samples.
+    fn time_of(&self, n: u64) -> u64 {
+        let i = self.times.partition_point(|t| t.first <= n).saturating_sub(1);
+        match self.times.get(i) {
+            Some(t) => t.start.saturating_add((n - t.first).min(t.count).saturating_mul(t.delta as u64)),
+            None => 0,
+        }
+    }
+
+    /// Duration of sample `n`.
+    fn delta_of(&self, n: u64) -> u32 {
+        let i = self.times.partition_point(|t| t.first <= n).saturating_sub(1);
+        self.times.get(i).filter(|t| n < t.first + t.count).map_or(0, |t| t.delta)
+    }
+
+    /// The sample playing at `ts` (the last one starting at or before it).
+    fn sample_at(&self, ts: u64) -> u64 {
+        let i = self.times.partition_point(|t| t.start <= ts).saturating_sub(1);
+        match self.times.get(i) {
+            Some(t) if t.delta > 0 => {
+                t.first + ((ts - t.start.min(ts)) / t.delta as u64).min(t.count.saturating_sub(1))
+            }
+            Some(t) => t.first,
+            None => 0,
+        }
+    }
+
+    /// Byte offset of sample `n`.
+    fn offset_of(&self, n: u64) -> Option<u64> {
+        let i = self.runs.partition_point(|r| r.first <= n).checked_sub(1)?;
+        let r = self.runs.get(i)?;
+        let before: u64 = self.sizes.get(r.first as usize..n as usize)?.iter().map(|&s| s as u64).sum();
+        r.offset.checked_add(before)
+    }
+
+    /// Byte offset and size of sample `n`.
+    pub(crate) fn sample(&self, n: u64) -> Option<(u64, u32)> {
+        Some((self.offset_of(n)?, *self.sizes.get(n as usize)?))
+    }
+
+    /// Start time of sample `n`, in timescale units.
+    pub(crate) fn start_of(&self, n: u64) -> u64 {
+        self.time_of(n)
+    }
+
+    /// Keeps the first `n` samples.
+    fn truncate(&mut self, n: u64) {
+        self.sizes.truncate(n as usize);
+        self.runs.retain(|r| r.first < n);
+        self.times.retain(|t| t.first < n);
+        if let Some(t) = self.times.last_mut() {
+            t.count = t.count.min(n - t.first);
+        }
+    }
+
+    /// Drops every sample from the first one not wholly inside `len` bytes;
+    /// returns how many were kept.
+    pub(crate) fn clip_to_file(&mut self, len: u64) -> u64 {
+        let mut keep = self.len();
+        'runs: for (i, r) in self.runs.iter().enumerate() {
+            let end = self.runs.get(i + 1).map_or(self.len(), |n| n.first).min(self.len());
+            let mut at = r.offset;
+            for n in r.first..end {
+                at = match at.checked_add(self.sizes[n as usize] as u64) {
+                    Some(e) if e <= len => e,
+                    _ => {
+                        keep = n;
+                        break 'runs;
+                    }
+                };
+            }
+        }
+        self.truncate(keep);
+        keep
+    }
+}
+
+/// One parsed `trak`.
+#[derive(Debug, Default)]
+pub(crate) struct Trak {
+    pub id: u32,
+    pub handler: [u8; 4],
+    pub timescale: u32,
+    pub table: SampleTable,
+    /// (media_time, segment_duration in movie units) of the one real edit.
+    edit: Option<(i64, u64)>,
+    /// Track ids that `tref/chap` names.
+    pub chap: Vec<u32>,
+    /// Samples and duration the header's `stts` announces.
+    claimed: (u64, u64),
+    entry: Option<([u8; 4], Vec<u8>)>,
+}
+
+/// A `moov`'s tracks and the boxes beside them.
+struct Movie {
+    movie_timescale: u32,
+    traks: Vec<Trak>,
+    /// (track id, default duration, default size) from `mvex/trex`.
+    trex: Vec<(u32, u32, u32)>,
+    fragmented: bool,
+}
+
+fn parse_table(stbl: &[u8], file_len: u64) -> Result<(SampleTable, (u64, u64)), String> {
+    let mut t = SampleTable::default();
+    // Sizes: bounded by the box bytes (a table) or by the file (a constant).
+    if let Some((_, b)) = child(stbl, b"stsz").and_then(full) {
+        let constant = be32(b, 0).unwrap_or(0);
+        let count = be32(b, 4).unwrap_or(0) as u64;
+        if constant > 0 {
+            let n = count.min(file_len / constant as u64);
+            t.sizes = vec![constant; n as usize];
+        } else {
+            let n = count.min((b.len().saturating_sub(8) / 4) as u64) as usize;
+            t.sizes = (0..n).filter_map(|i| be32(b, 8 + 4 * i)).collect();
+        }
+    } else if let Some((_, b)) = child(stbl, b"stz2").and_then(full) {
+        let field = be32(b, 0).unwrap_or(0) & 0xff;
+        let count = be32(b, 4).unwrap_or(0) as u64;
+        let data = b.get(8..).unwrap_or(&[]);
+        let n = match field {
+            4 => count.min(data.len() as u64 * 2),
+            8 => count.min(data.len() as u64),
+            16 => count.min(data.len() as u64 / 2),
+            _ => 0,
+        } as usize;
+        t.sizes = (0..n)
+            .filter_map(|i| match field {
+                4 => data.get(i / 2).map(|&x| if i % 2 == 0 { (x >> 4) as u32 } else { (x & 15) as u32 }),
+                8 => data.get(i).map(|&x| x as u32),
+                _ => be16(data, 2 * i).map(u32::from),
+            })
+            .collect();
+    }
+    // Chunk offsets.
+    let mut chunk_offsets: Vec<u64> = Vec::new();
+    if let Some((_, b)) = child(stbl, b"stco").and_then(full) {
+        let n = (be32(b, 0).unwrap_or(0) as usize).min(b.len().saturating_sub(4) / 4);
+        chunk_offsets = (0..n).filter_map(|i| be32(b, 4 + 4 * i).map(u64::from)).collect();
+    } else if let Some((_, b)) = child(stbl, b"co64").and_then(full) {
+        let n = (be32(b, 0).unwrap_or(0) as usize).min(b.len().saturating_sub(4) / 8);
+        chunk_offsets = (0..n).filter_map(|i| be64(b, 4 + 8 * i)).collect();
+    }
+    // Samples per chunk.
+    let stsc: Vec<(u32, u32)> = match child(stbl, b"stsc").and_then(full) {
+        Some((_, b)) => {
+            let n = (be32(b, 0).unwrap_or(0) as usize).min(b.len().saturating_sub(4) / 12);
+            (0..n).filter_map(|i| Some((be32(b, 4 + 12 * i)?, be32(b, 8 + 12 * i)?))).collect()
+        }
+        None => Vec::new(),
+    };
+    let total = t.sizes.len() as u64;
+    let mut first = 0u64;
+    let mut e = 0usize;
+    for (c, &offset) in chunk_offsets.iter().enumerate() {
+        if first >= total {
+            break;
+        }
+        let chunk_no = c as u64 + 1;
+        while e + 1 < stsc.len() && stsc[e + 1].0 as u64 <= chunk_no {
+            e += 1;
+        }
+        let per = stsc.get(e).map_or(0, |s| s.1) as u64;
+        if per == 0 {
+            continue;
+        }
+        t.runs.push(Run { offset, first });
+        first = first.saturating_add(per);
+    }
+    t.sizes.truncate(first.min(total) as usize);
+    // Durations: runs of the `stts` box; their counts are not allocated from.
+    let mut claimed = (0u64, 0u64);
+    if let Some((_, b)) = child(stbl, b"stts").and_then(full) {
+        let n = (be32(b, 0).unwrap_or(0) as usize).min(b.len().saturating_sub(4) / 8);
+        for i in 0..n {
+            let (Some(count), Some(delta)) = (be32(b, 4 + 8 * i), be32(b, 8 + 8 * i)) else { break };
+            claimed.0 = claimed.0.saturating_add(count as u64);
+            claimed.1 = claimed.1.saturating_add(count as u64 * delta as u64);
+            t.push_time(delta, count as u64);
+        }
+    }
+    let timed = t.times.last().map_or(0, |x| x.first + x.count);
+    if timed < t.len() {
+        t.truncate(timed);
+    }
+    Ok((t, claimed))
+}
+
+fn parse_trak(trak: &[u8], file_len: u64) -> Result<Trak, String> {
+    let mut t = Trak::default();
+    if let Some((v, b)) = child(trak, b"tkhd").and_then(full) {
+        t.id = if v == 1 { be32(b, 16) } else { be32(b, 8) }.unwrap_or(0);
+    }
+    let mdia = child(trak, b"mdia").ok_or("a track without media (mdia)")?;
+    if let Some((v, b)) = child(mdia, b"mdhd").and_then(full) {
+        t.timescale = if v == 1 { be32(b, 16) } else { be32(b, 8) }.unwrap_or(0);
+    }
+    if let Some(h) = child(mdia, b"hdlr").and_then(|b| b.get(8..12)) {
+        t.handler.copy_from_slice(h);
+    }
+    if let Some(b) = path(trak, &[b"tref", b"chap"]) {
+        t.chap = (0..(b.len() / 4).min(256)).filter_map(|i| be32(b, 4 * i)).collect();
+    }
+    if let Some((v, b)) = path(trak, &[b"edts", b"elst"]).and_then(full) {
+        let count = be32(b, 0).unwrap_or(0) as usize;
+        let len = if v == 1 { 20 } else { 12 };
+        let mut real = Vec::new();
+        for i in 0..count.min(b.len().saturating_sub(4) / len).min(1024) {
+            let at = 4 + i * len;
+            let (dur, time) = if v == 1 {
+                (be64(b, at).unwrap_or(0), be64(b, at + 8).unwrap_or(0) as i64)
+            } else {
+                (be32(b, at).unwrap_or(0) as u64, be32(b, at + 4).unwrap_or(0) as i32 as i64)
+            };
+            if time >= 0 {
+                real.push((time, dur));
+            }
+        }
+        // Several real edits are too clever to follow: play it all.
+        if real.len() == 1 {
+            t.edit = Some(real[0]);
+        }
+    }
+    let stbl = path(mdia, &[b"minf", b"stbl"]).ok_or("a track without a sample table (stbl)")?;
+    if let Some((_, b)) = child(stbl, b"stsd").and_then(full) {
+        if let Some((k, body)) = b.get(4..).and_then(|e| boxes(e).next()) {
+            t.entry = Some((k, body.to_vec()));
+        }
+    }
+    if &t.handler == b"soun" || &t.handler == b"text" || &t.handler == b"sbtl" {
+        let (table, claimed) = parse_table(stbl, file_len)?;
+        t.table = table;
+        t.claimed = claimed;
+    }
+    Ok(t)
+}
+
+/// Reads a descriptor length (1–4 bytes of 7 bits).
+fn desc_len(b: &[u8], at: &mut usize) -> Option<usize> {
+    let mut n = 0usize;
+    for _ in 0..4 {
+        let x = *b.get(*at)?;
+        *at += 1;
+        n = (n << 7) | (x & 0x7f) as usize;
+        if x & 0x80 == 0 {
+            return Some(n);
+        }
+    }
+    Some(n)
+}
+
+/// `(objectTypeIndication, DecoderSpecificInfo)` of an `esds` body.
+fn parse_esds(esds: &[u8]) -> Option<(u8, Vec<u8>)> {
+    let b = full(esds)?.1;
+    let mut at = 0usize;
+    if *b.get(at)? == 0x03 {
+        at += 1;
+        desc_len(b, &mut at)?;
+        at += 2; // ES_ID
+        let flags = *b.get(at)?;
+        at += 1;
+        if flags & 0x80 != 0 {
+            at += 2;
+        }
+        if flags & 0x40 != 0 {
+            at += 1 + *b.get(at)? as usize;
+        }
+        if flags & 0x20 != 0 {
+            at += 2;
+        }
+    }
+    if *b.get(at)? != 0x04 {
+        return None;
+    }
+    at += 1;
+    let len = desc_len(b, &mut at)?;
+    let end = at.checked_add(len)?.min(b.len());
+    let oti = *b.get(at)?;
+    let mut p = at + 13;
+    while p < end {
+        let tag = *b.get(p)?;
+        p += 1;
+        let l = desc_len(b, &mut p)?;
+        if tag == 0x05 {
+            return Some((oti, b.get(p..p.checked_add(l)?.min(b.len()))?.to_vec()));
+        }
+        p = p.checked_add(l)?;
+    }
+    Some((oti, Vec::new()))
+}
+
+/// Sample rate and channel count of an AAC AudioSpecificConfig.
+fn asc_rate_channels(asc: &[u8]) -> Option<(u32, u32)> {
+    const RATES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+    let bits = u64::from_be_bytes({
+        let mut a = [0u8; 8];
+        let n = asc.len().min(8);
+        a[..n].copy_from_slice(&asc[..n]);
+        a
+    });
+    let mut pos = 0u32;
+    let mut take = |n: u32| {
+        let v = (bits << pos) >> (64 - n);
+        pos += n;
+        v as u32
+    };
+    let mut ot = take(5);
+    if ot == 31 {
+        ot = 32 + take(6);
+    }
+    let _ = ot;
+    let fi = take(4);
+    let rate = if fi == 15 { take(24) } else { *RATES.get(fi as usize)? };
+    let ch = take(4);
+    Some((rate, ch))
+}
+
+/// An AudioSpecificConfig that claims more than it holds — an AAC-LC config
+/// of two or three bytes whose `dependsOnCoreCoder` bit is set, with no room
+/// for the 14-bit delay that must follow (real audiobooks have this) — is
+/// rewritten to the plain two-byte form, as ffmpeg reads it. Any other
+/// config is kept as it is.
+fn plain_asc(config: Vec<u8>) -> Vec<u8> {
+    if config.len() < 2 || config.len() > 3 {
+        return config;
+    }
+    let ot = config[0] >> 3;
+    let fi = ((config[0] & 7) << 1) | (config[1] >> 7);
+    let depends_on_core = config[1] & 2 != 0;
+    if ot == 2 && fi < 13 && depends_on_core {
+        return vec![config[0], config[1] & 0xF8];
+    }
+    config
+}
+
+/// What an audio sample entry says: codec, rate, channels, bits.
+type EntryFacts = (SampleCodec, u32, u32, u32);
+
+/// The codec, rate, channels and bits of an audio sample entry.
+fn parse_audio_entry(kind: [u8; 4], e: &[u8]) -> EntryFacts {
+    let version = be16(e, 8).unwrap_or(0);
+    let mut channels = be16(e, 16).unwrap_or(0) as u32;
+    let mut bits = be16(e, 18).unwrap_or(0) as u32;
+    let mut rate = be32(e, 24).unwrap_or(0) >> 16;
+    let children_at = match version {
+        1 => 44,
+        2 => {
+            rate =
+                be64(e, 32).map(f64::from_bits).filter(|r| r.is_finite() && *r > 0.0 && *r < 1e7).unwrap_or(0.0) as u32;
+            channels = be32(e, 40).unwrap_or(0);
+            bits = be32(e, 48).unwrap_or(0);
+            64
+        }
+        _ => 28,
+    };
+    let kids = e.get(children_at..).unwrap_or(&[]);
+    // QuickTime puts the codec boxes inside a `wave` box.
+    let find = |k: &[u8; 4]| child(kids, k).or_else(|| child(kids, b"wave").and_then(|w| child(w, k)));
+    let other = |s: &str| SampleCodec::Other(s.to_string());
+    let codec = match &kind {
+        b"mp4a" => match find(b"esds").and_then(parse_esds) {
+            Some((0x40 | 0x66 | 0x67 | 0x68, config)) => {
+                if let Some((r, c)) = asc_rate_channels(&config) {
+                    if r > 0 {
+                        rate = r;
+                    }
+                    if c > 0 {
+                        channels = c;
+                    }
+                }
+                SampleCodec::Aac { config: plain_asc(config) }
+            }
+            Some((0x69 | 0x6B, _)) => SampleCodec::Mp3,
+            Some((0xA5, _)) => other("ac3"),
+            Some((0xA6, _)) => other("eac3"),
+            Some((0xA9 | 0xAC, _)) => other("dts"),
+            Some((0xAD, _)) => other("opus"),
+            Some((0xE1, _)) => other("QCELP"),
+            Some((oti, _)) => SampleCodec::Other(format!("MPEG-4 object type 0x{oti:02x}")),
+            None => other("mp4a without a decoder configuration (esds)"),
+        },
+        b".mp3" | b"ms\0\x55" => SampleCodec::Mp3,
+        b"alac" => match find(b"alac").and_then(full) {
+            Some((_, cookie)) if cookie.len() >= 24 => {
+                channels = cookie[9] as u32;
+                bits = cookie[5] as u32;
+                rate = be32(cookie, 20).unwrap_or(rate);
+                SampleCodec::Alac { cookie: cookie.to_vec() }
+            }
+            _ => other("ALAC without its configuration"),
+        },
+        b"fLaC" => match find(b"dfLa").and_then(full) {
+            Some((_, blocks)) if blocks.len() >= 4 + 34 && blocks[0] & 0x7f == 0 => {
+                SampleCodec::Flac { streaminfo: blocks[4..38].to_vec() }
+            }
+            _ => other("FLAC without its STREAMINFO"),
+        },
+        b"Opus" => SampleCodec::Opus,
+        b"samr" => other("AMR-NB"),
+        b"sawb" => other("AMR-WB"),
+        b"sawp" => other("AMR-WB+"),
+        b"sqcp" => other("QCELP"),
+        b"sevc" => other("EVRC"),
+        b"ssmv" => other("SMV"),
+        b"ac-3" => other("ac3"),
+        b"ec-3" => other("eac3"),
+        b"ac-4" => other("ac4"),
+        b"dtsc" | b"dtsh" | b"dtsl" | b"dtse" => other("dts"),
+        b"mha1" | b"mhm1" => other("MPEG-H 3D Audio"),
+        k => SampleCodec::Other(format!("'{}'", fourcc_text(k))),
+    };
+    (codec, rate, channels, bits)
+}
+
+/// Parses a `trex`: (track id, default duration, default size).
+fn parse_trex(b: &[u8]) -> Option<(u32, u32, u32)> {
+    let b = full(b)?.1;
+    Some((be32(b, 0)?, be32(b, 8)?, be32(b, 12)?))
+}
+
+fn parse_moov(moov: &[u8], file_len: u64) -> Result<Movie, String> {
+    let mvhd = child(moov, b"mvhd").and_then(full);
+    let movie_timescale = match mvhd {
+        Some((1, b)) => be32(b, 16).unwrap_or(0),
+        Some((_, b)) => be32(b, 8).unwrap_or(0),
+        None => 0,
+    };
+    let mvex = child(moov, b"mvex");
+    let fragmented = mvex.is_some();
+    let trex = mvex
+        .map_or_else(Vec::new, |m| boxes(m).filter(|(k, _)| k == b"trex").filter_map(|(_, b)| parse_trex(b)).collect());
+    let mut traks = Vec::new();
+    let mut first_err = None;
+    for (k, body) in boxes(moov) {
+        if &k != b"trak" {
+            continue;
+        }
+        match parse_trak(body, file_len) {
+            Ok(t) => traks.push(t),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if traks.is_empty() {
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+    }
+    Ok(Movie { movie_timescale, traks, trex, fragmented })
+}
+
+/// Appends the samples of the `traf`s of `track` in one `moof` (which starts
+/// at byte `moof_at` of the file).
+fn parse_moof(moof: &[u8], moof_at: u64, track: u32, trex: (u32, u32), file_len: u64, t: &mut SampleTable) {
+    for (k, traf) in boxes(moof) {
+        if &k != b"traf" {
+            continue;
+        }
+        let Some((_, tfhd_flags_and_body)) = child(traf, b"tfhd").map(|b| ((), b)) else { continue };
+        let flags = be32(tfhd_flags_and_body, 0).unwrap_or(0) & 0x00ff_ffff;
+        let Some(tfhd) = tfhd_flags_and_body.get(4..) else { continue };
+        if be32(tfhd, 0) != Some(track) {
+            continue;
+        }
+        let mut at = 4usize;
+        let mut base = moof_at;
+        if flags & 0x1 != 0 {
+            base = be64(tfhd, at).unwrap_or(moof_at);
+            at += 8;
+        }
+        if flags & 0x2 != 0 {
+            at += 4;
+        }
+        let (mut def_dur, mut def_size) = trex;
+        if flags & 0x8 != 0 {
+            def_dur = be32(tfhd, at).unwrap_or(def_dur);
+            at += 4;
+        }
+        if flags & 0x10 != 0 {
+            def_size = be32(tfhd, at).unwrap_or(def_size);
+        }
+        let mut next_data = base;
+        for (k, trun) in boxes(traf) {
+            if &k != b"trun" {
+                continue;
+            }
+            let tf = be32(trun, 0).unwrap_or(0) & 0x00ff_ffff;
+            let Some(count) = be32(trun, 4) else { continue };
+            let mut p = 8usize;
+            let mut start = next_data;
+            if tf & 0x1 != 0 {
+                let off = be32(trun, p).unwrap_or(0) as i32 as i64;
+                start = base.checked_add_signed(off).unwrap_or(u64::MAX);
+                p += 4;
+            }
+            if tf & 0x4 != 0 {
+                p += 4;
+            }
+            let per = [0x100, 0x200, 0x400, 0x800].iter().filter(|&&f| tf & f != 0).count() * 4;
+            // Capped by the box (per-sample fields) or by the file (defaults).
+            let fits = match trun.len().saturating_sub(p).checked_div(per) {
+                Some(n) => n as u64,
+                None => file_len.saturating_sub(start.min(file_len)) / def_size.max(1) as u64,
+            };
+            let count = (count as u64).min(fits).min(1 << 24);
+            let first = t.len();
+            t.runs.push(Run { offset: start, first });
+            let mut total = 0u64;
+            for i in 0..count as usize {
+                let mut q = p + i * per;
+                let mut dur = def_dur;
+                let mut size = def_size;
+                if tf & 0x100 != 0 {
+                    dur = be32(trun, q).unwrap_or(dur);
+                    q += 4;
+                }
+                if tf & 0x200 != 0 {
+                    size = be32(trun, q).unwrap_or(size);
+                }
+                t.sizes.push(size);
+                t.push_time(dur, 1);
+                total = total.saturating_add(size as u64);
+            }
+            next_data = start.saturating_add(total);
+        }
+    }
+}
+
+/// Formats seconds as `h:mm:ss.mmm` / `m:ss.mmm`.
+fn clock(secs: f64) -> String {
+    let ms = (secs.max(0.0) * 1000.0).round() as u64;
+    let (h, m, s, f) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}.{f:03}")
+    } else {
+        format!("{m}:{s:02}.{f:03}")
+    }
+}
+
+/// The demuxer: an open file, its audio track and a cursor into its samples.
+pub struct Mp4Demuxer<R> {
+    src: R,
+    /// The audio track.
+    pub track: AudioTrack,
+    table: SampleTable,
+    next: u64,
+    next_offset: u64,
+    /// Chapters, from a QuickTime text track or a Nero `chpl` box.
+    pub chapters: Vec<Chapter>,
+    /// The `moov/udta` and `moov/meta` boxes (with headers), for tag readers.
+    pub meta_boxes: Vec<u8>,
+    /// The file's major brand (`M4A `, `isom`, `3g2a`…).
+    pub brand: [u8; 4],
+    /// Problems met while opening that did not stop it.
+    pub warnings: Vec<String>,
+    /// The largest sample, for sizing the caller's buffer once.
+    pub max_sample: u32,
+}
+
+impl<R: Read + Seek> Mp4Demuxer<R> {
+    /// Walks the file's boxes and prepares its audio track. `len` is the file
+    /// length. Fails (with a message naming the problem) when there is no
+    /// `moov`, no audio track, or the audio track's tables are unusable.
+    pub fn open(mut src: R, len: u64) -> Result<Self, (DemuxError, R)> {
+        match Self::parse(&mut src, len) {
+            Ok(p) => Ok(Mp4Demuxer {
+                src,
+                track: p.track,
+                table: p.table,
+                next: p.next,
+                next_offset: p.next_offset,
+                chapters: p.chapters,
+                meta_boxes: p.meta_boxes,
+                brand: p.brand,
+                warnings: p.warnings,
+                max_sample: p.max_sample,
+            }),
+            Err(e) => Err((e, src)),
+        }
+    }
+
+    fn parse(src: &mut R, len: u64) -> Result<Mp4Demuxer<()>, DemuxError> {
+        let mut moov: Option<Vec<u8>> = None;
+        let mut moofs: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut moof_bytes = 0u64;
+        let mut brand = [0u8; 4];
+        let mut warnings = Vec::new();
+        let mut pos = 0u64;
+        let mut head = [0u8; 16];
+        let io = |e: std::io::Error| DemuxError::Damaged(format!("reading the file: {e}"));
+        for _ in 0..MAX_TOP_BOXES {
+            if pos.checked_add(8).is_none_or(|e| e > len) {
+                break;
+            }
+            src.seek(SeekFrom::Start(pos)).map_err(io)?;
+            src.read_exact(&mut head[..8]).map_err(io)?;
+            let size32 = be32(&head, 0).unwrap_or(0) as u64;
+            let kind: [u8; 4] = [head[4], head[5], head[6], head[7]];
+            let (hlen, size) = match size32 {
+                0 => (8, len - pos),
+                1 => {
+                    if pos + 16 > len {
+                        break;
+                    }
+                    src.read_exact(&mut head[8..16]).map_err(io)?;
+                    (16, be64(&head, 8).unwrap_or(0))
+                }
+                s => (8, s),
+            };
+            if size < hlen {
+                warnings.push(format!("a box of impossible size {size} at byte {pos}; the rest is ignored"));
+                break;
+            }
+            let end = pos.saturating_add(size);
+            let body = size - hlen;
+            let avail = len.saturating_sub(pos + hlen).min(body);
+            match &kind {
+                b"ftyp" => {
+                    let mut b = [0u8; 4];
+                    if avail >= 4 && src.read_exact(&mut b).is_ok() {
+                        brand = b;
+                    }
+                }
+                b"moov" if moov.is_none() => {
+                    if end > len {
+                        return Err(DemuxError::CutOff(len));
+                    }
+                    if body > MAX_META_BOX {
+                        return Err(DemuxError::Damaged(format!(
+                            "the movie box (moov) is {body} bytes, more than CoreMusic reads"
+                        )));
+                    }
+                    let mut b = vec![0u8; body as usize];
+                    src.read_exact(&mut b).map_err(io)?;
+                    moov = Some(b);
+                }
+                b"moof" if end <= len && body <= MAX_META_BOX => {
+                    moof_bytes += body;
+                    if moof_bytes > MAX_FRAGMENT_BYTES {
+                        warnings.push("too many fragments: the later ones are ignored".into());
+                        break;
+                    }
+                    let mut b = vec![0u8; body as usize];
+                    src.read_exact(&mut b).map_err(io)?;
+                    moofs.push((pos, b));
+                }
+                _ => {}
+            }
+            if size32 == 0 {
+                break;
+            }
+            pos = end;
+        }
+        let moov = moov.ok_or_else(|| DemuxError::Damaged("no movie box (moov): not a complete MPEG-4 file".into()))?;
+        let movie = parse_moov(&moov, len).map_err(DemuxError::Damaged)?;
+        let sound: Vec<&Trak> = movie.traks.iter().filter(|t| &t.handler == b"soun").collect();
+        if sound.is_empty() {
+            return Err(DemuxError::NoAudio);
+        }
+        // The first audio track CoreMusic decodes, else the first one (its error).
+        let parsed: Vec<(&Trak, EntryFacts, [u8; 4])> = sound
+            .iter()
+            .filter_map(|t| {
+                let (k, e) = t.entry.as_ref()?;
+                Some((*t, parse_audio_entry(*k, e), *k))
+            })
+            .collect();
+        let (trak, (codec, rate, channels, bits), fourcc) = parsed
+            .iter()
+            .find(|(_, c, _)| !matches!(c.0, SampleCodec::Other(_)))
+            .or(parsed.first())
+            .cloned()
+            .ok_or_else(|| DemuxError::Damaged("the audio track has no sample description (stsd)".into()))?;
+        let mut table = trak.table.clone();
+        if movie.fragmented {
+            let trex = movie.trex.iter().find(|t| t.0 == trak.id).map_or((0, 0), |t| (t.1, t.2));
+            for (at, m) in &moofs {
+                parse_moof(m, *at, trak.id, trex, len, &mut table);
+            }
+        }
+        let header_samples = table.len();
+        let kept = table.clip_to_file(len);
+        let timescale = if trak.timescale > 0 { trak.timescale } else { rate.max(1) };
+        let present = table.time_of(kept);
+        let claimed = if movie.fragmented { present.max(trak.claimed.1) } else { trak.claimed.1.max(present) };
+        // The edit list: priming to drop, and how long to play, of a track
+        // of `total` media time.
+        let edit = |total: u64| -> (u64, u64) {
+            let Some((media_time, seg)) = trak.edit else { return (0, total) };
+            let lead = (media_time as u64).min(total);
+            let mut keep = total - lead;
+            // In a fragmented file the edit often covers only the samples in
+            // `moov`: the fragments extend it (as ffmpeg plays them).
+            if seg > 0 && movie.movie_timescale > 0 && !movie.fragmented {
+                let seg_media = (seg as u128 * timescale as u128 / movie.movie_timescale as u128) as u64;
+                keep = keep.min(seg_media);
+            }
+            (lead, keep)
+        };
+        let (lead, keep) = edit(present);
+        if kept < header_samples.max(trak.claimed.0) || present < claimed {
+            warnings.push(format!(
+                "the header says {}, the file holds {} ({} of {} packets are in the file: truncated file?)",
+                clock(edit(claimed).1 as f64 / timescale as f64),
+                clock(keep as f64 / timescale as f64),
+                kept,
+                header_samples.max(trak.claimed.0)
+            ));
+        }
+        let max_sample = table.sizes.iter().copied().max().unwrap_or(0).min(MAX_SAMPLE);
+        let mut meta_boxes = Vec::new();
+        for (k, b) in boxes(&moov) {
+            if &k == b"udta" || &k == b"meta" {
+                meta_boxes.extend_from_slice(&(b.len() as u32 + 8).to_be_bytes());
+                meta_boxes.extend_from_slice(&k);
+                meta_boxes.extend_from_slice(b);
+            }
+        }
+        let mut chapters = chapters::from_text_track(src, len, &movie.traks, trak);
+        if chapters.is_empty() {
+            chapters = boxes(&moov)
+                .filter(|(k, _)| k == b"udta")
+                .find_map(|(_, u)| child(u, b"chpl"))
+                .map(chapters::parse_chpl)
+                .unwrap_or_default();
+        }
+        let track = AudioTrack { id: trak.id, fourcc, codec, sample_rate: rate, channels, bits, timescale, lead, keep };
+        let next_offset = table.offset_of(0).unwrap_or(0);
+        Ok(Mp4Demuxer {
+            src: (),
+            track,
+            table,
+            next: 0,
+            next_offset,
+            chapters,
+            meta_boxes,
+            brand,
+            warnings,
+            max_sample,
+        })
+    }
+
+    /// Samples (packets) of the audio track present in the file.
+    pub fn packets(&self) -> u64 {
+        self.table.len()
+    }
+
+    /// Duration of the samples present, in timescale units.
+    pub fn media_duration(&self) -> u64 {
+        self.table.time_of(self.table.len())
+    }
+
+    /// Reads the next sample into `buf` (resized to it; no allocation once
+    /// `buf` has [`Mp4Demuxer::max_sample`] bytes of capacity). Returns its
+    /// timestamp and duration, or `None` at the end.
+    pub fn read_packet(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<(u64, u32)>> {
+        let n = self.next;
+        if n >= self.table.len() {
+            return Ok(None);
+        }
+        // Entering a new run: its offset.
+        let i = self.table.runs.partition_point(|r| r.first <= n);
+        if let Some(r) = i.checked_sub(1).and_then(|i| self.table.runs.get(i)) {
+            if r.first == n {
+                self.next_offset = r.offset;
+            }
+        }
+        let size = self.table.sizes[n as usize];
+        if size > MAX_SAMPLE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("packet {n} claims {size} bytes"),
+            ));
+        }
+        buf.resize(size as usize, 0);
+        self.src.seek(SeekFrom::Start(self.next_offset))?;
+        self.src.read_exact(buf)?;
+        self.next_offset = self.next_offset.saturating_add(size as u64);
+        self.next += 1;
+        Ok(Some((self.table.time_of(n), self.table.delta_of(n))))
+    }
+
+    /// The source, back.
+    pub fn into_inner(self) -> R {
+        self.src
+    }
+
+    /// Moves to the sample playing at `ts` (timescale units); returns its
+    /// start.
+    pub fn seek(&mut self, ts: u64) -> u64 {
+        let n = self.table.sample_at(ts).min(self.table.len());
+        self.next = n;
+        self.next_offset = self.table.offset_of(n).unwrap_or(0);
+        self.table.time_of(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asc_gives_rate_and_channels() {
+        assert_eq!(asc_rate_channels(&[0x12, 0x10]), Some((44100, 2)));
+        assert_eq!(asc_rate_channels(&[0x13, 0x88]), Some((22050, 1)));
+        assert_eq!(asc_rate_channels(&[]), Some((96000, 0)));
+    }
+
+    #[test]
+    fn time_runs_find_samples() {
+        let mut t = SampleTable::default();
+        t.push_time(1024, 3);
+        t.push_time(704, 1);
+        assert_eq!(t.time_of(4), 3 * 1024 + 704);
+        assert_eq!(t.time_of(2), 2048);
+        assert_eq!(t.delta_of(3), 704);
+        assert_eq!(t.sample_at(2047), 1);
+        assert_eq!(t.sample_at(1 << 40), 3);
+    }
+
+    #[test]
+    fn clock_reads_well() {
+        assert_eq!(clock(169022.694), "46:57:02.694");
+        assert_eq!(clock(4.0), "0:04.000");
+    }
+}

@@ -1,0 +1,247 @@
+//! The MPEG-4 family through CoreMusic's own demuxer
+//! ([`crate::io::container::mp4::demux`]) and symphonia's decoders: the
+//! demuxer is wrapped as a symphonia [`FormatReader`] so that the adapter's
+//! decoding, trimming, seeking and warnings apply unchanged. Tags are still
+//! read by symphonia's `ilst` parser, run over the `moov/udta` and
+//! `moov/meta` boxes alone (so that a box it trips on elsewhere — a Nero
+//! `chpl`, a text track — cannot cost the audio).
+
+use std::io::Cursor;
+
+use symphonia::core::codecs::audio::well_known as ids;
+use symphonia::core::codecs::audio::AudioCodecParameters;
+use symphonia::core::codecs::CodecParameters;
+use symphonia::core::errors::{Error as SymError, Result as SymResult, SeekErrorKind};
+use symphonia::core::formats::well_known as fmt_ids;
+use symphonia::core::formats::{FormatInfo, FormatOptions, FormatReader, MediaInfo, SeekMode, SeekTo, SeekedTo, Track};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::{Metadata, MetadataLog};
+use symphonia::core::packet::Packet;
+use symphonia::core::units::{Duration, TimeBase, Timestamp};
+
+use super::{read_tags, SymSource};
+use crate::io::container::mp4::demux::{DemuxError, Mp4Demuxer, SampleCodec};
+use crate::io::container::mp4::edits::Edit;
+use crate::io::{ReadError, Source, Tags};
+
+const INFO: FormatInfo =
+    FormatInfo { format: fmt_ids::FORMAT_ID_ISOMP4, short_name: "coremusic-mp4", long_name: "MPEG-4 (CoreMusic)" };
+
+/// CoreMusic's MP4 demuxer as a symphonia format reader.
+pub(super) struct Mp4Format {
+    demux: Option<Mp4Demuxer<Source>>,
+    tracks: Vec<Track>,
+    log: MetadataLog,
+    media: MediaInfo,
+}
+
+impl Mp4Format {
+    fn demux(&mut self) -> SymResult<&mut Mp4Demuxer<Source>> {
+        self.demux.as_mut().ok_or(SymError::DecodeError("mp4: the demuxer is gone"))
+    }
+}
+
+/// What [`open`] found beside the track: the edit to apply, the tags, the
+/// chapters and the warnings of the demuxer.
+pub(super) struct Opened {
+    pub format: Mp4Format,
+    pub edit: Option<Edit>,
+    pub tags: Tags,
+    pub chapters: Vec<crate::io::Chapter>,
+    pub warnings: Vec<String>,
+}
+
+/// Opens an MPEG-4 file with CoreMusic's demuxer.
+/// On failure the source comes back when another reader may try it.
+pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)> {
+    let len = crate::io::MediaSource::byte_len(&source);
+    let d = Mp4Demuxer::open(source, len).map_err(|(e, s)| {
+        let e = match e {
+            DemuxError::NoAudio => ReadError::unsupported("MPEG-4 file: it has no audio track (video or data only)"),
+            DemuxError::CutOff(at) => ReadError::truncated(at, "the movie box (moov)"),
+            DemuxError::Damaged(what) => ReadError::UnknownFormat(format!("a damaged MPEG-4 file: {what}")),
+        };
+        (e, Some(s))
+    })?;
+    let t = d.track.clone();
+    let codec = match &t.codec {
+        SampleCodec::Aac { .. } => ids::CODEC_ID_AAC,
+        SampleCodec::Mp3 => ids::CODEC_ID_MP3,
+        SampleCodec::Alac { .. } => ids::CODEC_ID_ALAC,
+        SampleCodec::Flac { .. } => ids::CODEC_ID_FLAC,
+        SampleCodec::Opus => ids::CODEC_ID_OPUS,
+        SampleCodec::Other(name) => {
+            let what = match &d.brand {
+                b"3gp4" | b"3gp5" | b"3gp6" | b"3gp7" | b"3gg6" | b"3ge6" | b"3g2a" | b"3g2b" | b"3g2c" | b"kddi" => {
+                    "3GPP"
+                }
+                _ => "MPEG-4",
+            };
+            let e = ReadError::unsupported(format!("codec: {name} in {what} (CoreMusic does not decode it)"));
+            return Err((e, Some(d.into_inner())));
+        }
+    };
+    let extra: Option<Box<[u8]>> = match &t.codec {
+        SampleCodec::Aac { config } if config.len() >= 2 => Some(config.clone().into_boxed_slice()),
+        SampleCodec::Alac { cookie } => Some(cookie.clone().into_boxed_slice()),
+        SampleCodec::Flac { streaminfo } => Some(streaminfo.clone().into_boxed_slice()),
+        _ => None,
+    };
+    let mut params = AudioCodecParameters::new();
+    params.for_codec(codec);
+    if t.sample_rate > 0 {
+        params.with_sample_rate(t.sample_rate);
+    }
+    if let Some(e) = extra {
+        params.with_extra_data(e);
+    }
+    if matches!(t.codec, SampleCodec::Aac { .. }) {
+        params.with_max_frames_per_packet(1024);
+    }
+    if !matches!(t.codec, SampleCodec::Aac { .. } | SampleCodec::Alac { .. } | SampleCodec::Flac { .. }) {
+        if let Some(c) = channels(t.channels) {
+            params.with_channels(c);
+        }
+    }
+    let rate = t.sample_rate.max(1) as u128;
+    let ts = t.timescale.max(1);
+    let frames = |v: u64| ((v as u128 * rate + ts as u128 / 2) / ts as u128).min(u64::MAX as u128) as u64;
+    let mut track = Track::new(t.id);
+    track.with_codec_params(CodecParameters::Audio(params));
+    if let Some(tb) = TimeBase::try_new(1, ts) {
+        track.with_time_base(tb);
+    }
+    track.num_frames = Some(frames(t.lead).saturating_add(frames(t.keep)));
+    let edit = (t.lead > 0 || t.keep > 0).then_some(Edit {
+        media_time: t.lead,
+        segment_duration: t.keep,
+        media_timescale: ts,
+        movie_timescale: ts,
+    });
+    let tags = tags_of(&d.meta_boxes);
+    let chapters =
+        d.chapters.iter().map(|c| crate::io::Chapter { start_s: c.start_s, title: c.title.clone() }).collect();
+    let warnings = d.warnings.clone();
+    let format =
+        Mp4Format { demux: Some(d), tracks: vec![track], log: MetadataLog::default(), media: MediaInfo::default() };
+    Ok(Opened { format, edit, tags, chapters, warnings })
+}
+
+fn channels(n: u32) -> Option<symphonia::core::audio::Channels> {
+    use symphonia::core::audio::{Channels, Position};
+    match n {
+        0 => None,
+        1 => Some(Channels::Positioned(Position::FRONT_CENTER)),
+        2 => Some(Channels::Positioned(Position::FRONT_LEFT | Position::FRONT_RIGHT)),
+        n => u16::try_from(n).ok().map(Channels::Discrete),
+    }
+}
+
+/// Tags of the `udta`/`meta` boxes, read by symphonia from a stand-in file
+/// that holds only them (Nero chapters left out).
+fn tags_of(meta_boxes: &[u8]) -> Tags {
+    if meta_boxes.is_empty() {
+        return Tags::default();
+    }
+    let mut kept = Vec::new();
+    for (k, body) in crate::io::container::mp4::boxes::iter(meta_boxes) {
+        if &k == b"udta" {
+            let mut inner = Vec::new();
+            for (k2, b2) in crate::io::container::mp4::boxes::iter(body) {
+                if &k2 != b"chpl" {
+                    push_box(&mut inner, &k2, b2);
+                }
+            }
+            push_box(&mut kept, b"udta", &inner);
+        } else {
+            push_box(&mut kept, &k, body);
+        }
+    }
+    let mut mvhd = vec![0u8; 100];
+    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+    mvhd[20..24].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+    mvhd[24..26].copy_from_slice(&0x0100u16.to_be_bytes());
+    mvhd[96..100].copy_from_slice(&1u32.to_be_bytes());
+    let mut moov = Vec::new();
+    push_box(&mut moov, b"mvhd", &mvhd);
+    moov.extend_from_slice(&kept);
+    let mut file = Vec::new();
+    push_box(&mut file, b"ftyp", b"M4A \0\0\0\0M4A isom");
+    push_box(&mut file, b"moov", &moov);
+    let mss = MediaSourceStream::new(Box::new(Cursor::new(file)), MediaSourceStreamOptions::default());
+    let made = super::guard("MPEG-4 tag reader", || {
+        symphonia::default::formats::IsoMp4Reader::try_new(mss, FormatOptions::default())
+    });
+    match made {
+        Ok(Ok(mut r)) => read_tags(&mut r),
+        _ => Tags::default(),
+    }
+}
+
+fn push_box(out: &mut Vec<u8>, kind: &[u8; 4], body: &[u8]) {
+    out.extend_from_slice(&(body.len() as u32 + 8).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+}
+
+impl FormatReader for Mp4Format {
+    fn format_info(&self) -> &FormatInfo {
+        &INFO
+    }
+
+    fn media_info(&self) -> &MediaInfo {
+        &self.media
+    }
+
+    fn metadata(&mut self) -> Metadata<'_> {
+        self.log.metadata()
+    }
+
+    fn seek(&mut self, _mode: SeekMode, to: SeekTo) -> SymResult<SeekedTo> {
+        let track_id = self.tracks.first().map_or(0, |t| t.id);
+        let ts = match to {
+            SeekTo::Timestamp { ts, .. } => ts.get().max(0) as u64,
+            SeekTo::Time { .. } => return Err(SymError::SeekError(SeekErrorKind::Unseekable)),
+        };
+        let d = self.demux()?;
+        if ts >= d.media_duration() {
+            return Err(SymError::SeekError(SeekErrorKind::OutOfRange));
+        }
+        let actual = d.seek(ts);
+        Ok(SeekedTo {
+            track_id,
+            required_ts: Timestamp::new(ts as i64),
+            actual_ts: Timestamp::new(actual.min(i64::MAX as u64) as i64),
+        })
+    }
+
+    fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    fn next_packet(&mut self) -> SymResult<Option<Packet>> {
+        let track_id = self.tracks.first().map_or(0, |t| t.id);
+        let d = self.demux()?;
+        let mut buf = Vec::with_capacity(d.max_sample as usize);
+        match d.read_packet(&mut buf)? {
+            None => Ok(None),
+            Some((ts, dur)) => Ok(Some(Packet::new(
+                track_id,
+                Timestamp::new(ts.min(i64::MAX as u64) as i64),
+                Duration::new(dur as u64),
+                buf,
+            ))),
+        }
+    }
+
+    fn into_inner<'s>(mut self: Box<Self>) -> MediaSourceStream<'s>
+    where
+        Self: 's,
+    {
+        let source = match self.demux.take() {
+            Some(d) => d.into_inner(),
+            None => Source::memory(Vec::new()),
+        };
+        MediaSourceStream::new(Box::new(SymSource(source)), MediaSourceStreamOptions::default())
+    }
+}
