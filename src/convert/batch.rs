@@ -192,9 +192,38 @@ pub enum BatchEvent {
     Finished {
         /// Its index.
         index: usize,
-        /// The outcome, or the error as text.
-        result: Result<Outcome, String>,
+        /// The outcome, or why it failed.
+        result: Result<Outcome, FileFailure>,
     },
+}
+
+/// Why a file of a batch did not convert, as the progress events carry it
+/// (a [`ConvertError`] cannot be cloned; this can, and keeps the one
+/// distinction a window acts on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileFailure {
+    /// The user stopped the batch before this file was done; nothing was left behind.
+    Cancelled,
+    /// It failed: the error's message, naming the file and the problem.
+    Failed(String),
+}
+
+impl From<&ConvertError> for FileFailure {
+    fn from(e: &ConvertError) -> Self {
+        match e {
+            ConvertError::Cancelled => FileFailure::Cancelled,
+            other => FileFailure::Failed(other.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for FileFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileFailure::Cancelled => f.write_str("cancelled"),
+            FileFailure::Failed(why) => f.write_str(why),
+        }
+    }
 }
 
 /// Overall progress figures, derived from bytes of input done.
@@ -315,7 +344,7 @@ pub fn batch_process_parallel(
                     .and_then(|_| convert_sharing(&item.input, &item.output, opts, &mut progress, cancel, concurrent));
                 events(BatchEvent::Finished {
                     index,
-                    result: result.as_ref().map(Clone::clone).map_err(ToString::to_string),
+                    result: result.as_ref().map(Clone::clone).map_err(FileFailure::from),
                 });
                 result
             })

@@ -283,7 +283,7 @@ impl ClientReader {
         let rate = client.rate.unwrap_or(info.sample_rate());
         let target = Target { rate, channels, sample: client.sample.sample_format(), bits: None };
         let opts = ConvertOptions { quality: client.quality, dither: client.dither, ..ConvertOptions::default() };
-        let stages = Stages::with_mixer(&info, &target, &opts, mixer).map_err(refused)?;
+        let stages = Stages::with_mixer(&info, &target, &opts, mixer).map_err(|e| refused(e.to_string()))?;
         let frames = info.frames.map(|n| {
             let (from, to) = (info.sample_rate().max(1) as u128, rate as u128);
             (n as u128 * to).div_ceil(from).min(u64::MAX as u128) as u64

@@ -165,8 +165,8 @@ fn convert_through(
         sample: target.sample,
         bits: target.bits,
     };
-    let mut stages =
-        Stages::new(&info, &target, opts).map_err(|what| ConvertError::Refused { path: input.to_path_buf(), what })?;
+    let mut stages = Stages::new(&info, &target, opts)
+        .map_err(|e| ConvertError::Refused { path: input.to_path_buf(), what: e.to_string() })?;
 
     let write_err = |source: WriteError| ConvertError::Write { path: output.to_path_buf(), source };
     let (part, out_file) = PartFile::create(output).map_err(|e| write_err(WriteError::Io(e)))?;

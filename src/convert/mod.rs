@@ -9,12 +9,15 @@ mod batch;
 mod client;
 mod file;
 mod options;
+// unsafe: the exclusive-rename system calls (renameat2, renamex_np) and a
+// signal-0 probe of whether a process lives; plain C strings and integers.
+#[allow(unsafe_code)]
 pub mod place;
 mod stages;
 
 pub use batch::{
     batch_format, batch_process_parallel, output_is_file, plan, plan_with_case, BatchEvent, BatchItem, BatchMeter,
-    BatchPlan, BatchStatus, EventLog,
+    BatchPlan, BatchStatus, EventLog, FileFailure,
 };
 pub use client::{ClientChannels, ClientFormat, ClientReader, ClientSample, ClientSampleType};
 pub use file::{
@@ -22,4 +25,4 @@ pub use file::{
 };
 pub use options::{BitDepth, ConvertOptions, PresetError, Quality};
 pub use place::NameCase;
-pub use stages::{Stages, Target};
+pub use stages::{Stages, StagesError, Target};

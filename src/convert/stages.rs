@@ -67,9 +67,32 @@ pub struct Stages {
     frames: usize,
 }
 
+/// Why no pipeline can take a stream to a target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StagesError {
+    /// The stream or the target has no channels.
+    #[error("a channel count of 0 is not possible")]
+    NoChannels,
+    /// The channel mix given does not fit the stream and the target.
+    #[error("the channel mix takes {mix_in} channels to {mix_out}, but the file has {file} and {wanted} are wanted")]
+    MixMismatch {
+        /// Channels the mix takes.
+        mix_in: usize,
+        /// Channels the mix makes.
+        mix_out: usize,
+        /// Channels the file has.
+        file: usize,
+        /// Channels wanted.
+        wanted: usize,
+    },
+    /// The target rate is 0.
+    #[error("a sample rate of 0 Hz is not possible")]
+    NoRate,
+}
+
 impl Stages {
     /// Chooses the pipeline; `Err` says why the conversion is impossible.
-    pub fn new(info: &StreamInfo, target: &Target, opts: &ConvertOptions) -> Result<Stages, String> {
+    pub fn new(info: &StreamInfo, target: &Target, opts: &ConvertOptions) -> Result<Stages, StagesError> {
         Stages::with_mixer(info, target, opts, None)
     }
 
@@ -81,24 +104,25 @@ impl Stages {
         target: &Target,
         opts: &ConvertOptions,
         mixer: Option<ChannelMixer>,
-    ) -> Result<Stages, String> {
+    ) -> Result<Stages, StagesError> {
         let in_ch = info.channels();
         let out_ch = target.channels;
         if in_ch == 0 || out_ch == 0 {
-            return Err("a channel count of 0 is not possible".into());
+            return Err(StagesError::NoChannels);
         }
         if let Some(m) = &mixer {
             if m.inputs() != in_ch || m.outputs() != out_ch {
-                return Err(format!(
-                    "the channel mix takes {} channels to {}, but the file has {in_ch} and {out_ch} are wanted",
-                    m.inputs(),
-                    m.outputs()
-                ));
+                return Err(StagesError::MixMismatch {
+                    mix_in: m.inputs(),
+                    mix_out: m.outputs(),
+                    file: in_ch,
+                    wanted: out_ch,
+                });
             }
         }
         let mixer = mixer.filter(|m| !(m.is_identity() && in_ch == out_ch));
         if target.rate == 0 {
-            return Err("a sample rate of 0 Hz is not possible".into());
+            return Err(StagesError::NoRate);
         }
         let src_rate = info.sample_rate();
         let resample = target.rate != src_rate;

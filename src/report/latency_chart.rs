@@ -6,6 +6,21 @@ use std::path::Path;
 
 use crate::engine::latency::{LatencyReport, MAX_LOAD};
 
+/// Why a chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// The path names neither a PNG nor an SVG file.
+    #[error("the file must end in .png or .svg")]
+    Kind,
+    /// The embedded font could not be registered with plotters.
+    #[error("the chart font could not be loaded")]
+    Font,
+    /// Drawing or writing the picture failed (plotters' message: a full
+    /// disk, a folder that is not there…).
+    #[error("{0}")]
+    Draw(String),
+}
+
 /// What a report file is, by its extension.
 pub enum ReportKind {
     /// A PNG image.
@@ -29,7 +44,7 @@ const FONT: &str = "sans-serif";
 /// Registers the chart font (Ubuntu Light, the typeface egui draws with,
 /// embedded by `epaint_default_fonts`) with plotters' ab_glyph backend, once.
 /// Without it plotters has no font and no text can be drawn.
-fn register_chart_font() -> Result<(), String> {
+fn register_chart_font() -> Result<(), ChartError> {
     static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, plotters::style::FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT)
@@ -38,7 +53,7 @@ fn register_chart_font() -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err("the chart font could not be loaded".into())
+        Err(ChartError::Font)
     }
 }
 
@@ -53,13 +68,13 @@ pub const XRUN_LABEL: &str = "Xruns";
 /// red with xruns, amber otherwise; the 70 % line dashed; the axis stops at
 /// 200 %, a bar beyond it is cut and labelled with its value); bottom, xruns
 /// per buffer size. Titles and axis labels are drawn in the embedded font.
-pub fn draw_report(path: &Path, reports: &[LatencyReport]) -> Result<(), String> {
+pub fn draw_report(path: &Path, reports: &[LatencyReport]) -> Result<(), ChartError> {
     use plotters::prelude::*;
     register_chart_font()?;
     match report_kind(path) {
         Some(ReportKind::Png) => draw(BitMapBackend::new(path, CHART_SIZE).into_drawing_area(), reports),
         Some(ReportKind::Svg) => draw(SVGBackend::new(path, CHART_SIZE).into_drawing_area(), reports),
-        None => Err("the file must end in .png or .svg".into()),
+        None => Err(ChartError::Kind),
     }
 }
 
@@ -70,12 +85,12 @@ const CHART_SIZE: (u32, u32) = (900, 560);
 fn draw<DB: plotters::prelude::DrawingBackend>(
     root: plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
     reports: &[LatencyReport],
-) -> Result<(), String>
+) -> Result<(), ChartError>
 where
     DB::ErrorType: 'static,
 {
     use plotters::prelude::*;
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| ChartError::Draw(e.to_string());
     root.fill(&WHITE).map_err(err)?;
     let (device, rate) = reports.first().map(|r| (r.device.as_str(), r.sample_rate)).unwrap_or(("", 0));
     let title =
@@ -150,12 +165,12 @@ fn bar_chart<'a, DB: plotters::prelude::DrawingBackend>(
     y_labels: usize,
     y_max: f64,
     names: &[String],
-) -> Result<plotters::prelude::ChartContext<'a, DB, BarCoords>, String>
+) -> Result<plotters::prelude::ChartContext<'a, DB, BarCoords>, ChartError>
 where
     DB::ErrorType: 'static,
 {
     use plotters::prelude::*;
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| ChartError::Draw(e.to_string());
     // segments 0..=last: one per report
     let last = names.len().saturating_sub(1);
     let name_of = |v: &SegmentValue<usize>| match v {

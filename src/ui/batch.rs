@@ -11,13 +11,14 @@ use std::sync::Arc;
 use crossbeam_channel::{unbounded, Receiver};
 
 use crate::convert::{
-    batch_process_parallel, plan, BatchEvent, BatchItem, BatchMeter, BitDepth, ConvertOptions, Outcome, Quality,
+    batch_process_parallel, plan, BatchEvent, BatchItem, BatchMeter, BitDepth, ConvertOptions, FileFailure, Outcome,
+    Quality,
 };
 use crate::io::OutputFormat;
 
 /// Messages from the batch thread.
 enum Msg {
-    Planned { items: Vec<BatchItem>, refused: Vec<(PathBuf, String)> },
+    Planned { items: Vec<BatchItem>, refused: Vec<(PathBuf, String)>, notes: Vec<String> },
     Event(BatchEvent),
     Done,
 }
@@ -66,6 +67,9 @@ pub struct BatchPanel {
     pub rows: Vec<Row>,
     /// The last batch's summary.
     pub summary: Option<Summary>,
+    /// What planning noticed without failing a file (a link loop walked once,
+    /// or that there was nothing to convert).
+    pub notes: Vec<String>,
     running: Option<Running>,
 }
 
@@ -77,6 +81,7 @@ impl Default for BatchPanel {
             opts: ConvertOptions { format: Some(OutputFormat::Flac), ..Default::default() },
             rows: Vec::new(),
             summary: None,
+            notes: Vec::new(),
             running: None,
         }
     }
@@ -121,7 +126,7 @@ impl BatchPanel {
         let spawned = std::thread::Builder::new().name("coremusic-batch".into()).spawn(move || {
             let p = plan(&inputs, &out, &opts);
             let items = p.items.clone();
-            let _ = tx.send(Msg::Planned { items: p.items, refused: p.refused });
+            let _ = tx.send(Msg::Planned { items: p.items, refused: p.refused, notes: p.notes });
             wake.request_repaint();
             let on_event = |e: BatchEvent| {
                 let _ = tx.send(Msg::Event(e));
@@ -134,6 +139,7 @@ impl BatchPanel {
         if spawned.is_ok() {
             self.rows.clear();
             self.summary = None;
+            self.notes.clear();
             self.running = Some(Running { msgs: rx, cancel, meter: None });
         }
     }
@@ -152,7 +158,11 @@ impl BatchPanel {
         let mut finished = false;
         for msg in run.msgs.try_iter() {
             match msg {
-                Msg::Planned { items, refused } => {
+                Msg::Planned { items, refused, mut notes } => {
+                    if items.is_empty() && refused.is_empty() {
+                        notes.push("nothing to convert: no audio files in what was queued".into());
+                    }
+                    self.notes = notes;
                     run.meter = Some(BatchMeter::new(&items));
                     self.rows = items
                         .iter()
@@ -179,7 +189,7 @@ impl BatchPanel {
                             (r.status, r.failed) = match result {
                                 Ok(Outcome::Converted(_)) => ("converted".into(), false),
                                 Ok(Outcome::Skipped { reason, .. }) => (format!("skipped: {reason}"), false),
-                                Err(e) if e == "cancelled" => ("cancelled".into(), false),
+                                Err(FileFailure::Cancelled) => ("cancelled".into(), false),
                                 Err(e) => (format!("failed: {e}"), true),
                             };
                         }),
@@ -261,6 +271,9 @@ impl BatchPanel {
             } else {
                 ui.strong(text);
             }
+        }
+        for note in &self.notes {
+            ui.colored_label(ui.visuals().warn_fg_color, note);
         }
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
