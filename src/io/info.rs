@@ -278,6 +278,11 @@ pub struct FileInfo {
     pub file_size: u64,
     /// Problems that did not stop reading.
     pub warnings: Vec<String>,
+    /// The integrity check of [`verify`]: `true` when the decoded audio
+    /// matches the checksum the file carries (FLAC's MD5), `false` when it
+    /// does not. Absent when not checked or the file carries no checksum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
 }
 
 impl FileInfo {
@@ -304,6 +309,7 @@ impl FileInfo {
             format: info.format,
             file_size,
             warnings,
+            verified: None,
         }
     }
 }
@@ -314,4 +320,23 @@ pub fn inspect(path: &Path) -> Result<FileInfo, FileError> {
     let size = std::fs::metadata(path).map_err(|e| FileError::new(path, ReadError::Io(e)))?.len();
     let warnings = reader.take_warnings();
     Ok(FileInfo::from_stream(path, reader.info(), size, warnings))
+}
+
+/// [`inspect`], then decodes the whole file (as `flac -t` does) to check the
+/// checksum it carries: sets [`FileInfo::verified`] and adds what decoding
+/// found (a damaged frame, an MD5 mismatch…) to the warnings.
+pub fn verify(path: &Path) -> Result<FileInfo, FileError> {
+    let mut info = inspect(path)?;
+    let mut file = super::AudioFile::open(path)?;
+    let _ = file.take_warnings(); // already in `info`
+    let ch = file.channels().max(1);
+    let mut buf = vec![0i32; 16384 * ch];
+    while file.read_i32(&mut buf)? > 0 {}
+    for w in file.take_warnings() {
+        if !info.warnings.contains(&w) {
+            info.warnings.push(w);
+        }
+    }
+    info.verified = file.verified();
+    Ok(info)
 }
