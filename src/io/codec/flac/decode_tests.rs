@@ -980,7 +980,7 @@ fn a_tiny_file_claiming_2_pow_36_samples_holds_what_it_holds() {
 }
 
 /// Rewrites a crafted frame's rate code to 0 ("see STREAMINFO") with both CRCs fixed.
-fn rate_code_zero(frame: &mut Vec<u8>) {
+fn rate_code_zero(frame: &mut [u8]) {
     frame[2] &= 0xF0;
     let hlen = parse_header_len_unchecked(frame);
     frame[hlen - 1] = crc8(&frame[..hlen - 1]);
