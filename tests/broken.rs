@@ -39,8 +39,7 @@ enum Want {
     Error(&'static [&'static str]),
     /// Opens and decodes these samples (interleaved i32 at the file's depth),
     /// with a warning. `frames_in_json`: the frame count `info` must report
-    /// (`None`: not checked, e.g. FLAC, whose header count is only found
-    /// wrong by decoding).
+    /// (`None`: not checked).
     Partial { samples: Vec<i32>, channels: usize, frames_in_json: Option<u64>, json_warns: bool },
     /// Opens and decodes at least `min_frames` frames, with a warning (lossy).
     PartialLossy { min_frames: u64, max_frames: u64 },
@@ -253,7 +252,8 @@ fn make(dir: &Path) -> Vec<Bad> {
             name: "FLAC truncated mid-frame",
             path,
             // Whole frames before the cut decode; which ones is checked against the source.
-            want: Want::Partial { samples: src, channels: 2, frames_in_json: None, json_warns: false },
+            // `info` finds the length from the last whole frame and warns of the header's claim.
+            want: Want::Partial { samples: src, channels: 2, frames_in_json: None, json_warns: true },
         });
         let path = common::file_with(dir, "cut-streaminfo.flac", &bytes[..20]);
         out.push(Bad { name: "FLAC cut inside STREAMINFO", path, want: Want::Error(&["20"]) });
@@ -264,7 +264,7 @@ fn make(dir: &Path) -> Vec<Bad> {
         out.push(Bad {
             name: "FLAC header only (STREAMINFO, no frames)",
             path,
-            want: Want::Partial { samples: Vec::new(), channels: 2, frames_in_json: None, json_warns: false },
+            want: Want::Partial { samples: Vec::new(), channels: 2, frames_in_json: Some(0), json_warns: true },
         });
         let path = common::file_with(dir, "cut-metadata.flac", &bytes[..42]);
         out.push(Bad { name: "FLAC cut between metadata blocks", path, want: Want::Error(&["42", "metadata"]) });

@@ -5,6 +5,4 @@
 //! draws and never writes audio.
 
 pub mod loudness;
-// unsafe: memory-maps the peaks disk cache (see peaks.rs).
-#[allow(unsafe_code)]
 pub mod peaks;

@@ -8,9 +8,11 @@
 //! ([`SampleWindow`]).
 //!
 //! Building reads the whole file once, in parallel segments (rayon), each
-//! segment decoding straight from its own memory map of the file (the
-//! readers' [`crate::io::MediaSource::as_slice`] path), with progress and a
-//! cancel flag. Pyramids are cached on disk ([`PeakCache`]) under a versioned,
+//! segment decoding through its own buffered reader of the file (never a
+//! memory map: a file truncated meanwhile must end the build with an error,
+//! not kill the process), with progress and a cancel flag. No buffer is
+//! sized from a frame count a header claims: each segment's buckets are
+//! allocated only once its start has been reached by an exact seek. Pyramids are cached on disk ([`PeakCache`]) under a versioned,
 //! checksummed header naming the source's path, size and modification time;
 //! a cache that does not match or does not check out is rebuilt, never
 //! trusted. This module must not be called from the UI thread: every entry
@@ -396,28 +398,11 @@ fn accumulate(samples: &[f32], channels: usize, acc: &mut [Acc]) {
     }
 }
 
-/// Opens a reader whose samples come straight from a memory map of the
-/// file (each caller gets its own map, so parallel segments share nothing),
-/// or through buffered reads when the file cannot be mapped.
+/// Opens a buffered reader of the file (each caller gets its own, so
+/// parallel segments share nothing).
 fn open_reader(path: &Path) -> Result<Box<dyn AudioReader>, FileError> {
-    let source = map_file(path).or_else(|_| Source::open_unmapped(path)).map_err(|e| FileError::new(path, e))?;
+    let source = Source::open(path).map_err(|e| FileError::new(path, e))?;
     crate::io::open_source(source).map_err(|e| FileError::new(path, e))
-}
-
-fn map_file(path: &Path) -> std::io::Result<Source> {
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if meta.is_dir() {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "is a folder, not a file"));
-    }
-    if meta.len() == 0 {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty"));
-    }
-    // SAFETY: a read-only map. If another process truncates the file while it is
-    // mapped, reads may fault; CoreMusic never writes to its inputs. No `populate`:
-    // each segment touches only its own part of the file.
-    let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
-    Ok(Source::Mapped(std::io::Cursor::new(map)))
 }
 
 enum ParallelError {
@@ -435,39 +420,44 @@ fn build_parallel(
     progress: &BuildProgress,
     cancel: &AtomicBool,
 ) -> Result<Vec<Peak>, ParallelError> {
-    let buckets = bucket_count(frames, BASE_FRAMES);
-    let len = usize::try_from(buckets)
-        .ok()
-        .and_then(|b| b.checked_mul(channels))
-        .ok_or_else(|| ParallelError::File(FileError::new(path, ReadError::unsupported("a stream this long"))))?;
-    let mut level0 = vec![Peak::EMPTY; len];
+    let seg_span = SEGMENT_BUCKETS as u64 * BASE_FRAMES;
+    let segments = frames.div_ceil(seg_span);
     // The first reader (already open) serves the first worker; the others open their own.
     let spare = std::sync::Mutex::new(Some(first));
-    let segment = SEGMENT_BUCKETS * channels;
-    level0.par_chunks_mut(segment).enumerate().try_for_each_init(
-        || {
-            let reader = spare.lock().ok().and_then(|mut s| s.take());
-            (reader, vec![0f32; CHUNK_FRAMES * channels], vec![Acc::EMPTY; channels])
-        },
-        |(reader, buf, acc), (i, out)| {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(ParallelError::Cancelled);
-            }
-            if reader.is_none() {
-                *reader = Some(open_reader(path).map_err(ParallelError::File)?);
-            }
-            let Some(r) = reader.as_mut() else { return Err(ParallelError::Irregular) };
-            let start = i as u64 * SEGMENT_BUCKETS as u64 * BASE_FRAMES;
-            let seg_frames = frames.saturating_sub(start).min(SEGMENT_BUCKETS as u64 * BASE_FRAMES);
-            match r.seek(start) {
-                Ok(at) if at == start => {}
-                Ok(_) => return Err(ParallelError::Irregular),
-                Err(e) => return Err(ParallelError::File(FileError::new(path, e))),
-            }
-            segment_peaks(r.as_mut(), path, channels, seg_frames, buf, acc, out, progress, cancel)
-        },
-    )?;
-    Ok(level0)
+    // Each segment allocates its own buckets once its reader stands at its start,
+    // so a frame count no file could hold allocates nothing before it fails.
+    let parts: Vec<Vec<Peak>> = (0..segments)
+        .into_par_iter()
+        .map_init(
+            || {
+                let reader = spare.lock().ok().and_then(|mut s| s.take());
+                (reader, Vec::new(), vec![Acc::EMPTY; channels])
+            },
+            |(reader, buf, acc), i| {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(ParallelError::Cancelled);
+                }
+                if reader.is_none() {
+                    *reader = Some(open_reader(path).map_err(ParallelError::File)?);
+                }
+                let Some(r) = reader.as_mut() else { return Err(ParallelError::Irregular) };
+                let start = i * seg_span;
+                let seg_frames = frames.saturating_sub(start).min(seg_span);
+                match r.seek(start) {
+                    Ok(at) if at == start => {}
+                    Ok(_) => return Err(ParallelError::Irregular),
+                    Err(e) => return Err(ParallelError::File(FileError::new(path, e))),
+                }
+                if buf.is_empty() {
+                    buf.resize(CHUNK_FRAMES * channels, 0f32);
+                }
+                let mut out = vec![Peak::EMPTY; bucket_count(seg_frames, BASE_FRAMES) as usize * channels];
+                segment_peaks(r.as_mut(), path, channels, seg_frames, buf, acc, &mut out, progress, cancel)?;
+                Ok(out)
+            },
+        )
+        .collect::<Result<_, _>>()?;
+    Ok(parts.concat())
 }
 
 /// Reads `seg_frames` frames from `r` into base buckets `out`.

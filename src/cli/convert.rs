@@ -245,6 +245,11 @@ pub fn run(args: &ConvertArgs) -> i32 {
                     json_line(serde_json::json!({"event": "converted", "input": item.input, "output": item.output,
                         "frames_in": stats.frames_in, "frames_out": stats.frames_out, "seconds": stats.elapsed.as_secs_f64(),
                         "warnings": stats.warnings}));
+                } else {
+                    // A damaged or cut-short input converts what is there; say so.
+                    for w in &stats.warnings {
+                        eprintln!("warning: {}: {w}", item.input.display());
+                    }
                 }
             }
             Ok(Outcome::Skipped { output, reason }) => {

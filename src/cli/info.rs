@@ -1,6 +1,8 @@
 //! `coremusic info FILE... [--json] [--loudness]`: what each file is, like
 //! afinfo; with `--loudness` also its EBU R128 loudness, loudness range, true
-//! and sample peak, DC offset and clipped samples (read through the whole file).
+//! and sample peak, DC offset and clipped samples (read through the whole file);
+//! with `--verify` it decodes each file to check the checksum it carries
+//! (FLAC's MD5, as `flac -t` does) and says `intact` or `damaged`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +10,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use coremusic::analysis::loudness::{analyze, Analysis};
-use coremusic::io::{inspect, FileInfo};
+use coremusic::io::{inspect, verify, FileInfo};
 use coremusic::report::info::{human, human_levels, json_levels};
 
 /// Arguments of `coremusic info`.
@@ -24,13 +26,19 @@ pub struct InfoArgs {
     /// DC offset and clipping (decodes the whole file).
     #[arg(long)]
     pub loudness: bool,
+    /// Decode each file to check the checksum it carries (FLAC's MD5 of the
+    /// audio, as `flac -t` does): prints `Integrity: intact` or `damaged`
+    /// (JSON `"verified": true/false`, `null` when the file carries no
+    /// checksum); the exit status is 1 when any file is damaged.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// One file's report: what it is, and its levels when asked for.
 type Report = Result<(FileInfo, Option<Analysis>), String>;
 
-fn report(path: &std::path::Path, loudness: bool) -> Report {
-    let info = inspect(path).map_err(|e| e.error.to_string())?;
+fn report(path: &std::path::Path, loudness: bool, check: bool) -> Report {
+    let info = if check { verify(path) } else { inspect(path) }.map_err(|e| e.error.to_string())?;
     let levels = if loudness {
         let never = std::sync::atomic::AtomicBool::new(false);
         Some(analyze(path, |_| {}, &never).map_err(|e| e.error.to_string())?)
@@ -43,7 +51,7 @@ fn report(path: &std::path::Path, loudness: bool) -> Report {
 /// Inspects every file in parallel and prints the reports in the order given.
 /// Returns 1 when any file could not be read.
 pub fn run(args: &InfoArgs) -> i32 {
-    let reports: Vec<Report> = args.files.par_iter().map(|p| report(p, args.loudness)).collect();
+    let reports: Vec<Report> = args.files.par_iter().map(|p| report(p, args.loudness, args.verify)).collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0;
@@ -54,6 +62,9 @@ pub fn run(args: &InfoArgs) -> i32 {
                     if let (Some(a), Some(obj)) = (levels, v.as_object_mut()) {
                         obj.extend(json_levels(&a.levels));
                     }
+                    if let (true, Some(obj)) = (args.verify, v.as_object_mut()) {
+                        obj.entry("verified").or_insert(serde_json::Value::Null);
+                    }
                     v
                 })
                 .and_then(|v| serde_json::to_writer(&mut out, &v))
@@ -61,7 +72,10 @@ pub fn run(args: &InfoArgs) -> i32 {
                 .and_then(|_| writeln!(out)),
             Ok((info, levels)) => {
                 let sep = if i > 0 { "\n" } else { "" };
-                let extra = levels.as_ref().map(|a| human_levels(&a.levels)).unwrap_or_default();
+                let mut extra = levels.as_ref().map(|a| human_levels(&a.levels)).unwrap_or_default();
+                if args.verify && info.verified.is_none() {
+                    extra.push_str("Integrity:     not checked (the file carries no checksum)\n");
+                }
                 write!(out, "{sep}{}{extra}", human(info))
             }
             Err(e) => {
@@ -81,5 +95,6 @@ pub fn run(args: &InfoArgs) -> i32 {
         }
     }
     let _ = out.flush();
-    i32::from(failed > 0)
+    let damaged = reports.iter().any(|r| matches!(r, Ok((i, _)) if i.verified == Some(false)));
+    i32::from(failed > 0 || damaged)
 }

@@ -11,6 +11,8 @@ pub struct AudioFile {
     path: PathBuf,
     reader: Box<dyn AudioReader>,
     warnings: Vec<String>,
+    /// The file's size at open, which caps what a header's counts may reserve.
+    size: u64,
 }
 
 impl AudioFile {
@@ -19,7 +21,8 @@ impl AudioFile {
         let path = path.as_ref();
         let mut reader = super::open(path)?;
         let warnings = reader.take_warnings();
-        Ok(AudioFile { path: path.to_path_buf(), reader, warnings })
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        Ok(AudioFile { path: path.to_path_buf(), reader, warnings, size })
     }
 
     /// The file's path.
@@ -82,11 +85,19 @@ impl AudioFile {
         }
     }
 
+    /// Samples worth reserving before decoding everything: the header's
+    /// count, but never more than the file's bytes could hold as PCM of at
+    /// least 8 bits (compressed files grow the vector as they decode), so a
+    /// lying header cannot make a small file reserve gigabytes.
+    fn reserve_hint(&self) -> usize {
+        let ch = self.channels().max(1) as u64;
+        let claimed = self.info().frames.unwrap_or(0).saturating_mul(ch);
+        claimed.min(self.size.max(1 << 16)).min(1 << 30) as usize
+    }
+
     /// Decodes the rest of the file into one interleaved f32 vector.
     pub fn read_all(&mut self) -> Result<Vec<f32>, FileError> {
-        let ch = self.channels().max(1);
-        let expected = self.info().frames.unwrap_or(0).min(1 << 28) as usize * ch;
-        let mut all = Vec::with_capacity(expected);
+        let mut all = Vec::with_capacity(self.reserve_hint());
         self.for_each_chunk(16384, |c| all.extend_from_slice(c))?;
         Ok(all)
     }
@@ -95,7 +106,7 @@ impl AudioFile {
     pub fn read_all_i32(&mut self) -> Result<Vec<i32>, FileError> {
         let ch = self.channels().max(1);
         let mut buf = vec![0i32; 16384 * ch];
-        let mut all = Vec::new();
+        let mut all = Vec::with_capacity(self.reserve_hint());
         loop {
             let n = self.read_i32(&mut buf)?;
             if n == 0 {
@@ -103,6 +114,12 @@ impl AudioFile {
             }
             all.extend_from_slice(&buf[..n * ch]);
         }
+    }
+
+    /// Whether the decoded audio matched the checksum the file carries; see
+    /// [`AudioReader::verified`].
+    pub fn verified(&self) -> Option<bool> {
+        self.reader.verified()
     }
 
     /// Problems met so far that did not stop decoding (drained).

@@ -291,6 +291,11 @@ pub struct FileInfo {
     /// Chapter marks, in order (empty when the file has none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chapters: Vec<Chapter>,
+    /// The integrity check of [`verify`]: `true` when the decoded audio
+    /// matches the checksum the file carries (FLAC's MD5), `false` when it
+    /// does not. Absent when not checked or the file carries no checksum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
 }
 
 impl FileInfo {
@@ -318,6 +323,7 @@ impl FileInfo {
             file_size,
             warnings,
             chapters: Vec::new(),
+            verified: None,
         }
     }
 }
@@ -329,5 +335,24 @@ pub fn inspect(path: &Path) -> Result<FileInfo, FileError> {
     let warnings = reader.take_warnings();
     let mut info = FileInfo::from_stream(path, reader.info(), size, warnings);
     info.chapters = reader.chapters().to_vec();
+    Ok(info)
+}
+
+/// [`inspect`], then decodes the whole file (as `flac -t` does) to check the
+/// checksum it carries: sets [`FileInfo::verified`] and adds what decoding
+/// found (a damaged frame, an MD5 mismatch…) to the warnings.
+pub fn verify(path: &Path) -> Result<FileInfo, FileError> {
+    let mut info = inspect(path)?;
+    let mut file = super::AudioFile::open(path)?;
+    let _ = file.take_warnings(); // already in `info`
+    let ch = file.channels().max(1);
+    let mut buf = vec![0i32; 16384 * ch];
+    while file.read_i32(&mut buf)? > 0 {}
+    for w in file.take_warnings() {
+        if !info.warnings.contains(&w) {
+            info.warnings.push(w);
+        }
+    }
+    info.verified = file.verified();
     Ok(info)
 }

@@ -15,8 +15,6 @@ mod error;
 mod file;
 mod info;
 mod probe;
-// unsafe: memory-maps input files (see source.rs for when and why).
-#[allow(unsafe_code)]
 mod source;
 pub mod writer;
 
@@ -28,7 +26,7 @@ pub mod tags;
 
 pub use error::{FileError, ReadError, WriteError};
 pub use file::{AudioFile, Chunks};
-pub use info::{inspect, Chapter, Codec, Container, FileInfo, StreamInfo, Tags};
+pub use info::{inspect, verify, Chapter, Codec, Container, FileInfo, StreamInfo, Tags};
 pub use probe::{detect, open, open_source, Detected};
 pub use source::{MediaSource, Source};
 pub use writer::{create_writer, AudioWriter, OutputFormat, WriterSpec};
@@ -59,6 +57,14 @@ pub trait AudioReader: Send {
     /// Moves to `frame` (clamped to the end) and returns where it landed, which
     /// is exactly `frame` for PCM and lossless codecs.
     fn seek(&mut self, frame: u64) -> ReadResult<u64>;
+
+    /// Whether the decoded audio matched a checksum the file carries (FLAC's
+    /// STREAMINFO MD5): `Some(true)` intact, `Some(false)` damaged, `None`
+    /// not known (no checksum, not yet decoded to the end from the start, or
+    /// a seek made the check impossible).
+    fn verified(&self) -> Option<bool> {
+        None
+    }
 
     /// Problems met so far that did not stop decoding (a truncated last
     /// frame, a header that understates the data…), drained by the call.

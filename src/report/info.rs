@@ -33,6 +33,9 @@ pub fn human(info: &FileInfo) -> String {
         rows.push(("Bit rate", format!("{:.1} kbit/s", b as f64 / 1000.0)));
     }
     rows.push(("File size", format_bytes(info.file_size)));
+    if let Some(ok) = info.verified {
+        rows.push(("Integrity", integrity(ok).to_string()));
+    }
     let mut s = String::new();
     for (k, v) in rows {
         s.push_str(&format!("{:<15}{v}\n", format!("{k}:")));
@@ -53,6 +56,15 @@ pub fn human(info: &FileInfo) -> String {
         s.push_str(&format!("Warning:       {w}\n"));
     }
     s
+}
+
+/// How a checksum verdict reads: `intact`, or `damaged: MD5 mismatch`.
+pub fn integrity(ok: bool) -> &'static str {
+    if ok {
+        "intact"
+    } else {
+        "damaged: MD5 mismatch"
+    }
 }
 
 /// The `--loudness` fields of `info --json`. Silence (−∞) is `null`.

@@ -13,7 +13,7 @@ use super::jobs::{AnalysisJob, AnalysisOutcome};
 use super::{FileEntry, FileState};
 use crate::dsp::loudness::LoudnessReport;
 use crate::io::{Container, FileInfo};
-use crate::report::info::{format_bytes, format_db, format_dc, format_duration};
+use crate::report::info::{format_bytes, format_db, format_dc, format_duration, integrity};
 
 /// Width of the key column, shared by the grids so that their values line up.
 const KEY_WIDTH: f32 = 140.0;
@@ -56,7 +56,7 @@ impl InspectorPanel {
                     (Some(f), _) => f.to_string(),
                     (None, _) => "lossy (decoded to float)".into(),
                 };
-                let rows: Vec<(&str, String)> = vec![
+                let mut rows: Vec<(&str, String)> = vec![
                     (
                         "Container",
                         Container::from_name(&info.container).map_or(info.container.clone(), |c| c.long_name().into()),
@@ -74,6 +74,10 @@ impl InspectorPanel {
                     ),
                     ("File size", format_bytes(info.file_size)),
                 ];
+                // Known once the file has been decoded against its checksum (`io::verify`).
+                if let Some(ok) = info.verified {
+                    rows.push(("Integrity", integrity(ok).into()));
+                }
                 egui::Grid::new("inspector-grid")
                     .num_columns(2)
                     .min_col_width(KEY_WIDTH)

@@ -11,10 +11,22 @@
 //! largest block a frame header can describe, and decoding runs until the
 //! data ends whatever `total_samples` says. It must not allocate per read
 //! call, panic on any bytes, or loop without consuming input.
+//!
+//! The length it reports is the one really there: at open it finds the last
+//! whole frame from the end of the file (a backward search for a frame
+//! header whose CRC-8 and CRC-16 check out, no full decode) and reads its
+//! sample number, then decodes the few bytes after it as playback would, so
+//! the count agrees exactly with a decode to the end; a STREAMINFO that
+//! claims more (a file cut short) or nothing (streamed encoders) gives a
+//! warning or no warning, never the wrong length. While it decodes a stream
+//! from the start it checks STREAMINFO's MD5 of the audio (on a thread of
+//! its own, see `verify.rs`) and reports a mismatch as damage.
 
 use std::io::{Read, Seek, SeekFrom};
 
 use super::frame::{decode_frame, parse_header, FrameError, FrameHeader, HeaderError, MAX_BLOCK};
+use super::md5::Md5;
+use super::verify::Md5Check;
 use crate::format::{int_to_f32, AudioFormat, ChannelLayout, FourCC, SampleFormat};
 use crate::io::probe::id3v2_len;
 use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
@@ -27,6 +39,13 @@ const CHUNK: usize = 256 << 10;
 const MAX_WARNINGS: usize = 64;
 /// Below this byte span seeking stops bisecting and decodes forward.
 const BISECT_MIN: u64 = 64 << 10;
+/// Bytes at the end of the file searched backwards for the last whole frame.
+const TAIL_SCAN: u64 = 16 << 20;
+/// Frame headers (CRC-8 valid) tried there before giving up.
+const TAIL_TRIES: usize = 64;
+/// The fewest bytes a frame can take: a 6-byte header, one 12-bit CONSTANT
+/// subframe padded to 2 bytes, the CRC-16.
+const MIN_FRAME_BYTES: u64 = 10;
 
 /// Where the frame bytes come from: the whole file in memory or mapped, or a
 /// window over a file refilled as decoding moves on.
@@ -114,6 +133,23 @@ impl Input {
         Ok(true)
     }
 
+    /// Reads bytes at `pos` into `buf` (fewer at the end), outside the
+    /// window, which the next [`Input::seek_to`] refills.
+    fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> ReadResult<usize> {
+        if self.mapped {
+            let s = self.src.as_slice().unwrap_or(&[]);
+            let p = (pos.min(s.len() as u64)) as usize;
+            let n = buf.len().min(s.len() - p);
+            buf[..n].copy_from_slice(&s[p..p + n]);
+            return Ok(n);
+        }
+        self.buf_start = u64::MAX;
+        self.lo = 0;
+        self.hi = 0;
+        self.eof = false;
+        read_at(&mut self.src, pos, buf)
+    }
+
     fn seek_to(&mut self, off: u64) -> ReadResult<()> {
         let off = off.min(self.len);
         if self.mapped {
@@ -172,6 +208,18 @@ pub struct FlacReader {
     total_checked: bool,
     warnings: Vec<String>,
     warnings_dropped: usize,
+    /// Variable block size (frame headers carry sample numbers).
+    variable: bool,
+    /// Frames found at open (see [`FlacReader::measure`]), `None` when unknown.
+    measured: Option<u64>,
+    /// True while [`FlacReader::measure`] decodes the tail: no hashing, no final checks.
+    measuring: bool,
+    /// STREAMINFO's MD5 of the audio, unless absent or all zeros (unknown).
+    md5_want: Option<[u8; 16]>,
+    /// True while the stream is decoded from its start with no seek: the MD5 can be checked.
+    hashing: bool,
+    check: Option<Md5Check>,
+    verified: Option<bool>,
 }
 
 struct StreamInfoBlock {
@@ -179,6 +227,7 @@ struct StreamInfoBlock {
     channels: u32,
     bps: u32,
     total: u64,
+    md5: [u8; 16],
 }
 
 fn read_at(src: &mut Source, pos: u64, buf: &mut [u8]) -> ReadResult<usize> {
@@ -255,6 +304,7 @@ impl FlacReader {
                                     channels: ((v >> 41) & 7) as u32 + 1,
                                     bps: ((v >> 36) & 31) as u32 + 1,
                                     total: v & ((1 << 36) - 1),
+                                    md5: data[18..34].try_into().unwrap_or([0; 16]),
                                 });
                             }
                         }
@@ -328,6 +378,12 @@ impl FlacReader {
             }
             (None, None) => return Err(ReadError::malformed(audio_start, "no FLAC frame found")),
         };
+        if rate == 0 {
+            return Err(ReadError::malformed(
+                first.map_or(audio_start, |(off, _)| off),
+                "sample rate 0 (neither STREAMINFO nor the frame headers give a rate)",
+            ));
+        }
         // A STREAMINFO with no frame after it is an empty stream (0 frames), not an unknown length.
         let empty = first.is_none() && si.is_some();
         let (first_frame, first_number, nominal_block, variable) = match first {
@@ -362,14 +418,15 @@ impl FlacReader {
             format,
             sample_format: SampleFormat::for_int_bits(bps),
             bits_per_sample: Some(bps),
-            frames: if empty { Some(0) } else { (total_samples != 0).then_some(total_samples) },
+            frames: None,
             layout,
             bit_rate: None,
             tags,
         };
         let ch = channels as usize;
         let ch64 = if bps == 32 { vec![vec![0i64; MAX_BLOCK]; ch] } else { Vec::new() };
-        Ok(FlacReader {
+        let md5_want = si.as_ref().map(|s| s.md5).filter(|m| *m != [0; 16]);
+        let mut reader = FlacReader {
             info,
             input,
             bps,
@@ -390,7 +447,140 @@ impl FlacReader {
             total_checked: false,
             warnings: Vec::new(),
             warnings_dropped: 0,
-        })
+            measured: None,
+            measuring: false,
+            md5_want,
+            hashing: false,
+            check: None,
+            verified: None,
+            variable,
+        };
+        reader.measure(si.is_some(), empty)?;
+        Ok(reader)
+    }
+
+    /// Decodes from the current position to the end; the frames that gives.
+    fn count_to_end(&mut self) -> ReadResult<u64> {
+        while self.next_block()? {}
+        Ok(self.next_start)
+    }
+
+    /// Finds the stream's real length (see the module documentation), sets
+    /// `info.frames` to it and warns when STREAMINFO says otherwise. Leaves
+    /// the reader at the start of the audio.
+    fn measure(&mut self, has_streaminfo: bool, empty: bool) -> ReadResult<()> {
+        let claimed = self.total_samples;
+        let found = if empty { Some(0) } else { self.find_length()? };
+        self.measured = found;
+        self.input.seek_to(self.audio_start)?;
+        self.reset_block(0);
+        self.total_checked = false;
+        self.hashing = self.md5_want.is_some();
+        let rate = self.info.format.sample_rate;
+        let span = |frames: u64| format!("{frames} frames ({})", clock(frames, rate));
+        match found {
+            Some(n) => {
+                self.info.frames = Some(n);
+                if claimed > n {
+                    self.warn(format!(
+                        "STREAMINFO says {}, the file holds {}: it is cut short",
+                        span(claimed),
+                        span(n)
+                    ));
+                } else if claimed != 0 && claimed < n {
+                    self.warn(format!("STREAMINFO says {}, the file holds {}", span(claimed), span(n)));
+                }
+            }
+            None if claimed != 0 => {
+                self.info.frames = Some(claimed);
+                self.warn(format!(
+                    "the last frame could not be found from the end of the file; the length is STREAMINFO's {}, unchecked",
+                    span(claimed)
+                ));
+            }
+            None => {
+                self.info.frames = None;
+                if has_streaminfo {
+                    self.warn("the length is unknown until the stream is decoded (no total in STREAMINFO, and the last frame could not be found)".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The frames a decode from the start would give, found from the end of
+    /// the file: the last whole frame with good CRCs gives its sample number,
+    /// and the bytes after it are decoded as playback would decode them.
+    /// `None` when no such frame is found near the end or the frame numbers
+    /// cannot be right for the bytes before them.
+    fn find_length(&mut self) -> ReadResult<Option<u64>> {
+        let len = self.input.len;
+        let floor = self.first_frame.max(len.saturating_sub(TAIL_SCAN));
+        let max_block = if self.variable { MAX_BLOCK as u64 } else { self.nominal_block.max(1) };
+        // Each read covers the positions searched plus 32 bytes for the header at the last one.
+        let look = 32u64;
+        let mut chunk = vec![0u8; (64usize << 10).min(len.saturating_sub(floor) as usize + 2 * look as usize)];
+        let mut end = len;
+        let mut tries = 0;
+        let mut last: Option<Found> = None;
+        'scan: while end > floor {
+            let start = end.saturating_sub(chunk.len() as u64 - look).max(floor);
+            let n = self.input.read_at(start, &mut chunk)?;
+            let mut k = ((end - start) as usize).min(n);
+            while let Some(j) = chunk[..k].iter().rposition(|&b| b == 0xFF) {
+                k = j;
+                if chunk.get(j + 1).is_none_or(|b| b & 0xFE != 0xF8) {
+                    continue;
+                }
+                match parse_header(&chunk[j..n]) {
+                    Ok(h)
+                        if h.channels as usize == self.channels
+                            && h.bps.is_none_or(|b| b == self.bps)
+                            && h.variable == self.variable =>
+                    {
+                        tries += 1;
+                        if let Some(f) = self.frame_at(start + j as u64)? {
+                            last = Some(f);
+                            break 'scan;
+                        }
+                        if tries >= TAIL_TRIES {
+                            break 'scan;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            end = start;
+        }
+        let from = match last {
+            Some(f) => {
+                // Each frame before this one takes some bytes: a sample number
+                // the bytes before it cannot hold is a lie or damage.
+                let room = f.pos.saturating_sub(self.first_frame) / MIN_FRAME_BYTES + 1;
+                if f.sample > room.saturating_mul(max_block) {
+                    None
+                } else {
+                    Some((f.pos, f.sample))
+                }
+            }
+            None => None,
+        };
+        let from = match from {
+            Some(f) => f,
+            // Nothing usable near the end, but the whole stream is near the end:
+            // count by decoding it, as cheap as the search was.
+            None if len.saturating_sub(self.audio_start) <= TAIL_SCAN => (self.audio_start, 0),
+            None => return Ok(None),
+        };
+        let (warnings, dropped) = (std::mem::take(&mut self.warnings), self.warnings_dropped);
+        self.measuring = true;
+        self.input.seek_to(from.0)?;
+        self.reset_block(from.1);
+        let r = self.count_to_end();
+        self.measuring = false;
+        self.warnings = warnings;
+        self.warnings_dropped = dropped;
+        r.map(Some)
     }
 
     fn warn(&mut self, w: String) {
@@ -504,6 +694,10 @@ impl FlacReader {
                     self.block_len = bs;
                     self.block_pos = 0;
                     self.next_start += bs as u64;
+                    if self.hashing && !self.measuring {
+                        let bps = self.bps;
+                        self.check.get_or_insert_with(|| Md5Check::new(bps)).feed(&self.ch32, bs);
+                    }
                     return Ok(true);
                 }
                 Outcome::Truncated { offset } => {
@@ -541,13 +735,38 @@ impl FlacReader {
 
     fn finish(&mut self) {
         self.ended = true;
+        if self.measuring {
+            return;
+        }
         if !self.total_checked {
             self.total_checked = true;
-            if self.total_samples != 0 && self.total_samples != self.next_start {
-                self.warn(format!(
+            match self.measured {
+                Some(m) if m != self.next_start => self.warn(format!(
+                    "decoding gave {} frames, not the {m} found when the file was opened (damaged frame numbers?)",
+                    self.next_start
+                )),
+                None if self.total_samples != 0 && self.total_samples != self.next_start => self.warn(format!(
                     "STREAMINFO says the stream holds {} frames but it holds {}",
                     self.total_samples, self.next_start
-                ));
+                )),
+                _ => {}
+            }
+        }
+        if std::mem::take(&mut self.hashing) {
+            let got = match self.check.take() {
+                Some(c) => c.finish(),
+                None => Md5::new().finish(),
+            };
+            if let Some(want) = self.md5_want {
+                let ok = got == want;
+                self.verified = Some(ok);
+                if !ok {
+                    self.warn(format!(
+                        "damaged: MD5 mismatch (the decoded audio hashes to {}, STREAMINFO says {})",
+                        hex(&got),
+                        hex(&want)
+                    ));
+                }
             }
         }
     }
@@ -692,6 +911,9 @@ impl AudioReader for FlacReader {
     }
 
     fn seek(&mut self, target: u64) -> ReadResult<u64> {
+        // The MD5 covers the whole stream in order: after a seek it cannot be checked.
+        self.hashing = false;
+        self.check = None;
         if self.block_len > 0 && target >= self.block_start && target - self.block_start < self.block_len as u64 {
             self.block_pos = (target - self.block_start) as usize;
             return Ok(target);
@@ -743,6 +965,10 @@ impl AudioReader for FlacReader {
         }
     }
 
+    fn verified(&self) -> Option<bool> {
+        self.verified
+    }
+
     fn take_warnings(&mut self) -> Vec<String> {
         if self.warnings_dropped > 0 {
             let n = std::mem::take(&mut self.warnings_dropped);
@@ -750,6 +976,21 @@ impl AudioReader for FlacReader {
         }
         std::mem::take(&mut self.warnings)
     }
+}
+
+/// `m:ss.mmm` (or `h:mm:ss.mmm`) of `frames` at `rate`.
+fn clock(frames: u64, rate: f64) -> String {
+    let ms = if rate > 0.0 { (frames as f64 * 1000.0 / rate).round() as u64 } else { 0 };
+    let (h, m, s, ms) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}.{ms:03}")
+    } else {
+        format!("{m}:{s:02}.{ms:03}")
+    }
+}
+
+fn hex(d: &[u8; 16]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// True when `head` starts with a FLAC frame header (sync 0xFFF8/0xFFF9,

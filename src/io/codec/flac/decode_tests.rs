@@ -355,7 +355,8 @@ fn skips_metadata_blocks_and_id3_and_decodes_bare_frames() {
 
     // No fLaC, no STREAMINFO: the frames alone.
     let mut r = FlacReader::new(Source::memory(audio.clone())).unwrap();
-    assert_eq!(r.info().frames, None);
+    // No total anywhere: the length is found from the last frame.
+    assert_eq!(r.info().frames, Some(pcm.len() as u64 / 2));
     assert_eq!(r.info().sample_rate(), 44100);
     assert_eq!(r.info().bits_per_sample, Some(16));
     let (got, w) = decode_all(&mut r);
@@ -397,7 +398,8 @@ fn lying_streaminfo_still_decodes_everything() {
     si[14..18].copy_from_slice(&1000u32.to_be_bytes());
     let bytes = join_metadata(&blocks, &audio);
     let mut r = FlacReader::new(Source::memory(bytes.clone())).unwrap();
-    assert_eq!(r.info().frames, Some(1000));
+    // The length is the one really there, found from the last frame.
+    assert_eq!(r.info().frames, Some(40000));
     let (got, w) = decode_all(&mut r);
     assert!(got == pcm);
     assert!(w.iter().any(|w| w.contains("STREAMINFO")), "{w:?}");
@@ -814,4 +816,319 @@ fn mutated_streams_never_panic() {
             let _ = r.take_warnings();
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Lengths really there, sample rate 0, MD5 checks (issue 12 items 1, 2, 11;
+// issue 13 item 14).
+
+/// Encodes with the project's own encoder (4096-sample fixed blocks).
+fn own_encode(samples: &[i32], ch: usize, bps: u32, rate: u32) -> Vec<u8> {
+    use crate::format::SampleFormat;
+    use crate::io::{create_writer, OutputFormat, WriterSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("own.flac");
+    let spec = WriterSpec {
+        format: OutputFormat::Flac,
+        sample_rate: rate,
+        channels: ch as u16,
+        sample: SampleFormat::for_int_bits(bps).unwrap(),
+        bits: Some(bps),
+    };
+    let mut w = create_writer(Box::new(std::fs::File::create(&p).unwrap()), spec).unwrap();
+    w.write_i32(samples).unwrap();
+    w.finish().unwrap();
+    std::fs::read(&p).unwrap()
+}
+
+/// Where the audio starts and where each frame starts and ends (walking the
+/// frames as the decoder does).
+fn frame_spans(bytes: &[u8]) -> (usize, Vec<(usize, usize)>) {
+    let (_, audio) = split_metadata(bytes);
+    let start = bytes.len() - audio.len();
+    let h0 = parse_header(&bytes[start..]).unwrap();
+    let bps = StreamInfoBlockTest::bps(bytes);
+    let mut ch = vec![vec![0i32; MAX_BLOCK]; h0.channels as usize];
+    let mut spans = Vec::new();
+    let mut pos = start;
+    while pos < bytes.len() {
+        let h = parse_header(&bytes[pos..]).unwrap();
+        let len = decode_frame::<i32>(&bytes[pos..], &h, bps, &mut ch).unwrap();
+        spans.push((pos, pos + len));
+        pos += len;
+    }
+    (start, spans)
+}
+
+struct StreamInfoBlockTest;
+impl StreamInfoBlockTest {
+    fn bps(bytes: &[u8]) -> u32 {
+        ((bytes[20] as u32 & 1) << 4 | (bytes[21] as u32 >> 4)) + 1
+    }
+}
+
+/// Sets STREAMINFO's total sample count (36 bits at bytes 21..26 of the file).
+fn set_total(bytes: &mut [u8], total: u64) {
+    bytes[21] = (bytes[21] & 0xF0) | ((total >> 32) as u8 & 0x0F);
+    bytes[22..26].copy_from_slice(&(total as u32).to_be_bytes());
+}
+
+/// `info`'s frame count (from the backward search) equals what a decode to
+/// the end gives, through memory and file sources, at cuts everywhere: in the
+/// metadata, right after STREAMINFO, at and around every frame boundary, and
+/// inside frames. A cut file says what its header claimed.
+#[test]
+fn measured_length_agrees_with_decoding_at_every_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcm = gen(4, 30000, 2, 16, 21);
+    let bytes = own_encode(&pcm, 2, 16, 44100);
+    let (audio_start, spans) = frame_spans(&bytes);
+    assert!(spans.len() >= 7);
+    let mut cuts: Vec<usize> = (0..audio_start + 3).collect();
+    for &(s, e) in &spans {
+        cuts.extend([s.saturating_sub(1), s, s + 1, s + 5, s + 17, (s + e) / 2, e - 3, e - 2, e - 1, e]);
+    }
+    cuts.extend((audio_start..bytes.len()).step_by(211));
+    cuts.retain(|&c| c <= bytes.len());
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut opened = 0;
+    for &cut in &cuts {
+        let part = &bytes[..cut];
+        let Ok(mut r) = FlacReader::new(Source::memory(part.to_vec())) else {
+            assert!(cut < audio_start, "cut {cut} in the audio must open");
+            continue;
+        };
+        opened += 1;
+        let claimed = r.info().frames;
+        let open_warnings = r.take_warnings();
+        let (got, _) = decode_all(&mut r);
+        let n = got.len() / 2;
+        assert_eq!(claimed, Some(n as u64), "cut {cut}");
+        assert!(got[..] == pcm[..got.len()], "cut {cut}");
+        // Whole frames before the cut decode; a partial one does not.
+        let whole: usize = spans.iter().filter(|&&(_, e)| e <= cut).count();
+        assert_eq!(n, (whole * 4096).min(30000), "cut {cut}");
+        if n < 30000 {
+            assert!(
+                open_warnings
+                    .iter()
+                    .any(|w| w.contains("STREAMINFO says 30000 frames (0:00.680)") && w.contains("cut short")),
+                "cut {cut}: {open_warnings:?}"
+            );
+        } else {
+            assert!(open_warnings.is_empty(), "cut {cut}: {open_warnings:?}");
+        }
+        if cut % 7 == 0 || n == 0 {
+            let p = dir.path().join("cut.flac");
+            std::fs::write(&p, part).unwrap();
+            let mut r = FlacReader::new(Source::open(&p).unwrap()).unwrap();
+            assert_eq!(r.info().frames, Some(n as u64), "file source, cut {cut}");
+            assert_eq!(decode_all(&mut r).0.len(), got.len());
+        }
+    }
+    assert!(opened > spans.len() * 5);
+}
+
+/// Variable block size streams (sample numbers in the headers), cut anywhere.
+#[test]
+fn measured_length_of_variable_block_streams() {
+    let sizes = [1usize, 17, 256, 1000, 4096, 3, 777, 4608, 12, 31];
+    let (bytes, pcm) = crafted(2, 16, &sizes, true, 3);
+    for cut in (42..=bytes.len()).step_by(37).chain([bytes.len() - 1, bytes.len()]) {
+        let mut r = FlacReader::new(Source::memory(bytes[..cut].to_vec())).unwrap();
+        let claimed = r.info().frames;
+        let (got, _) = decode_all(&mut r);
+        assert_eq!(claimed, Some(got.len() as u64 / 2), "cut {cut}");
+        assert!(got[..] == pcm[..got.len()]);
+    }
+}
+
+/// STREAMINFO total 0 (streamed encoders): the length is found, no warning.
+/// A header claiming fewer samples than there are: the real count, a warning.
+#[test]
+fn unknown_or_understated_total_gives_the_real_length() {
+    let pcm = gen(0, 20000, 1, 24, 8);
+    let mut bytes = own_encode(&pcm, 1, 24, 48000);
+    set_total(&mut bytes, 0);
+    let mut r = FlacReader::new(Source::memory(bytes.clone())).unwrap();
+    assert_eq!(r.info().frames, Some(20000));
+    assert!(r.take_warnings().is_empty());
+    assert_eq!(decode_all(&mut r).0.len(), 20000);
+    set_total(&mut bytes, 5000);
+    let mut r = FlacReader::new(Source::memory(bytes)).unwrap();
+    assert_eq!(r.info().frames, Some(20000));
+    let w = r.take_warnings();
+    assert!(w.iter().any(|w| w.contains("STREAMINFO says 5000 frames")), "{w:?}");
+}
+
+/// A 100-byte file claiming 2^36 - 1 samples on 8 channels reports the few
+/// frames it holds; nothing is sized from the claim.
+#[test]
+fn a_tiny_file_claiming_2_pow_36_samples_holds_what_it_holds() {
+    let chans: Vec<Vec<i64>> = (0..8).map(|c| vec![c as i64; 40]).collect();
+    let mut f = b"fLaC".to_vec();
+    f.push(0x80);
+    f.extend([0, 0, 34]);
+    f.extend(streaminfo(44100, 8, 16, (1 << 36) - 1, 40, 40));
+    f.extend(craft_frame(&chans, 16, 7, 0, false));
+    assert!(f.len() < 100, "{}", f.len());
+    let mut r = FlacReader::new(Source::memory(f)).unwrap();
+    assert_eq!(r.info().frames, Some(40));
+    assert!(r.take_warnings().iter().any(|w| w.contains("cut short")));
+    assert_eq!(decode_all(&mut r).0.len(), 320);
+}
+
+/// Rewrites a crafted frame's rate code to 0 ("see STREAMINFO") with both CRCs fixed.
+fn rate_code_zero(frame: &mut [u8]) {
+    frame[2] &= 0xF0;
+    let hlen = parse_header_len_unchecked(frame);
+    frame[hlen - 1] = crc8(&frame[..hlen - 1]);
+    let n = frame.len();
+    let crc = crc16(&frame[..n - 2]);
+    frame[n - 2..].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// Header length of a crafted frame (16-bit block size code, no rate bytes).
+fn parse_header_len_unchecked(frame: &[u8]) -> usize {
+    let extra = match frame[4].leading_ones() {
+        0 => 0,
+        n => n as usize - 1,
+    };
+    4 + 1 + extra + 2 + 1
+}
+
+/// Sample rate 0 in STREAMINFO and in every frame header: an error that says
+/// the file is damaged, never "0 Hz". A rate in the frame headers rescues a
+/// STREAMINFO with 0.
+#[test]
+fn sample_rate_zero_is_damage() {
+    let chans = vec![vec![1i64; 100], vec![2i64; 100]];
+    let mut frame = craft_frame(&chans, 16, 1, 0, false);
+    let head = |rate: u32| {
+        let mut f = b"fLaC".to_vec();
+        f.push(0x80);
+        f.extend([0, 0, 34]);
+        f.extend(streaminfo(rate, 2, 16, 100, 100, 100));
+        f
+    };
+    // The frame gives 44100: that is the rate.
+    let mut ok = head(0);
+    ok.extend(&frame);
+    assert_eq!(FlacReader::new(Source::memory(ok)).unwrap().info().sample_rate(), 44100);
+    rate_code_zero(&mut frame);
+    assert!(parse_header(&frame).is_ok());
+    let mut good = head(44100);
+    good.extend(&frame);
+    assert_eq!(FlacReader::new(Source::memory(good)).unwrap().info().frames, Some(100));
+    let mut bad = head(0);
+    bad.extend(&frame);
+    let e = FlacReader::new(Source::memory(bad)).err().expect("rate 0 must be refused").to_string();
+    assert!(e.contains("damaged") && e.contains("sample rate 0"), "{e}");
+    // Bare frames with rate code 0 and no STREAMINFO at all.
+    let e = FlacReader::new(Source::memory(frame)).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("damaged"), "{e}");
+}
+
+/// Flips one bit of a frame's last subframe with the CRC-16 fixed up, so the
+/// frame decodes cleanly with one sample changed; returns the damaged file.
+fn damage_quietly(bytes: &[u8]) -> Vec<u8> {
+    let (_, spans) = frame_spans(bytes);
+    let (s, e) = spans[spans.len() / 2];
+    for back in 3..(e - s - 20) {
+        for bit in 0..8 {
+            let mut f = bytes.to_vec();
+            f[e - back] ^= 1 << bit;
+            let crc = crc16(&f[s..e - 2]);
+            f[e - 2..e].copy_from_slice(&crc.to_be_bytes());
+            let Ok(mut r) = FlacReader::new(Source::memory(f.clone())) else { continue };
+            let n = r.info().frames;
+            let (got, w) = decode_all(&mut r);
+            if n == Some(got.len() as u64 / r.info().channels() as u64)
+                && w.iter().all(|w| w.contains("MD5"))
+                && w.len() == 1
+            {
+                return f;
+            }
+        }
+    }
+    panic!("no quiet damage found");
+}
+
+/// STREAMINFO's MD5 is checked while decoding from the start: intact files
+/// say so, a frame changed with its CRC-16 fixed up is caught ("damaged: MD5
+/// mismatch"), as `flac -t` catches it; no check when the MD5 is all zeros
+/// or after a seek.
+#[test]
+fn md5_is_checked_while_decoding() {
+    for (ch, bps, kind) in [(2usize, 16u32, 3u32), (1, 24, 3), (2, 8, 4), (3, 20, 3)] {
+        let pcm = gen(kind, 20000, ch, bps, 5);
+        let bytes = own_encode(&pcm, ch, bps, 44100);
+        let mut r = FlacReader::new(Source::memory(bytes.clone())).unwrap();
+        assert_eq!(r.verified(), None);
+        let (got, w) = decode_all(&mut r);
+        assert!(got == pcm && w.is_empty(), "{w:?}");
+        assert_eq!(r.verified(), Some(true), "{ch} ch {bps} bits");
+
+        let bad = damage_quietly(&bytes);
+        let mut r = FlacReader::new(Source::memory(bad.clone())).unwrap();
+        let (_, w) = decode_all(&mut r);
+        assert_eq!(r.verified(), Some(false));
+        assert!(w.iter().any(|w| w.starts_with("damaged: MD5 mismatch")), "{w:?}");
+        if bps % 4 == 0 && have("flac") {
+            let dir = tempfile::tempdir().unwrap();
+            let (good_p, bad_p) = (dir.path().join("good.flac"), dir.path().join("bad.flac"));
+            std::fs::write(&good_p, &bytes).unwrap();
+            std::fs::write(&bad_p, &bad).unwrap();
+            let t = |p: &Path| Command::new("flac").args(["-t", "--silent"]).arg(p).status().unwrap().success();
+            assert!(t(&good_p), "flac -t must pass our encoder's file");
+            assert!(!t(&bad_p), "flac -t must fail the damaged file");
+        }
+
+        // All-zero MD5: unknown, not checked.
+        let mut zero = bad.clone();
+        zero[26..42].fill(0);
+        let mut r = FlacReader::new(Source::memory(zero)).unwrap();
+        let (_, w) = decode_all(&mut r);
+        assert_eq!(r.verified(), None);
+        assert!(w.is_empty(), "{w:?}");
+        // A seek makes the check impossible.
+        let mut r = FlacReader::new(Source::memory(bad)).unwrap();
+        r.seek(0).unwrap();
+        let _ = decode_all(&mut r);
+        assert_eq!(r.verified(), None);
+    }
+    // A cut file is damaged too.
+    let pcm = gen(0, 20000, 2, 16, 5);
+    let bytes = own_encode(&pcm, 2, 16, 44100);
+    let mut r = FlacReader::new(Source::memory(bytes[..bytes.len() - 100].to_vec())).unwrap();
+    let _ = decode_all(&mut r);
+    assert_eq!(r.verified(), Some(false));
+}
+
+/// A file truncated by another program while it is read (buffered, as
+/// every file is now) ends in a short read with a warning, not a crash.
+#[test]
+fn a_file_truncated_while_open_ends_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcm = gen(3, 1 << 20, 2, 16, 9); // ~4 MB of noise: an input once memory-mapped
+    let bytes = own_encode(&pcm, 2, 16, 44100);
+    assert!(bytes.len() > 4 << 20);
+    let p = dir.path().join("shrinks.flac");
+    std::fs::write(&p, &bytes).unwrap();
+    let mut r = FlacReader::new(Source::open(&p).unwrap()).unwrap();
+    let mut buf = vec![0i32; 4096 * 2];
+    let first = r.read_i32(&mut buf).unwrap();
+    assert_eq!(first, 4096);
+    std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(1 << 20).unwrap();
+    let mut total = first;
+    loop {
+        match r.read_i32(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
+    assert!(total < 1 << 20, "{total}");
+    assert!(!r.take_warnings().is_empty());
+    assert_eq!(r.verified(), Some(false));
 }

@@ -13,6 +13,7 @@ mod encode_frame;
 mod encode_lpc;
 mod frame;
 mod md5;
+mod verify;
 
 pub use decode::{looks_like_frame_header, FlacReader};
 pub use encode::FlacWriter;
