@@ -12,7 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 // `unsafe` is fenced: only the modules marked `#[allow(unsafe_code)]` may use
-// it (SIMD kernels, memory maps, platform glue), each with its argument.
+// it (SIMD kernels, system calls, platform glue), each with its argument.
 #![deny(unsafe_code)]
 
 pub mod analysis;
