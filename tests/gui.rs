@@ -147,3 +147,44 @@ fn the_inspector_shows_the_loudness_of_a_dropped_wav() {
     h.get_by_label("-23.0 dBFS");
     h.get_by_label("0"); // no clipped samples
 }
+
+/// A FLAC's own checksum is checked as the Inspector measures it: a file
+/// whose audio no longer matches its STREAMINFO MD5 reads "damaged", an
+/// untouched one "intact".
+#[test]
+fn the_inspector_tells_an_intact_flac_from_a_damaged_one() {
+    use coremusic::format::SampleFormat;
+    use coremusic::io::{create_writer, OutputFormat, WriterSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for name in ["intact.flac", "damaged.flac"] {
+        let path = dir.path().join(name);
+        let spec = WriterSpec {
+            format: OutputFormat::Flac,
+            sample_rate: 44100,
+            channels: 1,
+            sample: SampleFormat::S16,
+            bits: None,
+        };
+        let mut w = create_writer(Box::new(std::fs::File::create(&path).unwrap()), spec).unwrap();
+        let samples: Vec<i32> = (0..44100).map(|i| ((i as f64 * 0.05).sin() * 8000.0) as i32).collect();
+        w.write_i32(&samples).unwrap();
+        w.finish().unwrap();
+        paths.push(path);
+    }
+    // STREAMINFO's MD5 is its last 16 bytes (file bytes 26..42): change one.
+    let mut bytes = std::fs::read(&paths[1]).unwrap();
+    bytes[30] ^= 0x5a;
+    std::fs::write(&paths[1], bytes).unwrap();
+    for (path, want) in paths.iter().zip(["intact", "damaged: MD5 mismatch"]) {
+        let mut h = harness();
+        drop_files(&mut h, &[path]);
+        settle(&mut h);
+        let start = Instant::now();
+        while h.query_by_label(want).is_none() {
+            h.step();
+            assert!(start.elapsed() < Duration::from_secs(120), "{} never read {want:?}", path.display());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}

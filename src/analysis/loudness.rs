@@ -42,6 +42,10 @@ pub struct Analysis {
     /// What full scale meant for the clip count (see [`ClipRule`]).
     #[serde(skip)]
     pub clip_rule: ClipRule,
+    /// The file's own checksum, checked on the way (FLAC's MD5): `true`
+    /// intact, `false` damaged, `None` when the file carries none.
+    #[serde(skip)]
+    pub verified: Option<bool>,
 }
 
 /// The error [`analyze`] returns when `cancel` was set: an
@@ -95,7 +99,8 @@ pub fn analyze(
         progress(Progress { frames_done: meter.frames(), frames_total });
     }
     progress(Progress { frames_done: meter.frames(), frames_total: Some(meter.frames()) });
-    Ok(Analysis { path: path.to_path_buf(), sample_rate, levels: meter.report(), clip_rule })
+    let verified = file.verified();
+    Ok(Analysis { path: path.to_path_buf(), sample_rate, levels: meter.report(), clip_rule, verified })
 }
 
 #[cfg(test)]

@@ -88,6 +88,12 @@ pub enum StagesError {
     /// The target rate is 0.
     #[error("a sample rate of 0 Hz is not possible")]
     NoRate,
+    /// No standard mix between the layouts.
+    #[error(transparent)]
+    Mix(#[from] crate::dsp::mix::MixError),
+    /// The resampler cannot take these rates.
+    #[error(transparent)]
+    Resample(#[from] crate::dsp::resample::ResampleError),
 }
 
 impl Stages {
@@ -142,12 +148,12 @@ impl Stages {
             } else {
                 ChannelLayout::default_for(in_ch as u32)
             };
-            Some(ChannelMixer::between(&from, &ChannelLayout::default_for(out_ch as u32)).map_err(|e| e.to_string())?)
+            Some(ChannelMixer::between(&from, &ChannelLayout::default_for(out_ch as u32))?)
         } else {
             None
         };
         let resampler = if resample {
-            Some(SplitResampler::new(src_rate, target.rate, out_ch, opts.quality).map_err(|e| e.to_string())?)
+            Some(SplitResampler::new(src_rate, target.rate, out_ch, opts.quality)?)
         } else {
             None
         };

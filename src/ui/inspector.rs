@@ -240,11 +240,13 @@ fn analysis_section(ui: &mut egui::Ui, path: &Path) {
             ui.colored_label(ui.visuals().error_fg_color, "The file could not be measured:");
             ui.label(msg);
         }
-        Some(AnalysisOutcome::Done(a)) => levels_grid(ui, &a.levels),
+        Some(AnalysisOutcome::Done(a)) => levels_grid(ui, &a.levels, a.verified),
     }
 }
 
-fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport) {
+/// The measured figures; `verified` is the file's own checksum, checked on
+/// the way through (FLAC's MD5), shown as "Integrity" when the file has one.
+fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport, verified: Option<bool>) {
     let db = format_db;
     let clip_runs: u64 = l.channels.iter().map(|c| c.clip_runs).sum();
     let clipped = match l.clipped_samples() {
@@ -261,7 +263,7 @@ fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport) {
             .collect::<Vec<_>>()
             .join("   ")
     };
-    let rows = [
+    let mut rows = vec![
         ("Integrated loudness", db(l.integrated_lufs, "LUFS")),
         ("Loudness range", l.range_lu.map_or("–".into(), |r| format!("{r:.1} LU"))),
         ("True peak", db(l.true_peak_dbtp, "dBTP")),
@@ -269,6 +271,9 @@ fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport) {
         ("DC offset", dc),
         ("Clipped samples", clipped),
     ];
+    if let Some(ok) = verified {
+        rows.push(("Integrity", integrity(ok).to_string()));
+    }
     egui::Grid::new("loudness-grid").num_columns(2).min_col_width(KEY_WIDTH).striped(true).spacing([24.0, 6.0]).show(
         ui,
         |ui| {
