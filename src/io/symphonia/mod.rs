@@ -22,6 +22,7 @@
 
 use crate::io::codec::opus;
 use crate::io::container::mp4::edits as mp4;
+use crate::io::container::mpeg;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -349,6 +350,10 @@ pub struct SymphoniaReader {
     pending_error: Option<ReadError>,
     warnings: Vec<String>,
     warnings_dropped: u64,
+    /// MPEG audio whose length CoreMusic found itself ([`mpeg::scan`]): the
+    /// demuxer's end trimming (from its own estimate) is undone and `limit`
+    /// cuts at the scanned length instead.
+    own_end: bool,
 }
 
 impl SymphoniaReader {
@@ -365,6 +370,15 @@ impl SymphoniaReader {
             let edit = mp4::first_audio_edit(&mut source, len);
             source.seek(SeekFrom::Start(0))?;
             edit
+        } else {
+            None
+        };
+        // MPEG audio: the real length, from the frames present (symphonia's
+        // guess counts tag bytes as audio and trusts a cut file's Xing header).
+        let scan = if hint == Some(Hint::MpegAudio) {
+            let scan = mpeg::scan(&mut source, len);
+            source.seek(SeekFrom::Start(0))?;
+            scan
         } else {
             None
         };
@@ -396,10 +410,15 @@ impl SymphoniaReader {
                 Box::new(made.map_err(|e| sym_err("CAF", e))?)
             }
         };
-        Self::from_format(format, hint_container, edit)
+        Self::from_format(format, hint_container, edit, scan)
     }
 
-    fn from_format(mut format: Box<dyn FormatReader>, hint: Container, edit: Option<mp4::Edit>) -> ReadResult<Self> {
+    fn from_format(
+        mut format: Box<dyn FormatReader>,
+        hint: Container,
+        edit: Option<mp4::Edit>,
+        scan: Option<mpeg::MpegScan>,
+    ) -> ReadResult<Self> {
         let container = container_of(format.format_info().format, hint);
         let track: Track =
             format.tracks().iter().find(|t| t.track_type() == Some(TrackType::Audio)).cloned().ok_or_else(|| {
@@ -501,6 +520,11 @@ impl SymphoniaReader {
             _ if codec == Codec::Opus => (u64::from(track.delay.unwrap_or(0)), None),
             _ => (0, None),
         };
+        // A scan that agrees with the decoder's rate replaces symphonia's count.
+        let scan = scan.filter(|s| {
+            matches!(codec, Codec::Mp3 | Codec::Mp2 | Codec::Mp1) && s.sample_rate == rate && s.samples_per_frame > 0
+        });
+        let limit = scan.as_ref().map(mpeg::MpegScan::pcm_frames).or(limit);
         let frames = match (limit, track.num_frames) {
             (Some(keep), _) => Some(keep),
             // For Ogg Opus this is num_frames − pre-skip.
@@ -546,7 +570,12 @@ impl SymphoniaReader {
             pending_error: None,
             warnings: Vec::new(),
             warnings_dropped: 0,
+            own_end: scan.is_some(),
         };
+        if let Some(w) = scan.as_ref().and_then(mpeg::MpegScan::truncation_warning) {
+            reader.warned_truncated = true;
+            reader.warn(w);
+        }
         // Decode the first packet: it proves the stream decodes and tells the
         // real channel count and rate (HE-AAC, parametric stereo).
         reader.next_block()?;
@@ -642,7 +671,7 @@ impl SymphoniaReader {
                 Ok(r) => r,
                 Err(msg) => return Err(self.poison(msg)),
             };
-            let packet = match next {
+            let mut packet = match next {
                 Ok(Some(p)) => p,
                 Ok(None) => {
                     self.finish();
@@ -679,6 +708,9 @@ impl SymphoniaReader {
             };
             if packet.track_id != self.track_id {
                 continue;
+            }
+            if self.own_end {
+                packet.trim_end = symphonia::core::units::Duration::ZERO;
             }
             let channels = self.channels;
             let codec_label = self.codec_label.clone();
@@ -1447,7 +1479,7 @@ pub(crate) mod tests {
             media: Default::default(),
             mss: Some(mss),
         };
-        let mut r = SymphoniaReader::from_format(Box::new(fake), Container::Matroska, None).expect("open");
+        let mut r = SymphoniaReader::from_format(Box::new(fake), Container::Matroska, None, None).expect("open");
         assert_eq!(r.info().codec, Codec::Pcm);
         let mut buf = [0i32; 256];
         assert_eq!(r.read_i32(&mut buf).expect("the good packet"), 64);
