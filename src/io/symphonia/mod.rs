@@ -525,6 +525,12 @@ impl SymphoniaReader {
             matches!(codec, Codec::Mp3 | Codec::Mp2 | Codec::Mp1) && s.sample_rate == rate && s.samples_per_frame > 0
         });
         let limit = scan.as_ref().map(mpeg::MpegScan::pcm_frames).or(limit);
+        // The scan's tags, read by precedence (ID3v2 over APE over ID3v1),
+        // instead of symphonia's, which joins them all.
+        let tags = match scan.as_ref() {
+            Some(s) if !s.tags.is_empty() => s.tags.clone(),
+            _ => tags,
+        };
         let frames = match (limit, track.num_frames) {
             (Some(keep), _) => Some(keep),
             // For Ogg Opus this is num_frames − pre-skip.

@@ -134,6 +134,17 @@ fn common_key(native: &str) -> String {
     mapped.to_string()
 }
 
+/// Adds the entries of `lower` whose key `into` does not have yet: for a
+/// file with several tags of different worth (ID3v2 over APEv2 over ID3v1),
+/// the better one wins per key instead of both values being kept.
+pub fn merge_fallback(into: &mut Tags, lower: Tags) {
+    for (k, v) in lower.0 {
+        if into.get(&k).is_none() {
+            into.0.push((k, v));
+        }
+    }
+}
+
 /// The most tag text (keys and values, in bytes) one file gets: entries that
 /// would take a tag block past it are left out. Well under the 16 MiB a FLAC
 /// metadata block holds and the readers' tag chunk limit.

@@ -231,3 +231,73 @@ proptest! {
         let _ = scan_bytes(&f);
     }
 }
+
+fn text_frame(id: &[u8; 4], text: &str) -> Vec<u8> {
+    let mut f = id.to_vec();
+    f.extend(((text.len() + 1) as u32).to_be_bytes());
+    f.extend([0, 0, 3]);
+    f.extend(text.as_bytes());
+    f
+}
+
+fn id3v23(frames: &[Vec<u8>]) -> Vec<u8> {
+    let body = frames.concat();
+    let n = body.len() as u32;
+    let mut t = b"ID3\x03\x00\x00".to_vec();
+    t.extend([(n >> 21) as u8 & 0x7F, (n >> 14) as u8 & 0x7F, (n >> 7) as u8 & 0x7F, n as u8 & 0x7F]);
+    t.extend(body);
+    t
+}
+
+fn id3v1_with(title: &str, artist: &str, album: &str) -> Vec<u8> {
+    let field = |s: &str| {
+        let mut v = s.as_bytes().to_vec();
+        v.resize(30, 0);
+        v
+    };
+    let mut t = b"TAG".to_vec();
+    t.extend(field(title));
+    t.extend(field(artist));
+    t.extend(field(album));
+    t.extend(b"2001");
+    t.extend(field("v1 comment"));
+    t.push(255);
+    t
+}
+
+fn ape_with(items: &[(&str, &str)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (k, v) in items {
+        body.extend((v.len() as u32).to_le_bytes());
+        body.extend(0u32.to_le_bytes());
+        body.extend(k.as_bytes());
+        body.push(0);
+        body.extend(v.as_bytes());
+    }
+    let mut f = b"APETAGEX".to_vec();
+    f.extend(2000u32.to_le_bytes());
+    f.extend(((body.len() + 32) as u32).to_le_bytes());
+    f.extend((items.len() as u32).to_le_bytes());
+    f.extend(0u32.to_le_bytes());
+    f.extend([0u8; 8]);
+    [body, f].concat()
+}
+
+#[test]
+fn id3v2_wins_over_ape_which_wins_over_id3v1() {
+    let v2 = id3v23(&[text_frame(b"TIT2", "The real title"), text_frame(b"TPE1", "Artist A\0Artist B")]);
+    let ape = ape_with(&[("Artist", "APE artist"), ("Album", "APE album")]);
+    let file = [v2, frames(5), ape, id3v1_with("file.mp3", "v1 artist", "v1 album")].concat();
+    let s = scan_bytes(&file).expect("scan");
+    let map = s.tags.to_map();
+    assert_eq!(map.get("title").map(String::as_str), Some("The real title"));
+    // Several values of one ID3v2 frame are still joined.
+    assert_eq!(map.get("artist").map(String::as_str), Some("Artist A; Artist B"));
+    assert_eq!(map.get("album").map(String::as_str), Some("APE album"));
+    // What only ID3v1 has still shows.
+    assert_eq!(map.get("date").map(String::as_str), Some("2001"));
+    assert_eq!(map.get("comment").map(String::as_str), Some("v1 comment"));
+    // Through the reader, as `info` sees it.
+    let r = probe::open_source(Source::Memory(Cursor::new(file))).expect("opens");
+    assert_eq!(r.info().tags.to_map(), map);
+}
