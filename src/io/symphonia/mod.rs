@@ -88,18 +88,56 @@ const MAX_SILENT_IN_A_ROW: u32 = 20_000;
 /// Decode warnings kept word for word; later ones are only counted.
 const MAX_WARNINGS: usize = 20;
 
-/// [`Source`] as symphonia's media source.
-struct SymSource(Source);
+/// [`Source`] as symphonia's media source, maybe followed by `zeros` zero
+/// bytes (the missing end of a cut MPEG audio frame, see [`mpeg::MpegScan::zero_tail`]).
+struct SymSource {
+    src: Source,
+    len: u64,
+    zeros: u64,
+    pos: u64,
+}
+
+impl SymSource {
+    fn new(src: Source, zeros: u64) -> Self {
+        let len = MediaSource::byte_len(&src);
+        SymSource { src, len, zeros, pos: 0 }
+    }
+}
 
 impl Read for SymSource {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
+        if self.pos < self.len {
+            let n = self.src.read(buf)?;
+            self.pos += n as u64;
+            if n > 0 || self.zeros == 0 {
+                return Ok(n);
+            }
+            self.pos = self.len;
+        }
+        let left = (self.len + self.zeros).saturating_sub(self.pos);
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        buf[..n].fill(0);
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
 impl Seek for SymSource {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        self.0.seek(pos)
+        if self.zeros == 0 {
+            self.pos = self.src.seek(pos)?;
+            return Ok(self.pos);
+        }
+        let total = self.len + self.zeros;
+        let target = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => total.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        }
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start"))?;
+        self.src.seek(SeekFrom::Start(target.min(self.len)))?;
+        self.pos = target;
+        Ok(target)
     }
 }
 
@@ -109,7 +147,7 @@ impl symphonia::core::io::MediaSource for SymSource {
     }
 
     fn byte_len(&self) -> Option<u64> {
-        Some(MediaSource::byte_len(&self.0))
+        Some(self.len + self.zeros)
     }
 }
 
@@ -382,7 +420,10 @@ impl SymphoniaReader {
         } else {
             None
         };
-        let mss = MediaSourceStream::new(Box::new(SymSource(source)), MediaSourceStreamOptions::default());
+        let mss = MediaSourceStream::new(
+            Box::new(SymSource::new(source, scan.as_ref().map_or(0, |s| s.zero_tail))),
+            MediaSourceStreamOptions::default(),
+        );
         let hint_container = hint.map_or(Container::Caf, Hint::container);
         let what = format!("{} reader", hint_container.long_name());
         let format: Box<dyn FormatReader> = match hint {

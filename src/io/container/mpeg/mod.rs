@@ -43,6 +43,9 @@ pub struct MpegScan {
     pub audio: std::ops::Range<u64>,
     /// True when the header's count was used as is (its byte count fits the file).
     pub from_header: bool,
+    /// Bytes the last frame lacks at the end of the file (a cut file): a
+    /// decoder reads them as zeros, as ffmpeg does, and the frame counts.
+    pub zero_tail: u64,
     /// The text of the tags around the audio, the better tag winning per key:
     /// ID3v2, then APEv2, then ID3v1 (a 30-byte fallback) fill only what the
     /// ones before left empty.
@@ -507,6 +510,7 @@ fn find_frame<R: Read + Seek + ?Sized>(
     from: u64,
     end: u64,
     limit: u64,
+    first: bool,
 ) -> Option<(u64, FrameHeader)> {
     let stop = from.saturating_add(limit).min(end);
     let mut pos = from;
@@ -518,6 +522,16 @@ fn find_frame<R: Read + Seek + ?Sized>(
                 let at = pos + i as u64;
                 if let Some(h) = chain_at(w, at, end) {
                     return Some((at, h));
+                }
+                // The stream's first frame may carry a Xing/Info/VBRI header,
+                // which is proof enough even when junk or a cut follows it.
+                if first {
+                    if let Some(h) = w.header(at) {
+                        let n = (h.len as usize).min((end - at) as usize);
+                        if w.get(at, n).is_some_and(|f| vbr_header(&h, f).is_some()) {
+                            return Some((at, h));
+                        }
+                    }
                 }
             }
         }
@@ -535,7 +549,7 @@ pub fn scan<R: Read + Seek + ?Sized>(src: &mut R, len: u64) -> Option<MpegScan> 
     let head = skip_head_tags(&mut w, 0, &mut found).min(len);
     let end = strip_tail_tags(&mut w, head, len, &mut found);
     let tags = read_tags(&mut w, &found);
-    let (first_pos, first) = find_frame(&mut w, head, end, SYNC_SEARCH)?;
+    let (first_pos, first) = find_frame(&mut w, head, end, SYNC_SEARCH, true)?;
     let frame_len = first.len as usize;
     let vbr = w.get(first_pos, frame_len.min((end - first_pos) as usize)).and_then(|f| vbr_header(&first, f));
     let mut scan = MpegScan {
@@ -548,6 +562,7 @@ pub fn scan<R: Read + Seek + ?Sized>(src: &mut R, len: u64) -> Option<MpegScan> 
         padding: 0,
         audio: first_pos..end,
         from_header: false,
+        zero_tail: 0,
         tags,
     };
     let mut pos = first_pos;
@@ -573,13 +588,16 @@ pub fn scan<R: Read + Seek + ?Sized>(src: &mut R, len: u64) -> Option<MpegScan> 
             Some(h) if first.same_stream(&h) => {
                 let next = pos + u64::from(h.len);
                 if next > end {
-                    // A cut last frame: the decoder drops it.
+                    // A cut last frame (or one running into a tag): decoders
+                    // fill what is missing and give a whole frame.
+                    scan.frames += 1;
+                    scan.zero_tail = next.saturating_sub(len);
                     break;
                 }
                 scan.frames += 1;
                 pos = next;
             }
-            _ => match find_frame(&mut w, pos + 1, end, end - pos) {
+            _ => match find_frame(&mut w, pos + 1, end, end - pos, false) {
                 Some((at, _)) => pos = at,
                 None => break,
             },

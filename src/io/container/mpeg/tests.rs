@@ -169,7 +169,9 @@ fn junk_between_frames_and_a_cut_last_frame() {
     f.extend([0xFF, 0xFB, 0x90]); // a lone false sync
     f.extend(frames(10));
     f.extend(&silent_frame()[..200]);
-    assert_eq!(scan_bytes(&f).map(|s| s.frames), Some(20));
+    // The cut last frame counts (decoders fill it in, as ffmpeg does).
+    let s = scan_bytes(&f).expect("scan");
+    assert_eq!((s.frames, s.zero_tail), (21, FRAME_LEN as u64 - 200));
     // Nothing that chains: no stream.
     assert_eq!(scan_bytes(&[HEADER.to_vec(), vec![0; 50]].concat()), None);
     assert_eq!(scan_bytes(b"not audio at all"), None);
@@ -188,8 +190,8 @@ fn xing_lame_delay_padding_and_truncation() {
     let cut = &whole[..21 * FRAME_LEN + 100];
     let s = scan_bytes(cut).expect("scan");
     assert!(!s.from_header);
-    assert_eq!((s.frames, s.header_frames), (20, Some(50)));
-    assert_eq!(s.pcm_frames(), 20 * 1152 - 576 - 529);
+    assert_eq!((s.frames, s.header_frames), (21, Some(50)));
+    assert_eq!(s.pcm_frames(), 21 * 1152 - 576 - 529);
     let w = s.truncation_warning().expect("warns");
     assert!(w.contains("header says 0:01.3") && w.contains("the file holds 0:00.5"), "{w}");
 }
@@ -206,6 +208,10 @@ fn decoding_gives_the_scanned_length() {
         ([id3v2(20, 0), frames(2), id3v1()].concat(), 2 * 1152),
         (xing.clone(), 30 * 1152 - 576 - 800),
         ([xing[..13 * FRAME_LEN].to_vec(), id3v1()].concat(), 12 * 1152 - 576 - 529),
+        // Cut inside the last frame: it is filled with zeros and decoded whole.
+        ([frames(10), silent_frame()[..150].to_vec()].concat(), 11 * 1152),
+        // An Info frame followed by junk, then frames: the Info frame is still found.
+        ([info_frame(5, 99_999, 576, 800), vec![0x33; 100], frames(4)].concat(), 4 * 1152 - 576 - 529),
     ];
     for (i, (bytes, want)) in cases.into_iter().enumerate() {
         let (header, decoded, warnings) = decode(bytes);
@@ -300,4 +306,18 @@ fn id3v2_wins_over_ape_which_wins_over_id3v1() {
     // Through the reader, as `info` sees it.
     let r = probe::open_source(Source::Memory(Cursor::new(file))).expect("opens");
     assert_eq!(r.info().tags.to_map(), map);
+}
+
+/// `MPEG_SCAN=file cargo test … scan_a_file -- --ignored --nocapture` prints what a file scans to.
+#[test]
+#[ignore]
+fn scan_a_file() {
+    for path in std::env::var("MPEG_SCAN").unwrap_or_default().split(':').filter(|p| !p.is_empty()) {
+        let bytes = std::fs::read(path).expect("read");
+        let mut s = scan_bytes(&bytes);
+        if let Some(s) = s.as_mut() {
+            s.tags = Tags::default();
+        }
+        eprintln!("{path}: {s:?}");
+    }
 }
