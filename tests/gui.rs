@@ -188,3 +188,37 @@ fn the_inspector_tells_an_intact_flac_from_a_damaged_one() {
         }
     }
 }
+
+/// A 16 MB INFO comment (legal RIFF) is shown clipped with its size and a
+/// Copy button, and frames stay quick: the window does not lay out 16 MB.
+#[test]
+fn a_huge_tag_is_clipped_and_frames_stay_quick() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = common::hound_wav(dir.path(), "huge-tag.wav", 8000, 1, 800);
+    let mut bytes = std::fs::read(&wav).unwrap();
+    let value = "Lorem ipsum dolor sit amet. ".repeat(16_000_000 / 28);
+    let mut info = b"INFO".to_vec();
+    info.extend(b"ICMT");
+    info.extend(((value.len() + 1) as u32).to_le_bytes());
+    info.extend(value.as_bytes());
+    info.push(0);
+    if info.len() % 2 == 1 {
+        info.push(0);
+    }
+    bytes.extend(b"LIST");
+    bytes.extend((info.len() as u32).to_le_bytes());
+    bytes.extend(info);
+    let riff = (bytes.len() - 8) as u32;
+    bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+    std::fs::write(&wav, bytes).unwrap();
+    let mut h = harness();
+    h.run_steps(2);
+    drop_files(&mut h, &[&wav]);
+    settle(&mut h);
+    h.get_by_label_contains("… (16.0 MB)");
+    h.get_by_label("Copy");
+    let start = Instant::now();
+    h.run_steps(5);
+    let per_frame = start.elapsed() / 5;
+    assert!(per_frame < Duration::from_millis(500), "{per_frame:?} per frame");
+}

@@ -152,11 +152,8 @@ impl Stages {
         } else {
             None
         };
-        let resampler = if resample {
-            Some(SplitResampler::new(src_rate, target.rate, out_ch, opts.quality)?)
-        } else {
-            None
-        };
+        let resampler =
+            if resample { Some(SplitResampler::new(src_rate, target.rate, out_ch, opts.quality)?) } else { None };
         // Reducing depth, or requantising processed audio: dither (when asked).
         let processed = mix || resample || src_bits.is_none();
         let reduces = src_bits.is_none_or(|b| target.valid_bits() < b);

@@ -1,9 +1,7 @@
 //! Writing audio files: one [`AudioWriter`] trait, one writer per container,
-//! chosen by [`OutputFormat`], and the serialisers that turn [`Tags`] into
-//! each container's tag chunk (RIFF `LIST`/`INFO`, AIFF text chunks, CAF
-//! `info`, FLAC `VORBIS_COMMENT`). The serialisers only build bytes; the
-//! writers decide where they go. They never fail: a tag a format has no
-//! field for is left out, and tags past [`MAX_TAG_BYTES`] are dropped.
+//! chosen by [`OutputFormat`]. The serialisers that turn [`Tags`] into each
+//! container's tag chunk live beside their parsers in [`crate::io::tags`];
+//! the writers decide where the bytes go.
 
 use std::io::{Seek, Write};
 use std::path::Path;
@@ -152,179 +150,6 @@ pub fn create_writer(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Box<d
     })
 }
 
-// ---------------------------------------------------------------------------
-// Tag serialisers.
-
-/// The most tag text (keys and values, in bytes) one file gets: entries that
-/// would take a tag block past it are left out. Well under the 16 MiB a FLAC
-/// metadata block holds and the readers' tag chunk limit.
-pub const MAX_TAG_BYTES: usize = 8 << 20;
-
-/// The RIFF INFO id for a tag key, if INFO has one.
-pub(crate) fn riff_info_id(key: &str) -> Option<&'static [u8; 4]> {
-    Some(match key {
-        "title" => b"INAM",
-        "artist" => b"IART",
-        "album" => b"IPRD",
-        "date" => b"ICRD",
-        "genre" => b"IGNR",
-        "comment" => b"ICMT",
-        "track" => b"ITRK",
-        "copyright" => b"ICOP",
-        "encoder" => b"ISFT",
-        "composer" => b"IMUS",
-        _ => return None,
-    })
-}
-
-/// The AIFF text chunk id for a tag key, if AIFF has one.
-pub(crate) fn aiff_text_id(key: &str) -> Option<&'static [u8; 4]> {
-    Some(match key {
-        "title" => b"NAME",
-        "artist" => b"AUTH",
-        "copyright" => b"(c) ",
-        "comment" => b"ANNO",
-        _ => return None,
-    })
-}
-
-/// The CAF `info` key for a tag key, if CAF has one.
-pub(crate) fn caf_info_key(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "title" => "title",
-        "artist" => "artist",
-        "album" => "album",
-        "date" => "year",
-        "track" => "track number",
-        "genre" => "genre",
-        "comment" => "comments",
-        "copyright" => "copyright",
-        "composer" => "composer",
-        "encoder" => "encoding application",
-        _ => return None,
-    })
-}
-
-/// The Vorbis comment field name for a tag key: the usual names for the
-/// normalised keys, any other key upper-cased, `None` when the key cannot be
-/// a field name (empty, `=`, or outside printable ASCII).
-pub(crate) fn vorbis_key(key: &str) -> Option<String> {
-    let known = match key {
-        "album_artist" => "ALBUMARTIST",
-        "track" => "TRACKNUMBER",
-        "disc" => "DISCNUMBER",
-        _ => "",
-    };
-    if !known.is_empty() {
-        return Some(known.to_string());
-    }
-    if key.is_empty() || !key.bytes().all(|c| (0x20..0x7E).contains(&c) && c != b'=') {
-        return None;
-    }
-    Some(key.to_ascii_uppercase())
-}
-
-/// The entries of `tags` that `id` names, in order, while their text stays
-/// within [`MAX_TAG_BYTES`].
-fn mapped<'a, T>(tags: &'a Tags, id: impl Fn(&str) -> Option<T> + 'a) -> impl Iterator<Item = (T, &'a str)> + 'a {
-    let mut used = 0usize;
-    tags.0.iter().filter_map(move |(k, v)| {
-        let id = id(k)?;
-        let cost = k.len().saturating_add(v.len()).saturating_add(16);
-        if used.saturating_add(cost) > MAX_TAG_BYTES {
-            return None;
-        }
-        used += cost;
-        Some((id, v.as_str()))
-    })
-}
-
-/// A whole RIFF `LIST` chunk of type `INFO` (header included) holding the
-/// tags INFO has ids for, as NUL-terminated UTF-8 padded to even sizes;
-/// empty when there is nothing to store. Its length is even.
-pub fn riff_info_chunk(tags: &Tags) -> Vec<u8> {
-    let mut body = b"INFO".to_vec();
-    for (id, value) in mapped(tags, riff_info_id) {
-        let len = value.len() + 1;
-        body.extend_from_slice(id);
-        body.extend_from_slice(&(len as u32).to_le_bytes());
-        body.extend_from_slice(value.as_bytes());
-        body.push(0);
-        if len % 2 == 1 {
-            body.push(0);
-        }
-    }
-    if body.len() == 4 {
-        return Vec::new();
-    }
-    let mut chunk = b"LIST".to_vec();
-    chunk.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    chunk.extend_from_slice(&body);
-    chunk
-}
-
-/// AIFF text chunks (`NAME`, `AUTH`, `(c) `, `ANNO`), headers included, in
-/// the order of the tags, each padded to an even size; empty when there is
-/// nothing to store.
-pub fn aiff_text_chunks(tags: &Tags) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (id, value) in mapped(tags, aiff_text_id) {
-        out.extend_from_slice(id);
-        out.extend_from_slice(&(value.len() as u32).to_be_bytes());
-        out.extend_from_slice(value.as_bytes());
-        if value.len() % 2 == 1 {
-            out.push(0);
-        }
-    }
-    out
-}
-
-/// A whole CAF `info` chunk (header included): a big-endian count, then
-/// key and value C strings; empty when there is nothing to store.
-pub fn caf_info_chunk(tags: &Tags) -> Vec<u8> {
-    let mut body = 0u32.to_be_bytes().to_vec();
-    let mut count = 0u32;
-    for (key, value) in mapped(tags, caf_info_key) {
-        body.extend_from_slice(key.as_bytes());
-        body.push(0);
-        body.extend_from_slice(value.as_bytes());
-        body.push(0);
-        count += 1;
-    }
-    if count == 0 {
-        return Vec::new();
-    }
-    body[..4].copy_from_slice(&count.to_be_bytes());
-    let mut chunk = b"info".to_vec();
-    chunk.extend_from_slice(&(body.len() as u64).to_be_bytes());
-    chunk.extend_from_slice(&body);
-    chunk
-}
-
-/// The body of a FLAC `VORBIS_COMMENT` metadata block (vendor `CoreMusic`,
-/// then `KEY=value` fields); `None` when there is nothing to store.
-pub fn vorbis_comment_body(tags: &Tags) -> Option<Vec<u8>> {
-    const VENDOR: &[u8] = b"CoreMusic";
-    let mut body = Vec::new();
-    body.extend_from_slice(&(VENDOR.len() as u32).to_le_bytes());
-    body.extend_from_slice(VENDOR);
-    body.extend_from_slice(&0u32.to_le_bytes());
-    let mut count = 0u32;
-    for (key, value) in mapped(tags, vorbis_key) {
-        body.extend_from_slice(&((key.len() + 1 + value.len()) as u32).to_le_bytes());
-        body.extend_from_slice(key.as_bytes());
-        body.push(b'=');
-        body.extend_from_slice(value.as_bytes());
-        count += 1;
-    }
-    if count == 0 {
-        return None;
-    }
-    let at = 4 + VENDOR.len();
-    body[at..at + 4].copy_from_slice(&count.to_le_bytes());
-    Some(body)
-}
-
 /// Shared checks for the writers' tag tests: write a file with tags, read it
 /// back with [`crate::io::open`], and ask ffprobe / metaflac when installed.
 #[cfg(test)]
@@ -336,6 +161,10 @@ pub(crate) mod tag_tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::io::tags::{
+        aiff_text_chunks, aiff_text_id, caf_info_chunk, caf_info_key, riff_info_chunk, riff_info_id,
+        vorbis_comment_body, vorbis_key, MAX_TAG_BYTES,
+    };
 
     /// The normalised keys the readers produce.
     pub const STANDARD_KEYS: [&str; 12] = [

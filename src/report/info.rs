@@ -43,7 +43,7 @@ pub fn human(info: &FileInfo) -> String {
     if !info.tags.is_empty() {
         s.push_str("Tags:\n");
         for (k, v) in &info.tags {
-            s.push_str(&format!("  {:<13}{v}\n", format!("{k}:")));
+            s.push_str(&format!("  {:<13}{}\n", format!("{k}:"), clip_value(v)));
         }
     }
     if !info.chapters.is_empty() {
@@ -124,6 +124,39 @@ pub fn format_duration(secs: f64) -> String {
     }
 }
 
+/// Characters of a tag value shown before it is clipped.
+pub const CLIP_CHARS: usize = 200;
+/// Lines of a tag value shown before it is clipped.
+pub const CLIP_LINES: usize = 3;
+
+/// A tag value as shown to a person: whole when short, else its first
+/// [`CLIP_CHARS`] characters or [`CLIP_LINES`] lines and `… (16.0 MB)` with
+/// the whole size. Looks at the start of the value only, so a 16 MB value
+/// costs no more than a short one (the window calls this every frame).
+pub fn clip_value(v: &str) -> std::borrow::Cow<'_, str> {
+    let mut lines = 0;
+    let mut cut = None;
+    for (n, (i, c)) in v.char_indices().enumerate() {
+        if n == CLIP_CHARS {
+            cut = Some(i);
+            break;
+        }
+        if c == '\n' {
+            lines += 1;
+            if lines == CLIP_LINES {
+                cut = Some(i);
+                break;
+            }
+        }
+    }
+    match cut {
+        Some(i) if i < v.len() => {
+            std::borrow::Cow::Owned(format!("{}… ({})", v[..i].trim_end(), format_bytes(v.len() as u64)))
+        }
+        _ => std::borrow::Cow::Borrowed(v),
+    }
+}
+
 /// `1.5 MB`-style sizes (decimal units, as Finder shows them).
 pub fn format_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["bytes", "kB", "MB", "GB", "TB"];
@@ -142,6 +175,18 @@ pub fn format_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn long_tag_values_are_clipped_with_their_size() {
+        assert_eq!(super::clip_value("short"), "short");
+        let big = "x".repeat(16_000_000);
+        let c = super::clip_value(&big);
+        assert!(c.starts_with(&"x".repeat(200)) && c.ends_with("… (16.0 MB)"), "{}", &c[190..]);
+        assert_eq!(super::clip_value("a\nb\nc\nd and more"), "a\nb\nc… (16 bytes)");
+        assert_eq!(super::clip_value("a\nb\nc"), "a\nb\nc");
+        let wide = "é".repeat(300);
+        assert!(super::clip_value(&wide).starts_with(&"é".repeat(200)));
+    }
+
     use super::*;
 
     #[test]

@@ -100,7 +100,19 @@ impl InspectorPanel {
                     egui::Grid::new("tags-grid").num_columns(2).spacing([24.0, 4.0]).show(ui, |ui| {
                         for (k, v) in &info.tags {
                             ui.label(k);
-                            ui.label(v);
+                            // Long values (a 16 MB INFO comment) are clipped: laying
+                            // them out in full every frame would freeze the window.
+                            let shown = crate::report::info::clip_value(v);
+                            if let std::borrow::Cow::Borrowed(_) = shown {
+                                ui.label(v);
+                            } else {
+                                ui.horizontal(|ui| {
+                                    ui.label(shown.as_ref());
+                                    if ui.button("Copy").on_hover_text("Copy the whole value").clicked() {
+                                        ui.ctx().copy_text(v.clone());
+                                    }
+                                });
+                            }
                             ui.end_row();
                         }
                     });

@@ -15,7 +15,8 @@ use crate::io::codec::pcm::{
     MAX_TAG_CHUNK,
 };
 use crate::io::container::wav::writer_layout;
-use crate::io::writer::{aiff_text_chunks, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::tags::aiff_text_chunks;
+use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// Reads AIFF and AIFF-C files.

@@ -14,7 +14,8 @@ use crate::io::codec::pcm::{
     self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
 use crate::io::container::wav::writer_layout;
-use crate::io::writer::{caf_info_chunk, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::tags::caf_info_chunk;
+use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 /// CAF's `kCAFLinearPCMFormatFlagIsFloat`.

@@ -9,4 +9,5 @@
 pub mod aiff;
 pub mod caf;
 pub mod mp4;
+pub mod mpeg;
 pub mod wav;

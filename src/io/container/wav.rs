@@ -18,7 +18,8 @@ use crate::io::codec::pcm::{
     self, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec,
     MAX_TAG_CHUNK,
 };
-use crate::io::writer::{riff_info_chunk, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::tags::riff_info_chunk;
+use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
 
 const W64_RIFF: [u8; 16] = *b"riff\x2E\x91\xCF\x11\xA5\xD6\x28\xDB\x04\xC1\x00\x00";

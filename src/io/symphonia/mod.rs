@@ -22,6 +22,7 @@
 
 use crate::io::codec::opus;
 use crate::io::container::mp4::edits as mp4;
+use crate::io::container::mpeg;
 
 mod mp4_format;
 
@@ -89,18 +90,56 @@ const MAX_SILENT_IN_A_ROW: u32 = 20_000;
 /// Decode warnings kept word for word; later ones are only counted.
 const MAX_WARNINGS: usize = 20;
 
-/// [`Source`] as symphonia's media source.
-struct SymSource(Source);
+/// [`Source`] as symphonia's media source, maybe followed by `zeros` zero
+/// bytes (the missing end of a cut MPEG audio frame, see [`mpeg::MpegScan::zero_tail`]).
+struct SymSource {
+    src: Source,
+    len: u64,
+    zeros: u64,
+    pos: u64,
+}
+
+impl SymSource {
+    fn new(src: Source, zeros: u64) -> Self {
+        let len = MediaSource::byte_len(&src);
+        SymSource { src, len, zeros, pos: 0 }
+    }
+}
 
 impl Read for SymSource {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
+        if self.pos < self.len {
+            let n = self.src.read(buf)?;
+            self.pos += n as u64;
+            if n > 0 || self.zeros == 0 {
+                return Ok(n);
+            }
+            self.pos = self.len;
+        }
+        let left = (self.len + self.zeros).saturating_sub(self.pos);
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        buf[..n].fill(0);
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
 impl Seek for SymSource {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        self.0.seek(pos)
+        if self.zeros == 0 {
+            self.pos = self.src.seek(pos)?;
+            return Ok(self.pos);
+        }
+        let total = self.len + self.zeros;
+        let target = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => total.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        }
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start"))?;
+        self.src.seek(SeekFrom::Start(target.min(self.len)))?;
+        self.pos = target;
+        Ok(target)
     }
 }
 
@@ -110,7 +149,7 @@ impl symphonia::core::io::MediaSource for SymSource {
     }
 
     fn byte_len(&self) -> Option<u64> {
-        Some(MediaSource::byte_len(&self.0))
+        Some(self.len + self.zeros)
     }
 }
 
@@ -353,6 +392,10 @@ pub struct SymphoniaReader {
     warnings_dropped: u64,
     /// Chapter marks (MP4).
     chapters: Vec<crate::io::Chapter>,
+    /// MPEG audio whose length CoreMusic found itself ([`mpeg::scan`]): the
+    /// demuxer's end trimming (from its own estimate) is undone and `limit`
+    /// cuts at the scanned length instead.
+    own_end: bool,
 }
 
 impl SymphoniaReader {
@@ -369,7 +412,7 @@ impl SymphoniaReader {
             // for what it does not take (PCM in QuickTime…).
             match mp4_format::open(source) {
                 Ok(o) => {
-                    let mut reader = Self::from_format(Box::new(o.format), Container::Mp4, o.edit)?;
+                    let mut reader = Self::from_format(Box::new(o.format), Container::Mp4, o.edit, None)?;
                     reader.info.tags = o.tags;
                     reader.chapters = o.chapters;
                     let mut w = o.warnings;
@@ -396,7 +439,19 @@ impl SymphoniaReader {
         } else {
             None
         };
-        let mss = MediaSourceStream::new(Box::new(SymSource(source)), MediaSourceStreamOptions::default());
+        // MPEG audio: the real length, from the frames present (symphonia's
+        // guess counts tag bytes as audio and trusts a cut file's Xing header).
+        let scan = if hint == Some(Hint::MpegAudio) {
+            let scan = mpeg::scan(&mut source, len);
+            source.seek(SeekFrom::Start(0))?;
+            scan
+        } else {
+            None
+        };
+        let mss = MediaSourceStream::new(
+            Box::new(SymSource::new(source, scan.as_ref().map_or(0, |s| s.zero_tail))),
+            MediaSourceStreamOptions::default(),
+        );
         let hint_container = hint.map_or(Container::Caf, Hint::container);
         let what = format!("{} reader", hint_container.long_name());
         let format: Box<dyn FormatReader> = match hint {
@@ -424,10 +479,15 @@ impl SymphoniaReader {
                 Box::new(made.map_err(|e| sym_err("CAF", e))?)
             }
         };
-        Self::from_format(format, hint_container, edit)
+        Self::from_format(format, hint_container, edit, scan)
     }
 
-    fn from_format(mut format: Box<dyn FormatReader>, hint: Container, edit: Option<mp4::Edit>) -> ReadResult<Self> {
+    fn from_format(
+        mut format: Box<dyn FormatReader>,
+        hint: Container,
+        edit: Option<mp4::Edit>,
+        scan: Option<mpeg::MpegScan>,
+    ) -> ReadResult<Self> {
         let container = container_of(format.format_info().format, hint);
         let track: Track =
             format.tracks().iter().find(|t| t.track_type() == Some(TrackType::Audio)).cloned().ok_or_else(|| {
@@ -529,6 +589,17 @@ impl SymphoniaReader {
             _ if codec == Codec::Opus => (u64::from(track.delay.unwrap_or(0)), None),
             _ => (0, None),
         };
+        // A scan that agrees with the decoder's rate replaces symphonia's count.
+        let scan = scan.filter(|s| {
+            matches!(codec, Codec::Mp3 | Codec::Mp2 | Codec::Mp1) && s.sample_rate == rate && s.samples_per_frame > 0
+        });
+        let limit = scan.as_ref().map(mpeg::MpegScan::pcm_frames).or(limit);
+        // The scan's tags, read by precedence (ID3v2 over APE over ID3v1),
+        // instead of symphonia's, which joins them all.
+        let tags = match scan.as_ref() {
+            Some(s) if !s.tags.is_empty() => s.tags.clone(),
+            _ => tags,
+        };
         let frames = match (limit, track.num_frames) {
             (Some(keep), _) => Some(keep),
             // For Ogg Opus this is num_frames − pre-skip.
@@ -575,7 +646,12 @@ impl SymphoniaReader {
             warnings: Vec::new(),
             warnings_dropped: 0,
             chapters: Vec::new(),
+            own_end: scan.is_some(),
         };
+        if let Some(w) = scan.as_ref().and_then(mpeg::MpegScan::truncation_warning) {
+            reader.warned_truncated = true;
+            reader.warn(w);
+        }
         // Decode the first packet: it proves the stream decodes and tells the
         // real channel count and rate (HE-AAC, parametric stereo).
         reader.next_block()?;
@@ -671,7 +747,7 @@ impl SymphoniaReader {
                 Ok(r) => r,
                 Err(msg) => return Err(self.poison(msg)),
             };
-            let packet = match next {
+            let mut packet = match next {
                 Ok(Some(p)) => p,
                 Ok(None) => {
                     self.finish();
@@ -708,6 +784,9 @@ impl SymphoniaReader {
             };
             if packet.track_id != self.track_id {
                 continue;
+            }
+            if self.own_end {
+                packet.trim_end = symphonia::core::units::Duration::ZERO;
             }
             let channels = self.channels;
             let codec_label = self.codec_label.clone();
@@ -1480,7 +1559,7 @@ pub(crate) mod tests {
             media: Default::default(),
             mss: Some(mss),
         };
-        let mut r = SymphoniaReader::from_format(Box::new(fake), Container::Matroska, None).expect("open");
+        let mut r = SymphoniaReader::from_format(Box::new(fake), Container::Matroska, None, None).expect("open");
         assert_eq!(r.info().codec, Codec::Pcm);
         let mut buf = [0i32; 256];
         assert_eq!(r.read_i32(&mut buf).expect("the good packet"), 64);

@@ -242,6 +242,6 @@ impl FormatReader for Mp4Format {
             Some(d) => d.into_inner(),
             None => Source::memory(Vec::new()),
         };
-        MediaSourceStream::new(Box::new(SymSource(source)), MediaSourceStreamOptions::default())
+        MediaSourceStream::new(Box::new(SymSource::new(source, 0)), MediaSourceStreamOptions::default())
     }
 }

@@ -19,7 +19,8 @@ use super::encode_frame::{BlockEncoder, StreamParams};
 use super::encode_lpc::MAX_LPC_ORDER;
 use super::md5::Md5;
 use crate::format::f32_to_int;
-use crate::io::writer::{check_sample_range, vorbis_comment_body, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::tags::vorbis_comment_body;
+use crate::io::writer::{check_sample_range, AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{Tags, WriteError};
 
 /// Samples per channel in every block but the last.

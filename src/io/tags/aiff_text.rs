@@ -1,0 +1,53 @@
+//! AIFF text chunks: `NAME`, `AUTH`, `(c) `, `ANNO`.
+
+use std::borrow::Cow;
+
+use super::{latin1, mapped, until_nul, utf8_or_latin1, Sink};
+use crate::io::Tags;
+
+/// Parses an AIFF text chunk: `NAME`→title, `AUTH`→artist, `(c) `→copyright, `ANNO`→comment.
+///
+/// Other ids are kept under their lower-cased, trimmed id when printable. An
+/// `ANNO` with a NUL inside is cut there.
+pub fn parse_aiff_text(id: [u8; 4], body: &[u8], tags: &mut Tags) {
+    let tags = &mut Sink::new(tags, body.len());
+    let key = match &id {
+        b"NAME" => Cow::Borrowed("title"),
+        b"AUTH" => Cow::Borrowed("artist"),
+        b"(c) " => Cow::Borrowed("copyright"),
+        b"ANNO" => Cow::Borrowed("comment"),
+        _ if id.iter().all(|&c| (0x20..0x7F).contains(&c)) => Cow::Owned(latin1(&id)),
+        _ => return,
+    };
+    tags.add(&key, &utf8_or_latin1(until_nul(body)));
+}
+
+// ---------------------------------------------------------------------------
+// Writer.
+
+/// The AIFF text chunk id for a tag key, if AIFF has one.
+pub fn aiff_text_id(key: &str) -> Option<&'static [u8; 4]> {
+    Some(match key {
+        "title" => b"NAME",
+        "artist" => b"AUTH",
+        "copyright" => b"(c) ",
+        "comment" => b"ANNO",
+        _ => return None,
+    })
+}
+
+/// AIFF text chunks (`NAME`, `AUTH`, `(c) `, `ANNO`), headers included, in
+/// the order of the tags, each padded to an even size; empty when there is
+/// nothing to store.
+pub fn aiff_text_chunks(tags: &Tags) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (id, value) in mapped(tags, aiff_text_id) {
+        out.extend_from_slice(id);
+        out.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        out.extend_from_slice(value.as_bytes());
+        if value.len() % 2 == 1 {
+            out.push(0);
+        }
+    }
+    out
+}

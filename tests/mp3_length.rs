@@ -1,0 +1,161 @@
+//! MP3 lengths against ffmpeg: files made with ffmpeg's libmp3lame (CBR and
+//! VBR, MPEG-1 and MPEG-2, tags before and after the audio, cut short), and
+//! for each one `inspect`'s frame count must equal what decoding to the end
+//! gives, what ffmpeg decodes, and ffprobe's duration. A cut file must say
+//! what its header claimed. Skipped (with a note) without ffmpeg/libmp3lame.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::tools::{ffmpeg, ffmpeg_has_encoder, have, run};
+use coremusic::io::{inspect, AudioFile};
+
+fn skip() -> bool {
+    if !have("ffmpeg") || !have("ffprobe") || !ffmpeg_has_encoder("libmp3lame") {
+        eprintln!("skipped: needs ffmpeg, ffprobe and libmp3lame");
+        return true;
+    }
+    false
+}
+
+fn make(dir: &Path, name: &str, seconds: f64, rate: u32, channels: u32, args: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let src = format!("sine=frequency=440:sample_rate={rate}:duration={seconds}");
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", &src, "-ac", &channels.to_string(), "-c:a", "libmp3lame"])
+        .args(args)
+        .arg(&path))
+    .expect("ffmpeg encodes");
+    path
+}
+
+/// Frames ffmpeg decodes (s16, per channel).
+fn ffmpeg_frames(path: &Path, channels: u64) -> u64 {
+    let raw = run(ffmpeg().arg("-i").arg(path).args(["-f", "s16le", "-"])).expect("ffmpeg decodes");
+    raw.len() as u64 / 2 / channels
+}
+
+fn ffprobe_duration(path: &Path) -> f64 {
+    let out = run(std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=duration", "-of", "csv=p=0"])
+        .arg(path))
+    .expect("ffprobe");
+    String::from_utf8_lossy(&out).trim().parse().unwrap_or(f64::NAN)
+}
+
+/// inspect's frames, decoded frames, warnings.
+fn ours(path: &Path) -> (u64, u64, Vec<String>) {
+    let info = inspect(path).expect("inspect");
+    let mut f = AudioFile::open(path).expect("open");
+    let decoded = (f.read_all().expect("decode").len() / f.channels()) as u64;
+    let mut warnings = info.warnings.clone();
+    warnings.extend(f.take_warnings());
+    (info.frames.expect("a length"), decoded, warnings)
+}
+
+/// An APEv2 tag (header and footer) and a Lyrics3v2 tag, as taggers append them.
+fn ape_and_lyrics() -> Vec<u8> {
+    let value = "a long comment. ".repeat(300).into_bytes();
+    let mut item = (value.len() as u32).to_le_bytes().to_vec();
+    item.extend(0u32.to_le_bytes());
+    item.extend(b"Comment\0");
+    item.extend(&value);
+    let size = (item.len() + 32) as u32;
+    let block = |flags: u32| {
+        let mut b = b"APETAGEX".to_vec();
+        b.extend(2000u32.to_le_bytes());
+        b.extend(size.to_le_bytes());
+        b.extend(1u32.to_le_bytes());
+        b.extend(flags.to_le_bytes());
+        b.extend([0u8; 8]);
+        b
+    };
+    let mut t = block(0xA000_0000);
+    t.extend(item);
+    t.extend(block(0x8000_0000));
+    let mut lyrics = b"LYRICSBEGININD0000210LYR00100".to_vec();
+    lyrics.extend([b'l'; 100]);
+    let n = lyrics.len();
+    lyrics.extend(format!("{n:06}LYRICS200").as_bytes());
+    t.extend(lyrics);
+    t
+}
+
+#[test]
+fn mp3_lengths_agree_with_ffmpeg() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut cases: Vec<(PathBuf, u64)> = vec![
+        (make(d, "cbr.mp3", 1.9, 44100, 2, &["-b:a", "128k"]), 2),
+        (make(d, "vbr.mp3", 3.0, 44100, 1, &["-q:a", "4"]), 1),
+        (make(d, "mpeg2.mp3", 2.0, 22050, 1, &["-b:a", "32k"]), 1),
+        (
+            make(
+                d,
+                "short_v1_v2.mp3",
+                0.16,
+                44100,
+                2,
+                &["-id3v2_version", "3", "-write_id3v1", "1", "-metadata", "title=x"],
+            ),
+            2,
+        ),
+        (make(d, "noxing.mp3", 1.0, 48000, 2, &["-b:a", "192k", "-write_xing", "0"]), 2),
+    ];
+    // The 1.9 s file with APEv2 and Lyrics3v2 tags after the audio (and an ID3v1 after those).
+    let tagged = d.join("tagged.mp3");
+    let mut bytes = std::fs::read(&cases[0].0).expect("read");
+    bytes.extend(ape_and_lyrics());
+    let mut v1 = b"TAG".to_vec();
+    v1.resize(128, 0);
+    bytes.extend(v1);
+    std::fs::write(&tagged, bytes).expect("write");
+    cases.push((tagged, 2));
+    let mut failures = Vec::new();
+    for (path, ch) in &cases {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let (frames, decoded, warnings) = ours(path);
+        // ffmpeg leaves the LAME padding in when tags follow the audio: the
+        // tagged file's reference is the same stream without its tags.
+        let reference = if name == "tagged.mp3" { &cases[0].0 } else { path };
+        let theirs = ffmpeg_frames(reference, *ch);
+        let rate = inspect(path).expect("inspect").sample_rate as f64;
+        let probe = ffprobe_duration(path);
+        eprintln!(
+            "{name}: info {frames}, decoded {decoded}, ffmpeg {theirs}, ffprobe {probe:.4}s, ours {:.4}s, {warnings:?}",
+            frames as f64 / rate
+        );
+        if frames != decoded || frames != theirs {
+            failures.push(format!("{name}: info {frames}, decoded {decoded}, ffmpeg decodes {theirs}"));
+        }
+        if !warnings.is_empty() {
+            failures.push(format!("{name}: unexpected warnings {warnings:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn cut_vbr_mp3_says_what_its_header_claimed() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let full = make(dir.path(), "full.mp3", 10.0, 44100, 2, &["-q:a", "2"]);
+    let bytes = std::fs::read(&full).expect("read");
+    let cut = dir.path().join("cut.mp3");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 5]).expect("write");
+    let (frames, decoded, warnings) = ours(&cut);
+    let theirs = ffmpeg_frames(&cut, 2);
+    eprintln!("cut: info {frames}, decoded {decoded}, ffmpeg {theirs}, {warnings:?}");
+    assert_eq!(frames, decoded);
+    // ffmpeg trims nothing at a cut end either; allow it one frame of difference.
+    assert!(frames.abs_diff(theirs) <= 1152, "ffmpeg {theirs}");
+    assert!((3.0..5.0).contains(&(frames as f64 / 44100.0)), "{frames}");
+    let info = inspect(&cut).expect("inspect");
+    assert!(info.warnings.iter().any(|w| w.contains("header says 0:10.0")), "{:?}", info.warnings);
+}
