@@ -23,5 +23,7 @@ pub mod format;
 pub mod io;
 pub mod midi;
 pub mod report;
+#[cfg(test)]
+mod test_support;
 #[cfg(feature = "gui")]
 pub mod ui;

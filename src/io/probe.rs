@@ -222,18 +222,7 @@ mod robustness {
     /// Frames per read buffer (odd, so block boundaries are crossed mid-buffer).
     const BUF_FRAMES: usize = 101;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
+    use crate::test_support::Rng;
 
     fn signal(frames: usize, ch: usize, bits: u32) -> Vec<i32> {
         let max = ((1i64 << (bits - 1)) - 1) as f64;

@@ -602,18 +602,7 @@ mod tests {
         t
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn bytes(&mut self, n: usize) -> Vec<u8> {
-            (0..n).map(|_| self.next() as u8).collect()
-        }
-    }
+    use crate::test_support::Rng;
 
     /// Reads until the end or an error, never more than `cap` calls.
     fn drain(r: &mut dyn AudioReader, cap: usize) -> (usize, Option<String>) {

@@ -43,22 +43,7 @@ fn spec(channels: u16, bits: u32, rate: u32) -> WriterSpec {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in [-a, a].
-    fn noise(&mut self, a: i64) -> i64 {
-        if a == 0 {
-            return 0;
-        }
-        (self.next() % (2 * a as u64 + 1)) as i64 - a
-    }
-}
+use crate::test_support::Rng;
 
 /// Music-like: a few enveloped sines per channel plus a little noise, at `bits`.
 pub(super) fn music(frames: usize, channels: usize, bits: u32, seed: u64) -> Vec<i32> {

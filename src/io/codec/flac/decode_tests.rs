@@ -16,15 +16,7 @@ fn have(tool: &str) -> bool {
     ok
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use crate::test_support::Rng;
 
 /// Interleaved test samples: 0 sines+noise, 1 silence, 2 full-scale square,
 /// 3 random full-scale, 4 a mixture changing every 3000 frames.

@@ -315,19 +315,7 @@ mod tests {
     }
 
     /// Small deterministic generator (xorshift64*).
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        /// Uniform in [-1, 1).
-        fn unit(&mut self) -> f64 {
-            (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        }
-    }
+    use crate::test_support::Rng;
 
     #[derive(Clone, Copy, Debug)]
     enum Sig {

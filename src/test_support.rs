@@ -1,0 +1,41 @@
+//! What the unit tests share (compiled for tests only): one small seeded
+//! random generator, so that test data is made, never downloaded, and the
+//! same on every run. Integration tests have their own in `tests/common/`.
+
+/// xorshift64*: fast, seeded, good enough for test signals and fuzz-like
+/// bytes. A seed of 0 stays 0: use any other.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// `n` random bytes.
+    pub(crate) fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+
+    /// Uniform in `0..n` (0 when `n` is 0).
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// Uniform in `[-a, a]`.
+    pub(crate) fn noise(&mut self, a: i64) -> i64 {
+        if a == 0 {
+            return 0;
+        }
+        (self.next() % (2 * a as u64 + 1)) as i64 - a
+    }
+
+    /// Uniform in `[-1, 1)`.
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+}
