@@ -1,0 +1,301 @@
+//! Opening a stream: our own MP4 demuxer or symphonia's, the MPEG audio
+//! scan, the decoder, the edit list and gapless trims, and a first packet
+//! decoded to prove the stream plays.
+
+use super::*;
+
+impl SymphoniaReader {
+    /// Opens a stream the probe identified as `hint`: MP4, MPEG audio, ADTS,
+    /// Ogg or Matroska. Reads the headers and decodes the first packet, so a
+    /// stream that cannot be decoded at all fails here.
+    pub fn open(source: Source, hint: Hint) -> ReadResult<Box<dyn AudioReader>> {
+        Ok(Box::new(Self::open_with(source, Some(hint))?))
+    }
+
+    pub(super) fn open_with(source: Source, hint: Option<Hint>) -> ReadResult<Self> {
+        if hint == Some(Hint::Mp4) {
+            // CoreMusic's own MP4 demuxer first; symphonia's reader is kept
+            // for what it does not take (PCM in QuickTime…).
+            match mp4_format::open(source) {
+                Ok(o) => {
+                    let mut reader = Self::from_format(Box::new(o.format), Container::Mp4, o.edit, None)?;
+                    reader.info.tags = o.tags;
+                    reader.chapters = o.chapters;
+                    let mut w = o.warnings;
+                    w.append(&mut reader.warnings);
+                    reader.warnings = w;
+                    return Ok(reader);
+                }
+                Err((e, Some(mut back))) => {
+                    back.seek(SeekFrom::Start(0))?;
+                    return Self::open_symphonia(back, hint).map_err(|_| e);
+                }
+                Err((e, None)) => return Err(e),
+            }
+        }
+        Self::open_symphonia(source, hint)
+    }
+
+    pub(super) fn open_symphonia(mut source: Source, hint: Option<Hint>) -> ReadResult<Self> {
+        let len = MediaSource::byte_len(&source);
+        let edit = if hint == Some(Hint::Mp4) {
+            let edit = mp4::first_audio_edit(&mut source, len);
+            source.seek(SeekFrom::Start(0))?;
+            edit
+        } else {
+            None
+        };
+        // MPEG audio: the real length, from the frames present (symphonia's
+        // guess counts tag bytes as audio and trusts a cut file's Xing header).
+        let scan = if hint == Some(Hint::MpegAudio) {
+            let scan = mpeg::scan(&mut source, len);
+            source.seek(SeekFrom::Start(0))?;
+            scan
+        } else {
+            None
+        };
+        let mss = MediaSourceStream::new(
+            Box::new(SymSource::new(source, scan.as_ref().map_or(0, |s| s.zero_tail))),
+            MediaSourceStreamOptions::default(),
+        );
+        let hint_container = hint.map_or(Container::Caf, Hint::container);
+        let what = format!("{} reader", hint_container.long_name());
+        let format: Box<dyn FormatReader> = match hint {
+            Some(h) => {
+                let mut sym_hint = SymHint::new();
+                sym_hint.with_extension(h.extension());
+                let probed = guard(&what, || {
+                    symphonia::default::get_probe().probe(
+                        &sym_hint,
+                        mss,
+                        FormatOptions::default(),
+                        MetadataOptions::default(),
+                    )
+                })
+                .map_err(ReadError::Decoder)?;
+                probed.map_err(|e| match e {
+                    SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => ReadError::Io(io),
+                    e => ReadError::UnknownFormat(format!("no {} stream found ({e})", hint_container.long_name())),
+                })?
+            }
+            None => {
+                let made =
+                    guard(&what, || symphonia::default::formats::CafReader::try_new(mss, FormatOptions::default()))
+                        .map_err(ReadError::Decoder)?;
+                Box::new(made.map_err(|e| sym_err("CAF", e))?)
+            }
+        };
+        Self::from_format(format, hint_container, edit, scan)
+    }
+
+    pub(super) fn from_format(
+        mut format: Box<dyn FormatReader>,
+        hint: Container,
+        edit: Option<mp4::Edit>,
+        scan: Option<mpeg::MpegScan>,
+    ) -> ReadResult<Self> {
+        let container = container_of(format.format_info().format, hint);
+        let track: Track =
+            format.tracks().iter().find(|t| t.track_type() == Some(TrackType::Audio)).cloned().ok_or_else(|| {
+                ReadError::unsupported(format!("{}: the file has no audio track", container.long_name()))
+            })?;
+        let params: AudioCodecParameters = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .cloned()
+            .ok_or_else(|| ReadError::unsupported("an audio track without codec parameters"))?;
+        let (codec, fourcc) = codec_of(params.codec);
+        if let Codec::Other(name) = &codec {
+            return Err(ReadError::unsupported(format!("codec: {name} in {}", container.long_name())));
+        }
+        if codec == Codec::Opus && container != Container::Ogg {
+            // Outside Ogg the pre-skip and end trimming are not handed over.
+            return Err(ReadError::unsupported(format!(
+                "codec: Opus in {} (only Ogg Opus is decoded)",
+                container.long_name()
+            )));
+        }
+        let codec_label = format!("{} decoder", codec.name());
+        let made =
+            guard(&codec_label, || codecs().make_audio_decoder(&params, &AudioDecoderOptions::default().gapless(true)))
+                .map_err(ReadError::Decoder)?;
+        let decoder = made.map_err(|e| sym_err(&codec_label, e))?;
+        let tags = read_tags(format.as_mut());
+        // The decoder has read the codec's own setup (ALAC's cookie…): prefer its view.
+        let dec_params = decoder.codec_params().clone();
+        let cookie = match codec {
+            Codec::Alac => params.extra_data.as_deref().and_then(alac_cookie),
+            _ => None,
+        };
+        let params = AudioCodecParameters {
+            bits_per_sample: cookie.map(|c| c.0).or(dec_params.bits_per_sample).or(params.bits_per_sample),
+            sample_format: dec_params.sample_format.or(params.sample_format),
+            max_frames_per_packet: dec_params.max_frames_per_packet.or(params.max_frames_per_packet),
+            sample_rate: params.sample_rate.or(dec_params.sample_rate),
+            channels: params.channels.clone().or(dec_params.channels),
+            ..params
+        };
+
+        let rate = params.sample_rate.unwrap_or(0);
+        let count = params.channels.as_ref().map_or(0, |c| c.count()) as u32;
+        let lossless = codec.is_lossless();
+        let is_float = matches!(params.sample_format, Some(SymSampleFormat::F32 | SymSampleFormat::F64));
+        let bits = if lossless {
+            if is_float {
+                Some(if matches!(params.sample_format, Some(SymSampleFormat::F64)) { 64 } else { 32 })
+            } else {
+                params.bits_per_sample.filter(|b| (1..=32).contains(b))
+            }
+        } else {
+            None
+        };
+        let sample_format = match (lossless, is_float, bits) {
+            (false, _, _) => None,
+            (true, true, Some(64)) => Some(SampleFormat::F64),
+            (true, true, _) => Some(SampleFormat::F32),
+            (true, false, Some(b)) => SampleFormat::for_int_bits(b),
+            (true, false, None) => None,
+        };
+        let int_shift = match (is_float, bits) {
+            (false, Some(b)) => 32 - b,
+            _ => 0,
+        };
+        let known = params.max_frames_per_packet.and_then(|f| u32::try_from(f).ok());
+        let frames_per_packet = match codec {
+            Codec::Vorbis | Codec::Opus => 0,
+            Codec::Mp3 | Codec::Mp2 => 1152,
+            Codec::Mp1 => 384,
+            Codec::Aac => known.unwrap_or(1024),
+            _ => known.unwrap_or(0),
+        };
+        // Frames decoded before a seek target so that the decoder's overlap
+        // and bit reservoir are primed when it is reached.
+        let preroll = match codec {
+            Codec::Aac => 2 * u64::from(frames_per_packet.max(1024)),
+            Codec::Mp3 | Codec::Mp2 | Codec::Mp1 => 3 * 1152,
+            Codec::Vorbis => 8192,
+            Codec::Opus => opus::SEEK_PREROLL,
+            _ => 0,
+        };
+        let mut fmt = AudioFormat::compressed(rate as f64, fourcc, count, frames_per_packet);
+        if let Some(b) = bits.filter(|_| lossless) {
+            fmt.bits_per_channel = b;
+        }
+        if codec == Codec::Pcm {
+            if let Some(sf) = sample_format {
+                fmt = AudioFormat::linear_pcm(rate as f64, count, sf, false);
+            }
+        }
+        let (lead, limit) = match edit {
+            Some(e) if rate > 0 => e.in_frames(rate),
+            // Ogg Opus granule positions count the pre-skip, which symphonia's
+            // Ogg reader leaves in the stream: it is lead-in, like an MP4
+            // edit list's priming, so that seeks stay sample-accurate.
+            _ if codec == Codec::Opus => (u64::from(track.delay.unwrap_or(0)), None),
+            _ => (0, None),
+        };
+        // A scan that agrees with the decoder's rate replaces symphonia's count.
+        let scan = scan.filter(|s| {
+            matches!(codec, Codec::Mp3 | Codec::Mp2 | Codec::Mp1) && s.sample_rate == rate && s.samples_per_frame > 0
+        });
+        let limit = scan.as_ref().map(mpeg::MpegScan::pcm_frames).or(limit);
+        // The scan's tags, read by precedence (ID3v2 over APE over ID3v1),
+        // instead of symphonia's, which joins them all.
+        let tags = match scan.as_ref() {
+            Some(s) if !s.tags.is_empty() => s.tags.clone(),
+            _ => tags,
+        };
+        let frames = match (limit, track.num_frames) {
+            (Some(keep), _) => Some(keep),
+            // For Ogg Opus this is num_frames − pre-skip.
+            (None, Some(n)) => Some(n.saturating_sub(lead)),
+            (None, None) => None,
+        };
+        let info = StreamInfo {
+            container,
+            codec,
+            format: fmt,
+            sample_format,
+            bits_per_sample: bits,
+            frames,
+            layout: params.channels.as_ref().map_or_else(|| ChannelLayout::default_for(count), |c| layout_of(c, count)),
+            // ALAC cookies often carry the PCM rate (ffmpeg writes it) as avgBitRate:
+            // the report averages over the file instead.
+            bit_rate: None,
+            tags,
+        };
+        let mut reader = SymphoniaReader {
+            format,
+            decoder,
+            track_id: track.id,
+            info,
+            codec_label,
+            channels: count as usize,
+            int_shift,
+            clock: Clock { time_base: track.time_base, rate },
+            cur: 0,
+            end: 0,
+            position: 0,
+            lead,
+            limit,
+            preroll,
+            discard: lead,
+            seek_target: None,
+            eof: false,
+            decoded_any: false,
+            failed: 0,
+            failed_in_a_row: 0,
+            warned_truncated: false,
+            poisoned: None,
+            pending_error: None,
+            warnings: Vec::new(),
+            warnings_dropped: 0,
+            chapters: Vec::new(),
+            own_end: scan.is_some(),
+        };
+        if let Some(w) = scan.as_ref().and_then(mpeg::MpegScan::truncation_warning) {
+            reader.warned_truncated = true;
+            reader.warn(w);
+        }
+        // Decode the first packet: it proves the stream decodes and tells the
+        // real channel count and rate (HE-AAC, parametric stereo).
+        reader.next_block()?;
+        if reader.decoded_any {
+            let spec_channels;
+            let spec_rate;
+            {
+                let buf = reader.decoder.last_decoded();
+                spec_channels = buf.spec().channels().count() as u32;
+                spec_rate = buf.spec().rate();
+                if reader.channels == 0 || reader.channels != spec_channels as usize {
+                    reader.info.layout = layout_of(buf.spec().channels(), spec_channels);
+                }
+            }
+            if spec_channels != reader.info.format.channels_per_frame {
+                reader.info.format.channels_per_frame = spec_channels;
+                reader.channels = spec_channels as usize;
+            }
+            if spec_rate > 0 && spec_rate != rate {
+                reader.info.format.sample_rate = spec_rate as f64;
+                reader.clock.rate = spec_rate;
+            }
+        } else if reader.failed > 0 {
+            return Err(ReadError::Decoder(format!(
+                "no packet of this {} stream could be decoded ({} failed)",
+                reader.info.codec.name(),
+                reader.failed
+            )));
+        }
+        if reader.channels == 0 {
+            if reader.decoded_any {
+                return Err(ReadError::unsupported("a stream with no channels"));
+            }
+            // An empty stream: nothing will ever be read.
+            reader.info.format.channels_per_frame = 1;
+            reader.info.layout = ChannelLayout::default_for(1);
+            reader.channels = 1;
+        }
+        Ok(reader)
+    }
+}
