@@ -24,12 +24,16 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
+mod input;
+mod length;
+
 use super::frame::{decode_frame, parse_header, FrameError, FrameHeader, HeaderError, MAX_BLOCK};
 use super::md5::Md5;
 use super::verify::Md5Check;
 use crate::format::{int_to_f32, AudioFormat, ChannelLayout, FourCC, SampleFormat};
 use crate::io::probe::id3v2_len;
 use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
+use input::*;
 
 /// Read window for sources that are not in memory: larger than any valid frame.
 const WINDOW: usize = 4 << 20;
@@ -46,128 +50,6 @@ const TAIL_TRIES: usize = 64;
 /// The fewest bytes a frame can take: a 6-byte header, one 12-bit CONSTANT
 /// subframe padded to 2 bytes, the CRC-16.
 const MIN_FRAME_BYTES: u64 = 10;
-
-/// Where the frame bytes come from: the whole file in memory or mapped, or a
-/// window over a file refilled as decoding moves on.
-struct Input {
-    src: Source,
-    mapped: bool,
-    len: u64,
-    /// Mapped: the current offset.
-    pos: u64,
-    /// Not mapped: the window.
-    buf: Vec<u8>,
-    buf_start: u64,
-    lo: usize,
-    hi: usize,
-    eof: bool,
-}
-
-impl Input {
-    fn new(src: Source, start: u64) -> ReadResult<Input> {
-        let len = src.byte_len();
-        let mapped = src.as_slice().is_some();
-        let cap = if mapped { 0 } else { (len.saturating_sub(start) as usize).clamp(64, WINDOW) };
-        let mut input = Input { src, mapped, len, pos: 0, buf: vec![0; cap], buf_start: 0, lo: 0, hi: 0, eof: false };
-        input.buf_start = u64::MAX; // force a real seek
-        input.seek_to(start)?;
-        Ok(input)
-    }
-
-    /// The bytes from the current position, their file offset, and whether
-    /// they run to the end of the file.
-    fn window(&self) -> (&[u8], u64, bool) {
-        if self.mapped {
-            let s = self.src.as_slice().unwrap_or(&[]);
-            let p = (self.pos.min(s.len() as u64)) as usize;
-            (&s[p..], p as u64, true)
-        } else {
-            (&self.buf[self.lo..self.hi], self.buf_start + self.lo as u64, self.eof)
-        }
-    }
-
-    fn offset(&self) -> u64 {
-        if self.mapped {
-            self.pos
-        } else {
-            self.buf_start + self.lo as u64
-        }
-    }
-
-    fn advance(&mut self, n: usize) {
-        if self.mapped {
-            self.pos = self.pos.saturating_add(n as u64).min(self.len);
-        } else {
-            self.lo = self.lo.saturating_add(n).min(self.hi);
-        }
-    }
-
-    /// Reads more bytes into the window. False when nothing can change (in
-    /// memory, at the end, or the window is full).
-    fn fill(&mut self) -> ReadResult<bool> {
-        if self.mapped || self.eof {
-            return Ok(false);
-        }
-        if self.lo > 0 {
-            self.buf.copy_within(self.lo..self.hi, 0);
-            self.buf_start += self.lo as u64;
-            self.hi -= self.lo;
-            self.lo = 0;
-        }
-        let room = self.buf.len() - self.hi;
-        if room == 0 {
-            return Ok(false);
-        }
-        let end = self.hi + room.min(CHUNK);
-        while self.hi < end {
-            match self.src.read(&mut self.buf[self.hi..end]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => self.hi += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(true)
-    }
-
-    /// Reads bytes at `pos` into `buf` (fewer at the end), outside the
-    /// window, which the next [`Input::seek_to`] refills.
-    fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> ReadResult<usize> {
-        if self.mapped {
-            let s = self.src.as_slice().unwrap_or(&[]);
-            let p = (pos.min(s.len() as u64)) as usize;
-            let n = buf.len().min(s.len() - p);
-            buf[..n].copy_from_slice(&s[p..p + n]);
-            return Ok(n);
-        }
-        self.buf_start = u64::MAX;
-        self.lo = 0;
-        self.hi = 0;
-        self.eof = false;
-        read_at(&mut self.src, pos, buf)
-    }
-
-    fn seek_to(&mut self, off: u64) -> ReadResult<()> {
-        let off = off.min(self.len);
-        if self.mapped {
-            self.pos = off;
-            return Ok(());
-        }
-        if off >= self.buf_start && off - self.buf_start <= self.hi as u64 && self.buf_start != u64::MAX {
-            self.lo = (off - self.buf_start) as usize;
-            return Ok(());
-        }
-        self.src.seek(SeekFrom::Start(off))?;
-        self.buf_start = off;
-        self.lo = 0;
-        self.hi = 0;
-        self.eof = false;
-        Ok(())
-    }
-}
 
 /// What an attempt to decode a frame at the current position gave.
 enum Outcome {
@@ -459,130 +341,6 @@ impl FlacReader {
         Ok(reader)
     }
 
-    /// Decodes from the current position to the end; the frames that gives.
-    fn count_to_end(&mut self) -> ReadResult<u64> {
-        while self.next_block()? {}
-        Ok(self.next_start)
-    }
-
-    /// Finds the stream's real length (see the module documentation), sets
-    /// `info.frames` to it and warns when STREAMINFO says otherwise. Leaves
-    /// the reader at the start of the audio.
-    fn measure(&mut self, has_streaminfo: bool, empty: bool) -> ReadResult<()> {
-        let claimed = self.total_samples;
-        let found = if empty { Some(0) } else { self.find_length()? };
-        self.measured = found;
-        self.input.seek_to(self.audio_start)?;
-        self.reset_block(0);
-        self.total_checked = false;
-        self.hashing = self.md5_want.is_some();
-        let rate = self.info.format.sample_rate;
-        let span = |frames: u64| format!("{frames} frames ({})", clock(frames, rate));
-        match found {
-            Some(n) => {
-                self.info.frames = Some(n);
-                if claimed > n {
-                    self.warn(format!(
-                        "STREAMINFO says {}, the file holds {}: it is cut short",
-                        span(claimed),
-                        span(n)
-                    ));
-                } else if claimed != 0 && claimed < n {
-                    self.warn(format!("STREAMINFO says {}, the file holds {}", span(claimed), span(n)));
-                }
-            }
-            None if claimed != 0 => {
-                self.info.frames = Some(claimed);
-                self.warn(format!(
-                    "the last frame could not be found from the end of the file; the length is STREAMINFO's {}, unchecked",
-                    span(claimed)
-                ));
-            }
-            None => {
-                self.info.frames = None;
-                if has_streaminfo {
-                    self.warn("the length is unknown until the stream is decoded (no total in STREAMINFO, and the last frame could not be found)".into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The frames a decode from the start would give, found from the end of
-    /// the file: the last whole frame with good CRCs gives its sample number,
-    /// and the bytes after it are decoded as playback would decode them.
-    /// `None` when no such frame is found near the end or the frame numbers
-    /// cannot be right for the bytes before them.
-    fn find_length(&mut self) -> ReadResult<Option<u64>> {
-        let len = self.input.len;
-        let floor = self.first_frame.max(len.saturating_sub(TAIL_SCAN));
-        let max_block = if self.variable { MAX_BLOCK as u64 } else { self.nominal_block.max(1) };
-        // Each read covers the positions searched plus 32 bytes for the header at the last one.
-        let look = 32u64;
-        let mut chunk = vec![0u8; (64usize << 10).min(len.saturating_sub(floor) as usize + 2 * look as usize)];
-        let mut end = len;
-        let mut tries = 0;
-        let mut last: Option<Found> = None;
-        'scan: while end > floor {
-            let start = end.saturating_sub(chunk.len() as u64 - look).max(floor);
-            let n = self.input.read_at(start, &mut chunk)?;
-            let mut k = ((end - start) as usize).min(n);
-            while let Some(j) = chunk[..k].iter().rposition(|&b| b == 0xFF) {
-                k = j;
-                if chunk.get(j + 1).is_none_or(|b| b & 0xFE != 0xF8) {
-                    continue;
-                }
-                match parse_header(&chunk[j..n]) {
-                    Ok(h)
-                        if h.channels as usize == self.channels
-                            && h.bps.is_none_or(|b| b == self.bps)
-                            && h.variable == self.variable =>
-                    {
-                        tries += 1;
-                        if let Some(f) = self.frame_at(start + j as u64)? {
-                            last = Some(f);
-                            break 'scan;
-                        }
-                        if tries >= TAIL_TRIES {
-                            break 'scan;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            end = start;
-        }
-        let from = match last {
-            Some(f) => {
-                // Each frame before this one takes some bytes: a sample number
-                // the bytes before it cannot hold is a lie or damage.
-                let room = f.pos.saturating_sub(self.first_frame) / MIN_FRAME_BYTES + 1;
-                if f.sample > room.saturating_mul(max_block) {
-                    None
-                } else {
-                    Some((f.pos, f.sample))
-                }
-            }
-            None => None,
-        };
-        let from = match from {
-            Some(f) => f,
-            // Nothing usable near the end, but the whole stream is near the end:
-            // count by decoding it, as cheap as the search was.
-            None if len.saturating_sub(self.audio_start) <= TAIL_SCAN => (self.audio_start, 0),
-            None => return Ok(None),
-        };
-        let (warnings, dropped) = (std::mem::take(&mut self.warnings), self.warnings_dropped);
-        self.measuring = true;
-        self.input.seek_to(from.0)?;
-        self.reset_block(from.1);
-        let r = self.count_to_end();
-        self.measuring = false;
-        self.warnings = warnings;
-        self.warnings_dropped = dropped;
-        r.map(Some)
-    }
-
     fn warn(&mut self, w: String) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(w);
@@ -858,44 +616,6 @@ impl FlacReader {
     }
 }
 
-/// Moves `input` to the next byte pair that could start a frame (0xFFF8 or
-/// 0xFFF9). False when the data ends first.
-fn sync(input: &mut Input) -> ReadResult<bool> {
-    loop {
-        let (data, _, eof) = input.window();
-        let n = data.len();
-        let mut j = 0;
-        let mut keep = 0;
-        let mut found = None;
-        while let Some(p) = data[j..].iter().position(|&b| b == 0xFF) {
-            let k = j + p;
-            if k + 1 >= n {
-                keep = 1;
-                break;
-            }
-            if data[k + 1] & 0xFE == 0xF8 {
-                found = Some(k);
-                break;
-            }
-            j = k + 1;
-        }
-        if let Some(k) = found {
-            input.advance(k);
-            return Ok(true);
-        }
-        if eof {
-            input.advance(n);
-            return Ok(false);
-        }
-        input.advance(n - keep);
-        if !input.fill()? {
-            let rest = input.window().0.len();
-            input.advance(rest);
-            return Ok(false);
-        }
-    }
-}
-
 impl AudioReader for FlacReader {
     fn info(&self) -> &StreamInfo {
         &self.info
@@ -1000,5 +720,4 @@ pub fn looks_like_frame_header(head: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-#[path = "decode_tests.rs"]
 mod tests;
