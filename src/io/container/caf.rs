@@ -138,7 +138,8 @@ fn parse_chan(b: &[u8], channels: u32) -> Option<ChannelLayout> {
         USE_BITMAP if bitmap != 0 && bitmap.count_ones() >= channels => {
             Some(ChannelLayout::from_mask(bitmap, channels))
         }
-        USE_DESCRIPTIONS if n == channels => {
+        // The descriptions must all be in the chunk before any room is made for them.
+        USE_DESCRIPTIONS if n == channels && (b.len() as u64 - 12) / 20 >= u64::from(channels) => {
             let mut chans = Vec::with_capacity(channels as usize);
             for i in 0..channels as usize {
                 let label = b.get(12 + 20 * i..16 + 20 * i).map(|l| be32(l, 0))?;
