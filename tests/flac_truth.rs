@@ -7,33 +7,13 @@
 
 mod common;
 
+use common::flac::{crc16, crc8};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use coremusic::format::SampleFormat;
 use coremusic::io::{create_writer, AudioFile, OutputFormat, WriterSpec};
-
-fn crc8(d: &[u8]) -> u8 {
-    let mut c = 0u8;
-    for &b in d {
-        c ^= b;
-        for _ in 0..8 {
-            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
-        }
-    }
-    c
-}
-
-fn crc16(d: &[u8]) -> u16 {
-    let mut c = 0u16;
-    for &b in d {
-        c ^= (b as u16) << 8;
-        for _ in 0..8 {
-            c = if c & 0x8000 != 0 { (c << 1) ^ 0x8005 } else { c << 1 };
-        }
-    }
-    c
-}
 
 /// Music-like 16-bit stereo, `frames` long, with a noisy stretch (raw-coded
 /// subframes, where one flipped bit changes one sample).

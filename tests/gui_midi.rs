@@ -549,10 +549,7 @@ fn files_pushed_on_the_open_queue_open_like_command_line_files() {
 fn the_piano_roll_takes_its_file_while_its_tab_is_hidden() {
     let dir = tempfile::tempdir().unwrap();
     let song = two_track_song(dir.path());
-    let app = new_app();
-    let mut h =
-        Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
-    h.run_steps(2);
+    let mut h = app_harness();
     h.state_mut().midi.open_path(song.clone());
     h.state_mut().settings.tab = Tab::Latency;
     settle(&mut h);

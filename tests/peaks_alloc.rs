@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::flac::{crc16, crc8};
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -40,28 +42,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
-
-fn crc8(d: &[u8]) -> u8 {
-    let mut c = 0u8;
-    for &b in d {
-        c ^= b;
-        for _ in 0..8 {
-            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
-        }
-    }
-    c
-}
-
-fn crc16(d: &[u8]) -> u16 {
-    let mut c = 0u16;
-    for &b in d {
-        c ^= (b as u16) << 8;
-        for _ in 0..8 {
-            c = if c & 0x8000 != 0 { (c << 1) ^ 0x8005 } else { c << 1 };
-        }
-    }
-    c
-}
 
 /// STREAMINFO claiming 2^36 - 1 samples of 8-channel 16-bit 44.1 kHz audio,
 /// then `frames` frames of 256 samples (8 CONSTANT subframes each).

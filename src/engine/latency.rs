@@ -78,10 +78,11 @@ pub fn recommend(reports: &[LatencyReport]) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn r(buffer: u32, xruns: u64, load: f64) -> LatencyReport {
+    /// A report on the simulated device with `xruns` and p99 `load` (for tests here and in `report`).
+    pub(crate) fn r(buffer: u32, xruns: u64, load: f64) -> LatencyReport {
         LatencyReport {
             device: "sim".into(),
             sample_rate: 48_000,

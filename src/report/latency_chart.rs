@@ -215,24 +215,7 @@ fn bar(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::latency::Times;
-
-    fn r(buffer: u32, xruns: u64, load: f64) -> LatencyReport {
-        LatencyReport {
-            device: "sim".into(),
-            sample_rate: 48_000,
-            buffer_frames: buffer,
-            callbacks: 100,
-            xruns,
-            late_wakeups: 0,
-            realtime_priority: false,
-            callback_us: Times { p50: 1.0, p99: 2.0, max: 3.0 },
-            load_p99: load,
-            output_latency_ms: 1.0,
-            jitter_us: Default::default(),
-            load_us: 0,
-        }
-    }
+    use crate::engine::latency::tests::r;
 
     #[test]
     fn draws_png_and_svg_reports() {

@@ -26,6 +26,7 @@ pub fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&path, bytes).expect("write test file");
     path
 }
+pub mod flac;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod tools;

@@ -7,6 +7,8 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
+use super::boxes::{be32, be64, child, iter as boxes};
+
 /// A `moov` larger than this is not read for its edit list.
 const MAX_MOOV: u64 = 64 << 20;
 
@@ -38,42 +40,6 @@ impl Edit {
         let keep = (self.segment_duration > 0).then(|| conv(self.segment_duration, self.movie_timescale));
         (skip, keep)
     }
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at.checked_add(4)?).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-}
-
-fn be64(b: &[u8], at: usize) -> Option<u64> {
-    let s = b.get(at..at.checked_add(8)?)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(s);
-    Some(u64::from_be_bytes(a))
-}
-
-/// Iterates the boxes of `data`: (type, body).
-fn boxes(data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
-    let mut pos = 0usize;
-    std::iter::from_fn(move || {
-        let size32 = be32(data, pos)? as u64;
-        let kind: [u8; 4] = data.get(pos + 4..pos + 8)?.try_into().ok()?;
-        let (header, size) = match size32 {
-            0 => (8u64, (data.len() - pos) as u64),
-            1 => (16u64, be64(data, pos + 8)?),
-            s => (8u64, s),
-        };
-        if size < header {
-            return None;
-        }
-        let end = pos.checked_add(usize::try_from(size).ok()?)?;
-        let body = data.get(pos + header as usize..end)?;
-        pos = end;
-        Some((kind, body))
-    })
-}
-
-fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    boxes(data).find(|(k, _)| k == kind).map(|(_, b)| b)
 }
 
 /// Finds the `moov` box among the top-level boxes and reads it.
