@@ -1,7 +1,10 @@
-//! No producer can take the app down (issue 13, item 12): a `Render` that
-//! panics on the audio thread is silenced at once, never called again, and
-//! reported as `Event::RenderFailed`; one that panics while being prepared is
-//! reported the same way. The engine plays on afterwards.
+//! The audio thread under hostile conditions (issue 13):
+//! - item 12: no producer can take the app down: a `Render` that panics on
+//!   the audio thread is silenced at once, never called again, and reported
+//!   as `Event::RenderFailed`; one that panics while being prepared is
+//!   reported the same way. The engine plays on afterwards.
+//! - item 14: `latency --load-us` beyond a second is refused (it would spin
+//!   the callback for an hour), and the engine caps the load it is given.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -96,4 +99,32 @@ fn a_panicking_producer_is_silenced_reported_and_the_engine_goes_on() {
         evs.iter().any(|ev| matches!(ev, Event::RenderFailed { reason } if reason.contains("(prepare)"))),
         "{evs:?}"
     );
+}
+
+#[test]
+fn latency_refuses_a_load_beyond_a_second() {
+    let t0 = std::time::Instant::now();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coremusic"))
+        .args(["latency", "--device", "sim", "--seconds", "0.2", "--load-us", "4000000000"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(err.contains("--load-us 4000000000") && err.contains("1000000"), "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(5));
+
+    // The engine itself never spins longer than a second per callback.
+    let e = Engine::start(EngineConfig {
+        device: DeviceChoice::Sim,
+        buffer_frames: 64,
+        clock: Clock::Virtual,
+        dsp_load_us: u32::MAX,
+        ..EngineConfig::default()
+    });
+    let clock = e.virtual_clock().unwrap();
+    let t0 = std::time::Instant::now();
+    clock.step(1);
+    let took = t0.elapsed();
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    assert!(took >= Duration::from_millis(900), "the load is applied, capped: {took:?}");
 }
