@@ -306,7 +306,7 @@ impl Player {
     /// Plays `schedule` from now on (tests: a schedule with other snapshot spacing).
     #[cfg(test)]
     pub(crate) fn replace_schedule_for_test(&mut self, schedule: Schedule) {
-        self.schedule = Box::new(schedule);
+        *self.schedule = schedule;
     }
 
     /// Moves to `seconds`; the chase (see [`Player::chase`]) follows once the
