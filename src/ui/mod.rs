@@ -196,6 +196,11 @@ impl CoreMusicApp {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(16));
         }
         self.handle_input(ui.ctx());
+        // Closing the window with unsaved MIDI edits asks first (on the MIDI tab).
+        if ui.ctx().input(|i| i.viewport().close_requested()) && !self.midi.confirm_close() {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.settings.tab = Tab::Midi;
+        }
         self.follow_playback();
         // The batch goes on (and is measured) whichever tab is showing.
         self.batch.poll();

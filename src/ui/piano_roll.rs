@@ -107,6 +107,8 @@ enum Drag {
 enum Pending {
     Open(PathBuf),
     New,
+    /// The window is closing (Save / Discard / Cancel).
+    Quit,
 }
 
 struct Playing {
@@ -140,6 +142,13 @@ pub struct PianoRollPanel {
     render: Option<RenderJob>,
     guard: Option<Pending>,
     queued: Vec<Pending>,
+    /// The editor's revision when the load under way started: a file that
+    /// arrives after edits made meanwhile does not replace them.
+    loading_from: Option<u64>,
+    /// The user answered the close question (Discard, or Save and it saved): the window may close.
+    close_ok: bool,
+    /// Close the window once the save under way has succeeded.
+    close_after_save: bool,
     want_pick_open: bool,
     status: Option<(String, bool)>,
     actions: Vec<PianoRollAction>,
@@ -220,6 +229,9 @@ impl PianoRollPanel {
             io: Io::default(),
             render: None,
             guard: None,
+            loading_from: None,
+            close_ok: false,
+            close_after_save: false,
             queued: Vec::new(),
             want_pick_open: false,
             status: None,
@@ -353,6 +365,29 @@ impl PianoRollPanel {
         self.fit_pending = true;
     }
 
+    /// Asked by the app when the window is about to close: true when it may
+    /// (nothing unsaved, or the user already answered). Otherwise the panel
+    /// asks Save / Discard / Cancel and closes the window itself
+    /// (`ViewportCommand::Close`) once the answer allows it; the app cancels
+    /// this close request meanwhile.
+    pub fn confirm_close(&mut self) -> bool {
+        if self.close_ok || !self.is_dirty() {
+            return true;
+        }
+        self.guard = Some(Pending::Quit);
+        false
+    }
+
+    /// Whether the Save / Discard / Cancel question for closing the window is showing.
+    pub fn close_question_open(&self) -> bool {
+        self.guard == Some(Pending::Quit)
+    }
+
+    fn close_window(&mut self, ctx: &egui::Context) {
+        self.close_ok = true;
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+
     fn request(&mut self, ctx: &egui::Context, p: Pending) {
         if self.is_dirty() {
             self.guard = Some(p);
@@ -365,8 +400,10 @@ impl PianoRollPanel {
         match p {
             Pending::Open(path) => {
                 self.status = Some((format!("Reading {}…", file_name(&path)), false));
+                self.loading_from = Some(self.editor.revision());
                 self.io.load(ctx, path);
             }
+            Pending::Quit => self.close_window(ctx),
             Pending::New => {
                 self.set_document(new_sequence(), None);
                 self.status = Some(("New sequence: 480 ticks per quarter, 120 BPM, 4/4".into(), false));
@@ -418,6 +455,17 @@ impl PianoRollPanel {
         for event in self.io.poll() {
             match event {
                 IoEvent::Loaded { path, result } => match *result {
+                    // Edited while it was read: the edits stay, the file is not opened.
+                    Ok(_) if self.loading_from.take().is_some_and(|r| r != self.editor.revision()) => {
+                        self.status = Some((
+                            format!(
+                                "{} was not opened: you edited while it was being read, and your edits are kept \
+                                 (open it again to replace them)",
+                                file_name(&path)
+                            ),
+                            true,
+                        ));
+                    }
                     Ok(seq) => {
                         let notes = seq.note_count();
                         let tracks = seq.tracks.len();
@@ -439,8 +487,14 @@ impl PianoRollPanel {
                         }
                         self.status = Some((format!("Saved {}", file_name(&path)), false));
                         self.path = Some(path);
+                        if std::mem::take(&mut self.close_after_save) && !self.is_dirty() {
+                            self.close_window(ctx);
+                        }
                     }
-                    Err(e) => self.status = Some((e, true)),
+                    Err(e) => {
+                        self.close_after_save = false;
+                        self.status = Some((e, true));
+                    }
                 },
                 IoEvent::Picked { purpose, path: Some(path) } => match purpose {
                     Pick::Open => self.request(ctx, Pending::Open(path)),
@@ -453,7 +507,11 @@ impl PianoRollPanel {
                         self.start_render(ctx, path);
                     }
                 },
-                IoEvent::Picked { path: None, .. } => {}
+                IoEvent::Picked { path: None, purpose } => {
+                    if purpose == Pick::SaveAs {
+                        self.close_after_save = false;
+                    }
+                }
                 IoEvent::Rendered { path, result } => {
                     self.render = None;
                     self.status = Some(match result {
@@ -1101,30 +1159,50 @@ impl PianoRollPanel {
     fn discard_modal(&mut self, ctx: &egui::Context) {
         let Some(pending) = self.guard.clone() else { return };
         let name = self.path.as_deref().map(file_name).unwrap_or_else(|| "Untitled".into());
+        let quitting = pending == Pending::Quit;
+        #[derive(PartialEq)]
+        enum Answer {
+            Save,
+            Discard,
+            Cancel,
+        }
         let mut choice = None;
         let modal = egui::Modal::new(egui::Id::unique("midi_discard")).show(ctx, |ui| {
-            ui.set_width(320.0);
-            ui.heading("Discard changes?");
-            ui.label(format!("{name} has changes that are not saved. They are lost if you go on."));
+            ui.set_width(340.0);
+            if quitting {
+                ui.heading("Save changes before closing?");
+                ui.label(format!("{name} has changes that are not saved. They are lost if you close without saving."));
+            } else {
+                ui.heading("Discard changes?");
+                ui.label(format!("{name} has changes that are not saved. They are lost if you go on."));
+            }
             ui.add_space(8.0);
             ui.horizontal(|ui| {
+                if quitting && ui.button("Save").clicked() {
+                    choice = Some(Answer::Save);
+                }
                 if ui.button("Discard").clicked() {
-                    choice = Some(true);
+                    choice = Some(Answer::Discard);
                 }
                 if ui.button("Cancel").clicked() {
-                    choice = Some(false);
+                    choice = Some(Answer::Cancel);
                 }
             });
         });
         if modal.should_close() && choice.is_none() {
-            choice = Some(false);
+            choice = Some(Answer::Cancel);
         }
         match choice {
-            Some(true) => {
+            Some(Answer::Save) => {
+                self.guard = None;
+                self.close_after_save = true;
+                self.save(ctx, false);
+            }
+            Some(Answer::Discard) => {
                 self.guard = None;
                 self.perform(ctx, pending);
             }
-            Some(false) => self.guard = None,
+            Some(Answer::Cancel) => self.guard = None,
             None => {}
         }
     }
