@@ -1,5 +1,5 @@
 //! `coremusic midi info FILE... [--json]` and `coremusic midi render FILE -o
-//! OUT.wav [--rate HZ] [--soundfont F.sf2]`: thin faces on [`crate::midi`].
+//! OUT.wav [--rate HZ] [--soundfont F.sf2] [--overwrite]`: thin faces on [`crate::midi`].
 //! Printing happens here, nowhere else.
 
 use std::io::{IsTerminal, Write};
