@@ -109,3 +109,74 @@ fn render_allocates_nothing() {
         assert_eq!(render_counted(&mut p, &mut out), 0);
     }
 }
+
+/// A million controller events (and a few notes) on one track.
+fn controller_flood() -> Sequence {
+    let mut seq = Sequence::new(96);
+    seq.tracks.push(Track::new("", 0));
+    let t = &mut seq.tracks[0];
+    t.events.reserve(1_000_000);
+    for i in 0..1_000_000u64 {
+        let ch = (i % 16) as u8;
+        let kind = match i % 5 {
+            0 => EventKind::PitchBend { channel: ch, value: (i % 8000) as i16 },
+            1 => EventKind::Program { channel: ch, program: (i % 128) as u8 },
+            _ => EventKind::Controller { channel: ch, controller: (i % 90) as u8 + 1, value: (i % 128) as u8 },
+        };
+        t.events.push(coremusic::midi::Event { tick: i, kind });
+    }
+    for i in 0..1000u64 {
+        seq.push_note(0, i * 1000, 500, 60, 100);
+    }
+    seq
+}
+
+#[test]
+fn a_seek_costs_bounded_work_whatever_the_song() {
+    let seq = controller_flood();
+    let (mut p, mut h) = Player::new(&seq, Synth::builtin());
+    p.prepare(48_000, 2, 256);
+    let end = p.duration_s();
+    let mut out = vec![0.0f32; 2 * 256];
+    h.play();
+    let bound = 16 * 2 * 160 + coremusic::midi::CHASE_EVERY as u64;
+    let mut allocs = 0;
+    for k in 0..20 {
+        // Several seeks in one call cost one chase.
+        for j in 0..10 {
+            assert!(h.seek(end * (k * 10 + j) as f64 / 200.0));
+        }
+        allocs += render_counted(&mut p, &mut out);
+        let work = p.last_chase_work();
+        assert!(work > 0 && work <= bound, "seek {k}: work {work} (bound {bound})");
+    }
+    assert_eq!(allocs, 0, "allocations inside render");
+}
+
+#[test]
+fn events_due_at_once_are_spread_over_calls() {
+    use coremusic::midi::MAX_EVENTS_PER_CALL;
+    let mut seq = Sequence::new(96);
+    seq.tracks.push(Track::new("", 0));
+    let n = 5 * MAX_EVENTS_PER_CALL + 7;
+    for i in 0..n {
+        seq.tracks[0].events.push(coremusic::midi::Event {
+            tick: 0,
+            kind: EventKind::Controller { channel: 0, controller: 7, value: (i % 128) as u8 },
+        });
+    }
+    seq.push_note(0, 0, 96, 60, 100);
+    let (mut p, mut h) = Player::new(&seq, Synth::builtin());
+    p.prepare(48_000, 2, 64);
+    h.play();
+    let mut out = vec![0.0f32; 2 * 64];
+    let mut fired = Vec::new();
+    for _ in 0..8 {
+        assert_eq!(render_counted(&mut p, &mut out), 0);
+        fired.push(p.last_call_events());
+    }
+    let m = MAX_EVENTS_PER_CALL;
+    // Every event, the note-on included, fires; never more than the cap per call.
+    assert_eq!(fired, vec![m, m, m, m, m, 8, 0, 0]);
+    assert!(out.iter().any(|x| *x != 0.0), "the note sounds");
+}

@@ -159,7 +159,7 @@ pub fn run(args: &ConvertArgs) -> i32 {
         if CANCEL.swap(true, Ordering::SeqCst) {
             // A second Ctrl-C: stop now (a stuck read or write), removing
             // the unfinished outputs first.
-            coremusic::convert::place::remove_part_files_and_exit(130, |n| {
+            coremusic::io::place::remove_part_files_and_exit(130, |n| {
                 eprintln!("\ncoremusic: stopped (second Ctrl-C); {n} unfinished output(s) removed");
             });
         }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use coremusic::engine::latency::{recommend, LatencyReport, SWEEP};
-use coremusic::engine::{Command, DeviceChoice, Engine, EngineConfig, Event};
+use coremusic::engine::{Command, DeviceChoice, Engine, EngineConfig, Event, MAX_DSP_LOAD_US};
 use coremusic::report::latency_chart::{draw_report, report_kind};
 
 /// Arguments of `coremusic latency`.
@@ -30,7 +30,7 @@ pub struct LatencyArgs {
     /// Seconds to run (per buffer size with --sweep).
     #[arg(long, value_name = "S")]
     pub seconds: Option<f64>,
-    /// Synthetic DSP load per callback, in µs.
+    /// Synthetic DSP load per callback, in µs (0 to 1000000).
     #[arg(long, value_name = "US", default_value_t = 0)]
     pub load_us: u32,
     /// Print one JSON object.
@@ -53,6 +53,14 @@ pub fn run(args: &LatencyArgs) -> i32 {
             eprintln!("coremusic: --rate {rate}: give 1000 to 768000 Hz");
             return 2;
         }
+    }
+    if args.load_us > MAX_DSP_LOAD_US {
+        eprintln!(
+            "coremusic: --load-us {}: give 0 to {MAX_DSP_LOAD_US} µs (a callback busy for more than a second \
+             measures nothing)",
+            args.load_us
+        );
+        return 2;
     }
     let buffer = args.buffer.unwrap_or(256);
     if !(1..=65_536).contains(&buffer) {

@@ -1,11 +1,15 @@
 //! `coremusic midi info FILE... [--json]` and `coremusic midi render FILE -o
-//! OUT.wav [--rate HZ] [--soundfont F.sf2]`: thin faces on [`coremusic::midi`].
+//! OUT.wav [--rate HZ] [--soundfont F.sf2] [--overwrite]`: thin faces on [`coremusic::midi`].
 //! Printing happens here, nowhere else.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use coremusic::midi::{read_smf, render_to_wav, EventKind, Sequence, SmfFormat, SynthChoice, TextKind};
+use coremusic::midi::{
+    read_smf, render_to_wav, EventKind, MidiError, Sequence, SmfFormat, SynthChoice, TextKind, CANCELLED, EXISTS,
+    RENDER_RATES,
+};
 
 /// Arguments of `coremusic midi`.
 #[derive(Debug, clap::Args)]
@@ -50,6 +54,9 @@ pub struct RenderArgs {
     /// Play through this SoundFont 2 file instead of the built-in synth.
     #[arg(long, value_name = "FILE.sf2")]
     pub soundfont: Option<PathBuf>,
+    /// Replace OUT.wav if it exists.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// Runs `coremusic midi ...`; returns the exit status.
@@ -175,11 +182,31 @@ fn info(args: &InfoArgs) -> i32 {
     i32::from(failed)
 }
 
+/// Runs `midi render`: 0 done, 1 failed, 2 bad usage (a rate out of range,
+/// an output that exists without `--overwrite`), 130 cancelled by Ctrl-C.
 fn render(args: &RenderArgs) -> i32 {
     if coremusic::convert::same_file(&args.file, &args.output) {
         eprintln!("coremusic: {}: is the input itself; choose another output", args.output.display());
         return 2;
     }
+    if !RENDER_RATES.contains(&args.rate) {
+        eprintln!("coremusic: --rate {}: give {} to {} Hz", args.rate, RENDER_RATES.start(), RENDER_RATES.end());
+        return 2;
+    }
+    if !args.overwrite && std::fs::symlink_metadata(&args.output).is_ok() {
+        eprintln!("coremusic: {}: {EXISTS}", args.output.display());
+        return 2;
+    }
+    // Ctrl-C (and SIGTERM/SIGHUP) stop the render between two blocks; its
+    // temporary file is removed and nothing replaces the output. A second
+    // Ctrl-C (the render is stuck, e.g. loading a huge SoundFont) removes the
+    // temporary file and exits at once.
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(move || {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            coremusic::io::place::remove_part_files_and_exit(130, |_| {});
+        }
+    });
     let seq = match read_smf(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -205,7 +232,7 @@ fn render(args: &RenderArgs) -> i32 {
             b.set_message(format!("{done:.1} s rendered"));
         }
     };
-    let result = render_to_wav(&seq, &args.output, args.rate, &choice, None, &mut progress);
+    let result = render_to_wav(&seq, &args.output, args.overwrite, args.rate, &choice, Some(&CANCEL), &mut progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -221,6 +248,14 @@ fn render(args: &RenderArgs) -> i32 {
                 20.0 * f64::from(stats.peak.max(1e-10)).log10()
             );
             0
+        }
+        Err(MidiError::Render { what, .. }) if what == CANCELLED => {
+            eprintln!("coremusic: {}: cancelled; nothing written", args.output.display());
+            130
+        }
+        Err(e @ MidiError::Render { .. }) if e.to_string().ends_with(EXISTS) => {
+            eprintln!("coremusic: {e}");
+            2
         }
         Err(e) => {
             eprintln!("coremusic: {e}");

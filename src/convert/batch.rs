@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::file::{convert_sharing, output_format, ConvertError, Outcome};
 use super::options::ConvertOptions;
-use super::place::{remove_stale_part_files, NameCase};
+use crate::io::place::{remove_stale_part_files, NameCase};
 use crate::io::scan::{walk_audio_files, FileId};
 use crate::io::OutputFormat;
 

@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::options::{BitDepth, ConvertOptions};
-use super::place::PartFile;
 use super::stages::{Stages, Target};
 use crate::format::SampleFormat;
+use crate::io::place::PartFile;
 use crate::io::writer::WriteSeek;
 use crate::io::{create_writer, AudioFile, AudioWriter, FileError, OutputFormat, WriteError, WriterSpec};
 

@@ -9,12 +9,9 @@ mod batch;
 mod client;
 mod file;
 mod options;
-// unsafe: the exclusive-rename system calls (renameat2, renamex_np) and a
-// signal-0 probe of whether a process lives; plain C strings and integers.
-#[allow(unsafe_code)]
-pub mod place;
 mod stages;
 
+pub use crate::io::place::NameCase;
 pub use batch::{
     batch_format, batch_process_parallel, output_is_file, plan, plan_with_case, BatchEvent, BatchItem, BatchMeter,
     BatchPlan, BatchStatus, EventLog, FileFailure,
@@ -24,5 +21,4 @@ pub use file::{
     convert_file, default_sample, output_format, same_file, ConvertError, ConvertStats, Outcome, CHUNK_FRAMES,
 };
 pub use options::{BitDepth, ConvertOptions, PresetError, Quality};
-pub use place::NameCase;
 pub use stages::{Stages, StagesError, Target};

@@ -6,7 +6,18 @@
 //! smoothed gain, publishes position and statistics through atomics, and sends
 //! every source it lets go back to the worker to be freed there. It never
 //! allocates, locks, blocks or does I/O; `tests/engine_alloc.rs` checks that.
+//!
+//! A [`Render`] producer that panics (a synth meeting a damaged instrument,
+//! a bug) must not take the process down — an unwinding panic that reaches a
+//! CoreAudio callback aborts everything. The call is wrapped in
+//! `catch_unwind`: on a panic the period is silenced, the producer is never
+//! called again and goes back to the worker as [`Source::Failed`], which
+//! reports it as [`Event::RenderFailed`](super::Event::RenderFailed).
+//! (`catch_unwind` itself costs nothing on the normal path; the panic
+//! machinery allocates, but only on that failure path.)
 
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -205,6 +216,9 @@ pub(crate) enum Source {
     File(Box<FileStream>),
     /// A real-time producer (the MIDI player, a test tone…) and the frames it rendered.
     Render(Box<dyn Render>, u64),
+    /// A producer that panicked, with the panic's payload: only ever on its
+    /// way back to the worker (never played).
+    Failed(Box<dyn Render>, Box<dyn Any + Send>),
 }
 
 impl std::fmt::Debug for Source {
@@ -213,6 +227,7 @@ impl std::fmt::Debug for Source {
             Source::Idle => f.write_str("Idle"),
             Source::File(s) => write!(f, "File(generation {})", s.generation),
             Source::Render(_, n) => write!(f, "Render({n} frames)"),
+            Source::Failed(..) => f.write_str("Failed"),
         }
     }
 }
@@ -378,7 +393,7 @@ impl AudioCallback {
             return;
         }
         match &mut self.source {
-            Source::Idle => out.fill(0.0),
+            Source::Idle | Source::Failed(..) => out.fill(0.0),
             Source::File(stream) => {
                 if stream.channels != self.channels {
                     out.fill(0.0);
@@ -393,10 +408,15 @@ impl AudioCallback {
                     }
                 }
             }
-            Source::Render(r, frames) => {
-                r.render(out);
-                *frames += (out.len() / self.channels) as u64;
-            }
+            Source::Render(r, frames) => match catch_unwind(AssertUnwindSafe(|| r.render(out))) {
+                Ok(()) => *frames += (out.len() / self.channels) as u64,
+                Err(payload) => {
+                    out.fill(0.0);
+                    if let Source::Render(r, _) = std::mem::replace(&mut self.source, Source::Idle) {
+                        self.dispose(Source::Failed(r, payload));
+                    }
+                }
+            },
         }
         self.apply_gain(out);
     }
@@ -430,7 +450,7 @@ impl AudioCallback {
                 s.position_rate.store(self.sample_rate, Relaxed);
                 s.stats.set_ring(0, 0);
             }
-            Source::Idle => s.stats.set_ring(0, 0),
+            Source::Idle | Source::Failed(..) => s.stats.set_ring(0, 0),
         }
     }
 }

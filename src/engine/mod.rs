@@ -95,9 +95,14 @@ pub struct EngineConfig {
     pub clock: Clock,
     /// How far the disk reader reads ahead, in milliseconds of audio.
     pub ring_ms: u32,
-    /// Synthetic DSP load per callback in µs (for latency sweeps).
+    /// Synthetic DSP load per callback in µs (for latency sweeps), at most
+    /// [`MAX_DSP_LOAD_US`] (more is taken as that).
     pub dsp_load_us: u32,
 }
+
+/// The largest synthetic DSP load per callback, in µs (1 s): more would only
+/// hold the audio thread for nothing.
+pub const MAX_DSP_LOAD_US: u32 = 1_000_000;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -144,7 +149,8 @@ pub enum Command {
     SetGain(f32),
     /// Play a real-time producer (the MIDI player, a tone…) instead of a file.
     PlayRender(Box<dyn Render>),
-    /// Busy work per callback in µs, to measure how much headroom a buffer size leaves.
+    /// Busy work per callback in µs, to measure how much headroom a buffer size
+    /// leaves (at most [`MAX_DSP_LOAD_US`]; more is taken as that).
     SetDspLoad(u32),
     /// Clear the statistics.
     ResetStats,
@@ -230,6 +236,13 @@ pub enum Event {
     Ended,
     /// Statistics (about 10 times a second; boxed to keep events small).
     Stats(Box<StatsSnapshot>),
+    /// The real-time producer played with [`Command::PlayRender`] panicked
+    /// (e.g. a synth meeting a damaged instrument): it was silenced at once,
+    /// will not be called again, and nothing plays until the next command.
+    RenderFailed {
+        /// What the panic said.
+        reason: String,
+    },
     /// Something failed; the engine keeps running.
     Error(EngineError),
 }
@@ -280,7 +293,7 @@ impl Engine {
         let (ev_tx, events) = crossbeam_channel::unbounded();
         let (step_tx, step_rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(callback::Shared::default());
-        shared.load_us.store(config.dsp_load_us, Relaxed);
+        shared.load_us.store(config.dsp_load_us.min(MAX_DSP_LOAD_US), Relaxed);
         let device = Arc::new(Mutex::new(None));
         let clock = (config.clock == Clock::Virtual).then(|| {
             let sync_tx = tx.clone();

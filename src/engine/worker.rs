@@ -3,6 +3,8 @@
 //! lets go, and sends position and statistics events. It may block and
 //! allocate; it never runs inside the audio callback.
 
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use super::device::sim::{SimDevice, StepRequest};
 use super::device::{self, DeviceInfo, OutputDevice, OutputStream, StreamRequest, StreamTrouble};
 use super::reader::{Reader, StartSpec};
 use super::{Command, DeviceChoice, EngineConfig, EngineError, Event, LoadedFile, Msg, PlayState};
+use crate::dsp::Render;
 
 const TICK: Duration = Duration::from_millis(5);
 const POSITION_EVERY: Duration = Duration::from_millis(33);
@@ -190,19 +193,69 @@ impl Worker {
                 let g = if g.is_finite() { g.clamp(0.0, 16.0) } else { 1.0 };
                 self.shared.gain.store(g.to_bits(), Relaxed);
             }
-            Command::PlayRender(mut r) => {
+            Command::PlayRender(r) => {
                 self.reader = None;
                 self.shared.reader_active.store(false, Relaxed);
-                if let Some(info) = self.info() {
-                    r.prepare(info.sample_rate, info.channels, max_frames(info));
-                }
+                let info = self.info().cloned();
+                let Some(r) = self.prepare_render(r, info.as_ref()) else {
+                    self.stop();
+                    return;
+                };
                 self.shared.paused.store(false, Relaxed);
                 self.swap(Source::Render(r, 0), SwapMode::Jump);
                 self.set_state(PlayState::Playing);
             }
-            Command::SetDspLoad(us) => self.shared.load_us.store(us.min(1_000_000), Relaxed),
+            Command::SetDspLoad(us) => self.shared.load_us.store(us.min(super::MAX_DSP_LOAD_US), Relaxed),
             Command::ResetStats => self.shared.stats.request_reset(),
             Command::Shutdown => {}
+        }
+    }
+
+    /// Prepares a producer for the stream (when one is open). A producer
+    /// that panics there is reported as [`Event::RenderFailed`] and dropped.
+    fn prepare_render(&mut self, mut r: Box<dyn Render>, info: Option<&DeviceInfo>) -> Option<Box<dyn Render>> {
+        let Some(info) = info else { return Some(r) };
+        let prepared = catch_unwind(AssertUnwindSafe(|| {
+            r.prepare(info.sample_rate, info.channels, max_frames(info));
+        }));
+        match prepared {
+            Ok(()) => Some(r),
+            Err(payload) => {
+                self.failed(r, payload);
+                None
+            }
+        }
+    }
+
+    /// Reports a producer that panicked and frees it (a panic while freeing
+    /// it is caught too: the worker goes on).
+    fn failed(&mut self, r: Box<dyn Render>, payload: Box<dyn Any + Send>) {
+        let reason = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "it panicked".into());
+        let _ = catch_unwind(AssertUnwindSafe(move || drop((r, payload))));
+        self.emit(Event::RenderFailed { reason });
+    }
+
+    /// Frees what the callback let go; reports producers that failed.
+    fn drain_garbage(&mut self) {
+        let mut failed = Vec::new();
+        if let Some(link) = &mut self.link {
+            while let Ok(src) = link.garbage.pop() {
+                match src {
+                    Source::Failed(r, payload) => failed.push((r, payload)),
+                    other => drop(other),
+                }
+            }
+        }
+        let any = !failed.is_empty();
+        for (r, payload) in failed {
+            self.failed(r, payload);
+        }
+        if any && self.reader.is_none() {
+            self.set_state(PlayState::Stopped);
         }
     }
 
@@ -290,9 +343,7 @@ impl Worker {
     }
 
     fn housekeeping(&mut self) {
-        if let Some(link) = &mut self.link {
-            while link.garbage.pop().is_ok() {}
-        }
+        self.drain_garbage();
         let ended = self.shared.ended.swap(NONE, Relaxed);
         if ended != NONE && ended == self.generation && self.reader.is_some() {
             self.emit_position();
@@ -370,10 +421,14 @@ impl Worker {
                 drop(fs);
                 self.restart(here, SwapMode::Jump);
             }
-            Source::Render(mut r, n) => {
-                r.prepare(info.sample_rate, info.channels, max_frames(&info));
-                self.swap(Source::Render(r, n), SwapMode::Jump);
+            Source::Render(r, n) => {
+                if let Some(r) = self.prepare_render(r, Some(&info)) {
+                    self.swap(Source::Render(r, n), SwapMode::Jump);
+                } else {
+                    self.stop();
+                }
             }
+            Source::Failed(r, payload) => self.failed(r, payload),
         }
     }
 

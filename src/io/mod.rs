@@ -20,6 +20,10 @@ pub mod writer;
 
 pub mod codec;
 pub mod container;
+// unsafe: the exclusive-rename system calls (renameat2, renamex_np) and a
+// signal-0 probe of whether a process lives; plain C strings and integers.
+#[allow(unsafe_code)]
+pub mod place;
 pub mod scan;
 pub mod symphonia;
 pub mod tags;

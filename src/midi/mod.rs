@@ -20,6 +20,7 @@
 //! # Ok::<(), coremusic::midi::EditError>(())
 //! ```
 
+mod chase;
 mod edit;
 mod model;
 mod player;
@@ -28,11 +29,14 @@ mod smf;
 mod synth;
 mod tempo;
 
+pub use chase::{ChaseIndex, CHASE_EVERY};
 pub use edit::{index_notes, select_region, EditError, Editor, Quantize};
 pub use model::{Event, EventKind, Note, NoteId, Sequence, SmfFormat, TextKind, Timing, Track};
-pub use player::{Player, PlayerHandle, Schedule, ScheduledEvent, Transport};
-pub use render::{render_offline, render_to_wav, RenderStats, RenderSynth, CANCELLED, MAX_TAIL_S, OFFLINE_BLOCK};
-pub use smf::{parse_smf, read_smf, smf_bytes, write_smf, MidiError};
+pub use player::{Player, PlayerHandle, Schedule, ScheduledEvent, Transport, MAX_EVENTS_PER_CALL};
+pub use render::{
+    render_offline, render_to_wav, RenderStats, RenderSynth, CANCELLED, EXISTS, MAX_TAIL_S, OFFLINE_BLOCK, RENDER_RATES,
+};
+pub use smf::{parse_smf, read_smf, smf_bytes, write_smf, MidiError, MAX_TRACKS};
 pub use synth::{soft_limit, BuiltinSynth, SoundFontData, Synth, SynthChoice, MAX_VOICES};
 pub use tempo::{KeySignature, TempoMap, TempoSegment, TimeSignature, DEFAULT_TEMPO_US};
 

@@ -6,12 +6,19 @@
 //! it through an rtrb queue from a [`PlayerHandle`]; the playhead comes back
 //! through atomics. Replaced schedules travel back on a second queue to be
 //! freed off the audio thread. `render` never allocates, locks or blocks.
+//!
+//! Its work per call is bounded too, whatever the song: a seek restores the
+//! nearest snapshot of a [`ChaseIndex`] built with the schedule and replays
+//! fewer than [`CHASE_EVERY`](super::CHASE_EVERY) events (several seeks in
+//! one call cost one chase), and at most [`MAX_EVENTS_PER_CALL`] events fire
+//! per call — the rest fire in the next one, a few milliseconds late.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::dsp::Render;
 
+use super::chase::{ChaseIndex, CHASE_EVERY};
 use super::model::{EventKind, Sequence};
 use super::synth::{soft_limit, Synth};
 use super::tempo::TempoMap;
@@ -34,12 +41,20 @@ pub struct Schedule {
     pub duration_s: f64,
     /// The tempo map it was made with (for tick ↔ seconds of the playhead).
     pub tempo_map: TempoMap,
+    /// Snapshots of the controller state for seeks, made with the events.
+    pub chase: ChaseIndex,
 }
 
 impl Schedule {
     /// Flattens a sequence: notes, programs, controllers, bends and pressure
     /// of every track (format 2 patterns one after another).
     pub fn new(seq: &Sequence) -> Self {
+        Self::with_chase_every(seq, CHASE_EVERY)
+    }
+
+    /// [`Schedule::new`] with a snapshot every `every` events (tests compare
+    /// against `usize::MAX`: a seek replaying every earlier event).
+    pub(crate) fn with_chase_every(seq: &Sequence, every: usize) -> Self {
         let map = seq.tempo_map();
         let offsets = seq.track_offsets();
         // (tick, class, index, message): class 0 note-off, 1 other, 2 note-on.
@@ -75,13 +90,18 @@ impl Schedule {
             end = end.max(t.last_tick().saturating_add(off));
         }
         items.sort_by_key(|i| (i.0, i.1, i.2));
-        let events = items
+        let events: Vec<ScheduledEvent> = items
             .into_iter()
             .map(|(tick, _, _, message)| ScheduledEvent { seconds: map.tick_to_seconds(tick), message })
             .collect();
-        Schedule { events, duration_s: map.tick_to_seconds(end), tempo_map: map }
+        let chase = ChaseIndex::new(&events, every);
+        Schedule { events, duration_s: map.tick_to_seconds(end), tempo_map: map, chase }
     }
 }
+
+/// Events fired at most per [`Render::render`] call; more that are due wait
+/// for the next call.
+pub const MAX_EVENTS_PER_CALL: usize = 2048;
 
 /// Transport state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +225,12 @@ pub struct Player {
     channels: usize,
     left: Vec<f32>,
     right: Vec<f32>,
+    /// A seek is waiting for its chase (done once at the end of the commands).
+    chase_pending: bool,
+    /// Work of the last chase (messages sent + events looked at).
+    chase_work: u64,
+    /// Events that may still fire in this call.
+    budget: usize,
 }
 
 impl std::fmt::Debug for Player {
@@ -238,6 +264,9 @@ impl Player {
             channels: 2,
             left: Vec::new(),
             right: Vec::new(),
+            chase_pending: false,
+            chase_work: 0,
+            budget: MAX_EVENTS_PER_CALL,
         };
         (player, PlayerHandle { commands: ctx, retired: rrx, shared })
     }
@@ -262,19 +291,42 @@ impl Player {
         self.synth.is_idle()
     }
 
-    /// Moves to `seconds`: silences notes, resets controllers, then replays
-    /// every non-note message before that point so programs, volumes and bends are right.
+    /// The work the last seek's chase did on the audio thread: messages sent
+    /// to the synth plus events looked at. Bounded by the chase index, not by
+    /// the song's length (a measure for tests and profiling).
+    pub fn last_chase_work(&self) -> u64 {
+        self.chase_work
+    }
+
+    /// Events fired by the last [`Render::render`] call (at most [`MAX_EVENTS_PER_CALL`]).
+    pub fn last_call_events(&self) -> usize {
+        MAX_EVENTS_PER_CALL - self.budget
+    }
+
+    /// Plays `schedule` from now on (tests: a schedule with other snapshot spacing).
+    #[cfg(test)]
+    pub(crate) fn replace_schedule_for_test(&mut self, schedule: Schedule) {
+        *self.schedule = schedule;
+    }
+
+    /// Moves to `seconds`; the chase (see [`Player::chase`]) follows once the
+    /// commands of this call are handled.
     fn locate(&mut self, seconds: f64) {
-        self.synth.all_notes_off(true);
-        self.synth.reset();
         self.position = seconds;
         self.next = self.schedule.events.partition_point(|e| e.seconds < seconds);
-        for e in self.schedule.events.iter().take(self.next) {
-            let [s, a, b] = e.message;
-            if s & 0xF0 != 0x90 && s & 0xF0 != 0x80 {
-                self.synth.message(s, a, b);
-            }
-        }
+        self.chase_pending = true;
+    }
+
+    /// Silences notes, resets the synth, then brings programs, controllers,
+    /// RPN settings and bends to where they are at the playhead: the nearest
+    /// snapshot before it plus the few events after that (bounded work).
+    fn chase(&mut self) {
+        self.chase_pending = false;
+        self.synth.all_notes_off(true);
+        self.synth.reset();
+        let synth = &mut self.synth;
+        let schedule = &self.schedule;
+        self.chase_work = schedule.chase.chase(&schedule.events, self.next, &mut |s, a, b| synth.message(s, a, b));
     }
 
     fn handle_commands(&mut self) {
@@ -320,6 +372,10 @@ impl Player {
                 }
             }
         }
+        // However many seeks came, one chase.
+        if self.chase_pending {
+            self.chase();
+        }
     }
 
     /// Renders `frames` frames of stereo into `left`/`right`-sized chunks and
@@ -330,16 +386,18 @@ impl Player {
         while done < frames {
             let mut n = frames - done;
             if self.transport == Transport::Playing {
-                // Fire everything due now.
+                // Fire what is due now, within this call's budget.
                 while let Some(e) = self.schedule.events.get(self.next) {
-                    if e.seconds > self.position + 1e-9 {
+                    if e.seconds > self.position + 1e-9 || self.budget == 0 {
                         break;
                     }
                     let [s, a, b] = e.message;
                     self.synth.message(s, a, b);
                     self.next += 1;
+                    self.budget -= 1;
                 }
-                let next_at = self.schedule.events.get(self.next).map(|e| e.seconds);
+                // Out of budget: render on to the end of the block; the events wait.
+                let next_at = self.schedule.events.get(self.next).map(|e| e.seconds).filter(|_| self.budget > 0);
                 let stop_at = match self.looping {
                     Some((_, end)) if end > self.position => end,
                     _ => self.schedule.duration_s,
@@ -403,10 +461,12 @@ impl Render for Player {
         if self.transport != Transport::Stopped || self.position > 0.0 {
             let at = self.position;
             self.locate(at);
+            self.chase();
         }
     }
 
     fn render(&mut self, out: &mut [f32]) {
+        self.budget = MAX_EVENTS_PER_CALL;
         self.handle_commands();
         let ch = self.channels.max(1);
         if self.left.is_empty() {

@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::dsp::Render;
@@ -19,6 +19,7 @@ use super::model::Sequence;
 use super::player::Player;
 use super::smf::MidiError;
 use super::synth::{Synth, SynthChoice};
+use crate::io::place::{folder_of, remove_stale_part_files, PartFile};
 
 /// Frames per render call offline.
 pub const OFFLINE_BLOCK: usize = 1024;
@@ -50,8 +51,8 @@ pub fn render_offline(
     progress: &mut dyn FnMut(f64, f64),
     sink: &mut dyn FnMut(&[f32]) -> Result<(), String>,
 ) -> Result<RenderStats, String> {
-    if !(8_000..=384_000).contains(&rate) {
-        return Err(format!("sample rate {rate} Hz is outside 8000–384000"));
+    if !RENDER_RATES.contains(&rate) {
+        return Err(format!("sample rate {rate} Hz is outside {}–{} Hz", RENDER_RATES.start(), RENDER_RATES.end()));
     }
     let (mut player, mut handle) = Player::new(seq, synth);
     player.prepare(rate, 2, OFFLINE_BLOCK);
@@ -115,45 +116,46 @@ impl From<Synth> for RenderSynth<'_> {
     }
 }
 
-/// A temporary output removed unless kept.
-struct PartFile {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for PartFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
+/// The sample rates a render accepts, in Hz.
+pub const RENDER_RATES: std::ops::RangeInclusive<u32> = 8_000..=384_000;
 
 /// Renders `seq` through `synth` to a 24-bit stereo WAV at `path` at `rate`
-/// Hz (see the module docs). `progress(done_s, total_s)` is called after each
-/// block; when `cancel` is given and becomes true the render stops, removes its
-/// partial file and returns [`MidiError::Render`] with `what` = [`CANCELLED`].
+/// Hz (see the module docs). An existing `path` is replaced only with
+/// `overwrite` (checked again at the final rename, so a file that appears
+/// meanwhile is not replaced either). Temporary files of earlier renders that
+/// were killed are removed from the folder first. `progress(done_s, total_s)`
+/// is called after each block; when `cancel` is given and becomes true the
+/// render stops, removes its partial file and returns [`MidiError::Render`]
+/// with `what` = [`CANCELLED`].
 pub fn render_to_wav<'a>(
     seq: &Sequence,
     path: &Path,
+    overwrite: bool,
     rate: u32,
     synth: impl Into<RenderSynth<'a>>,
     cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<RenderStats, MidiError> {
     let err = |what: String| MidiError::Render { path: path.to_path_buf(), what };
+    if !RENDER_RATES.contains(&rate) {
+        return Err(err(format!(
+            "sample rate {rate} Hz is outside {}–{} Hz",
+            RENDER_RATES.start(),
+            RENDER_RATES.end()
+        )));
+    }
+    if path.is_dir() {
+        return Err(err("is a folder".into()));
+    }
+    if !overwrite && std::fs::symlink_metadata(path).is_ok() {
+        return Err(err(EXISTS.into()));
+    }
     let synth = match synth.into() {
         RenderSynth::Choice(choice) => Synth::from_choice(choice)?,
         RenderSynth::Ready(synth) => synth,
     };
-    if path.is_dir() {
-        return Err(err("is a folder".into()));
-    }
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
-    let part_path = dir.join(format!(".{name}.coremusic-part-{}", std::process::id()));
-    let sink = File::options().write(true).create_new(true).open(&part_path).map_err(|e| err(e.to_string()))?;
-    let mut part = PartFile { path: part_path, keep: false };
+    remove_stale_part_files(folder_of(path));
+    let (part, sink) = PartFile::create(path).map_err(|e| err(e.to_string()))?;
     let spec =
         WriterSpec { format: OutputFormat::Wav, sample_rate: rate, channels: 2, sample: SampleFormat::S24, bits: None };
     let mut writer =
@@ -167,10 +169,23 @@ pub fn render_to_wav<'a>(
     })
     .map_err(err)?;
     writer.finish().map_err(|e| err(e.to_string()))?;
-    std::fs::rename(&part.path, path).map_err(|e| err(e.to_string()))?;
-    part.keep = true;
+    if cancelled() {
+        return Err(err(CANCELLED.into()));
+    }
+    // The data reach the disk before the name does.
+    if let Ok(f) = File::open(part.path()) {
+        f.sync_all().map_err(|e| err(e.to_string()))?;
+    }
+    part.place_durably(path, overwrite).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => err(EXISTS.into()),
+        _ => err(e.to_string()),
+    })?;
     Ok(stats)
 }
+
+/// The `what` of the [`MidiError::Render`] returned when the output exists and
+/// `overwrite` is off.
+pub const EXISTS: &str = "exists (use --overwrite to replace it)";
 
 #[cfg(test)]
 mod tests {
@@ -183,7 +198,7 @@ mod tests {
         seq.push_note(0, 0, 480 * 8, 60, 100);
         let out = dir.path().join("x.wav");
         let cancel = AtomicBool::new(true);
-        let r = render_to_wav(&seq, &out, 22050, Synth::builtin(), Some(&cancel), &mut |_, _| {});
+        let r = render_to_wav(&seq, &out, false, 22050, Synth::builtin(), Some(&cancel), &mut |_, _| {});
         match r {
             Err(MidiError::Render { path, what }) => assert_eq!((path, what.as_str()), (out.clone(), CANCELLED)),
             other => panic!("{other:?}"),
@@ -192,7 +207,7 @@ mod tests {
 
         // Cancelled half-way (from the progress callback, as a UI would): still nothing left.
         let cancel = AtomicBool::new(false);
-        let r = render_to_wav(&seq, &out, 22050, Synth::builtin(), Some(&cancel), &mut |done, _| {
+        let r = render_to_wav(&seq, &out, false, 22050, Synth::builtin(), Some(&cancel), &mut |done, _| {
             if done > 1.0 {
                 cancel.store(true, Ordering::Relaxed);
             }
@@ -201,7 +216,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
         let cancel = AtomicBool::new(false);
-        let stats = render_to_wav(&seq, &out, 22050, Synth::builtin(), Some(&cancel), &mut |_, _| {}).unwrap();
+        let stats = render_to_wav(&seq, &out, false, 22050, Synth::builtin(), Some(&cancel), &mut |_, _| {}).unwrap();
         assert!(stats.frames > 22050 * 4);
         assert!(out.is_file());
     }

@@ -67,10 +67,14 @@ pub fn read_smf(path: &Path) -> Result<Sequence, MidiError> {
 }
 
 /// Writes `seq` as a Standard MIDI File (a format-0 sequence with several
-/// tracks is written as format 1).
+/// tracks is written as format 1). The file is replaced in one step: the
+/// bytes go to a temporary file in the same folder, are synced, and the
+/// temporary file is renamed over `path`, so a full disk, a crash or a kill
+/// mid-write leaves the old file as it was (and no temporary file behind).
 pub fn write_smf(seq: &Sequence, path: &Path) -> Result<(), MidiError> {
     let bytes = smf_bytes(seq).map_err(|what| MidiError::Unwritable { path: path.to_path_buf(), what })?;
-    std::fs::write(path, bytes).map_err(|source| MidiError::Io { path: path.to_path_buf(), source })
+    crate::io::place::write_atomically(path, &bytes)
+        .map_err(|source| MidiError::Io { path: path.to_path_buf(), source })
 }
 
 /// Parses MIDI file bytes. The error says what is wrong (without a path).
@@ -105,16 +109,36 @@ pub fn parse_smf(raw: &[u8]) -> Result<Sequence, String> {
         }
     }
     let mut seq = Sequence { format, timing, tracks: Vec::with_capacity(chunks.len()), warnings, next_id: 1 };
+    // Note-ons waiting for their note-off, per (channel, key): made once and
+    // reused by every track (a file of many tiny tracks costs no more).
+    let mut pending: Vec<VecDeque<(u64, u8, super::NoteId)>> = Vec::new();
+    pending.resize_with(16 * 128, VecDeque::new);
     for (i, data) in chunks.into_iter().enumerate() {
-        let track = read_track(&mut seq, i, data);
+        let track = read_track(&mut seq, i, data, &mut pending);
         seq.tracks.push(track);
+    }
+    if seq.warnings.len() > MAX_WARNINGS {
+        let more = seq.warnings.len() - MAX_WARNINGS;
+        seq.warnings.truncate(MAX_WARNINGS);
+        seq.warnings.push(format!("… and {more} more warnings"));
     }
     Ok(seq)
 }
 
+/// Track chunks read at most: a MIDI file's header counts tracks in 16 bits,
+/// and a file cannot be written back with more.
+pub const MAX_TRACKS: usize = u16::MAX as usize;
+/// Warnings kept for one file (the rest are counted).
+const MAX_WARNINGS: usize = 100;
+/// Unknown chunks named one by one in the warnings (the rest are counted).
+const NAMED_UNKNOWN_CHUNKS: usize = 10;
+
 /// Splits the bytes after the header into track chunks, reading around damage.
+/// At most [`MAX_TRACKS`] are kept, so the memory a file can ask for stays
+/// bounded by what such a file can hold.
 fn scan_chunks<'a>(mut raw: &'a [u8], warnings: &mut Vec<String>) -> Vec<&'a [u8]> {
     let mut tracks = Vec::new();
+    let (mut chunks, mut extra_tracks, mut unknown, mut unknown_bytes) = (0usize, 0usize, 0usize, 0usize);
     loop {
         if raw.is_empty() {
             break;
@@ -127,12 +151,12 @@ fn scan_chunks<'a>(mut raw: &'a [u8], warnings: &mut Vec<String>) -> Vec<&'a [u8
             warnings.push(format!("{} bytes of junk after the last track, ignored", raw.len()));
             break;
         }
+        chunks += 1;
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
         let body = raw.get(8..).unwrap_or(&[]);
         let data = if len > body.len() {
             warnings.push(format!(
-                "chunk {} ('{}') declares {len} bytes but only {} remain; reading what is there",
-                tracks.len() + 1,
+                "chunk {chunks} ('{}') declares {len} bytes but only {} remain; reading what is there",
                 String::from_utf8_lossy(id),
                 body.len()
             ));
@@ -143,16 +167,43 @@ fn scan_chunks<'a>(mut raw: &'a [u8], warnings: &mut Vec<String>) -> Vec<&'a [u8
             body.get(..len).unwrap_or(&[])
         };
         if id == b"MTrk" {
-            tracks.push(data);
+            if tracks.len() < MAX_TRACKS {
+                tracks.push(data);
+            } else {
+                extra_tracks += 1;
+            }
         } else {
-            warnings.push(format!(
-                "skipped an unknown '{}' chunk of {} bytes",
-                String::from_utf8_lossy(id),
-                data.len()
-            ));
+            unknown += 1;
+            unknown_bytes += data.len();
+            if unknown <= NAMED_UNKNOWN_CHUNKS {
+                warnings.push(format!(
+                    "skipped an unknown '{}' chunk of {} bytes",
+                    String::from_utf8_lossy(id),
+                    data.len()
+                ));
+            }
         }
     }
+    if unknown > NAMED_UNKNOWN_CHUNKS {
+        warnings.push(format!(
+            "skipped {} more unknown chunks ({unknown_bytes} bytes of unknown chunks in all)",
+            unknown - NAMED_UNKNOWN_CHUNKS
+        ));
+    }
+    if extra_tracks > 0 {
+        warnings.push(format!(
+            "the file holds {} track chunks; a MIDI file holds at most {MAX_TRACKS}: the last {extra_tracks} are ignored",
+            MAX_TRACKS + extra_tracks
+        ));
+    }
     tracks
+}
+
+/// The byte after an event's delta time (its status byte, or a data byte when
+/// it relies on running status).
+fn status_after_delta(raw: &[u8]) -> Option<u8> {
+    let delta = raw.iter().take(4).position(|b| b & 0x80 == 0)?;
+    raw.get(delta + 1).copied()
 }
 
 fn text_kind(m: &MetaMessage) -> Option<(TextKind, Vec<u8>)> {
@@ -202,19 +253,49 @@ fn meta_kind(m: &MetaMessage) -> Option<EventKind> {
     })
 }
 
-/// Reads one track's events into the model.
-fn read_track(seq: &mut Sequence, index: usize, data: &[u8]) -> Track {
+/// Reads one track's events into the model. `pending` holds note-ons waiting
+/// for their note-off per (channel, key): (start, velocity, id), oldest
+/// first; it is empty on entry and left empty.
+///
+/// Running status kept across a meta or sysex event (which the SMF rules
+/// forbid, as those events cancel it) is read the way mido and most
+/// sequencers read it: with the last channel status, and a warning.
+fn read_track(
+    seq: &mut Sequence,
+    index: usize,
+    data: &[u8],
+    pending: &mut [VecDeque<(u64, u8, super::NoteId)>],
+) -> Track {
     let mut track = Track::default();
     let mut tick = 0u64;
     let mut channel: Option<u8> = None;
     let mut seen_note = false;
     let mut ended = false;
-    // Pending note-ons per (channel, key): (start, velocity, id), oldest first.
-    let mut pending: Vec<VecDeque<(u64, u8, super::NoteId)>> = Vec::new();
-    pending.resize_with(16 * 128, VecDeque::new);
     let (mut stray_offs, mut after_end) = (0usize, 0usize);
-    for ev in midly::EventIter::new(data) {
-        let Ok(ev) = ev else { break };
+    let mut events = midly::EventIter::new(data);
+    // The last channel status, which a meta or sysex event does not cancel here.
+    let mut last_status: Option<u8> = None;
+    let (mut kept_across, mut damaged_at) = (0usize, None);
+    loop {
+        let rest = events.unread();
+        if rest.is_empty() {
+            break;
+        }
+        if events.running_status().is_none() {
+            if let (Some(status), Some(b)) = (last_status, status_after_delta(rest)) {
+                if b < 0x80 {
+                    *events.running_status_mut() = Some(status);
+                    kept_across += 1;
+                }
+            }
+        }
+        let Some(Ok(ev)) = events.next() else {
+            damaged_at = Some(data.len() - rest.len());
+            break;
+        };
+        if matches!(ev.kind, TrackEventKind::Midi { .. }) {
+            last_status = events.running_status();
+        }
         if ended {
             after_end += 1;
             continue;
@@ -303,6 +384,15 @@ fn read_track(seq: &mut Sequence, index: usize, data: &[u8]) -> Track {
         }
     }
     let n = index + 1;
+    if kept_across > 0 {
+        seq.warnings.push(format!(
+            "track {n}: {kept_across} events use running status right after a meta or sysex event, which the MIDI \
+             file rules forbid; read with the channel status before it"
+        ));
+    }
+    if let Some(at) = damaged_at.filter(|_| !ended) {
+        seq.warnings.push(format!("track {n}: the event at byte {at} of {} cannot be read; stopped there", data.len()));
+    }
     if !ended {
         seq.warnings.push(format!("track {n} has no end-of-track event (truncated?); read what is there"));
         track.end_tick = tick;

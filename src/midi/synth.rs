@@ -205,6 +205,8 @@ struct Channel {
     bend_raw: i16,
     bend_range: f32,
     rpn: (u8, u8),
+    /// The last parameter selected was an NRPN: data entry goes nowhere.
+    nrpn: bool,
 }
 
 impl Channel {
@@ -218,6 +220,7 @@ impl Channel {
         bend_raw: 0,
         bend_range: 2.0,
         rpn: (127, 127),
+        nrpn: false,
     };
 
     fn gains(&self) -> (f32, f32) {
@@ -402,9 +405,16 @@ impl BuiltinSynth {
                         }
                     }
                 }
-                101 => c.rpn.0 = d2,
-                100 => c.rpn.1 = d2,
-                6 if c.rpn == (0, 0) => {
+                101 => {
+                    c.rpn.0 = d2;
+                    c.nrpn = false;
+                }
+                100 => {
+                    c.rpn.1 = d2;
+                    c.nrpn = false;
+                }
+                99 | 98 => c.nrpn = true,
+                6 if c.rpn == (0, 0) && !c.nrpn => {
                     c.bend_range = f32::from(d2.min(24));
                     c.bend = f32::from(c.bend_raw) / 8192.0 * c.bend_range;
                 }
@@ -660,8 +670,67 @@ impl SoundFontData {
         if sf.get_presets().is_empty() {
             return Err(bad("it holds no presets".into()));
         }
-        Ok(SoundFontData(Arc::new(sf)))
+        let sf = Arc::new(sf);
+        validate_font(&sf).map_err(bad)?;
+        Ok(SoundFontData(sf))
     }
+}
+
+/// Sample rate of the validation render.
+const VALIDATE_RATE: i32 = 22_050;
+/// Frames each preset plays during validation (long enough to run through short loops).
+const VALIDATE_FRAMES: usize = 2048;
+
+/// Plays every preset of a font once, off the audio thread, so a font that
+/// rustysynth parses but cannot play (tables that point outside the sample
+/// data, and the like) is refused when it loads instead of panicking on the
+/// audio thread later. Each preset plays the lowest, middle and highest key
+/// of each of its regions at once, for [`VALIDATE_FRAMES`] frames.
+fn validate_font(sf: &Arc<rustysynth::SoundFont>) -> Result<(), String> {
+    let settings = rustysynth::SynthesizerSettings::new(VALIDATE_RATE);
+    let mut synth =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rustysynth::Synthesizer::new(sf, &settings)))
+            .map_err(|_| "its instruments are inconsistent (the synth could not be built)".to_string())?
+            .map_err(|e| e.to_string())?;
+    let (mut l, mut r) = (vec![0.0f32; 256], vec![0.0f32; 256]);
+    for preset in sf.get_presets() {
+        let (bank, patch) = (preset.get_bank_number(), preset.get_patch_number());
+        // Bank 128 is the percussion bank: channel 10 reaches it.
+        let channel = if bank >= 128 { 9 } else { 0 };
+        let mut keys: Vec<(i32, i32)> = Vec::new();
+        for region in preset.get_regions() {
+            for velocity in [100, 1] {
+                let inside: Vec<i32> = (0..128).filter(|&k| region.contains(k, velocity)).collect();
+                if let (Some(&lo), Some(&hi)) = (inside.first(), inside.last()) {
+                    for k in [lo, (lo + hi) / 2, hi] {
+                        if !keys.iter().any(|&(key, _)| key == k) {
+                            keys.push((k, velocity));
+                        }
+                    }
+                }
+            }
+        }
+        let played = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            synth.reset();
+            synth.process_midi_message(channel, 0xB0, 0, (bank - if channel == 9 { 128 } else { 0 }).clamp(0, 127));
+            synth.process_midi_message(channel, 0xC0, patch.clamp(0, 127), 0);
+            for &(k, velocity) in &keys {
+                synth.note_on(channel, k, velocity);
+            }
+            for _ in 0..VALIDATE_FRAMES / l.len() {
+                synth.render(&mut l, &mut r);
+            }
+            synth.note_off_all(false);
+            synth.render(&mut l, &mut r);
+        }));
+        if played.is_err() || l.iter().chain(&r).any(|x| !x.is_finite()) {
+            return Err(format!(
+                "preset {bank}:{patch} (\"{}\") cannot be played: the file is damaged",
+                preset.get_name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 enum Engine {

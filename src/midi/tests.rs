@@ -405,7 +405,7 @@ fn offline_render_has_length_sound_and_no_clipping() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("song.wav");
     let mut calls = 0;
-    let stats = render_to_wav(&seq, &out, 22_050, &SynthChoice::Builtin, None, &mut |_, _| calls += 1).unwrap();
+    let stats = render_to_wav(&seq, &out, false, 22_050, &SynthChoice::Builtin, None, &mut |_, _| calls += 1).unwrap();
     assert!(calls > 0);
     let song = seq.tempo_map().tick_to_seconds(seq.end_tick());
     assert!((stats.song_s - song).abs() < 1e-9);
@@ -422,7 +422,7 @@ fn offline_render_has_length_sound_and_no_clipping() {
     assert!(peak < (1 << 23) - 1, "no clipping");
     // Deterministic.
     let out2 = dir.path().join("again.wav");
-    render_to_wav(&seq, &out2, 22_050, &SynthChoice::Builtin, None, &mut |_, _| {}).unwrap();
+    render_to_wav(&seq, &out2, false, 22_050, &SynthChoice::Builtin, None, &mut |_, _| {}).unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&out2).unwrap());
     // Nothing else left in the folder.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
@@ -436,6 +436,7 @@ fn bad_soundfont_is_a_clear_error() {
     let e = render_to_wav(
         &Sequence::new(96),
         &dir.path().join("x.wav"),
+        false,
         48_000,
         &SynthChoice::SoundFont(sf),
         None,
@@ -530,8 +531,38 @@ fn soundfont_renders_through_rustysynth() {
     seq.tracks.push(Track::new("", 0));
     seq.push_note(0, 0, 96, 69, 120);
     let out = dir.path().join("sf.wav");
-    let stats = render_to_wav(&seq, &out, 44_100, &SynthChoice::SoundFont(sf), None, &mut |_, _| {}).unwrap();
+    let stats = render_to_wav(&seq, &out, false, 44_100, &SynthChoice::SoundFont(sf), None, &mut |_, _| {}).unwrap();
     assert!(stats.peak > 0.01 && stats.peak < 1.0, "peak {}", stats.peak);
     // The song is 0.5 s; the tail ends once the output stays quiet.
     assert!(stats.frames >= 22_050 && (stats.frames as f64) < (0.5 + MAX_TAIL_S) * 44_100.0 + 2048.0);
+}
+
+#[test]
+fn a_font_that_parses_but_cannot_play_is_refused_when_it_loads() {
+    let mut f = tiny_sf2();
+    let shdr = f.windows(4).position(|w| w == b"shdr").unwrap() + 8;
+    // A sample rate of 3 GHz: rustysynth's oscillator then steps past the sample data.
+    f[shdr + 36..shdr + 40].copy_from_slice(&3_019_917_124u32.to_le_bytes());
+    // rustysynth accepts the file, then panics while playing it.
+    let sf = std::sync::Arc::new(rustysynth::SoundFont::new(&mut std::io::Cursor::new(f.clone())).unwrap());
+    let played = std::panic::catch_unwind(|| {
+        let mut s = rustysynth::Synthesizer::new(&sf, &rustysynth::SynthesizerSettings::new(22_050)).unwrap();
+        let (mut l, mut r) = (vec![0.0f32; 256], vec![0.0f32; 256]);
+        for k in [0, 63, 127] {
+            s.note_on(0, k, 100);
+        }
+        for _ in 0..40 {
+            s.render(&mut l, &mut r);
+        }
+    });
+    assert!(played.is_err(), "the damaged font should make rustysynth panic");
+    // Loading it (in the background, in the app) refuses it with a clear message.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("damaged.sf2");
+    std::fs::write(&p, &f).unwrap();
+    let e = SoundFontData::load(&p).unwrap_err().to_string();
+    assert!(e.contains("damaged.sf2") && e.contains("\"Sine\"") && e.contains("damaged"), "{e}");
+    // The intact font still loads.
+    std::fs::write(&p, tiny_sf2()).unwrap();
+    SoundFontData::load(&p).unwrap();
 }

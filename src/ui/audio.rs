@@ -142,6 +142,9 @@ impl AudioLink {
                 Event::Ended => self.ended = true,
                 Event::Stats(s) => self.push_stats(*s),
                 Event::Error(e) => self.last_error = Some(e.to_string()),
+                Event::RenderFailed { reason } => {
+                    self.last_error = Some(format!("playback stopped: the synth failed ({reason})"))
+                }
             }
         }
         if self.state == PlayState::Playing {

@@ -204,6 +204,11 @@ impl CoreMusicApp {
         }
         let ctx = ui.ctx().clone();
         self.handle_input(&ctx);
+        // Closing the window with unsaved MIDI edits asks first (on the MIDI tab).
+        if ctx.input(|i| i.viewport().close_requested()) && !self.midi.confirm_close() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.settings.tab = Tab::Midi;
+        }
         self.follow_playback();
         // Every panel's per-frame work, whichever tab is showing.
         self.batch.logic();

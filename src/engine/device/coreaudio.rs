@@ -5,13 +5,38 @@
 //! It reports the true output latency (device latency + safety offset +
 //! buffer) and listens to the device: a processor overload counts as an xrun,
 //! removal makes the worker fall back to the simulated device, a nominal rate
-//! change rebuilds the stream. Property listeners only touch atomics. The
-//! render closure only calls the engine's callback.
+//! change rebuilds the stream. Property listeners only touch atomics (and a
+//! short lock to find their context, on the HAL's notification thread, never
+//! the IO thread). The render closure only calls the engine's callback.
+//!
+//! # Listener contexts: why they cannot be used after they are freed
+//!
+//! `AudioObjectRemovePropertyListener` stops *future* notifications, but it
+//! does not wait for one already running on the HAL's notification thread —
+//! and a device that disappears is exactly when a notification (`livn`) is
+//! running while the stream is torn down. So the HAL is never given a
+//! pointer. The listener's client data is a *key*: a number, never reused,
+//! under which the context (`Arc<Watch>`) sits in a global registry
+//! ([`WATCHES`]). The listener looks its key up under the registry's lock and
+//! takes a clone of the `Arc` before touching anything; `Drop` removes the
+//! listeners, then removes the key under the same lock. Whatever the
+//! interleaving:
+//! - a listener that looked up before the removal holds its own strong
+//!   reference, so the context lives until that listener returns (the last
+//!   reference may then be dropped on the notification thread: plain memory,
+//!   no I/O);
+//! - a listener that looks up after the removal finds nothing and returns;
+//! - a key is never reused, so a late listener can never find another
+//!   stream's context.
+//!
+//! No `unsafe` dereference of client data remains: the only unsafe code left
+//! is the FFI calls themselves (and reading the `addresses` array the HAL
+//! passes for the duration of the call).
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use coreaudio::audio_unit::audio_format::LinearPcmFlags;
@@ -120,13 +145,42 @@ struct Watch {
     alive: AtomicU32,
 }
 
+/// Listener contexts by key (see the module docs): the HAL holds keys, never pointers.
+static WATCHES: Mutex<Vec<(usize, Arc<Watch>)>> = Mutex::new(Vec::new());
+/// The next key; keys are never reused.
+static NEXT_KEY: AtomicUsize = AtomicUsize::new(1);
+
+/// Registers a context; returns its key.
+fn register(watch: Arc<Watch>) -> usize {
+    let key = NEXT_KEY.fetch_add(1, Relaxed);
+    WATCHES.lock().unwrap_or_else(PoisonError::into_inner).push((key, watch));
+    key
+}
+
+/// The context registered under `key`, if it still is (a strong reference:
+/// it stays alive while the caller holds it).
+fn lookup(key: usize) -> Option<Arc<Watch>> {
+    let list = WATCHES.lock().unwrap_or_else(PoisonError::into_inner);
+    list.iter().find(|(k, _)| *k == key).map(|(_, w)| w.clone())
+}
+
+/// Forgets the context under `key` (listeners still running keep their own reference).
+fn unregister(key: usize) {
+    let removed = {
+        let mut list = WATCHES.lock().unwrap_or_else(PoisonError::into_inner);
+        list.iter().position(|(k, _)| *k == key).map(|i| list.swap_remove(i))
+    };
+    // Dropped outside the lock.
+    drop(removed);
+}
+
 unsafe extern "C" fn listener(device: u32, count: u32, addresses: *const PropertyAddress, client: *mut c_void) -> i32 {
-    if client.is_null() || addresses.is_null() {
+    if addresses.is_null() {
         return 0;
     }
-    // SAFETY: `client` is the `Watch` registered with this listener; it is
-    // unregistered before the `Watch` is freed. `addresses` holds `count` entries.
-    let watch = unsafe { &*(client as *const Watch) };
+    // `client` is a key, not a pointer: a stream already gone finds nothing.
+    let Some(watch) = lookup(client as usize) else { return 0 };
+    // SAFETY: the HAL passes `count` addresses, valid for the duration of the call.
     let addresses = unsafe { std::slice::from_raw_parts(addresses, count as usize) };
     for a in addresses {
         match a.selector {
@@ -173,7 +227,9 @@ impl CoreAudioDevice {
 struct CoreAudioStream {
     info: DeviceInfo,
     device: u32,
-    watch: *const Watch,
+    watch: Arc<Watch>,
+    /// The key the listeners were registered with (see the module docs).
+    key: usize,
     listening: Vec<PropertyAddress>,
     unit: Option<AudioUnit>,
 }
@@ -184,8 +240,7 @@ impl OutputStream for CoreAudioStream {
     }
 
     fn poll(&mut self) -> Option<StreamTrouble> {
-        // SAFETY: `watch` lives until `drop`.
-        let watch = unsafe { &*self.watch };
+        let watch = &self.watch;
         if watch.alive.load(Relaxed) == 0 {
             return Some(StreamTrouble::Lost(format!("{} was disconnected", self.info.name)));
         }
@@ -202,13 +257,13 @@ impl Drop for CoreAudioStream {
         for addr in &self.listening {
             // SAFETY: the same (address, proc, client) triple that was registered.
             unsafe {
-                AudioObjectRemovePropertyListener(self.device, addr, listener, self.watch as *mut c_void);
+                AudioObjectRemovePropertyListener(self.device, addr, listener, self.key as *mut c_void);
             }
         }
-        // The unit (and the callback with it) goes first, then the watch.
+        // No new notification starts now; one still running holds its own
+        // reference to the watch (see the module docs).
+        unregister(self.key);
         self.unit = None;
-        // SAFETY: made by `Arc::into_raw` in `open`; no listener refers to it any more.
-        drop(unsafe { Arc::from_raw(self.watch) });
     }
 }
 
@@ -284,18 +339,15 @@ impl OutputDevice for CoreAudioDevice {
         .map_err(|e| fail("cannot set the render callback", &e))?;
         unit.initialize().map_err(|e| fail("cannot initialise the output unit", &e))?;
 
-        let watch = Arc::into_raw(Arc::new(Watch {
-            shared: shared.clone(),
-            rate: AtomicU32::new(rate),
-            alive: AtomicU32::new(1),
-        }));
-        let mut stream = CoreAudioStream { info, device, watch, listening: Vec::new(), unit: None };
+        let watch = Arc::new(Watch { shared: shared.clone(), rate: AtomicU32::new(rate), alive: AtomicU32::new(1) });
+        let key = register(watch.clone());
+        let mut stream = CoreAudioStream { info, device, watch, key, listening: Vec::new(), unit: None };
         for (selector, scope) in
             [(PROCESSOR_OVERLOAD, SCOPE_GLOBAL), (DEVICE_IS_ALIVE, SCOPE_GLOBAL), (NOMINAL_SAMPLE_RATE, SCOPE_GLOBAL)]
         {
             let addr = address(selector, scope);
-            // SAFETY: `watch` stays valid until the listener is removed in `drop`.
-            let status = unsafe { AudioObjectAddPropertyListener(device, &addr, listener, watch as *mut c_void) };
+            // SAFETY: plain FFI; the client data is a key, never dereferenced (see the module docs).
+            let status = unsafe { AudioObjectAddPropertyListener(device, &addr, listener, key as *mut c_void) };
             if status == 0 {
                 stream.listening.push(addr);
             }

@@ -242,30 +242,50 @@ impl PianoRollPanel {
     pub(super) fn discard_modal(&mut self, ctx: &egui::Context) {
         let Some(pending) = self.guard.clone() else { return };
         let name = self.path.as_deref().map(file_name).unwrap_or_else(|| "Untitled".into());
+        let quitting = pending == Pending::Quit;
+        #[derive(PartialEq)]
+        enum Answer {
+            Save,
+            Discard,
+            Cancel,
+        }
         let mut choice = None;
         let modal = egui::Modal::new(egui::Id::unique("midi_discard")).show(ctx, |ui| {
-            ui.set_width(320.0);
-            ui.heading("Discard changes?");
-            ui.label(format!("{name} has changes that are not saved. They are lost if you go on."));
+            ui.set_width(340.0);
+            if quitting {
+                ui.heading("Save changes before closing?");
+                ui.label(format!("{name} has changes that are not saved. They are lost if you close without saving."));
+            } else {
+                ui.heading("Discard changes?");
+                ui.label(format!("{name} has changes that are not saved. They are lost if you go on."));
+            }
             ui.add_space(8.0);
             ui.horizontal(|ui| {
+                if quitting && ui.button("Save").clicked() {
+                    choice = Some(Answer::Save);
+                }
                 if ui.button("Discard").clicked() {
-                    choice = Some(true);
+                    choice = Some(Answer::Discard);
                 }
                 if ui.button("Cancel").clicked() {
-                    choice = Some(false);
+                    choice = Some(Answer::Cancel);
                 }
             });
         });
         if modal.should_close() && choice.is_none() {
-            choice = Some(false);
+            choice = Some(Answer::Cancel);
         }
         match choice {
-            Some(true) => {
+            Some(Answer::Save) => {
+                self.guard = None;
+                self.close_after_save = true;
+                self.save(ctx, false);
+            }
+            Some(Answer::Discard) => {
                 self.guard = None;
                 self.perform(ctx, pending);
             }
-            Some(false) => self.guard = None,
+            Some(Answer::Cancel) => self.guard = None,
             None => {}
         }
     }

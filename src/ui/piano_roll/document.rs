@@ -37,6 +37,29 @@ impl PianoRollPanel {
         self.fit_pending = true;
     }
 
+    /// Asked by the app when the window is about to close: true when it may
+    /// (nothing unsaved, or the user already answered). Otherwise the panel
+    /// asks Save / Discard / Cancel and closes the window itself
+    /// (`ViewportCommand::Close`) once the answer allows it; the app cancels
+    /// this close request meanwhile.
+    pub fn confirm_close(&mut self) -> bool {
+        if self.close_ok || !self.is_dirty() {
+            return true;
+        }
+        self.guard = Some(Pending::Quit);
+        false
+    }
+
+    /// Whether the Save / Discard / Cancel question for closing the window is showing.
+    pub fn close_question_open(&self) -> bool {
+        self.guard == Some(Pending::Quit)
+    }
+
+    pub(super) fn close_window(&mut self, ctx: &egui::Context) {
+        self.close_ok = true;
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+
     pub(super) fn request(&mut self, ctx: &egui::Context, p: Pending) {
         if self.is_dirty() {
             self.guard = Some(p);
@@ -49,8 +72,10 @@ impl PianoRollPanel {
         match p {
             Pending::Open(path) => {
                 self.status = Some((format!("Reading {}…", file_name(&path)), false));
+                self.loading_from = Some(self.editor.revision());
                 self.io.load(ctx, path);
             }
+            Pending::Quit => self.close_window(ctx),
             Pending::New => {
                 self.set_document(new_sequence(), None);
                 self.status = Some(("New sequence: 480 ticks per quarter, 120 BPM, 4/4".into(), false));
@@ -102,6 +127,17 @@ impl PianoRollPanel {
         for event in self.io.poll() {
             match event {
                 IoEvent::Loaded { path, result } => match *result {
+                    // Edited while it was read: the edits stay, the file is not opened.
+                    Ok(_) if self.loading_from.take().is_some_and(|r| r != self.editor.revision()) => {
+                        self.status = Some((
+                            format!(
+                                "{} was not opened: you edited while it was being read, and your edits are kept \
+                                 (open it again to replace them)",
+                                file_name(&path)
+                            ),
+                            true,
+                        ));
+                    }
                     Ok(seq) => {
                         let notes = seq.note_count();
                         let tracks = seq.tracks.len();
@@ -123,8 +159,14 @@ impl PianoRollPanel {
                         }
                         self.status = Some((format!("Saved {}", file_name(&path)), false));
                         self.path = Some(path);
+                        if std::mem::take(&mut self.close_after_save) && !self.is_dirty() {
+                            self.close_window(ctx);
+                        }
                     }
-                    Err(e) => self.status = Some((e, true)),
+                    Err(e) => {
+                        self.close_after_save = false;
+                        self.status = Some((e, true));
+                    }
                 },
                 IoEvent::Picked { purpose, path: Some(path) } => match purpose {
                     Pick::Open => self.request(ctx, Pending::Open(path)),
@@ -137,7 +179,11 @@ impl PianoRollPanel {
                         self.start_render(ctx, path);
                     }
                 },
-                IoEvent::Picked { path: None, .. } => {}
+                IoEvent::Picked { path: None, purpose } => {
+                    if purpose == Pick::SaveAs {
+                        self.close_after_save = false;
+                    }
+                }
                 IoEvent::Rendered { path, result } => {
                     self.render = None;
                     self.status = Some(match result {

@@ -182,8 +182,8 @@ impl Io {
                     wake.request_repaint();
                 }
             };
-            let result =
-                render_to_wav(&seq, &path, rate, synth, Some(&cancel), &mut on_progress).map_err(|e| e.to_string());
+            let result = render_to_wav(&seq, &path, true, rate, synth, Some(&cancel), &mut on_progress)
+                .map_err(|e| e.to_string());
             IoEvent::Rendered { path, result }
         });
         job

@@ -75,6 +75,8 @@ enum Drag {
 enum Pending {
     Open(PathBuf),
     New,
+    /// The window is closing (Save / Discard / Cancel).
+    Quit,
 }
 
 struct Playing {
@@ -108,6 +110,13 @@ pub struct PianoRollPanel {
     render: Option<RenderJob>,
     guard: Option<Pending>,
     queued: Vec<Pending>,
+    /// The editor's revision when the load under way started: a file that
+    /// arrives after edits made meanwhile does not replace them.
+    loading_from: Option<u64>,
+    /// The user answered the close question (Discard, or Save and it saved): the window may close.
+    close_ok: bool,
+    /// Close the window once the save under way has succeeded.
+    close_after_save: bool,
     want_pick_open: bool,
     status: Option<(String, bool)>,
     actions: Vec<Action>,
@@ -188,6 +197,9 @@ impl PianoRollPanel {
             io: Io::default(),
             render: None,
             guard: None,
+            loading_from: None,
+            close_ok: false,
+            close_after_save: false,
             queued: Vec::new(),
             want_pick_open: false,
             status: None,

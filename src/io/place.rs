@@ -33,7 +33,7 @@ fn parts() -> MutexGuard<'static, Vec<PathBuf>> {
 /// `<name>` cut (on a character boundary) so the whole stays within
 /// [`MAX_NAME_BYTES`].
 pub fn part_path(output: &Path) -> PathBuf {
-    let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = folder_of(output);
     let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
     let suffix = format!("{PART_MARKER}{}-{}", std::process::id(), NEXT_PART.fetch_add(1, Ordering::Relaxed));
     let room = MAX_NAME_BYTES.saturating_sub(1 + suffix.len());
@@ -80,6 +80,14 @@ impl PartFile {
         self.kept = true;
         Ok(())
     }
+
+    /// [`PartFile::place`], then the folder is synced so that the new name
+    /// survives a power cut (for documents: sync the file's data first).
+    pub fn place_durably(self, output: &Path, overwrite: bool) -> io::Result<()> {
+        self.place(output, overwrite)?;
+        sync_dir(folder_of(output));
+        Ok(())
+    }
 }
 
 impl Drop for PartFile {
@@ -107,6 +115,47 @@ pub fn remove_part_files_and_exit(code: i32, say: impl FnOnce(usize)) -> ! {
     let removed = known.iter().filter(|path| std::fs::remove_file(path).is_ok()).count();
     say(removed);
     std::process::exit(code)
+}
+
+/// The folder a path is in (`.` for a bare name).
+pub fn folder_of(path: &Path) -> &Path {
+    path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// Syncs a folder's entries to disk (Unix; nothing elsewhere).
+pub fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Writes `bytes` to `path` without ever leaving a half-written file there:
+/// a part file, synced, renamed over `path`, then the folder synced. When
+/// `path` is a symbolic link, the file it points to is replaced (the link
+/// stays); the permissions of a file replaced are kept. On any error `path`
+/// is untouched and the part file is gone. Stale part files of dead
+/// processes in that folder are removed first.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    if target.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a folder"));
+    }
+    remove_stale_part_files(folder_of(&target));
+    let (part, mut file) = PartFile::create(&target)?;
+    file.write_all(bytes)?;
+    if let Ok(old) = std::fs::metadata(&target) {
+        let _ = file.set_permissions(old.permissions());
+    }
+    file.sync_all()?;
+    drop(file);
+    part.place_durably(&target, true)
 }
 
 /// Moves `from` to `to`. With `overwrite`, an existing `to` is replaced
