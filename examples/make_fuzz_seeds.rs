@@ -21,7 +21,15 @@ fn signal(frames: usize, ch: usize, bits: u32) -> Vec<i32> {
 }
 
 /// One file from a project writer.
-fn write(path: &Path, format: OutputFormat, ch: u16, rate: u32, sample: SampleFormat, frames: usize, tags: bool) -> Res {
+fn write(
+    path: &Path,
+    format: OutputFormat,
+    ch: u16,
+    rate: u32,
+    sample: SampleFormat,
+    frames: usize,
+    tags: bool,
+) -> Res {
     let spec = WriterSpec { format, sample_rate: rate, channels: ch, sample, bits: None };
     let mut w = create_writer(Box::new(BufWriter::new(File::create(path)?)), spec)?;
     if tags {
@@ -61,7 +69,12 @@ fn sequences() -> Vec<(&'static str, Sequence)> {
     s.push_event(
         0,
         0,
-        EventKind::TimeSignature { numerator: 3, denominator_pow: 2, clocks_per_click: 24, thirty_seconds_per_quarter: 8 },
+        EventKind::TimeSignature {
+            numerator: 3,
+            denominator_pow: 2,
+            clocks_per_click: 24,
+            thirty_seconds_per_quarter: 8,
+        },
     );
     s.push_event(0, 0, EventKind::KeySignature { sharps: -2, minor: true });
     s.push_event(0, 960, EventKind::Tempo(400_000));
@@ -129,7 +142,8 @@ fn sf2(presets: &[(u16, u16)]) -> Vec<u8> {
         smpl.extend(v.to_le_bytes());
     }
     smpl.extend([0u8; 92]);
-    let info = list(b"INFO", &[chunk(b"ifil", &[2, 0, 1, 0]), chunk(b"isng", b"EMU8000\0"), chunk(b"INAM", b"Tiny\0\0")]);
+    let info =
+        list(b"INFO", &[chunk(b"ifil", &[2, 0, 1, 0]), chunk(b"isng", b"EMU8000\0"), chunk(b"INAM", b"Tiny\0\0")]);
     let sdta = list(b"sdta", &[chunk(b"smpl", &smpl)]);
     let phdr = |name: &str, program: u16, bank: u16, bag: u16| {
         [name20(name), u16le(program), u16le(bank), u16le(bag), u32le(0), u32le(0), u32le(0)].concat()
@@ -137,12 +151,23 @@ fn sf2(presets: &[(u16, u16)]) -> Vec<u8> {
     let inst = |name: &str, bag: u16| [name20(name), u16le(bag)].concat();
     let gen = |op: u16, amount: u16| [u16le(op), u16le(amount)].concat();
     let shdr = |name: &str, start: u32, end: u32, ls: u32, le: u32, kind: u16| {
-        [name20(name), u32le(start), u32le(end), u32le(ls), u32le(le), u32le(44_100), vec![69, 0], u16le(0), u16le(kind)]
-            .concat()
+        [
+            name20(name),
+            u32le(start),
+            u32le(end),
+            u32le(ls),
+            u32le(le),
+            u32le(44_100),
+            vec![69, 0],
+            u16le(0),
+            u16le(kind),
+        ]
+        .concat()
     };
     // Every preset has one bag with one generator (instrument 0); pbag has a terminal entry.
     let n = presets.len() as u16;
-    let mut phdrs: Vec<u8> = presets.iter().enumerate().flat_map(|(k, &(bank, prog))| phdr("P", prog, bank, k as u16)).collect();
+    let mut phdrs: Vec<u8> =
+        presets.iter().enumerate().flat_map(|(k, &(bank, prog))| phdr("P", prog, bank, k as u16)).collect();
     phdrs.extend(phdr("EOP", 0, 0, n));
     let pbag: Vec<u8> = (0..=n).flat_map(|k| [u16le(k), u16le(0)].concat()).collect();
     let mut pgen: Vec<u8> = (0..n).flat_map(|_| gen(41, 0)).collect();
@@ -262,7 +287,10 @@ fn main() -> Res {
         p.save(&dir("preset")?.join(format!("preset{k}.toml")))?;
         count += 1;
     }
-    std::fs::write(dir("preset")?.join("hand.toml"), "format = \"m4a\"\nrate = 44100\nbits = \"16\"\nquality = \"low\"\n")?;
+    std::fs::write(
+        dir("preset")?.join("hand.toml"),
+        "format = \"m4a\"\nrate = 44100\nbits = \"16\"\nquality = \"low\"\n",
+    )?;
     eprintln!("wrote {} seeds under {}", count + 1, root.display());
     Ok(())
 }

@@ -18,7 +18,7 @@ max_len() {
   case "$1" in
     smf | preset | tags) echo 4096 ;;
     soundfont) echo 16384 ;;
-    *) echo 32768 ;;
+    *) echo 16384 ;;
   esac
 }
 for t in "${TARGETS[@]}"; do

@@ -77,8 +77,10 @@ fn probe_and_drive(data: &[u8]) {
     let Ok(mut reader) = open_source(Source::memory(data.to_vec())) else {
         return;
     };
-    let native_container =
-        matches!(detect(&data[..data.len().min(64)]), Ok(Detected::Wave | Detected::Aiff | Detected::Caf | Detected::Flac));
+    let native_container = matches!(
+        detect(&data[..data.len().min(64)]),
+        Ok(Detected::Wave | Detected::Aiff | Detected::Caf | Detected::Flac)
+    );
     let native_codec = matches!(
         reader.info().codec,
         Codec::Pcm | Codec::Alaw | Codec::Ulaw | Codec::ImaAdpcm | Codec::MsAdpcm | Codec::Flac

@@ -6,7 +6,9 @@
 #![no_main]
 
 use coremusic::io::codec::adpcm::{ima_wav_block_frames, ms_block_frames};
-use coremusic_fuzz::{aifc_file, caf_file, let_symphonia_panics_unwind, ms_adpcm_ext, probe_and_drive, wav_file, Config, MS_COEFS};
+use coremusic_fuzz::{
+    aifc_file, caf_file, let_symphonia_panics_unwind, ms_adpcm_ext, probe_and_drive, wav_file, Config, MS_COEFS,
+};
 use libfuzzer_sys::fuzz_target;
 
 const RATES: [u32; 4] = [8000, 22050, 44100, 48000];

@@ -24,10 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let schedule = Schedule::new(&seq);
     let dur = schedule.duration_s;
     assert!(dur.is_finite() && dur >= 0.0, "duration {dur} s");
-    assert!(
-        schedule.events.windows(2).all(|w| w[0].seconds <= w[1].seconds),
-        "schedule out of time order"
-    );
+    assert!(schedule.events.windows(2).all(|w| w[0].seconds <= w[1].seconds), "schedule out of time order");
     if let Ok(bytes) = smf_bytes(&seq) {
         if let Err(e) = parse_smf(&bytes) {
             panic!("smf_bytes wrote a file parse_smf refuses: {e}");

@@ -134,7 +134,16 @@ impl<'a> Config<'a> {
 /// A RIFF WAVE file: a `fmt ` chunk (`ext` is the cbSize extension), an
 /// optional `fact` chunk and `data` as the audio bytes.
 #[allow(clippy::too_many_arguments)]
-pub fn wav_file(tag: u16, ch: u16, rate: u32, block_align: u16, bits: u16, ext: &[u8], fact: Option<u32>, data: &[u8]) -> Vec<u8> {
+pub fn wav_file(
+    tag: u16,
+    ch: u16,
+    rate: u32,
+    block_align: u16,
+    bits: u16,
+    ext: &[u8],
+    fact: Option<u32>,
+    data: &[u8],
+) -> Vec<u8> {
     let mut fmt = Vec::new();
     fmt.extend_from_slice(&tag.to_le_bytes());
     fmt.extend_from_slice(&ch.to_le_bytes());
@@ -238,8 +247,10 @@ pub fn probe_and_drive(data: &[u8]) {
     let Ok(mut reader) = open_source(Source::memory(data.to_vec())) else {
         return;
     };
-    let native_container =
-        matches!(detect(&data[..data.len().min(64)]), Ok(Detected::Wave | Detected::Aiff | Detected::Caf | Detected::Flac));
+    let native_container = matches!(
+        detect(&data[..data.len().min(64)]),
+        Ok(Detected::Wave | Detected::Aiff | Detected::Caf | Detected::Flac)
+    );
     let native_codec = matches!(
         reader.info().codec,
         Codec::Pcm | Codec::Alaw | Codec::Ulaw | Codec::ImaAdpcm | Codec::MsAdpcm | Codec::Flac
