@@ -28,7 +28,37 @@ fn let_load_panics_unwind() {
     }));
 }
 
+/// KNOWN BUG (reported, `tests/fuzz_regressions.rs`
+/// `soundfont_chunk_sizes_bound_allocations`): rustysynth allocates the size a
+/// chunk header states (e.g. 4 GB for an INFO string in a 28-byte file) before
+/// reading it. Inputs with a chunk larger than what holds it are skipped until
+/// `from_bytes` refuses them, so the fuzzer reaches the rest of the loader and
+/// the synth; remove this then.
+fn known_bug_oversized_chunk(data: &[u8]) -> bool {
+    fn walk(b: &[u8], depth: u32) -> bool {
+        let mut at = 0usize;
+        while b.len() - at >= 8 {
+            let id = &b[at..at + 4];
+            let size = u32::from_le_bytes([b[at + 4], b[at + 5], b[at + 6], b[at + 7]]) as usize;
+            let body = &b[at + 8..];
+            if size > body.len() {
+                return true;
+            }
+            if (id == b"RIFF" || id == b"LIST") && size >= 4 && depth < 3 && walk(&body[4..size], depth + 1) {
+                return true;
+            }
+            at += 8 + size + (size & 1);
+            at = at.min(b.len());
+        }
+        false
+    }
+    walk(data, 0)
+}
+
 fuzz_target!(init: let_load_panics_unwind(), |data: &[u8]| {
+    if known_bug_oversized_chunk(data) {
+        return;
+    }
     LOADING.store(true, Ordering::Relaxed);
     let font = SoundFontData::from_bytes(data.to_vec(), Path::new("fuzz.sf2"));
     LOADING.store(false, Ordering::Relaxed);
