@@ -267,11 +267,11 @@ fn smf_smpte_division_0x80() {
 }
 
 /// `soundfont`, 2026-12-06 (artifact `fuzz/artifacts/soundfont/oom-dc0a88a1…`,
-/// 271 bytes, minimised by hand to these 28): an INFO `isng` chunk stating
+/// 271 bytes, minimised by hand to these 32): an INFO `isng` chunk stating
 /// 0xF7FFFFFF bytes. rustysynth's `read_fixed_length_string` allocates the stated
 /// size (4 GB, zeroed) before reading: libFuzzer's out-of-memory.
 #[test]
-#[ignore = "BUG: SoundFontData::from_bytes lets rustysynth allocate a chunk's stated size (4 GB for a 28-byte file)"]
+#[ignore = "BUG: SoundFontData::from_bytes lets rustysynth allocate a chunk's stated size (4 GB for a 32-byte file)"]
 fn soundfont_chunk_sizes_bound_allocations() {
     let bytes = b64("UklGRiAAAABzZmJrTElTVBAAAABJTkZPaXNuZ/////c=");
     let biggest = biggest_allocation(|| soundfont(&bytes));

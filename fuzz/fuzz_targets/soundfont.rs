@@ -30,7 +30,7 @@ fn let_load_panics_unwind() {
 
 /// KNOWN BUG (reported, `tests/fuzz_regressions.rs`
 /// `soundfont_chunk_sizes_bound_allocations`): rustysynth allocates the size a
-/// chunk header states (e.g. 4 GB for an INFO string in a 28-byte file) before
+/// chunk header states (e.g. 4 GB for an INFO string in a 32-byte file) before
 /// reading it. Inputs with a chunk larger than what holds it are skipped until
 /// `from_bytes` refuses them, so the fuzzer reaches the rest of the loader and
 /// the synth; remove this then.
