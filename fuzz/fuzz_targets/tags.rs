@@ -12,10 +12,7 @@ fn check(data_len: usize, name: &str, parse: impl FnOnce(&mut Tags)) {
     parse(&mut t);
     assert!(t.0.len() <= tags::MAX_TAGS, "{name}: {} tags", t.0.len());
     let out: usize = t.0.iter().map(|(k, v)| k.len() + v.len()).sum();
-    assert!(
-        out <= tags::output_budget(data_len),
-        "{name}: {out} bytes of tags from {data_len} bytes"
-    );
+    assert!(out <= tags::output_budget(data_len), "{name}: {out} bytes of tags from {data_len} bytes");
 }
 
 fuzz_target!(|data: &[u8]| {

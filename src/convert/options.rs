@@ -122,7 +122,12 @@ impl ConvertOptions {
     /// Reads a TOML preset holding any of the options.
     pub fn load(path: &Path) -> Result<Self, PresetError> {
         let text = std::fs::read_to_string(path).map_err(|source| PresetError::Io { path: path.into(), source })?;
-        toml::from_str(&text).map_err(|e| PresetError::Parse { path: path.into(), message: e.message().to_string() })
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Reads a TOML preset from text; `path` names it in errors.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, PresetError> {
+        toml::from_str(text).map_err(|e| PresetError::Parse { path: path.into(), message: e.message().to_string() })
     }
 
     /// Writes these options as a TOML preset.

@@ -661,8 +661,13 @@ impl std::fmt::Debug for SoundFontData {
 impl SoundFontData {
     /// Loads a .sf2 file; a damaged or unsupported file is an error naming it.
     pub fn load(path: &Path) -> Result<Self, MidiError> {
-        let bad = |what: String| MidiError::SoundFont { path: path.to_path_buf(), what };
         let bytes = std::fs::read(path).map_err(|source| MidiError::Io { path: path.to_path_buf(), source })?;
+        Self::from_bytes(bytes, path)
+    }
+
+    /// Loads a SoundFont from bytes in memory; `name` stands for the file in errors.
+    pub fn from_bytes(bytes: Vec<u8>, name: &Path) -> Result<Self, MidiError> {
+        let bad = |what: String| MidiError::SoundFont { path: name.to_path_buf(), what };
         // rustysynth indexes into the file's tables; keep a damaged file from taking the program down.
         let parsed = std::panic::catch_unwind(move || rustysynth::SoundFont::new(&mut std::io::Cursor::new(bytes)))
             .map_err(|_| bad("the file's tables are inconsistent".into()))?;

@@ -1,0 +1,12 @@
+//! `FlacReader::new` on arbitrary bytes, driven by the shared driver (bounded
+//! full decode, seeks, reads). A native reader: its seeks must land within
+//! the length it states.
+#![no_main]
+
+use coremusic::io::codec::flac::FlacReader;
+use coremusic_fuzz::{boxed, let_symphonia_panics_unwind, open_and_drive, Exactness};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(init: let_symphonia_panics_unwind(), |data: &[u8]| {
+    open_and_drive(data, Exactness::Exact, |s| boxed(FlacReader::new(s)));
+});
