@@ -79,6 +79,14 @@ pub fn write_smf(seq: &Sequence, path: &Path) -> Result<(), MidiError> {
 
 /// Parses MIDI file bytes. The error says what is wrong (without a path).
 pub fn parse_smf(raw: &[u8]) -> Result<Sequence, String> {
+    // An SMPTE division of -128 frames per second: midly negates it and
+    // overflows. No such frame rate exists; refuse the header first.
+    let mthd = raw.windows(4).take(64).position(|w| w == b"MThd");
+    if let Some(at) = mthd {
+        if raw.get(at + 12) == Some(&0x80) {
+            return Err("damaged MIDI header: an SMPTE division of -128 frames per second".into());
+        }
+    }
     let (header, tracks) = midly::parse(raw).map_err(|e| {
         if raw.get(..4) == Some(b"MThd") || raw.get(..4) == Some(b"RIFF") {
             format!("damaged MIDI header: {e}")

@@ -668,6 +668,9 @@ impl SoundFontData {
     /// Loads a SoundFont from bytes in memory; `name` stands for the file in errors.
     pub fn from_bytes(bytes: Vec<u8>, name: &Path) -> Result<Self, MidiError> {
         let bad = |what: String| MidiError::SoundFont { path: name.to_path_buf(), what };
+        // rustysynth allocates what a chunk states before reading it: every
+        // size must fit in what holds it first.
+        check_riff_sizes(&bytes).map_err(bad)?;
         // rustysynth indexes into the file's tables; keep a damaged file from taking the program down.
         let parsed = std::panic::catch_unwind(move || rustysynth::SoundFont::new(&mut std::io::Cursor::new(bytes)))
             .map_err(|_| bad("the file's tables are inconsistent".into()))?;
@@ -679,6 +682,36 @@ impl SoundFontData {
         validate_font(&sf).map_err(bad)?;
         Ok(SoundFontData(sf))
     }
+}
+
+/// Checks that every chunk of a SoundFont's RIFF tree (`RIFF` → `LIST` →
+/// sub-chunks) states a size that fits in what holds it, so that no size
+/// read from the file can make the parser allocate more than the file holds.
+fn check_riff_sizes(bytes: &[u8]) -> Result<(), String> {
+    fn walk(data: &[u8], depth: u32) -> Result<(), String> {
+        let mut pos = 0usize;
+        while pos + 8 <= data.len() {
+            let id = &data[pos..pos + 4];
+            let size = u32::from_le_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]]) as usize;
+            let body = pos + 8;
+            if size > data.len() - body {
+                return Err(format!(
+                    "chunk '{}' states {size} bytes where {} remain (damaged or cut short)",
+                    String::from_utf8_lossy(id),
+                    data.len() - body
+                ));
+            }
+            if depth < 2 && (id == b"RIFF" || id == b"LIST") && size >= 4 {
+                walk(&data[body + 4..body + size], depth + 1)?;
+            }
+            pos = body + size + (size & 1);
+        }
+        Ok(())
+    }
+    if bytes.get(..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"sfbk") {
+        return Err("not a SoundFont 2 file (no RIFF sfbk header)".into());
+    }
+    walk(bytes, 0)
 }
 
 /// Sample rate of the validation render.
