@@ -291,7 +291,6 @@ fn soundfont_chunk_sizes_bound_allocations() {
 /// bounds: the len is 1046 but the index is 18446744073709493707"). On the
 /// audio thread this takes the app down (issue 13 item 12).
 #[test]
-#[ignore = "BUG: a SoundFont that loads can panic rustysynth's render (oscillator index out of bounds); validate sample headers at load and/or catch the render"]
 fn soundfont_render_never_panics() {
     let bytes = b64(&[
         "UklGRjYKAABzZmJrTElTVC4AAABJTkZPaWZpbAQAAAACAAEAaXNuZwgAAABFTVU4MDAwAElOQU0GAAAAVGlueQAATElTVDgIAABz",
