@@ -222,7 +222,7 @@ mod robustness {
     /// Frames per read buffer (odd, so block boundaries are crossed mid-buffer).
     const BUF_FRAMES: usize = 101;
 
-    use crate::test_support::Rng;
+    use crate::test_support::XorShift64 as Rng;
 
     fn signal(frames: usize, ch: usize, bits: u32) -> Vec<i32> {
         let max = ((1i64 << (bits - 1)) - 1) as f64;

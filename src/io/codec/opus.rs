@@ -602,7 +602,7 @@ mod tests {
         t
     }
 
-    use crate::test_support::Rng;
+    use crate::test_support::XorShift64 as Rng;
 
     /// Reads until the end or an error, never more than `cap` calls.
     fn drain(r: &mut dyn AudioReader, cap: usize) -> (usize, Option<String>) {

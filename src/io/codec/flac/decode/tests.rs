@@ -16,7 +16,7 @@ fn have(tool: &str) -> bool {
     ok
 }
 
-use crate::test_support::Rng;
+use crate::test_support::XorShift64 as Rng;
 
 /// Interleaved test samples: 0 sines+noise, 1 silence, 2 full-scale square,
 /// 3 random full-scale, 4 a mixture changing every 3000 frames.
