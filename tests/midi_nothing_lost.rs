@@ -201,16 +201,23 @@ fn save_replaces_in_one_step_and_a_failed_save_keeps_the_original() {
     write_smf(&first, &path).unwrap();
     let original = std::fs::read(&path).unwrap();
 
-    // The temporary file's place is taken (by a folder): the save fails,
-    // naming the file, and the original is untouched.
-    let blocker = dir.path().join(format!(".song.mid.coremusic-part-{}", std::process::id()));
-    std::fs::create_dir(&blocker).unwrap();
+    // The temporary file's place is taken (by folders): the save fails,
+    // naming the file, and the original is untouched. Part files are named
+    // `.NAME.coremusic-part-PID-N`, N counting this process's part files;
+    // the tests of this binary make far fewer than the 4096 blocked here.
+    let blockers: Vec<_> =
+        (0..4096).map(|n| dir.path().join(format!(".song.mid.coremusic-part-{}-{n}", std::process::id()))).collect();
+    for b in &blockers {
+        std::fs::create_dir(b).unwrap();
+    }
     let mut second = long_song(1);
     second.tracks[0].name = "Second".into();
     let e = write_smf(&second, &path).unwrap_err().to_string();
     assert!(e.contains("song.mid"), "{e}");
     assert_eq!(std::fs::read(&path).unwrap(), original);
-    std::fs::remove_dir(&blocker).unwrap();
+    for b in &blockers {
+        std::fs::remove_dir(b).unwrap();
+    }
 
     // A normal save replaces the file as a whole: a new file (inode) takes
     // the name, so a reader holding the old one still sees the old bytes.
