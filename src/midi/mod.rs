@@ -36,7 +36,7 @@ pub use player::{Player, PlayerHandle, Schedule, ScheduledEvent, Transport, MAX_
 pub use render::{
     render_offline, render_to_wav, RenderStats, RenderSynth, CANCELLED, EXISTS, MAX_TAIL_S, OFFLINE_BLOCK, RENDER_RATES,
 };
-pub use smf::{parse_smf, read_smf, smf_bytes, write_smf, MidiError, MAX_TRACKS};
+pub use smf::{parse_smf, read_smf, smf_bytes, write_smf, MidiError, SmfError, MAX_TRACKS};
 pub use synth::{soft_limit, BuiltinSynth, SoundFontData, Synth, SynthChoice, MAX_VOICES};
 pub use tempo::{KeySignature, TempoMap, TempoSegment, TimeSignature, DEFAULT_TEMPO_US};
 

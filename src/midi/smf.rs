@@ -31,7 +31,7 @@ pub enum MidiError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        what: String,
+        what: SmfError,
     },
     /// The sequence cannot be stored as a Standard MIDI File.
     #[error("{}: cannot write: {what}", path.display())]
@@ -77,21 +77,36 @@ pub fn write_smf(seq: &Sequence, path: &Path) -> Result<(), MidiError> {
         .map_err(|source| MidiError::Io { path: path.to_path_buf(), source })
 }
 
+/// Why bytes could not be read as a Standard MIDI File (without a path:
+/// [`MidiError::Invalid`] adds it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmfError {
+    /// No `MThd` header where one must be.
+    #[error("not a MIDI file (no MThd header)")]
+    NotMidi,
+    /// An SMPTE division of −128 frames per second (no such rate exists).
+    #[error("damaged MIDI header: an SMPTE division of -128 frames per second")]
+    SmpteDivision,
+    /// The header is there but cannot be read (the reader's words).
+    #[error("damaged MIDI header: {0}")]
+    DamagedHeader(String),
+}
+
 /// Parses MIDI file bytes. The error says what is wrong (without a path).
-pub fn parse_smf(raw: &[u8]) -> Result<Sequence, String> {
+pub fn parse_smf(raw: &[u8]) -> Result<Sequence, SmfError> {
     // An SMPTE division of -128 frames per second: midly negates it and
     // overflows. No such frame rate exists; refuse the header first.
     let mthd = raw.windows(4).take(64).position(|w| w == b"MThd");
     if let Some(at) = mthd {
         if raw.get(at + 12) == Some(&0x80) {
-            return Err("damaged MIDI header: an SMPTE division of -128 frames per second".into());
+            return Err(SmfError::SmpteDivision);
         }
     }
     let (header, tracks) = midly::parse(raw).map_err(|e| {
         if raw.get(..4) == Some(b"MThd") || raw.get(..4) == Some(b"RIFF") {
-            format!("damaged MIDI header: {e}")
+            SmfError::DamagedHeader(e.to_string())
         } else {
-            "not a MIDI file (no MThd header)".to_string()
+            SmfError::NotMidi
         }
     })?;
     let format = match header.format {
