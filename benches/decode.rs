@@ -1,7 +1,7 @@
 //! Decode throughput: a 10 MB and a 100 MB 16-bit stereo WAV decoded to
 //! interleaved f32, through the low-level reader (caller-owned buffer) and
-//! the high-level `AudioFile` (chunks, read_all). The high-level overhead
-//! goal is ≤ 2 %. `benches/compare.sh` puts these next to ffmpeg and `cat`.
+//! the high-level `AudioFile` (chunks, read_all), and through a buffered
+//! (not memory-mapped) source. The high-level overhead goal is ≤ 2 %. `benches/compare.sh` puts these next to ffmpeg and `cat`.
 //!
 //! Run: `cargo bench --bench decode`
 
@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use coremusic::format::SampleFormat;
-use coremusic::io::{AudioFile, OutputFormat, WriterSpec};
+use coremusic::io::{AudioFile, OutputFormat, Source, WriterSpec};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// Writes `bytes` of 16-bit stereo 44.1 kHz music-like audio (cached between runs).
@@ -84,6 +84,23 @@ fn decode(c: &mut Criterion) {
             b.iter(|| {
                 let mut f = AudioFile::open(&path).expect("open");
                 f.chunks(16384).map(|c| c.expect("read").len()).sum::<usize>()
+            })
+        });
+        g.bench_function("buffered_read_f32", |b| {
+            let mut buf = vec![0f32; 16384 * 2];
+            b.iter(|| {
+                let source = Source::open_unmapped(&path).expect("open");
+                let mut f = coremusic::io::open_source(source).expect("open");
+                let mut total = 0usize;
+                loop {
+                    let n = f.read_f32(&mut buf).expect("read");
+                    if n == 0 {
+                        break;
+                    }
+                    total += n;
+                    black_box(&buf);
+                }
+                total
             })
         });
         g.finish();

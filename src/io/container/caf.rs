@@ -477,25 +477,6 @@ mod tag_tests {
         }
     }
 
-    #[test]
-    fn ffprobe_reads_the_info_chunk() {
-        ffprobe_agrees(
-            Caf,
-            &[
-                ("title", "title"),
-                ("artist", "artist"),
-                ("album", "album"),
-                ("date", "year"),
-                ("genre", "genre"),
-                ("comment", "comments"),
-                ("track", "track number"),
-                ("copyright", "copyright"),
-                ("composer", "composer"),
-                ("encoder", "encoding application"),
-            ],
-        );
-    }
-
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
         #[test]

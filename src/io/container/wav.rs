@@ -598,7 +598,6 @@ impl AudioWriter for WavWriter {
 
 #[cfg(test)]
 mod tests {
-    use std::process::Command;
 
     use super::*;
     use crate::format::SampleFormat::{self, *};
@@ -1053,8 +1052,8 @@ mod tests {
     }
 
     /// A 24-bit 3-channel WAV whose nBlockAlign (4) disagrees with its
-    /// samples (9 bytes a frame): read by the sample size, with a warning,
-    /// and the samples are the ones ffmpeg reads.
+    /// samples (9 bytes a frame): read by the sample size, with a warning
+    /// (`tests/pcm_tools.rs` checks that ffmpeg reads the same samples).
     #[test]
     fn block_align_that_disagrees_with_the_sample_size() {
         let frames = 50usize;
@@ -1077,21 +1076,6 @@ mod tests {
         assert!(!r.take_warnings().is_empty());
         let bad = riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 1, 2, 8000, 3, 72, &[])), (b"data", &[0; 4])], true);
         assert!(err(&bad).contains("nBlockAlign"));
-        // ffmpeg reads the same samples.
-        if crate::io::symphonia::tests::have_ffmpeg() {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("align.wav");
-            std::fs::write(&path, &bytes).unwrap();
-            let out = std::process::Command::new("ffmpeg")
-                .args(["-v", "error", "-i"])
-                .arg(&path)
-                .args(["-f", "s32le", "-"])
-                .output()
-                .unwrap();
-            let theirs: Vec<i32> =
-                out.stdout.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) >> 8).collect();
-            assert_eq!(theirs, samples, "ffmpeg reads other samples");
-        }
     }
 
     #[test]
@@ -1103,114 +1087,6 @@ mod tests {
                 let got = all_i32(&mut r);
                 assert_eq!(&got[..], &data[..got.len()]);
             }
-        }
-    }
-
-    #[test]
-    fn sox_ima_adpcm_and_alaw_match_sox_decode() {
-        if !have("sox") {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        for (enc, ch) in
-            [("ima-adpcm", 1), ("ima-adpcm", 2), ("a-law", 2), ("u-law", 1), ("ms-adpcm", 2), ("ms-adpcm", 1)]
-        {
-            let p = dir.path().join(format!("{enc}{ch}.wav"));
-            run(Command::new("sox")
-                .args(["-n", "-r", "44100", "-c", &ch.to_string(), "-e", enc])
-                .arg(&p)
-                .args(["synth", "0.3", "sine", "440", "sine", "1000"]));
-            let raw = run(Command::new("sox").arg(&p).args(["-e", "signed", "-b", "16", "-t", "raw", "-"]));
-            let want = s16le(&raw);
-            let bytes = std::fs::read(&p).unwrap();
-            let mut r = open(&bytes);
-            let got = all_i32(r.as_mut());
-            // sox decodes the padding of the last ADPCM block too; the fact chunk says where the audio ends.
-            assert_eq!(got.len(), 13230 * ch, "{enc} {ch}");
-            let want = &want[..got.len()];
-            if enc == "ms-adpcm" {
-                // sox predicts with a flooring shift where Microsoft's reference truncates.
-                let err = got.iter().zip(want).map(|(a, b)| (a - b).abs()).max().unwrap();
-                assert!(err <= 256, "{enc} {ch}: {err}");
-            } else {
-                assert!(got == want, "{enc} {ch}");
-            }
-        }
-    }
-
-    #[test]
-    fn ffmpeg_ms_adpcm_matches_ffmpeg_decode() {
-        if !have("ffmpeg") {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        for (codec, ch) in [("adpcm_ms", 1), ("adpcm_ms", 2), ("adpcm_ima_wav", 2)] {
-            let p = dir.path().join(format!("{codec}{ch}.wav"));
-            run(Command::new("ffmpeg")
-                .args([
-                    "-hide_banner",
-                    "-loglevel",
-                    "error",
-                    "-y",
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    "sine=frequency=440:duration=0.3",
-                    "-ac",
-                    &ch.to_string(),
-                    "-c:a",
-                    codec,
-                ])
-                .arg(&p));
-            let raw = run(Command::new("ffmpeg")
-                .args(["-hide_banner", "-loglevel", "error", "-i"])
-                .arg(&p)
-                .args(["-f", "s16le", "-"]));
-            let want = s16le(&raw);
-            let got = all_i32(open(&std::fs::read(&p).unwrap()).as_mut());
-            assert_eq!(got.len(), want.len(), "{codec} {ch}");
-            if codec == "adpcm_ms" {
-                assert_eq!(got, want, "{codec} {ch}");
-            } else {
-                // ffmpeg's IMA WAV step uses (2d+1)·step/8, the reference a shift-and-add: off by a few.
-                let err = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).max().unwrap();
-                assert!(err <= 64, "{codec} {ch}: {err}");
-            }
-        }
-    }
-
-    #[test]
-    fn ffmpeg_w64_rf64_and_extensible_24_bit() {
-        if !have("ffmpeg") {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        for (name, args) in [
-            ("a.w64", &["-c:a", "pcm_s24le"][..]),
-            ("b.wav", &["-c:a", "pcm_s24le", "-rf64", "always"][..]),
-            ("c.wav", &["-c:a", "pcm_f32le", "-ac", "6"][..]),
-        ] {
-            let p = dir.path().join(name);
-            run(Command::new("ffmpeg")
-                .args([
-                    "-hide_banner",
-                    "-loglevel",
-                    "error",
-                    "-y",
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    "sine=frequency=440:duration=0.2",
-                ])
-                .args(args)
-                .arg(&p));
-            let raw = run(Command::new("ffmpeg")
-                .args(["-hide_banner", "-loglevel", "error", "-i"])
-                .arg(&p)
-                .args(["-f", "f32le", "-"]));
-            let want: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            let got = all_f32(open(&std::fs::read(&p).unwrap()).as_mut());
-            assert!(got == want, "{name}");
         }
     }
 
@@ -1228,63 +1104,6 @@ mod tests {
 
     #[allow(dead_code)]
     fn _uses(_: SampleFormat) {}
-}
-
-/// Throughput measurement (not a test of correctness; run by hand in release:
-/// `cargo test --release --lib io::container::wav::throughput -- --ignored --nocapture`).
-#[cfg(test)]
-mod throughput {
-    use crate::format::SampleFormat;
-    use crate::io::writer::{create_writer, OutputFormat, WriterSpec};
-    use crate::io::AudioReader;
-
-    #[test]
-    #[ignore]
-    fn decode_100mb_s16_stereo() {
-        let path = std::env::temp_dir().join("coremusic-throughput.wav");
-        let frames = 25_000_000usize; // 100 MB of 16-bit stereo
-        if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) < (frames * 4) as u64 {
-            let file = std::fs::File::create(&path).unwrap();
-            let spec = WriterSpec {
-                format: OutputFormat::Wav,
-                sample_rate: 44100,
-                channels: 2,
-                sample: SampleFormat::S16,
-                bits: None,
-            };
-            let mut w = create_writer(Box::new(std::io::BufWriter::new(file)), spec).unwrap();
-            let chunk: Vec<i32> = (0..2 * 65536i64).map(|i| ((i * 7919) % 65536) as i32 - 32768).collect();
-            for _ in 0..frames / 65536 + 1 {
-                w.write_i32(&chunk).unwrap();
-            }
-            w.finish().unwrap();
-        }
-        let len = std::fs::metadata(&path).unwrap().len() as f64;
-        let mut out = vec![0f32; 2 * 16384];
-        for mapped in [true, false] {
-            let mut best = f64::MAX;
-            for _ in 0..5 {
-                let t = std::time::Instant::now();
-                let source = if mapped {
-                    crate::io::Source::open(&path).unwrap()
-                } else {
-                    crate::io::Source::open_unmapped(&path).unwrap()
-                };
-                let mut r = super::WavReader::new(source).unwrap();
-                let mut sum = 0f32;
-                loop {
-                    let n = r.read_f32(&mut out).unwrap();
-                    if n == 0 {
-                        break;
-                    }
-                    sum += out[0];
-                }
-                std::hint::black_box(sum);
-                best = best.min(t.elapsed().as_secs_f64());
-            }
-            eprintln!("{}: {:.0} MB/s", if mapped { "mapped" } else { "buffered" }, len / best / 1e6);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1325,28 +1144,7 @@ mod tag_tests {
             let (got, back) = read(&path);
             assert_eq!(got, expected(Wav, tags));
             assert_eq!(back, audio);
-            if let Some(theirs) = ffprobe_tags(&path) {
-                assert_eq!(theirs.get("title").map(String::as_str), tags.get("title"));
-            }
         }
-    }
-
-    #[test]
-    fn ffprobe_reads_the_info_chunk() {
-        ffprobe_agrees(
-            Wav,
-            &[
-                ("title", "title"),
-                ("artist", "artist"),
-                ("album", "album"),
-                ("date", "date"),
-                ("genre", "genre"),
-                ("comment", "comment"),
-                ("track", "track"),
-                ("copyright", "copyright"),
-                ("encoder", "encoder"),
-            ],
-        );
     }
 
     proptest::proptest! {

@@ -1,12 +1,11 @@
-//! Round trips of [`AlacM4aWriter`] through symphonia (via `io::open_source`)
-//! and ffmpeg, on signals generated here.
+//! Round trips of [`AlacM4aWriter`] through symphonia (via `io::open_source`),
+//! on signals generated here (`tests/alac_ffmpeg.rs` checks them against ffmpeg).
 
 use super::*;
 use crate::format::SampleFormat;
 use crate::io::writer::OutputFormat;
 use crate::io::{open_source, Source};
 use std::io::Cursor;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 /// A sink whose bytes stay readable after the writer is dropped.
@@ -176,152 +175,4 @@ fn refuses_what_alac_cannot_store() {
     let mut w = AlacM4aWriter::new(sink(), spec(2, 16, 44100)).expect("writer");
     assert!(w.write_i32(&[40000, 0]).is_err());
     assert!(w.write_i32(&[1]).is_err());
-}
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
-    if !ok {
-        eprintln!("note: {tool} not on PATH, skipping");
-    }
-    ok
-}
-
-fn ffmpeg_decode(path: &std::path::Path) -> Vec<i32> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "s32le", "-"])
-        .output()
-        .expect("ffmpeg");
-    assert!(out.status.success(), "ffmpeg on {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-    out.stdout.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
-}
-
-#[test]
-fn ffmpeg_decodes_bit_exactly() {
-    if !have("ffmpeg") || !have("ffprobe") {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    for bits in [16, 20, 24, 32] {
-        for channels in [1u16, 2] {
-            for frames in [1usize, 4095, 4097, 2 * 48000 + 5] {
-                let ch = channels as usize;
-                let mut s = music(frames, ch, bits, 3 + frames as u64);
-                if frames > 10_000 {
-                    // A stretch of full-scale square and of noise too.
-                    let (lo, hi) = full_scale(bits);
-                    let mut rng = Rng(7);
-                    for (i, v) in s[..5000 * ch].iter_mut().enumerate() {
-                        *v = if (i / ch / 30) % 2 == 0 { hi } else { lo };
-                    }
-                    for v in &mut s[20_000 * ch..30_000 * ch] {
-                        *v = (rng.next() >> 32) as i32 >> (32 - bits);
-                    }
-                }
-                let bytes = encode(&s, channels, bits, 48000);
-                let path = dir.path().join(format!("t{bits}_{channels}_{frames}.m4a"));
-                std::fs::write(&path, &bytes).expect("write");
-                if std::env::var_os("ALAC_KEEP").is_some() {
-                    std::fs::write(std::env::temp_dir().join(path.file_name().expect("name")), &bytes).expect("keep");
-                }
-                let got = ffmpeg_decode(&path);
-                let want: Vec<i32> = s.iter().map(|&v| v << (32 - bits)).collect();
-                assert_eq!(got.len(), want.len(), "{bits} bit {channels} ch {frames} frames: length");
-                if let Some(i) = got.iter().zip(&want).position(|(a, b)| a != b) {
-                    panic!("{bits} bit {channels} ch {frames}: ffmpeg differs at {i}: {} vs {}", got[i], want[i]);
-                }
-                let probe = Command::new("ffprobe")
-                    .args([
-                        "-v",
-                        "error",
-                        "-show_entries",
-                        "stream=codec_name,duration_ts,sample_rate,channels",
-                        "-of",
-                        "csv=p=0",
-                    ])
-                    .arg(&path)
-                    .output()
-                    .expect("ffprobe");
-                let text = String::from_utf8_lossy(&probe.stdout).to_string();
-                assert!(text.starts_with("alac,48000,"), "ffprobe says {text}");
-                assert!(text.trim().ends_with(&format!(",{frames}")), "ffprobe says {text}");
-            }
-        }
-    }
-}
-
-/// Speed and size against `ffmpeg -c:a alac` on 100 MB of 16-bit stereo.
-/// Run with `cargo test --release --lib io::codec::alac::tests::bench -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn bench_against_ffmpeg() {
-    if !have("ffmpeg") {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let frames = 100 * 1024 * 1024 / 4;
-    let s = music(frames, 2, 16, 11);
-    let wav = dir.path().join("in.wav");
-    let mut hw = hound::WavWriter::create(
-        &wav,
-        hound::WavSpec {
-            channels: 2,
-            sample_rate: 44100,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        },
-    )
-    .expect("wav");
-    for &v in &s {
-        hw.write_sample(v as i16).expect("wav write");
-    }
-    hw.finalize().expect("wav finalize");
-
-    let ours = dir.path().join("ours.m4a");
-    let t = std::time::Instant::now();
-    let file = std::io::BufWriter::new(std::fs::File::create(&ours).expect("create"));
-    let mut w = Box::new(AlacM4aWriter::new(Box::new(file), spec(2, 16, 44100)).expect("writer"));
-    for chunk in s.chunks(65536) {
-        w.write_i32(chunk).expect("write");
-    }
-    w.finish().expect("finish");
-    let our_time = t.elapsed();
-
-    let theirs = dir.path().join("ffmpeg.m4a");
-    let t = std::time::Instant::now();
-    let st = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-i"])
-        .arg(&wav)
-        .args(["-c:a", "alac"])
-        .arg(&theirs)
-        .status()
-        .expect("ffmpeg");
-    let ff_time = t.elapsed();
-    assert!(st.success());
-    let a = std::fs::metadata(&ours).expect("meta").len();
-    let b = std::fs::metadata(&theirs).expect("meta").len();
-    eprintln!(
-        "ours: {a} bytes in {our_time:.2?}; ffmpeg: {b} bytes in {ff_time:.2?}; size ratio {:.4}",
-        a as f64 / b as f64
-    );
-    let got = ffmpeg_decode(&ours);
-    assert!(got.len() == s.len() && got.iter().zip(&s).all(|(&g, &v)| g == v << 16), "ffmpeg decode differs");
-}
-
-/// ffmpeg orders 3 to 6 ALAC channels as symphonia does (they part at 7 and 8).
-#[test]
-fn ffmpeg_decodes_multichannel() {
-    if !have("ffmpeg") {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    for channels in 3u16..=6 {
-        let s = music(6000, channels as usize, 24, u64::from(channels) * 3);
-        let path = dir.path().join(format!("m{channels}.m4a"));
-        std::fs::write(&path, encode(&s, channels, 24, 48000)).expect("write");
-        let got = ffmpeg_decode(&path);
-        let want: Vec<i32> = s.iter().map(|&v| v << 8).collect();
-        assert!(got == want, "{channels} channels differ");
-    }
 }

@@ -612,7 +612,6 @@ pub(crate) fn tests_clip(v: f32) -> i32 {
 #[cfg(test)]
 pub(crate) mod test_util {
     use std::io::{Cursor, Seek, SeekFrom, Write};
-    use std::process::Command;
     use std::sync::{Arc, Mutex};
 
     use crate::io::writer::{create_writer, OutputFormat, WriterSpec};
@@ -768,27 +767,5 @@ pub(crate) mod test_util {
             out.extend_from_slice(&tmp);
         }
         out
-    }
-
-    /// True when a command-line tool is on PATH (else prints a skip note).
-    pub fn have(tool: &str) -> bool {
-        let ok = Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
-            || Command::new(tool).arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
-        if !ok {
-            eprintln!("skipping: `{tool}` is not installed");
-        }
-        ok
-    }
-
-    /// Runs a command and returns its stdout, panicking with its stderr on failure.
-    pub fn run(cmd: &mut Command) -> Vec<u8> {
-        let o = cmd.output().unwrap();
-        assert!(o.status.success(), "{:?}: {}", cmd, String::from_utf8_lossy(&o.stderr));
-        o.stdout
-    }
-
-    /// Little-endian 16-bit samples from raw bytes.
-    pub fn s16le(b: &[u8]) -> Vec<i32> {
-        b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as i32).collect()
     }
 }
