@@ -733,3 +733,54 @@ fn a_disk_filling_up_at_a_random_moment_loses_nothing() {
         }
     }
 }
+
+// --- An input truncated by another program while it converts ---------------
+
+#[test]
+fn an_input_truncated_while_it_converts_ends_short_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = 400_000u64;
+    let wav = common::hound_wav(dir.path(), "long.wav", 44100, 2, frames as u32);
+    let flac = dir.path().join("long.flac");
+    let made = convert_file(&wav, &flac, &ConvertOptions::default(), &mut |_, _| {}, &AtomicBool::new(false));
+    assert!(matches!(made, Ok(Outcome::Converted(_))), "{made:?}");
+    for (input, format) in [(&wav, "wav"), (&flac, "flac")] {
+        let pristine = std::fs::read(input).unwrap();
+        for keep in [0, pristine.len() as u64 / 3] {
+            let what = format!("{format} cut to {keep} bytes while converting");
+            std::fs::write(input, &pristine).unwrap();
+            let output = dir.path().join(format!("out-{keep}.{}", if format == "wav" { "flac" } else { "wav" }));
+            let mut cut = false;
+            let mut truncate = |_: u64, _: Option<u64>| {
+                if !cut {
+                    std::fs::OpenOptions::new().write(true).open(input).unwrap().set_len(keep).unwrap();
+                    cut = true;
+                }
+            };
+            let r = convert_file(input, &output, &ConvertOptions::default(), &mut truncate, &AtomicBool::new(false));
+            assert!(cut, "{what}: no progress was reported");
+            match r {
+                Ok(Outcome::Converted(stats)) => {
+                    assert!(stats.frames_in < frames, "{what}: read {} frames of a cut file", stats.frames_in);
+                    assert!(
+                        stats.warnings.iter().any(|w| w.contains("early") || w.contains("short") || w.contains("cut")),
+                        "{what}: no warning: {:?}",
+                        stats.warnings
+                    );
+                    let mut file = coremusic::io::AudioFile::open(&output).unwrap();
+                    let n = file.read_all_i32().unwrap().len() as u64;
+                    assert_eq!(n, stats.frames_out * 2, "{what}: the output is not what was converted");
+                    eprintln!("{what}: {} of {frames} frames, {:?}", stats.frames_in, stats.warnings);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    assert!(msg.contains("long."), "{what}: the error does not name the file: {msg}");
+                    assert!(!output.exists(), "{what}: failed but left {}", output.display());
+                    eprintln!("{what}: {msg}");
+                }
+                Ok(other) => panic!("{what}: {other:?}"),
+            }
+            assert!(part_files(dir.path()).is_empty(), "{what}: part file left");
+        }
+    }
+}
