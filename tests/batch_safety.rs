@@ -609,21 +609,7 @@ impl Batch {
             Interruption::FullAt(_) => {
                 let mut err = String::new();
                 std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-                match status.code() {
-                    Some(0) => {}
-                    Some(1) => {
-                        let failed: Vec<&str> = err.lines().filter(|l| l.starts_with("failed")).collect();
-                        assert!(!failed.is_empty(), "{what}: exit 1 with no file failed: {err}");
-                        for l in &failed {
-                            assert!(
-                                l.contains(&format!(".{format}")) && l.contains("too large"),
-                                "{what}: unclear error: {l}"
-                            );
-                        }
-                        eprintln!("{what}: {} file(s) failed", failed.len());
-                    }
-                    _ => panic!("{what}: {status:?} {err}"),
-                }
+                check_failures(status.code(), &err, format, "too large", what);
             }
         }
         let strict_pid = (!matches!(how, Interruption::Kill)).then_some(child.id());
@@ -658,6 +644,23 @@ impl Batch {
 
 fn kill_seed() -> u64 {
     std::env::var("COREMUSIC_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(13)
+}
+
+/// Checks how a batch that ran out of room ended: exit 0 (everything fitted)
+/// or 1 with every failure naming its `.format` output and saying `why`.
+fn check_failures(code: Option<i32>, err: &str, format: &str, why: &str, what: &str) {
+    match code {
+        Some(0) => {}
+        Some(1) => {
+            let failed: Vec<&str> = err.lines().filter(|l| l.starts_with("failed")).collect();
+            assert!(!failed.is_empty(), "{what}: exit 1 with no file failed: {err}");
+            for l in &failed {
+                assert!(l.contains(&format!(".{format}")) && l.contains(why), "{what}: unclear error: {l}");
+            }
+            eprintln!("{what}: {} file(s) failed", failed.len());
+        }
+        other => panic!("{what}: {other:?} {err}"),
+    }
 }
 
 #[test]
@@ -709,21 +712,7 @@ fn a_disk_filling_up_at_a_random_moment_loses_nothing() {
             let out = disk.path().join(format!("out-{format}-{round}"));
             let what = format!("seed {seed} {format} round {round}: a disk of {kb} KB");
             let (st, err) = run_for(batch.command(&out, format).stderr(Stdio::piped()), Duration::from_secs(120));
-            match st.and_then(|s| s.code()) {
-                Some(0) => {}
-                Some(1) => {
-                    let failed: Vec<&str> = err.lines().filter(|l| l.starts_with("failed")).collect();
-                    assert!(!failed.is_empty(), "{what}: exit 1 with no file failed: {err}");
-                    for l in &failed {
-                        assert!(
-                            l.contains(&format!(".{format}")) && l.contains("No space left"),
-                            "{what}: unclear error: {l}"
-                        );
-                    }
-                    eprintln!("{what}: {} file(s) failed", failed.len());
-                }
-                other => panic!("{what}: {other:?} {err}"),
-            }
+            check_failures(st.and_then(|s| s.code()), &err, format, "No space left", &what);
             check_outputs(&out, &|f| batch.frames(f), true, None, &what);
             assert_unchanged(&batch.before);
             // Room again: the same batch completes what is missing.
