@@ -2,8 +2,10 @@
 //! output that is another input, an output folder that contains the input
 //! folder, link loops, case-insensitive volumes, an output appearing while a
 //! file converts, long names, a stuck batch and a second Ctrl-C, a full disk,
-//! a read-only folder, an output folder that vanishes, and batches killed at
-//! random moments. In every case: every input byte-identical, no partial
+//! a read-only folder, an output folder that vanishes, and batches
+//! interrupted at random moments (SIGKILL, one Ctrl-C, two Ctrl-C, a file
+//! size limit that fails writes like a full disk, a tmpfs that fills up). In
+//! every case: every input byte-identical, no partial
 //! output, a clear error naming the file.
 #![cfg(unix)]
 
@@ -509,73 +511,265 @@ fn check_outputs(out: &Path, frames: &dyn Fn(&Path) -> u64, strict: bool, not_of
     }
 }
 
-#[test]
-fn killing_batches_at_random_moments_loses_nothing() {
-    let root = tempfile::tempdir().unwrap();
-    let src = root.path().join("in");
-    std::fs::create_dir(&src).unwrap();
-    let lengths: Vec<u32> = (0..20).map(|i| 30_000 + 7_000 * (i % 5)).collect();
-    let inputs: Vec<PathBuf> = lengths
-        .iter()
-        .enumerate()
-        .map(|(i, &n)| common::hound_wav(&src, &format!("t{i:02}.wav"), 44100, 2, n))
-        .collect();
-    let before = snapshot(&inputs);
-    let frames = |f: &Path| -> u64 {
+/// How a batch is interrupted.
+#[derive(Clone, Copy, Debug)]
+enum Interruption {
+    /// SIGKILL: nothing of the process runs any more (hidden part files may stay).
+    Kill,
+    /// One Ctrl-C: the batch cancels gracefully.
+    CtrlC,
+    /// Ctrl-C, then a second one this much later: the batch stops at once.
+    CtrlCTwice(Duration),
+    /// Every file the process writes stops at this many bytes, as on a full
+    /// disk (`RLIMIT_FSIZE` with SIGXFSZ ignored: each write past it fails
+    /// with EFBIG): the batch runs to its end.
+    FullAt(u64),
+}
+
+/// 20 WAV files of different lengths in `<root>/in`, their bytes, and the
+/// length in frames each output (44.1 → 48 kHz) must have.
+struct Batch {
+    root: tempfile::TempDir,
+    src: PathBuf,
+    lengths: Vec<u32>,
+    before: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("in");
+        std::fs::create_dir(&src).unwrap();
+        let lengths: Vec<u32> = (0..20).map(|i| 30_000 + 7_000 * (i % 5)).collect();
+        let inputs: Vec<PathBuf> = lengths
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| common::hound_wav(&src, &format!("t{i:02}.wav"), 44100, 2, n))
+            .collect();
+        let before = snapshot(&inputs);
+        Batch { root, src, lengths, before }
+    }
+
+    fn frames(&self, f: &Path) -> u64 {
         let stem = f.file_stem().unwrap().to_string_lossy();
         let i: usize = stem[1..].parse().unwrap();
-        (u64::from(lengths[i]) * 160).div_ceil(147) // 44.1 → 48 kHz
-    };
-    let batch = |out: &Path, format: &str| {
+        (u64::from(self.lengths[i]) * 160).div_ceil(147)
+    }
+
+    fn command(&self, out: &Path, format: &str) -> Command {
         let mut c = coremusic();
-        c.arg("convert").arg(&src).arg("-o").arg(out).args(["--rate", "48000", "-j", "2", "-f", format]);
+        c.arg("convert").arg(&self.src).arg("-o").arg(out).args(["--rate", "48000", "-j", "2", "-f", format]);
         c.stdout(Stdio::null()).stderr(Stdio::null());
         c
-    };
+    }
 
-    // How long a whole batch takes here: the kills fall within it.
-    let started = Instant::now();
-    let st = batch(&root.path().join("whole"), "wav").status().unwrap();
-    assert!(st.success());
-    let whole = started.elapsed();
-    eprintln!("a whole batch takes {whole:?}; kills fall within 0..{:?}", whole * 11 / 10);
-    check_outputs(&root.path().join("whole"), &frames, true, None, "uninterrupted");
-
-    let seed = std::env::var("COREMUSIC_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(13);
-    let mut rng = Lcg(seed);
-    for round in 0..6 {
-        let out = root.path().join(format!("out{round}"));
-        let format = ["wav", "flac"][round % 2];
-        // Two interruptions into the same folder, then a batch that completes it.
-        for attempt in 0..2 {
-            let kill = (round + attempt) % 2 == 0;
-            let at = Duration::from_micros(rng.next() % (whole.as_micros() as u64 * 11 / 10 + 1));
-            let what = format!(
-                "seed {seed} round {round} attempt {attempt}: {} after {at:?}",
-                if kill { "SIGKILL" } else { "SIGINT" }
-            );
-            let mut child = batch(&out, format).spawn().unwrap();
-            std::thread::sleep(at);
-            signal(&child, if kill { libc::SIGKILL } else { libc::SIGINT });
-            let status = wait_for(&mut child, Duration::from_secs(20));
-            let status = status.unwrap_or_else(|| {
-                let _ = child.kill();
-                panic!("{what}: the batch did not stop");
-            });
-            if !kill {
-                // Before its handler is installed, Ctrl-C ends it outright (nothing is written yet).
-                use std::os::unix::process::ExitStatusExt;
+    /// Runs a batch into `out`, interrupted by `how` after `at`, and checks
+    /// what it left: complete outputs only, no part file of a process that
+    /// lived to clean up, every input byte-identical.
+    fn interrupt(&self, out: &Path, format: &str, how: Interruption, at: Duration, what: &str) {
+        use std::os::unix::process::{CommandExt, ExitStatusExt};
+        let mut cmd = self.command(out, format);
+        if let Interruption::FullAt(bytes) = how {
+            cmd.stderr(Stdio::piped());
+            // SAFETY: only async-signal-safe calls between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                    let limit = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
+                    if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                })
+            };
+        }
+        let mut child = cmd.spawn().unwrap();
+        match how {
+            Interruption::Kill | Interruption::CtrlC | Interruption::CtrlCTwice(_) => {
+                std::thread::sleep(at);
+                signal(&child, if matches!(how, Interruption::Kill) { libc::SIGKILL } else { libc::SIGINT });
+                if let Interruption::CtrlCTwice(gap) = how {
+                    std::thread::sleep(gap);
+                    signal(&child, libc::SIGINT);
+                }
+            }
+            Interruption::FullAt(_) => {}
+        }
+        let status = wait_for(&mut child, Duration::from_secs(60)).unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("{what}: the batch did not stop");
+        });
+        match how {
+            Interruption::Kill => {}
+            // Before its handler is installed, Ctrl-C ends it outright (nothing is written yet).
+            Interruption::CtrlC | Interruption::CtrlCTwice(_) => {
                 let ok = matches!(status.code(), Some(0 | 130)) || status.signal() == Some(libc::SIGINT);
                 assert!(ok, "{what}: {status:?}");
             }
-            check_outputs(&out, &frames, false, (!kill).then_some(child.id()), &what);
-            assert_unchanged(&before);
+            Interruption::FullAt(_) => {
+                let mut err = String::new();
+                std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+                check_failures(status.code(), &err, format, "too large", what);
+            }
         }
-        let st = batch(&out, format).status().unwrap();
-        assert!(st.success(), "round {round}: the batch after the kills failed");
-        // Part files left by the killed batches are gone too.
-        check_outputs(&out, &frames, true, None, &format!("round {round}, completed"));
-        assert_eq!(files_under(&out).len(), 20);
-        assert_unchanged(&before);
+        let strict_pid = (!matches!(how, Interruption::Kill)).then_some(child.id());
+        check_outputs(out, &|f| self.frames(f), false, strict_pid, what);
+        assert_unchanged(&self.before);
+    }
+
+    /// A batch into `out` that runs to its end: every output complete, no
+    /// part file left (not even a killed process's), inputs unchanged.
+    fn complete(&self, out: &Path, format: &str, what: &str) {
+        let st = self.command(out, format).status().unwrap();
+        assert!(st.success(), "{what}: the batch after the interruptions failed");
+        check_outputs(out, &|f| self.frames(f), true, None, what);
+        assert_eq!(files_under(out).len(), 20, "{what}");
+        assert_unchanged(&self.before);
+    }
+}
+
+impl Batch {
+    /// Runs a whole batch in `format` into a new folder: how long it took,
+    /// and the size of its largest output and of all of them.
+    fn measure(&self, format: &str) -> (Duration, u64, u64) {
+        let out = self.root.path().join(format!("whole-{format}"));
+        let started = Instant::now();
+        self.complete(&out, format, &format!("uninterrupted ({format})"));
+        let took = started.elapsed();
+        let sizes: Vec<u64> = files_under(&out).iter().map(|f| f.metadata().unwrap().len()).collect();
+        std::fs::remove_dir_all(&out).unwrap();
+        (took, sizes.iter().copied().max().unwrap(), sizes.iter().sum())
+    }
+}
+
+fn kill_seed() -> u64 {
+    std::env::var("COREMUSIC_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(13)
+}
+
+/// Checks how a batch that ran out of room ended: exit 0 (everything fitted)
+/// or 1 with every failure naming its `.format` output and saying `why`.
+fn check_failures(code: Option<i32>, err: &str, format: &str, why: &str, what: &str) {
+    match code {
+        Some(0) => {}
+        Some(1) => {
+            let failed: Vec<&str> = err.lines().filter(|l| l.starts_with("failed")).collect();
+            assert!(!failed.is_empty(), "{what}: exit 1 with no file failed: {err}");
+            for l in &failed {
+                assert!(l.contains(&format!(".{format}")) && l.contains(why), "{what}: unclear error: {l}");
+            }
+            eprintln!("{what}: {} file(s) failed", failed.len());
+        }
+        other => panic!("{what}: {other:?} {err}"),
+    }
+}
+
+#[test]
+fn interrupting_batches_at_random_moments_loses_nothing() {
+    let batch = Batch::new();
+    let seed = kill_seed();
+    let mut rng = Lcg(seed);
+    for format in ["wav", "flac"] {
+        // How long a whole batch takes here: the interruptions fall within it.
+        let (whole, largest, _) = batch.measure(format);
+        eprintln!("a whole {format} batch takes {whole:?}; interruptions fall within 0..{:?}", whole * 11 / 10);
+        for round in 0..4 {
+            let out = batch.root.path().join(format!("out-{format}-{round}"));
+            // Two interruptions into the same folder, then a batch that completes it.
+            for attempt in 0..2 {
+                let at = Duration::from_micros(rng.next() % (whole.as_micros() as u64 * 11 / 10 + 1));
+                let how = match (round * 2 + attempt) % 4 {
+                    0 => Interruption::Kill,
+                    1 => Interruption::CtrlC,
+                    2 => Interruption::CtrlCTwice(Duration::from_micros(rng.next() % 200_000)),
+                    // Sizes from nothing to past the largest output.
+                    _ => Interruption::FullAt(rng.next() % (largest * 11 / 10)),
+                };
+                let what = format!("seed {seed} {format} round {round} attempt {attempt}: {how:?} after {at:?}");
+                batch.interrupt(&out, format, how, at, &what);
+            }
+            batch.complete(&out, format, &format!("seed {seed} {format} round {round}, completed"));
+        }
+    }
+}
+
+#[test]
+fn a_disk_filling_up_at_a_random_moment_loses_nothing() {
+    let Some(disk) = Mount::tmpfs("size=64m") else { return };
+    let batch = Batch::new();
+    let seed = kill_seed();
+    let mut rng = Lcg(seed);
+    let remount = |size: &str| {
+        let st = Command::new("mount").args(["-o", &format!("remount,size={size}")]).arg(disk.path()).status();
+        assert!(st.unwrap().success(), "cannot resize the tmpfs");
+    };
+    for format in ["wav", "flac"] {
+        let (_, _, total) = batch.measure(format);
+        for round in 0..2 {
+            // Room for part of the batch: the disk fills up while files are
+            // being written.
+            let kb = 64 + rng.next() % (total / 1024);
+            remount(&format!("{kb}k"));
+            let out = disk.path().join(format!("out-{format}-{round}"));
+            let what = format!("seed {seed} {format} round {round}: a disk of {kb} KB");
+            let (st, err) = run_for(batch.command(&out, format).stderr(Stdio::piped()), Duration::from_secs(120));
+            check_failures(st.and_then(|s| s.code()), &err, format, "No space left", &what);
+            check_outputs(&out, &|f| batch.frames(f), true, None, &what);
+            assert_unchanged(&batch.before);
+            // Room again: the same batch completes what is missing.
+            remount("64m");
+            batch.complete(&out, format, &format!("{what}, then room"));
+            std::fs::remove_dir_all(&out).unwrap();
+        }
+    }
+}
+
+// --- An input truncated by another program while it converts ---------------
+
+#[test]
+fn an_input_truncated_while_it_converts_ends_short_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = 400_000u64;
+    let wav = common::hound_wav(dir.path(), "long.wav", 44100, 2, frames as u32);
+    let flac = dir.path().join("long.flac");
+    let made = convert_file(&wav, &flac, &ConvertOptions::default(), &mut |_, _| {}, &AtomicBool::new(false));
+    assert!(matches!(made, Ok(Outcome::Converted(_))), "{made:?}");
+    for (input, format) in [(&wav, "wav"), (&flac, "flac")] {
+        let pristine = std::fs::read(input).unwrap();
+        for keep in [0, pristine.len() as u64 / 3] {
+            let what = format!("{format} cut to {keep} bytes while converting");
+            std::fs::write(input, &pristine).unwrap();
+            let output = dir.path().join(format!("out-{keep}.{}", if format == "wav" { "flac" } else { "wav" }));
+            let mut cut = false;
+            let mut truncate = |_: u64, _: Option<u64>| {
+                if !cut {
+                    std::fs::OpenOptions::new().write(true).open(input).unwrap().set_len(keep).unwrap();
+                    cut = true;
+                }
+            };
+            let r = convert_file(input, &output, &ConvertOptions::default(), &mut truncate, &AtomicBool::new(false));
+            assert!(cut, "{what}: no progress was reported");
+            match r {
+                Ok(Outcome::Converted(stats)) => {
+                    assert!(stats.frames_in < frames, "{what}: read {} frames of a cut file", stats.frames_in);
+                    assert!(
+                        stats.warnings.iter().any(|w| w.contains("early") || w.contains("short") || w.contains("cut")),
+                        "{what}: no warning: {:?}",
+                        stats.warnings
+                    );
+                    let mut file = coremusic::io::AudioFile::open(&output).unwrap();
+                    let n = file.read_all_i32().unwrap().len() as u64;
+                    assert_eq!(n, stats.frames_out * 2, "{what}: the output is not what was converted");
+                    eprintln!("{what}: {} of {frames} frames, {:?}", stats.frames_in, stats.warnings);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    assert!(msg.contains("long."), "{what}: the error does not name the file: {msg}");
+                    assert!(!output.exists(), "{what}: failed but left {}", output.display());
+                    eprintln!("{what}: {msg}");
+                }
+                Ok(other) => panic!("{what}: {other:?}"),
+            }
+            assert!(part_files(dir.path()).is_empty(), "{what}: part file left");
+        }
     }
 }

@@ -269,6 +269,53 @@ fn presets_hold_every_option() {
     assert_eq!((info.container.as_str(), info.sample_rate, info.channels), ("caf", 48000, 1));
 }
 
+#[test]
+#[cfg(unix)]
+fn save_preset_never_writes_over_an_input_or_any_other_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::hound_wav(dir.path(), "s.wav", 44100, 2, 4410);
+    let other = common::hound_wav(dir.path(), "other.wav", 8000, 1, 100);
+    let dangling = dir.path().join("dangling.toml");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+    let before: Vec<Vec<u8>> = [&src, &other].iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let out = dir.path().join("out.wav");
+    for (target, says) in
+        [(&src, "not a CoreMusic preset"), (&other, "not a CoreMusic preset"), (&dangling, "not a CoreMusic preset")]
+    {
+        let o =
+            coremusic().arg("convert").arg(&src).arg("-o").arg(&out).arg("--save-preset").arg(target).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(says) && err.contains(&*target.file_name().unwrap().to_string_lossy()), "{err}");
+        assert!(!out.exists(), "converted after refusing the preset");
+    }
+    let o =
+        coremusic().arg("convert").arg(&src).arg("-o").arg(&out).arg("--save-preset").arg(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a folder"));
+    for (p, b) in [&src, &other].iter().zip(before) {
+        assert_eq!(std::fs::read(p).unwrap(), b, "{} was changed", p.display());
+    }
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    assert!(!dir.path().join("nowhere").exists());
+
+    // A preset is replaced by the new one.
+    let preset = dir.path().join("p.toml");
+    for rate in ["48000", "96000"] {
+        let st = coremusic()
+            .arg("convert")
+            .arg(&src)
+            .arg("-o")
+            .arg(dir.path().join(format!("{rate}.wav")))
+            .args(["--rate", rate, "--save-preset"])
+            .arg(&preset)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    assert_eq!(ConvertOptions::load(&preset).unwrap().rate, Some(96000));
+}
+
 /// A 16-bit stereo 44.1 kHz FLAC `tagged.flac` in `dir` holding `tags` and
 /// `frames` frames of a constant.
 fn tagged_flac(dir: &Path, tags: &[(&str, &str)], frames: usize) -> PathBuf {

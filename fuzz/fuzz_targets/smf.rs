@@ -12,19 +12,7 @@ use libfuzzer_sys::fuzz_target;
 /// Frames per render call.
 const BLOCK: usize = 128;
 
-/// KNOWN BUG (reported, `tests/fuzz_regressions.rs`
-/// `smf_smpte_division_0x80`): midly negates the division's high byte as an
-/// i8, which overflows for 0x80 (a panic with overflow checks, as in debug and
-/// test builds). Such inputs are skipped until `parse_smf` refuses them, so the
-/// fuzzer gets past the header; remove this then.
-fn known_bug_division_0x80(data: &[u8]) -> bool {
-    data.windows(13).any(|w| &w[..4] == b"MThd" && w[12] == 0x80)
-}
-
 fuzz_target!(|data: &[u8]| {
-    if known_bug_division_0x80(data) {
-        return;
-    }
     let Ok(seq) = parse_smf(data) else {
         return;
     };

@@ -28,30 +28,7 @@ fn let_load_panics_unwind() {
     }));
 }
 
-/// KNOWN BUG (reported, `tests/fuzz_regressions.rs`
-/// `soundfont_chunk_sizes_bound_allocations`): rustysynth allocates the size a
-/// chunk header states (e.g. 4 GB for an INFO string in a 32-byte file) before
-/// reading it. Until `from_bytes` refuses such sizes, inputs holding a SoundFont
-/// chunk id anywhere followed by a size 64 MB or more past the end of the data
-/// are skipped (rustysynth reads some chunks without their size, so a walk of
-/// the chunk tree misses where it will look); a chunk cut short by less is
-/// still fuzzed. Remove this then.
-const SF2_IDS: [&[u8]; 24] = [
-    b"RIFF", b"LIST", b"ifil", b"isng", b"INAM", b"irom", b"iver", b"ICRD", b"IENG", b"IPRD", b"ICOP", b"ICMT",
-    b"ISFT", b"smpl", b"sm24", b"phdr", b"pbag", b"pmod", b"pgen", b"inst", b"ibag", b"imod", b"igen", b"shdr",
-];
-
-fn known_bug_oversized_chunk(data: &[u8]) -> bool {
-    data.windows(8).enumerate().any(|(at, w)| {
-        let size = u32::from_le_bytes([w[4], w[5], w[6], w[7]]) as usize;
-        SF2_IDS.contains(&&w[..4]) && size > data.len() - at + (64 << 20)
-    })
-}
-
 fuzz_target!(init: let_load_panics_unwind(), |data: &[u8]| {
-    if known_bug_oversized_chunk(data) {
-        return;
-    }
     LOADING.store(true, Ordering::Relaxed);
     let font = SoundFontData::from_bytes(data.to_vec(), Path::new("fuzz.sf2"));
     LOADING.store(false, Ordering::Relaxed);

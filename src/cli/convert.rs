@@ -3,7 +3,7 @@
 //! summary, and Ctrl-C that stops cleanly.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -137,6 +137,27 @@ impl ConvertArgs {
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
+/// The largest file `--save-preset` may replace: presets are a few hundred
+/// bytes, and a larger file is not read to find out.
+const MAX_PRESET_BYTES: u64 = 1 << 20;
+
+/// Writes `opts` to the preset `--save-preset` names. A file already there
+/// is replaced only when it is a preset itself: anything else (an input of
+/// this batch, any audio file, a folder, a link to nowhere) is left alone.
+fn save_preset(opts: &ConvertOptions, path: &Path) -> Result<(), String> {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_PRESET_BYTES);
+        if !small || ConvertOptions::load(path).is_err() {
+            let what = if meta.is_dir() { "a folder" } else { "a file that is not a CoreMusic preset" };
+            return Err(format!(
+                "--save-preset {}: is {what}; CoreMusic never writes over it (choose another name)",
+                path.display()
+            ));
+        }
+    }
+    opts.save(path).map_err(|e| e.to_string())
+}
+
 /// Runs the conversion; exit status 0 all done, 1 any failed (or nothing to
 /// convert), 2 bad usage, 130 cancelled. A first Ctrl-C cancels gracefully
 /// (each file stops at its next chunk); a second one removes the unfinished
@@ -150,7 +171,7 @@ pub fn run(args: &ConvertArgs) -> i32 {
         }
     };
     if let Some(p) = &args.save_preset {
-        if let Err(e) = opts.save(p) {
+        if let Err(e) = save_preset(&opts, p) {
             eprintln!("coremusic: {e}");
             return 2;
         }
