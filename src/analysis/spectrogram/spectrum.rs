@@ -102,14 +102,22 @@ impl Spectrum {
 
     /// The tone at bin `k`, refined by parabolic interpolation in dB.
     pub fn refine(&self, k: usize) -> Tone {
-        let l = &self.levels;
-        let y1 = l[k] as f64;
-        let (Some(&y0), Some(&y2)) = (k.checked_sub(1).and_then(|i| l.get(i)), l.get(k + 1)) else {
-            return Tone { freq_hz: k as f64 * self.bin_hz(), level_db: y1 };
-        };
-        let (y0, y2) = (y0 as f64, y2 as f64);
-        let den = y0 - 2.0 * y1 + y2;
-        let d = if den.abs() > 1e-12 { (0.5 * (y0 - y2) / den).clamp(-0.5, 0.5) } else { 0.0 };
-        Tone { freq_hz: (k as f64 + d) * self.bin_hz(), level_db: y1 - 0.25 * (y0 - y2) * d }
+        let (d, level_db) = parabolic_peak(&self.levels, k);
+        Tone { freq_hz: (k as f64 + d) * self.bin_hz(), level_db }
     }
+}
+
+/// The peak of the parabola through bins `k - 1`, `k`, `k + 1` of `levels`
+/// (dB): its offset from `k` in bins (−0.5..=0.5) and its level. At the
+/// edges, bin `k` itself.
+pub fn parabolic_peak(levels: &[f32], k: usize) -> (f64, f64) {
+    let Some(&y1) = levels.get(k) else { return (0.0, SILENCE_DB as f64) };
+    let y1 = y1 as f64;
+    let (Some(&y0), Some(&y2)) = (k.checked_sub(1).and_then(|i| levels.get(i)), levels.get(k + 1)) else {
+        return (0.0, y1);
+    };
+    let (y0, y2) = (y0 as f64, y2 as f64);
+    let den = y0 - 2.0 * y1 + y2;
+    let d = if den.abs() > 1e-12 { (0.5 * (y0 - y2) / den).clamp(-0.5, 0.5) } else { 0.0 };
+    (d, y1 - 0.25 * (y0 - y2) * d)
 }

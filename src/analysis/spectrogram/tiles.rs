@@ -98,6 +98,21 @@ impl TileData {
         self.levels.get(col as usize * bins + bin as usize).copied()
     }
 
+    /// The loudest tone at `frame` between `lo_hz` and `hi_hz`, refined by
+    /// parabolic interpolation ([`super::spectrum::parabolic_peak`]): its
+    /// frequency and level. What the cursor readout shows.
+    pub fn peak_near(&self, frame: u64, lo_hz: f64, hi_hz: f64, sample_rate: u32) -> Option<(f64, f64)> {
+        let col = (frame.checked_sub(self.key.start())? / self.key.hop()) as usize;
+        let bins = self.key.settings.bins();
+        let column = self.levels.get(col * bins..(col + 1) * bins)?;
+        let bin_hz = sample_rate as f64 / self.key.settings.fft_size as f64;
+        let a = ((lo_hz / bin_hz).floor().max(0.0) as usize).min(bins - 1);
+        let b = ((hi_hz / bin_hz).ceil().max(0.0) as usize).clamp(a, bins - 1);
+        let (k, _) = column[a..=b].iter().enumerate().max_by(|x, y| x.1.total_cmp(y.1))?;
+        let (d, level) = super::spectrum::parabolic_peak(column, a + k);
+        Some(((a + k) as f64 + d) * bin_hz).map(|f| (f, level))
+    }
+
     fn bytes(&self) -> usize {
         self.levels.len() * 4
     }
@@ -158,22 +173,48 @@ impl TileEngine {
     /// Starts the engine's thread for `source`, keeping at most
     /// `budget_bytes` of levels; `wake` is called whenever tiles are ready.
     pub fn start(source: AudioSource, budget_bytes: usize, wake: impl Fn() + Send + 'static) -> TileEngine {
+        Self::spawn(Ok(source), budget_bytes, wake)
+    }
+
+    /// Like [`TileEngine::start`], but the file is opened on the engine's
+    /// thread (so the caller never touches it); a file that cannot be read
+    /// gives one [`TileEvent::Failed`].
+    pub fn open(path: &Path, budget_bytes: usize, wake: impl Fn() + Send + 'static) -> TileEngine {
+        Self::spawn(Err(path.to_path_buf()), budget_bytes, wake)
+    }
+
+    fn spawn(
+        source: Result<AudioSource, PathBuf>,
+        budget_bytes: usize,
+        wake: impl Fn() + Send + 'static,
+    ) -> TileEngine {
         let (req_tx, req_rx) = unbounded::<TileRequest>();
         let (ev_tx, ev_rx) = unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let cached_bytes = Arc::new(AtomicUsize::new(0));
         let computed = Arc::new(AtomicUsize::new(0));
-        let worker = Worker {
-            source,
-            cache: Cache { budget: budget_bytes, tiles: HashMap::new(), clock: 0, bytes: 0 },
-            pool: Mutex::new(Vec::new()),
-            stop: stop.clone(),
-            cached_bytes: cached_bytes.clone(),
-            computed: computed.clone(),
-            events: ev_tx.clone(),
+        let worker = {
+            let (stop, cached_bytes, computed, events) =
+                (stop.clone(), cached_bytes.clone(), computed.clone(), ev_tx.clone());
+            move |source| Worker {
+                source,
+                cache: Cache { budget: budget_bytes, tiles: HashMap::new(), clock: 0, bytes: 0 },
+                pool: Mutex::new(Vec::new()),
+                stop,
+                cached_bytes,
+                computed,
+                events,
+            }
         };
+        let events = ev_tx.clone();
         let spawned = std::thread::Builder::new().name("coremusic-spectrogram".into()).spawn(move || {
-            worker.run(req_rx, &wake);
+            match source.or_else(|path| AudioSource::open(&path)) {
+                Ok(source) => worker(source).run(req_rx, &wake),
+                Err(e) => {
+                    let _ = events.send(TileEvent::Failed(e.to_string()));
+                    wake();
+                }
+            }
         });
         if let Err(e) = spawned {
             let _ = ev_tx.send(TileEvent::Failed(format!("could not start the spectrogram thread: {e}")));
