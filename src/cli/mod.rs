@@ -1,4 +1,4 @@
-//! The command line: `coremusic info`, `convert`, `play`, `midi` and `latency`.
+//! The command line: `coremusic info`, `convert`, `play`, `midi`, `latency` and `spectrogram`.
 //! face on a library call, prints for people by default and JSON Lines with
 //! `--json`, and returns the process exit status. Errors are printed here and
 //! nowhere else.
@@ -8,6 +8,7 @@ pub mod info;
 pub mod latency;
 pub mod midi;
 pub mod play;
+pub mod spectrogram;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Latency(latency::LatencyArgs),
     /// MIDI files: `midi info FILE... [--json]`, `midi render FILE -o OUT.wav [--rate HZ] [--soundfont F.sf2]`.
     Midi(midi::MidiArgs),
+    /// Draw a spectrogram PNG with axes and a colour bar (like `sox spectrogram`, on every core).
+    Spectrogram(spectrogram::SpectrogramArgs),
 }
 
 /// Runs a subcommand and returns the exit status (0 ok, 1 when any file failed, 2 on bad usage).
@@ -48,5 +51,6 @@ pub fn run(command: Command) -> i32 {
         Command::Play(args) => play::run(&args),
         Command::Latency(args) => latency::run(&args),
         Command::Midi(args) => midi::run(&args),
+        Command::Spectrogram(args) => spectrogram::run(&args),
     }
 }

@@ -39,12 +39,12 @@ pub fn report_kind(path: &Path) -> Option<ReportKind> {
 }
 
 /// The font family every chart label is drawn in.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Registers the chart font (Ubuntu Light, the typeface egui draws with,
 /// embedded by `epaint_default_fonts`) with plotters' ab_glyph backend, once.
 /// Without it plotters has no font and no text can be drawn.
-fn register_chart_font() -> Result<(), ChartError> {
+pub(crate) fn register_chart_font() -> Result<(), ChartError> {
     static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, plotters::style::FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT)

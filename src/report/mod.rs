@@ -7,3 +7,4 @@
 
 pub mod info;
 pub mod latency_chart;
+pub mod spectrogram_png;

@@ -13,6 +13,7 @@
 
 mod input;
 mod paint;
+pub mod spectrogram;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakPyramid, 
 use crate::report::info::format_duration;
 pub use paint::format_time;
 use paint::zoom_text;
+pub use spectrogram::{SpectrogramLanes, ViewMode};
 
 /// Height of the time ruler, in points.
 const RULER_H: f32 = 22.0;
@@ -67,6 +69,10 @@ pub struct WaveformView {
     selection: Option<(u64, u64)>,
     drag_anchor: Option<u64>,
     last_draw_us: f64,
+    /// Waveform, spectrogram or both.
+    pub mode: ViewMode,
+    /// The spectrogram's settings and tiles.
+    pub spectrogram: SpectrogramLanes,
 }
 
 impl Default for WaveformView {
@@ -97,6 +103,8 @@ impl WaveformView {
             selection: None,
             drag_anchor: None,
             last_draw_us: 0.0,
+            mode: ViewMode::Waveform,
+            spectrogram: SpectrogramLanes::default(),
         }
     }
 
@@ -127,6 +135,7 @@ impl WaveformView {
             Err(e) => self.load = Load::Failed(format!("could not start reading peaks: {e}")),
         }
         self.feed = start_sample_feed(path.to_path_buf(), ctx.clone());
+        self.spectrogram.open(path, ctx);
     }
 
     /// Shows a pyramid made elsewhere (generated audio, benches). Samples for
@@ -136,6 +145,7 @@ impl WaveformView {
         self.reset_view(Some(path.to_path_buf()));
         self.load = Load::Ready(pyramid);
         self.feed = start_sample_feed(path.to_path_buf(), ctx.clone());
+        self.spectrogram.open(path, ctx);
     }
 
     fn reset_view(&mut self, path: Option<PathBuf>) {
@@ -383,9 +393,37 @@ impl WaveformView {
                         });
                     });
                 });
+                self.view_bar(ui, p.channels());
                 self.ui(ui);
             }
         }
+    }
+
+    /// The view switch (Waveform / Spectrogram / Split), the spectrogram's
+    /// settings and its cursor readout.
+    fn view_bar(&mut self, ui: &mut egui::Ui, channels: usize) {
+        ui.horizontal_wrapped(|ui| {
+            for m in ViewMode::ALL {
+                ui.selectable_value(&mut self.mode, m, m.label());
+            }
+            if self.mode != ViewMode::Waveform {
+                ui.separator();
+                self.spectrogram.controls(ui, channels);
+                if let Some(r) = &self.spectrogram.readout {
+                    ui.separator();
+                    ui.label(format!("Cursor {r}"));
+                }
+                if let Some(e) = self.spectrogram.error() {
+                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+                }
+            }
+        });
+    }
+
+    /// The screen point of `frame` and `freq` Hz in the first spectrogram lane (tests).
+    pub fn spectrogram_point(&self, frame: u64, freq: f64) -> Option<Pos2> {
+        let nyquist = self.pyramid()?.sample_rate() as f64 / 2.0;
+        self.spectrogram.point_of(self.view_start, self.frames_per_point, frame, freq, nyquist)
     }
 
     /// Takes finished work from the background threads.
@@ -438,7 +476,32 @@ impl WaveformView {
         let painter = ui.painter_at(rect);
         let visuals = ui.visuals();
         painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
-        let lanes_rect = Rect::from_min_max(Pos2::new(rect.left(), rect.top() + RULER_H), rect.max);
+        let below_ruler = Rect::from_min_max(Pos2::new(rect.left(), rect.top() + RULER_H), rect.max);
+        let (lanes_rect, spec_rect) = match self.mode {
+            ViewMode::Waveform => (below_ruler, None),
+            ViewMode::Spectrogram => (Rect::NOTHING, Some(below_ruler)),
+            ViewMode::Split => {
+                let (a, b) = below_ruler.split_top_bottom_at_fraction(0.4);
+                (a.shrink2(Vec2::new(0.0, LANE_GAP / 2.0)), Some(b.shrink2(Vec2::new(0.0, LANE_GAP / 2.0))))
+            }
+        };
+        if let Some(area) = spec_rect {
+            let axis = spectrogram::Axis {
+                view_start: self.view_start,
+                frames_per_point: self.frames_per_point,
+                frames: pyramid.frames(),
+                sample_rate: pyramid.sample_rate(),
+                channels: pyramid.channels(),
+                ppp: ui.ctx().pixels_per_point(),
+            };
+            let hover = resp.hover_pos();
+            self.spectrogram.draw(ui, &painter, area, &axis, hover);
+            if let Some((a, b)) = self.selection {
+                let (xa, xb) = (self.frame_to_x(rect, a as f64), self.frame_to_x(rect, b as f64));
+                let sel = Rect::from_x_y_ranges(xa.max(rect.left())..=xb.min(rect.right()), area.y_range());
+                painter.rect_filled(sel, 0.0, visuals.selection.bg_fill.gamma_multiply(0.3));
+            }
+        }
         let channels = pyramid.channels().max(1);
         let lane_h = ((lanes_rect.height() - LANE_GAP * (channels - 1) as f32) / channels as f32).max(8.0);
         let wave = if visuals.dark_mode { Color32::from_rgb(86, 156, 255) } else { Color32::from_rgb(30, 100, 210) };
@@ -453,7 +516,7 @@ impl WaveformView {
         }
         let mut mesh = egui::Mesh::default();
         let mut lines = Vec::new();
-        for ch in 0..channels {
+        for ch in 0..if lanes_rect.is_positive() { channels } else { 0 } {
             let top = lanes_rect.top() + ch as f32 * (lane_h + LANE_GAP);
             let lane = Rect::from_min_size(Pos2::new(rect.left(), top), Vec2::new(rect.width(), lane_h));
             if ch > 0 {
