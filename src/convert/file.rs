@@ -508,6 +508,63 @@ mod tests {
         }
     }
 
+    /// `--verify`: an output damaged between being placed and being
+    /// decoded again fails the file and is removed; an intact one is
+    /// proved bit-exact, also through resampling and dither.
+    #[test]
+    fn verification_catches_an_output_damaged_after_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.wav");
+        let spec = WriterSpec {
+            format: OutputFormat::Wav,
+            sample_rate: 44100,
+            channels: 2,
+            sample: SampleFormat::S24,
+            bits: None,
+        };
+        let mut w = create_writer(Box::new(File::create(&input).unwrap()), spec).unwrap();
+        let audio: Vec<i32> = (0..2 * 50_000).map(|i| ((i as f64 * 0.013).sin() * 4_000_000.0) as i32).collect();
+        w.write_i32(&audio).unwrap();
+        w.finish().unwrap();
+        let sink = |f| -> Box<dyn WriteSeek> { Box::new(BufWriter::new(f)) };
+        let run = |out: &str, rate: Option<u32>, bits: Option<BitDepth>, hook: &dyn Fn(&Path)| {
+            let opts = ConvertOptions { rate, bits, verify: true, ..ConvertOptions::default() };
+            let extras = Extras { loudness: None, before_verify: hook };
+            let output = dir.path().join(out);
+            convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &sink, 1, &extras)
+        };
+        for (out, rate, bits) in
+            [("a.flac", None, None), ("b.flac", Some(48000), Some(BitDepth::S16)), ("c.wav", None, Some(BitDepth::F32))]
+        {
+            match run(out, rate, bits, &|_| {}) {
+                Ok(Outcome::Converted(s)) => {
+                    assert!(matches!(s.verified, Some(Verification::BitExact { .. })), "{out}: {:?}", s.verified)
+                }
+                other => panic!("{out}: {other:?}"),
+            }
+        }
+        // One sample changed in the middle of the data, after the rename.
+        let flip = |p: &Path| {
+            let mut bytes = std::fs::read(p).unwrap();
+            let at = bytes.len() / 2;
+            bytes[at] ^= 0x10;
+            std::fs::write(p, bytes).unwrap();
+        };
+        let e = run("d.wav", None, None, &flip).unwrap_err();
+        assert!(matches!(e, ConvertError::Verify { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("d.wav") && msg.contains("other samples") && msg.contains("removed"), "{msg}");
+        assert!(!dir.path().join("d.wav").exists(), "a failed output must not stay");
+        // Cut short: the length is wrong (or the end does not decode).
+        let cut = |p: &Path| {
+            let bytes = std::fs::read(p).unwrap();
+            std::fs::write(p, &bytes[..bytes.len() - 600]).unwrap();
+        };
+        let e = run("e.flac", None, None, &cut).unwrap_err();
+        assert!(matches!(e, ConvertError::Verify { .. }), "{e}");
+        assert!(!dir.path().join("e.flac").exists());
+    }
+
     /// A slow writer that counts what it encodes.
     struct Slow {
         writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,

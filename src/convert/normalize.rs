@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::file::{output_format, ConvertError};
 use super::options::{ConvertOptions, NormalizeOptions};
 use super::stages::{Stages, Target};
-use crate::dsp::loudness::{album_loudness, ClipRule, LoudnessMeter};
+use crate::dsp::loudness::{album_loudness, linear_to_db, ClipRule, LoudnessMeter};
+use crate::dsp::true_peak::PeakRefiner;
 use crate::format::{ChannelLayout, SampleFormat};
 use crate::io::{AudioFile, AudioWriter, WriteError};
 
@@ -70,11 +71,13 @@ impl LoudnessChange {
     }
 }
 
-/// An [`AudioWriter`] that measures instead of writing.
-struct MeterSink<'a>(&'a mut LoudnessMeter);
+/// An [`AudioWriter`] that measures instead of writing: the BS.1770 meter
+/// and a finer true-peak estimate.
+struct MeterSink<'a>(&'a mut LoudnessMeter, &'a mut PeakRefiner);
 
 impl AudioWriter for MeterSink<'_> {
     fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
+        self.1.push(interleaved);
         self.0.push(interleaved).map_err(|e| WriteError::Encoder(e.to_string()))
     }
     fn write_i32(&mut self, _: &[i32]) -> Result<(), WriteError> {
@@ -109,10 +112,11 @@ pub fn measure(
     let mut meter = LoudnessMeter::with_layout(target.rate, &layout, ClipRule::default())
         .or_else(|_| LoudnessMeter::new(target.rate, target.channels, ClipRule::default()))
         .map_err(|e| refused(e.to_string()))?;
+    let mut refiner = PeakRefiner::new(target.channels);
     let total = info.frames;
     let mut done = 0u64;
     {
-        let mut sink = MeterSink(&mut meter);
+        let mut sink = MeterSink(&mut meter, &mut refiner);
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return Err(ConvertError::Cancelled);
@@ -129,7 +133,14 @@ pub fn measure(
         }
     }
     let report = meter.report();
-    Ok(Measurement { lufs: report.integrated_lufs, true_peak_dbtp: report.true_peak_dbtp, meter })
+    // The higher of the two true-peak readings: BS.1770's 4× can read a few
+    // tenths of a dB under the waveform (and under other meters).
+    let refined = linear_to_db(f64::from(refiner.peak()));
+    let true_peak_dbtp = match (report.true_peak_dbtp, refined) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    Ok(Measurement { lufs: report.integrated_lufs, true_peak_dbtp, meter })
 }
 
 /// The gain for each measured file (`None` where measuring failed): its own,
@@ -174,10 +185,11 @@ pub fn track_change(m: &Measurement, norm: &NormalizeOptions) -> LoudnessChange 
     }
 }
 
-/// Headroom kept under the ceiling for what follows the measurement:
-/// resampling's own interpolation, dither and another meter's oversampling
-/// (ffmpeg's `ebur128` reads true peaks up to a few hundredths of a dB apart).
-pub const CEILING_MARGIN_DB: f64 = 0.05;
+/// Headroom kept under the ceiling for what follows the measurement
+/// (resampling's own interpolation, dither) and for other true-peak meters:
+/// ffmpeg's `ebur128` (4× through swresample) reads up to about 0.1 dB
+/// above the BS.1770 filter on clicks.
+pub const CEILING_MARGIN_DB: f64 = 0.1;
 
 /// The gain that takes `lufs` to the target, and whether the ceiling
 /// lowered it. Silence (no loudness) gets 0 dB.

@@ -178,6 +178,8 @@ mod tests {
             rate: Some(96000),
             bits: Some(BitDepth::S24),
             quality: Quality::Max,
+            normalize: Some(NormalizeOptions { target_lufs: -16.0, true_peak_dbtp: -1.5, album: true }),
+            verify: true,
             ..Default::default()
         };
         opts.save(&path).unwrap();
