@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use coremusic::convert::{
-    batch_process_parallel, plan, BatchEvent, BatchMeter, BitDepth, ConvertError, ConvertOptions, Outcome, Quality,
+    batch_process_parallel, plan, BatchEvent, BatchMeter, BitDepth, ConvertError, ConvertOptions, NormalizeOptions,
+    Outcome, Quality,
 };
 use coremusic::io::OutputFormat;
 
@@ -61,6 +62,45 @@ pub struct ConvertArgs {
     /// JSON Lines events instead of a progress bar.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub loudness: LoudnessArgs,
+}
+
+/// `--normalize`, `--true-peak`, `--album` and `--verify`.
+#[derive(Debug, clap::Args)]
+pub struct LoudnessArgs {
+    /// Bring each file to this integrated loudness (EBU R128, LUFS), e.g. -14 or -23.
+    #[arg(long, value_name = "LUFS", allow_negative_numbers = true)]
+    pub normalize: Option<f64>,
+    /// True-peak ceiling for --normalize (dBTP, default -1): the gain is lowered, never limited.
+    #[arg(long, value_name = "DBTP", allow_negative_numbers = true, requires = "normalize")]
+    pub true_peak: Option<f64>,
+    /// With --normalize: one gain for all files, from their loudness as one album.
+    #[arg(long, requires = "normalize")]
+    pub album: bool,
+    /// Decode every output again once it is in place and prove it (bit-exact for lossless formats).
+    #[arg(long)]
+    pub verify: bool,
+}
+
+impl LoudnessArgs {
+    fn apply(&self, o: &mut ConvertOptions) -> Result<(), String> {
+        if let Some(target) = self.normalize {
+            if !(-70.0..=0.0).contains(&target) {
+                return Err(format!("--normalize {target}: the target must be between -70 and 0 LUFS"));
+            }
+            let mut n = o.normalize.unwrap_or_default();
+            n.target_lufs = target;
+            n.true_peak_dbtp = self.true_peak.unwrap_or(NormalizeOptions::default().true_peak_dbtp);
+            n.album |= self.album;
+            if !(-30.0..=3.0).contains(&n.true_peak_dbtp) {
+                return Err(format!("--true-peak {}: the ceiling must be between -30 and +3 dBTP", n.true_peak_dbtp));
+            }
+            o.normalize = Some(n);
+        }
+        o.verify |= self.verify;
+        Ok(())
+    }
 }
 
 fn parse_format(s: &str) -> Result<OutputFormat, String> {
@@ -128,6 +168,7 @@ impl ConvertArgs {
         o.jobs = self.jobs.unwrap_or(o.jobs);
         o.keep_tree |= self.keep_tree;
         o.overwrite |= self.overwrite;
+        self.loudness.apply(&mut o)?;
         if o.rate == Some(0) || o.channels == Some(0) {
             return Err("--rate and --channels must be above 0".into());
         }
@@ -245,6 +286,8 @@ pub fn run(args: &ConvertArgs) -> i32 {
                         )
                     }
                 }
+                BatchEvent::Measured { index, loudness } => json_line(serde_json::json!({"event": "measured",
+                    "input": items[*index].input, "loudness": loudness})),
                 BatchEvent::Finished { .. } => {}
             }
         }
@@ -255,6 +298,7 @@ pub fn run(args: &ConvertArgs) -> i32 {
     }
 
     let (mut converted, mut skipped, mut failed, mut audio_s) = (0usize, 0usize, plan.refused.len(), 0f64);
+    let mut verified = 0usize;
     let mut failures: Vec<String> = plan.refused.iter().map(|(p, why)| format!("{}: {why}", p.display())).collect();
     let cancelled = CANCEL.load(Ordering::SeqCst);
     for (item, r) in items.iter().zip(&results) {
@@ -262,11 +306,20 @@ pub fn run(args: &ConvertArgs) -> i32 {
             Ok(Outcome::Converted(stats)) => {
                 converted += 1;
                 audio_s += stats.audio_seconds;
+                verified += usize::from(stats.verified.is_some());
                 if args.json {
-                    json_line(serde_json::json!({"event": "converted", "input": item.input, "output": item.output,
+                    let mut v = serde_json::json!({"event": "converted", "input": item.input, "output": item.output,
                         "frames_in": stats.frames_in, "frames_out": stats.frames_out, "seconds": stats.elapsed.as_secs_f64(),
-                        "warnings": stats.warnings}));
+                        "warnings": stats.warnings});
+                    loudness_fields(&mut v, stats);
+                    json_line(v);
                 } else {
+                    if let Some(l) = &stats.loudness {
+                        eprintln!("{}: {}", item.output.display(), l.describe());
+                    }
+                    if let Some(v) = &stats.verified {
+                        eprintln!("{}: {v}", item.output.display());
+                    }
                     // A damaged or cut-short input converts what is there; say so.
                     for w in &stats.warnings {
                         eprintln!("warning: {}: {w}", item.input.display());
@@ -287,7 +340,11 @@ pub fn run(args: &ConvertArgs) -> i32 {
             Err(e) => {
                 failed += 1;
                 if args.json {
-                    json_line(serde_json::json!({"event": "failed", "input": item.input, "error": e.to_string()}));
+                    let mut v = serde_json::json!({"event": "failed", "input": item.input, "error": e.to_string()});
+                    if let ConvertError::Verify { .. } = e {
+                        v["verified"] = serde_json::Value::Bool(false);
+                    }
+                    json_line(v);
                 }
                 failures.push(e.to_string());
             }
@@ -296,14 +353,19 @@ pub fn run(args: &ConvertArgs) -> i32 {
     let secs = started.elapsed().as_secs_f64();
     let speed = if secs > 0.0 { audio_s / secs } else { 0.0 };
     if args.json {
-        json_line(serde_json::json!({"event": "summary", "converted": converted, "skipped": skipped, "failed": failed,
-            "cancelled": cancelled, "seconds": secs, "speed_x_realtime": speed}));
+        let mut v = serde_json::json!({"event": "summary", "converted": converted, "skipped": skipped, "failed": failed,
+            "cancelled": cancelled, "seconds": secs, "speed_x_realtime": speed});
+        if opts.verify {
+            v["verified"] = verified.into();
+        }
+        json_line(v);
     } else {
         for f in &failures {
             eprintln!("failed: {f}");
         }
+        let proved = if opts.verify { format!(", verified {verified}") } else { String::new() };
         eprintln!(
-            "{}converted {converted}, skipped {skipped}, failed {failed} in {secs:.2} s ({speed:.1}× real time)",
+            "{}converted {converted}, skipped {skipped}, failed {failed}{proved} in {secs:.2} s ({speed:.1}× real time)",
             if cancelled { "cancelled: " } else { "" }
         );
     }
@@ -321,6 +383,19 @@ pub fn run(args: &ConvertArgs) -> i32 {
         1
     } else {
         i32::from(failed > 0)
+    }
+}
+
+/// The `--normalize` and `--verify` fields of a `converted` event:
+/// `loudness` {`before_lufs`, `gain_db`, `after_lufs`, `ceiling_bound`, …}
+/// and `verified` (`true`, with `verification` saying how).
+fn loudness_fields(v: &mut serde_json::Value, stats: &coremusic::convert::ConvertStats) {
+    if let Some(l) = &stats.loudness {
+        v["loudness"] = serde_json::json!(l);
+    }
+    if let Some(how) = &stats.verified {
+        v["verified"] = serde_json::Value::Bool(true);
+        v["verification"] = serde_json::json!(how);
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::file::{convert_sharing, output_format, ConvertError, Outcome};
+use super::normalize::{choose_gains, measure, LoudnessChange, Measurement};
 use super::options::ConvertOptions;
 use crate::io::place::{remove_stale_part_files, NameCase};
 use crate::io::scan::{walk_audio_files, FileId};
@@ -188,6 +189,15 @@ pub enum BatchEvent {
         /// 0..=1 of the file.
         fraction: f64,
     },
+    /// With `--normalize`: a file was measured (before any file is
+    /// converted); its conversion comes later with this gain.
+    Measured {
+        /// Its index.
+        index: usize,
+        /// Its loudness and the gain chosen (`None`: it could not be measured
+        /// and will fail).
+        loudness: Option<LoudnessChange>,
+    },
     /// A file ended (converted, skipped or failed).
     Finished {
         /// Its index.
@@ -261,7 +271,7 @@ impl BatchMeter {
     /// Takes an event into account.
     pub fn apply(&mut self, event: &BatchEvent) {
         match *event {
-            BatchEvent::Started { .. } => {}
+            BatchEvent::Started { .. } | BatchEvent::Measured { .. } => {}
             BatchEvent::Progress { index, fraction } => {
                 if let Some(f) = self.fractions.get_mut(index) {
                     *f = fraction.clamp(0.0, 1.0);
@@ -320,7 +330,12 @@ pub fn batch_process_parallel(
             anchors.insert(dir, at.to_path_buf());
         }
     }
-    let run = || {
+    // `--normalize`: measure every file first (in parallel), then choose
+    // the gains (one per file, or one for the album). A file that cannot be
+    // measured fails with the reason.
+    let mut measured: Vec<Option<Result<Measurement, ConvertError>>> = (0..items.len()).map(|_| None).collect();
+    let mut gains: Vec<Option<LoudnessChange>> = vec![None; items.len()];
+    let measure_all = || {
         items
             .par_iter()
             .with_max_len(1)
@@ -330,18 +345,60 @@ pub fn batch_process_parallel(
                     return Err(ConvertError::Cancelled);
                 }
                 events(BatchEvent::Started { index });
+                let mut progress = |f: f64| events(BatchEvent::Progress { index, fraction: f * 0.5 });
+                measure(&item.input, &item.output, opts, &mut progress, cancel)
+            })
+            .collect::<Vec<_>>()
+    };
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(workers).thread_name(|i| format!("coremusic-convert-{i}")).build();
+    if let Some(norm) = &opts.normalize {
+        let results = match &pool {
+            Ok(pool) => pool.install(measure_all),
+            Err(_) => measure_all(),
+        };
+        let ok: Vec<Option<&Measurement>> = results.iter().map(|r| r.as_ref().ok()).collect();
+        gains = choose_gains(&ok, norm);
+        for (index, g) in gains.iter().enumerate() {
+            events(BatchEvent::Measured { index, loudness: *g });
+        }
+        measured = results.into_iter().map(Some).collect();
+    }
+    let normalizing = opts.normalize.is_some();
+    let measured: Vec<Mutex<Option<Result<Measurement, ConvertError>>>> =
+        measured.into_iter().map(Mutex::new).collect();
+    let run = || {
+        items
+            .par_iter()
+            .with_max_len(1)
+            .enumerate()
+            .map(|(index, item)| {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(ConvertError::Cancelled);
+                }
+                let failed_measuring = measured.get(index).and_then(|m| m.lock().ok()?.take()).and_then(|m| m.err());
+                if !normalizing {
+                    events(BatchEvent::Started { index });
+                }
+                let (offset, scale) = if normalizing { (0.5, 0.5) } else { (0.0, 1.0) };
                 let last_sent = AtomicU64::new(0);
                 let mut progress = |done: u64, total: Option<u64>| {
                     if let Some(t) = total.filter(|&t| t > 0) {
                         let permille = done.saturating_mul(1000) / t;
                         if permille != last_sent.swap(permille, Ordering::Relaxed) {
-                            events(BatchEvent::Progress { index, fraction: done as f64 / t as f64 });
+                            let fraction = offset + scale * done as f64 / t as f64;
+                            events(BatchEvent::Progress { index, fraction });
                         }
                     }
                 };
                 let anchor = anchors.get(item.output.parent().unwrap_or(Path::new(""))).map(PathBuf::as_path);
-                let result = prepare_folder(&item.output, anchor)
-                    .and_then(|_| convert_sharing(&item.input, &item.output, opts, &mut progress, cancel, concurrent));
+                let loudness = gains.get(index).copied().flatten();
+                let result = match failed_measuring {
+                    Some(e) => Err(e),
+                    None => prepare_folder(&item.output, anchor).and_then(|_| {
+                        convert_sharing(&item.input, &item.output, opts, &mut progress, cancel, concurrent, loudness)
+                    }),
+                };
                 events(BatchEvent::Finished {
                     index,
                     result: result.as_ref().map(Clone::clone).map_err(FileFailure::from),
@@ -350,8 +407,7 @@ pub fn batch_process_parallel(
             })
             .collect::<Vec<_>>()
     };
-    match rayon::ThreadPoolBuilder::new().num_threads(workers).thread_name(|i| format!("coremusic-convert-{i}")).build()
-    {
+    match &pool {
         Ok(pool) => pool.install(run),
         Err(_) => run(),
     }

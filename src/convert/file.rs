@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::normalize::{measure, track_change, LoudnessChange};
 use super::options::{BitDepth, ConvertOptions};
 use super::stages::{Stages, Target};
+use super::verify::{verify_output, HashingWriter, Verification};
 use crate::format::SampleFormat;
 use crate::io::place::PartFile;
 use crate::io::writer::WriteSeek;
@@ -47,6 +49,15 @@ pub enum ConvertError {
     /// Stopped by the user; nothing was left behind.
     #[error("cancelled")]
     Cancelled,
+    /// `--verify` found the output in place to differ from what was
+    /// written; the output was removed.
+    #[error("{}: verification failed: {what}; the output was removed", path.display())]
+    Verify {
+        /// The output.
+        path: PathBuf,
+        /// What differed.
+        what: String,
+    },
 }
 
 /// What converting one file did.
@@ -68,6 +79,10 @@ pub struct ConvertStats {
     pub bytes_in: u64,
     /// Problems in the input that did not stop the conversion.
     pub warnings: Vec<String>,
+    /// With `--normalize`: the loudness before, the gain, the loudness after.
+    pub loudness: Option<LoudnessChange>,
+    /// With `--verify`: how the output in place was proved.
+    pub verified: Option<Verification>,
 }
 
 /// A converted file, or one left alone.
@@ -107,7 +122,18 @@ pub fn convert_file(
     progress: &mut dyn FnMut(u64, Option<u64>),
     cancel: &AtomicBool,
 ) -> Result<Outcome, ConvertError> {
-    convert_sharing(input, output, opts, progress, cancel, 1)
+    let loudness = match &opts.normalize {
+        Some(norm) => {
+            let m = measure(input, output, opts, &mut |f| progress((f * 1000.0) as u64, Some(2000)), cancel)?;
+            Some(track_change(&m, norm))
+        }
+        None => None,
+    };
+    let mut second_half = |done: u64, total: Option<u64>| match (loudness.is_some(), total) {
+        (true, Some(t)) if t > 0 => progress(1000 + done.saturating_mul(1000) / t, Some(2000)),
+        _ => progress(done, total),
+    };
+    convert_sharing(input, output, opts, &mut second_half, cancel, 1, loudness)
 }
 
 /// [`convert_file`] while `concurrent` files convert at once (a batch): the
@@ -120,11 +146,21 @@ pub(crate) fn convert_sharing(
     progress: &mut dyn FnMut(u64, Option<u64>),
     cancel: &AtomicBool,
     concurrent: usize,
+    loudness: Option<LoudnessChange>,
 ) -> Result<Outcome, ConvertError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = (cores / concurrent.max(1)).clamp(1, 4);
     let sink = |f| -> Box<dyn WriteSeek> { Box::new(BufWriter::with_capacity(1 << 20, f)) };
-    convert_through(input, output, opts, progress, cancel, &sink, threads)
+    let extras = Extras { loudness, before_verify: &|_| {} };
+    convert_through(input, output, opts, progress, cancel, &sink, threads, &extras)
+}
+
+/// What a conversion gets besides its options: the gain chosen by the
+/// measuring pass, and (for tests) a hook run between placing the output
+/// and verifying it.
+pub(crate) struct Extras<'a> {
+    pub(crate) loudness: Option<LoudnessChange>,
+    pub(crate) before_verify: &'a dyn Fn(&Path),
 }
 
 /// [`convert_file`] writing through `sink` around the temporary file (tests
@@ -137,6 +173,7 @@ fn convert_through(
     cancel: &AtomicBool,
     sink: &dyn Fn(File) -> Box<dyn WriteSeek>,
     resample_threads: usize,
+    extras: &Extras,
 ) -> Result<Outcome, ConvertError> {
     let started = Instant::now();
     if same_file(input, output) {
@@ -165,12 +202,19 @@ fn convert_through(
         sample: target.sample,
         bits: target.bits,
     };
-    let mut stages = Stages::new(&info, &target, opts)
+    let gain_db = extras.loudness.map_or(0.0, |l| l.gain_db);
+    let mut stages = Stages::with_gain(&info, &target, opts, gain_db)
         .map_err(|e| ConvertError::Refused { path: input.to_path_buf(), what: e.to_string() })?;
 
     let write_err = |source: WriteError| ConvertError::Write { path: output.to_path_buf(), source };
     let (part, out_file) = PartFile::create(output).map_err(|e| write_err(WriteError::Io(e)))?;
     let mut writer = create_writer(sink(out_file), spec).map_err(write_err)?;
+    let mut digest = None;
+    if opts.verify {
+        let (hashing, d) = HashingWriter::wrap(writer);
+        writer = hashing;
+        digest = Some(d);
+    }
     writer.set_tags(&info.tags).map_err(write_err)?;
     if target.rate != info.sample_rate() {
         // Resample on threads of its own, one block per chunk with no wait
@@ -210,6 +254,19 @@ fn convert_through(
         }
         Err(e) => return Err(write_err(WriteError::Io(e))),
     }
+    let verified = match &digest {
+        Some(digest) => {
+            (extras.before_verify)(output);
+            match verify_output(output, format, target.channels, frames_out, digest) {
+                Ok(v) => Some(v),
+                Err(what) => {
+                    let _ = std::fs::remove_file(output);
+                    return Err(ConvertError::Verify { path: output.to_path_buf(), what });
+                }
+            }
+        }
+        None => None,
+    };
     Ok(Outcome::Converted(ConvertStats {
         input: input.to_path_buf(),
         output: output.to_path_buf(),
@@ -219,6 +276,8 @@ fn convert_through(
         elapsed: started.elapsed(),
         bytes_in: std::fs::metadata(input).map(|m| m.len()).unwrap_or(0),
         warnings: file.take_warnings(),
+        loudness: extras.loudness,
+        verified,
     }))
 }
 
@@ -432,7 +491,9 @@ mod tests {
             let output = dir.path().join(format!("out.{ext}"));
             let opts = ConvertOptions { rate, ..ConvertOptions::default() };
             let small = |file: File| -> Box<dyn WriteSeek> { Box::new(SmallDisk { file, room: 100_000 }) };
-            let r = convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &small, 2);
+            let extras = Extras { loudness: None, before_verify: &|_| {} };
+            let r =
+                convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &small, 2, &extras);
             let e = r.err().unwrap_or_else(|| panic!("{ext} {rate:?}: a full disk went unnoticed"));
             assert!(matches!(e, ConvertError::Write { .. }), "{ext} {rate:?}: {e}");
             let msg = e.to_string();
@@ -445,6 +506,63 @@ mod tests {
             assert_eq!(names, vec!["in.wav".to_string()], "{ext} {rate:?}: left behind");
             assert_eq!(std::fs::read(&input).unwrap(), before);
         }
+    }
+
+    /// `--verify`: an output damaged between being placed and being
+    /// decoded again fails the file and is removed; an intact one is
+    /// proved bit-exact, also through resampling and dither.
+    #[test]
+    fn verification_catches_an_output_damaged_after_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.wav");
+        let spec = WriterSpec {
+            format: OutputFormat::Wav,
+            sample_rate: 44100,
+            channels: 2,
+            sample: SampleFormat::S24,
+            bits: None,
+        };
+        let mut w = create_writer(Box::new(File::create(&input).unwrap()), spec).unwrap();
+        let audio: Vec<i32> = (0..2 * 50_000).map(|i| ((i as f64 * 0.013).sin() * 4_000_000.0) as i32).collect();
+        w.write_i32(&audio).unwrap();
+        w.finish().unwrap();
+        let sink = |f| -> Box<dyn WriteSeek> { Box::new(BufWriter::new(f)) };
+        let run = |out: &str, rate: Option<u32>, bits: Option<BitDepth>, hook: &dyn Fn(&Path)| {
+            let opts = ConvertOptions { rate, bits, verify: true, ..ConvertOptions::default() };
+            let extras = Extras { loudness: None, before_verify: hook };
+            let output = dir.path().join(out);
+            convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &sink, 1, &extras)
+        };
+        for (out, rate, bits) in
+            [("a.flac", None, None), ("b.flac", Some(48000), Some(BitDepth::S16)), ("c.wav", None, Some(BitDepth::F32))]
+        {
+            match run(out, rate, bits, &|_| {}) {
+                Ok(Outcome::Converted(s)) => {
+                    assert!(matches!(s.verified, Some(Verification::BitExact { .. })), "{out}: {:?}", s.verified)
+                }
+                other => panic!("{out}: {other:?}"),
+            }
+        }
+        // One sample changed in the middle of the data, after the rename.
+        let flip = |p: &Path| {
+            let mut bytes = std::fs::read(p).unwrap();
+            let at = bytes.len() / 2;
+            bytes[at] ^= 0x10;
+            std::fs::write(p, bytes).unwrap();
+        };
+        let e = run("d.wav", None, None, &flip).unwrap_err();
+        assert!(matches!(e, ConvertError::Verify { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("d.wav") && msg.contains("other samples") && msg.contains("removed"), "{msg}");
+        assert!(!dir.path().join("d.wav").exists(), "a failed output must not stay");
+        // Cut short: the length is wrong (or the end does not decode).
+        let cut = |p: &Path| {
+            let bytes = std::fs::read(p).unwrap();
+            std::fs::write(p, &bytes[..bytes.len() - 600]).unwrap();
+        };
+        let e = run("e.flac", None, None, &cut).unwrap_err();
+        assert!(matches!(e, ConvertError::Verify { .. }), "{e}");
+        assert!(!dir.path().join("e.flac").exists());
     }
 
     /// A slow writer that counts what it encodes.

@@ -8,8 +8,10 @@
 mod batch;
 mod client;
 mod file;
+mod normalize;
 mod options;
 mod stages;
+mod verify;
 
 pub use crate::io::place::NameCase;
 pub use batch::{
@@ -20,5 +22,7 @@ pub use client::{ClientChannels, ClientFormat, ClientReader, ClientSample, Clien
 pub use file::{
     convert_file, default_sample, output_format, same_file, ConvertError, ConvertStats, Outcome, CHUNK_FRAMES,
 };
-pub use options::{BitDepth, ConvertOptions, PresetError, Quality};
+pub use normalize::{measure, LoudnessChange, Measurement, CEILING_MARGIN_DB};
+pub use options::{BitDepth, ConvertOptions, NormalizeOptions, PresetError, Quality};
 pub use stages::{Stages, StagesError, Target};
+pub use verify::{SampleHash, Verification};

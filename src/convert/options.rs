@@ -79,6 +79,10 @@ pub struct ConvertOptions {
     pub keep_tree: bool,
     /// Parallel files (0 = all cores).
     pub jobs: usize,
+    /// Loudness normalisation (`--normalize`); `None` leaves the level alone.
+    pub normalize: Option<NormalizeOptions>,
+    /// Decode each output again once it is in place and prove it (`--verify`).
+    pub verify: bool,
 }
 
 impl Default for ConvertOptions {
@@ -93,7 +97,30 @@ impl Default for ConvertOptions {
             overwrite: false,
             keep_tree: false,
             jobs: 0,
+            normalize: None,
+            verify: false,
         }
+    }
+}
+
+/// `--normalize LUFS [--true-peak DBTP] [--album]`: one gain per file (or
+/// per batch) that brings the integrated loudness to `target_lufs`, lowered
+/// where it would take the true peak above `true_peak_dbtp` (no limiter).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NormalizeOptions {
+    /// Integrated loudness wanted, LUFS (EBU R128).
+    pub target_lufs: f64,
+    /// True-peak ceiling, dBTP.
+    pub true_peak_dbtp: f64,
+    /// One gain for the whole batch from its loudness as one programme
+    /// (ReplayGain's album mode) instead of one per file.
+    pub album: bool,
+}
+
+impl Default for NormalizeOptions {
+    fn default() -> Self {
+        NormalizeOptions { target_lufs: -14.0, true_peak_dbtp: -1.0, album: false }
     }
 }
 
@@ -151,6 +178,8 @@ mod tests {
             rate: Some(96000),
             bits: Some(BitDepth::S24),
             quality: Quality::Max,
+            normalize: Some(NormalizeOptions { target_lufs: -16.0, true_peak_dbtp: -1.5, album: true }),
+            verify: true,
             ..Default::default()
         };
         opts.save(&path).unwrap();

@@ -58,6 +58,8 @@ pub struct Stages {
     exact_shift: Option<u32>,
     mixer: Option<ChannelMixer>,
     resampler: Option<SplitResampler>,
+    /// Linear gain applied in float after mixing (`--normalize`).
+    gain: Option<f32>,
     quantizer: Option<Quantizer>,
     read_i: Vec<i32>,
     read_f: Vec<f32>,
@@ -111,6 +113,29 @@ impl Stages {
         opts: &ConvertOptions,
         mixer: Option<ChannelMixer>,
     ) -> Result<Stages, StagesError> {
+        Stages::build(info, target, opts, mixer, None)
+    }
+
+    /// [`Stages::new`] with a gain of `gain_db` dB applied in float, after
+    /// mixing and before resampling and quantising (loudness
+    /// normalisation). A gain of exactly 0 dB keeps the bit-exact path.
+    pub fn with_gain(
+        info: &StreamInfo,
+        target: &Target,
+        opts: &ConvertOptions,
+        gain_db: f64,
+    ) -> Result<Stages, StagesError> {
+        let gain = (gain_db != 0.0).then(|| 10f64.powf(gain_db / 20.0) as f32);
+        Stages::build(info, target, opts, None, gain)
+    }
+
+    fn build(
+        info: &StreamInfo,
+        target: &Target,
+        opts: &ConvertOptions,
+        mixer: Option<ChannelMixer>,
+        gain: Option<f32>,
+    ) -> Result<Stages, StagesError> {
         let in_ch = info.channels();
         let out_ch = target.channels;
         if in_ch == 0 || out_ch == 0 {
@@ -135,7 +160,7 @@ impl Stages {
         let mix = in_ch != out_ch || mixer.is_some();
         let src_bits = info.bits_per_sample.filter(|_| info.sample_format.is_some_and(|s| !s.is_float()));
         let exact_shift = match src_bits {
-            Some(b) if !mix && !resample && !target.sample.is_float() && target.valid_bits() >= b => {
+            Some(b) if !mix && !resample && gain.is_none() && !target.sample.is_float() && target.valid_bits() >= b => {
                 Some(target.valid_bits() - b)
             }
             _ => None,
@@ -155,7 +180,7 @@ impl Stages {
         let resampler =
             if resample { Some(SplitResampler::new(src_rate, target.rate, out_ch, opts.quality)?) } else { None };
         // Reducing depth, or requantising processed audio: dither (when asked).
-        let processed = mix || resample || src_bits.is_none();
+        let processed = mix || resample || gain.is_some() || src_bits.is_none();
         let reduces = src_bits.is_none_or(|b| target.valid_bits() < b);
         let quantizer = (exact_shift.is_none() && !target.sample.is_float()).then(|| {
             Quantizer::new(target.valid_bits(), opts.dither && (reduces || processed) && target.valid_bits() < 32)
@@ -169,6 +194,7 @@ impl Stages {
             exact_shift,
             mixer,
             resampler,
+            gain,
             quantizer,
             read_i: vec![0; if exact_shift.is_some() { CHUNK_FRAMES * in_ch } else { 0 }],
             read_f: vec![0.0; if exact_shift.is_some() { 0 } else { float_chunk * in_ch }],
@@ -230,12 +256,20 @@ impl Stages {
             return Ok(self.frames as u64);
         }
         let input: &[f32] = if last { &[] } else { &self.read_f[..self.frames * self.in_ch] };
-        let mixed: &[f32] = match &self.mixer {
-            Some(m) => {
+        let mixed: &[f32] = match (&self.mixer, self.gain) {
+            (Some(m), gain) => {
                 m.process(input, &mut self.mixed);
+                if let Some(g) = gain {
+                    self.mixed.iter_mut().for_each(|s| *s *= g);
+                }
                 &self.mixed
             }
-            None => input,
+            (None, Some(g)) => {
+                self.mixed.clear();
+                self.mixed.extend(input.iter().map(|s| s * g));
+                &self.mixed
+            }
+            (None, None) => input,
         };
         let out: &[f32] = match &mut self.resampler {
             Some(r) => {

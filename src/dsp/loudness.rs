@@ -408,6 +408,14 @@ impl LoudnessMeter {
     }
 }
 
+/// The integrated loudness of several streams measured as one programme
+/// (ReplayGain's album gain, `--normalize --album`): the gating runs over the
+/// 400 ms blocks of all of them together, so it is not an average of their
+/// own figures. `None` when nothing rises above the absolute gate.
+pub fn album_loudness(meters: &[&LoudnessMeter]) -> Option<f64> {
+    EbuR128::loudness_global_multiple(meters.iter().map(|m| &m.loudness)).ok().filter(|l| l.is_finite())
+}
+
 /// The BS.1770 weighting of a speaker.
 fn weight_of(c: Channel) -> ebur128::Channel {
     use ebur128::Channel as W;

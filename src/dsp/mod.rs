@@ -15,6 +15,7 @@ pub mod measure;
 pub mod mix;
 pub mod render;
 pub mod resample;
+pub mod true_peak;
 
 pub use render::{Render, Silence};
 pub use resample::{resample_all, resample_parallel, Quality, ResampleError, Resampler};

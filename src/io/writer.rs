@@ -65,6 +65,20 @@ impl OutputFormat {
     }
 }
 
+impl OutputFormat {
+    /// True for formats that do not keep the samples written (MP3, Opus,
+    /// AAC): `convert --verify` proves those by channels, length and a
+    /// stream that decodes end to end, the others sample for sample. Every
+    /// format must say which it is.
+    pub fn is_lossy(self) -> bool {
+        match self {
+            OutputFormat::Wav | OutputFormat::Aiff | OutputFormat::Caf | OutputFormat::Flac | OutputFormat::Alac => {
+                false
+            }
+        }
+    }
+}
+
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WriterSpec {

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use crossbeam_channel::{unbounded, Receiver};
 
 use crate::convert::{
-    batch_process_parallel, plan, BatchEvent, BatchItem, BatchMeter, BitDepth, ConvertOptions, FileFailure, Outcome,
-    Quality,
+    batch_process_parallel, plan, BatchEvent, BatchItem, BatchMeter, BitDepth, ConvertOptions, FileFailure,
+    NormalizeOptions, Outcome, Quality,
 };
 use crate::io::OutputFormat;
 
@@ -34,6 +34,8 @@ pub struct Row {
     pub status: String,
     /// True when it failed.
     pub failed: bool,
+    /// With normalisation: its loudness before and after (empty otherwise).
+    pub loudness: String,
 }
 
 struct Running {
@@ -53,6 +55,8 @@ pub struct Summary {
     pub failed: usize,
     /// True when the user cancelled.
     pub cancelled: bool,
+    /// Outputs proved by decoding them again ("Verify outputs").
+    pub verified: usize,
 }
 
 /// The Batch tab's state.
@@ -166,13 +170,20 @@ impl BatchPanel {
                     run.meter = Some(BatchMeter::new(&items));
                     self.rows = items
                         .iter()
-                        .map(|i| Row { input: i.input.clone(), fraction: 0.0, status: "waiting".into(), failed: false })
+                        .map(|i| Row {
+                            input: i.input.clone(),
+                            fraction: 0.0,
+                            status: "waiting".into(),
+                            failed: false,
+                            loudness: String::new(),
+                        })
                         .collect();
                     self.rows.extend(refused.into_iter().map(|(input, why)| Row {
                         input,
                         fraction: 0.0,
                         status: format!("failed: {why}"),
                         failed: true,
+                        loudness: String::new(),
                     }));
                 }
                 Msg::Event(e) => {
@@ -184,10 +195,20 @@ impl BatchPanel {
                         BatchEvent::Progress { index, fraction } => {
                             set(&mut self.rows, index, |r| r.fraction = fraction as f32)
                         }
+                        BatchEvent::Measured { index, loudness } => set(&mut self.rows, index, |r| {
+                            r.status = "measured".into();
+                            r.loudness = loudness.map_or(String::new(), |l| l.describe());
+                        }),
                         BatchEvent::Finished { index, result } => set(&mut self.rows, index, |r| {
                             r.fraction = 1.0;
                             (r.status, r.failed) = match result {
-                                Ok(Outcome::Converted(_)) => ("converted".into(), false),
+                                Ok(Outcome::Converted(stats)) => {
+                                    if let Some(l) = &stats.loudness {
+                                        r.loudness = l.describe();
+                                    }
+                                    let how = stats.verified.map_or(String::new(), |v| format!(", {v}"));
+                                    (format!("converted{how}"), false)
+                                }
                                 Ok(Outcome::Skipped { reason, .. }) => (format!("skipped: {reason}"), false),
                                 Err(FileFailure::Cancelled) => ("cancelled".into(), false),
                                 Err(e) => (format!("failed: {e}"), true),
@@ -206,6 +227,7 @@ impl BatchPanel {
                 skipped: count("skipped"),
                 failed: count("failed"),
                 cancelled,
+                verified: self.rows.iter().filter(|r| r.status.contains("verified")).count(),
             });
             self.running = None;
         }
@@ -218,7 +240,10 @@ impl BatchPanel {
         ui.label("Drop files or folders on the window to queue them. Outputs never replace inputs or existing files.");
         ui.separator();
         let busy = self.is_running();
-        ui.add_enabled_ui(!busy, |ui| self.options_ui(ui));
+        ui.add_enabled_ui(!busy, |ui| {
+            self.options_ui(ui);
+            self.loudness_options_ui(ui);
+        });
         ui.separator();
         ui.horizontal(|ui| {
             if busy {
@@ -259,13 +284,16 @@ impl BatchPanel {
             )));
         }
         if let Some(s) = &self.summary {
-            let text = format!(
+            let mut text = format!(
                 "{}{} converted, {} skipped, {} failed",
                 if s.cancelled { "Cancelled: " } else { "" },
                 s.converted,
                 s.skipped,
                 s.failed
             );
+            if self.opts.verify {
+                text.push_str(&format!(", {} verified", s.verified));
+            }
             if s.failed > 0 {
                 ui.colored_label(ui.visuals().error_fg_color, text);
             } else {
@@ -297,6 +325,9 @@ impl BatchPanel {
                         ui.colored_label(ui.visuals().error_fg_color, &r.status);
                     } else {
                         ui.label(&r.status);
+                    }
+                    if !r.loudness.is_empty() {
+                        ui.label(&r.loudness);
                     }
                 });
             }
@@ -371,6 +402,39 @@ impl BatchPanel {
                     .hint_text("Converted, beside the first input")
                     .desired_width(360.0),
             );
+            ui.end_row();
+        });
+    }
+}
+
+impl BatchPanel {
+    /// Normalisation, its ceiling and album mode, and output verification.
+    fn loudness_options_ui(&mut self, ui: &mut egui::Ui) {
+        egui::Grid::new("batch-loudness").num_columns(2).spacing([16.0, 6.0]).show(ui, |ui| {
+            ui.label("Loudness");
+            ui.horizontal(|ui| {
+                let mut on = self.opts.normalize.is_some();
+                if ui.checkbox(&mut on, "Normalise to").changed() {
+                    self.opts.normalize = on.then(NormalizeOptions::default);
+                }
+                let mut norm = self.opts.normalize.unwrap_or_default();
+                ui.add_enabled(
+                    on,
+                    egui::DragValue::new(&mut norm.target_lufs).range(-70.0..=0.0).speed(0.1).suffix(" LUFS"),
+                );
+                ui.label("true-peak ceiling");
+                ui.add_enabled(
+                    on,
+                    egui::DragValue::new(&mut norm.true_peak_dbtp).range(-20.0..=0.0).speed(0.1).suffix(" dBTP"),
+                );
+                ui.add_enabled(on, egui::Checkbox::new(&mut norm.album, "Album mode (one gain for all)"));
+                if on {
+                    self.opts.normalize = Some(norm);
+                }
+            });
+            ui.end_row();
+            ui.label("Checks");
+            ui.checkbox(&mut self.opts.verify, "Verify outputs (decode each again and compare)");
             ui.end_row();
         });
     }

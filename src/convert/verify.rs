@@ -1,0 +1,239 @@
+//! `convert --verify`: proving an output once it is in place. While a file
+//! is written, [`HashingWriter`] keeps a running 64-bit hash of the samples
+//! exactly as they reach the encoder (after resampling, dither and
+//! quantisation: the pipeline is deterministic), so no second copy of the
+//! audio is kept. Afterwards the output is decoded again and hashed the same
+//! way: a lossless output must give the same hash and sample count
+//! (bit-exact), a lossy one ([`OutputFormat::is_lossy`]) must decode end to
+//! end to the same channel count and length.
+//!
+//! This room reads outputs; removing one that failed is the caller's job.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::io::{AudioFile, AudioWriter, OutputFormat, Tags, WriteError};
+
+/// Frames decoded at a time while verifying.
+const VERIFY_FRAMES: usize = 16384;
+
+/// Lossy outputs may differ from the frames written by this much (a
+/// decoder that does not trim the encoder's delay), in seconds.
+const LOSSY_LENGTH_SLACK_S: f64 = 0.05;
+
+/// A running hash of interleaved samples: each sample goes through
+/// `h = (rotl(h, 5) ^ x) · K` with `K` odd. Every step is a bijection of `h`,
+/// so any single changed sample always changes the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleHash {
+    hash: u64,
+    /// Samples hashed.
+    pub samples: u64,
+}
+
+const K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl Default for SampleHash {
+    fn default() -> Self {
+        SampleHash { hash: 0x243f_6a88_85a3_08d3, samples: 0 }
+    }
+}
+
+impl SampleHash {
+    fn add(&mut self, values: impl Iterator<Item = u64>) {
+        let mut h = self.hash;
+        let mut n = 0u64;
+        for x in values {
+            h = (h.rotate_left(5) ^ x).wrapping_mul(K);
+            n += 1;
+        }
+        self.hash = h;
+        self.samples += n;
+    }
+
+    /// Adds integer samples.
+    pub fn add_i32(&mut self, s: &[i32]) {
+        self.add(s.iter().map(|&v| v as u32 as u64));
+    }
+
+    /// Adds float samples (by their bits).
+    pub fn add_f32(&mut self, s: &[f32]) {
+        self.add(s.iter().map(|&v| u64::from(v.to_bits()) | 1 << 32));
+    }
+}
+
+/// What the writer saw: integer samples, float samples, or both (then only
+/// the length can be checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Kind {
+    #[default]
+    None,
+    Int,
+    Float,
+    Mixed,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    hash: SampleHash,
+    kind: Kind,
+}
+
+/// The hash of what a [`HashingWriter`] passed on, readable after it finished.
+#[derive(Debug, Clone, Default)]
+pub struct WrittenDigest(Arc<Mutex<Seen>>);
+
+/// Passes samples to the writer inside and hashes them on the way.
+pub struct HashingWriter {
+    inner: Box<dyn AudioWriter>,
+    seen: WrittenDigest,
+}
+
+impl HashingWriter {
+    /// Wraps `inner`; the digest fills as samples pass.
+    pub fn wrap(inner: Box<dyn AudioWriter>) -> (Box<dyn AudioWriter>, WrittenDigest) {
+        let seen = WrittenDigest::default();
+        (Box::new(HashingWriter { inner, seen: seen.clone() }), seen)
+    }
+
+    fn note(&self, kind: Kind, f: impl FnOnce(&mut SampleHash)) {
+        if let Ok(mut s) = self.seen.0.lock() {
+            s.kind = match s.kind {
+                Kind::None => kind,
+                k if k == kind => k,
+                _ => Kind::Mixed,
+            };
+            f(&mut s.hash);
+        }
+    }
+}
+
+impl AudioWriter for HashingWriter {
+    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
+        self.note(Kind::Float, |h| h.add_f32(interleaved));
+        self.inner.write_f32(interleaved)
+    }
+    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
+        self.note(Kind::Int, |h| h.add_i32(interleaved));
+        self.inner.write_i32(interleaved)
+    }
+    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
+        self.inner.set_tags(tags)
+    }
+    fn finish(self: Box<Self>) -> Result<(), WriteError> {
+        self.inner.finish()
+    }
+}
+
+/// How an output was proved.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// Decoded to exactly the samples written (count and hash).
+    BitExact {
+        /// Samples compared.
+        samples: u64,
+    },
+    /// A lossy output decoded end to end with the channels and length expected.
+    Decodable {
+        /// Frames decoded.
+        frames: u64,
+    },
+}
+
+impl std::fmt::Display for Verification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verification::BitExact { samples } => write!(f, "verified: bit-exact ({samples} samples)"),
+            Verification::Decodable { frames } => write!(f, "verified: decodable, {frames} frames"),
+        }
+    }
+}
+
+/// Decodes `output` (just written as `format` with `channels` channels and
+/// `frames` frames, `digest` of its samples) and proves it, or says what
+/// is wrong.
+pub fn verify_output(
+    output: &Path,
+    format: OutputFormat,
+    channels: usize,
+    frames: u64,
+    digest: &WrittenDigest,
+) -> Result<Verification, String> {
+    let (expected, kind) = match digest.0.lock() {
+        Ok(s) => (s.hash, s.kind),
+        Err(_) => return Err("the written samples' hash was lost".into()),
+    };
+    let mut file = AudioFile::open(output).map_err(|e| format!("does not open again: {}", e.error))?;
+    let got_channels = file.info().channels();
+    if got_channels != channels {
+        return Err(format!("decodes to {got_channels} channels, {channels} were written"));
+    }
+    let exact = !format.is_lossy() && matches!(kind, Kind::Int | Kind::Float);
+    let mut hash = SampleHash::default();
+    let mut decoded = 0u64;
+    let decode_err = |e: crate::io::ReadError| format!("does not decode: {e}");
+    if exact && kind == Kind::Int {
+        let mut buf = vec![0i32; VERIFY_FRAMES * channels];
+        loop {
+            let n = file.read_i32(&mut buf).map_err(|e| decode_err(e.error))?;
+            if n == 0 {
+                break;
+            }
+            hash.add_i32(&buf[..n * channels]);
+            decoded += n as u64;
+        }
+    } else {
+        let mut buf = vec![0f32; VERIFY_FRAMES * channels];
+        loop {
+            let n = file.read_f32(&mut buf).map_err(|e| decode_err(e.error))?;
+            if n == 0 {
+                break;
+            }
+            if exact {
+                hash.add_f32(&buf[..n * channels]);
+            }
+            decoded += n as u64;
+        }
+    }
+    if file.verified() == Some(false) {
+        return Err("its own checksum (MD5) does not match its audio".into());
+    }
+    if exact {
+        if decoded != frames {
+            return Err(format!("decodes to {decoded} frames, {frames} were written"));
+        }
+        if hash != expected {
+            return Err(format!("decodes to other samples than were written ({} samples compared)", hash.samples));
+        }
+        return Ok(Verification::BitExact { samples: hash.samples });
+    }
+    let slack = (LOSSY_LENGTH_SLACK_S * f64::from(file.info().sample_rate())) as u64;
+    if decoded.abs_diff(frames) > slack {
+        return Err(format!("decodes to {decoded} frames, {frames} were written"));
+    }
+    Ok(Verification::Decodable { frames: decoded })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_single_changed_sample_changes_the_hash() {
+        let x: Vec<i32> = (0..1000).map(|i| (i * 7919) % 65536 - 32768).collect();
+        let mut a = SampleHash::default();
+        a.add_i32(&x);
+        let mut split = SampleHash::default();
+        split.add_i32(&x[..333]);
+        split.add_i32(&x[333..]);
+        assert_eq!(a, split, "chunking must not matter");
+        for i in [0, 1, 500, 999] {
+            let mut y = x.clone();
+            y[i] ^= 1;
+            let mut b = SampleHash::default();
+            b.add_i32(&y);
+            assert_ne!(a, b, "a change at {i} went unseen");
+        }
+    }
+}

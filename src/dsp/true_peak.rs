@@ -1,0 +1,153 @@
+//! A finer true-peak estimate for loudness normalisation: the BS.1770
+//! meter oversamples 4× with a 48-tap filter, which can read a few tenths of
+//! a dB under the reconstructed waveform's peak (and under other meters,
+//! such as ffmpeg's, which upsamples with a longer filter). [`PeakRefiner`]
+//! interpolates 16× with a 64-tap Kaiser-windowed sinc, but only between
+//! samples near the loudest seen so far (within [`CANDIDATE_DB`]): elsewhere
+//! no intersample peak can matter, so the cost stays a small fraction of
+//! metering.
+//!
+//! Numbers in, a number out: no files, no allocation per block after the
+//! first.
+
+/// Half the filter length, in input samples.
+const HALF: usize = 32;
+/// Interpolated points per sample interval.
+const PHASES: usize = 16;
+/// Intervals whose ends are within this many dB of the largest sample so
+/// far are interpolated.
+pub const CANDIDATE_DB: f32 = -9.0;
+
+/// Streaming interleaved samples in, the largest interpolated magnitude out.
+#[derive(Debug, Clone)]
+pub struct PeakRefiner {
+    channels: usize,
+    /// `PHASES - 1` fractional phases × `2·HALF` taps.
+    kernel: Vec<f32>,
+    /// Per channel: the samples not yet past the right edge of the filter.
+    pending: Vec<Vec<f32>>,
+    /// Largest |sample| so far (all channels).
+    sample_peak: f32,
+    /// Largest interpolated or sample magnitude so far.
+    peak: f32,
+}
+
+impl PeakRefiner {
+    /// A refiner for `channels` interleaved channels.
+    pub fn new(channels: usize) -> Self {
+        let channels = channels.max(1);
+        let beta = 9.0f64;
+        let bessel_i0 = |x: f64| {
+            let (mut sum, mut term) = (1.0f64, 1.0f64);
+            for k in 1..30 {
+                term *= (x / (2.0 * k as f64)).powi(2);
+                sum += term;
+            }
+            sum
+        };
+        let norm = bessel_i0(beta);
+        let mut kernel = Vec::with_capacity((PHASES - 1) * 2 * HALF);
+        for p in 1..PHASES {
+            let frac = p as f64 / PHASES as f64;
+            for i in 0..2 * HALF {
+                // Tap i weighs sample n + i − (HALF − 1) for a point at n + frac.
+                let t = frac - (i as f64 - (HALF as f64 - 1.0));
+                let sinc = if t == 0.0 { 1.0 } else { (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t) };
+                let r = t / HALF as f64;
+                let w = if r.abs() >= 1.0 { 0.0 } else { bessel_i0(beta * (1.0 - r * r).sqrt()) / norm };
+                kernel.push((sinc * w) as f32);
+            }
+        }
+        // Silence before the start, so the first intervals have their context.
+        PeakRefiner { channels, kernel, pending: vec![vec![0.0; HALF - 1]; channels], sample_peak: 0.0, peak: 0.0 }
+    }
+
+    /// Measures a block of interleaved frames.
+    pub fn push(&mut self, block: &[f32]) {
+        for frame in block.chunks_exact(self.channels) {
+            for (c, &x) in frame.iter().enumerate() {
+                self.pending[c].push(x);
+                self.sample_peak = self.sample_peak.max(x.abs());
+            }
+        }
+        self.peak = self.peak.max(self.sample_peak);
+        for c in 0..self.channels {
+            self.scan(c, false);
+        }
+    }
+
+    /// The estimate so far, linear (at least the sample peak); the last
+    /// `HALF` frames are scanned as if silence followed.
+    pub fn peak(&self) -> f32 {
+        let mut tail = self.clone();
+        for c in 0..tail.channels {
+            tail.scan(c, true);
+        }
+        tail.peak
+    }
+
+    /// Interpolates the candidate intervals of channel `c` that have their
+    /// whole filter context, then drops what no later interval needs.
+    fn scan(&mut self, c: usize, end: bool) {
+        let mut buf = std::mem::take(&mut self.pending[c]);
+        if end {
+            buf.extend(std::iter::repeat_n(0.0, HALF));
+        }
+        let threshold = self.sample_peak * 10f32.powf(CANDIDATE_DB / 20.0);
+        // Interval n (between n and n+1) needs samples n+1−HALF ..= n+HALF.
+        // `buf[0]` is sample HALF−1 before the first interval not yet done.
+        let mut n = HALF - 1;
+        while n + HALF < buf.len() {
+            let (a, b) = (buf[n].abs(), buf[n + 1].abs());
+            if a.max(b) >= threshold && threshold > 0.0 {
+                let context = &buf[n + 1 - HALF..=n + HALF];
+                for taps in self.kernel.chunks_exact(2 * HALF) {
+                    let y: f32 = context.iter().zip(taps).map(|(x, h)| x * h).sum();
+                    self.peak = self.peak.max(y.abs());
+                }
+            }
+            n += 1;
+        }
+        // Keep the context of interval n onwards.
+        let keep_from = n + 1 - HALF;
+        buf.drain(..keep_from.min(buf.len()));
+        if end {
+            buf.clear();
+        }
+        self.pending[c] = buf;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sine whose peaks fall between samples: the samples read low, the
+    /// refiner finds the waveform's peak.
+    #[test]
+    fn finds_the_peak_between_samples() {
+        let rate = 48000.0f64;
+        let f = 12000.0; // peaks fall 0.81 of the way between samples
+        let x: Vec<f32> = (0..48000)
+            .flat_map(|n| {
+                // Faded in and out: an abrupt start rings above the sine.
+                let fade = (f64::from(n.min(47999 - n)) / 2000.0).min(1.0);
+                let v = (0.5 * fade * (n as f64 * f / rate * std::f64::consts::TAU + 0.3).sin()) as f32;
+                [v, v * 0.5]
+            })
+            .collect();
+        let sample_peak = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let mut r = PeakRefiner::new(2);
+        for block in x.chunks(2 * 1000 + 2) {
+            r.push(block);
+        }
+        let p = r.peak();
+        assert!(sample_peak < 0.49, "the test signal must hide its peak ({sample_peak})");
+        assert!((p - 0.5).abs() < 0.5 * 0.003, "{p}");
+        // Blocks of any size give the same answer.
+        let mut one = PeakRefiner::new(2);
+        one.push(&x);
+        assert!((one.peak() - p).abs() < 1e-6);
+        assert_eq!(PeakRefiner::new(1).peak(), 0.0);
+    }
+}

@@ -1,0 +1,213 @@
+//! `coremusic convert --normalize LUFS [--true-peak DBTP] [--album]` and
+//! `--verify` as a user meets them: outputs land at the target loudness (by
+//! our meter and by ffmpeg's `ebur128` when present), never above the
+//! true-peak ceiling, an album keeps its balance, and verified outputs say so.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+
+use common::tools::Rng;
+
+fn coremusic() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_coremusic"))
+}
+
+/// A 16-bit stereo WAV at 48 kHz: tones and noise scaled by `gain_db`, with
+/// `clicks` short full-height spikes (a high crest factor: the true peak,
+/// not the loudness, then limits the gain).
+fn music(dir: &Path, name: &str, seconds: f64, gain_db: f64, clicks: bool) -> PathBuf {
+    let path = dir.join(name);
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let g = 10f64.powf(gain_db / 20.0);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let frames = (seconds * 48000.0) as usize;
+    for f in 0..frames {
+        let t = f as f64 / 48000.0;
+        for c in 0..2 {
+            let tone = (t * (220.0 + 110.0 * c as f64) * std::f64::consts::TAU).sin() * 0.3
+                + (t * 1760.0 * std::f64::consts::TAU).sin() * 0.1;
+            let noise = ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.2;
+            let mut v = (tone + noise) * g;
+            if clicks && f % 24000 < 3 {
+                v = 0.7;
+            }
+            w.write_sample((v * 32767.0).round().clamp(-32768.0, 32767.0) as i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+    path
+}
+
+/// `convert ... --json`: exit code and the parsed events.
+fn convert_json(args: &[&std::ffi::OsStr]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let mut cmd = coremusic();
+    cmd.arg("convert").args(args).arg("--json");
+    let done = common::tools::run_with_deadline(&mut cmd, std::time::Duration::from_secs(300));
+    let events = done.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    (done.code, events, done.stderr)
+}
+
+fn converted<'a>(events: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    events
+        .iter()
+        .find(|e| e["event"] == "converted" && e["input"].as_str().is_some_and(|i| i.ends_with(name)))
+        .unwrap_or_else(|| panic!("no converted event for {name}: {events:?}"))
+}
+
+/// Our meter on a file: (integrated LUFS, true peak dBTP).
+fn measure(path: &Path) -> (f64, f64) {
+    let a = coremusic::analysis::loudness::analyze(path, |_| {}, &AtomicBool::new(false)).unwrap();
+    (a.levels.integrated_lufs.unwrap(), a.levels.true_peak_dbtp.unwrap())
+}
+
+/// ffmpeg's `ebur128=peak=true` on a file: (I, true peak), or `None` without ffmpeg.
+fn ffmpeg_measure(path: &Path) -> Option<(f64, f64)> {
+    if !common::tools::have("ffmpeg") {
+        return None;
+    }
+    let out = Command::new("ffmpeg")
+        .args(["-nostats", "-hide_banner", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let summary = err.rsplit("Summary:").next().unwrap();
+    let value = |key: &str| -> f64 {
+        let line = summary.lines().find(|l| l.trim_start().starts_with(key)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    Some((value("I:"), value("Peak:")))
+}
+
+#[test]
+fn each_file_reaches_the_target_and_stays_under_the_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = music(dir.path(), "quiet.wav", 6.0, -22.0, false);
+    let loud = music(dir.path(), "loud.wav", 6.0, 0.0, false);
+    let spiky = music(dir.path(), "spiky.wav", 6.0, -20.0, true);
+    let out = dir.path().join("out");
+    let (code, events, err) = convert_json(&[
+        quiet.as_os_str(),
+        loud.as_os_str(),
+        spiky.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "-f".as_ref(),
+        "flac".as_ref(),
+        "--normalize".as_ref(),
+        "-16".as_ref(),
+        "--verify".as_ref(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(events.iter().filter(|e| e["event"] == "measured").count(), 3);
+    for name in ["quiet", "loud", "spiky"] {
+        let e = converted(&events, &format!("{name}.wav"));
+        let l = &e["loudness"];
+        let bound = l["ceiling_bound"].as_bool().unwrap();
+        assert_eq!(bound, name == "spiky", "{name}: {l}");
+        assert_eq!(e["verified"], true, "{e}");
+        let path = out.join(format!("{name}.flac"));
+        let (lufs, tp) = measure(&path);
+        let expected = l["after_lufs"].as_f64().unwrap();
+        eprintln!("{name}: {l} measured {lufs:.2} LUFS {tp:.2} dBTP");
+        if bound {
+            assert!(expected < -16.5, "{name}: a bound gain reaches {expected}");
+        } else {
+            assert!((expected + 16.0).abs() < 1e-6, "{name}: {expected}");
+        }
+        assert!((lufs - expected).abs() <= 0.1, "{name}: measured {lufs}, expected {expected}");
+        assert!(tp <= -1.0, "{name}: true peak {tp} above the ceiling");
+        if let Some((i, peak)) = ffmpeg_measure(&path) {
+            eprintln!("{name}: ffmpeg I {i} LUFS, true peak {peak} dBTP");
+            assert!((i - expected).abs() <= 0.5, "{name}: ffmpeg {i}, expected {expected}");
+            assert!(peak <= -1.0, "{name}: ffmpeg true peak {peak}");
+        }
+    }
+}
+
+#[test]
+fn album_mode_keeps_the_balance_between_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = music(dir.path(), "a.wav", 5.0, -6.0, false);
+    let b = music(dir.path(), "b.wav", 5.0, -18.0, false);
+    let out = dir.path().join("album");
+    let (code, events, err) = convert_json(&[
+        a.as_os_str(),
+        b.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--normalize".as_ref(),
+        "-20".as_ref(),
+        "--true-peak".as_ref(),
+        "-2".as_ref(),
+        "--album".as_ref(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (ea, eb) = (converted(&events, "a.wav"), converted(&events, "b.wav"));
+    let gain = ea["loudness"]["gain_db"].as_f64().unwrap();
+    assert_eq!(gain, eb["loudness"]["gain_db"].as_f64().unwrap(), "one gain for the album");
+    let reference = ea["loudness"]["reference_lufs"].as_f64().unwrap();
+    assert!((reference + gain + 20.0).abs() < 1e-6, "the album, not a file, reaches the target");
+    let (la, _) = measure(&out.join("a.wav"));
+    let (lb, _) = measure(&out.join("b.wav"));
+    assert!(((la - lb) - 12.0).abs() < 0.2, "the 12 LU between the files is kept: {la} {lb}");
+    let before_a = ea["loudness"]["before_lufs"].as_f64().unwrap();
+    assert!((la - (before_a + gain)).abs() <= 0.1, "{la} vs {before_a} + {gain}");
+}
+
+#[test]
+fn silence_is_left_alone_and_the_text_summary_tells_the_gain() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = dir.path().join("silent.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&silent, spec).unwrap();
+    for _ in 0..44100 {
+        w.write_sample(0i16).unwrap();
+    }
+    w.finalize().unwrap();
+    let tone = music(dir.path(), "tone.wav", 3.0, -12.0, false);
+    let out = dir.path().join("o");
+    let o = coremusic()
+        .arg("convert")
+        .args([&silent, &tone])
+        .arg("-o")
+        .arg(&out)
+        .args(["--normalize", "-23", "--verify"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("silent → silent LUFS (+0.00 dB)"), "{err}");
+    assert!(err.contains("→ -23.0 LUFS"), "{err}");
+    assert!(err.contains("verified 2"), "{err}");
+    assert!(err.contains("bit-exact"), "{err}");
+    let a = coremusic::io::AudioFile::open(out.join("silent.wav")).unwrap().read_all_i32().unwrap();
+    assert!(a.iter().all(|&s| s == 0), "silence stays silence");
+}
+
+#[test]
+fn bad_targets_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = music(dir.path(), "tone.wav", 0.5, -12.0, false);
+    for args in [vec!["--normalize", "5"], vec!["--normalize", "-14", "--true-peak", "9"], vec!["--album"]] {
+        let o =
+            coremusic().arg("convert").arg(&tone).arg("-o").arg(dir.path().join("x.wav")).args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(!dir.path().join("x.wav").exists());
+    }
+}
