@@ -20,5 +20,5 @@ pub use client::{ClientChannels, ClientFormat, ClientReader, ClientSample, Clien
 pub use file::{
     convert_file, default_sample, output_format, same_file, ConvertError, ConvertStats, Outcome, CHUNK_FRAMES,
 };
-pub use options::{BitDepth, ConvertOptions, PresetError, Quality};
+pub use options::{named_preset, named_presets, BitDepth, ConvertOptions, PresetError, Quality};
 pub use stages::{Stages, StagesError, Target};
