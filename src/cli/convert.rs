@@ -9,10 +9,12 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use coremusic::convert::{
-    batch_process_parallel, plan, BatchEvent, BatchMeter, BitDepth, ConvertError, ConvertOptions, NormalizeOptions,
+    batch_process_parallel, named_preset, plan, BatchEvent, BatchMeter, BitDepth, ConvertError, ConvertOptions,
+    NormalizeOptions,
     Outcome, Quality,
 };
-use coremusic::io::OutputFormat;
+use coremusic::io::codec::lossy::{parse_bitrate as parse_bitrate_kbps, parse_vbr_quality};
+use coremusic::io::{EncoderSettings, OpusApplication, OutputFormat};
 
 /// Arguments of `coremusic convert`.
 #[derive(Debug, clap::Args)]
@@ -23,7 +25,8 @@ pub struct ConvertArgs {
     /// Output file (one input) or folder.
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
-    /// Output format: wav, aiff, caf, flac or alac (.m4a). Default: from OUT's extension, or WAV for a folder.
+    /// Output format: wav, aiff, caf, flac, alac (.m4a), mp3, opus or aac (.m4a, macOS). Default: from OUT's
+    /// extension, or WAV for a folder.
     #[arg(short = 'f', long, value_parser = parse_format)]
     pub format: Option<OutputFormat>,
     /// Output sample rate in Hz.
@@ -38,17 +41,33 @@ pub struct ConvertArgs {
     /// afconvert-style data format, e.g. `LEI16`, `I24@48000`, `F32`.
     #[arg(short = 'd', value_name = "FORMAT", value_parser = parse_data_format)]
     pub data_format: Option<(BitDepth, Option<u32>)>,
-    /// Resampling quality.
+    /// Resampling quality (low, medium, high, max), or for MP3 LAME's VBR quality V0 (best) to V9.
     #[arg(long, value_parser = parse_quality)]
-    pub quality: Option<Quality>,
+    pub quality: Option<QualityArg>,
+    /// Lossy bitrate in kb/s (`128k`, `192`): MP3 CBR, Opus and AAC target.
+    #[arg(short = 'b', long, value_parser = parse_bitrate)]
+    pub bitrate: Option<u32>,
+    /// Variable bitrate (the default for MP3 without --bitrate, Opus and AAC).
+    #[arg(long, conflicts_with = "cbr")]
+    pub vbr: bool,
+    /// Constant bitrate (MP3: 192 kb/s without --bitrate).
+    #[arg(long)]
+    pub cbr: bool,
+    /// Encoder effort: MP3 0 (best) to 9 (LAME's -q); Opus 0 to 10 (best, the default).
+    #[arg(long, value_name = "N")]
+    pub complexity: Option<u8>,
+    /// Opus application: audio (default), voip or lowdelay.
+    #[arg(long, value_parser = parse_application)]
+    pub application: Option<OpusApplication>,
     /// Do not dither when reducing the depth.
     #[arg(long)]
     pub no_dither: bool,
     /// Files converted at once (default: all cores).
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Read options from a TOML preset (flags given here win).
-    #[arg(long, value_name = "FILE")]
+    /// Read options from a TOML preset file, or a built-in preset ("MP3 V2", "MP3 320k", "Opus 128k",
+    /// "FLAC"…); flags given here win.
+    #[arg(long, value_name = "FILE|NAME")]
     pub preset: Option<PathBuf>,
     /// Write the options in effect to a TOML preset.
     #[arg(long, value_name = "FILE")]
@@ -104,13 +123,28 @@ impl LoudnessArgs {
 }
 
 fn parse_format(s: &str) -> Result<OutputFormat, String> {
+    OutputFormat::from_name(s).ok_or_else(|| format!("unknown format '{s}': use {}", OutputFormat::names()))
+}
+
+/// `--quality`: the resampler's, or an MP3 VBR level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum QualityArg {
+    /// Resampling quality.
+    Resample(Quality),
+    /// LAME's `-V`.
+    Vbr(u8),
+}
+
+fn parse_bitrate(s: &str) -> Result<u32, String> {
+    parse_bitrate_kbps(s).ok_or_else(|| format!("unknown bitrate '{s}': use e.g. 128k or 192"))
+}
+
+fn parse_application(s: &str) -> Result<OpusApplication, String> {
     match s.to_ascii_lowercase().as_str() {
-        "wav" | "wave" => Ok(OutputFormat::Wav),
-        "aif" | "aiff" | "aifc" => Ok(OutputFormat::Aiff),
-        "caf" | "caff" => Ok(OutputFormat::Caf),
-        "flac" => Ok(OutputFormat::Flac),
-        "alac" | "m4a" => Ok(OutputFormat::Alac),
-        _ => Err(format!("unknown format '{s}': use wav, aiff, caf, flac or alac")),
+        "audio" | "music" => Ok(OpusApplication::Audio),
+        "voip" | "speech" => Ok(OpusApplication::Voip),
+        "lowdelay" | "low-delay" => Ok(OpusApplication::Lowdelay),
+        _ => Err(format!("unknown application '{s}': use audio, voip or lowdelay")),
     }
 }
 
@@ -118,13 +152,16 @@ fn parse_bits(s: &str) -> Result<BitDepth, String> {
     BitDepth::parse(s).ok_or_else(|| format!("unknown depth '{s}': use 8, 16, 24, 32, 32f or 64f"))
 }
 
-fn parse_quality(s: &str) -> Result<Quality, String> {
+fn parse_quality(s: &str) -> Result<QualityArg, String> {
+    if let Some(q) = parse_vbr_quality(s) {
+        return Ok(QualityArg::Vbr(q));
+    }
     match s {
-        "low" => Ok(Quality::Low),
-        "medium" => Ok(Quality::Medium),
-        "high" => Ok(Quality::High),
-        "max" | "very-high" => Ok(Quality::Max),
-        _ => Err(format!("unknown quality '{s}': use low, medium, high or max")),
+        "low" => Ok(QualityArg::Resample(Quality::Low)),
+        "medium" => Ok(QualityArg::Resample(Quality::Medium)),
+        "high" => Ok(QualityArg::Resample(Quality::High)),
+        "max" | "very-high" => Ok(QualityArg::Resample(Quality::Max)),
+        _ => Err(format!("unknown quality '{s}': use low, medium, high or max (resampling), or V0..V9 (MP3)")),
     }
 }
 
@@ -152,6 +189,9 @@ impl ConvertArgs {
     /// The options in effect: the preset, then the flags.
     pub fn options(&self) -> Result<ConvertOptions, String> {
         let mut o = match &self.preset {
+            Some(p) if !p.exists() && named_preset(&p.to_string_lossy()).is_some() => {
+                named_preset(&p.to_string_lossy()).unwrap_or_default()
+            }
             Some(p) => ConvertOptions::load(p).map_err(|e| e.to_string())?,
             None => ConvertOptions::default(),
         };
@@ -163,7 +203,12 @@ impl ConvertArgs {
         o.rate = self.rate.or(o.rate);
         o.channels = self.channels.or(o.channels);
         o.bits = self.bits.or(o.bits);
-        o.quality = self.quality.unwrap_or(o.quality);
+        match self.quality {
+            Some(QualityArg::Resample(q)) => o.quality = q,
+            Some(QualityArg::Vbr(v)) => o.encoder.vbr_quality = Some(v),
+            None => {}
+        }
+        self.encoder_flags(&mut o.encoder);
         o.dither &= !self.no_dither;
         o.jobs = self.jobs.unwrap_or(o.jobs);
         o.keep_tree |= self.keep_tree;
@@ -173,6 +218,21 @@ impl ConvertArgs {
             return Err("--rate and --channels must be above 0".into());
         }
         Ok(o)
+    }
+}
+
+impl ConvertArgs {
+    /// The lossy encoder flags over the preset's.
+    fn encoder_flags(&self, e: &mut EncoderSettings) {
+        if self.bitrate.is_some() {
+            e.bitrate = self.bitrate;
+            e.vbr_quality = e.vbr_quality.filter(|_| matches!(self.quality, Some(QualityArg::Vbr(_))));
+        }
+        if self.vbr || self.cbr {
+            e.vbr = Some(self.vbr);
+        }
+        e.complexity = self.complexity.or(e.complexity);
+        e.application = self.application.or(e.application);
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use super::file::{convert_sharing, output_format, ConvertError, Outcome};
+use super::file::{check_format, convert_sharing, output_format, ConvertError, Outcome};
 use super::normalize::{choose_gains, measure, LoudnessChange, Measurement};
 use super::options::ConvertOptions;
 use crate::io::place::{remove_stale_part_files, NameCase};
@@ -69,6 +69,16 @@ pub fn plan(inputs: &[PathBuf], out: &Path, opts: &ConvertOptions) -> BatchPlan 
 /// nothing.
 pub fn plan_with_case(inputs: &[PathBuf], out: &Path, opts: &ConvertOptions, case: NameCase) -> BatchPlan {
     let mut plan = BatchPlan::default();
+    // A format that cannot be written refuses the whole batch before any work.
+    let format_ok = if output_is_file(inputs, out) {
+        output_format(out, opts).map(|_| ()).map_err(|e| format!("{}: {e}", out.display()))
+    } else {
+        check_format(opts.format.unwrap_or(OutputFormat::Wav), opts)
+    };
+    if let Err(why) = format_ok {
+        plan.refused.extend(inputs.iter().map(|i| (i.clone(), why.clone())));
+        return plan;
+    }
     let mut candidates = Vec::new();
     if output_is_file(inputs, out) {
         candidates.push(BatchItem { input: inputs[0].clone(), output: out.to_path_buf() });
@@ -447,7 +457,7 @@ impl EventLog {
 /// The output format a batch writes for `out` (used by the CLI's summary).
 pub fn batch_format(inputs: &[PathBuf], out: &Path, opts: &ConvertOptions) -> OutputFormat {
     if output_is_file(inputs, out) {
-        output_format(out, opts)
+        output_format(out, opts).unwrap_or(opts.format.unwrap_or(OutputFormat::Wav))
     } else {
         opts.format.unwrap_or(OutputFormat::Wav)
     }

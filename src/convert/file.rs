@@ -18,7 +18,7 @@ use super::verify::{verify_output, HashingWriter, Verification};
 use crate::format::SampleFormat;
 use crate::io::place::PartFile;
 use crate::io::writer::WriteSeek;
-use crate::io::{create_writer, AudioFile, AudioWriter, FileError, OutputFormat, WriteError, WriterSpec};
+use crate::io::{create_writer_with, AudioFile, AudioWriter, FileError, OutputFormat, WriteError, WriterSpec};
 
 /// Frames decoded per step: large enough to amortise calls, small enough
 /// that memory stays flat whatever the file's size.
@@ -107,9 +107,24 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// The output format for `output`: the option, else its extension, else WAV.
-pub fn output_format(output: &Path, opts: &ConvertOptions) -> OutputFormat {
-    opts.format.or_else(|| OutputFormat::from_extension(output)).unwrap_or(OutputFormat::Wav)
+/// The format to write the file `output` in: the option, else its
+/// extension's. `Err` says why neither works (an extension CoreMusic does not
+/// write, one naming another format than the option, a format this build
+/// cannot write, encoder settings or a depth the format does not take).
+pub fn output_format(output: &Path, opts: &ConvertOptions) -> Result<OutputFormat, String> {
+    let format = OutputFormat::for_output(output, opts.format)?;
+    check_format(format, opts)?;
+    Ok(format)
+}
+
+/// Why `opts` cannot make a `format` file in this build, if they cannot.
+pub(crate) fn check_format(format: OutputFormat, opts: &ConvertOptions) -> Result<(), String> {
+    format.available()?;
+    opts.encoder.check(format)?;
+    if format.is_lossy() && opts.bits.is_some() {
+        return Err(format!("{} has no bit depth: leave out --bits", format.label()));
+    }
+    Ok(())
 }
 
 /// Converts `input` to `output`. `progress` is called after each chunk with
@@ -193,7 +208,8 @@ fn convert_through(
     }
     let mut file = AudioFile::open(input)?;
     let info = file.info().clone();
-    let format = output_format(output, opts);
+    let format =
+        output_format(output, opts).map_err(|what| ConvertError::Refused { path: output.to_path_buf(), what })?;
     let target = Target::choose(&info, format, opts);
     let spec = WriterSpec {
         format,
@@ -208,7 +224,7 @@ fn convert_through(
 
     let write_err = |source: WriteError| ConvertError::Write { path: output.to_path_buf(), source };
     let (part, out_file) = PartFile::create(output).map_err(|e| write_err(WriteError::Io(e)))?;
-    let mut writer = create_writer(sink(out_file), spec).map_err(write_err)?;
+    let mut writer = create_writer_with(sink(out_file), spec, &opts.encoder).map_err(write_err)?;
     let mut digest = None;
     if opts.verify {
         let (hashing, d) = HashingWriter::wrap(writer);
@@ -216,7 +232,7 @@ fn convert_through(
         digest = Some(d);
     }
     writer.set_tags(&info.tags).map_err(write_err)?;
-    if target.rate != info.sample_rate() {
+    if target.rate != info.sample_rate() || format.is_lossy() {
         // Resample on threads of its own, one block per chunk with no wait
         // between chunks, while this thread reads ahead; quantise, encode
         // and write on another.
@@ -286,6 +302,10 @@ fn convert_through(
 /// 8-bit into ALAC 16-bit); lossy
 /// sources become 16-bit, as ffmpeg and afconvert make them.
 pub fn default_sample(source: Option<SampleFormat>, format: OutputFormat) -> SampleFormat {
+    if format.is_lossy() {
+        // The lossy encoders take floats.
+        return SampleFormat::F32;
+    }
     match source {
         Some(s) if format.supports(s) => s,
         Some(SampleFormat::U8) if format.supports(SampleFormat::S16) => SampleFormat::S16,
@@ -410,6 +430,7 @@ impl AudioWriter for ThreadedWriter {
 mod tests {
     use super::*;
     use crate::format::SampleFormat;
+    use crate::io::create_writer;
 
     /// A sink that accepts `room` bytes, then reports a full disk.
     struct FullDisk {

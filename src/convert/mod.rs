@@ -23,6 +23,6 @@ pub use file::{
     convert_file, default_sample, output_format, same_file, ConvertError, ConvertStats, Outcome, CHUNK_FRAMES,
 };
 pub use normalize::{measure, LoudnessChange, Measurement, CEILING_MARGIN_DB};
-pub use options::{BitDepth, ConvertOptions, NormalizeOptions, PresetError, Quality};
+pub use options::{named_preset, named_presets, BitDepth, ConvertOptions, NormalizeOptions, PresetError, Quality};
 pub use stages::{Stages, StagesError, Target};
 pub use verify::{SampleHash, Verification};

@@ -5,7 +5,7 @@ use std::path::Path;
 
 pub use crate::dsp::resample::Quality;
 use crate::format::SampleFormat;
-use crate::io::OutputFormat;
+use crate::io::{EncoderSettings, OutputFormat};
 
 /// Target sample depth (`--bits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -83,6 +83,10 @@ pub struct ConvertOptions {
     pub normalize: Option<NormalizeOptions>,
     /// Decode each output again once it is in place and prove it (`--verify`).
     pub verify: bool,
+    /// How the lossy encoders (MP3, Opus, AAC) spend bits; a `[encoder]`
+    /// table in a preset.
+    #[serde(skip_serializing_if = "EncoderSettings::is_default")]
+    pub encoder: EncoderSettings,
 }
 
 impl Default for ConvertOptions {
@@ -99,6 +103,7 @@ impl Default for ConvertOptions {
             jobs: 0,
             normalize: None,
             verify: false,
+            encoder: EncoderSettings::default(),
         }
     }
 }
@@ -165,6 +170,32 @@ impl ConvertOptions {
     }
 }
 
+/// The built-in presets, by the names the Batch panel shows and `--preset`
+/// takes: the lossy ones people ask for (XLD's and ffmpeg's usual settings)
+/// and the lossless archive copy. AAC is listed in macOS builds only.
+pub fn named_presets() -> Vec<(&'static str, ConvertOptions)> {
+    let lossy = |format, encoder| ConvertOptions { format: Some(format), encoder, ..Default::default() };
+    let mut list = vec![
+        ("MP3 V0", lossy(OutputFormat::Mp3, EncoderSettings::mp3_vbr(0))),
+        ("MP3 V2", lossy(OutputFormat::Mp3, EncoderSettings::mp3_vbr(2))),
+        ("MP3 320k", lossy(OutputFormat::Mp3, EncoderSettings::mp3_cbr(320))),
+        ("MP3 192k", lossy(OutputFormat::Mp3, EncoderSettings::mp3_cbr(192))),
+        ("Opus 96k", lossy(OutputFormat::Opus, EncoderSettings::opus(96))),
+        ("Opus 128k", lossy(OutputFormat::Opus, EncoderSettings::opus(128))),
+        ("Opus 192k", lossy(OutputFormat::Opus, EncoderSettings::opus(192))),
+        ("AAC 256k", lossy(OutputFormat::Aac, EncoderSettings::opus(256))),
+        ("FLAC", ConvertOptions { format: Some(OutputFormat::Flac), ..Default::default() }),
+    ];
+    list.retain(|(_, o)| o.format.is_none_or(|f| f.available().is_ok()));
+    list
+}
+
+/// The built-in preset called `name` (any case, spaces or not: `mp3-v2`, `MP3 V2`).
+pub fn named_preset(name: &str) -> Option<ConvertOptions> {
+    let key = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    named_presets().into_iter().find(|(n, _)| key(n) == key(name)).map(|(_, o)| o)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +222,21 @@ mod tests {
         std::fs::write(&path, "colour = \"blue\"\n").unwrap();
         let e = ConvertOptions::load(&path).unwrap_err().to_string();
         assert!(e.contains("hires.toml") && e.contains("colour"), "{e}");
+        // The lossy settings go in an `[encoder]` table.
+        let mp3 = named_preset("mp3-v2").unwrap();
+        mp3.save(&path).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("[encoder]"));
+        assert_eq!(ConvertOptions::load(&path).unwrap(), mp3);
+    }
+
+    #[test]
+    fn named_presets_are_valid() {
+        for (name, o) in named_presets() {
+            let f = o.format.unwrap();
+            assert!(o.encoder.check(f).is_ok(), "{name}");
+            assert_eq!(named_preset(name).as_ref(), Some(&o));
+        }
+        assert_eq!(named_preset("Opus 128K").unwrap().encoder.bitrate, Some(128));
+        assert!(named_preset("mp3 v11").is_none());
     }
 }

@@ -37,8 +37,8 @@ impl Target {
             _ => None,
         };
         Target {
-            rate: opts.rate.unwrap_or(info.sample_rate()),
-            channels: opts.channels.map_or(info.channels(), usize::from),
+            rate: opts.rate.unwrap_or_else(|| format.rate_for(info.sample_rate())),
+            channels: opts.channels.map_or_else(|| info.channels().min(format.max_channels()), usize::from),
             sample,
             bits,
         }

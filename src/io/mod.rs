@@ -28,12 +28,13 @@ pub mod scan;
 pub mod symphonia;
 pub mod tags;
 
+pub use codec::lossy::{EncoderSettings, OpusApplication};
 pub use error::{FileError, ReadError, WriteError};
 pub use file::{AudioFile, Chunks};
 pub use info::{inspect, verify, Chapter, Codec, Container, FileInfo, StreamInfo, Tags};
 pub use probe::{detect, open, open_source, Detected};
 pub use source::{MediaSource, Source};
-pub use writer::{create_writer, AudioWriter, OutputFormat, WriterSpec};
+pub use writer::{create_writer, create_writer_with, AudioWriter, OutputFormat, WriterSpec, MP3_RATES};
 
 /// Result of reading.
 pub type ReadResult<T> = Result<T, ReadError>;

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::format::SampleFormat;
 
 use super::codec::flac;
+use super::codec::lossy::EncoderSettings;
 use super::container::{aiff, caf, wav};
 use super::{Tags, WriteError};
 
@@ -27,20 +28,116 @@ pub enum OutputFormat {
     /// Apple Lossless in an MPEG-4 (.m4a) file.
     #[serde(alias = "m4a")]
     Alac,
+    /// MPEG-1/2 Layer III through LAME, with a LAME/Xing header (gapless)
+    /// and ID3v2.4 tags. Not in macOS builds.
+    Mp3,
+    /// Opus in Ogg (RFC 7845), through ropus, always at 48 kHz.
+    Opus,
+    /// AAC in an MPEG-4 (.m4a) file, through AudioToolbox: macOS builds only.
+    Aac,
 }
 
+/// The one table of output names and extensions: each extension with the
+/// formats a file of that name may hold (the first is the one an extension
+/// alone chooses). An extension not in it cannot be written.
+const EXTENSIONS: &[(&str, &[OutputFormat])] = &[
+    ("wav", &[OutputFormat::Wav]),
+    ("wave", &[OutputFormat::Wav]),
+    ("aif", &[OutputFormat::Aiff]),
+    ("aiff", &[OutputFormat::Aiff]),
+    ("aifc", &[OutputFormat::Aiff]),
+    ("caf", &[OutputFormat::Caf]),
+    ("flac", &[OutputFormat::Flac]),
+    ("m4a", &[OutputFormat::Alac, OutputFormat::Aac]),
+    ("mp3", &[OutputFormat::Mp3]),
+    ("opus", &[OutputFormat::Opus]),
+    ("ogg", &[OutputFormat::Opus]),
+];
+
+/// The names `--format` takes for each format.
+const NAMES: &[(&str, OutputFormat)] = &[
+    ("wav", OutputFormat::Wav),
+    ("wave", OutputFormat::Wav),
+    ("aiff", OutputFormat::Aiff),
+    ("aif", OutputFormat::Aiff),
+    ("aifc", OutputFormat::Aiff),
+    ("caf", OutputFormat::Caf),
+    ("caff", OutputFormat::Caf),
+    ("flac", OutputFormat::Flac),
+    ("alac", OutputFormat::Alac),
+    ("m4a", OutputFormat::Alac),
+    ("mp3", OutputFormat::Mp3),
+    ("opus", OutputFormat::Opus),
+    ("aac", OutputFormat::Aac),
+];
+
+/// The sample rates an MPEG audio (MP3) stream can have.
+pub const MP3_RATES: [u32; 9] = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+
 impl OutputFormat {
-    /// From a file extension (`wav`, `aif`, `aiff`, `aifc`, `caf`, `flac`).
+    /// Every format, in the order the user is offered them.
+    pub const ALL: [OutputFormat; 8] = [
+        OutputFormat::Wav,
+        OutputFormat::Aiff,
+        OutputFormat::Caf,
+        OutputFormat::Flac,
+        OutputFormat::Alac,
+        OutputFormat::Mp3,
+        OutputFormat::Opus,
+        OutputFormat::Aac,
+    ];
+
+    /// The format an extension alone chooses (`wav`, `aiff`, `flac`, `m4a`
+    /// for ALAC, `mp3`, `opus`…); `None` for one CoreMusic cannot write.
     pub fn from_extension(path: &Path) -> Option<Self> {
+        Self::for_extension(path).and_then(|f| f.first().copied())
+    }
+
+    /// The formats a file named `path` may hold (empty: none).
+    fn for_extension(path: &Path) -> Option<&'static [OutputFormat]> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "wav" | "wave" => Some(OutputFormat::Wav),
-            "aif" | "aiff" | "aifc" => Some(OutputFormat::Aiff),
-            "caf" => Some(OutputFormat::Caf),
-            "flac" => Some(OutputFormat::Flac),
-            "m4a" => Some(OutputFormat::Alac),
-            _ => None,
+        EXTENSIONS.iter().find(|(e, _)| *e == ext).map(|(_, f)| *f)
+    }
+
+    /// A `--format` name (`wav`, `aiff`, `caf`, `flac`, `alac`/`m4a`, `mp3`, `opus`, `aac`; any case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        let name = name.to_ascii_lowercase();
+        NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+
+    /// The names [`from_name`](Self::from_name) takes, for messages.
+    pub fn names() -> &'static str {
+        "wav, aiff, caf, flac, alac, mp3, opus or aac"
+    }
+
+    /// The format to write to the file `path`, `asked` (`--format`) or else
+    /// the extension's. `Err` says why it cannot be: an extension CoreMusic
+    /// does not write, or one that names another format than the one asked
+    /// (a FLAC stream under `.mp3` would be a mislabelled file).
+    pub fn for_output(path: &Path, asked: Option<Self>) -> Result<Self, String> {
+        let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
+        let Some(allowed) = Self::for_extension(path) else {
+            return Err(match ext {
+                Some(e) => format!("CoreMusic cannot write .{e} files; use one of {}", Self::extensions()),
+                None => format!("has no extension to say its format; use one of {}", Self::extensions()),
+            });
+        };
+        match asked {
+            None => Ok(allowed[0]),
+            Some(f) if allowed.contains(&f) => Ok(f),
+            Some(f) => Err(format!(
+                "a .{} file cannot hold {} (its extension is .{})",
+                ext.unwrap_or_default(),
+                f.label(),
+                f.extension()
+            )),
         }
+    }
+
+    /// The extensions CoreMusic writes, for messages.
+    pub fn extensions() -> String {
+        let all: Vec<String> = EXTENSIONS.iter().map(|(e, _)| format!(".{e}")).collect();
+        all.join(", ")
     }
 
     /// The usual extension.
@@ -50,7 +147,77 @@ impl OutputFormat {
             OutputFormat::Aiff => "aiff",
             OutputFormat::Caf => "caf",
             OutputFormat::Flac => "flac",
-            OutputFormat::Alac => "m4a",
+            OutputFormat::Alac | OutputFormat::Aac => "m4a",
+            OutputFormat::Mp3 => "mp3",
+            OutputFormat::Opus => "opus",
+        }
+    }
+
+    /// The name people know the format by.
+    pub fn label(self) -> &'static str {
+        match self {
+            OutputFormat::Wav => "WAV",
+            OutputFormat::Aiff => "AIFF",
+            OutputFormat::Caf => "CAF",
+            OutputFormat::Flac => "FLAC",
+            OutputFormat::Alac => "ALAC",
+            OutputFormat::Mp3 => "MP3",
+            OutputFormat::Opus => "Opus",
+            OutputFormat::Aac => "AAC",
+        }
+    }
+
+    /// True for the lossy codecs (MP3, Opus, AAC): they take float samples
+    /// and have no bit depth.
+    pub fn is_lossy(self) -> bool {
+        matches!(self, OutputFormat::Mp3 | OutputFormat::Opus | OutputFormat::Aac)
+    }
+
+    /// `Err` says why this build cannot write the format (MP3 is not in
+    /// macOS builds; AAC is only in them).
+    pub fn available(self) -> Result<(), String> {
+        match self {
+            OutputFormat::Mp3 if cfg!(target_os = "macos") => {
+                Err("MP3 encoding (LAME) is not in macOS builds of CoreMusic; \
+                 use AAC (-f aac) or Opus there"
+                    .into())
+            }
+            OutputFormat::Aac if !cfg!(target_os = "macos") => Err(format!(
+                "AAC encoding uses macOS's AudioToolbox and is only in macOS builds (this is {}); \
+                 use Opus (-f opus) or MP3 (-f mp3) here",
+                std::env::consts::OS
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The rate to write a source of `source` Hz at when no rate is asked:
+    /// the source's where the format can hold it, else the nearest it can
+    /// (MP3: the highest of its rates not above the source's family, 48 kHz
+    /// at most; Opus: always 48 kHz, as its decoders play it).
+    pub fn rate_for(self, source: u32) -> u32 {
+        match self {
+            OutputFormat::Opus => 48_000,
+            OutputFormat::Mp3 | OutputFormat::Aac if !MP3_RATES.contains(&source) => {
+                // The same family (44.1 kHz multiples stay in it), else the nearest.
+                if source % 11025 == 0 && source > 44_100 {
+                    44_100
+                } else if source > 48_000 {
+                    48_000
+                } else {
+                    *MP3_RATES.iter().min_by_key(|&&r| r.abs_diff(source)).unwrap_or(&44_100)
+                }
+            }
+            _ => source,
+        }
+    }
+
+    /// The most channels the format holds when none are asked (the
+    /// source's are mixed down to it).
+    pub fn max_channels(self) -> usize {
+        match self {
+            OutputFormat::Mp3 | OutputFormat::Opus => 2,
+            _ => usize::MAX,
         }
     }
 
@@ -60,21 +227,9 @@ impl OutputFormat {
             OutputFormat::Flac => !sample.is_float(),
             // ALAC holds 16, 20, 24 and 32-bit integers.
             OutputFormat::Alac => matches!(sample, SampleFormat::S16 | SampleFormat::S24 | SampleFormat::S32),
+            // The lossy encoders take floats.
+            OutputFormat::Mp3 | OutputFormat::Opus | OutputFormat::Aac => sample == SampleFormat::F32,
             _ => true,
-        }
-    }
-}
-
-impl OutputFormat {
-    /// True for formats that do not keep the samples written (MP3, Opus,
-    /// AAC): `convert --verify` proves those by channels, length and a
-    /// stream that decodes end to end, the others sample for sample. Every
-    /// format must say which it is.
-    pub fn is_lossy(self) -> bool {
-        match self {
-            OutputFormat::Wav | OutputFormat::Aiff | OutputFormat::Caf | OutputFormat::Flac | OutputFormat::Alac => {
-                false
-            }
         }
     }
 }
@@ -143,8 +298,25 @@ pub(crate) fn check_sample_range(samples: &[i32], bits: u32) -> Result<(), Write
     Ok(())
 }
 
-/// A writer for `spec` on `sink`.
+/// A writer for `spec` on `sink` (the lossy encoders at their defaults).
 pub fn create_writer(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Box<dyn AudioWriter>, WriteError> {
+    create_writer_with(sink, spec, &EncoderSettings::default())
+}
+
+/// A writer for `spec` on `sink`, the lossy encoders set by `settings`.
+pub fn create_writer_with(
+    sink: Box<dyn WriteSeek>,
+    spec: WriterSpec,
+    settings: &EncoderSettings,
+) -> Result<Box<dyn AudioWriter>, WriteError> {
+    spec.format.available().map_err(WriteError::Unsupported)?;
+    if spec.format.is_lossy() && spec.sample != SampleFormat::F32 {
+        return Err(WriteError::Unsupported(format!(
+            "{} has no bit depth: leave out --bits ({} samples were asked)",
+            spec.format.label(),
+            spec.sample
+        )));
+    }
     if spec.channels == 0 || spec.sample_rate == 0 {
         return Err(WriteError::Usage("a file needs at least one channel and a sample rate above 0".into()));
     }
@@ -161,6 +333,13 @@ pub fn create_writer(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Box<d
         OutputFormat::Caf => Box::new(caf::CafWriter::new(sink, spec)?),
         OutputFormat::Flac => Box::new(flac::FlacWriter::new(sink, spec)?),
         OutputFormat::Alac => Box::new(super::codec::alac::AlacM4aWriter::new(sink, spec)?),
+        OutputFormat::Opus => Box::new(super::codec::opus_encode::OpusWriter::new(sink, spec, settings)?),
+        #[cfg(not(target_os = "macos"))]
+        OutputFormat::Mp3 => Box::new(super::codec::mp3::Mp3Writer::new(sink, spec, settings)?),
+        // Refused by `available` above.
+        #[cfg(target_os = "macos")]
+        OutputFormat::Mp3 => return Err(WriteError::Unsupported("MP3 encoding is not in macOS builds".into())),
+        OutputFormat::Aac => return Err(WriteError::Unsupported("AAC encoding is not written yet".into())),
     })
 }
 
@@ -203,7 +382,8 @@ pub(crate) mod tag_tests {
             OutputFormat::Aiff => aiff_text_id(key).is_some(),
             OutputFormat::Caf => caf_info_key(key).is_some(),
             OutputFormat::Flac => vorbis_key(key).is_some(),
-            OutputFormat::Alac => false,
+            OutputFormat::Alac | OutputFormat::Aac => false,
+            OutputFormat::Mp3 | OutputFormat::Opus => true,
         }
     }
 

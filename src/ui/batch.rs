@@ -14,7 +14,7 @@ use crate::convert::{
     batch_process_parallel, plan, BatchEvent, BatchItem, BatchMeter, BitDepth, ConvertOptions, FileFailure,
     NormalizeOptions, Outcome, Quality,
 };
-use crate::io::OutputFormat;
+use crate::io::{EncoderSettings, OutputFormat};
 
 /// Messages from the batch thread.
 enum Msg {
@@ -349,6 +349,7 @@ impl BatchPanel {
                 }
             });
             ui.end_row();
+            self.lossy_ui(ui);
             ui.label("Sample rate");
             egui::ComboBox::from_id_salt("rate")
                 .selected_text(self.opts.rate.map_or("as source".into(), |r| format!("{r} Hz")))
@@ -437,6 +438,48 @@ impl BatchPanel {
             ui.checkbox(&mut self.opts.verify, "Verify outputs (decode each again and compare)");
             ui.end_row();
         });
+    }
+
+    /// The lossy formats: the built-in presets as buttons ("MP3 V2",
+    /// "Opus 128k"…), then the chosen codec's own setting.
+    fn lossy_ui(&mut self, ui: &mut egui::Ui) {
+        ui.label("Lossy");
+        ui.horizontal_wrapped(|ui| {
+            for (name, preset) in crate::convert::named_presets() {
+                let lossy = preset.format.is_some_and(OutputFormat::is_lossy);
+                let on = self.opts.format == preset.format && self.opts.encoder == preset.encoder;
+                if lossy && ui.selectable_label(on, name).clicked() {
+                    self.opts.format = preset.format;
+                    self.opts.encoder = preset.encoder;
+                    // Lossy codecs have no depth.
+                    self.opts.bits = None;
+                }
+            }
+        });
+        ui.end_row();
+        let Some(format) = self.opts.format.filter(|f| f.is_lossy()) else {
+            // A lossless format: the lossy settings do not apply.
+            self.opts.encoder = EncoderSettings::default();
+            return;
+        };
+        self.opts.bits = None;
+        ui.label(format.label());
+        let e = &mut self.opts.encoder;
+        egui::ComboBox::from_id_salt("lossy-setting").selected_text(e.describe(format)).show_ui(ui, |ui| {
+            if format == OutputFormat::Mp3 {
+                for q in 0..=9u8 {
+                    ui.selectable_value(e, EncoderSettings::mp3_vbr(q), format!("V{q} (VBR)"));
+                }
+                for kbps in [128, 160, 192, 256, 320] {
+                    ui.selectable_value(e, EncoderSettings::mp3_cbr(kbps), format!("CBR {kbps} kb/s"));
+                }
+            } else {
+                for kbps in [64, 96, 128, 160, 192, 256] {
+                    ui.selectable_value(e, EncoderSettings::opus(kbps), format!("{kbps} kb/s VBR"));
+                }
+            }
+        });
+        ui.end_row();
     }
 }
 

@@ -9,5 +9,9 @@ pub mod adpcm;
 pub mod alac;
 pub mod flac;
 pub mod g711;
+pub mod lossy;
+#[cfg(not(target_os = "macos"))]
+pub mod mp3;
 pub mod opus;
+pub mod opus_encode;
 pub mod pcm;

@@ -10,4 +10,5 @@ pub mod aiff;
 pub mod caf;
 pub mod mp4;
 pub mod mpeg;
+pub mod ogg;
 pub mod wav;

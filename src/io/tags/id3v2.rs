@@ -381,3 +381,96 @@ fn parse_id3v22_frames(body: &[u8], mut pos: usize, tags: &mut Sink<'_>) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Writing (ID3v2.4, UTF-8): the head of CoreMusic's MP3 files.
+
+/// The ID3v2.4 text frame for a normalised key, if it has one of its own.
+fn id3_frame_id(key: &str) -> Option<&'static [u8; 4]> {
+    Some(match key {
+        "title" => b"TIT2",
+        "artist" => b"TPE1",
+        "album" => b"TALB",
+        "album_artist" => b"TPE2",
+        "date" => b"TDRC",
+        "genre" => b"TCON",
+        "track" => b"TRCK",
+        "disc" => b"TPOS",
+        "composer" => b"TCOM",
+        "copyright" => b"TCOP",
+        "encoder" => b"TSSE",
+        "encoded_by" => b"TENC",
+        _ => return None,
+    })
+}
+
+/// A 28-bit syncsafe integer (7 bits per byte).
+fn syncsafe_bytes(n: usize) -> [u8; 4] {
+    [(n >> 21) as u8 & 0x7F, (n >> 14) as u8 & 0x7F, (n >> 7) as u8 & 0x7F, n as u8 & 0x7F]
+}
+
+fn id3_push_frame(out: &mut Vec<u8>, id: &[u8; 4], body: &[u8]) {
+    out.extend_from_slice(id);
+    out.extend_from_slice(&syncsafe_bytes(body.len()));
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(body);
+}
+
+/// An ID3v2.4 tag (UTF-8 text frames; several values of a key NUL-separated
+/// in one frame, as 2.4 allows; the first comment as `COMM`, any others and
+/// keys without a frame of their own as `TXXX`), followed by `padding` zero
+/// bytes; `None` when there is nothing to store. Stays within
+/// [`super::MAX_TAG_BYTES`] (later entries are left out).
+pub fn id3v2_tag(tags: &Tags, padding: usize) -> Option<Vec<u8>> {
+    let mut order: Vec<&str> = Vec::new();
+    let mut values: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    let mut comment: Option<&str> = None;
+    let mut used = 0usize;
+    for (k, v) in &tags.0 {
+        used = used.saturating_add(k.len() + v.len() + 16);
+        if used > super::MAX_TAG_BYTES || k.is_empty() || k.contains('\0') {
+            continue;
+        }
+        if k == "comment" && comment.is_none() {
+            comment = Some(v);
+            continue;
+        }
+        let list = values.entry(k.as_str()).or_insert_with(|| {
+            order.push(k.as_str());
+            Vec::new()
+        });
+        list.push(v.as_str());
+    }
+    let mut frames = Vec::new();
+    if let Some(c) = comment {
+        let mut body = vec![3u8];
+        body.extend_from_slice(b"eng\0");
+        body.extend_from_slice(c.as_bytes());
+        id3_push_frame(&mut frames, b"COMM", &body);
+    }
+    for key in order {
+        let joined = values[key].join("\0");
+        let mut body = vec![3u8];
+        match id3_frame_id(key) {
+            Some(id) => {
+                body.extend_from_slice(joined.as_bytes());
+                id3_push_frame(&mut frames, id, &body);
+            }
+            None => {
+                body.extend_from_slice(key.to_ascii_uppercase().as_bytes());
+                body.push(0);
+                body.extend_from_slice(joined.as_bytes());
+                id3_push_frame(&mut frames, b"TXXX", &body);
+            }
+        }
+    }
+    if frames.is_empty() {
+        return None;
+    }
+    let mut tag = Vec::with_capacity(10 + frames.len() + padding);
+    tag.extend_from_slice(b"ID3\x04\x00\x00");
+    tag.extend_from_slice(&syncsafe_bytes(frames.len() + padding));
+    tag.extend_from_slice(&frames);
+    tag.resize(tag.len() + padding, 0);
+    Some(tag)
+}

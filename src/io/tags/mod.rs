@@ -47,7 +47,7 @@ pub use aiff_text::{aiff_text_chunks, aiff_text_id, parse_aiff_text};
 pub use ape::parse_ape;
 pub use caf_info::{caf_info_chunk, caf_info_key, parse_caf_info};
 pub use id3v1::{id3v1_genre, parse_id3v1, ID3V1_GENRES};
-pub use id3v2::parse_id3v2;
+pub use id3v2::{id3v2_tag, parse_id3v2};
 pub use ilst::{holds_tag as ilst_holds_tag, ilst_box};
 pub use riff_info::{parse_riff_info, riff_info_chunk, riff_info_id};
 pub use vorbis::{parse_vorbis_comment, vorbis_comment_body, vorbis_key};

@@ -1,0 +1,181 @@
+//! Writing Ogg (RFC 3533): packets laid into pages with their lacing values,
+//! granule positions and CRCs, for the Ogg Opus writer. Reading Ogg is
+//! symphonia's (through the adapter).
+//!
+//! A page holds whole packets and the start or end of long ones (a packet
+//! longer than a page continues on the next, flagged so); its granule
+//! position is the one of the last packet that ends on it, or −1 when none
+//! does. Must not hold more than one page in memory.
+
+use std::io::Write;
+
+/// Page bodies are cut near this size (a few KB, as libogg does).
+const PAGE_TARGET: usize = 4096;
+
+/// The CRC-32 of Ogg pages (polynomial 0x04C11DB7, not reflected, no final xor).
+fn crc_table() -> [u32; 256] {
+    let mut t = [0u32; 256];
+    for (i, e) in t.iter_mut().enumerate() {
+        let mut r = (i as u32) << 24;
+        for _ in 0..8 {
+            r = if r & 0x8000_0000 != 0 { (r << 1) ^ 0x04C1_1DB7 } else { r << 1 };
+        }
+        *e = r;
+    }
+    t
+}
+
+/// One logical Ogg stream being written.
+pub struct OggStreamWriter<W: Write> {
+    sink: W,
+    serial: u32,
+    sequence: u32,
+    /// Lacing values and body of the page being filled.
+    lacing: Vec<u8>,
+    body: Vec<u8>,
+    /// Granule position of the last packet ending on this page.
+    granule: Option<u64>,
+    /// The page being filled starts with the rest of a packet.
+    continued: bool,
+    first: bool,
+    crc: [u32; 256],
+}
+
+impl<W: Write> OggStreamWriter<W> {
+    /// A stream with this serial number on `sink`.
+    pub fn new(sink: W, serial: u32) -> Self {
+        OggStreamWriter {
+            sink,
+            serial,
+            sequence: 0,
+            lacing: Vec::with_capacity(255),
+            body: Vec::with_capacity(PAGE_TARGET + 1024),
+            granule: None,
+            continued: false,
+            first: true,
+            crc: crc_table(),
+        }
+    }
+
+    /// Appends a packet that ends at `granule`. With `end_page`, the page is
+    /// written at once so the next packet starts a page (header packets).
+    /// Otherwise pages go out as they fill, and the last packet always waits
+    /// for [`finish`](Self::finish), which marks its page the last.
+    pub fn packet(&mut self, data: &[u8], granule: u64, end_page: bool) -> std::io::Result<()> {
+        if self.body.len() >= PAGE_TARGET {
+            self.page(false, false)?;
+        }
+        let mut rest = data;
+        loop {
+            if self.lacing.len() == 255 {
+                self.page(false, true)?;
+            }
+            let n = rest.len().min(255);
+            self.lacing.push(n as u8);
+            self.body.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            // A lacing value under 255 ends the packet (a 0 after a multiple of 255).
+            if n < 255 {
+                break;
+            }
+        }
+        self.granule = Some(granule);
+        if end_page {
+            self.page(false, false)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the last page (end of stream) and hands back the sink.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.page(true, false)?;
+        self.sink.flush()?;
+        Ok(self.sink)
+    }
+
+    /// Writes the page being filled; `mid_packet` when its last packet goes on.
+    fn page(&mut self, last: bool, mid_packet: bool) -> std::io::Result<()> {
+        let mut head = [0u8; 27];
+        head[..4].copy_from_slice(b"OggS");
+        head[5] = u8::from(self.continued) | (u8::from(self.first) << 1) | (u8::from(last) << 2);
+        let granule = if mid_packet { u64::MAX } else { self.granule.unwrap_or(u64::MAX) };
+        head[6..14].copy_from_slice(&granule.to_le_bytes());
+        head[14..18].copy_from_slice(&self.serial.to_le_bytes());
+        head[18..22].copy_from_slice(&self.sequence.to_le_bytes());
+        head[26] = self.lacing.len() as u8;
+        let mut crc = 0u32;
+        for &b in head.iter().chain(&self.lacing).chain(&self.body) {
+            crc = (crc << 8) ^ self.crc[((crc >> 24) as u8 ^ b) as usize];
+        }
+        head[22..26].copy_from_slice(&crc.to_le_bytes());
+        self.sink.write_all(&head)?;
+        self.sink.write_all(&self.lacing)?;
+        self.sink.write_all(&self.body)?;
+        self.sequence = self.sequence.wrapping_add(1);
+        self.lacing.clear();
+        self.body.clear();
+        self.granule = None;
+        self.continued = mid_packet;
+        self.first = false;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Splits pages back into (flags, granule, packets ending or going on).
+    fn pages(mut b: &[u8]) -> Vec<(u8, u64, Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        while !b.is_empty() {
+            assert_eq!(&b[..4], b"OggS");
+            let n = b[26] as usize;
+            let lacing = b[27..27 + n].to_vec();
+            let len: usize = lacing.iter().map(|&l| l as usize).sum();
+            let body = b[27 + n..27 + n + len].to_vec();
+            // The CRC is over the page with its CRC field zeroed.
+            let mut page = b[..27 + n + len].to_vec();
+            let want = u32::from_le_bytes([page[22], page[23], page[24], page[25]]);
+            page[22..26].fill(0);
+            let t = crc_table();
+            let crc = page.iter().fold(0u32, |c, &x| (c << 8) ^ t[((c >> 24) as u8 ^ x) as usize]);
+            assert_eq!(crc, want, "page CRC");
+            out.push((b[5], u64::from_le_bytes(b[6..14].try_into().unwrap()), lacing, body));
+            b = &b[27 + n + len..];
+        }
+        out
+    }
+
+    #[test]
+    fn packets_are_laid_into_pages_and_come_back() {
+        let mut w = OggStreamWriter::new(Vec::new(), 7);
+        w.packet(b"head", 0, true).unwrap();
+        let big = vec![0xAB; 255 * 300 + 10]; // longer than one page's lacing
+        let exact = vec![0xCD; 510]; // a multiple of 255: needs a 0 lacing value
+        w.packet(&big, 960, false).unwrap();
+        w.packet(&exact, 1920, false).unwrap();
+        w.packet(b"end", 2000, false).unwrap();
+        let bytes = w.finish().unwrap();
+        let p = pages(&bytes);
+        assert_eq!(p[0].0, 2, "first page is the beginning of the stream");
+        assert_eq!(p[0].3, b"head");
+        assert_eq!(p[1].1, u64::MAX, "no packet ends on the first page of the long one");
+        assert_eq!(p[2].0 & 1, 1, "continued");
+        assert_eq!(p.last().unwrap().0 & 4, 4, "last page is the end of the stream");
+        assert_eq!(p.last().unwrap().1, 2000);
+        // Reassemble the packets from the lacing values.
+        let (mut packets, mut cur) = (Vec::new(), Vec::new());
+        for (_, _, lacing, body) in &p {
+            let mut at = 0;
+            for &l in lacing {
+                cur.extend_from_slice(&body[at..at + l as usize]);
+                at += l as usize;
+                if l < 255 {
+                    packets.push(std::mem::take(&mut cur));
+                }
+            }
+        }
+        assert_eq!(packets, vec![b"head".to_vec(), big, exact, b"end".to_vec()]);
+    }
+}
