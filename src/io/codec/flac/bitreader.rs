@@ -150,7 +150,7 @@ impl<'a> BitReader<'a> {
     /// and finds each quotient with one leading-zeros count of a non-zero
     /// cache; a quotient longer than the cache, or the last bytes of the
     /// data, go through the general path one value at a time.
-    #[inline]
+    #[inline(always)]
     pub fn read_rice(&mut self, out: &mut [i32], k: u32) {
         let data = self.data;
         let mut i = 0;
