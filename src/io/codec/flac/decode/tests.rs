@@ -724,47 +724,6 @@ fn crafted_bad_crc_resyncs() {
     assert!(got[..4000] == pcm[..4000] && got[4000..] == pcm[6000..]);
 }
 
-/// Timing against `flac -d` on ~100 MB: run with
-/// `cargo test --release --no-default-features --lib io::codec::flac -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn speed_vs_flac_cli() {
-    if !have("flac") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    for (bps, level, minutes) in [(16u32, "-5", 14usize), (24, "-8", 5)] {
-        let frames = 44100 * 60 * minutes;
-        let pcm = gen(0, frames, 2, bps, 1);
-        let bytes = flac_encode(dir.path(), &pcm, 2, bps, 44100, &[level]);
-        drop(pcm);
-        let p = dir.path().join("big.flac");
-        std::fs::write(&p, &bytes).unwrap();
-        eprintln!("file: {} MB, {} s of {bps}-bit stereo, {level}", bytes.len() >> 20, frames / 44100);
-        let t = std::time::Instant::now();
-        let st = Command::new("flac").args(["-d", "-f", "--silent", "-o", "/dev/null"]).arg(&p).status().unwrap();
-        assert!(st.success());
-        eprintln!("  flac -d:        {:.3} s", t.elapsed().as_secs_f64());
-        for _ in 0..2 {
-            let t = std::time::Instant::now();
-            let mut r = FlacReader::new(Source::open(&p).unwrap()).unwrap();
-            let mut buf = vec![0i32; 4096 * 2];
-            let mut n = 0usize;
-            let mut sum = 0i64;
-            loop {
-                let k = r.read_i32(&mut buf).unwrap();
-                if k == 0 {
-                    break;
-                }
-                sum += buf[0] as i64;
-                n += k;
-            }
-            eprintln!("  FlacReader i32: {:.3} s ({n} frames, {sum})", t.elapsed().as_secs_f64());
-            assert_eq!(n, frames);
-        }
-    }
-}
-
 /// Random damage (flipped bytes, cuts) never panics, never hangs, and never
 /// yields more than a bounded amount of audio.
 #[test]
