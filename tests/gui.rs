@@ -189,14 +189,9 @@ fn the_inspector_tells_an_intact_flac_from_a_damaged_one() {
     }
 }
 
-/// A 16 MB INFO comment (legal RIFF) is shown clipped with its size and a
-/// Copy button, and frames stay quick: the window does not lay out 16 MB.
-#[test]
-fn a_huge_tag_is_clipped_and_frames_stay_quick() {
-    let dir = tempfile::tempdir().unwrap();
-    let wav = common::hound_wav(dir.path(), "huge-tag.wav", 8000, 1, 800);
-    let mut bytes = std::fs::read(&wav).unwrap();
-    let value = "Lorem ipsum dolor sit amet. ".repeat(16_000_000 / 28);
+/// Appends a RIFF INFO list with the comment `value` to the WAV at `wav`.
+fn add_info_comment(wav: &std::path::Path, value: &str) {
+    let mut bytes = std::fs::read(wav).unwrap();
     let mut info = b"INFO".to_vec();
     info.extend(b"ICMT");
     info.extend(((value.len() + 1) as u32).to_le_bytes());
@@ -210,7 +205,16 @@ fn a_huge_tag_is_clipped_and_frames_stay_quick() {
     bytes.extend(info);
     let riff = (bytes.len() - 8) as u32;
     bytes[4..8].copy_from_slice(&riff.to_le_bytes());
-    std::fs::write(&wav, bytes).unwrap();
+    std::fs::write(wav, bytes).unwrap();
+}
+
+/// A 16 MB INFO comment (legal RIFF) is shown clipped with its size and a
+/// Copy button, and frames stay quick: the window does not lay out 16 MB.
+#[test]
+fn a_huge_tag_is_clipped_and_frames_stay_quick() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = common::hound_wav(dir.path(), "huge-tag.wav", 8000, 1, 800);
+    add_info_comment(&wav, &"Lorem ipsum dolor sit amet. ".repeat(16_000_000 / 28));
     let mut h = harness();
     h.run_steps(2);
     drop_files(&mut h, &[&wav]);
@@ -221,4 +225,28 @@ fn a_huge_tag_is_clipped_and_frames_stay_quick() {
     h.run_steps(5);
     let per_frame = start.elapsed() / 5;
     assert!(per_frame < Duration::from_millis(500), "{per_frame:?} per frame");
+}
+
+/// "Show all" opens a window with the whole of a long tag value, row by
+/// row, selectable: the first lines are there, and the window lays out only
+/// the rows in view (the last of 100,000 lines is not laid out until
+/// scrolled to).
+#[test]
+fn show_all_opens_the_whole_of_a_long_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = common::hound_wav(dir.path(), "lyrics.wav", 8000, 1, 800);
+    let value: String = (0..100_000).map(|i| format!("lyrics line {i}\n")).collect();
+    add_info_comment(&wav, &value);
+    let mut h = harness();
+    h.run_steps(2);
+    drop_files(&mut h, &[&wav]);
+    settle(&mut h);
+    assert!(h.query_by_label("lyrics line 50").is_none(), "the Inspector shows the value clipped");
+    h.get_by_label("Show all").click();
+    h.run_steps(3);
+    h.get_by_label_contains("100000 lines");
+    h.get_by_label("Copy all");
+    h.get_by_label("lyrics line 0");
+    h.get_by_label("lyrics line 5");
+    assert!(h.query_by_label("lyrics line 99999").is_none(), "only the rows in view are laid out");
 }

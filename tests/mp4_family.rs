@@ -95,6 +95,13 @@ fn rewrite(data: &[u8], f: Edit<'_>) -> Vec<u8> {
         let body = &data[pos + 8..pos + size];
         if let Some(new) = f(&kind, body) {
             out.extend_from_slice(&new);
+        } else if &kind == b"stsd" || &kind == b"mp4a" {
+            // Boxes with fields before their children: 8 bytes (version,
+            // flags, entry count) and the 28 of an audio sample entry.
+            let at = if &kind == b"stsd" { 8 } else { 28 };
+            let mut b = body[..at].to_vec();
+            b.extend_from_slice(&rewrite(&body[at..], f));
+            out.extend_from_slice(&boxed(&kind, &b));
         } else if CONTAINERS.contains(&&kind) {
             out.extend_from_slice(&boxed(&kind, &rewrite(body, f)));
         } else {
@@ -355,4 +362,107 @@ fn damaged_mp4_family_files_never_panic_or_hang() {
             let _ = r.take_warnings();
         }
     }
+}
+
+/// An `esds` box whose decoder config is the AudioSpecificConfig `asc`.
+fn esds(asc: &[u8]) -> Vec<u8> {
+    let desc = |tag: u8, body: &[u8]| {
+        let mut d = vec![tag, body.len() as u8];
+        d.extend_from_slice(body);
+        d
+    };
+    let mut dcd = vec![0x40, 0x15, 0, 0x18, 0, 0, 1, 0xf4, 0, 0, 1, 0xf4, 0];
+    dcd.extend(desc(5, asc));
+    let mut es = vec![0, 1, 0];
+    es.extend(desc(4, &dcd));
+    es.extend(desc(6, &[2]));
+    let mut body = vec![0u8; 4];
+    body.extend(desc(3, &es));
+    boxed(b"esds", &body)
+}
+
+/// Runs `convert` on `path`; returns its stderr, asserting it failed and
+/// left no output file.
+fn convert_fails(path: &Path) -> String {
+    let out_path = path.with_extension("out.wav");
+    let out = coremusic().arg("convert").arg(path).arg("-o").arg(&out_path).output().unwrap();
+    assert!(!out.status.success(), "{}: convert succeeded", path.display());
+    assert!(!out_path.exists(), "{}: convert left an output file", path.display());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// HE-AAC, HE-AACv2 and 5.1 AAC, which symphonia's AAC decoder refuses:
+/// `info` tells what they are (the SBR output rate, twice the core's; the
+/// channels of the config; the length of the sample table, as ffprobe),
+/// and `convert` fails naming the file and what is not supported. The
+/// HE-AAC files are AAC-LC files whose config is rewritten to signal SBR
+/// (and PS) explicitly, as HE-AAC encoders write it.
+#[test]
+fn he_aac_and_multichannel_aac_are_told_truly_and_refused_clearly() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(core) = make(d, "core.m4a", 22050, &[], &["-ac", "2", "-c:a", "aac"]) else { return };
+    let Some(mono) = make(d, "mono.m4a", 24000, &[], &["-ac", "1", "-c:a", "aac"]) else { return };
+    let Some(six) = make(d, "six.m4a", 48000, &[], &["-ac", "6", "-c:a", "aac"]) else { return };
+    // Object type 5 (SBR), core 22050 Hz stereo, SBR at 44100 Hz, then AAC-LC.
+    let he = rewrite(&std::fs::read(&core).unwrap(), &|k, _| (k == b"esds").then(|| esds(&[0x2B, 0x92, 0x08, 0x00])));
+    // Object type 29 (PS), core 24000 Hz mono, SBR at 48000 Hz: stereo out.
+    let v2 = rewrite(&std::fs::read(&mono).unwrap(), &|k, _| (k == b"esds").then(|| esds(&[0xEB, 0x09, 0x88, 0x00])));
+    let cases = [
+        (common::file_with(d, "he.m4a", &he), "aac_he", 44100, 2, "HE-AAC decoding is not supported"),
+        (common::file_with(d, "v2.m4b", &v2), "aac_he_v2", 48000, 2, "HE-AACv2 decoding is not supported"),
+        (six, "aac", 48000, 6, "decoding more than 2 channels is not supported"),
+    ];
+    for (path, codec, rate, channels, refusal) in cases {
+        let j = info_json(&path);
+        assert!(j.get("error").is_none(), "{}: {j}", path.display());
+        assert_eq!(j["codec"], codec, "{j}");
+        assert_eq!(j["sample_rate"], rate, "{j}");
+        assert_eq!(j["channels"], channels, "{j}");
+        let p = ffprobe(&path);
+        let s = p["streams"].as_array().unwrap().iter().find(|s| s["codec_type"] == "audio").unwrap();
+        assert_eq!(s["sample_rate"].as_str(), Some(rate.to_string().as_str()), "ffprobe: {s}");
+        assert_eq!(s["channels"], channels, "ffprobe: {s}");
+        let (ours, theirs) = (j["duration_s"].as_f64().unwrap(), ffprobe_audio_duration(&p));
+        assert!((ours - theirs).abs() <= 1.5 / rate as f64, "{}: ours {ours} s, ffprobe {theirs} s", path.display());
+        assert_eq!(j["frames"].as_u64(), Some((ours * rate as f64).round() as u64), "{j}");
+        let e = convert_fails(&path);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(e.contains(refusal) && e.contains(&name), "{e}");
+    }
+}
+
+/// A track whose sample table is empty (no samples, no fragments) but
+/// whose headers give a length: that length (edit list applied, as
+/// ffprobe), with a warning that the file holds no samples. A table
+/// without `stts` shares the header's duration among its samples, and
+/// decoding agrees.
+#[test]
+fn empty_sample_tables_report_the_header_length_with_a_warning() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(plain) = make(d, "plain.m4a", 22050, &[], &["-c:a", "aac"]) else { return };
+    let bytes = std::fs::read(&plain).unwrap();
+    let empty = rewrite(&bytes, &|k, _| match k {
+        b"stts" | b"stsc" | b"stco" => Some(boxed(k, &[0; 8])),
+        b"stsz" => Some(boxed(k, &[0; 12])),
+        _ => None,
+    });
+    let path = common::file_with(d, "empty.m4b", &empty);
+    let j = info_json(&path);
+    let theirs = ffprobe_audio_duration(&ffprobe(&path));
+    let ours = j["duration_s"].as_f64().unwrap();
+    assert!((ours - theirs).abs() <= 1.5 / 22050.0, "ours {ours} s, ffprobe {theirs} s: {j}");
+    let w = j["warnings"].as_array().unwrap();
+    assert!(w.iter().any(|w| w.as_str().unwrap().contains("holds no audio samples")), "{j}");
+    assert_eq!(decoded_frames(&path), 0);
+
+    let no_stts = rewrite(&bytes, &|k, _| (k == b"stts").then(|| boxed(k, &[0; 8])));
+    agrees(&common::file_with(d, "no-stts.m4a", &no_stts), 22050);
 }

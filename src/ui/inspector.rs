@@ -18,8 +18,9 @@ use crate::report::info::{format_bytes, format_db, format_dc, format_duration, i
 /// Width of the key column, shared by the grids so that their values line up.
 const KEY_WIDTH: f32 = 140.0;
 
-/// The Inspector tab. It keeps no fields: the analyses it started live in
-/// egui's memory (see [`Analyses`]), so the panel stays a plain value.
+/// The Inspector tab. It keeps no fields: the analyses it started and the
+/// open "Show all" window live in egui's memory (see [`Analyses`] and
+/// [`WholeValue`]), so the panel stays a plain value.
 #[derive(Debug, Default)]
 pub struct InspectorPanel;
 
@@ -36,6 +37,7 @@ impl InspectorPanel {
         ui.label(egui::RichText::new(entry.path.display().to_string()).weak());
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.report(ui, entry));
+        WholeValue::window(ui.ctx());
     }
 
     fn report(&mut self, ui: &mut egui::Ui, entry: &FileEntry) {
@@ -110,6 +112,9 @@ impl InspectorPanel {
                                     ui.label(shown.as_ref());
                                     if ui.button("Copy").on_hover_text("Copy the whole value").clicked() {
                                         ui.ctx().copy_text(v.clone());
+                                    }
+                                    if ui.button("Show all").on_hover_text("Read the whole value").clicked() {
+                                        WholeValue::open(ui.ctx(), k, v);
                                     }
                                 });
                             }
@@ -296,4 +301,114 @@ fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport, verified: Option<bool>) {
             }
         },
     );
+}
+
+/// Characters per row of the "Show all" window: longer lines are cut into
+/// rows of this many, so that no row is wider than a few screens.
+const ROW_CHARS: usize = 160;
+
+/// The whole of a long tag value, opened by its "Show all" button, kept in
+/// egui's temporary memory while its window is open. The text is cut into
+/// rows once, so that each frame lays out only the rows in view: a 16 MB
+/// value scrolls as quickly as a short one.
+#[derive(Clone)]
+struct WholeValue {
+    key: String,
+    text: Arc<str>,
+    /// Byte ranges of `text`, one per row, at line breaks or every [`ROW_CHARS`] characters.
+    rows: Arc<[(usize, usize)]>,
+    /// Lines of `text`, counted once.
+    lines: usize,
+}
+
+impl WholeValue {
+    fn id() -> egui::Id {
+        egui::Id::unique("coremusic-inspector-whole-value")
+    }
+
+    /// Opens the window for `key`'s `value` (replacing the one open).
+    fn open(ctx: &egui::Context, key: &str, value: &str) {
+        let v = WholeValue {
+            key: key.to_string(),
+            text: value.into(),
+            rows: rows_of(value).into(),
+            lines: value.lines().count(),
+        };
+        ctx.data_mut(|d| d.insert_temp(Self::id(), v));
+    }
+
+    /// Draws the window while it is open: the key, the size, a Copy
+    /// button and the text, selectable, in a scroll area.
+    fn window(ctx: &egui::Context) {
+        let Some(v) = ctx.data(|d| d.get_temp::<WholeValue>(Self::id())) else {
+            return;
+        };
+        let mut open = true;
+        egui::Window::new(format!("Tag {}", v.key))
+            .id(Self::id())
+            .open(&mut open)
+            .default_size([640.0, 420.0])
+            .resizable(true)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(format!("{}, {} lines", format_bytes(v.text.len() as u64), v.lines));
+                    if ui.button("Copy all").on_hover_text("Copy the whole value").clicked() {
+                        ui.ctx().copy_text(v.text.to_string());
+                    }
+                });
+                ui.separator();
+                let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+                egui::ScrollArea::both().auto_shrink([false, false]).show_rows(
+                    ui,
+                    row_height,
+                    v.rows.len(),
+                    |ui, range| {
+                        for &(a, b) in v.rows.get(range).unwrap_or(&[]) {
+                            let row = v.text.get(a..b).unwrap_or("");
+                            ui.add(egui::Label::new(egui::RichText::new(row).monospace()).selectable(true).extend());
+                        }
+                    },
+                );
+            });
+        if !open {
+            ctx.data_mut(|d| d.remove::<WholeValue>(Self::id()));
+        }
+    }
+}
+
+/// Cuts `text` into rows: at each line break, and every [`ROW_CHARS`]
+/// characters within a line.
+fn rows_of(text: &str) -> Vec<(usize, usize)> {
+    let mut rows = Vec::new();
+    let mut start = 0;
+    let mut chars = 0;
+    for (i, c) in text.char_indices() {
+        if c == '\n' {
+            rows.push((start, i));
+            start = i + 1;
+            chars = 0;
+        } else if chars == ROW_CHARS {
+            rows.push((start, i));
+            start = i;
+            chars = 1;
+        } else {
+            chars += 1;
+        }
+    }
+    rows.push((start, text.len()));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_cut_at_line_breaks_and_long_lines() {
+        let text = format!("ab\n{}\n\nü", "x".repeat(ROW_CHARS + 5));
+        let rows: Vec<&str> = rows_of(&text).iter().map(|&(a, b)| &text[a..b]).collect();
+        assert_eq!(rows, ["ab", &"x".repeat(ROW_CHARS), "xxxxx", "", "ü"]);
+        assert_eq!(rows_of(""), [(0, 0)]);
+    }
 }

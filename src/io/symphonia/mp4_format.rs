@@ -20,9 +20,10 @@ use symphonia::core::packet::Packet;
 use symphonia::core::units::{Duration, TimeBase, Timestamp};
 
 use super::{read_tags, SymSource};
-use crate::io::container::mp4::demux::{DemuxError, Mp4Demuxer, SampleCodec};
+use crate::format::{AudioFormat, ChannelLayout, FourCC};
+use crate::io::container::mp4::demux::{parse_asc, AacConfig, AacProfile, DemuxError, Mp4Demuxer, SampleCodec};
 use crate::io::container::mp4::edits::Edit;
-use crate::io::{ReadError, Source, Tags};
+use crate::io::{AudioReader, ReadError, ReadResult, Source, StreamInfo, Tags};
 
 const INFO: FormatInfo =
     FormatInfo { format: fmt_ids::FORMAT_ID_ISOMP4, short_name: "coremusic-mp4", long_name: "MPEG-4 (CoreMusic)" };
@@ -49,6 +50,9 @@ pub(super) struct Opened {
     pub tags: Tags,
     pub chapters: Vec<crate::io::Chapter>,
     pub warnings: Vec<String>,
+    /// Set when the track is AAC that symphonia's decoder refuses (HE-AAC,
+    /// more than two channels…): the file is described, not decoded.
+    pub undecodable: Option<Undecodable>,
 }
 
 /// Opens an MPEG-4 file with CoreMusic's demuxer.
@@ -82,7 +86,7 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
         }
     };
     let extra: Option<Box<[u8]>> = match &t.codec {
-        SampleCodec::Aac { config } if config.len() >= 2 => Some(config.clone().into_boxed_slice()),
+        SampleCodec::Aac { config, .. } if config.len() >= 2 => Some(config.clone().into_boxed_slice()),
         SampleCodec::Alac { cookie } => Some(cookie.clone().into_boxed_slice()),
         SampleCodec::Flac { streaminfo } => Some(streaminfo.clone().into_boxed_slice()),
         _ => None,
@@ -119,12 +123,92 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
         movie_timescale: ts,
     });
     let tags = tags_of(&d.meta_boxes);
-    let chapters =
+    let chapters: Vec<crate::io::Chapter> =
         d.chapters.iter().map(|c| crate::io::Chapter { start_s: c.start_s, title: c.title.clone() }).collect();
     let warnings = d.warnings.clone();
+    let undecodable = match &t.codec {
+        SampleCodec::Aac { config, .. } => {
+            parse_asc(config).and_then(|a| Undecodable::of(a, frames(t.keep), &tags, &chapters))
+        }
+        _ => None,
+    };
     let format =
         Mp4Format { demux: Some(d), tracks: vec![track], log: MetadataLog::default(), media: MediaInfo::default() };
-    Ok(Opened { format, edit, tags, chapters, warnings })
+    Ok(Opened { format, edit, tags, chapters, warnings, undecodable })
+}
+
+/// An AAC track that symphonia's decoder refuses (it decodes AAC-LC in one
+/// or two channels only), told truly: the profile, the output rate (with
+/// SBR twice the core rate), the channels of the config and the length of
+/// the sample table. Every read fails with a message that names what is
+/// not supported.
+pub(super) struct Undecodable {
+    info: StreamInfo,
+    chapters: Vec<crate::io::Chapter>,
+    why: String,
+    /// The demuxer's warnings (a cut file…).
+    pub(super) warnings: Vec<String>,
+}
+
+impl Undecodable {
+    /// `None` when symphonia decodes this config.
+    fn of(a: AacConfig, frames: u64, tags: &Tags, chapters: &[crate::io::Chapter]) -> Option<Undecodable> {
+        let (name, fourcc, why) = match a.profile {
+            AacProfile::He => ("aac_he", *b"aach", "HE-AAC decoding is not supported".to_string()),
+            AacProfile::HeV2 => ("aac_he_v2", *b"aacp", "HE-AACv2 decoding is not supported".to_string()),
+            AacProfile::Plain if a.object_type != 2 => (
+                "aac",
+                *b"aac ",
+                format!("AAC of object type {} (not AAC-LC): decoding is not supported", a.object_type),
+            ),
+            AacProfile::Plain if a.channels > 2 => (
+                "aac",
+                *b"aac ",
+                format!("AAC with {} channels: decoding more than 2 channels is not supported", a.channels),
+            ),
+            AacProfile::Plain => return None,
+        };
+        let per_packet = if a.profile == AacProfile::Plain { 1024 } else { 2048 };
+        let channels = a.channels.max(1);
+        let info = StreamInfo {
+            container: crate::io::Container::Mp4,
+            codec: crate::io::Codec::Other(name.into()),
+            format: AudioFormat::compressed(a.sample_rate as f64, FourCC(fourcc), channels, per_packet),
+            sample_format: None,
+            bits_per_sample: None,
+            frames: Some(frames),
+            layout: ChannelLayout::default_for(channels),
+            bit_rate: None,
+            tags: tags.clone(),
+        };
+        Some(Undecodable { info, chapters: chapters.to_vec(), why, warnings: Vec::new() })
+    }
+}
+
+impl AudioReader for Undecodable {
+    fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+
+    fn read_f32(&mut self, _out: &mut [f32]) -> ReadResult<usize> {
+        Err(ReadError::unsupported(format!("codec: {}", self.why)))
+    }
+
+    fn read_i32(&mut self, _out: &mut [i32]) -> ReadResult<usize> {
+        Err(ReadError::unsupported(format!("codec: {}", self.why)))
+    }
+
+    fn seek(&mut self, _frame: u64) -> ReadResult<u64> {
+        Err(ReadError::unsupported(format!("codec: {}", self.why)))
+    }
+
+    fn chapters(&self) -> &[crate::io::Chapter] {
+        &self.chapters
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
 }
 
 fn channels(n: u32) -> Option<symphonia::core::audio::Channels> {

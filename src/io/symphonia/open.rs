@@ -9,7 +9,40 @@ impl SymphoniaReader {
     /// Ogg or Matroska. Reads the headers and decodes the first packet, so a
     /// stream that cannot be decoded at all fails here.
     pub fn open(source: Source, hint: Hint) -> ReadResult<Box<dyn AudioReader>> {
+        if hint == Hint::Mp4 {
+            return Self::open_mp4(source);
+        }
         Ok(Box::new(Self::open_with(source, Some(hint))?))
+    }
+
+    /// An MPEG-4 file: decoded, or only described when its AAC is a kind
+    /// symphonia's decoder refuses (HE-AAC, more than two channels).
+    fn open_mp4(source: Source) -> ReadResult<Box<dyn AudioReader>> {
+        match mp4_format::open(source) {
+            Ok(o) => {
+                let mut o = o;
+                if let Some(mut u) = o.undecodable.take() {
+                    u.warnings = o.warnings;
+                    return Ok(Box::new(u));
+                }
+                Ok(Box::new(Self::from_opened(o)?))
+            }
+            Err((e, Some(mut back))) => {
+                back.seek(SeekFrom::Start(0))?;
+                Ok(Box::new(Self::open_symphonia(back, Some(Hint::Mp4)).map_err(|_| e)?))
+            }
+            Err((e, None)) => Err(e),
+        }
+    }
+
+    fn from_opened(o: mp4_format::Opened) -> ReadResult<Self> {
+        let mut reader = Self::from_format(Box::new(o.format), Container::Mp4, o.edit, None)?;
+        reader.info.tags = o.tags;
+        reader.chapters = o.chapters;
+        let mut w = o.warnings;
+        w.append(&mut reader.warnings);
+        reader.warnings = w;
+        Ok(reader)
     }
 
     pub(super) fn open_with(source: Source, hint: Option<Hint>) -> ReadResult<Self> {
@@ -17,15 +50,7 @@ impl SymphoniaReader {
             // CoreMusic's own MP4 demuxer first; symphonia's reader is kept
             // for what it does not take (PCM in QuickTime…).
             match mp4_format::open(source) {
-                Ok(o) => {
-                    let mut reader = Self::from_format(Box::new(o.format), Container::Mp4, o.edit, None)?;
-                    reader.info.tags = o.tags;
-                    reader.chapters = o.chapters;
-                    let mut w = o.warnings;
-                    w.append(&mut reader.warnings);
-                    reader.warnings = w;
-                    return Ok(reader);
-                }
+                Ok(o) => return Self::from_opened(o),
                 Err((e, Some(mut back))) => {
                     back.seek(SeekFrom::Start(0))?;
                     return Self::open_symphonia(back, hint).map_err(|_| e);

@@ -144,27 +144,68 @@ impl<'a> BitReader<'a> {
 
     /// Decodes `out.len()` Rice-coded residuals with parameter `k` (0..=30)
     /// into `out`, zigzag-decoded.
-    #[inline]
+    ///
+    /// The fast loop keeps the cache, its bit count and the byte position in
+    /// locals (registers, not the struct), refills eight bytes at a time
+    /// and finds each quotient with one leading-zeros count of a non-zero
+    /// cache; a quotient longer than the cache, or the last bytes of the
+    /// data, go through the general path one value at a time.
+    #[inline(always)]
     pub fn read_rice(&mut self, out: &mut [i32], k: u32) {
-        for x in out.iter_mut() {
-            if self.bits <= 56 {
-                self.refill();
-            }
-            let lz = self.cache.leading_zeros();
-            let need = lz + 1 + k;
-            let u = if need <= self.bits {
-                let c = (self.cache << lz) << 1;
+        let data = self.data;
+        let mut i = 0;
+        while i < out.len() {
+            let (mut cache, mut bits, mut pos) = (self.cache, self.bits, self.pos);
+            while let Some(x) = out.get_mut(i) {
+                if bits <= 56 {
+                    let Some(chunk) = data.get(pos..).and_then(|s| s.first_chunk::<8>()) else { break };
+                    cache |= u64::from_be_bytes(*chunk) >> bits;
+                    pos += ((63 - bits) >> 3) as usize;
+                    bits |= 56;
+                }
+                let Some(nz) = std::num::NonZeroU64::new(cache) else { break };
+                let lz = nz.leading_zeros();
+                let need = lz + 1 + k;
+                if need > bits {
+                    break;
+                }
+                let c = (cache << lz) << 1;
                 let low = ((c >> 32) >> (32 - k)) as u32;
-                self.cache = c << k;
-                self.bits -= need;
-                (lz << k) | low
-            } else {
-                let q = self.read_unary();
-                let low = self.read(k);
-                q.wrapping_shl(k) | low
-            };
-            *x = ((u >> 1) as i32) ^ -((u & 1) as i32);
+                cache = c << k;
+                bits -= need;
+                let u = (lz << k) | low;
+                *x = ((u >> 1) as i32) ^ -((u & 1) as i32);
+                i += 1;
+            }
+            (self.cache, self.bits, self.pos) = (cache, bits, pos);
+            if let Some(x) = out.get_mut(i) {
+                *x = self.read_rice_one(k);
+                i += 1;
+            }
         }
+    }
+
+    /// One Rice-coded value the general way (any quotient length, up to
+    /// the end of the data).
+    #[inline(never)]
+    fn read_rice_one(&mut self, k: u32) -> i32 {
+        if self.bits <= 56 {
+            self.refill();
+        }
+        let lz = self.cache.leading_zeros();
+        let need = lz + 1 + k;
+        let u = if need <= self.bits {
+            let c = (self.cache << lz) << 1;
+            let low = ((c >> 32) >> (32 - k)) as u32;
+            self.cache = c << k;
+            self.bits -= need;
+            (lz << k) | low
+        } else {
+            let q = self.read_unary();
+            let low = self.read(k);
+            q.wrapping_shl(k) | low
+        };
+        ((u >> 1) as i32) ^ -((u & 1) as i32)
     }
 }
 

@@ -11,6 +11,8 @@ mod encode;
 #[allow(unsafe_code)]
 mod encode_frame;
 mod encode_lpc;
+// unsafe: the AVX2/BMI2 frame decoder, called only after runtime detection.
+#[allow(unsafe_code)]
 mod frame;
 mod md5;
 mod verify;

@@ -57,30 +57,156 @@ pub(super) fn parse_esds(esds: &[u8]) -> Option<(u8, Vec<u8>)> {
     Some((oti, Vec::new()))
 }
 
-/// Sample rate and channel count of an AAC AudioSpecificConfig.
-pub(super) fn asc_rate_channels(asc: &[u8]) -> Option<(u32, u32)> {
-    const RATES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
-    let bits = u64::from_be_bytes({
-        let mut a = [0u8; 8];
-        let n = asc.len().min(8);
-        a[..n].copy_from_slice(&asc[..n]);
-        a
-    });
-    let mut pos = 0u32;
-    let mut take = |n: u32| {
-        let v = (bits << pos) >> (64 - n);
-        pos += n;
-        v as u32
-    };
-    let mut ot = take(5);
-    if ot == 31 {
-        ot = 32 + take(6);
+/// What an AAC AudioSpecificConfig says about the audio a decoder gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AacConfig {
+    /// The profile: AAC-LC (or another plain object type), HE-AAC (SBR) or
+    /// HE-AACv2 (SBR + parametric stereo).
+    pub profile: AacProfile,
+    /// The core coder's object type (2 for AAC-LC, also under SBR).
+    pub object_type: u32,
+    /// Output sample rate: with SBR, the extension rate (twice the core's).
+    pub sample_rate: u32,
+    /// Output channels: from the channel configuration or the program
+    /// config element; parametric stereo makes a mono core stereo. 0 when
+    /// the config does not say.
+    pub channels: u32,
+}
+
+/// The AAC family member a stream is coded with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AacProfile {
+    /// AAC-LC or another object type without SBR.
+    Plain,
+    /// HE-AAC (AAC-LC + spectral band replication).
+    He,
+    /// HE-AACv2 (HE-AAC + parametric stereo).
+    HeV2,
+}
+
+/// MSB-first bits of a short config; reads past the end give zeros.
+struct Bits<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl Bits<'_> {
+    fn take(&mut self, n: u32) -> u32 {
+        let mut v = 0u32;
+        for _ in 0..n {
+            let bit = self.b.get(self.pos / 8).map_or(0, |x| (x >> (7 - self.pos % 8)) & 1);
+            v = (v << 1) | bit as u32;
+            self.pos += 1;
+        }
+        v
     }
-    let _ = ot;
-    let fi = take(4);
-    let rate = if fi == 15 { take(24) } else { *RATES.get(fi as usize)? };
-    let ch = take(4);
-    Some((rate, ch))
+
+    fn left(&self) -> usize {
+        (self.b.len() * 8).saturating_sub(self.pos)
+    }
+
+    fn object_type(&mut self) -> u32 {
+        match self.take(5) {
+            31 => 32 + self.take(6),
+            ot => ot,
+        }
+    }
+
+    fn rate(&mut self) -> Option<u32> {
+        const RATES: [u32; 13] =
+            [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+        match self.take(4) {
+            15 => Some(self.take(24)),
+            i => RATES.get(i as usize).copied(),
+        }
+    }
+
+    /// The channels a program_config_element places (front, side, back
+    /// elements count 2 when they are channel pairs; LFEs count 1).
+    fn pce_channels(&mut self) -> u32 {
+        self.take(4 + 2 + 4); // element tag, object type, rate index
+        let (front, side, back) = (self.take(4), self.take(4), self.take(4));
+        let lfe = self.take(2);
+        let (assoc, cc) = (self.take(3), self.take(4));
+        for _ in 0..3 {
+            if self.take(1) == 1 {
+                self.take(4);
+            }
+        }
+        let mut n = lfe;
+        for _ in 0..front + side + back {
+            n += 1 + self.take(1);
+            self.take(4);
+        }
+        self.take(4 * lfe + 4 * assoc + 5 * cc);
+        n
+    }
+}
+
+/// Parses an AudioSpecificConfig (ISO 14496-3 1.6.2.1): object type, rates
+/// and channels, with SBR and PS signalled explicitly (object type 5 or 29
+/// first) or backward-compatibly (a sync extension after the
+/// GASpecificConfig). `None` when the rate index is reserved.
+pub fn parse_asc(asc: &[u8]) -> Option<AacConfig> {
+    let mut b = Bits { b: asc, pos: 0 };
+    let mut object_type = b.object_type();
+    let core_rate = b.rate()?;
+    let ch_config = b.take(4);
+    let mut profile = AacProfile::Plain;
+    let mut rate = core_rate;
+    if object_type == 5 || object_type == 29 {
+        profile = if object_type == 29 { AacProfile::HeV2 } else { AacProfile::He };
+        rate = b.rate()?;
+        object_type = b.object_type();
+    }
+    let mut channels = match ch_config {
+        1..=6 => ch_config,
+        7 => 8,
+        11 => 7,
+        12 | 14 => 8,
+        13 => 24,
+        _ => 0,
+    };
+    // GASpecificConfig: frame length, core coder delay, extension flag.
+    if matches!(object_type, 1..=4 | 6 | 7 | 17 | 19..=23) {
+        b.take(1);
+        if b.take(1) == 1 {
+            b.take(14);
+        }
+        let extension = b.take(1);
+        if ch_config == 0 {
+            channels = b.pce_channels();
+        }
+        if matches!(object_type, 6 | 20) {
+            b.take(3);
+        }
+        if extension == 1 {
+            if object_type == 22 {
+                b.take(16);
+            }
+            if matches!(object_type, 17 | 19 | 20 | 23) {
+                b.take(3);
+            }
+            b.take(1);
+        }
+        // Backward-compatible SBR / PS signalling.
+        if profile == AacProfile::Plain
+            && b.left() >= 16
+            && b.take(11) == 0x2b7
+            && b.object_type() == 5
+            && b.take(1) == 1
+        {
+            profile = AacProfile::He;
+            rate = b.rate().unwrap_or(2 * core_rate);
+            if b.left() >= 12 && b.take(11) == 0x548 && b.take(1) == 1 {
+                profile = AacProfile::HeV2;
+            }
+        }
+    }
+    if profile == AacProfile::HeV2 && channels == 1 {
+        channels = 2;
+    }
+    Some(AacConfig { profile, object_type, sample_rate: rate, channels })
 }
 
 /// An AudioSpecificConfig that claims more than it holds — an AAC-LC config
@@ -128,15 +254,16 @@ pub(super) fn parse_audio_entry(kind: [u8; 4], e: &[u8]) -> EntryFacts {
     let codec = match &kind {
         b"mp4a" => match find(b"esds").and_then(parse_esds) {
             Some((0x40 | 0x66 | 0x67 | 0x68, config)) => {
-                if let Some((r, c)) = asc_rate_channels(&config) {
-                    if r > 0 {
-                        rate = r;
+                let parsed = parse_asc(&config);
+                if let Some(a) = parsed {
+                    if a.sample_rate > 0 {
+                        rate = a.sample_rate;
                     }
-                    if c > 0 {
-                        channels = c;
+                    if a.channels > 0 {
+                        channels = a.channels;
                     }
                 }
-                SampleCodec::Aac { config: plain_asc(config) }
+                SampleCodec::Aac { config: plain_asc(config), profile: parsed.map_or(AacProfile::Plain, |a| a.profile) }
             }
             Some((0x69 | 0x6B, _)) => SampleCodec::Mp3,
             Some((0xA5, _)) => other("ac3"),

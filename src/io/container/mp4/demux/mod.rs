@@ -18,6 +18,7 @@ mod entry;
 mod table;
 
 use entry::*;
+pub use entry::{parse_asc, AacConfig, AacProfile};
 use table::*;
 
 use std::io::{Read, Seek, SeekFrom};
@@ -63,6 +64,8 @@ pub enum SampleCodec {
     Aac {
         /// The decoder-specific info (AudioSpecificConfig).
         config: Vec<u8>,
+        /// AAC-LC, HE-AAC or HE-AACv2, as the config signals it.
+        profile: AacProfile,
     },
     /// MPEG-1/2 audio (Layer III or II) in `mp4a`/`.mp3`.
     Mp3,
@@ -129,6 +132,11 @@ pub(crate) struct Trak {
     pub chap: Vec<u32>,
     /// Samples and duration the header's `stts` announces.
     claimed: (u64, u64),
+    /// The track's duration in the headers, in `timescale` units: `mdhd`'s,
+    /// else `tkhd`'s (in movie units, converted when the movie is parsed).
+    header_duration: u64,
+    /// `tkhd`'s duration, in movie timescale units.
+    tkhd_duration: u64,
     entry: Option<([u8; 4], Vec<u8>)>,
 }
 
@@ -145,10 +153,16 @@ fn parse_trak(trak: &[u8], file_len: u64) -> Result<Trak, String> {
     let mut t = Trak::default();
     if let Some((v, b)) = child(trak, b"tkhd").and_then(full) {
         t.id = if v == 1 { be32(b, 16) } else { be32(b, 8) }.unwrap_or(0);
+        t.tkhd_duration = if v == 1 { be64(b, 24) } else { be32(b, 16).map(u64::from) }.unwrap_or(0);
     }
     let mdia = child(trak, b"mdia").ok_or("a track without media (mdia)")?;
     if let Some((v, b)) = child(mdia, b"mdhd").and_then(full) {
         t.timescale = if v == 1 { be32(b, 16) } else { be32(b, 8) }.unwrap_or(0);
+        t.header_duration = if v == 1 { be64(b, 20) } else { be32(b, 12).map(u64::from) }.unwrap_or(0);
+    }
+    // All ones means "unknown".
+    if t.header_duration == u64::MAX || t.header_duration == u32::MAX as u64 {
+        t.header_duration = 0;
     }
     if let Some(h) = child(mdia, b"hdlr").and_then(|b| b.get(8..12)) {
         t.handler.copy_from_slice(h);
@@ -183,7 +197,7 @@ fn parse_trak(trak: &[u8], file_len: u64) -> Result<Trak, String> {
         }
     }
     if &t.handler == b"soun" || &t.handler == b"text" || &t.handler == b"sbtl" {
-        let (table, claimed) = parse_table(stbl, file_len)?;
+        let (table, claimed) = parse_table(stbl, file_len, t.header_duration)?;
         t.table = table;
         t.claimed = claimed;
     }
@@ -374,7 +388,9 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
             .cloned()
             .ok_or_else(|| DemuxError::Damaged("the audio track has no sample description (stsd)".into()))?;
         let mut table = trak.table.clone();
-        if movie.fragmented {
+        // Fragments are read even when `moov` lacks its `mvex` (ffmpeg plays them too).
+        let fragmented = movie.fragmented || !moofs.is_empty();
+        if fragmented {
             let trex = movie.trex.iter().find(|t| t.0 == trak.id).map_or((0, 0), |t| (t.1, t.2));
             for (at, m) in &moofs {
                 parse_moof(m, *at, trak.id, trex, len, &mut table);
@@ -384,7 +400,7 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
         let kept = table.clip_to_file(len);
         let timescale = if trak.timescale > 0 { trak.timescale } else { rate.max(1) };
         let present = table.time_of(kept);
-        let claimed = if movie.fragmented { present.max(trak.claimed.1) } else { trak.claimed.1.max(present) };
+        let claimed = trak.claimed.1.max(present);
         // The edit list: priming to drop, and how long to play, of a track
         // of `total` media time.
         let edit = |total: u64| -> (u64, u64) {
@@ -393,14 +409,29 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
             let mut keep = total - lead;
             // In a fragmented file the edit often covers only the samples in
             // `moov`: the fragments extend it (as ffmpeg plays them).
-            if seg > 0 && movie.movie_timescale > 0 && !movie.fragmented {
+            if seg > 0 && movie.movie_timescale > 0 && !fragmented {
                 let seg_media = (seg as u128 * timescale as u128 / movie.movie_timescale as u128) as u64;
                 keep = keep.min(seg_media);
             }
             (lead, keep)
         };
-        let (lead, keep) = edit(present);
-        if kept < header_samples.max(trak.claimed.0) || present < claimed {
+        let (lead, mut keep) = edit(present);
+        // No samples at all (an empty sample table and no fragments), but a
+        // length in the headers: that length, said to be only a claim.
+        let header = match trak.header_duration {
+            0 if movie.movie_timescale > 0 => {
+                (trak.tkhd_duration as u128 * timescale as u128 / movie.movie_timescale as u128) as u64
+            }
+            d => d,
+        };
+        if table.len() == 0 && header > 0 {
+            keep = edit(header).1;
+            warnings.push(format!(
+                "the header says {}, but the file holds no audio samples (an empty sample table and no \
+                 fragments): nothing can be decoded",
+                clock(keep as f64 / timescale as f64)
+            ));
+        } else if kept < header_samples.max(trak.claimed.0) || present < claimed {
             warnings.push(format!(
                 "the header says {}, the file holds {} ({} of {} packets are in the file: truncated file?)",
                 clock(edit(claimed).1 as f64 / timescale as f64),
@@ -501,11 +532,30 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
 mod tests {
     use super::*;
 
+    fn rc(asc: &[u8]) -> Option<(u32, u32, AacProfile)> {
+        parse_asc(asc).map(|a| (a.sample_rate, a.channels, a.profile))
+    }
+
     #[test]
     fn asc_gives_rate_and_channels() {
-        assert_eq!(asc_rate_channels(&[0x12, 0x10]), Some((44100, 2)));
-        assert_eq!(asc_rate_channels(&[0x13, 0x88]), Some((22050, 1)));
-        assert_eq!(asc_rate_channels(&[]), Some((96000, 0)));
+        use AacProfile::*;
+        assert_eq!(rc(&[0x12, 0x10]), Some((44100, 2, Plain)));
+        assert_eq!(rc(&[0x13, 0x88]), Some((22050, 1, Plain)));
+        assert_eq!(rc(&[]), Some((96000, 0, Plain)));
+        // 5.1 AAC-LC at 48 kHz.
+        assert_eq!(rc(&[0x11, 0xB0]), Some((48000, 6, Plain)));
+        // HE-AAC, explicit: object type 5, core 22050 Hz stereo, SBR 44100 Hz, then AAC-LC.
+        assert_eq!(rc(&[0x2B, 0x92, 0x08, 0x00]), Some((44100, 2, He)));
+        // HE-AACv2, explicit: object type 29, core 24000 Hz mono, SBR 48000 Hz: stereo out.
+        assert_eq!(rc(&[0xEB, 0x09, 0x88, 0x00]), Some((48000, 2, HeV2)));
+        // HE-AAC, backward compatible: AAC-LC 24000 Hz stereo + sync extension 0x2b7, SBR 48000 Hz.
+        assert_eq!(rc(&[0x13, 0x10, 0x56, 0xE5, 0x98]), Some((48000, 2, He)));
+        // ... with the PS extension 0x548 after it.
+        assert_eq!(rc(&[0x13, 0x10, 0x56, 0xE5, 0x9D, 0x48, 0x80]), Some((48000, 2, HeV2)));
+        // Channel configuration 0: a program config element with front C, L+R, back L+R, one LFE.
+        let pce = [0x12, 0x00, 0x05, 0x08, 0x05, 0x00, 0x01, 0x08, 0x80];
+        let a = parse_asc(&pce).unwrap();
+        assert_eq!((a.sample_rate, a.channels), (44100, 6), "{pce:02x?}");
     }
 
     #[test]

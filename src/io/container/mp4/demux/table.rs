@@ -126,7 +126,13 @@ impl SampleTable {
     }
 }
 
-pub(super) fn parse_table(stbl: &[u8], file_len: u64) -> Result<(SampleTable, (u64, u64)), String> {
+/// Parses a track's `stbl`. `header_duration` (the track's `mdhd`
+/// duration) times the samples that `stts` leaves untimed.
+pub(super) fn parse_table(
+    stbl: &[u8],
+    file_len: u64,
+    header_duration: u64,
+) -> Result<(SampleTable, (u64, u64)), String> {
     let mut t = SampleTable::default();
     // Sizes: bounded by the box bytes (a table) or by the file (a constant).
     if let Some((_, b)) = child(stbl, b"stsz").and_then(full) {
@@ -204,9 +210,20 @@ pub(super) fn parse_table(stbl: &[u8], file_len: u64) -> Result<(SampleTable, (u
             t.push_time(delta, count as u64);
         }
     }
+    // Samples `stts` does not time (an empty or short table): they share
+    // what is left of the header's duration, else last known delta.
     let timed = t.times.last().map_or(0, |x| x.first + x.count);
     if timed < t.len() {
-        t.truncate(timed);
+        let rest = t.len() - timed;
+        let used = t.time_of(timed);
+        let delta = match header_duration.checked_sub(used) {
+            Some(left) if left >= rest => (left + rest / 2) / rest,
+            _ => t.times.last().map_or(0, |x| x.delta as u64),
+        };
+        match u32::try_from(delta) {
+            Ok(d) if d > 0 => t.push_time(d, rest),
+            _ => t.truncate(timed),
+        }
     }
     Ok((t, claimed))
 }
