@@ -54,6 +54,40 @@ fn latency_sweep_json_lists_sizes_and_recommends_one() {
 }
 
 #[test]
+fn latency_report_replaces_a_file_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    // Someone's picture, and a link to someone's recording.
+    let photo = dir.path().join("photo.png");
+    std::fs::write(&photo, b"not a latency chart").unwrap();
+    let song = common::hound_wav(dir.path(), "song.wav", 8000, 1, 100);
+    let song_bytes = std::fs::read(&song).unwrap();
+    let link = dir.path().join("link.svg");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&song, &link).unwrap();
+    #[cfg(not(unix))]
+    std::fs::copy(&song, &link).unwrap();
+    let latency = |report: &std::path::Path, overwrite: bool| {
+        let mut c = coremusic();
+        c.args(["latency", "--device", "sim", "--seconds", "0.2", "--report"]).arg(report);
+        if overwrite {
+            c.arg("--overwrite");
+        }
+        c.output().unwrap()
+    };
+    for report in [&photo, &link] {
+        let out = latency(report, false);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("exists") && err.contains("--overwrite"), "{err}");
+    }
+    assert_eq!(std::fs::read(&photo).unwrap(), b"not a latency chart");
+    assert_eq!(std::fs::read(&song).unwrap(), song_bytes);
+    let out = latency(&photo, true);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&photo).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
 fn latency_rejects_bad_numbers() {
     for args in [["--seconds", "-1"], ["--buffer", "0"], ["--rate", "5"]] {
         let out = coremusic().args(["latency", "--device", "sim"]).args(args).output().unwrap();

@@ -83,6 +83,35 @@ fn render_does_not_replace_an_output_without_overwrite() {
 }
 
 #[test]
+#[cfg(unix)]
+fn render_never_writes_over_its_soundfont() {
+    let dir = tempfile::tempdir().unwrap();
+    let mid = dir.path().join("song.mid");
+    write_smf(&short_song(), &mid).unwrap();
+    // Checked before the font is read: its bytes do not matter here.
+    let font = dir.path().join("font.sf2");
+    std::fs::write(&font, b"someone's SoundFont").unwrap();
+    let link = dir.path().join("link.wav");
+    std::os::unix::fs::symlink(&font, &link).unwrap();
+    for out in [&font, &link] {
+        let run = coremusic()
+            .args(["midi", "render", "--overwrite"])
+            .arg(&mid)
+            .arg("--soundfont")
+            .arg(&font)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{err}");
+        assert!(err.contains("font.sf2") && err.contains("itself"), "{err}");
+    }
+    assert_eq!(std::fs::read(&font).unwrap(), b"someone's SoundFont");
+    assert!(parts(dir.path()).is_empty());
+}
+
+#[test]
 fn render_refuses_rates_out_of_range() {
     let dir = tempfile::tempdir().unwrap();
     let mid = dir.path().join("song.mid");

@@ -39,6 +39,9 @@ pub struct LatencyArgs {
     /// Draw p99 load and xruns per buffer size into FILE.png or FILE.svg.
     #[arg(long, value_name = "FILE.png|svg")]
     pub report: Option<PathBuf>,
+    /// Replace the --report file if it exists.
+    #[arg(long, requires = "report")]
+    pub overwrite: bool,
 }
 
 /// Runs the measurement; 0 when it ran, 1 when the report could not be written, 2 on bad usage.
@@ -70,6 +73,12 @@ pub fn run(args: &LatencyArgs) -> i32 {
     if let Some(r) = &args.report {
         if report_kind(r).is_none() {
             eprintln!("coremusic: --report {}: the file must end in .png or .svg", r.display());
+            return 2;
+        }
+        // Asked before measuring, as `convert` and `midi render` do: a file
+        // (or a link) already there is replaced only when asked.
+        if !args.overwrite && std::fs::symlink_metadata(r).is_ok() {
+            eprintln!("coremusic: {}: exists (use --overwrite to replace it)", r.display());
             return 2;
         }
     }

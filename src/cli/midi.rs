@@ -185,8 +185,14 @@ fn info(args: &InfoArgs) -> i32 {
 /// Runs `midi render`: 0 done, 1 failed, 2 bad usage (a rate out of range,
 /// an output that exists without `--overwrite`), 130 cancelled by Ctrl-C.
 fn render(args: &RenderArgs) -> i32 {
-    if coremusic::convert::same_file(&args.file, &args.output) {
-        eprintln!("coremusic: {}: is the input itself; choose another output", args.output.display());
+    // Neither input (the MIDI file, the SoundFont) is ever written over.
+    let inputs = std::iter::once(&args.file).chain(args.soundfont.as_ref());
+    if let Some(input) = inputs.into_iter().find(|i| coremusic::convert::same_file(i, &args.output)) {
+        eprintln!(
+            "coremusic: {}: is the input {} itself; choose another output",
+            args.output.display(),
+            input.display()
+        );
         return 2;
     }
     if !RENDER_RATES.contains(&args.rate) {
