@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use coremusic::midi::{
-    read_smf, render_to_wav, EventKind, MidiError, Sequence, SmfFormat, SynthChoice, TextKind, CANCELLED, EXISTS,
+    read_smf, render_to_wav, EventKind, MidiError, RenderError, Sequence, SmfFormat, SynthChoice, TextKind,
     RENDER_RATES,
 };
 
@@ -200,7 +200,7 @@ fn render(args: &RenderArgs) -> i32 {
         return 2;
     }
     if !args.overwrite && std::fs::symlink_metadata(&args.output).is_ok() {
-        eprintln!("coremusic: {}: {EXISTS}", args.output.display());
+        eprintln!("coremusic: {}: {}", args.output.display(), RenderError::Exists);
         return 2;
     }
     // Ctrl-C (and SIGTERM/SIGHUP) stop the render between two blocks; its
@@ -255,11 +255,11 @@ fn render(args: &RenderArgs) -> i32 {
             );
             0
         }
-        Err(MidiError::Render { what, .. }) if what == CANCELLED => {
+        Err(MidiError::Render { what: RenderError::Cancelled, .. }) => {
             eprintln!("coremusic: {}: cancelled; nothing written", args.output.display());
             130
         }
-        Err(e @ MidiError::Render { .. }) if e.to_string().ends_with(EXISTS) => {
+        Err(e @ MidiError::Render { what: RenderError::Exists, .. }) => {
             eprintln!("coremusic: {e}");
             2
         }

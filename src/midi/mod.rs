@@ -34,7 +34,7 @@ pub use edit::{index_notes, select_region, EditError, Editor, Quantize};
 pub use model::{Event, EventKind, Note, NoteId, Sequence, SmfFormat, TextKind, Timing, Track};
 pub use player::{Player, PlayerHandle, Schedule, ScheduledEvent, Transport, MAX_EVENTS_PER_CALL};
 pub use render::{
-    render_offline, render_to_wav, RenderStats, RenderSynth, CANCELLED, EXISTS, MAX_TAIL_S, OFFLINE_BLOCK, RENDER_RATES,
+    render_offline, render_to_wav, RenderError, RenderStats, RenderSynth, MAX_TAIL_S, OFFLINE_BLOCK, RENDER_RATES,
 };
 pub use smf::{parse_smf, read_smf, smf_bytes, write_smf, MidiError, SmfError, MAX_TRACKS};
 pub use synth::{soft_limit, BuiltinSynth, SoundFontData, Synth, SynthChoice, MAX_VOICES};

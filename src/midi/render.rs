@@ -29,6 +29,32 @@ pub const MAX_TAIL_S: f64 = 10.0;
 const QUIET: f32 = 1e-4;
 const QUIET_TAIL_S: f64 = 0.5;
 
+/// Why a render stopped without a file: cancelled by the user, refused
+/// (the target exists or is a folder, a rate out of range), or failed while
+/// writing. The window and the command line tell these apart by variant, and
+/// the text is only made by `Display` (at the edges).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The render was cancelled; nothing was written.
+    #[error("cancelled")]
+    Cancelled,
+    /// The output exists and overwriting was not asked for.
+    #[error("exists (use --overwrite to replace it)")]
+    Exists,
+    /// The output is a folder.
+    #[error("is a folder")]
+    IsFolder,
+    /// The sample rate is outside [`RENDER_RATES`].
+    #[error("sample rate {0} Hz is outside {min}–{max} Hz", min = RENDER_RATES.start(), max = RENDER_RATES.end())]
+    Rate(u32),
+    /// The audio writer refused or failed.
+    #[error("{0}")]
+    Write(#[from] crate::io::WriteError),
+    /// The file system failed (creating, syncing or placing the file).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// What an offline render produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderStats {
@@ -49,10 +75,10 @@ pub fn render_offline(
     synth: Synth,
     rate: u32,
     progress: &mut dyn FnMut(f64, f64),
-    sink: &mut dyn FnMut(&[f32]) -> Result<(), String>,
-) -> Result<RenderStats, String> {
+    sink: &mut dyn FnMut(&[f32]) -> Result<(), RenderError>,
+) -> Result<RenderStats, RenderError> {
     if !RENDER_RATES.contains(&rate) {
-        return Err(format!("sample rate {rate} Hz is outside {}–{} Hz", RENDER_RATES.start(), RENDER_RATES.end()));
+        return Err(RenderError::Rate(rate));
     }
     let (mut player, mut handle) = Player::new(seq, synth);
     player.prepare(rate, 2, OFFLINE_BLOCK);
@@ -90,9 +116,6 @@ pub fn render_offline(
     Ok(RenderStats { frames, sample_rate: rate, song_s, peak })
 }
 
-/// The `what` of the [`MidiError::Render`] a cancelled render returns.
-pub const CANCELLED: &str = "cancelled";
-
 /// The synth a render plays through: a choice still to be loaded (a .sf2 is
 /// read by [`render_to_wav`]), or a synth made already (e.g. with a SoundFont
 /// the app has loaded).
@@ -126,7 +149,7 @@ pub const RENDER_RATES: std::ops::RangeInclusive<u32> = 8_000..=384_000;
 /// were killed are removed from the folder first. `progress(done_s, total_s)`
 /// is called after each block; when `cancel` is given and becomes true the
 /// render stops, removes its partial file and returns [`MidiError::Render`]
-/// with `what` = [`CANCELLED`].
+/// with `what` = [`RenderError::Cancelled`].
 pub fn render_to_wav<'a>(
     seq: &Sequence,
     path: &Path,
@@ -136,56 +159,48 @@ pub fn render_to_wav<'a>(
     cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<RenderStats, MidiError> {
-    let err = |what: String| MidiError::Render { path: path.to_path_buf(), what };
+    let err = |what: RenderError| MidiError::Render { path: path.to_path_buf(), what };
     if !RENDER_RATES.contains(&rate) {
-        return Err(err(format!(
-            "sample rate {rate} Hz is outside {}–{} Hz",
-            RENDER_RATES.start(),
-            RENDER_RATES.end()
-        )));
+        return Err(err(RenderError::Rate(rate)));
     }
     if path.is_dir() {
-        return Err(err("is a folder".into()));
+        return Err(err(RenderError::IsFolder));
     }
     if !overwrite && std::fs::symlink_metadata(path).is_ok() {
-        return Err(err(EXISTS.into()));
+        return Err(err(RenderError::Exists));
     }
     let synth = match synth.into() {
         RenderSynth::Choice(choice) => Synth::from_choice(choice)?,
         RenderSynth::Ready(synth) => synth,
     };
     remove_stale_part_files(folder_of(path));
-    let (part, sink) = PartFile::create(path).map_err(|e| err(e.to_string()))?;
+    let (part, sink) = PartFile::create(path).map_err(|e| err(e.into()))?;
     let spec =
         WriterSpec { format: OutputFormat::Wav, sample_rate: rate, channels: 2, sample: SampleFormat::S24, bits: None };
     let mut writer =
-        create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(|e| err(e.to_string()))?;
+        create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(|e| err(e.into()))?;
     let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let stats = render_offline(seq, synth, rate, progress, &mut |block| {
         if cancelled() {
-            return Err(CANCELLED.into());
+            return Err(RenderError::Cancelled);
         }
-        writer.write_f32(block).map_err(|e| e.to_string())
+        Ok(writer.write_f32(block)?)
     })
     .map_err(err)?;
-    writer.finish().map_err(|e| err(e.to_string()))?;
+    writer.finish().map_err(|e| err(e.into()))?;
     if cancelled() {
-        return Err(err(CANCELLED.into()));
+        return Err(err(RenderError::Cancelled));
     }
     // The data reach the disk before the name does.
     if let Ok(f) = File::open(part.path()) {
-        f.sync_all().map_err(|e| err(e.to_string()))?;
+        f.sync_all().map_err(|e| err(e.into()))?;
     }
     part.place_durably(path, overwrite).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => err(EXISTS.into()),
-        _ => err(e.to_string()),
+        std::io::ErrorKind::AlreadyExists => err(RenderError::Exists),
+        _ => err(e.into()),
     })?;
     Ok(stats)
 }
-
-/// The `what` of the [`MidiError::Render`] returned when the output exists and
-/// `overwrite` is off.
-pub const EXISTS: &str = "exists (use --overwrite to replace it)";
 
 #[cfg(test)]
 mod tests {
@@ -200,7 +215,7 @@ mod tests {
         let cancel = AtomicBool::new(true);
         let r = render_to_wav(&seq, &out, false, 22050, Synth::builtin(), Some(&cancel), &mut |_, _| {});
         match r {
-            Err(MidiError::Render { path, what }) => assert_eq!((path, what.as_str()), (out.clone(), CANCELLED)),
+            Err(MidiError::Render { path, what: RenderError::Cancelled }) => assert_eq!(path, out),
             other => panic!("{other:?}"),
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
@@ -212,12 +227,21 @@ mod tests {
                 cancel.store(true, Ordering::Relaxed);
             }
         });
-        assert!(r.unwrap_err().to_string().ends_with(CANCELLED));
+        assert!(matches!(r, Err(MidiError::Render { what: RenderError::Cancelled, .. })), "{r:?}");
+        let text = r.unwrap_err().to_string();
+        assert!(text.ends_with(": cancelled"), "{text}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
         let cancel = AtomicBool::new(false);
         let stats = render_to_wav(&seq, &out, false, 22050, Synth::builtin(), Some(&cancel), &mut |_, _| {}).unwrap();
         assert!(stats.frames > 22050 * 4);
         assert!(out.is_file());
+        // Refusals are told apart by variant too.
+        let r = render_to_wav(&seq, &out, false, 22050, Synth::builtin(), None, &mut |_, _| {});
+        assert!(matches!(r, Err(MidiError::Render { what: RenderError::Exists, .. })), "{r:?}");
+        let r = render_to_wav(&seq, dir.path(), true, 22050, Synth::builtin(), None, &mut |_, _| {});
+        assert!(matches!(r, Err(MidiError::Render { what: RenderError::IsFolder, .. })), "{r:?}");
+        let r = render_to_wav(&seq, &out, true, 1, Synth::builtin(), None, &mut |_, _| {});
+        assert!(matches!(r, Err(MidiError::Render { what: RenderError::Rate(1), .. })), "{r:?}");
     }
 }

@@ -55,7 +55,7 @@ pub enum MidiError {
         /// The output file.
         path: PathBuf,
         /// What went wrong.
-        what: String,
+        what: super::render::RenderError,
     },
 }
 

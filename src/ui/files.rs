@@ -58,7 +58,7 @@ impl FileList {
                 if let Some(e) = self.entries.iter_mut().find(|e| e.id == id) {
                     e.state = match *result {
                         Ok(info) => FileState::Ready(Box::new(info)),
-                        Err(msg) => FileState::Failed(msg),
+                        Err(e) => FileState::Failed(e.error.to_string()),
                     };
                 }
             }

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::analysis::loudness::{analyze, is_cancelled, Analysis};
 use crate::io::scan::audio_files_in;
-use crate::io::{inspect, FileInfo};
+use crate::io::{inspect, FileError, FileInfo};
 
 /// Work the UI asks for.
 #[derive(Debug)]
@@ -37,8 +37,8 @@ pub enum JobEvent {
     Probed {
         /// The file's id.
         id: u64,
-        /// What it is, or why it could not be read.
-        result: Box<Result<FileInfo, String>>,
+        /// What it is, or why it could not be read (the text is made where it is shown).
+        result: Box<Result<FileInfo, FileError>>,
     },
     /// A problem not tied to one file (a folder that cannot be listed, a dialog that failed).
     Problem(String),
@@ -141,7 +141,7 @@ impl Worker {
         let events = self.events.clone();
         let ctx = self.ctx.clone();
         queued.par_iter().for_each(|(id, path)| {
-            let result = inspect(path).map_err(|e| e.error.to_string());
+            let result = inspect(path);
             let _ = events.send(JobEvent::Probed { id: *id, result: Box::new(result) });
             ctx.request_repaint();
         });

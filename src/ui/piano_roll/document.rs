@@ -198,8 +198,11 @@ impl PianoRollPanel {
                             false,
                         ),
                         Err(e) => {
-                            let failed = !e.ends_with(crate::midi::CANCELLED);
-                            (e, failed)
+                            let cancelled = matches!(
+                                e,
+                                crate::midi::MidiError::Render { what: crate::midi::RenderError::Cancelled, .. }
+                            );
+                            (e.to_string(), !cancelled)
                         }
                     });
                 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
-use crate::midi::{read_smf, render_to_wav, write_smf, RenderStats, Sequence, Synth};
+use crate::midi::{read_smf, render_to_wav, write_smf, MidiError, RenderStats, Sequence, Synth};
 use crate::ui::jobs::block_on;
 
 /// Why a file dialog was shown.
@@ -53,8 +53,8 @@ pub enum IoEvent {
     Rendered {
         /// The WAV file.
         path: PathBuf,
-        /// Stats, or the error.
-        result: Result<RenderStats, String>,
+        /// Stats, or the error (cancelled, refused or failed: see [`crate::midi::RenderError`]).
+        result: Result<RenderStats, MidiError>,
     },
 }
 
@@ -182,8 +182,7 @@ impl Io {
                     wake.request_repaint();
                 }
             };
-            let result = render_to_wav(&seq, &path, true, rate, synth, Some(&cancel), &mut on_progress)
-                .map_err(|e| e.to_string());
+            let result = render_to_wav(&seq, &path, true, rate, synth, Some(&cancel), &mut on_progress);
             IoEvent::Rendered { path, result }
         });
         job

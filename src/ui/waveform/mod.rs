@@ -24,7 +24,7 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
 use super::{FileEntry, FileState};
-use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakPyramid, SampleWindow, BASE_FRAMES};
+use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakError, PeakPyramid, SampleWindow, BASE_FRAMES};
 use crate::report::info::format_duration;
 pub use paint::format_time;
 use paint::zoom_text;
@@ -41,7 +41,7 @@ pub const WAVEFORM_LABEL: &str = "Waveform display";
 
 enum Load {
     Empty,
-    Building { progress: Arc<BuildProgress>, cancel: Arc<AtomicBool>, done: Receiver<Result<PeakPyramid, String>> },
+    Building { progress: Arc<BuildProgress>, cancel: Arc<AtomicBool>, done: Receiver<Result<PeakPyramid, PeakError>> },
     Ready(Arc<PeakPyramid>),
     Failed(String),
 }
@@ -125,7 +125,7 @@ impl WaveformView {
             let (path, progress, cancel, cache, ctx) =
                 (path.to_path_buf(), progress.clone(), cancel.clone(), self.cache.clone(), ctx.clone());
             move || {
-                let r = cache.load_or_build(&path, &progress, &cancel).map(|(p, _)| p).map_err(|e| e.to_string());
+                let r = cache.load_or_build(&path, &progress, &cancel).map(|(p, _)| p);
                 let _ = tx.send(r);
                 ctx.request_repaint();
             }
@@ -431,7 +431,7 @@ impl WaveformView {
         if let Load::Building { done, .. } = &self.load {
             match done.try_recv() {
                 Ok(Ok(p)) => self.load = Load::Ready(Arc::new(p)),
-                Ok(Err(e)) => self.load = Load::Failed(e),
+                Ok(Err(e)) => self.load = Load::Failed(e.to_string()),
                 Err(crossbeam_channel::TryRecvError::Empty) => {}
                 Err(crossbeam_channel::TryRecvError::Disconnected) => {
                     self.load = Load::Failed("reading the peaks stopped unexpectedly".into())
