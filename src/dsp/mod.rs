@@ -12,6 +12,7 @@
 pub mod dither;
 pub mod loudness;
 pub mod measure;
+pub mod meter;
 pub mod mix;
 pub mod render;
 pub mod resample;

@@ -264,6 +264,8 @@ pub struct AudioCallback {
     gain_step: f32,
     recorder: StatsRecorder,
     period_ns: u64,
+    /// The metering tap: every block played is copied here ([`super::meters`]).
+    tap: Option<rtrb::Producer<f32>>,
 }
 
 impl std::fmt::Debug for AudioCallback {
@@ -305,8 +307,14 @@ impl AudioCallback {
             gain_step: 1.0 / (0.005 * sample_rate as f32),
             recorder: StatsRecorder::default(),
             period_ns: period_frames as u64 * 1_000_000_000 / sample_rate as u64,
+            tap: None,
         };
         (cb, to_audio, from_audio)
+    }
+
+    /// Copies every block played into `tap` from now on (the metering tap).
+    pub(crate) fn set_tap(&mut self, tap: rtrb::Producer<f32>) {
+        self.tap = Some(tap);
     }
 
     /// Output channels.
@@ -340,6 +348,9 @@ impl AudioCallback {
         tail.fill(0.0);
         for part in body.chunks_mut(block) {
             self.render(part);
+        }
+        if let Some(tap) = &mut self.tap {
+            super::meters::publish(tap, body);
         }
         self.publish();
         let load = self.shared.load_us.load(Relaxed);

@@ -25,6 +25,7 @@
 mod callback;
 mod device;
 pub mod latency;
+mod meters;
 // unsafe: libc calls that ask for real-time scheduling of the calling thread
 // (plain values in, an error code out; no pointers kept).
 #[allow(unsafe_code)]
@@ -245,6 +246,9 @@ pub enum Event {
     },
     /// Something failed; the engine keeps running.
     Error(EngineError),
+    /// Level meters of what the device plays (every 100 ms of audio while a
+    /// stream runs; computed off the audio thread from the metering tap).
+    Levels(Box<crate::dsp::meter::LevelReadings>),
 }
 
 /// Why a command failed.

@@ -44,6 +44,8 @@ pub(crate) struct Worker {
     looping: Option<(u64, u64)>,
     state: PlayState,
     last_position: Option<u64>,
+    /// Each new stream's metering tap goes to the metering thread here.
+    meter_taps: Sender<super::meters::TapEnd>,
 }
 
 impl Worker {
@@ -55,7 +57,10 @@ impl Worker {
         device_slot: Arc<Mutex<Option<DeviceInfo>>>,
     ) -> Self {
         let (home_tx, home_rx) = crossbeam_channel::bounded(8);
+        let (meter_taps, taps) = crossbeam_channel::unbounded();
+        super::meters::spawn(taps, events.clone());
         Worker {
+            meter_taps,
             choice: config.device.clone(),
             request: StreamRequest { sample_rate: config.sample_rate, buffer_frames: config.buffer_frames.max(1) },
             config,
@@ -456,8 +461,9 @@ impl Worker {
         let shared = self.shared.clone();
         let home = self.home_tx.clone();
         let mut link = None;
+        let mut tap_end = None;
         let mut make = |info: &DeviceInfo| {
-            let (cb, to_audio, garbage) = AudioCallback::new(
+            let (mut cb, to_audio, garbage) = AudioCallback::new(
                 shared.clone(),
                 Source::Idle,
                 info.channels,
@@ -466,6 +472,9 @@ impl Worker {
                 max_frames(info),
             );
             link = Some(Link { to_audio, garbage });
+            let (tap, end) = super::meters::tap(info.channels, info.sample_rate);
+            cb.set_tap(tap);
+            tap_end = Some(end);
             CallbackHost::new(cb, home.clone())
         };
         // Each backend says whether its callback thread is real-time.
@@ -480,6 +489,9 @@ impl Worker {
         // another buffer size, rate or device), before any snapshot shows it.
         self.shared.stats.request_reset();
         self.link = link;
+        if let Some(end) = tap_end {
+            let _ = self.meter_taps.send(end);
+        }
         self.stream = Some(stream);
         self.set_device(Some(info.clone()));
         self.emit(Event::DeviceOpened(info));

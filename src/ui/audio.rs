@@ -74,6 +74,8 @@ pub struct AudioLink {
     pub fell_back: Option<(String, String)>,
     /// Set when the playing source reached its end this frame.
     pub ended: bool,
+    /// The latest level meter readings of what plays (from the engine's metering tap).
+    pub levels: Option<crate::dsp::meter::LevelReadings>,
 }
 
 impl AudioLink {
@@ -98,6 +100,7 @@ impl AudioLink {
             last_error: None,
             fell_back: None,
             ended: false,
+            levels: None,
         }
     }
 
@@ -141,6 +144,7 @@ impl AudioLink {
                 }
                 Event::Ended => self.ended = true,
                 Event::Stats(s) => self.push_stats(*s),
+                Event::Levels(l) => self.levels = Some(*l),
                 Event::Error(e) => self.last_error = Some(e.to_string()),
                 Event::RenderFailed { reason } => {
                     self.last_error = Some(format!("playback stopped: the synth failed ({reason})"))

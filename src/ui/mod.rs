@@ -14,6 +14,7 @@ mod files;
 mod inspector;
 pub mod jobs;
 pub mod latency;
+pub mod meters;
 pub mod open_events;
 pub mod piano_roll;
 // unsafe: one libc call that reads this process's resident memory.

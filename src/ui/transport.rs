@@ -119,6 +119,9 @@ impl TransportBar {
             ui.separator();
             out.extend(device_picker(ui, "transport-device", "Output: ", "Output device", link));
         });
+        if link.state != PlayState::Stopped {
+            super::meters::ui(ui, link.levels.as_ref());
+        }
         out
     }
 }

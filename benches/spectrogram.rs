@@ -1,0 +1,177 @@
+//! Spectrogram tiles on a three-hour 16-bit stereo WAV (1.9 GB): how long
+//! after opening the file the first screen (the whole file, 1100 columns) is
+//! computed; a 16× zoom into the middle; scrolling back to tiles seen before
+//! (the cache); and how long the Spectrogram view takes to redraw a frame.
+//! Goals: first screen within 0.5 s; redraw under 4 ms.
+//!
+//! Run: `cargo bench --bench spectrogram` (the first run writes the WAV to
+//! the temporary folder, shared with the peaks bench;
+//! `COREMUSIC_BENCH_HOURS` changes its length). The file is read from the
+//! page cache when the machine has the memory (it is written just before).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use coremusic::analysis::spectrogram::scale::Look;
+use coremusic::analysis::spectrogram::tiles::*;
+use coremusic::analysis::spectrogram::{ChannelPick, Settings};
+use coremusic::format::SampleFormat;
+use coremusic::io::{OutputFormat, WriterSpec};
+
+/// Writes `frames` of 16-bit stereo 44.1 kHz noise under a slow envelope
+/// (the peaks bench's file; kept between runs).
+fn test_wav(dir: &Path, name: &str, frames: u64) -> PathBuf {
+    let path = dir.join(name);
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() >= frames * 4) {
+        return path;
+    }
+    let file = std::fs::File::create(&path).expect("create bench file");
+    let spec = WriterSpec {
+        format: OutputFormat::Wav,
+        sample_rate: 44100,
+        channels: 2,
+        sample: SampleFormat::S16,
+        bits: None,
+    };
+    let mut w = coremusic::io::create_writer(Box::new(std::io::BufWriter::new(file)), spec).expect("writer");
+    let mut buf = Vec::with_capacity(2 * 65536);
+    let mut seed = 1u32;
+    let mut start = 0u64;
+    while start < frames {
+        buf.clear();
+        let n = (frames - start).min(65536);
+        let env = 0.2 + 0.7 * ((start as f32 / 44100.0 / 7.0).sin() * 0.5 + 0.5);
+        for _ in 0..n {
+            seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+            let s = env * ((seed >> 16) as f32 / 32768.0 - 1.0);
+            buf.push(s);
+            buf.push(0.5 * s);
+        }
+        w.write_f32(&buf).expect("write");
+        start += n;
+    }
+    w.finish().expect("finish");
+    path
+}
+
+/// Asks for `keys` and waits for all of them; the seconds it took.
+fn fetch(engine: &TileEngine, keys: Vec<TileKey>, look_id: u64) -> f64 {
+    let t = Instant::now();
+    let n = keys.len();
+    engine.request(TileRequest { tiles: keys, look: Look::default(), look_id });
+    let mut got = 0;
+    while got < n {
+        match engine.wait() {
+            Some(TileEvent::Ready(_)) => got += 1,
+            Some(TileEvent::Failed(e)) => panic!("{e}"),
+            None => panic!("the engine stopped"),
+        }
+    }
+    t.elapsed().as_secs_f64()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks; nothing to list
+    }
+    let hours: f64 = std::env::var("COREMUSIC_BENCH_HOURS").ok().and_then(|h| h.parse().ok()).unwrap_or(3.0);
+    let frames = (hours * 3600.0 * 44100.0) as u64;
+    let dir = std::env::temp_dir().join("coremusic-bench");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let path = test_wav(&dir, &format!("peaks-{hours}h.wav"), frames);
+    let st = Settings::default();
+    let columns = 1100.0;
+    println!(
+        "spectrogram tiles, {hours} h 16-bit stereo WAV, FFT {} {}, {columns} columns",
+        st.fft_size,
+        st.window.name()
+    );
+
+    let t = Instant::now();
+    let engine = TileEngine::open(&path, DEFAULT_BUDGET_BYTES, || {});
+    let level = level_for(frames as f64 / columns);
+    let keys = tiles_covering(st, ChannelPick::Mixed, level, (0, frames));
+    let n = keys.len();
+    fetch(&engine, keys, 1);
+    println!(
+        "first screen (whole file, {n} tiles at 2^{level} frames per column): {:.3} s after opening",
+        t.elapsed().as_secs_f64()
+    );
+
+    let span = frames / 16;
+    let zoomed = (frames / 2 - span / 2, frames / 2 + span / 2);
+    let zlevel = level_for(span as f64 / columns);
+    let keys = tiles_covering(st, ChannelPick::Mixed, zlevel, zoomed);
+    let n = keys.len();
+    println!("zoom 16× into the middle ({n} tiles): {:.3} s", fetch(&engine, keys, 1));
+    let keys = tiles_covering(st, ChannelPick::Mixed, level, (0, frames));
+    let n = keys.len();
+    println!("back to the whole file ({n} tiles, from the cache): {:.4} s", fetch(&engine, keys, 1));
+    println!(
+        "tiles computed: {}, cache: {:.1} MB (bound {} MB)",
+        engine.computed(),
+        engine.cached_bytes() as f64 / 1e6,
+        DEFAULT_BUDGET_BYTES >> 20
+    );
+    drop(engine);
+    redraw(&path);
+}
+
+#[cfg(feature = "gui")]
+fn redraw(path: &Path) {
+    use coremusic::analysis::peaks::{BuildProgress, PeakPyramid};
+    use coremusic::ui::waveform::ViewMode;
+    use coremusic::ui::WaveformView;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let pyramid = PeakPyramid::build(path, &BuildProgress::new(), &AtomicBool::new(false)).expect("peaks");
+    let frames = pyramid.frames();
+    let ctx = egui::Context::default();
+    let mut view = WaveformView::new();
+    view.set_pyramid(path, Arc::new(pyramid), &ctx);
+    view.mode = ViewMode::Spectrogram;
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1100.0, 700.0))),
+        ..Default::default()
+    };
+    let mut frame = |view: &mut WaveformView| {
+        let t = Instant::now();
+        let mut out = ctx.run_ui(input(), |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
+                view.ui(ui);
+            });
+        });
+        out.textures_delta.clear(); // no renderer: uploads are dropped
+        let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let mut measure = |view: &mut WaveformView, what: &str, step: f64| {
+        let t = Instant::now();
+        while !view.spectrogram.complete() && t.elapsed().as_secs() < 60 {
+            frame(view);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let mut ms: Vec<f64> = (0..100)
+            .map(|_| {
+                view.scroll_by(step);
+                frame(view)
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "redraw, {what}: median {:.2} ms, worst {:.2} ms per frame (lanes alone {:.2} ms)",
+            ms[50],
+            ms[99],
+            view.last_draw_us() / 1e3
+        );
+    };
+    frame(&mut view);
+    measure(&mut view, "whole file", 0.0);
+    view.zoom_by(1.0 / 64.0, frames as f64 / 2.0);
+    measure(&mut view, "zoomed 64×, scrolling a tenth of a view per frame", view.frames_per_point() * 110.0);
+    view.zoom_by(1e-9, frames as f64 / 2.0);
+    measure(&mut view, "deepest zoom", 0.0);
+}
+
+#[cfg(not(feature = "gui"))]
+fn redraw(_: &Path) {}

@@ -1,0 +1,85 @@
+//! The level meters under the transport, driven as a user would with
+//! egui_kittest on the virtual-clock simulated device: play a generated
+//! −20 dBFS sine and read −20.0 dBFS sample peak and true peak and −23.0 dB
+//! RMS (a sine's RMS is 3 dB under its peak), and its loudness.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use common::gui::*;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use coremusic::analysis::peaks::PeakCache;
+use coremusic::engine::{Clock, DeviceChoice, EngineConfig};
+use coremusic::ui::CoreMusicApp;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
+    let config = EngineConfig {
+        device: DeviceChoice::Sim,
+        buffer_frames: 512,
+        clock: Clock::Virtual,
+        ..EngineConfig::default()
+    };
+    let mut app = CoreMusicApp::with_engine(&egui::Context::default(), Default::default(), config);
+    app.waveform.set_cache(PeakCache::new(cache));
+    Harness::builder().with_size([1400.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
+}
+
+/// 5 s of a 997 Hz sine at −20 dBFS (amplitude 0.1) on both channels, 48 kHz, 24-bit.
+fn tone(dir: &Path) -> PathBuf {
+    let path = dir.join("minus20.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48000,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for i in 0..48000 * 5 {
+        let x = 0.1 * (std::f64::consts::TAU * 997.0 * i as f64 / 48000.0).sin();
+        let s = (x * 8_388_607.0).round() as i32;
+        w.write_sample(s).unwrap();
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+    path
+}
+
+#[test]
+fn meters_show_a_minus_20_dbfs_sine_as_minus_20() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = tone(dir.path());
+    let mut h = harness(&dir.path().join("cache"));
+    drop_files(&mut h, &[&wav]);
+    step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
+    h.get_by_label("Play").click();
+    h.run_steps(2);
+    step_until(&mut h, "the file to load", |a| a.audio.playing_path() == Some(&wav));
+    // About 1.5 s of audio (the device runs at 48 kHz like the file: no resampling).
+    let clock = h.state().audio.engine().virtual_clock().expect("a virtual clock");
+    for _ in 0..14 {
+        clock.step(10);
+        assert!(h.state().audio.engine().sync(Duration::from_secs(30)));
+        std::thread::sleep(Duration::from_millis(20)); // the metering thread reads the tap every 15 ms
+        h.run_steps(1);
+    }
+    step_until(&mut h, "meter readings", |a| a.audio.levels.as_ref().is_some_and(|l| l.momentary_lufs > -60.0));
+    let levels = h.state().audio.levels.clone().unwrap();
+    assert_eq!(levels.channels.len(), 2);
+    assert_eq!(h.get_all_by_label("Peak −20.0 dBFS").count(), 2, "{levels:?}");
+    assert_eq!(h.get_all_by_label("TP −20.0 dBTP").count(), 2, "{levels:?}");
+    assert_eq!(h.get_all_by_label("RMS −23.0 dB").count(), 2, "{levels:?}");
+    // Both channels of a 997 Hz sine at −20 dBFS: −20 + 3 (two channels) − 3 (sine) ≈ −20 LUFS, K-weighted.
+    assert!((levels.momentary_lufs + 20.0).abs() < 0.5, "{levels:?}");
+    let f = coremusic::ui::meters::format_db;
+    h.get_by_label(&format!(
+        "M {}  S {}  I {} LUFS",
+        f(levels.momentary_lufs),
+        f(levels.short_term_lufs),
+        f(levels.integrated_lufs)
+    ));
+}
