@@ -287,6 +287,12 @@ fn roll_harness() -> Harness<'static, Roll> {
             let ctx = ui.ctx().clone();
             let mut actions = r.panel.logic(&ctx);
             actions.extend(r.panel.ui(ui));
+            // The panel's Play/Stop button asks the app's command table; be that table here.
+            for a in &actions {
+                if let Action::Command(coremusic::ui::Command::PlayPause) = a {
+                    r.panel.play_or_stop();
+                }
+            }
             r.actions.extend(actions);
         },
         roll,
@@ -325,8 +331,8 @@ fn play_hands_a_player_to_the_engine_and_the_playhead_follows_it() {
     let v = *h.state().panel.view();
     click(&mut h, Pos2::new(v.tick_to_x(20.0), v.ruler.center().y));
     assert_eq!(h.state().panel.cursor_tick(), 0);
-    // Space plays from the cursor.
-    h.key_press(Key::Space);
+    // Play plays from the cursor (space does too, through the app's command table).
+    h.get_by_label("Play").click();
     h.run_steps(2);
     assert!(h.state().panel.is_playing());
     h.get_by_label("Stop");
@@ -354,8 +360,8 @@ fn play_hands_a_player_to_the_engine_and_the_playhead_follows_it() {
     let later = h.state().panel.playhead_tick().expect("playing");
     assert!((later - 1440.0).abs() < 2.0, "playhead at {later}");
 
-    // Space again stops.
-    h.key_press(Key::Space);
+    // Stop stops.
+    h.get_by_label("Stop").click();
     h.run_steps(2);
     assert!(!h.state().panel.is_playing());
     assert!(h.state().actions.iter().any(|a| matches!(a, Action::Stop)));

@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use super::commands::Command;
 use crate::dsp::Render;
 
 /// One thing a panel asks the app to do.
@@ -57,6 +58,9 @@ pub enum Action {
     SetDspLoad(u32),
     /// Clear the engine's statistics and the plots.
     ResetStats,
+    /// Run a command of the command table (a panel's button asks for what
+    /// the menu and the shortcut do).
+    Command(Command),
 }
 
 impl std::fmt::Debug for Action {
@@ -85,6 +89,7 @@ impl std::fmt::Debug for Action {
             Action::SetRate(x) => f.debug_tuple("SetRate").field(x).finish(),
             Action::SetDspLoad(x) => f.debug_tuple("SetDspLoad").field(x).finish(),
             Action::ResetStats => f.write_str("ResetStats"),
+            Action::Command(c) => f.debug_tuple("Command").field(c).finish(),
         }
     }
 }

@@ -62,7 +62,7 @@ impl FileList {
                     };
                 }
             }
-            JobEvent::Problem(_) => {}
+            JobEvent::Problem(_) | JobEvent::Picked(_) => {}
         }
     }
 
@@ -106,7 +106,7 @@ impl FileList {
         if self.entries.is_empty() {
             ui.add_space(20.0);
             ui.vertical_centered(|ui| {
-                let keys = ui.ctx().format_shortcut(&super::OPEN_SHORTCUT);
+                let keys = super::commands::shortcut_text(ui.ctx(), super::Command::Open).unwrap_or_default();
                 ui.label(format!("Drop audio files or folders here,\nor press {keys} to open."));
             });
             return;

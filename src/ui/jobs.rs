@@ -42,6 +42,9 @@ pub enum JobEvent {
     },
     /// A problem not tied to one file (a folder that cannot be listed, a dialog that failed).
     Problem(String),
+    /// Files chosen in the open dialog: the app opens them as it does a drop
+    /// (and notes them in Open Recent).
+    Picked(Vec<PathBuf>),
 }
 
 /// The background worker and its channels.
@@ -58,7 +61,7 @@ impl Jobs {
         let (job_tx, job_rx) = unbounded::<Job>();
         let (event_tx, event_rx) = unbounded::<JobEvent>();
         let pending = Arc::new(AtomicUsize::new(0));
-        let worker = Worker { ctx, events: event_tx, jobs: job_tx.clone(), pending: pending.clone(), next_id: 0 };
+        let worker = Worker { ctx, events: event_tx, pending: pending.clone(), next_id: 0 };
         let spawned = std::thread::Builder::new().name("coremusic-jobs".into()).spawn(move || worker.run(job_rx));
         let last_error = spawned.err().map(|e| format!("could not start background work: {e}"));
         Jobs { jobs: job_tx, events: event_rx, pending, last_error }
@@ -97,7 +100,6 @@ impl Jobs {
 struct Worker {
     ctx: egui::Context,
     events: Sender<JobEvent>,
-    jobs: Sender<Job>,
     pending: Arc<AtomicUsize>,
     next_id: u64,
 }
@@ -150,8 +152,7 @@ impl Worker {
     #[cfg(not(test))]
     fn pick_files(&self, start: Option<PathBuf>) {
         // The dialog runs on its own thread so probing goes on meanwhile.
-        let jobs = self.jobs.clone();
-        let pending = self.pending.clone();
+        let (events, ctx) = (self.events.clone(), self.ctx.clone());
         let _ = std::thread::Builder::new().name("coremusic-dialog".into()).spawn(move || {
             let mut dialog = rfd::AsyncFileDialog::new()
                 .set_title("Open audio files")
@@ -161,15 +162,15 @@ impl Worker {
                 dialog = dialog.set_directory(dir);
             }
             if let Some(files) = block_on(dialog.pick_files()) {
-                pending.fetch_add(1, Ordering::SeqCst);
-                let _ = jobs.send(Job::Open(files.into_iter().map(|f| f.path().to_path_buf()).collect()));
+                let _ = events.send(JobEvent::Picked(files.into_iter().map(|f| f.path().to_path_buf()).collect()));
+                ctx.request_repaint();
             }
         });
     }
 
     #[cfg(test)]
     fn pick_files(&self, _start: Option<PathBuf>) {
-        let _ = (&self.jobs, &self.pending);
+        let _ = (&self.events, &self.ctx);
     }
 }
 

@@ -10,16 +10,26 @@
 pub mod action;
 pub mod audio;
 mod batch;
+pub mod commands;
 mod files;
 mod inspector;
 pub mod jobs;
 pub mod latency;
 pub mod meters;
+pub mod menu;
+// unsafe: one AppKit constant read (the pasteboard's text type), see its SAFETY note.
+#[cfg(target_os = "macos")]
+#[allow(unsafe_code)]
+mod menu_macos;
 pub mod open_events;
 pub mod piano_roll;
 // unsafe: one libc call that reads this process's resident memory.
 #[allow(unsafe_code)]
 pub mod profiler;
+pub mod preferences;
+// unsafe (macOS): clearing the system's recent documents takes a nil sender, see its SAFETY note.
+#[cfg_attr(target_os = "macos", allow(unsafe_code))]
+pub mod recent;
 pub mod transport;
 pub mod waveform;
 
@@ -36,11 +46,15 @@ pub use waveform::WaveformView;
 
 use crate::engine::{EngineConfig, PlayState};
 pub use action::Action;
-pub use piano_roll::PianoRollPanel;
+pub use commands::Command;
+pub use piano_roll::{PianoRollPanel, RollZoom};
+pub use menu::Windows;
+pub use preferences::Preferences;
+pub use recent::RecentFiles;
 
 /// The tabs of the main area. Waveform, MIDI, Batch and Latency join this
 /// list as the engine rooms behind them land.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, Default)]
 pub enum Tab {
     /// What the selected file is.
     #[default]
@@ -85,12 +99,16 @@ pub struct Settings {
     pub profiler_open: bool,
     /// The SoundFont the piano roll plays with (`None`: the built-in synth).
     pub soundfont: Option<PathBuf>,
+    /// File ▸ Open Recent.
+    pub recent: RecentFiles,
+    /// CoreMusic ▸ Preferences….
+    pub prefs: Preferences,
+    /// The piano roll's zoom when the window closed.
+    pub midi_zoom: Option<RollZoom>,
 }
 
-/// ⌘O on macOS, Ctrl+O elsewhere.
-pub const OPEN_SHORTCUT: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
-
-const SETTINGS_KEY: &str = "coremusic.settings";
+/// Where the settings are kept in eframe's storage.
+pub(crate) const SETTINGS_KEY: &str = "coremusic.settings";
 
 /// The whole app's state.
 pub struct CoreMusicApp {
@@ -117,6 +135,18 @@ pub struct CoreMusicApp {
     shown_playhead: Option<u64>,
     /// Files the operating system asks us to open (Finder, the Dock icon), polled every frame.
     open_queue: Option<open_events::OpenQueue>,
+    /// Which menu windows are open.
+    pub windows: Windows,
+    /// The Preferences window's running state.
+    pub prefs_window: preferences::PreferencesWindow,
+    /// A message for the status bar (e.g. a recent file that is gone).
+    pub notice: Option<String>,
+    /// The macOS menu bar (`None` elsewhere: the menus are drawn in the window).
+    system_menu: Option<menu::SystemMenu>,
+    /// Commands panels asked for this frame ([`Action::Command`]), run after the panels drew.
+    asked: Vec<Command>,
+    /// The MIDI file last noted in Open Recent.
+    noted_midi: Option<PathBuf>,
 }
 
 impl CoreMusicApp {
@@ -140,7 +170,10 @@ impl CoreMusicApp {
         if let Some(font) = settings.soundfont.clone() {
             midi.load_soundfont(font);
         }
-        CoreMusicApp {
+        if let Some(zoom) = settings.midi_zoom {
+            midi.set_zoom(zoom);
+        }
+        let mut app = CoreMusicApp {
             settings,
             files: FileList::default(),
             inspector: InspectorPanel,
@@ -153,7 +186,20 @@ impl CoreMusicApp {
             jobs: jobs::Jobs::start(ctx.clone()),
             shown_playhead: None,
             open_queue: None,
-        }
+            windows: Windows::default(),
+            prefs_window: preferences::PreferencesWindow::default(),
+            notice: None,
+            system_menu: None,
+            asked: Vec::new(),
+            noted_midi: None,
+        };
+        app.apply_preferences(ctx);
+        app
+    }
+
+    /// Uses the system's menu bar (macOS) instead of drawing the menus in the window.
+    pub fn use_system_menu(&mut self, menu: menu::SystemMenu) {
+        self.system_menu = Some(menu);
     }
 
     /// Opens, from the next frame on, every path pushed onto `queue` (as
@@ -168,6 +214,9 @@ impl CoreMusicApp {
     /// Queues files or folders to be opened (probed in the background).
     pub fn open_paths(&mut self, paths: Vec<PathBuf>) {
         // MIDI files go to the piano roll.
+        for p in &paths {
+            self.note_recent(p);
+        }
         let (midi, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| piano_roll::is_midi_file(p));
         if let Some(last) = midi.into_iter().last() {
             self.midi.open_path(last);
@@ -204,6 +253,12 @@ impl CoreMusicApp {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(16));
         }
         let ctx = ui.ctx().clone();
+        let menu_chose = self.system_menu.as_mut().map(|m| m.poll(&ctx)).unwrap_or_default();
+        for c in menu_chose {
+            if self.command_enabled(c) {
+                self.run_command(&ctx, c);
+            }
+        }
         self.handle_input(&ctx);
         // Closing the window with unsaved MIDI edits asks first (on the MIDI tab).
         if ctx.input(|i| i.viewport().close_requested()) && !self.midi.confirm_close() {
@@ -217,7 +272,18 @@ impl CoreMusicApp {
         let mut actions = self.latency.logic(&self.audio);
         actions.extend(self.midi.logic(&ctx));
         self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
+        self.settings.midi_zoom = Some(self.midi.zoom());
+        if self.midi.path() != self.noted_midi.as_deref() {
+            self.noted_midi = self.midi.path().map(|p| p.to_path_buf());
+            if let Some(p) = self.noted_midi.clone() {
+                self.note_recent(&p);
+            }
+        }
+        actions.extend(self.menu_windows(&ctx));
 
+        if self.system_menu.is_none() {
+            egui::Panel::top("menu_bar").show(ui, |ui| menu::menu_bar(self, ui));
+        }
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::Panel::top("transport").show(ui, |ui| {
@@ -248,6 +314,15 @@ impl CoreMusicApp {
         });
         for action in actions {
             self.apply(action);
+        }
+        for c in std::mem::take(&mut self.asked) {
+            if self.command_enabled(c) {
+                self.run_command(&ctx, c);
+            }
+        }
+        if let Some(mut m) = self.system_menu.take() {
+            m.sync(self);
+            self.system_menu = Some(m);
         }
     }
 
@@ -324,11 +399,17 @@ impl CoreMusicApp {
             Action::SetRate(rate) => audio.set_rate(rate),
             Action::SetDspLoad(us) => audio.set_dsp_load(us),
             Action::ResetStats => audio.reset_stats(),
+            // Run once the panels have drawn (a command may open a dialog or switch tabs).
+            Action::Command(c) => self.asked.push(c),
         }
     }
 
     fn apply_events(&mut self) {
         for event in self.jobs.events() {
+            if let jobs::JobEvent::Picked(paths) = event {
+                self.open_paths(paths);
+                continue;
+            }
             // A MIDI file chosen in the open dialog goes to the piano roll.
             if let jobs::JobEvent::Queued { path, .. } = &event {
                 if piano_roll::is_midi_file(path) {
@@ -351,23 +432,9 @@ impl CoreMusicApp {
                 self.open_paths(dropped);
             }
         }
-        if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
-            if self.settings.tab == Tab::Midi {
-                self.midi.open_dialog();
-            } else {
-                self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
-            }
-        }
-        let nothing_focused = ctx.memory(|m| m.focused().is_none());
-        if nothing_focused
-            && self.settings.tab != Tab::Midi
-            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, transport::PLAY_SHORTCUT))
-        {
-            let selected = self.files.selected_entry().map(|e| e.path.clone());
-            let cue = self.cue(selected.as_deref());
-            if let Some(action) = self.settings.transport.play_pause(&self.audio, &cue) {
-                self.apply(action);
-            }
+        // Every shortcut of the menus (⌘O, space, ⌘Z, ⌘1…) goes through the command table.
+        if !self.midi.discard_question_open() {
+            self.command_keys(ctx);
         }
         let (up, down) = ctx.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
         if self.settings.tab != Tab::Midi && ctx.memory(|m| m.focused().is_none()) {
@@ -379,26 +446,32 @@ impl CoreMusicApp {
         ui.horizontal(|ui| {
             ui.heading("CoreMusic");
             ui.separator();
+            // The toolbar's buttons ask the command table, as the menus and the keys do.
             if ui
                 .button("Open…")
                 .on_hover_text("Open audio files (⌘O), or drop files and folders on the window")
                 .clicked()
             {
-                self.jobs.send(jobs::Job::PickFiles(self.settings.last_folder.clone()));
+                self.asked.push(Command::Open);
             }
             ui.separator();
             for tab in Tab::ALL {
-                ui.selectable_value(&mut self.settings.tab, tab, tab.label());
+                let hint = commands::shortcut_text(ui.ctx(), Command::ShowTab(tab)).unwrap_or_default();
+                if ui.selectable_label(self.settings.tab == tab, tab.label()).on_hover_text(hint).clicked() {
+                    self.asked.push(Command::ShowTab(tab));
+                }
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                theme_picker(ui);
+                if let Some(t) = preferences::theme_buttons(ui, self.settings.prefs.theme) {
+                    self.settings.prefs.theme = t;
+                }
                 ui.separator();
                 if ui
-                    .toggle_value(&mut self.profiler.open, "Profiler")
-                    .on_hover_text("Live engine, UI and memory figures")
-                    .changed()
+                    .selectable_label(self.profiler.open, "Profiler")
+                    .on_hover_text("Live engine, UI and memory figures (⌥⌘P)")
+                    .clicked()
                 {
-                    self.settings.profiler_open = self.profiler.open;
+                    self.asked.push(Command::ToggleProfiler);
                 }
             });
         });
@@ -421,6 +494,9 @@ impl CoreMusicApp {
                     ui.label("reading…");
                 }
                 let warn = ui.visuals().warn_fg_color;
+                if let Some(n) = &self.notice {
+                    ui.add(egui::Label::new(egui::RichText::new(n).color(warn)).truncate());
+                }
                 if let Some(e) = self.jobs.last_error() {
                     ui.add(egui::Label::new(egui::RichText::new(e).color(warn)).truncate());
                 }
@@ -467,32 +543,20 @@ fn engine_status(ui: &mut egui::Ui, audio: &AudioLink) {
     }
 }
 
-/// Light / Dark / System, in words (the default fonts have no sun and moon glyphs).
-fn theme_picker(ui: &mut egui::Ui) {
-    let mut pref = ui.ctx().options(|o| o.theme_preference);
-    let before = pref;
-    for (p, label) in [
-        (egui::ThemePreference::System, "System"),
-        (egui::ThemePreference::Dark, "Dark"),
-        (egui::ThemePreference::Light, "Light"),
-    ]
-    .into_iter()
-    .rev()
-    {
-        ui.selectable_value(&mut pref, p, label);
-    }
-    if pref != before {
-        ui.ctx().set_theme(pref);
-    }
-}
-
 impl eframe::App for CoreMusicApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        self.settings.store(storage);
+    }
+
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        // A menu's Copy, Paste, Undo… while a text field has the keyboard (macOS: AppKit took the key).
+        if let Some(m) = self.system_menu.as_mut() {
+            raw_input.events.extend(m.take_input());
+        }
     }
 }
 
@@ -504,6 +568,8 @@ pub fn run(files: Vec<PathBuf>) -> eframe::Result {
             .with_inner_size([1100.0, 700.0])
             .with_min_inner_size([640.0, 400.0])
             .with_drag_and_drop(true),
+        // Size and position come back at the next launch (egui keeps the panels' splits).
+        persist_window: true,
         // Before the event loop runs: documents of the launch (Finder, Dock icon) arrive early.
         event_loop_builder: Some(Box::new(|_| open_events::install_system_handler())),
         ..Default::default()
@@ -512,8 +578,12 @@ pub fn run(files: Vec<PathBuf>) -> eframe::Result {
         "CoreMusic",
         options,
         Box::new(move |cc| {
-            let settings: Settings = cc.storage.and_then(|s| eframe::get_value(s, SETTINGS_KEY)).unwrap_or_default();
+            let settings = Settings::load(cc.storage);
             let mut app = CoreMusicApp::new(&cc.egui_ctx, settings);
+            // The menu bar (macOS), now that the application has launched.
+            if let Some(menu) = menu::SystemMenu::install(&cc.egui_ctx) {
+                app.use_system_menu(menu);
+            }
             if !files.is_empty() {
                 app.open_paths(files);
             }

@@ -1,13 +1,30 @@
 //! The disk cache: one file per source, named by a hash of its path, size
-//! and modification time, checked and versioned when read back.
+//! and modification time, checked and versioned when read back. With a size
+//! cap the least recently used files (by modification time, refreshed on
+//! every hit) are removed after each save until the folder fits.
+
+use std::time::SystemTime;
 
 use super::*;
 
+/// The cache files' extension; nothing else in the folder is ever removed.
+const EXT: &str = "peaks";
+
 /// A folder of cached pyramids, one file per source named by a hash of its
-/// path, size and modification time.
+/// path, size and modification time, optionally capped in size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeakCache {
     dir: PathBuf,
+    cap_bytes: Option<u64>,
+}
+
+/// How many cache files there are and how many bytes they take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheUsage {
+    /// Cache files.
+    pub files: usize,
+    /// Their total size.
+    pub bytes: u64,
 }
 
 /// What identifies a source's content well enough to reuse its peaks.
@@ -21,7 +38,92 @@ pub(super) struct SourceKey {
 impl PeakCache {
     /// A cache in `dir` (created when first written).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        PeakCache { dir: dir.into() }
+        PeakCache { dir: dir.into(), cap_bytes: None }
+    }
+
+    /// The same cache, kept under `bytes` (least recently used files go
+    /// first); `None` lets it grow without a limit.
+    pub fn with_cap(mut self, bytes: Option<u64>) -> Self {
+        self.cap_bytes = bytes;
+        self
+    }
+
+    /// The size cap, if any.
+    pub fn cap(&self) -> Option<u64> {
+        self.cap_bytes
+    }
+
+    /// The cache files and their total size (an absent folder is an empty cache).
+    pub fn usage(&self) -> std::io::Result<CacheUsage> {
+        let files = self.files()?;
+        Ok(CacheUsage { files: files.len(), bytes: files.iter().map(|f| f.1).sum() })
+    }
+
+    /// Removes the least recently used cache files until the folder fits the
+    /// cap, never `keep` (the file just written). Returns what was removed.
+    pub fn trim(&self, keep: Option<&Path>) -> std::io::Result<CacheUsage> {
+        let Some(cap) = self.cap_bytes else { return Ok(CacheUsage::default()) };
+        let mut files = self.files()?;
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        // Oldest first; ties broken by name so the order is stable.
+        files.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
+        let mut removed = CacheUsage::default();
+        for (path, len, _) in files {
+            if total <= cap {
+                break;
+            }
+            if keep == Some(path.as_path()) {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    total -= len;
+                    removed.files += 1;
+                    removed.bytes += len;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => total -= len,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes every cache file (other files in the folder stay). Returns what was removed.
+    pub fn clear(&self) -> std::io::Result<CacheUsage> {
+        let mut removed = CacheUsage::default();
+        for (path, len, _) in self.files()? {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    removed.files += 1;
+                    removed.bytes += len;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Every `*.peaks` file with its size and modification time.
+    fn files(&self) -> std::io::Result<Vec<(PathBuf, u64, SystemTime)>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some(EXT) {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_file() {
+                out.push((path, meta.len(), meta.modified().unwrap_or(UNIX_EPOCH)));
+            }
+        }
+        Ok(out)
     }
 
     /// `$XDG_CACHE_HOME/coremusic/peaks`, else `~/Library/Caches/coremusic/peaks`
@@ -41,7 +143,7 @@ impl PeakCache {
                 })
             })
             .unwrap_or_else(std::env::temp_dir);
-        PeakCache { dir: base.join("coremusic").join("peaks") }
+        PeakCache::new(base.join("coremusic").join("peaks"))
     }
 
     /// The folder.
@@ -56,7 +158,7 @@ impl PeakCache {
         h.write(&key.path);
         h.write(&key.size.to_le_bytes());
         h.write(&key.mtime_ns.to_le_bytes());
-        Ok(self.dir.join(format!("{:016x}.peaks", h.finish())))
+        Ok(self.dir.join(format!("{:016x}.{EXT}", h.finish())))
     }
 
     /// The cached pyramid of `path` when a cache file matches it and checks
@@ -73,6 +175,8 @@ impl PeakCache {
         let stale = match std::fs::read(&file) {
             Ok(bytes) => match decode(&bytes, &key) {
                 Ok(p) => {
+                    // Used now: the last to go when the cap trims the folder.
+                    let _ = std::fs::File::options().write(true).open(&file).and_then(|f| f.set_modified(SystemTime::now()));
                     progress.start(p.frames);
                     progress.add(p.frames);
                     return Ok((p, CacheOutcome::Hit));
@@ -102,6 +206,8 @@ impl PeakCache {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
+        // Over the cap: older files make room (a failure here does not undo the save).
+        let _ = self.trim(Some(file));
         Ok(())
     }
 }

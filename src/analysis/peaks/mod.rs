@@ -338,7 +338,7 @@ mod cache;
 mod window;
 
 use build::*;
-pub use cache::PeakCache;
+pub use cache::{CacheUsage, PeakCache};
 pub use window::SampleWindow;
 
 #[cfg(test)]

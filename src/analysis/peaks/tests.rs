@@ -196,3 +196,53 @@ fn a_sample_window_reads_exact_frames() {
     assert!((c.rms - rms).abs() < 1e-5);
     assert!(w.column_range(0, 0, 10).is_none());
 }
+
+/// Sets a file's modification time `secs` seconds after the epoch (an old, known order).
+fn age(path: &Path, secs: u64) {
+    let t = UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
+}
+
+#[test]
+fn a_capped_cache_drops_the_least_recently_used_files_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let uncapped = PeakCache::new(dir.path().join("cache"));
+    let (p, no) = (BuildProgress::new(), AtomicBool::new(false));
+    let sources: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let path = dir.path().join(format!("s{i}.wav"));
+            write_wav(&path, 2, &signal(20_000 + i * 1000));
+            uncapped.load_or_build(&path, &p, &no).unwrap();
+            path
+        })
+        .collect();
+    let files: Vec<PathBuf> = sources.iter().map(|s| uncapped.file_for(s).unwrap()).collect();
+    let sizes: Vec<u64> = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).collect();
+    assert_eq!(uncapped.usage().unwrap(), CacheUsage { files: 3, bytes: sizes.iter().sum() });
+    // Written s0, s1, s2 in that order; then s0 was used again (a hit refreshes it).
+    for (i, f) in files.iter().enumerate() {
+        age(f, 1_000 + i as u64);
+    }
+    assert_eq!(uncapped.load_or_build(&sources[0], &p, &no).unwrap().1, CacheOutcome::Hit);
+    let fresh = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+    assert!(fresh > UNIX_EPOCH + std::time::Duration::from_secs(10_000), "a hit marks the file used");
+    // A foreign file in the folder is never touched.
+    std::fs::write(dir.path().join("cache/notes.txt"), b"mine").unwrap();
+    // Room for two: s1 (the least recently used) goes.
+    let capped = uncapped.clone().with_cap(Some(sizes[0] + sizes[2]));
+    let removed = capped.trim(None).unwrap();
+    assert_eq!(removed, CacheUsage { files: 1, bytes: sizes[1] });
+    assert!(files[0].exists() && !files[1].exists() && files[2].exists());
+    // A new file over the cap makes room for itself, keeping itself.
+    let tiny = capped.clone().with_cap(Some(1));
+    let (_, o) = tiny.load_or_build(&sources[1], &p, &no).unwrap();
+    assert_eq!(o, CacheOutcome::Built);
+    assert_eq!(tiny.usage().unwrap().files, 1);
+    assert!(files[1].exists());
+    // Clear empties it, and leaves the foreign file.
+    assert_eq!(tiny.clear().unwrap().files, 1);
+    assert_eq!(tiny.usage().unwrap(), CacheUsage::default());
+    assert!(dir.path().join("cache/notes.txt").exists());
+    // No folder yet: an empty cache, not an error.
+    assert_eq!(PeakCache::new(dir.path().join("absent")).usage().unwrap(), CacheUsage::default());
+}

@@ -3,46 +3,44 @@
 
 use super::paint::track_rgb;
 use super::*;
+use crate::ui::commands::Command;
 
 impl PianoRollPanel {
     pub(super) fn toolbar(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         ui.horizontal_wrapped(|ui| {
+            // Every button here asks the app's command table, like the menu and the keys.
             if ui.button("New").on_hover_text("A new empty sequence (⌘N)").clicked() {
-                self.queued.push(Pending::New);
+                self.ask(Command::NewMidi);
             }
             if ui.button("Open MIDI…").on_hover_text("Open a .mid file (⌘O), or drop one on the window").clicked() {
-                self.want_pick_open = true;
+                self.ask(Command::Open);
             }
-            if ui.button("Save").on_hover_text("Save (⌘S)").clicked() {
-                self.save(&ctx, false);
+            if ui.add_enabled(self.has_document(), egui::Button::new("Save")).on_hover_text("Save (⌘S)").clicked() {
+                self.ask(Command::Save);
             }
-            if ui.button("Save As…").on_hover_text("Save to a new file (⇧⌘S)").clicked() {
-                self.save(&ctx, true);
+            if ui.add_enabled(self.has_document(), egui::Button::new("Save As…")).on_hover_text("Save to a new file (⇧⌘S)").clicked() {
+                self.ask(Command::SaveAs);
             }
-            let can_render = self.render.is_none();
-            if ui.add_enabled(can_render, egui::Button::new("Render to WAV…")).clicked() {
-                let dir = self.path.as_ref().and_then(|p| p.parent().map(Path::to_path_buf));
-                let name = self.path.as_ref().map(|p| p.with_extension("wav")).map(|p| file_name(&p));
-                self.io.pick(&ctx, Pick::RenderWav, dir, Some(name.unwrap_or_else(|| "Untitled.wav".into())));
+            let can_render = self.render.is_none() && self.has_document();
+            if ui.add_enabled(can_render, egui::Button::new("Render to WAV…")).on_hover_text("⌘R").clicked() {
+                self.ask(Command::RenderMidi);
             }
             self.sound_ui(ui, &ctx);
             ui.separator();
             let undo = self.editor.undo_name().map_or("Undo".to_string(), |n| format!("Undo {n}"));
             if ui.add_enabled(self.editor.can_undo(), egui::Button::new(undo)).on_hover_text("⌘Z").clicked() {
-                self.undo();
+                self.ask(Command::Undo);
             }
             let redo = self.editor.redo_name().map_or("Redo".to_string(), |n| format!("Redo {n}"));
             if ui.add_enabled(self.editor.can_redo(), egui::Button::new(redo)).on_hover_text("⇧⌘Z").clicked() {
-                self.redo();
+                self.ask(Command::Redo);
             }
             ui.separator();
-            if self.playing.is_some() {
-                if ui.button("Stop").on_hover_text("Stop (space)").clicked() {
-                    self.stop();
-                }
-            } else if ui.button("Play").on_hover_text("Play from the cursor (space)").clicked() {
-                self.play();
+            let (label, hint) =
+                if self.playing.is_some() { ("Stop", "Stop (space)") } else { ("Play", "Play from the cursor (space)") };
+            if ui.button(label).on_hover_text(hint).clicked() {
+                self.ask(Command::PlayPause);
             }
             ui.separator();
             ui.selectable_value(&mut self.tool, Tool::Select, "Select")

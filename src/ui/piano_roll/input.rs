@@ -8,31 +8,10 @@ impl PianoRollPanel {
         if ctx.egui_wants_keyboard_input() {
             return;
         }
-        let cmd = Modifiers::COMMAND;
-        let shortcut = |m: Modifiers, k: Key| egui::KeyboardShortcut::new(m, k);
-        let consume = |s: egui::KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(&s));
-        if consume(shortcut(cmd | Modifiers::SHIFT, Key::Z)) || consume(shortcut(cmd, Key::Y)) {
-            self.redo();
-        }
-        if consume(shortcut(cmd, Key::Z)) {
-            self.undo();
-        }
-        if consume(shortcut(cmd | Modifiers::SHIFT, Key::S)) {
-            self.save(ctx, true);
-        }
-        if consume(shortcut(cmd, Key::S)) {
-            self.save(ctx, false);
-        }
-        if consume(shortcut(cmd, Key::N)) {
-            self.queued.push(Pending::New);
-        }
-        if consume(shortcut(cmd, Key::A)) {
-            self.selection = self.editor.sequence().tracks.iter().flat_map(|t| t.notes.iter().map(|n| n.id)).collect();
-        }
-        let (del, space, zin, zout, esc, up, down, left, right, shift, events) = ctx.input(|i| {
+        // Undo, redo, save, select all, cut, copy, paste, delete and play go
+        // through the app's command table (`ui::commands`); these keys are the roll's own.
+        let (zin, zout, esc, up, down, left, right, shift) = ctx.input(|i| {
             (
-                i.key_pressed(Key::Delete) || i.key_pressed(Key::Backspace),
-                i.key_pressed(Key::Space),
                 i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals),
                 i.key_pressed(Key::Minus),
                 i.key_pressed(Key::Escape),
@@ -41,19 +20,8 @@ impl PianoRollPanel {
                 i.key_pressed(Key::ArrowLeft),
                 i.key_pressed(Key::ArrowRight),
                 i.modifiers.shift,
-                i.events.clone(),
             )
         });
-        if del && !self.selection.is_empty() {
-            self.delete_selection();
-        }
-        if space {
-            if self.playing.is_some() {
-                self.stop();
-            } else {
-                self.play();
-            }
-        }
         if zin {
             self.zoom_x(1.25, None);
         }
@@ -78,22 +46,6 @@ impl PianoRollPanel {
             }
             if right {
                 self.editor.move_notes(&ids, grid, 0);
-            }
-        }
-        for e in events {
-            match e {
-                egui::Event::Copy => self.editor.copy(&self.selection()),
-                egui::Event::Cut => {
-                    self.editor.copy(&self.selection());
-                    self.delete_selection();
-                }
-                egui::Event::Paste(_) if self.editor.has_clipboard() => {
-                    match self.editor.paste(self.current_track, self.cursor_tick) {
-                        Ok(ids) => self.selection = ids.into_iter().collect(),
-                        Err(e) => self.status = Some((e.to_string(), true)),
-                    }
-                }
-                _ => {}
             }
         }
     }

@@ -12,6 +12,7 @@
 //! panel keeps the [`PlayerHandle`] to follow the playhead.
 
 mod chrome;
+mod commands;
 mod document;
 mod edit;
 mod geometry;
@@ -32,6 +33,7 @@ use crate::midi::{
     DEFAULT_TEMPO_US,
 };
 
+pub use commands::RollZoom;
 pub use geometry::{grid_lines, is_black, key_name, LineKind, RollView, Snap, FALLBACK_TPQ};
 pub use gm::{program_name, GM_PROGRAMS};
 pub use io::RenderJob;

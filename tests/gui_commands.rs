@@ -1,0 +1,393 @@
+//! The command table as a user meets it: every command with a shortcut runs
+//! from its key, every command runs from the in-window menu bar (the one
+//! Linux and Windows show; macOS shows the same table in its own bar), items
+//! enable and rename themselves with the document, Open Recent and
+//! Preferences come back after a restart, and every control has a name a
+//! screen reader can speak.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::gui::*;
+use coremusic::midi::{write_smf, Sequence, Track};
+use coremusic::ui::commands::{Command, Menu, COMMANDS};
+use coremusic::ui::{CoreMusicApp, Settings, Tab};
+use egui::accesskit::Role;
+use egui::{Key, Modifiers, ViewportCommand, ViewportId};
+use egui_kittest::kittest::{By, Queryable};
+use egui_kittest::Harness;
+
+fn harness_with(app: CoreMusicApp) -> App {
+    let mut h = Harness::builder().with_size([1200.0, 800.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
+    h.run_steps(2);
+    h
+}
+
+fn app_with(settings: Settings) -> CoreMusicApp {
+    let engine = coremusic::engine::EngineConfig {
+        device: coremusic::engine::DeviceChoice::Sim,
+        clock: coremusic::engine::Clock::Virtual,
+        ..Default::default()
+    };
+    CoreMusicApp::with_engine(&egui::Context::default(), settings, engine)
+}
+
+/// Settings whose peaks cache is in `dir` (tests never write to the user's cache).
+fn settings_in(dir: &Path) -> Settings {
+    let mut s = Settings::default();
+    s.prefs.peaks_cache_dir = Some(dir.join("peaks"));
+    s
+}
+
+fn song(dir: &Path) -> PathBuf {
+    let mut seq = Sequence::new(480);
+    seq.tracks.push(Track::new("Piano", 0));
+    for i in 0..4u64 {
+        seq.push_note(0, i * 480, 240, 60 + i as u8, 100);
+    }
+    let path = dir.join("song.mid");
+    write_smf(&seq, &path).unwrap();
+    path
+}
+
+/// An app on the MIDI tab with a four-note song open, all notes selected,
+/// and a note copied: every Edit command has something to work on.
+fn ready(dir: &Path) -> App {
+    let mut h = harness_with(app_with(settings_in(dir)));
+    drop_files(&mut h, &[song(dir)]);
+    step_until(&mut h, "the song opens", |a| a.midi.editor().sequence().note_count() == 4 && !a.midi.busy());
+    h.state_mut().midi.select_all();
+    h.state_mut().midi.copy();
+    h.run_steps(2);
+    h
+}
+
+fn sent(h: &App, want: fn(&ViewportCommand) -> bool) -> bool {
+    h.output().viewport_output.get(&ViewportId::ROOT).is_some_and(|v| v.commands.iter().any(want))
+}
+
+/// The table with New MIDI Sequence last (it empties the document the others work on).
+fn in_order() -> Vec<&'static coremusic::ui::commands::Entry> {
+    let mut order: Vec<_> = COMMANDS.iter().collect();
+    order.sort_by_key(|e| e.command == Command::NewMidi);
+    order
+}
+
+/// Puts the app where `command` is enabled and does something visible.
+fn prepare(h: &mut App, command: Command) {
+    let app = h.state_mut();
+    // The four notes back (a cut or delete before took them).
+    while app.midi.editor().sequence().note_count() < 4 && app.midi.editor().can_undo() {
+        app.midi.undo_edit();
+    }
+    match command {
+        Command::SelectAll => app.midi.select(&[]),
+        Command::ZoomFit => app.midi.zoom_time(3.0),
+        Command::Stop => app.midi.play(),
+        // Cursor away from the start, so Go to Start moves it.
+        Command::GoToStart => app.midi.go_to(true),
+        _ => {}
+    }
+    app.settings.tab = match command {
+        Command::ShowTab(Tab::Midi) => Tab::Inspector,
+        Command::ShowTab(_) => Tab::Midi,
+        _ => Tab::Midi,
+    };
+    if matches!(command, Command::Undo | Command::Redo) {
+        // Something to undo, and (after an undo) something to redo.
+        app.midi.transpose(1);
+        if command == Command::Redo {
+            app.midi.undo_edit();
+        }
+    }
+    if matches!(command, Command::Cut | Command::Copy | Command::Delete) {
+        app.midi.select_all();
+    }
+    h.run_steps(1);
+}
+
+/// Commands that open a native dialog or ask the window to go: their effect is checked apart.
+fn has_side_effects(command: Command) -> bool {
+    matches!(command, Command::Open | Command::SaveAs | Command::RenderMidi | Command::Hide | Command::Minimize)
+}
+
+/// What the app looks like after `command` ran (a signature to compare before/after).
+fn observe(h: &App) -> String {
+    let a = h.state();
+    format!(
+        "{:?} {} {:?} {:?} {} {} {:?} {:?} {}",
+        a.settings.tab,
+        a.midi.editor().revision(),
+        a.midi.selection().len(),
+        a.windows,
+        a.profiler.open,
+        a.settings.transport.loop_on,
+        a.midi.zoom(),
+        a.midi.cursor_tick(),
+        a.midi.is_playing(),
+    )
+}
+
+#[test]
+fn every_command_with_a_shortcut_runs_from_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ready(dir.path());
+    let mut checked = 0;
+    for e in in_order() {
+        let Some(s) = e.shortcut else { continue };
+        if has_side_effects(e.command) {
+            continue;
+        }
+        prepare(&mut h, e.command);
+        assert!(h.state().command_enabled(e.command), "{:?} is enabled for the test", e.command);
+        let before = observe(&h);
+        h.key_press_modifiers(s.modifiers, s.logical_key);
+        h.run_steps(2);
+        let after = observe(&h);
+        match e.command {
+            Command::Quit | Command::Close => {
+                // The song is saved: nothing to ask, the window is asked to close.
+                assert!(sent(&h, |c| matches!(c, ViewportCommand::Close)), "{:?} closes the window", e.command);
+            }
+            Command::Save => {
+                step_until(&mut h, "the save", |a| !a.midi.busy());
+                let status = h.state().midi.status().map(|(m, _)| m.to_string());
+                assert!(status.as_deref().is_some_and(|m| m.starts_with("Saved song.mid")), "{status:?}");
+            }
+            _ => assert_ne!(before, after, "{:?} ({}) changed nothing", e.command, h.ctx.format_shortcut(&s)),
+        }
+        // Leave the app as it was for the next command.
+        let app = h.state_mut();
+        app.windows = Default::default();
+        app.midi.stop();
+        checked += 1;
+        h.run_steps(1);
+    }
+    assert!(checked >= 25, "{checked} shortcuts checked");
+}
+
+#[test]
+fn every_command_runs_from_the_in_window_menu() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut h = ready(dir);
+    // A selected audio file, for File ▸ Convert Selected Files….
+    let wav = common::hound_wav(dir, "menu.wav", 44100, 1, 441);
+    drop_files(&mut h, &[wav]);
+    step_until(&mut h, "the wav opens", |a| !a.busy() && a.files.selected_entry().is_some());
+    for e in in_order() {
+        if has_side_effects(e.command) || matches!(e.command, Command::Quit | Command::Close | Command::Save | Command::Zoom) {
+            continue;
+        }
+        prepare(&mut h, e.command);
+        let title = h.state().command_title(e.command);
+        let before = observe(&h);
+        h.get_by_label(&format!("{} menu", e.menu.title())).click();
+        h.run_steps(2);
+        let role = if h.state().command_checked(e.command).is_some() { Role::MenuItemCheckBox } else { Role::MenuItem };
+        h.get_by_role_and_label(role, &title).click();
+        h.run_steps(2);
+        assert_ne!(before, observe(&h), "{:?} from {} ▸ {title} changed nothing", e.command, e.menu.title());
+        let app = h.state_mut();
+        app.windows = Default::default();
+        app.midi.stop();
+        h.run_steps(1);
+    }
+    // Quit from the menu asks the window to close (the song has no unsaved edits).
+    h.state_mut().settings.tab = Tab::Midi;
+    h.run_steps(1);
+    h.get_by_label("CoreMusic menu").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::MenuItem, "Quit CoreMusic").click();
+    h.run_steps(1);
+    assert!(sent(&h, |c| matches!(c, ViewportCommand::Close)));
+}
+
+#[test]
+fn menu_items_follow_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness_with(app_with(settings_in(dir.path())));
+    // A fresh window: no MIDI document, nothing to undo.
+    for c in [Command::Save, Command::SaveAs, Command::RenderMidi, Command::Undo, Command::Paste] {
+        assert!(!h.state().command_enabled(c), "{c:?} enabled with no document");
+    }
+    h.get_by_label("File menu").click();
+    h.run_steps(2);
+    assert!(h.get_by_role_and_label(Role::MenuItem, "Save").is_disabled());
+    h.key_press(Key::Escape);
+    h.run_steps(1);
+    // Open a song on the MIDI tab, delete its notes: Save, and Undo named after the edit.
+    drop_files(&mut h, &[song(dir.path())]);
+    step_until(&mut h, "the song opens", |a| a.midi.editor().sequence().note_count() == 4 && !a.midi.busy());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_steps(1);
+    h.key_press(Key::Backspace);
+    h.run_steps(2);
+    assert_eq!(h.state().midi.editor().sequence().note_count(), 0);
+    assert!(h.state().command_enabled(Command::Save));
+    h.get_by_label("Edit menu").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::MenuItem, "Undo Delete").click();
+    h.run_steps(2);
+    assert_eq!(h.state().midi.editor().sequence().note_count(), 4);
+    // On another tab the piano roll's edits are not the Edit menu's.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Num1);
+    h.run_steps(1);
+    assert_eq!(h.state().settings.tab, Tab::Inspector);
+    assert!(!h.state().command_enabled(Command::Redo));
+    assert_eq!(h.state().command_title(Command::Redo), "Redo");
+}
+
+#[test]
+fn closing_with_unsaved_edits_asks_on_cmd_q_and_cmd_w() {
+    let dir = tempfile::tempdir().unwrap();
+    for key in [Key::Q, Key::W] {
+        let mut h = ready(dir.path());
+        h.state_mut().midi.transpose(2);
+        h.state_mut().settings.tab = Tab::Inspector;
+        h.run_steps(1);
+        h.key_press_modifiers(Modifiers::COMMAND, key);
+        h.run_steps(2);
+        assert!(h.state().midi.close_question_open(), "⌘{key:?} asks first");
+        assert!(!sent(&h, |c| matches!(c, ViewportCommand::Close)));
+        assert_eq!(h.state().settings.tab, Tab::Midi);
+        h.get_by_label("Cancel").click();
+        h.run_steps(2);
+        assert!(h.state().midi.is_dirty(), "Cancel keeps the edits");
+    }
+}
+
+/// eframe's storage as a folder with one JSON file, as a restart would find it.
+struct DirStorage {
+    file: PathBuf,
+    map: BTreeMap<String, String>,
+}
+
+impl DirStorage {
+    fn open(dir: &Path) -> Self {
+        let file = dir.join("app.json");
+        let map = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        DirStorage { file, map }
+    }
+}
+
+impl eframe::Storage for DirStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.map.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.map.insert(key.to_string(), value);
+    }
+    fn flush(&mut self) {
+        std::fs::write(&self.file, serde_json::to_vec(&self.map).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn open_recent_and_preferences_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("storage");
+    std::fs::create_dir_all(&store).unwrap();
+    let wav = common::hound_wav(dir.path(), "take.wav", 44100, 2, 4410);
+    let gone = common::hound_wav(dir.path(), "gone.wav", 44100, 1, 441);
+    let mid = song(dir.path());
+    {
+        let mut h = harness_with(app_with(settings_in(dir.path())));
+        drop_files(&mut h, &[gone.clone()]);
+        drop_files(&mut h, &[wav.clone()]);
+        drop_files(&mut h, &[mid.clone()]);
+        step_until(&mut h, "everything opens", |a| !a.busy() && !a.midi.busy() && a.files.entries.len() == 2);
+        // Preferences (⌘,): dark theme, a 256-frame buffer, a 64 MB cache cap.
+        h.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
+        h.run_steps(3);
+        h.get_by_label("Preferences");
+        h.get_all_by_label("Dark").last().unwrap().click();
+        h.run_steps(1);
+        h.get_by_role_and_label(Role::ComboBox, "Default buffer size").click();
+        h.run_steps(2);
+        h.get_by_label("256 frames").click();
+        h.run_steps(2);
+        h.state_mut().settings.prefs.peaks_cache_mb = 64;
+        let mut storage = DirStorage::open(&store);
+        eframe::App::save(h.state_mut(), &mut storage);
+        eframe::Storage::flush(&mut storage);
+    }
+    std::fs::remove_file(&gone).unwrap();
+
+    // The restart.
+    let storage = DirStorage::open(&store);
+    let settings = Settings::load(Some(&storage));
+    assert_eq!(settings.recent.entries(), [mid.clone(), wav.clone()], "newest first, the deleted file dropped");
+    assert_eq!(settings.prefs.theme, coremusic::ui::preferences::Theme::Dark);
+    assert_eq!(settings.prefs.buffer_frames, Some(256));
+    assert_eq!(settings.prefs.peaks_cache_mb, 64);
+    let mut h = harness_with(app_with(settings));
+    h.get_by_label("File menu").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::MenuItem, "Open Recent").hover();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::MenuItem, "take.wav").click();
+    step_until(&mut h, "take.wav opens", |a| !a.busy() && a.files.entries.len() == 1);
+    assert_eq!(h.state().files.entries[0].path, wav);
+    // Clear Menu empties it.
+    h.state_mut().run_command(&egui::Context::default(), Command::ClearRecent);
+    assert!(h.state().settings.recent.is_empty());
+}
+
+/// Roles a screen reader announces as something to operate.
+fn is_control(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Button
+            | Role::CheckBox
+            | Role::ComboBox
+            | Role::Slider
+            | Role::SpinButton
+            | Role::TextInput
+            | Role::MultilineTextInput
+            | Role::MenuItem
+            | Role::MenuItemCheckBox
+            | Role::RadioButton
+            | Role::ToggleButton
+    )
+}
+
+#[test]
+fn every_control_on_every_tab_has_a_name_for_voiceover() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = common::hound_wav(dir.path(), "named.wav", 44100, 2, 44100);
+    let mut h = ready(dir.path());
+    drop_files(&mut h, &[wav]);
+    step_until(&mut h, "the wav opens", |a| !a.busy() && a.files.entries.len() == 1);
+    h.state_mut().windows.preferences = true;
+    for tab in Tab::ALL {
+        h.state_mut().settings.tab = tab;
+        h.run_steps(3);
+        let unnamed: Vec<String> = h
+            .query_all(By::new().predicate(|n| is_control(n.role()) && n.label().is_none_or(|l| l.trim().is_empty())))
+            .map(|n| format!("{:?} at {:?}", n.role(), n.raw_bounds()))
+            .collect();
+        assert!(unnamed.is_empty(), "{tab:?}: controls without a name: {unnamed:?}");
+    }
+    // Each panel's main controls, by role and name.
+    h.get_by_role_and_label(Role::Button, "Open…");
+    h.get_by_role_and_label(Role::ComboBox, "Default output device");
+    h.get_by_role_and_label(Role::SpinButton, "Cache size limit");
+    h.get_by_role_and_label(Role::Button, "Clear cache");
+    for m in Menu::ALL {
+        h.get_by_role_and_label(Role::MenuItem, &format!("{} menu", m.title()));
+    }
+    h.state_mut().settings.tab = Tab::Midi;
+    h.run_steps(2);
+    for name in ["New", "Open MIDI…", "Save", "Render to WAV…", "Quantize", "Add track"] {
+        h.get_by_role_and_label(Role::Button, name);
+    }
+    h.get_by_role_and_label(Role::ComboBox, "Program of track 1");
+    h.state_mut().settings.tab = Tab::Latency;
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::ComboBox, "Buffer size");
+    h.get_by_role_and_label(Role::Slider, "Volume");
+}
