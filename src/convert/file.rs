@@ -188,6 +188,12 @@ fn convert_through(
     let (part, out_file) = PartFile::create(output).map_err(|e| write_err(WriteError::Io(e)))?;
     let mut writer = create_writer_with(sink(out_file), spec, &opts.encoder).map_err(write_err)?;
     writer.set_tags(&info.tags).map_err(write_err)?;
+    if format.is_lossy() {
+        // Cover art goes over to the lossy formats (the lossless writers hold none yet).
+        if let Some(cover) = crate::io::tags::read_cover(input) {
+            writer.set_picture(&cover).map_err(write_err)?;
+        }
+    }
     if target.rate != info.sample_rate() || format.is_lossy() {
         // Resample on threads of its own, one block per chunk with no wait
         // between chunks, while this thread reads ahead; quantise, encode

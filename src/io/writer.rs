@@ -276,6 +276,12 @@ pub trait AudioWriter: Send {
         let _ = tags;
         Ok(())
     }
+    /// Sets the cover picture to embed, before the first write (as
+    /// [`set_tags`](Self::set_tags)); writers that cannot hold one ignore it.
+    fn set_picture(&mut self, picture: &super::tags::Picture) -> Result<(), WriteError> {
+        let _ = picture;
+        Ok(())
+    }
     /// Patches headers and flushes. The file is incomplete until this returns Ok.
     fn finish(self: Box<Self>) -> Result<(), WriteError>;
 }
