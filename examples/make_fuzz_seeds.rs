@@ -280,6 +280,7 @@ fn main() -> Res {
             overwrite: true,
             keep_tree: true,
             jobs: 4,
+            ..Default::default()
         },
         ConvertOptions { format: Some(OutputFormat::Alac), bits: Some(BitDepth::F32), ..Default::default() },
     ];

@@ -59,9 +59,11 @@ fn frames_out(stdout: &str) -> u64 {
         .unwrap_or_else(|| panic!("no converted event in {stdout}"))
 }
 
-/// What ffprobe says of the first stream and the tags (keys lower-cased);
-/// `None` without ffprobe.
-fn ffprobe(path: &Path) -> Option<(u32, u32, Vec<(String, String)>)> {
+/// Rate, channels and tags (keys lower-cased) as ffprobe reports them.
+type Probed = (u32, u32, Vec<(String, String)>);
+
+/// What ffprobe says of the first stream and the tags; `None` without ffprobe.
+fn ffprobe(path: &Path) -> Option<Probed> {
     if !have("ffprobe") {
         eprintln!("ffprobe not installed: skipping its check");
         return None;
