@@ -48,7 +48,8 @@ row() { # name ext want cm-args... -- ff-args...
 }
 row "MP3 VBR V2" mp3 "$src_frames" --quality V2 -- -c:a libmp3lame -q:a 2
 row "MP3 CBR 192k" mp3 "$src_frames" --bitrate 192k -- -c:a libmp3lame -b:a 192k
-if ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libopus; then
+# (grep -c reads all of ffmpeg's list: -q would stop early and pipefail would see SIGPIPE.)
+if [ "$(ffmpeg -hide_banner -encoders 2>/dev/null | grep -c ' libopus ')" -gt 0 ]; then
   row "Opus 128k VBR" opus "$src48" --bitrate 128k -- -c:a libopus -b:a 128k
 fi
 echo

@@ -119,15 +119,18 @@ fn extensions_and_formats_that_cannot_be_written_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path(), "in.wav", 44_100, 2, 4410, SampleFormat::S16);
     let s = src.to_str().unwrap();
-    let aac_here = if cfg!(target_os = "macos") { None } else { Some("macOS") };
+    let mac = cfg!(target_os = "macos");
+    let aac_here = if mac { None } else { Some("macOS") };
+    // macOS builds have no MP3 encoder: that is what they say first.
+    let mp3 = |why: &'static str| if mac { "not in macOS builds" } else { why };
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["-o", "out.xyz"], ".xyz"),
         (vec!["-o", "out.aac"], ".aac"),
         (vec!["-f", "flac", "-o", "out.mp3"], "cannot hold FLAC"),
         (vec!["-f", "mp3", "-o", "out.wav"], "cannot hold MP3"),
-        (vec!["-o", "out.mp3", "--bits", "16"], "no bit depth"),
+        (vec!["-o", "out.mp3", "--bits", "16"], mp3("no bit depth")),
         (vec!["-o", "out.flac", "--bitrate", "128k"], "not FLAC"),
-        (vec!["-o", "out.mp3", "--bitrate", "100k"], "100 kb/s"),
+        (vec!["-o", "out.mp3", "--bitrate", "100k"], mp3("100 kb/s")),
         (vec!["-o", "out.opus", "--quality", "V2"], "for MP3"),
         (vec!["-f", "aac", "-o", "out.m4a"], aac_here.unwrap_or("")),
     ];
@@ -240,6 +243,7 @@ fn a_batch_through_a_named_preset() {
 }
 
 /// A 1×1 PNG.
+#[cfg(not(target_os = "macos"))]
 const PNG: [u8; 70] = [
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
     0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
@@ -248,6 +252,7 @@ const PNG: [u8; 70] = [
 ];
 
 /// Whether ffprobe sees an attached picture stream in `path` (`None` without ffprobe).
+#[cfg(not(target_os = "macos"))]
 fn ffprobe_has_cover(path: &Path) -> Option<bool> {
     if !have("ffprobe") {
         return None;
