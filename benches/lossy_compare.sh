@@ -23,28 +23,33 @@ if [ ! -s "$src" ]; then
   sox -n -r 44100 -b 16 -c 2 "$dir/n.wav" synth 300 pinknoise vol 0.05
   sox -m "$dir/a.wav" "$dir/n.wav" "$src"; rm -f "$dir/a.wav" "$dir/n.wav"
 fi
-best() { local b=999999 t0 t1 t; for _ in $(seq "${RUNS:-3}"); do t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
-  t=$(echo "$t1 - $t0" | bc -l); (( $(echo "$t < $b" | bc -l) )) && b=$t; done; printf '%.2f' "$b"; }
+# Best wall and best CPU (user + sys) time of N runs, as "wall cpu": on a
+# shared machine the CPU time is the steadier of the two.
+best() { local bw=999999 bc=999999 w u s c; for _ in $(seq "${RUNS:-3}"); do
+    /usr/bin/time -f "%e %U %S" -o "$dir/t" "$@" >/dev/null 2>&1; read -r w u s < "$dir/t"; c=$(echo "$u + $s" | bc)
+    (( $(echo "$w < $bw" | bc -l) )) && bw=$w; (( $(echo "$c < $bc" | bc -l) )) && bc=$c; done
+  printf '%.2f %.2f' "$bw" "$bc"; }
 frames() { ffmpeg -v error -i "$1" -f s16le - | wc -c | awk '{print $1 / 4}'; }
 src_frames=$(frames "$src")
 src48=$(echo "$src_frames * 48000 / 44100" | bc)
 echo "Source: $src_frames frames (5:00 at 44.1 kHz stereo); ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3)"
 echo
-echo "| job | coremusic | ffmpeg | time ratio | size cm / ff | ratio | frames decoded cm / ff (want) |"
+echo "| job | coremusic wall / CPU | ffmpeg wall / CPU | CPU ratio | size cm / ff | size ratio | frames decoded cm / ff (want) |"
 echo "|---|---|---|---|---|---|---|"
 row() { # name ext want cm-args... -- ff-args...
   local name=$1 ext=$2 want=$3; shift 3
   local cm_args=() ff_args=()
   while [ "$1" != "--" ]; do cm_args+=("$1"); shift; done; shift; ff_args=("$@")
-  local t_cm t_ff s_cm s_ff
-  t_cm=$(best "$cm" convert "$src" -o "$dir/cm.$ext" --overwrite "${cm_args[@]}")
-  t_ff=$(best ffmpeg -v error -y -i "$src" "${ff_args[@]}" "$dir/ff.$ext")
+  local w_cm c_cm w_ff c_ff s_cm s_ff
+  read -r w_cm c_cm <<< "$(best "$cm" convert "$src" -o "$dir/cm.$ext" --overwrite "${cm_args[@]}")"
+  read -r w_ff c_ff <<< "$(best ffmpeg -v error -y -i "$src" "${ff_args[@]}" "$dir/ff.$ext")"
   s_cm=$(stat -c %s "$dir/cm.$ext"); s_ff=$(stat -c %s "$dir/ff.$ext")
-  echo "| $name | ${t_cm} s | ${t_ff} s | $(echo "scale=2; $t_cm / $t_ff" | bc)× | $s_cm / $s_ff B | $(echo "scale=3; $s_cm / $s_ff" | bc) | $(frames "$dir/cm.$ext") / $(frames "$dir/ff.$ext") ($want) |"
+  echo "| $name | ${w_cm} / ${c_cm} s | ${w_ff} / ${c_ff} s | $(echo "scale=2; $c_cm / $c_ff" | bc)× | $s_cm / $s_ff B | $(echo "scale=3; $s_cm / $s_ff" | bc) | $(frames "$dir/cm.$ext") / $(frames "$dir/ff.$ext") ($want) |"
 }
 row "MP3 VBR V2" mp3 "$src_frames" --quality V2 -- -c:a libmp3lame -q:a 2
 row "MP3 CBR 192k" mp3 "$src_frames" --bitrate 192k -- -c:a libmp3lame -b:a 192k
-if ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libopus; then
+# (grep -c reads all of ffmpeg's list: -q would stop early and pipefail would see SIGPIPE.)
+if [ "$(ffmpeg -hide_banner -encoders 2>/dev/null | grep -c ' libopus ')" -gt 0 ]; then
   row "Opus 128k VBR" opus "$src48" --bitrate 128k -- -c:a libopus -b:a 128k
 fi
 echo

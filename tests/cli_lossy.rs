@@ -59,9 +59,11 @@ fn frames_out(stdout: &str) -> u64 {
         .unwrap_or_else(|| panic!("no converted event in {stdout}"))
 }
 
-/// What ffprobe says of the first stream and the tags (keys lower-cased);
-/// `None` without ffprobe.
-fn ffprobe(path: &Path) -> Option<(u32, u32, Vec<(String, String)>)> {
+/// Rate, channels and tags (keys lower-cased) as ffprobe reports them.
+type Probed = (u32, u32, Vec<(String, String)>);
+
+/// What ffprobe says of the first stream and the tags; `None` without ffprobe.
+fn ffprobe(path: &Path) -> Option<Probed> {
     if !have("ffprobe") {
         eprintln!("ffprobe not installed: skipping its check");
         return None;
@@ -117,15 +119,18 @@ fn extensions_and_formats_that_cannot_be_written_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let src = source(dir.path(), "in.wav", 44_100, 2, 4410, SampleFormat::S16);
     let s = src.to_str().unwrap();
-    let aac_here = if cfg!(target_os = "macos") { None } else { Some("macOS") };
+    let mac = cfg!(target_os = "macos");
+    let aac_here = if mac { None } else { Some("macOS") };
+    // macOS builds have no MP3 encoder: that is what they say first.
+    let mp3 = |why: &'static str| if mac { "not in macOS builds" } else { why };
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["-o", "out.xyz"], ".xyz"),
         (vec!["-o", "out.aac"], ".aac"),
         (vec!["-f", "flac", "-o", "out.mp3"], "cannot hold FLAC"),
         (vec!["-f", "mp3", "-o", "out.wav"], "cannot hold MP3"),
-        (vec!["-o", "out.mp3", "--bits", "16"], "no bit depth"),
+        (vec!["-o", "out.mp3", "--bits", "16"], mp3("no bit depth")),
         (vec!["-o", "out.flac", "--bitrate", "128k"], "not FLAC"),
-        (vec!["-o", "out.mp3", "--bitrate", "100k"], "100 kb/s"),
+        (vec!["-o", "out.mp3", "--bitrate", "100k"], mp3("100 kb/s")),
         (vec!["-o", "out.opus", "--quality", "V2"], "for MP3"),
         (vec!["-f", "aac", "-o", "out.m4a"], aac_here.unwrap_or("")),
     ];
@@ -234,5 +239,73 @@ fn a_batch_through_a_named_preset() {
     for n in names(&out) {
         let f = coremusic::io::AudioFile::open(out.join(&n)).unwrap();
         assert_eq!(f.info().sample_rate(), 48_000);
+    }
+}
+
+/// A 1×1 PNG.
+#[cfg(not(target_os = "macos"))]
+const PNG: [u8; 70] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0x60, 0xf8, 0x5f, 0x0f, 0x00, 0x02, 0x87, 0x01, 0x80, 0xeb, 0x47, 0xba,
+    0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// Whether ffprobe sees an attached picture stream in `path` (`None` without ffprobe).
+#[cfg(not(target_os = "macos"))]
+fn ffprobe_has_cover(path: &Path) -> Option<bool> {
+    if !have("ffprobe") {
+        return None;
+    }
+    let out = run(Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name:stream_disposition=attached_pic"])
+        .args(["-of", "json"])
+        .arg(path))
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let streams = v["streams"].as_array().cloned().unwrap_or_default();
+    Some(streams.iter().any(|s| s["codec_type"] == "video" && s["codec_name"] == "png"))
+}
+
+/// Cover art goes over: an Opus file with a cover (written through the
+/// library) converts to MP3 with it in `APIC`, and back to Opus with it in
+/// `METADATA_BLOCK_PICTURE`; our reader and ffprobe find it each time.
+#[cfg(not(target_os = "macos"))]
+#[test]
+fn cover_art_is_carried_over() {
+    use coremusic::io::tags::{read_cover, Picture};
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.opus");
+    let spec = WriterSpec {
+        format: OutputFormat::Opus,
+        sample_rate: 48_000,
+        channels: 2,
+        sample: SampleFormat::F32,
+        bits: None,
+    };
+    let mut w = create_writer(Box::new(std::fs::File::create(&first).unwrap()), spec).unwrap();
+    let mut tags = Tags::default();
+    tags.push("title", "Lossy Tone");
+    tags.push("artist", "CoreMusic Tests");
+    tags.push("album", "Generated");
+    w.set_tags(&tags).unwrap();
+    let cover = Picture { mime: "image/png".into(), kind: 3, description: String::new(), data: PNG.to_vec() };
+    w.set_picture(&cover).unwrap();
+    w.write_f32(&common::tools::tone_signal(48_000, 2, 48_000)).unwrap();
+    w.finish().unwrap();
+    assert_eq!(read_cover(&first).map(|p| p.data), Some(PNG.to_vec()), "our Opus writer's cover");
+    let mp3 = dir.path().join("second.mp3");
+    let (code, _, err) = convert(&[first.to_str().unwrap(), "-o", mp3.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let third = dir.path().join("third.opus");
+    let (code, _, err) = convert(&[mp3.to_str().unwrap(), "-o", third.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    for p in [&first, &mp3, &third] {
+        let got = read_cover(p).unwrap_or_else(|| panic!("{}: no cover", p.display()));
+        assert_eq!((got.mime.as_str(), got.kind, &got.data[..]), ("image/png", 3, &PNG[..]), "{}", p.display());
+        if let Some(has) = ffprobe_has_cover(p) {
+            assert!(has, "{}: ffprobe sees no cover", p.display());
+        }
+        check_output(p, 48_000, 2, 48_000);
     }
 }

@@ -232,6 +232,12 @@ fn convert_through(
         digest = Some(d);
     }
     writer.set_tags(&info.tags).map_err(write_err)?;
+    if format.is_lossy() {
+        // Cover art goes over to the lossy formats (the lossless writers hold none yet).
+        if let Some(cover) = crate::io::tags::read_cover(input) {
+            writer.set_picture(&cover).map_err(write_err)?;
+        }
+    }
     if target.rate != info.sample_rate() || format.is_lossy() {
         // Resample on threads of its own, one block per chunk with no wait
         // between chunks, while this thread reads ahead; quantise, encode
@@ -508,10 +514,24 @@ mod tests {
         w.write_i32(&audio).unwrap();
         w.finish().unwrap();
         let before = std::fs::read(&input).unwrap();
-        for (ext, rate) in [("wav", None), ("wav", Some(48000)), ("flac", Some(48000)), ("m4a", None), ("aiff", None)] {
+        // The lossy writers too (on the writer thread, through an encoder).
+        let mut cases = vec![
+            ("wav", None),
+            ("wav", Some(48000)),
+            ("flac", Some(48000)),
+            ("m4a", None),
+            ("aiff", None),
+            ("opus", None),
+        ];
+        if !cfg!(target_os = "macos") {
+            cases.push(("mp3", None));
+        }
+        for (ext, rate) in cases {
             let output = dir.path().join(format!("out.{ext}"));
             let opts = ConvertOptions { rate, ..ConvertOptions::default() };
-            let small = |file: File| -> Box<dyn WriteSeek> { Box::new(SmallDisk { file, room: 100_000 }) };
+            // The lossy outputs are smaller than 100 KB in all.
+            let room = if matches!(ext, "opus" | "mp3") { 20_000 } else { 100_000 };
+            let small = move |file: File| -> Box<dyn WriteSeek> { Box::new(SmallDisk { file, room }) };
             let extras = Extras { loudness: None, before_verify: &|_| {} };
             let r =
                 convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &small, 2, &extras);

@@ -216,7 +216,8 @@ impl OutputFormat {
     /// source's are mixed down to it).
     pub fn max_channels(self) -> usize {
         match self {
-            OutputFormat::Mp3 | OutputFormat::Opus => 2,
+            // (AAC: surround would need a channel layout set on the encoder.)
+            OutputFormat::Mp3 | OutputFormat::Opus | OutputFormat::Aac => 2,
             _ => usize::MAX,
         }
     }
@@ -274,6 +275,12 @@ pub trait AudioWriter: Send {
     /// the tags of an earlier one.
     fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
         let _ = tags;
+        Ok(())
+    }
+    /// Sets the cover picture to embed, before the first write (as
+    /// [`set_tags`](Self::set_tags)); writers that cannot hold one ignore it.
+    fn set_picture(&mut self, picture: &super::tags::Picture) -> Result<(), WriteError> {
+        let _ = picture;
         Ok(())
     }
     /// Patches headers and flushes. The file is incomplete until this returns Ok.
@@ -339,7 +346,11 @@ pub fn create_writer_with(
         // Refused by `available` above.
         #[cfg(target_os = "macos")]
         OutputFormat::Mp3 => return Err(WriteError::Unsupported("MP3 encoding is not in macOS builds".into())),
-        OutputFormat::Aac => return Err(WriteError::Unsupported("AAC encoding is not written yet".into())),
+        #[cfg(target_os = "macos")]
+        OutputFormat::Aac => Box::new(super::codec::aac_mac::AacM4aWriter::new(sink, spec, settings)?),
+        // Refused by `available` above.
+        #[cfg(not(target_os = "macos"))]
+        OutputFormat::Aac => return Err(WriteError::Unsupported("AAC encoding is only in macOS builds".into())),
     })
 }
 

@@ -5,6 +5,12 @@
 //! Codecs read from and write to byte buffers handed to them by a container;
 //! they must not open files nor allocate per block once set up.
 
+pub mod aac;
+#[cfg(target_os = "macos")]
+// unsafe: AudioToolbox's AudioConverter (C calls with pointers to buffers
+// this module owns); the safety argument is at the top of the module.
+#[allow(unsafe_code)]
+pub mod aac_mac;
 pub mod adpcm;
 pub mod alac;
 pub mod flac;

@@ -19,7 +19,7 @@ use std::io::{Seek, SeekFrom, Write};
 use mp3lame_encoder::{Bitrate, Builder, FlushGap, InterleavedPcm, Mode, MonoPcm, Quality, VbrMode};
 
 use super::lossy::EncoderSettings;
-use crate::io::tags::id3v2_tag;
+use crate::io::tags::{id3v2_tag, Picture};
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{OutputFormat, Tags, WriteError, MP3_RATES};
 
@@ -29,6 +29,7 @@ pub struct Mp3Writer {
     encoder: mp3lame_encoder::Encoder,
     channels: usize,
     tags: Tags,
+    picture: Option<Picture>,
     /// Where the first audio frame (LAME's header placeholder) starts, once
     /// the ID3v2 tag is down.
     audio_start: Option<u64>,
@@ -121,6 +122,7 @@ impl Mp3Writer {
             encoder,
             channels: usize::from(spec.channels),
             tags: Tags::default(),
+            picture: None,
             audio_start: None,
             out: Vec::new(),
         })
@@ -136,7 +138,7 @@ impl Mp3Writer {
             return Ok(());
         }
         // A little padding lets taggers edit in place.
-        let tag = id3v2_tag(&self.tags, 1024).unwrap_or_default();
+        let tag = id3v2_tag(&self.tags, self.picture.as_ref(), 1024).unwrap_or_default();
         let sink = self.sink()?;
         sink.write_all(&tag)?;
         self.audio_start = Some(tag.len() as u64);
@@ -187,6 +189,14 @@ impl AudioWriter for Mp3Writer {
         }
         let lame = mp3lame_encoder::mp3lame_version();
         self.tags = super::lossy::with_encoder(tags, &format!("CoreMusic (LAME {lame})"));
+        Ok(())
+    }
+
+    fn set_picture(&mut self, picture: &Picture) -> Result<(), WriteError> {
+        if self.audio_start.is_some() {
+            return Err(WriteError::Usage("a picture must be set before the first samples".into()));
+        }
+        self.picture = Some(picture.clone());
         Ok(())
     }
 

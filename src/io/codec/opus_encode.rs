@@ -15,7 +15,8 @@ use ropus::{Application, Bitrate, Channels, Encoder};
 
 use super::lossy::{EncoderSettings, OpusApplication};
 use crate::io::container::ogg::OggStreamWriter;
-use crate::io::tags::vorbis_comment_body;
+use crate::io::tags::picture::{base64, flac_picture_block};
+use crate::io::tags::{vorbis_comment_body, Picture};
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{Tags, WriteError};
 
@@ -33,6 +34,7 @@ pub struct OpusWriter {
     channels: usize,
     pre_skip: u64,
     tags: Tags,
+    picture: Option<Picture>,
     headers_written: bool,
     /// Input waiting for a whole frame.
     pending: Vec<f32>,
@@ -92,6 +94,7 @@ impl OpusWriter {
             channels: ch,
             pre_skip,
             tags: Tags::default(),
+            picture: None,
             headers_written: false,
             pending: Vec::with_capacity(FRAME * ch),
             packet: vec![0; MAX_PACKET],
@@ -113,7 +116,7 @@ impl OpusWriter {
         }
         self.headers_written = true;
         let head = opus_head(self.channels as u8, self.pre_skip as u16, OPUS_WRITE_RATE);
-        let tags = opus_tags(&self.tags);
+        let tags = opus_tags(&self.tags, self.picture.as_ref());
         let ogg = self.ogg()?;
         ogg.packet(&head, 0, true)?;
         ogg.packet(&tags, 0, true)?;
@@ -175,17 +178,26 @@ fn opus_head(channels: u8, pre_skip: u16, input_rate: u32) -> Vec<u8> {
     h
 }
 
-/// An `OpusTags` packet: the Vorbis comment body after its magic.
-fn opus_tags(tags: &Tags) -> Vec<u8> {
+/// An `OpusTags` packet: the Vorbis comment body after its magic, and the
+/// picture as a `METADATA_BLOCK_PICTURE` comment.
+fn opus_tags(tags: &Tags, picture: Option<&Picture>) -> Vec<u8> {
     let mut t = b"OpusTags".to_vec();
-    match vorbis_comment_body(tags) {
-        Some(body) => t.extend_from_slice(&body),
-        None => {
-            let vendor = b"CoreMusic";
-            t.extend_from_slice(&(vendor.len() as u32).to_le_bytes());
-            t.extend_from_slice(vendor);
-            t.extend_from_slice(&0u32.to_le_bytes());
-        }
+    let vendor = b"CoreMusic";
+    let body = vorbis_comment_body(tags).unwrap_or_else(|| {
+        let mut b = (vendor.len() as u32).to_le_bytes().to_vec();
+        b.extend_from_slice(vendor);
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b
+    });
+    t.extend_from_slice(&body);
+    if let Some(p) = picture {
+        let comment = format!("METADATA_BLOCK_PICTURE={}", base64(&flac_picture_block(p)));
+        // One more comment: bump the count that follows the vendor string.
+        let at = 8 + 4 + vendor.len();
+        let count = u32::from_le_bytes([t[at], t[at + 1], t[at + 2], t[at + 3]]) + 1;
+        t[at..at + 4].copy_from_slice(&count.to_le_bytes());
+        t.extend_from_slice(&(comment.len() as u32).to_le_bytes());
+        t.extend_from_slice(comment.as_bytes());
     }
     t
 }
@@ -208,6 +220,14 @@ impl AudioWriter for OpusWriter {
             return Err(WriteError::Usage("tags must be set before the first samples".into()));
         }
         self.tags = super::lossy::with_encoder(tags, "CoreMusic (ropus)");
+        Ok(())
+    }
+
+    fn set_picture(&mut self, picture: &Picture) -> Result<(), WriteError> {
+        if self.headers_written {
+            return Err(WriteError::Usage("a picture must be set before the first samples".into()));
+        }
+        self.picture = Some(picture.clone());
         Ok(())
     }
 

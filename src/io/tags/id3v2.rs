@@ -420,8 +420,9 @@ fn id3_push_frame(out: &mut Vec<u8>, id: &[u8; 4], body: &[u8]) {
 /// in one frame, as 2.4 allows; the first comment as `COMM`, any others and
 /// keys without a frame of their own as `TXXX`), followed by `padding` zero
 /// bytes; `None` when there is nothing to store. Stays within
-/// [`super::MAX_TAG_BYTES`] (later entries are left out).
-pub fn id3v2_tag(tags: &Tags, padding: usize) -> Option<Vec<u8>> {
+/// [`super::MAX_TAG_BYTES`] (later entries are left out). A `picture`
+/// goes in an `APIC` frame.
+pub fn id3v2_tag(tags: &Tags, picture: Option<&super::Picture>, padding: usize) -> Option<Vec<u8>> {
     let mut order: Vec<&str> = Vec::new();
     let mut values: std::collections::HashMap<&str, Vec<&str>> = Default::default();
     let mut comment: Option<&str> = None;
@@ -463,6 +464,9 @@ pub fn id3v2_tag(tags: &Tags, padding: usize) -> Option<Vec<u8>> {
                 id3_push_frame(&mut frames, b"TXXX", &body);
             }
         }
+    }
+    if let Some(p) = picture {
+        id3_push_frame(&mut frames, b"APIC", &super::picture::apic_body(p));
     }
     if frames.is_empty() {
         return None;

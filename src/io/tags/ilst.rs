@@ -75,6 +75,13 @@ pub fn ilst_box(tags: &Tags) -> Vec<u8> {
             let values: Vec<u8> =
                 tags.0.iter().filter(|(k, _)| k == key).flat_map(|(_, v)| data_atom(1, v.as_bytes())).collect();
             items.extend_from_slice(&boxed(&atom, &values));
+        } else if key == "itunsmpb" {
+            // Apple's gapless information, a freeform `----` item.
+            if let Some(v) = tags.get(key) {
+                let mean = boxed(b"mean", &cat(&[&[0; 4], b"com.apple.iTunes"]));
+                let name = boxed(b"name", &cat(&[&[0; 4], b"iTunSMPB"]));
+                items.extend_from_slice(&boxed(b"----", &cat(&[&mean, &name, &data_atom(1, v.as_bytes())])));
+            }
         } else if key == "track" || key == "disc" {
             let total = tags.get(&format!("{key}_total"));
             if let Some((n, t)) = number_pair(tags.get(key), total) {
