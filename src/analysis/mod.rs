@@ -6,3 +6,4 @@
 
 pub mod loudness;
 pub mod peaks;
+pub mod replaygain;

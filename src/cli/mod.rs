@@ -8,6 +8,7 @@ pub mod info;
 pub mod latency;
 pub mod midi;
 pub mod play;
+pub mod tag;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Latency(latency::LatencyArgs),
     /// MIDI files: `midi info FILE... [--json]`, `midi render FILE -o OUT.wav [--rate HZ] [--soundfont F.sf2]`.
     Midi(midi::MidiArgs),
+    /// Write ReplayGain 2.0 tags (track, and album with --album) without touching the audio.
+    Tag(tag::TagArgs),
 }
 
 /// Runs a subcommand and returns the exit status (0 ok, 1 when any file failed, 2 on bad usage).
@@ -48,5 +51,6 @@ pub fn run(command: Command) -> i32 {
         Command::Play(args) => play::run(&args),
         Command::Latency(args) => latency::run(&args),
         Command::Midi(args) => midi::run(&args),
+        Command::Tag(args) => tag::run(&args),
     }
 }
