@@ -192,8 +192,8 @@ fn silence_is_left_alone_and_the_text_summary_tells_the_gain() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
-    assert!(err.contains("silent → silent LUFS (+0.00 dB)"), "{err}");
-    assert!(err.contains("→ -23.0 LUFS"), "{err}");
+    assert!(err.contains("silent -> silent LUFS (+0.00 dB)"), "{err}");
+    assert!(err.contains("-> -23.0 LUFS"), "{err}");
     assert!(err.contains("verified 2"), "{err}");
     assert!(err.contains("bit-exact"), "{err}");
     let a = coremusic::io::AudioFile::open(out.join("silent.wav")).unwrap().read_all_i32().unwrap();

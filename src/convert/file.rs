@@ -83,6 +83,8 @@ pub struct ConvertStats {
     pub loudness: Option<LoudnessChange>,
     /// With `--verify`: how the output in place was proved.
     pub verified: Option<Verification>,
+    /// With ReplayGain tagging: the values written into the output.
+    pub replaygain: Option<crate::io::tags::ReplayGain>,
 }
 
 /// A converted file, or one left alone.
@@ -267,6 +269,16 @@ fn convert_through(
         }
         None => None,
     };
+    // Tags are a courtesy: an output that cannot take them is still converted.
+    let mut warnings = file.take_warnings();
+    let replaygain = match opts.replaygain.then(|| tag_replaygain(output)) {
+        Some(Ok(rg)) => Some(rg),
+        Some(Err(e)) => {
+            warnings.push(e.to_string());
+            None
+        }
+        None => None,
+    };
     Ok(Outcome::Converted(ConvertStats {
         input: input.to_path_buf(),
         output: output.to_path_buf(),
@@ -275,10 +287,23 @@ fn convert_through(
         audio_seconds: frames_in as f64 / info.format.sample_rate.max(1.0),
         elapsed: started.elapsed(),
         bytes_in: std::fs::metadata(input).map(|m| m.len()).unwrap_or(0),
-        warnings: file.take_warnings(),
+        warnings,
         loudness: extras.loudness,
         verified,
+        replaygain,
     }))
+}
+
+/// Measures the output in place and writes its ReplayGain track tags.
+fn tag_replaygain(output: &Path) -> Result<crate::io::tags::ReplayGain, ConvertError> {
+    let refused = |what: String| ConvertError::Refused { path: output.to_path_buf(), what };
+    let paths = [output.to_path_buf()];
+    let rg = crate::analysis::replaygain::replaygain_of(&paths, false, &|_| {}, &AtomicBool::new(false))
+        .pop()
+        .ok_or_else(|| refused("was not measured".into()))?
+        .map_err(ConvertError::Read)?;
+    crate::io::tags::write_replaygain(output, &rg).map_err(|e| refused(format!("ReplayGain tags not written: {e}")))?;
+    Ok(rg)
 }
 
 /// The sample format to write when `--bits` is not given: the source's, or

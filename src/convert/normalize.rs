@@ -57,11 +57,11 @@ pub struct LoudnessChange {
 }
 
 impl LoudnessChange {
-    /// One line for people: `-20.3 → -14.0 LUFS (+6.3 dB)`, and why it
+    /// One line for people: `-20.3 -> -14.0 LUFS (+6.3 dB)`, and why it
     /// stopped short when the ceiling bound it.
     pub fn describe(&self) -> String {
         let lufs = |v: Option<f64>| v.map_or("silent".to_string(), |l| format!("{l:.1}"));
-        let mut s = format!("{} → {} LUFS ({:+.2} dB)", lufs(self.before_lufs), lufs(self.after_lufs), self.gain_db);
+        let mut s = format!("{} -> {} LUFS ({:+.2} dB)", lufs(self.before_lufs), lufs(self.after_lufs), self.gain_db);
         if self.ceiling_bound {
             if let Some(tp) = self.after_true_peak_dbtp {
                 s.push_str(&format!(", gain lowered by the true-peak ceiling (peak {tp:.1} dBTP)"));

@@ -83,6 +83,8 @@ pub struct ConvertOptions {
     pub normalize: Option<NormalizeOptions>,
     /// Decode each output again once it is in place and prove it (`--verify`).
     pub verify: bool,
+    /// Measure each output and write ReplayGain 2.0 track tags into it.
+    pub replaygain: bool,
 }
 
 impl Default for ConvertOptions {
@@ -99,6 +101,7 @@ impl Default for ConvertOptions {
             jobs: 0,
             normalize: None,
             verify: false,
+            replaygain: false,
         }
     }
 }
