@@ -152,20 +152,7 @@ pub fn choose_gains(measured: &[Option<&Measurement>], norm: &NormalizeOptions) 
         let album = album_loudness(&meters);
         let peak = measured.iter().flatten().filter_map(|m| m.true_peak_dbtp).reduce(f64::max);
         let (gain, bound) = gain_for(album, peak, norm);
-        measured
-            .iter()
-            .map(|m| {
-                m.map(|m| LoudnessChange {
-                    before_lufs: m.lufs,
-                    before_true_peak_dbtp: m.true_peak_dbtp,
-                    gain_db: gain,
-                    after_lufs: m.lufs.map(|l| l + gain),
-                    after_true_peak_dbtp: m.true_peak_dbtp.map(|p| p + gain),
-                    ceiling_bound: bound,
-                    reference_lufs: album,
-                })
-            })
-            .collect()
+        measured.iter().map(|m| m.map(|m| change(m, gain, bound, album))).collect()
     } else {
         measured.iter().map(|m| m.map(|m| track_change(m, norm))).collect()
     }
@@ -174,14 +161,18 @@ pub fn choose_gains(measured: &[Option<&Measurement>], norm: &NormalizeOptions) 
 /// The gain for one file on its own.
 pub fn track_change(m: &Measurement, norm: &NormalizeOptions) -> LoudnessChange {
     let (gain, bound) = gain_for(m.lufs, m.true_peak_dbtp, norm);
+    change(m, gain, bound, m.lufs)
+}
+
+fn change(m: &Measurement, gain_db: f64, ceiling_bound: bool, reference_lufs: Option<f64>) -> LoudnessChange {
     LoudnessChange {
         before_lufs: m.lufs,
         before_true_peak_dbtp: m.true_peak_dbtp,
-        gain_db: gain,
-        after_lufs: m.lufs.map(|l| l + gain),
-        after_true_peak_dbtp: m.true_peak_dbtp.map(|p| p + gain),
-        ceiling_bound: bound,
-        reference_lufs: m.lufs,
+        gain_db,
+        after_lufs: m.lufs.map(|l| l + gain_db),
+        after_true_peak_dbtp: m.true_peak_dbtp.map(|p| p + gain_db),
+        ceiling_bound,
+        reference_lufs,
     }
 }
 
