@@ -280,6 +280,13 @@ fn main() -> Res {
             overwrite: true,
             keep_tree: true,
             jobs: 4,
+            normalize: Some(coremusic::convert::NormalizeOptions {
+                target_lufs: -16.0,
+                true_peak_dbtp: -1.5,
+                album: true,
+            }),
+            verify: true,
+            replaygain: true,
             ..Default::default()
         },
         ConvertOptions { format: Some(OutputFormat::Alac), bits: Some(BitDepth::F32), ..Default::default() },

@@ -68,9 +68,19 @@ pub fn is_cancelled(e: &FileError) -> bool {
 /// stream's depth ([`ClipRule::for_bits`]; lossy and float streams use 1.0).
 pub fn analyze(
     path: impl AsRef<Path>,
-    mut progress: impl FnMut(Progress),
+    progress: impl FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<Analysis, FileError> {
+    analyze_keeping_meter(path, progress, cancel).map(|(a, _)| a)
+}
+
+/// [`analyze`], also handing back the meter (to measure several files as
+/// one programme: [`crate::dsp::loudness::album_loudness`]).
+pub fn analyze_keeping_meter(
+    path: impl AsRef<Path>,
+    mut progress: impl FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<(Analysis, LoudnessMeter), FileError> {
     let path = path.as_ref();
     let mut file = AudioFile::open(path)?;
     let info = file.info();
@@ -100,7 +110,8 @@ pub fn analyze(
     }
     progress(Progress { frames_done: meter.frames(), frames_total: Some(meter.frames()) });
     let verified = file.verified();
-    Ok(Analysis { path: path.to_path_buf(), sample_rate, levels: meter.report(), clip_rule, verified })
+    let analysis = Analysis { path: path.to_path_buf(), sample_rate, levels: meter.report(), clip_rule, verified };
+    Ok((analysis, meter))
 }
 
 #[cfg(test)]

@@ -8,3 +8,4 @@
 pub mod loudness;
 pub mod peaks;
 pub mod spectrogram;
+pub mod replaygain;

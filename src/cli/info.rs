@@ -62,6 +62,10 @@ pub fn run(args: &InfoArgs) -> i32 {
                     if let (Some(a), Some(obj)) = (levels, v.as_object_mut()) {
                         obj.extend(json_levels(&a.levels));
                     }
+                    if let Some(obj) = v.as_object_mut() {
+                        let rg = coremusic::io::tags::ReplayGain::from_map(&info.tags);
+                        obj.insert("replaygain".into(), serde_json::to_value(rg).unwrap_or_default());
+                    }
                     if let (true, Some(obj)) = (args.verify, v.as_object_mut()) {
                         obj.entry("verified").or_insert(serde_json::Value::Null);
                     }

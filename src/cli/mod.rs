@@ -9,6 +9,7 @@ pub mod latency;
 pub mod midi;
 pub mod play;
 pub mod spectrogram;
+pub mod tag;
 
 use std::path::PathBuf;
 
@@ -41,6 +42,8 @@ pub enum Command {
     Midi(midi::MidiArgs),
     /// Draw a spectrogram PNG with axes and a colour bar (like `sox spectrogram`, on every core).
     Spectrogram(spectrogram::SpectrogramArgs),
+    /// Write ReplayGain 2.0 tags (track, and album with --album) without touching the audio.
+    Tag(tag::TagArgs),
 }
 
 /// Runs a subcommand and returns the exit status (0 ok, 1 when any file failed, 2 on bad usage).
@@ -52,5 +55,6 @@ pub fn run(command: Command) -> i32 {
         Command::Latency(args) => latency::run(&args),
         Command::Midi(args) => midi::run(&args),
         Command::Spectrogram(args) => spectrogram::run(&args),
+        Command::Tag(args) => tag::run(&args),
     }
 }

@@ -80,9 +80,11 @@ pub struct ConvertStats {
     /// Problems in the input that did not stop the conversion.
     pub warnings: Vec<String>,
     /// With `--normalize`: the loudness before, the gain, the loudness after.
-    pub loudness: Option<LoudnessChange>,
+    pub loudness: Option<Box<LoudnessChange>>,
     /// With `--verify`: how the output in place was proved.
     pub verified: Option<Verification>,
+    /// With ReplayGain tagging: the values written into the output.
+    pub replaygain: Option<Box<crate::io::tags::ReplayGain>>,
 }
 
 /// A converted file, or one left alone.
@@ -166,8 +168,8 @@ pub(crate) fn convert_sharing(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = (cores / concurrent.max(1)).clamp(1, 4);
     let sink = |f| -> Box<dyn WriteSeek> { Box::new(BufWriter::with_capacity(1 << 20, f)) };
-    let extras = Extras { loudness, before_verify: &|_| {} };
-    convert_through(input, output, opts, progress, cancel, &sink, threads, &extras)
+    let extras = Extras { loudness, before_verify: &|_| {}, resample_threads: threads };
+    convert_through(input, output, opts, progress, cancel, &sink, &extras)
 }
 
 /// What a conversion gets besides its options: the gain chosen by the
@@ -176,6 +178,8 @@ pub(crate) fn convert_sharing(
 pub(crate) struct Extras<'a> {
     pub(crate) loudness: Option<LoudnessChange>,
     pub(crate) before_verify: &'a dyn Fn(&Path),
+    /// Threads of its own the resampler may start.
+    pub(crate) resample_threads: usize,
 }
 
 /// [`convert_file`] writing through `sink` around the temporary file (tests
@@ -187,7 +191,6 @@ fn convert_through(
     progress: &mut dyn FnMut(u64, Option<u64>),
     cancel: &AtomicBool,
     sink: &dyn Fn(File) -> Box<dyn WriteSeek>,
-    resample_threads: usize,
     extras: &Extras,
 ) -> Result<Outcome, ConvertError> {
     let started = Instant::now();
@@ -242,7 +245,7 @@ fn convert_through(
         // Resample on threads of its own, one block per chunk with no wait
         // between chunks, while this thread reads ahead; quantise, encode
         // and write on another.
-        stages.resample_on_threads(resample_threads);
+        stages.resample_on_threads(extras.resample_threads);
         writer = Box::new(ThreadedWriter::start(stages.quantize_in(writer)));
     }
 
@@ -289,6 +292,16 @@ fn convert_through(
         }
         None => None,
     };
+    // Tags are a courtesy: an output that cannot take them is still converted.
+    let mut warnings = file.take_warnings();
+    let replaygain = match opts.replaygain.then(|| tag_replaygain(output)) {
+        Some(Ok(rg)) => Some(Box::new(rg)),
+        Some(Err(e)) => {
+            warnings.push(e.to_string());
+            None
+        }
+        None => None,
+    };
     Ok(Outcome::Converted(ConvertStats {
         input: input.to_path_buf(),
         output: output.to_path_buf(),
@@ -297,10 +310,23 @@ fn convert_through(
         audio_seconds: frames_in as f64 / info.format.sample_rate.max(1.0),
         elapsed: started.elapsed(),
         bytes_in: std::fs::metadata(input).map(|m| m.len()).unwrap_or(0),
-        warnings: file.take_warnings(),
-        loudness: extras.loudness,
+        warnings,
+        loudness: extras.loudness.map(Box::new),
         verified,
+        replaygain,
     }))
+}
+
+/// Measures the output in place and writes its ReplayGain track tags.
+fn tag_replaygain(output: &Path) -> Result<crate::io::tags::ReplayGain, ConvertError> {
+    let refused = |what: String| ConvertError::Refused { path: output.to_path_buf(), what };
+    let paths = [output.to_path_buf()];
+    let rg = crate::analysis::replaygain::replaygain_of(&paths, false, &|_| {}, &AtomicBool::new(false))
+        .pop()
+        .ok_or_else(|| refused("was not measured".into()))?
+        .map_err(ConvertError::Read)?;
+    crate::io::tags::write_replaygain(output, &rg).map_err(|e| refused(format!("ReplayGain tags not written: {e}")))?;
+    Ok(rg)
 }
 
 /// The sample format to write when `--bits` is not given: the source's, or
@@ -532,9 +558,8 @@ mod tests {
             // The lossy outputs are smaller than 100 KB in all.
             let room = if matches!(ext, "opus" | "mp3") { 20_000 } else { 100_000 };
             let small = move |file: File| -> Box<dyn WriteSeek> { Box::new(SmallDisk { file, room }) };
-            let extras = Extras { loudness: None, before_verify: &|_| {} };
-            let r =
-                convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &small, 2, &extras);
+            let extras = Extras { loudness: None, before_verify: &|_| {}, resample_threads: 2 };
+            let r = convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &small, &extras);
             let e = r.err().unwrap_or_else(|| panic!("{ext} {rate:?}: a full disk went unnoticed"));
             assert!(matches!(e, ConvertError::Write { .. }), "{ext} {rate:?}: {e}");
             let msg = e.to_string();
@@ -570,9 +595,9 @@ mod tests {
         let sink = |f| -> Box<dyn WriteSeek> { Box::new(BufWriter::new(f)) };
         let run = |out: &str, rate: Option<u32>, bits: Option<BitDepth>, hook: &dyn Fn(&Path)| {
             let opts = ConvertOptions { rate, bits, verify: true, ..ConvertOptions::default() };
-            let extras = Extras { loudness: None, before_verify: hook };
+            let extras = Extras { loudness: None, before_verify: hook, resample_threads: 1 };
             let output = dir.path().join(out);
-            convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &sink, 1, &extras)
+            convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &sink, &extras)
         };
         for (out, rate, bits) in
             [("a.flac", None, None), ("b.flac", Some(48000), Some(BitDepth::S16)), ("c.wav", None, Some(BitDepth::F32))]

@@ -57,11 +57,11 @@ pub struct LoudnessChange {
 }
 
 impl LoudnessChange {
-    /// One line for people: `-20.3 → -14.0 LUFS (+6.3 dB)`, and why it
+    /// One line for people: `-20.3 -> -14.0 LUFS (+6.3 dB)`, and why it
     /// stopped short when the ceiling bound it.
     pub fn describe(&self) -> String {
         let lufs = |v: Option<f64>| v.map_or("silent".to_string(), |l| format!("{l:.1}"));
-        let mut s = format!("{} → {} LUFS ({:+.2} dB)", lufs(self.before_lufs), lufs(self.after_lufs), self.gain_db);
+        let mut s = format!("{} -> {} LUFS ({:+.2} dB)", lufs(self.before_lufs), lufs(self.after_lufs), self.gain_db);
         if self.ceiling_bound {
             if let Some(tp) = self.after_true_peak_dbtp {
                 s.push_str(&format!(", gain lowered by the true-peak ceiling (peak {tp:.1} dBTP)"));
@@ -153,20 +153,7 @@ pub fn choose_gains(measured: &[Option<&Measurement>], norm: &NormalizeOptions) 
         let album = album_loudness(&meters);
         let peak = measured.iter().flatten().filter_map(|m| m.true_peak_dbtp).reduce(f64::max);
         let (gain, bound) = gain_for(album, peak, norm);
-        measured
-            .iter()
-            .map(|m| {
-                m.map(|m| LoudnessChange {
-                    before_lufs: m.lufs,
-                    before_true_peak_dbtp: m.true_peak_dbtp,
-                    gain_db: gain,
-                    after_lufs: m.lufs.map(|l| l + gain),
-                    after_true_peak_dbtp: m.true_peak_dbtp.map(|p| p + gain),
-                    ceiling_bound: bound,
-                    reference_lufs: album,
-                })
-            })
-            .collect()
+        measured.iter().map(|m| m.map(|m| change(m, gain, bound, album))).collect()
     } else {
         measured.iter().map(|m| m.map(|m| track_change(m, norm))).collect()
     }
@@ -175,14 +162,18 @@ pub fn choose_gains(measured: &[Option<&Measurement>], norm: &NormalizeOptions) 
 /// The gain for one file on its own.
 pub fn track_change(m: &Measurement, norm: &NormalizeOptions) -> LoudnessChange {
     let (gain, bound) = gain_for(m.lufs, m.true_peak_dbtp, norm);
+    change(m, gain, bound, m.lufs)
+}
+
+fn change(m: &Measurement, gain_db: f64, ceiling_bound: bool, reference_lufs: Option<f64>) -> LoudnessChange {
     LoudnessChange {
         before_lufs: m.lufs,
         before_true_peak_dbtp: m.true_peak_dbtp,
-        gain_db: gain,
-        after_lufs: m.lufs.map(|l| l + gain),
-        after_true_peak_dbtp: m.true_peak_dbtp.map(|p| p + gain),
-        ceiling_bound: bound,
-        reference_lufs: m.lufs,
+        gain_db,
+        after_lufs: m.lufs.map(|l| l + gain_db),
+        after_true_peak_dbtp: m.true_peak_dbtp.map(|p| p + gain_db),
+        ceiling_bound,
+        reference_lufs,
     }
 }
 

@@ -87,6 +87,8 @@ pub struct ConvertOptions {
     /// table in a preset.
     #[serde(skip_serializing_if = "EncoderSettings::is_default")]
     pub encoder: EncoderSettings,
+    /// Measure each output and write ReplayGain 2.0 track tags into it.
+    pub replaygain: bool,
 }
 
 impl Default for ConvertOptions {
@@ -104,6 +106,7 @@ impl Default for ConvertOptions {
             normalize: None,
             verify: false,
             encoder: EncoderSettings::default(),
+            replaygain: false,
         }
     }
 }

@@ -5,6 +5,23 @@
 use crate::dsp::loudness::LoudnessReport;
 use crate::io::{Container, FileInfo};
 
+/// The file's ReplayGain tags in words (`track -6.52 dB, peak 0.987654;
+/// album …`), when it has them.
+pub fn replaygain_line(info: &FileInfo) -> Option<String> {
+    let rg = crate::io::tags::ReplayGain::from_map(&info.tags)?;
+    let mut s = format!("track {:+.2} dB", rg.track_gain_db);
+    if rg.track_peak.is_finite() {
+        s.push_str(&format!(", peak {:.6}", rg.track_peak));
+    }
+    if let Some(g) = rg.album_gain_db {
+        s.push_str(&format!("; album {g:+.2} dB"));
+        if let Some(p) = rg.album_peak {
+            s.push_str(&format!(", peak {p:.6}"));
+        }
+    }
+    Some(s)
+}
+
 /// The afinfo-like text block for one file.
 pub fn human(info: &FileInfo) -> String {
     let mut rows: Vec<(&str, String)> = vec![
@@ -45,6 +62,9 @@ pub fn human(info: &FileInfo) -> String {
         for (k, v) in &info.tags {
             s.push_str(&format!("  {:<13}{}\n", format!("{k}:"), clip_value(v)));
         }
+    }
+    if let Some(rg) = replaygain_line(info) {
+        s.push_str(&format!("ReplayGain:    {rg}\n"));
     }
     if !info.chapters.is_empty() {
         s.push_str(&format!("Chapters:      {}\n", info.chapters.len()));

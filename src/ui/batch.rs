@@ -206,7 +206,10 @@ impl BatchPanel {
                                     if let Some(l) = &stats.loudness {
                                         r.loudness = l.describe();
                                     }
-                                    let how = stats.verified.map_or(String::new(), |v| format!(", {v}"));
+                                    let mut how = stats.verified.map_or(String::new(), |v| format!(", {v}"));
+                                    if let Some(rg) = &stats.replaygain {
+                                        how.push_str(&format!(", ReplayGain {:+.2} dB", rg.track_gain_db));
+                                    }
                                     (format!("converted{how}"), false)
                                 }
                                 Ok(Outcome::Skipped { reason, .. }) => (format!("skipped: {reason}"), false),
@@ -435,7 +438,10 @@ impl BatchPanel {
             });
             ui.end_row();
             ui.label("Checks");
-            ui.checkbox(&mut self.opts.verify, "Verify outputs (decode each again and compare)");
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut self.opts.verify, "Verify outputs (decode each again and compare)");
+                ui.checkbox(&mut self.opts.replaygain, "Write ReplayGain tags");
+            });
             ui.end_row();
         });
     }

@@ -122,6 +122,9 @@ impl InspectorPanel {
                         }
                     });
                 }
+                if let Some(rg) = crate::report::info::replaygain_line(info) {
+                    ui.label(format!("ReplayGain: {rg}"));
+                }
                 if !info.chapters.is_empty() {
                     ui.add_space(12.0);
                     // A long audiobook's list starts folded.

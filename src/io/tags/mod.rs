@@ -41,6 +41,7 @@ pub mod id3v1;
 pub mod id3v2;
 pub mod ilst;
 pub mod picture;
+pub mod replaygain;
 pub mod riff_info;
 pub mod vorbis;
 
@@ -51,6 +52,7 @@ pub use id3v1::{id3v1_genre, parse_id3v1, ID3V1_GENRES};
 pub use id3v2::{id3v2_tag, parse_id3v2};
 pub use ilst::{holds_tag as ilst_holds_tag, ilst_box};
 pub use picture::{read_cover, Picture};
+pub use replaygain::{write_replaygain, ReplayGain, TagWriteError};
 pub use riff_info::{parse_riff_info, riff_info_chunk, riff_info_id};
 pub use vorbis::{parse_vorbis_comment, vorbis_comment_body, vorbis_key};
 
