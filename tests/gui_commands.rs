@@ -354,9 +354,9 @@ fn open_recent_and_preferences_survive_a_restart() {
     let mid = song(dir.path());
     {
         let mut h = harness_with(app_with(settings_in(dir.path())));
-        drop_files(&mut h, &[gone.clone()]);
-        drop_files(&mut h, &[wav.clone()]);
-        drop_files(&mut h, &[mid.clone()]);
+        drop_files(&mut h, &[&gone]);
+        drop_files(&mut h, &[&wav]);
+        drop_files(&mut h, &[&mid]);
         step_until(&mut h, "everything opens", |a| !a.busy() && !a.midi.busy() && a.files.entries.len() == 2);
         // Preferences (⌘,): dark theme, a 256-frame buffer, a 64 MB cache cap.
         h.key_press_modifiers(Modifiers::COMMAND, Key::Comma);

@@ -193,7 +193,7 @@ impl CoreMusicApp {
         });
         self.windows.about = about;
         let mut help = self.windows.help;
-        egui::Window::new("CoreMusic Help").open(&mut help).default_width(460.0).show(ctx, |ui| help_text(ui));
+        egui::Window::new("CoreMusic Help").open(&mut help).default_width(460.0).show(ctx, help_text);
         self.windows.help = help;
         out.actions
     }
