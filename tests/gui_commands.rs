@@ -17,11 +17,12 @@ use coremusic::ui::commands::{Command, Menu, COMMANDS};
 use coremusic::ui::{CoreMusicApp, Settings, Tab};
 use egui::accesskit::Role;
 use egui::{Key, Modifiers, ViewportCommand, ViewportId};
-use egui_kittest::kittest::{By, Queryable};
+use egui_kittest::kittest::{By, NodeT, Queryable};
 use egui_kittest::Harness;
 
 fn harness_with(app: CoreMusicApp) -> App {
-    let mut h = Harness::builder().with_size([1200.0, 800.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
+    let mut h =
+        Harness::builder().with_size([1200.0, 800.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
     h.run_steps(2);
     h
 }
@@ -45,8 +46,9 @@ fn settings_in(dir: &Path) -> Settings {
 fn song(dir: &Path) -> PathBuf {
     let mut seq = Sequence::new(480);
     seq.tracks.push(Track::new("Piano", 0));
-    for i in 0..4u64 {
-        seq.push_note(0, i * 480, 240, 60 + i as u8, 100);
+    // C, D, E, F: natural notes (the test font has no ♯ for a label).
+    for (i, key) in [60u8, 62, 64, 65].into_iter().enumerate() {
+        seq.push_note(0, i as u64 * 480, 240, key, 100);
     }
     let path = dir.join("song.mid");
     write_smf(&seq, &path).unwrap();
@@ -85,10 +87,17 @@ fn prepare(h: &mut App, command: Command) {
     }
     match command {
         Command::SelectAll => app.midi.select(&[]),
+        // One note selected: after Copy the clipboard holds one note, not the four copied before.
+        Command::Copy => {
+            let first = app.midi.editor().sequence().tracks[0].notes[0].id;
+            app.midi.select(&[first]);
+        }
         Command::ZoomFit => app.midi.zoom_time(3.0),
         Command::Stop => app.midi.play(),
         // Cursor away from the start, so Go to Start moves it.
         Command::GoToStart => app.midi.go_to(true),
+        // Something unsaved, so closing asks (and the test can see the key worked).
+        Command::Quit | Command::Close => app.midi.transpose(12),
         _ => {}
     }
     app.settings.tab = match command {
@@ -98,14 +107,23 @@ fn prepare(h: &mut App, command: Command) {
     };
     if matches!(command, Command::Undo | Command::Redo) {
         // Something to undo, and (after an undo) something to redo.
-        app.midi.transpose(1);
+        app.midi.transpose(12);
         if command == Command::Redo {
             app.midi.undo_edit();
         }
     }
-    if matches!(command, Command::Cut | Command::Copy | Command::Delete) {
+    if matches!(command, Command::Cut | Command::Delete) {
         app.midi.select_all();
     }
+    h.run_steps(1);
+}
+
+/// Copy leaves the document alone: what it copied shows in what Paste adds.
+fn assert_copied_one(h: &mut App) {
+    let n = h.state().midi.editor().sequence().note_count();
+    h.state_mut().midi.paste();
+    assert_eq!(h.state().midi.editor().sequence().note_count(), n + 1, "Copy copied the one selected note");
+    h.state_mut().midi.undo_edit();
     h.run_steps(1);
 }
 
@@ -118,7 +136,7 @@ fn has_side_effects(command: Command) -> bool {
 fn observe(h: &App) -> String {
     let a = h.state();
     format!(
-        "{:?} {} {:?} {:?} {} {} {:?} {:?} {}",
+        "{:?} {} {:?} {:?} {} {} {:?} {:?} {} {}",
         a.settings.tab,
         a.midi.editor().revision(),
         a.midi.selection().len(),
@@ -128,6 +146,7 @@ fn observe(h: &App) -> String {
         a.midi.zoom(),
         a.midi.cursor_tick(),
         a.midi.is_playing(),
+        a.midi.discard_question_open(),
     )
 }
 
@@ -145,18 +164,39 @@ fn every_command_with_a_shortcut_runs_from_its_key() {
         assert!(h.state().command_enabled(e.command), "{:?} is enabled for the test", e.command);
         let before = observe(&h);
         h.key_press_modifiers(s.modifiers, s.logical_key);
+        // The key down, in one frame (the harness's key_press sends down and up over four frames).
+        let key = egui::Event::Key {
+            key: s.logical_key,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: s.modifiers,
+        };
+        h.input_mut().events.extend([egui::Event::ModifiersChanged(s.modifiers), key]);
+        h.step();
+        let up = egui::Event::Key {
+            key: s.logical_key,
+            physical_key: None,
+            pressed: false,
+            repeat: false,
+            modifiers: s.modifiers,
+        };
+        h.input_mut().events.extend([up, egui::Event::ModifiersChanged(Modifiers::NONE)]);
         h.run_steps(2);
         let after = observe(&h);
         match e.command {
             Command::Quit | Command::Close => {
-                // The song is saved: nothing to ask, the window is asked to close.
-                assert!(sent(&h, |c| matches!(c, ViewportCommand::Close)), "{:?} closes the window", e.command);
+                // An unsaved edit (from prepare): the key brings up the close question.
+                assert!(h.state().midi.close_question_open(), "{:?} asks before closing", e.command);
+                h.get_by_label("Cancel").click();
+                h.run_steps(2);
             }
             Command::Save => {
                 step_until(&mut h, "the save", |a| !a.midi.busy());
                 let status = h.state().midi.status().map(|(m, _)| m.to_string());
                 assert!(status.as_deref().is_some_and(|m| m.starts_with("Saved song.mid")), "{status:?}");
             }
+            Command::Copy => assert_copied_one(&mut h),
             _ => assert_ne!(before, after, "{:?} ({}) changed nothing", e.command, h.ctx.format_shortcut(&s)),
         }
         // Leave the app as it was for the next command.
@@ -179,7 +219,9 @@ fn every_command_runs_from_the_in_window_menu() {
     drop_files(&mut h, &[wav]);
     step_until(&mut h, "the wav opens", |a| !a.busy() && a.files.selected_entry().is_some());
     for e in in_order() {
-        if has_side_effects(e.command) || matches!(e.command, Command::Quit | Command::Close | Command::Save | Command::Zoom) {
+        if has_side_effects(e.command)
+            || matches!(e.command, Command::Quit | Command::Close | Command::Save | Command::Zoom)
+        {
             continue;
         }
         prepare(&mut h, e.command);
@@ -190,20 +232,33 @@ fn every_command_runs_from_the_in_window_menu() {
         let role = if h.state().command_checked(e.command).is_some() { Role::MenuItemCheckBox } else { Role::MenuItem };
         h.get_by_role_and_label(role, &title).click();
         h.run_steps(2);
-        assert_ne!(before, observe(&h), "{:?} from {} ▸ {title} changed nothing", e.command, e.menu.title());
+        if e.command == Command::Copy {
+            assert_copied_one(&mut h);
+        } else {
+            assert_ne!(before, observe(&h), "{:?} from {} ▸ {title} changed nothing", e.command, e.menu.title());
+        }
         let app = h.state_mut();
         app.windows = Default::default();
         app.midi.stop();
         h.run_steps(1);
     }
-    // Quit from the menu asks the window to close (the song has no unsaved edits).
-    h.state_mut().settings.tab = Tab::Midi;
-    h.run_steps(1);
-    h.get_by_label("CoreMusic menu").click();
-    h.run_steps(2);
-    h.get_by_role_and_label(Role::MenuItem, "Quit CoreMusic").click();
-    h.run_steps(1);
-    assert!(sent(&h, |c| matches!(c, ViewportCommand::Close)));
+    // New MIDI Sequence (last) asked whether to discard the edits: keep them.
+    if h.state().midi.discard_question_open() {
+        h.get_by_label("Cancel").click();
+        h.run_steps(2);
+    }
+    // Quit and Close from the menu ask first when there are unsaved edits.
+    for (menu, item) in [("CoreMusic menu", "Quit CoreMusic"), ("File menu", "Close")] {
+        h.state_mut().midi.transpose(12);
+        h.run_steps(1);
+        h.get_by_label(menu).click();
+        h.run_steps(2);
+        h.get_by_role_and_label(Role::MenuItem, item).click();
+        h.run_steps(2);
+        assert!(h.state().midi.close_question_open(), "{item} asks first");
+        h.get_by_label("Cancel").click();
+        h.run_steps(2);
+    }
 }
 
 #[test]
@@ -216,7 +271,7 @@ fn menu_items_follow_the_document() {
     }
     h.get_by_label("File menu").click();
     h.run_steps(2);
-    assert!(h.get_by_role_and_label(Role::MenuItem, "Save").is_disabled());
+    assert!(h.get_by_role_and_label(Role::MenuItem, "Save").accesskit_node().is_disabled());
     h.key_press(Key::Escape);
     h.run_steps(1);
     // Open a song on the MIDI tab, delete its notes: Save, and Undo named after the edit.
@@ -246,7 +301,7 @@ fn closing_with_unsaved_edits_asks_on_cmd_q_and_cmd_w() {
     let dir = tempfile::tempdir().unwrap();
     for key in [Key::Q, Key::W] {
         let mut h = ready(dir.path());
-        h.state_mut().midi.transpose(2);
+        h.state_mut().midi.transpose(12);
         h.state_mut().settings.tab = Tab::Inspector;
         h.run_steps(1);
         h.key_press_modifiers(Modifiers::COMMAND, key);
@@ -281,6 +336,9 @@ impl eframe::Storage for DirStorage {
     fn set_string(&mut self, key: &str, value: String) {
         self.map.insert(key.to_string(), value);
     }
+    fn remove_string(&mut self, key: &str) {
+        self.map.remove(key);
+    }
     fn flush(&mut self) {
         std::fs::write(&self.file, serde_json::to_vec(&self.map).unwrap()).unwrap();
     }
@@ -296,9 +354,9 @@ fn open_recent_and_preferences_survive_a_restart() {
     let mid = song(dir.path());
     {
         let mut h = harness_with(app_with(settings_in(dir.path())));
-        drop_files(&mut h, &[gone.clone()]);
-        drop_files(&mut h, &[wav.clone()]);
-        drop_files(&mut h, &[mid.clone()]);
+        drop_files(&mut h, &[&gone]);
+        drop_files(&mut h, &[&wav]);
+        drop_files(&mut h, &[&mid]);
         step_until(&mut h, "everything opens", |a| !a.busy() && !a.midi.busy() && a.files.entries.len() == 2);
         // Preferences (⌘,): dark theme, a 256-frame buffer, a 64 MB cache cap.
         h.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
@@ -351,7 +409,6 @@ fn is_control(role: Role) -> bool {
             | Role::MenuItem
             | Role::MenuItemCheckBox
             | Role::RadioButton
-            | Role::ToggleButton
     )
 }
 
@@ -368,7 +425,7 @@ fn every_control_on_every_tab_has_a_name_for_voiceover() {
         h.run_steps(3);
         let unnamed: Vec<String> = h
             .query_all(By::new().predicate(|n| is_control(n.role()) && n.label().is_none_or(|l| l.trim().is_empty())))
-            .map(|n| format!("{:?} at {:?}", n.role(), n.raw_bounds()))
+            .map(|n| format!("{:?} at {:?}", n.accesskit_node().role(), n.rect()))
             .collect();
         assert!(unnamed.is_empty(), "{tab:?}: controls without a name: {unnamed:?}");
     }

@@ -361,7 +361,9 @@ impl BatchPanel {
                     for r in [44100, 48000, 88200, 96000, 176400, 192000] {
                         ui.selectable_value(&mut self.opts.rate, Some(r), format!("{r} Hz"));
                     }
-                });
+                })
+                .response
+                .accessible_name("Sample rate");
             ui.end_row();
             ui.label("Bit depth");
             egui::ComboBox::from_id_salt("bits")
@@ -371,7 +373,9 @@ impl BatchPanel {
                     for b in [BitDepth::S16, BitDepth::S24, BitDepth::S32, BitDepth::F32] {
                         ui.selectable_value(&mut self.opts.bits, Some(b), depth_name(b));
                     }
-                });
+                })
+                .response
+                .accessible_name("Bit depth");
             ui.end_row();
             ui.label("Channels");
             egui::ComboBox::from_id_salt("channels")
@@ -380,7 +384,9 @@ impl BatchPanel {
                     ui.selectable_value(&mut self.opts.channels, None, "as source");
                     ui.selectable_value(&mut self.opts.channels, Some(1), "1 (mono)");
                     ui.selectable_value(&mut self.opts.channels, Some(2), "2 (stereo)");
-                });
+                })
+                .response
+                .accessible_name("Channels");
             ui.end_row();
             ui.label("Quality");
             ui.horizontal(|ui| {
@@ -397,7 +403,7 @@ impl BatchPanel {
             ui.label("Workers");
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let mut jobs = if self.opts.jobs == 0 { cores } else { self.opts.jobs };
-            ui.add(egui::Slider::new(&mut jobs, 1..=cores.max(2)));
+            ui.add(egui::Slider::new(&mut jobs, 1..=cores.max(2))).accessible_name("Workers");
             self.opts.jobs = jobs;
             ui.end_row();
             ui.label("Output folder");
@@ -405,7 +411,8 @@ impl BatchPanel {
                 egui::TextEdit::singleline(&mut self.out_dir)
                     .hint_text("Converted, beside the first input")
                     .desired_width(360.0),
-            );
+            )
+            .accessible_name("Output folder");
             ui.end_row();
         });
     }

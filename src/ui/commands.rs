@@ -66,7 +66,7 @@ pub enum Command {
     ZoomOut,
     /// View ▸ Zoom to Fit (⌘0).
     ZoomFit,
-    /// View ▸ Show Profiler (⌥⌘P).
+    /// View ▸ Show Profiler (⇧⌘P).
     ToggleProfiler,
     /// Transport ▸ Play/Pause (space).
     PlayPause,
@@ -107,7 +107,8 @@ pub enum Menu {
 
 impl Menu {
     /// Every menu, left to right.
-    pub const ALL: [Menu; 7] = [Menu::App, Menu::File, Menu::Edit, Menu::View, Menu::Transport, Menu::Window, Menu::Help];
+    pub const ALL: [Menu; 7] =
+        [Menu::App, Menu::File, Menu::Edit, Menu::View, Menu::Transport, Menu::Window, Menu::Help];
 
     /// The menu's title in the bar.
     pub fn title(self) -> &'static str {
@@ -142,7 +143,6 @@ pub struct Entry {
 
 const CMD: Modifiers = Modifiers::COMMAND;
 const SHIFT_CMD: Modifiers = Modifiers { shift: true, ..Modifiers::COMMAND };
-const ALT_CMD: Modifiers = Modifiers { alt: true, ..Modifiers::COMMAND };
 
 const fn key(modifiers: Modifiers, key: Key) -> Option<KeyboardShortcut> {
     Some(KeyboardShortcut::new(modifiers, key))
@@ -184,7 +184,7 @@ pub const COMMANDS: &[Entry] = &[
     sep(entry(Command::ZoomIn, Menu::View, "Zoom In", key(CMD, Key::Plus))),
     entry(Command::ZoomOut, Menu::View, "Zoom Out", key(CMD, Key::Minus)),
     entry(Command::ZoomFit, Menu::View, "Zoom to Fit", key(CMD, Key::Num0)),
-    sep(entry(Command::ToggleProfiler, Menu::View, "Show Profiler", key(ALT_CMD, Key::P))),
+    sep(entry(Command::ToggleProfiler, Menu::View, "Show Profiler", key(SHIFT_CMD, Key::P))),
     entry(Command::PlayPause, Menu::Transport, "Play/Pause", key(Modifiers::NONE, Key::Space)),
     entry(Command::Stop, Menu::Transport, "Stop", key(CMD, Key::Period)),
     entry(Command::ToggleLoop, Menu::Transport, "Loop", key(CMD, Key::L)),
@@ -215,6 +215,27 @@ pub fn entry_of(command: Command) -> Option<&'static Entry> {
 /// The rows of one menu, in order.
 pub fn menu_entries(menu: Menu) -> impl Iterator<Item = &'static Entry> {
     COMMANDS.iter().filter(move |e| e.menu == menu)
+}
+
+/// Removes the first press of `shortcut` from this frame's input; `Some(repeat)` when there was one.
+fn take_key(ctx: &egui::Context, shortcut: KeyboardShortcut) -> Option<bool> {
+    ctx.input_mut(|i| {
+        let mut hit = None;
+        i.events.retain(|e| match e {
+            egui::Event::Key { key, pressed: true, repeat, modifiers, .. }
+                if hit.is_none() && *key == shortcut.logical_key && modifiers.matches_logically(shortcut.modifiers) =>
+            {
+                hit = Some(*repeat);
+                false
+            }
+            _ => true,
+        });
+        hit
+    })
+}
+
+fn modifier_count(m: Modifiers) -> u8 {
+    u8::from(m.alt) + u8::from(m.shift) + u8::from(m.command || m.ctrl || m.mac_cmd)
 }
 
 /// True for Undo, Redo, Cut, Copy, Paste, Select All and Delete: keys a text field keeps for itself.
@@ -252,7 +273,9 @@ impl CoreMusicApp {
             Command::ZoomIn | Command::ZoomOut | Command::ZoomFit | Command::GoToStart | Command::GoToEnd => {
                 midi || wave_ready
             }
-            Command::PlayPause => midi || self.files.selected_entry().is_some() || self.audio.state != PlayState::Stopped,
+            Command::PlayPause => {
+                midi || self.files.selected_entry().is_some() || self.audio.state != PlayState::Stopped
+            }
             Command::Stop => self.audio.state != PlayState::Stopped || roll.is_playing(),
             _ => true,
         }
@@ -300,18 +323,26 @@ impl CoreMusicApp {
         if let Some(c) = pasted.filter(|_| !typing) {
             run.push(c);
         }
-        for e in COMMANDS {
+        // egui matches ⌘Z on ⇧⌘Z too (extra shift and alt are allowed): the
+        // shortcuts with more modifiers are tried first, so ⇧⌘Z is Redo, not Undo.
+        let mut table: Vec<&Entry> = COMMANDS.iter().collect();
+        table.sort_by_key(|e| std::cmp::Reverse(e.shortcut.map_or(0, |s| modifier_count(s.modifiers))));
+        for e in table {
             let bare = e.shortcut.is_some_and(|s| s.modifiers.is_none());
             if (typing && (is_editing(e.command) || bare)) || (bare && focused) {
                 continue;
             }
-            let pressed = [e.shortcut, also(e.command)]
-                .into_iter()
-                .flatten()
-                .any(|s| ctx.input_mut(|i| i.consume_shortcut(&s)));
-            if pressed {
+            let pressed = [e.shortcut, also(e.command)].into_iter().flatten().find_map(|s| take_key(ctx, s));
+            // A held key repeats: zooming goes on, a toggle or Quit does not.
+            let repeats = matches!(e.command, Command::ZoomIn | Command::ZoomOut);
+            if pressed.is_some_and(|repeat| !repeat || repeats) {
                 run.push(e.command);
             }
+        }
+        // A frame can run twice (egui's sizing pass) over the same input: the
+        // keys are consumed in both, the commands run once.
+        if ctx.output(|o| o.num_completed_passes) > 0 {
+            return;
         }
         for c in run {
             if self.command_enabled(c) {
@@ -333,7 +364,7 @@ impl CoreMusicApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Maximized(!maximized));
             }
             Command::Quit | Command::Close => {
-                // The same guard as the window's close button.
+                // The same guard as the window’s close button.
                 if self.midi.confirm_close() {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 } else {

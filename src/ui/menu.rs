@@ -12,17 +12,17 @@ use super::CoreMusicApp;
 /// The small windows the menus open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Windows {
-    /// CoreMusic ▸ About CoreMusic.
+    /// CoreMusic > About CoreMusic.
     pub about: bool,
-    /// CoreMusic ▸ Preferences….
+    /// CoreMusic > Preferences….
     pub preferences: bool,
-    /// Help ▸ CoreMusic Help.
+    /// Help > CoreMusic Help.
     pub help: bool,
 }
 
-/// The title of File ▸ Open Recent.
+/// The title of File > Open Recent.
 pub const OPEN_RECENT: &str = "Open Recent";
-/// The title of File ▸ Open Recent ▸ Clear Menu.
+/// The title of File > Open Recent > Clear Menu.
 pub const CLEAR_MENU: &str = "Clear Menu";
 
 /// The system's menu bar when there is one (macOS); `None` elsewhere, where
@@ -119,12 +119,8 @@ pub fn menu_bar(app: &mut CoreMusicApp, ui: &mut egui::Ui) {
 fn item(app: &CoreMusicApp, ui: &mut egui::Ui, command: Command) -> bool {
     let title = app.command_title(command);
     let checked = app.command_checked(command);
-    let text = match checked {
-        Some(true) => format!("✔ {title}"),
-        Some(false) => format!("    {title}"),
-        None => title.clone(),
-    };
-    let mut button = egui::Button::new(text);
+    // A checked item (the tab shown, the profiler, loop) is drawn highlighted.
+    let mut button = egui::Button::new(&title).selected(checked == Some(true));
     if let Some(s) = shortcut_text(ui.ctx(), command) {
         button = button.shortcut_text(s);
     }
@@ -139,7 +135,7 @@ fn item(app: &CoreMusicApp, ui: &mut egui::Ui, command: Command) -> bool {
     r.clicked()
 }
 
-/// File ▸ Open Recent ▸ (the files, then Clear Menu); the command chosen.
+/// File > Open Recent > (the files, then Clear Menu); the command chosen.
 fn recent_menu(app: &CoreMusicApp, ui: &mut egui::Ui) -> Option<Command> {
     let mut chosen = None;
     let r = ui.menu_button(OPEN_RECENT, |ui| {
@@ -197,7 +193,7 @@ impl CoreMusicApp {
         });
         self.windows.about = about;
         let mut help = self.windows.help;
-        egui::Window::new("CoreMusic Help").open(&mut help).default_width(460.0).show(ctx, |ui| help_text(ui));
+        egui::Window::new("CoreMusic Help").open(&mut help).default_width(460.0).show(ctx, help_text);
         self.windows.help = help;
         out.actions
     }
@@ -207,11 +203,11 @@ impl CoreMusicApp {
 fn help_text(ui: &mut egui::Ui) {
     egui::ScrollArea::vertical().max_height(480.0).show(ui, |ui| {
         for (title, text) in [
-            ("Opening files", "File ▸ Open… (or drop files and folders on the window, or on the Dock icon). MIDI files open in the MIDI tab; File ▸ Open Recent lists the last ones."),
+            ("Opening files", "File > Open… (or drop files and folders on the window, or on the Dock icon). MIDI files open in the MIDI tab; File > Open Recent lists the last ones."),
             ("Inspector", "What the selected file is: container, codec, rate, channels, depth, length and tags."),
             ("Waveform", "Click to place the playhead, drag to select, scroll or pinch to zoom; space plays the selection or from the playhead."),
             ("MIDI", "A piano roll: draw, move and resize notes, quantize, transpose, undo every step; play with the built-in synth or a SoundFont, render to WAV."),
-            ("Batch", "Queue files or folders, pick a format and convert them on every core; File ▸ Convert Selected Files… queues the selected file."),
+            ("Batch", "Queue files or folders, pick a format and convert them on every core; File > Convert Selected Files… queues the selected file."),
             ("Latency", "Device, rate and buffer size with live callback timing; Find lowest safe buffer tries them in turn."),
             ("Preferences", "Output device and buffer, the default conversion preset, the SoundFont, the theme and the peaks cache (folder, size limit, Clear cache)."),
         ] {

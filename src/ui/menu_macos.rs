@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use crossbeam_channel::{unbounded, Receiver};
 use muda::accelerator::{Accelerator, Code, Modifiers as MudaMods};
-use muda::{CheckMenuItem, IsMenuItem, Menu as MudaMenu, MenuEvent, MenuId, MenuItem, PredefinedMenuItem, Submenu};
+use muda::{CheckMenuItem, Menu as MudaMenu, MenuEvent, MenuId, MenuItem, PredefinedMenuItem, Submenu};
 
 use super::commands::{menu_entries, Command, Menu, COMMANDS};
 use super::CoreMusicApp;
@@ -155,7 +155,16 @@ impl NativeMenu {
             wake.request_repaint();
         }));
         debug_assert_eq!(items.len(), COMMANDS.len());
-        Some(NativeMenu { _bar: bar, items, recent, recent_shown: Vec::new(), clear_recent, events, ids, input: Vec::new() })
+        Some(NativeMenu {
+            _bar: bar,
+            items,
+            recent,
+            recent_shown: Vec::new(),
+            clear_recent,
+            events,
+            ids,
+            input: Vec::new(),
+        })
     }
 
     /// The commands chosen since the last frame (see the module docs for text fields).
@@ -207,10 +216,9 @@ impl NativeMenu {
         let recent: Vec<String> =
             (0..app.settings.recent.entries().len()).filter_map(|i| app.settings.recent.title(i)).collect();
         if recent != self.recent_shown {
-            for old in self.recent.items() {
-                if old.id() != self.clear_recent.id() {
-                    let _ = self.recent.remove(old.as_ref() as &dyn IsMenuItem);
-                }
+            // Everything above Clear Menu (always the last item) goes.
+            for _ in 1..self.recent.items().len() {
+                let _ = self.recent.remove_at(0);
             }
             for (i, title) in recent.iter().enumerate() {
                 let item = MenuItem::with_id(id_of(Command::OpenRecent(i)), title, true, None);

@@ -24,9 +24,9 @@ mod menu_macos;
 pub mod open_events;
 pub mod piano_roll;
 // unsafe: one libc call that reads this process's resident memory.
+pub mod preferences;
 #[allow(unsafe_code)]
 pub mod profiler;
-pub mod preferences;
 // unsafe (macOS): clearing the system's recent documents takes a nil sender, see its SAFETY note.
 #[cfg_attr(target_os = "macos", allow(unsafe_code))]
 pub mod recent;
@@ -47,8 +47,8 @@ pub use waveform::WaveformView;
 use crate::engine::{EngineConfig, PlayState};
 pub use action::Action;
 pub use commands::Command;
-pub use piano_roll::{PianoRollPanel, RollZoom};
 pub use menu::Windows;
+pub use piano_roll::{PianoRollPanel, RollZoom};
 pub use preferences::Preferences;
 pub use recent::RecentFiles;
 
@@ -468,7 +468,7 @@ impl CoreMusicApp {
                 ui.separator();
                 if ui
                     .selectable_label(self.profiler.open, "Profiler")
-                    .on_hover_text("Live engine, UI and memory figures (⌥⌘P)")
+                    .on_hover_text("Live engine, UI and memory figures (⇧⌘P)")
                     .clicked()
                 {
                     self.asked.push(Command::ToggleProfiler);

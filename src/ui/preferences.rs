@@ -178,12 +178,16 @@ impl PreferencesWindow {
 
     /// Reads the preset in the background; its options arrive through [`Self::show`]'s outcome.
     pub fn load_preset(&self, ctx: &egui::Context, path: PathBuf) {
-        self.spawn(ctx, move || PrefsEvent::Preset(ConvertOptions::load(&path).map(Box::new).map_err(|e| e.to_string())));
+        self.spawn(ctx, move || {
+            PrefsEvent::Preset(ConvertOptions::load(&path).map(Box::new).map_err(|e| e.to_string()))
+        });
     }
 
     fn measure(&mut self, ctx: &egui::Context, cache: PeakCache) {
         self.measured = true;
-        self.spawn(ctx, move || PrefsEvent::Usage(cache.usage().map_err(|e| format!("{}: {e}", cache.dir().display()))));
+        self.spawn(ctx, move || {
+            PrefsEvent::Usage(cache.usage().map_err(|e| format!("{}: {e}", cache.dir().display())))
+        });
     }
 
     fn pick(&self, ctx: &egui::Context, what: Pick) {
@@ -317,7 +321,11 @@ impl PreferencesWindow {
         ui.label("Conversion preset");
         ui.horizontal(|ui| {
             ui.label(prefs.conversion_preset.as_deref().map_or("none (the Batch tab's defaults)".into(), short));
-            if ui.button("Choose…").on_hover_text("A preset saved from the Batch tab or written for convert --preset").clicked() {
+            if ui
+                .button("Choose…")
+                .on_hover_text("A preset saved from the Batch tab or written for convert --preset")
+                .clicked()
+            {
                 self.pick(&ctx, Pick::Preset);
             }
             if prefs.conversion_preset.is_some() && ui.button("None").clicked() {
@@ -426,7 +434,8 @@ impl super::Settings {
     /// entries whose file is gone dropped. Reads the storage and checks that
     /// each recent file exists: call it at launch, not every frame.
     pub fn load(storage: Option<&dyn eframe::Storage>) -> super::Settings {
-        let mut settings: super::Settings = storage.and_then(|s| eframe::get_value(s, super::SETTINGS_KEY)).unwrap_or_default();
+        let mut settings: super::Settings =
+            storage.and_then(|s| eframe::get_value(s, super::SETTINGS_KEY)).unwrap_or_default();
         settings.recent.prune(|p| p.is_file());
         settings
     }
@@ -436,4 +445,3 @@ impl super::Settings {
         eframe::set_value(storage, super::SETTINGS_KEY, self);
     }
 }
-

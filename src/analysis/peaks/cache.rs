@@ -176,7 +176,10 @@ impl PeakCache {
             Ok(bytes) => match decode(&bytes, &key) {
                 Ok(p) => {
                     // Used now: the last to go when the cap trims the folder.
-                    let _ = std::fs::File::options().write(true).open(&file).and_then(|f| f.set_modified(SystemTime::now()));
+                    let _ = std::fs::File::options()
+                        .write(true)
+                        .open(&file)
+                        .and_then(|f| f.set_modified(SystemTime::now()));
                     progress.start(p.frames);
                     progress.add(p.frames);
                     return Ok((p, CacheOutcome::Hit));

@@ -19,7 +19,11 @@ impl PianoRollPanel {
             if ui.add_enabled(self.has_document(), egui::Button::new("Save")).on_hover_text("Save (⌘S)").clicked() {
                 self.ask(Command::Save);
             }
-            if ui.add_enabled(self.has_document(), egui::Button::new("Save As…")).on_hover_text("Save to a new file (⇧⌘S)").clicked() {
+            if ui
+                .add_enabled(self.has_document(), egui::Button::new("Save As…"))
+                .on_hover_text("Save to a new file (⇧⌘S)")
+                .clicked()
+            {
                 self.ask(Command::SaveAs);
             }
             let can_render = self.render.is_none() && self.has_document();
@@ -37,8 +41,11 @@ impl PianoRollPanel {
                 self.ask(Command::Redo);
             }
             ui.separator();
-            let (label, hint) =
-                if self.playing.is_some() { ("Stop", "Stop (space)") } else { ("Play", "Play from the cursor (space)") };
+            let (label, hint) = if self.playing.is_some() {
+                ("Stop", "Stop (space)")
+            } else {
+                ("Play", "Play from the cursor (space)")
+            };
             if ui.button(label).on_hover_text(hint).clicked() {
                 self.ask(Command::PlayPause);
             }

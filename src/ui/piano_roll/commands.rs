@@ -103,8 +103,11 @@ impl PianoRollPanel {
     /// Transport ▸ Go to Start / End: the cursor to the first tick or the last note's end.
     pub fn go_to(&mut self, end: bool) {
         let seq = self.editor.sequence();
-        self.cursor_tick = if end { seq.tracks.iter().flat_map(|t| t.notes.iter().map(Note::end)).max().unwrap_or(0) } else { 0 };
-        self.view.scroll_tick = (self.cursor_tick as f64 - f64::from(self.view.grid.width()) / 2.0 / f64::from(self.view.px_per_tick.max(1e-6))).max(0.0);
+        self.cursor_tick =
+            if end { seq.tracks.iter().flat_map(|t| t.notes.iter().map(Note::end)).max().unwrap_or(0) } else { 0 };
+        self.view.scroll_tick = (self.cursor_tick as f64
+            - f64::from(self.view.grid.width()) / 2.0 / f64::from(self.view.px_per_tick.max(1e-6)))
+        .max(0.0);
         if let Some(p) = self.playing.as_mut() {
             p.handle.seek(p.map.tick_to_seconds(self.cursor_tick));
         }
