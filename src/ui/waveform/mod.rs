@@ -11,6 +11,7 @@
 //! [`WaveformView::playhead`], [`WaveformView::set_playhead`] and
 //! [`WaveformView::selection`].
 
+mod analyser;
 mod input;
 mod paint;
 pub mod spectrogram;
@@ -26,6 +27,7 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use super::{FileEntry, FileState};
 use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakPyramid, SampleWindow, BASE_FRAMES};
 use crate::report::info::format_duration;
+pub use analyser::Analyser;
 pub use paint::format_time;
 use paint::zoom_text;
 pub use spectrogram::{SpectrogramLanes, ViewMode};
@@ -73,6 +75,8 @@ pub struct WaveformView {
     pub mode: ViewMode,
     /// The spectrogram's settings and tiles.
     pub spectrogram: SpectrogramLanes,
+    /// The spectrum analyser of the selection or the playhead.
+    pub analyser: Analyser,
 }
 
 impl Default for WaveformView {
@@ -105,6 +109,7 @@ impl WaveformView {
             last_draw_us: 0.0,
             mode: ViewMode::Waveform,
             spectrogram: SpectrogramLanes::default(),
+            analyser: Analyser::default(),
         }
     }
 
@@ -394,6 +399,20 @@ impl WaveformView {
                     });
                 });
                 self.view_bar(ui, p.channels());
+                if self.analyser.open {
+                    let half = crate::analysis::spectrogram::spectrum::ANALYSER_SETTINGS.fft_size as u64 / 2;
+                    let (span, what) = match self.selection {
+                        Some((a, b)) => ((a, b), "of the selection"),
+                        None => {
+                            let start = self.playhead.saturating_sub(half).min(p.frames().saturating_sub(2 * half));
+                            ((start, start + 2 * half), "at the playhead")
+                        }
+                    };
+                    if let Some(path) = self.path.clone() {
+                        self.analyser.update(ui.ctx(), &path, span);
+                    }
+                    self.analyser.ui(ui, what);
+                }
                 self.ui(ui);
             }
         }
@@ -406,6 +425,8 @@ impl WaveformView {
             for m in ViewMode::ALL {
                 ui.selectable_value(&mut self.mode, m, m.label());
             }
+            ui.toggle_value(&mut self.analyser.open, "Analyser")
+                .on_hover_text("The spectrum of the selection, or at the playhead, with peak hold");
             if self.mode != ViewMode::Waveform {
                 ui.separator();
                 self.spectrogram.controls(ui, channels);
