@@ -134,7 +134,7 @@ fn redraw(path: &Path) {
         screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1100.0, 700.0))),
         ..Default::default()
     };
-    let mut frame = |view: &mut WaveformView| {
+    let frame = |view: &mut WaveformView| {
         let t = Instant::now();
         let mut out = ctx.run_ui(input(), |ui| {
             egui::CentralPanel::default().show(ui, |ui| {
@@ -145,7 +145,7 @@ fn redraw(path: &Path) {
         let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
         t.elapsed().as_secs_f64() * 1e3
     };
-    let mut measure = |view: &mut WaveformView, what: &str, step: f64| {
+    let measure = |view: &mut WaveformView, what: &str, step: f64| {
         let t = Instant::now();
         while !view.spectrogram.complete() && t.elapsed().as_secs() < 60 {
             frame(view);
@@ -168,7 +168,8 @@ fn redraw(path: &Path) {
     frame(&mut view);
     measure(&mut view, "whole file", 0.0);
     view.zoom_by(1.0 / 64.0, frames as f64 / 2.0);
-    measure(&mut view, "zoomed 64×, scrolling a tenth of a view per frame", view.frames_per_point() * 110.0);
+    let step = view.frames_per_point() * 110.0;
+    measure(&mut view, "zoomed 64×, scrolling a tenth of a view per frame", step);
     view.zoom_by(1e-9, frames as f64 / 2.0);
     measure(&mut view, "deepest zoom", 0.0);
 }

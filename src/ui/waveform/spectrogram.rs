@@ -252,11 +252,8 @@ impl SpectrogramLanes {
                 }
             }
         }
-        let missing: Vec<TileKey> = wanted
-            .iter()
-            .copied()
-            .filter(|k| !self.textures.get(k).is_some_and(|s| s.look_id == self.look_id))
-            .collect();
+        let missing: Vec<TileKey> =
+            wanted.iter().copied().filter(|k| self.textures.get(k).is_none_or(|s| s.look_id != self.look_id)).collect();
         if (wanted != self.asked || self.asked_look != self.look_id) && !missing.is_empty() {
             if let Some(engine) = &self.engine {
                 engine.request(TileRequest { tiles: missing, look: self.look, look_id: self.look_id });
