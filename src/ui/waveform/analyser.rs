@@ -134,3 +134,25 @@ impl Analyser {
             });
     }
 }
+
+impl super::WaveformView {
+    /// The analyser under the view bar when it is on: of the selection, or
+    /// one FFT's span around the playhead (kept inside the file).
+    pub(super) fn analyser_panel(&mut self, ui: &mut egui::Ui, frames: u64) {
+        if !self.analyser.open {
+            return;
+        }
+        let half = crate::analysis::spectrogram::spectrum::ANALYSER_SETTINGS.fft_size as u64 / 2;
+        let (span, what) = match self.selection {
+            Some((a, b)) => ((a, b), "of the selection"),
+            None => {
+                let start = self.playhead.saturating_sub(half).min(frames.saturating_sub(2 * half));
+                ((start, start + 2 * half), "at the playhead")
+            }
+        };
+        if let Some(path) = self.path.clone() {
+            self.analyser.update(ui.ctx(), &path, span);
+        }
+        self.analyser.ui(ui, what);
+    }
+}

@@ -399,52 +399,10 @@ impl WaveformView {
                     });
                 });
                 self.view_bar(ui, p.channels());
-                if self.analyser.open {
-                    let half = crate::analysis::spectrogram::spectrum::ANALYSER_SETTINGS.fft_size as u64 / 2;
-                    let (span, what) = match self.selection {
-                        Some((a, b)) => ((a, b), "of the selection"),
-                        None => {
-                            let start = self.playhead.saturating_sub(half).min(p.frames().saturating_sub(2 * half));
-                            ((start, start + 2 * half), "at the playhead")
-                        }
-                    };
-                    if let Some(path) = self.path.clone() {
-                        self.analyser.update(ui.ctx(), &path, span);
-                    }
-                    self.analyser.ui(ui, what);
-                }
+                self.analyser_panel(ui, p.frames());
                 self.ui(ui);
             }
         }
-    }
-
-    /// The view switch (Waveform / Spectrogram / Split), the spectrogram's
-    /// settings and its cursor readout.
-    fn view_bar(&mut self, ui: &mut egui::Ui, channels: usize) {
-        ui.horizontal_wrapped(|ui| {
-            for m in ViewMode::ALL {
-                ui.selectable_value(&mut self.mode, m, m.label());
-            }
-            ui.toggle_value(&mut self.analyser.open, "Analyser")
-                .on_hover_text("The spectrum of the selection, or at the playhead, with peak hold");
-            if self.mode != ViewMode::Waveform {
-                ui.separator();
-                self.spectrogram.controls(ui, channels);
-                if let Some(r) = &self.spectrogram.readout {
-                    ui.separator();
-                    ui.label(format!("Cursor {r}"));
-                }
-                if let Some(e) = self.spectrogram.error() {
-                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
-                }
-            }
-        });
-    }
-
-    /// The screen point of `frame` and `freq` Hz in the first spectrogram lane (tests).
-    pub fn spectrogram_point(&self, frame: u64, freq: f64) -> Option<Pos2> {
-        let nyquist = self.pyramid()?.sample_rate() as f64 / 2.0;
-        self.spectrogram.point_of(self.view_start, self.frames_per_point, frame, freq, nyquist)
     }
 
     /// Takes finished work from the background threads.

@@ -355,3 +355,34 @@ impl SpectrogramLanes {
         }
     }
 }
+
+impl super::WaveformView {
+    /// The view switch (Waveform / Spectrogram / Split), the spectrogram's
+    /// settings and its cursor readout.
+    pub(super) fn view_bar(&mut self, ui: &mut egui::Ui, channels: usize) {
+        ui.horizontal_wrapped(|ui| {
+            for m in ViewMode::ALL {
+                ui.selectable_value(&mut self.mode, m, m.label());
+            }
+            ui.toggle_value(&mut self.analyser.open, "Analyser")
+                .on_hover_text("The spectrum of the selection, or at the playhead, with peak hold");
+            if self.mode != ViewMode::Waveform {
+                ui.separator();
+                self.spectrogram.controls(ui, channels);
+                if let Some(r) = &self.spectrogram.readout {
+                    ui.separator();
+                    ui.label(format!("Cursor {r}"));
+                }
+                if let Some(e) = self.spectrogram.error() {
+                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+                }
+            }
+        });
+    }
+
+    /// The screen point of `frame` and `freq` Hz in the first spectrogram lane (tests).
+    pub fn spectrogram_point(&self, frame: u64, freq: f64) -> Option<Pos2> {
+        let nyquist = self.pyramid()?.sample_rate() as f64 / 2.0;
+        self.spectrogram.point_of(self.view_start, self.frames_per_point, frame, freq, nyquist)
+    }
+}
