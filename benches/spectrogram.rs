@@ -9,50 +9,14 @@
 //! `COREMUSIC_BENCH_HOURS` changes its length). The file is read from the
 //! page cache when the machine has the memory (it is written just before).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use coremusic::analysis::spectrogram::scale::Look;
 use coremusic::analysis::spectrogram::tiles::*;
 use coremusic::analysis::spectrogram::{ChannelPick, Settings};
-use coremusic::format::SampleFormat;
-use coremusic::io::{OutputFormat, WriterSpec};
 
-/// Writes `frames` of 16-bit stereo 44.1 kHz noise under a slow envelope
-/// (the peaks bench's file; kept between runs).
-fn test_wav(dir: &Path, name: &str, frames: u64) -> PathBuf {
-    let path = dir.join(name);
-    if std::fs::metadata(&path).is_ok_and(|m| m.len() >= frames * 4) {
-        return path;
-    }
-    let file = std::fs::File::create(&path).expect("create bench file");
-    let spec = WriterSpec {
-        format: OutputFormat::Wav,
-        sample_rate: 44100,
-        channels: 2,
-        sample: SampleFormat::S16,
-        bits: None,
-    };
-    let mut w = coremusic::io::create_writer(Box::new(std::io::BufWriter::new(file)), spec).expect("writer");
-    let mut buf = Vec::with_capacity(2 * 65536);
-    let mut seed = 1u32;
-    let mut start = 0u64;
-    while start < frames {
-        buf.clear();
-        let n = (frames - start).min(65536);
-        let env = 0.2 + 0.7 * ((start as f32 / 44100.0 / 7.0).sin() * 0.5 + 0.5);
-        for _ in 0..n {
-            seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
-            let s = env * ((seed >> 16) as f32 / 32768.0 - 1.0);
-            buf.push(s);
-            buf.push(0.5 * s);
-        }
-        w.write_f32(&buf).expect("write");
-        start += n;
-    }
-    w.finish().expect("finish");
-    path
-}
+mod common;
 
 /// Asks for `keys` and waits for all of them; the seconds it took.
 fn fetch(engine: &TileEngine, keys: Vec<TileKey>, look_id: u64) -> f64 {
@@ -76,9 +40,7 @@ fn main() {
     }
     let hours: f64 = std::env::var("COREMUSIC_BENCH_HOURS").ok().and_then(|h| h.parse().ok()).unwrap_or(3.0);
     let frames = (hours * 3600.0 * 44100.0) as u64;
-    let dir = std::env::temp_dir().join("coremusic-bench");
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let path = test_wav(&dir, &format!("peaks-{hours}h.wav"), frames);
+    let path = common::test_wav(&common::bench_dir(), &format!("peaks-{hours}h.wav"), frames);
     let st = Settings::default();
     let columns = 1100.0;
     println!(
@@ -134,7 +96,7 @@ fn redraw(path: &Path) {
         screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1100.0, 700.0))),
         ..Default::default()
     };
-    let mut frame = |view: &mut WaveformView| {
+    let frame = |view: &mut WaveformView| {
         let t = Instant::now();
         let mut out = ctx.run_ui(input(), |ui| {
             egui::CentralPanel::default().show(ui, |ui| {
@@ -145,7 +107,7 @@ fn redraw(path: &Path) {
         let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
         t.elapsed().as_secs_f64() * 1e3
     };
-    let mut measure = |view: &mut WaveformView, what: &str, step: f64| {
+    let measure = |view: &mut WaveformView, what: &str, step: f64| {
         let t = Instant::now();
         while !view.spectrogram.complete() && t.elapsed().as_secs() < 60 {
             frame(view);
@@ -168,7 +130,8 @@ fn redraw(path: &Path) {
     frame(&mut view);
     measure(&mut view, "whole file", 0.0);
     view.zoom_by(1.0 / 64.0, frames as f64 / 2.0);
-    measure(&mut view, "zoomed 64×, scrolling a tenth of a view per frame", view.frames_per_point() * 110.0);
+    let step = view.frames_per_point() * 110.0;
+    measure(&mut view, "zoomed 64×, scrolling a tenth of a view per frame", step);
     view.zoom_by(1e-9, frames as f64 / 2.0);
     measure(&mut view, "deepest zoom", 0.0);
 }

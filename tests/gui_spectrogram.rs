@@ -96,4 +96,11 @@ fn the_spectrogram_view_zooms_and_reads_a_1_khz_tone_at_minus_20_db() {
     h.run_steps(2);
     assert_eq!(h.state().waveform.mode, ViewMode::Split);
     step_until(&mut h, "the split view", |a| a.waveform.spectrogram.complete());
+
+    // The spectrum analyser at the playhead reads the tone exactly.
+    h.get_by_label("Analyser").click();
+    h.run_steps(2);
+    step_until(&mut h, "the analyser", |a| a.waveform.analyser.reading().is_some());
+    assert_eq!(h.state().waveform.analyser.reading().as_deref(), Some("1000.0 Hz · -20.0 dB"));
+    h.get_by_label("Peak 1000.0 Hz · -20.0 dB");
 }

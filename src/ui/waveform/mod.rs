@@ -11,6 +11,7 @@
 //! [`WaveformView::playhead`], [`WaveformView::set_playhead`] and
 //! [`WaveformView::selection`].
 
+mod analyser;
 mod input;
 mod paint;
 pub mod spectrogram;
@@ -26,6 +27,7 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use super::{FileEntry, FileState};
 use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakError, PeakPyramid, SampleWindow, BASE_FRAMES};
 use crate::report::info::format_duration;
+pub use analyser::Analyser;
 pub use paint::format_time;
 use paint::zoom_text;
 pub use spectrogram::{SpectrogramLanes, ViewMode};
@@ -73,6 +75,8 @@ pub struct WaveformView {
     pub mode: ViewMode,
     /// The spectrogram's settings and tiles.
     pub spectrogram: SpectrogramLanes,
+    /// The spectrum analyser of the selection or the playhead.
+    pub analyser: Analyser,
 }
 
 impl Default for WaveformView {
@@ -105,6 +109,7 @@ impl WaveformView {
             last_draw_us: 0.0,
             mode: ViewMode::Waveform,
             spectrogram: SpectrogramLanes::default(),
+            analyser: Analyser::default(),
         }
     }
 
@@ -394,36 +399,10 @@ impl WaveformView {
                     });
                 });
                 self.view_bar(ui, p.channels());
+                self.analyser_panel(ui, p.frames());
                 self.ui(ui);
             }
         }
-    }
-
-    /// The view switch (Waveform / Spectrogram / Split), the spectrogram's
-    /// settings and its cursor readout.
-    fn view_bar(&mut self, ui: &mut egui::Ui, channels: usize) {
-        ui.horizontal_wrapped(|ui| {
-            for m in ViewMode::ALL {
-                ui.selectable_value(&mut self.mode, m, m.label());
-            }
-            if self.mode != ViewMode::Waveform {
-                ui.separator();
-                self.spectrogram.controls(ui, channels);
-                if let Some(r) = &self.spectrogram.readout {
-                    ui.separator();
-                    ui.label(format!("Cursor {r}"));
-                }
-                if let Some(e) = self.spectrogram.error() {
-                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
-                }
-            }
-        });
-    }
-
-    /// The screen point of `frame` and `freq` Hz in the first spectrogram lane (tests).
-    pub fn spectrogram_point(&self, frame: u64, freq: f64) -> Option<Pos2> {
-        let nyquist = self.pyramid()?.sample_rate() as f64 / 2.0;
-        self.spectrogram.point_of(self.view_start, self.frames_per_point, frame, freq, nyquist)
     }
 
     /// Takes finished work from the background threads.

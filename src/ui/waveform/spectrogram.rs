@@ -252,11 +252,8 @@ impl SpectrogramLanes {
                 }
             }
         }
-        let missing: Vec<TileKey> = wanted
-            .iter()
-            .copied()
-            .filter(|k| !self.textures.get(k).is_some_and(|s| s.look_id == self.look_id))
-            .collect();
+        let missing: Vec<TileKey> =
+            wanted.iter().copied().filter(|k| self.textures.get(k).is_none_or(|s| s.look_id != self.look_id)).collect();
         if (wanted != self.asked || self.asked_look != self.look_id) && !missing.is_empty() {
             if let Some(engine) = &self.engine {
                 engine.request(TileRequest { tiles: missing, look: self.look, look_id: self.look_id });
@@ -356,5 +353,36 @@ impl SpectrogramLanes {
         if before.0 != self.settings || before.2 != self.per_channel {
             self.asked.clear();
         }
+    }
+}
+
+impl super::WaveformView {
+    /// The view switch (Waveform / Spectrogram / Split), the spectrogram's
+    /// settings and its cursor readout.
+    pub(super) fn view_bar(&mut self, ui: &mut egui::Ui, channels: usize) {
+        ui.horizontal_wrapped(|ui| {
+            for m in ViewMode::ALL {
+                ui.selectable_value(&mut self.mode, m, m.label());
+            }
+            ui.toggle_value(&mut self.analyser.open, "Analyser")
+                .on_hover_text("The spectrum of the selection, or at the playhead, with peak hold");
+            if self.mode != ViewMode::Waveform {
+                ui.separator();
+                self.spectrogram.controls(ui, channels);
+                if let Some(r) = &self.spectrogram.readout {
+                    ui.separator();
+                    ui.label(format!("Cursor {r}"));
+                }
+                if let Some(e) = self.spectrogram.error() {
+                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+                }
+            }
+        });
+    }
+
+    /// The screen point of `frame` and `freq` Hz in the first spectrogram lane (tests).
+    pub fn spectrogram_point(&self, frame: u64, freq: f64) -> Option<Pos2> {
+        let nyquist = self.pyramid()?.sample_rate() as f64 / 2.0;
+        self.spectrogram.point_of(self.view_start, self.frames_per_point, frame, freq, nyquist)
     }
 }
