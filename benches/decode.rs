@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use coremusic::format::SampleFormat;
-use coremusic::io::{AudioFile, OutputFormat, Source, WriterSpec};
+use coremusic::io::{AudioFile, AudioReader, OutputFormat, Source, WriterSpec};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// Writes `bytes` of 16-bit stereo 44.1 kHz music-like audio (cached between runs).
@@ -46,6 +46,19 @@ fn test_wav(dir: &Path, bytes: usize) -> PathBuf {
     path
 }
 
+/// Reads `f` to the end through `buf`; the frames read.
+fn read_through(f: &mut dyn AudioReader, buf: &mut [f32]) -> usize {
+    let mut total = 0usize;
+    loop {
+        let n = f.read_f32(buf).expect("read");
+        if n == 0 {
+            return total;
+        }
+        total += n;
+        black_box(&buf);
+    }
+}
+
 fn decode(c: &mut Criterion) {
     let dir = std::env::temp_dir().join("coremusic-bench");
     std::fs::create_dir_all(&dir).expect("bench dir");
@@ -57,19 +70,7 @@ fn decode(c: &mut Criterion) {
         g.sample_size(if mb >= 100 { 10 } else { 30 });
         g.bench_function("low_level_read_f32", |b| {
             let mut buf = vec![0f32; 16384 * 2];
-            b.iter(|| {
-                let mut f = coremusic::io::open(&path).expect("open");
-                let mut total = 0usize;
-                loop {
-                    let n = f.read_f32(&mut buf).expect("read");
-                    if n == 0 {
-                        break;
-                    }
-                    total += n;
-                    black_box(&buf);
-                }
-                total
-            })
+            b.iter(|| read_through(coremusic::io::open(&path).expect("open").as_mut(), &mut buf))
         });
         g.bench_function("high_level_for_each_chunk", |b| {
             b.iter(|| {
@@ -90,17 +91,7 @@ fn decode(c: &mut Criterion) {
             let mut buf = vec![0f32; 16384 * 2];
             b.iter(|| {
                 let source = Source::open_unmapped(&path).expect("open");
-                let mut f = coremusic::io::open_source(source).expect("open");
-                let mut total = 0usize;
-                loop {
-                    let n = f.read_f32(&mut buf).expect("read");
-                    if n == 0 {
-                        break;
-                    }
-                    total += n;
-                    black_box(&buf);
-                }
-                total
+                read_through(coremusic::io::open_source(source).expect("open").as_mut(), &mut buf)
             })
         });
         g.finish();

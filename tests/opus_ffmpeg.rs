@@ -9,24 +9,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::tools::{ffmpeg_f32, ffmpeg_has_encoder, have};
+use common::tools::{ffmpeg_f32, ffmpeg_has_encoder, have, read_all_f32};
 use coremusic::format::FourCC;
-use coremusic::io::{AudioReader, Codec, Container, Source};
-
-/// Reads everything in odd-sized chunks (to exercise packet remainders).
-fn read_all_f32(r: &mut dyn AudioReader) -> Vec<f32> {
-    let ch = r.info().channels();
-    let mut buf = vec![0f32; 777 * ch];
-    let mut all = Vec::new();
-    loop {
-        let n = r.read_f32(&mut buf).expect("read");
-        if n == 0 {
-            break;
-        }
-        all.extend_from_slice(&buf[..n * ch]);
-    }
-    all
-}
+use coremusic::io::{Codec, Container, Source};
 
 /// SNR of `got` against the reference `want`, in dB.
 fn snr_db(got: &[f32], want: &[f32]) -> f64 {

@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::tools::{ffmpeg_has_encoder, have};
+use common::tools::{ffmpeg_has_encoder, have, read_all_f32};
 use coremusic::format::{int_to_f32, FourCC, SampleFormat};
 use coremusic::io::symphonia::{open_caf_compressed, Hint, SymphoniaReader};
 use coremusic::io::{AudioReader, Codec, Container, Source};
@@ -51,21 +51,6 @@ fn ffmpeg_s16(path: &Path) -> Vec<i32> {
 
 fn open_path(path: &Path, hint: Hint) -> Box<dyn AudioReader> {
     SymphoniaReader::open(Source::open(path).expect("open"), hint).expect("symphonia open")
-}
-
-/// Reads everything in odd-sized chunks (to exercise packet remainders).
-fn read_all_f32(r: &mut dyn AudioReader) -> Vec<f32> {
-    let ch = r.info().channels();
-    let mut buf = vec![0f32; 777 * ch];
-    let mut all = Vec::new();
-    loop {
-        let n = r.read_f32(&mut buf).expect("read");
-        if n == 0 {
-            break;
-        }
-        all.extend_from_slice(&buf[..n * ch]);
-    }
-    all
 }
 
 fn read_all_i32(r: &mut dyn AudioReader) -> Vec<i32> {

@@ -288,3 +288,18 @@ pub fn info_json(files: &[&Path]) -> (Option<i32>, Vec<serde_json::Value>, Strin
         .collect();
     (done.code, lines, done.stderr)
 }
+
+/// Reads everything in odd-sized chunks (to exercise packet remainders).
+pub fn read_all_f32(r: &mut dyn coremusic::io::AudioReader) -> Vec<f32> {
+    let ch = r.info().channels();
+    let mut buf = vec![0f32; 777 * ch];
+    let mut all = Vec::new();
+    loop {
+        let n = r.read_f32(&mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        all.extend_from_slice(&buf[..n * ch]);
+    }
+    all
+}

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::keys::{common_name, native_id, TagFormat};
 use super::{latin1, mapped, until_nul, utf8_or_latin1, Sink};
 use crate::io::Tags;
 
@@ -11,13 +12,10 @@ use crate::io::Tags;
 /// `ANNO` with a NUL inside is cut there.
 pub fn parse_aiff_text(id: [u8; 4], body: &[u8], tags: &mut Tags) {
     let tags = &mut Sink::new(tags, body.len());
-    let key = match &id {
-        b"NAME" => Cow::Borrowed("title"),
-        b"AUTH" => Cow::Borrowed("artist"),
-        b"(c) " => Cow::Borrowed("copyright"),
-        b"ANNO" => Cow::Borrowed("comment"),
-        _ if id.iter().all(|&c| (0x20..0x7F).contains(&c)) => Cow::Owned(latin1(&id)),
-        _ => return,
+    let key = match common_name(TagFormat::AiffText, &id) {
+        Some(common) => Cow::Borrowed(common),
+        None if id.iter().all(|&c| (0x20..0x7F).contains(&c)) => Cow::Owned(latin1(&id)),
+        None => return,
     };
     tags.add(&key, &utf8_or_latin1(until_nul(body)));
 }
@@ -27,13 +25,7 @@ pub fn parse_aiff_text(id: [u8; 4], body: &[u8], tags: &mut Tags) {
 
 /// The AIFF text chunk id for a tag key, if AIFF has one.
 pub fn aiff_text_id(key: &str) -> Option<&'static [u8; 4]> {
-    Some(match key {
-        "title" => b"NAME",
-        "artist" => b"AUTH",
-        "copyright" => b"(c) ",
-        "comment" => b"ANNO",
-        _ => return None,
-    })
+    native_id(TagFormat::AiffText, key)
 }
 
 /// AIFF text chunks (`NAME`, `AUTH`, `(c) `, `ANNO`), headers included, in

@@ -1,7 +1,8 @@
 //! APEv2 (and APEv1 footers): the tag block at the end of MP3, Musepack,
 //! WavPack and Monkey's Audio files.
 
-use super::{common_key, latin1, u32_le, Sink};
+use super::keys::common_text_key as common_key;
+use super::{latin1, u32_le, Sink};
 use crate::io::Tags;
 
 /// Parses an APEv1/APEv2 tag at the end of a file: `tag` ends with the

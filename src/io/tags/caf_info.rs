@@ -1,6 +1,7 @@
 //! CAF `info` chunk: a count, then key/value C strings.
 
-use super::{common_key, mapped, u32_be, Sink};
+use super::keys::{common_text_key as common_key, native_key, TagFormat};
+use super::{mapped, u32_be, Sink};
 use crate::io::Tags;
 
 /// Parses the body of a CAF `info` chunk (a count, then key/value C strings).
@@ -37,19 +38,7 @@ pub fn parse_caf_info(body: &[u8], tags: &mut Tags) {
 
 /// The CAF `info` key for a tag key, if CAF has one.
 pub fn caf_info_key(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "title" => "title",
-        "artist" => "artist",
-        "album" => "album",
-        "date" => "year",
-        "track" => "track number",
-        "genre" => "genre",
-        "comment" => "comments",
-        "copyright" => "copyright",
-        "composer" => "composer",
-        "encoder" => "encoding application",
-        _ => return None,
-    })
+    native_key(TagFormat::CafInfo, key).and_then(|k| std::str::from_utf8(k).ok())
 }
 
 /// A whole CAF `info` chunk (header included): a big-endian count, then

@@ -1,6 +1,7 @@
 //! ID3v2 (2.2, 2.3, 2.4): in MP3 heads and in WAV/AIFF `id3 `/`ID3 ` chunks.
 
 use super::id3v1::id3v1_genre;
+use super::keys::{common_name, TagFormat};
 use std::borrow::Cow;
 
 use super::{latin1, u32_be, Sink};
@@ -172,21 +173,7 @@ pub(super) fn tcon_genres(value: &str, out: &mut Vec<String>) {
 
 /// The normalised key of an ID3v2.3/2.4 text frame.
 fn id3_text_key(id: &[u8]) -> Cow<'static, str> {
-    Cow::Borrowed(match id {
-        b"TIT2" => "title",
-        b"TPE1" => "artist",
-        b"TALB" => "album",
-        b"TPE2" => "album_artist",
-        b"TDRC" | b"TYER" => "date",
-        b"TCON" => "genre",
-        b"TRCK" => "track",
-        b"TPOS" => "disc",
-        b"TCOM" => "composer",
-        b"TCOP" => "copyright",
-        b"TSSE" => "encoder",
-        b"TENC" => "encoded_by",
-        _ => return Cow::Owned(latin1(id).to_ascii_lowercase()),
-    })
+    common_name(TagFormat::Id3v2, id).map_or_else(|| Cow::Owned(latin1(id).to_ascii_lowercase()), Cow::Borrowed)
 }
 
 /// ID3v2.2 three-letter ids as their ID3v2.3 equivalents.

@@ -3,6 +3,7 @@
 //! MP4 reader (symphonia's, through `io::symphonia`), which maps the atoms to
 //! the same keys.
 
+use super::keys::{native_id, TagFormat};
 use crate::io::Tags;
 
 fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
@@ -19,21 +20,7 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 
 /// The iTunes atom for a text tag.
 fn ilst_text_atom(key: &str) -> Option<[u8; 4]> {
-    Some(match key {
-        "title" => *b"\xa9nam",
-        "artist" => *b"\xa9ART",
-        "album" => *b"\xa9alb",
-        "album_artist" => *b"aART",
-        "date" => *b"\xa9day",
-        "genre" => *b"\xa9gen",
-        "comment" => *b"\xa9cmt",
-        "composer" => *b"\xa9wrt",
-        "copyright" => *b"cprt",
-        "encoder" => *b"\xa9too",
-        "lyrics" => *b"\xa9lyr",
-        "grouping" => *b"\xa9grp",
-        _ => return None,
-    })
+    native_id(TagFormat::Ilst, key).copied()
 }
 
 /// Whether the `.m4a` tags hold `key` (`track`/`disc` as numbers, their

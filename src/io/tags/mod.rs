@@ -4,7 +4,7 @@
 //! (APEv2), [`aiff_text`] (NAME, AUTH, ANNO, (c) ), [`caf_info`] (CAF `info`),
 //! [`vorbis`] (FLAC and Ogg comments) and [`ilst`] (iTunes MP4, writer only).
 //! This file holds what they share: the `Sink` that enforces the budgets,
-//! the text helpers, and `common_key` (the field names several formats share).
+//! and the text helpers; [`keys`] is the one table from native keys to common names.
 //!
 //! Every parser takes the bytes of one tag (the caller finds them in the file)
 //! and adds what it understands to a [`Tags`], with keys normalised across
@@ -40,6 +40,7 @@ pub mod caf_info;
 pub mod id3v1;
 pub mod id3v2;
 pub mod ilst;
+pub mod keys;
 pub mod picture;
 pub mod replaygain;
 pub mod riff_info;
@@ -131,22 +132,6 @@ fn until_nul(b: &[u8]) -> &[u8] {
         Some(i) => &b[..i],
         None => b,
     }
-}
-
-/// Maps the field names shared by Vorbis comments, APEv2 and CAF (any case)
-/// to the normalised keys; anything else becomes its lower-cased self.
-fn common_key(native: &str) -> String {
-    let lower = native.trim().to_ascii_lowercase();
-    let mapped = match lower.as_str() {
-        "albumartist" | "album artist" | "album_artist" | "album-artist" => "album_artist",
-        "date" | "year" => "date",
-        "comment" | "comments" | "description" => "comment",
-        "tracknumber" | "track" | "track number" => "track",
-        "discnumber" | "disc" | "disc number" => "disc",
-        "encoder" | "encoding application" => "encoder",
-        _ => return lower,
-    };
-    mapped.to_string()
 }
 
 /// Adds the entries of `lower` whose key `into` does not have yet: for a

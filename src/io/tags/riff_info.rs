@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::keys::{common_name, native_id, TagFormat};
 use super::{latin1, mapped, u32_le, until_nul, utf8_or_latin1, Sink};
 use crate::io::Tags;
 
@@ -25,19 +26,7 @@ pub fn parse_riff_info(body: &[u8], tags: &mut Tags) {
         let start = pos + 8;
         let end = start.saturating_add(size as usize).min(body.len());
         let text = utf8_or_latin1(until_nul(&body[start..end]));
-        let key = match id {
-            b"INAM" => Cow::Borrowed("title"),
-            b"IART" => Cow::Borrowed("artist"),
-            b"IPRD" => Cow::Borrowed("album"),
-            b"ICRD" => Cow::Borrowed("date"),
-            b"IGNR" => Cow::Borrowed("genre"),
-            b"ICMT" => Cow::Borrowed("comment"),
-            b"ITRK" | b"IPRT" => Cow::Borrowed("track"),
-            b"ICOP" => Cow::Borrowed("copyright"),
-            b"ISFT" => Cow::Borrowed("encoder"),
-            b"IMUS" => Cow::Borrowed("composer"),
-            _ => Cow::Owned(latin1(id)),
-        };
+        let key = common_name(TagFormat::RiffInfo, id).map_or_else(|| Cow::Owned(latin1(id)), Cow::Borrowed);
         tags.add(&key, &text);
         // Sub-chunks are padded to an even size.
         pos = start.saturating_add(size as usize).saturating_add(size as usize & 1);
@@ -49,19 +38,7 @@ pub fn parse_riff_info(body: &[u8], tags: &mut Tags) {
 
 /// The RIFF INFO id for a tag key, if INFO has one.
 pub fn riff_info_id(key: &str) -> Option<&'static [u8; 4]> {
-    Some(match key {
-        "title" => b"INAM",
-        "artist" => b"IART",
-        "album" => b"IPRD",
-        "date" => b"ICRD",
-        "genre" => b"IGNR",
-        "comment" => b"ICMT",
-        "track" => b"ITRK",
-        "copyright" => b"ICOP",
-        "encoder" => b"ISFT",
-        "composer" => b"IMUS",
-        _ => return None,
-    })
+    native_id(TagFormat::RiffInfo, key)
 }
 
 /// A whole RIFF `LIST` chunk of type `INFO` (header included) holding the

@@ -1,6 +1,7 @@
 //! Vorbis comments: FLAC `VORBIS_COMMENT` blocks, Ogg Vorbis/Opus comment headers.
 
-use super::{common_key, latin1, mapped, u32_le, Sink};
+use super::keys::{common_text_key as common_key, native_key, TagFormat};
+use super::{latin1, mapped, u32_le, Sink};
 use crate::io::Tags;
 
 /// Parses a Vorbis comment block (FLAC VORBIS_COMMENT body, Ogg comment header body without its packet type).
@@ -50,13 +51,7 @@ pub fn parse_vorbis_comment(body: &[u8], tags: &mut Tags) {
 /// normalised keys, any other key upper-cased, `None` when the key cannot be
 /// a field name (empty, `=`, or outside printable ASCII).
 pub fn vorbis_key(key: &str) -> Option<String> {
-    let known = match key {
-        "album_artist" => "ALBUMARTIST",
-        "track" => "TRACKNUMBER",
-        "disc" => "DISCNUMBER",
-        _ => "",
-    };
-    if !known.is_empty() {
+    if let Some(known) = native_key(TagFormat::Vorbis, key).and_then(|k| std::str::from_utf8(k).ok()) {
         return Some(known.to_string());
     }
     if key.is_empty() || !key.bytes().all(|c| (0x20..0x7E).contains(&c) && c != b'=') {
