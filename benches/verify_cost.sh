@@ -25,9 +25,9 @@ echo "|---|---|---|---|"
 for fmt in flac wav; do
   plain=$(best "$cm" convert "$dir/in" -o "$dir/out" -f $fmt)
   checked=$(best "$cm" convert "$dir/in" -o "$dir/out" -f $fmt --verify)
-  echo "| 8 × 60 s WAV → $fmt | $plain s | $checked s | +$(echo "scale=1; ($checked / $plain - 1) * 100" | bc) % |"
+  echo "| 8 × 60 s WAV → $fmt | $plain s | $checked s | +$(printf %.0f "$(echo "scale=4; ($checked / $plain - 1) * 100" | bc)") % |"
 done
 plain=$(best "$cm" convert "$dir/in" -o "$dir/out" -f flac)
 normed=$(best "$cm" convert "$dir/in" -o "$dir/out" -f flac --normalize -16)
-echo "| 8 × 60 s WAV → flac, --normalize -16 (measuring pass) | $plain s | $normed s | +$(echo "scale=1; ($normed / $plain - 1) * 100" | bc) % |"
+echo "| 8 × 60 s WAV → flac, --normalize -16 (measuring pass) | $plain s | $normed s | +$(printf %.0f "$(echo "scale=4; ($normed / $plain - 1) * 100" | bc)") % |"
 rm -rf "$dir/out"
