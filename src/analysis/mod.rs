@@ -7,5 +7,5 @@
 
 pub mod loudness;
 pub mod peaks;
-pub mod spectrogram;
 pub mod replaygain;
+pub mod spectrogram;

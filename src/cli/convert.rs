@@ -10,8 +10,7 @@ use std::time::Instant;
 
 use coremusic::convert::{
     batch_process_parallel, named_preset, plan, BatchEvent, BatchMeter, BitDepth, ConvertError, ConvertOptions,
-    NormalizeOptions,
-    Outcome, Quality,
+    NormalizeOptions, Outcome, Quality,
 };
 use coremusic::io::codec::lossy::{parse_bitrate as parse_bitrate_kbps, parse_vbr_quality};
 use coremusic::io::{EncoderSettings, OpusApplication, OutputFormat};

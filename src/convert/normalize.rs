@@ -101,7 +101,8 @@ pub fn measure(
     let mut file = AudioFile::open(input)?;
     let info = file.info().clone();
     let refused = |what: String| ConvertError::Refused { path: input.to_path_buf(), what };
-    let format = output_format(output, opts).map_err(|what| ConvertError::Refused { path: output.to_path_buf(), what })?;
+    let format =
+        output_format(output, opts).map_err(|what| ConvertError::Refused { path: output.to_path_buf(), what })?;
     let chosen = Target::choose(&info, format, opts);
     let target = Target { rate: info.sample_rate(), channels: chosen.channels, sample: SampleFormat::F32, bits: None };
     let mut stages = Stages::new(&info, &target, opts).map_err(|e| refused(e.to_string()))?;

@@ -15,8 +15,8 @@ mod files;
 mod inspector;
 pub mod jobs;
 pub mod latency;
-pub mod meters;
 pub mod menu;
+pub mod meters;
 // unsafe: one AppKit constant read (the pasteboard's text type), see its SAFETY note.
 #[cfg(target_os = "macos")]
 #[allow(unsafe_code)]
