@@ -469,6 +469,7 @@ mod tests {
         assert_eq!(parse_data_format("F32").unwrap(), (BitDepth::F32, None));
         assert!(parse_data_format("aac").is_err());
         assert_eq!(parse_format("alac"), Ok(OutputFormat::Alac));
-        assert!(parse_format("mp3").unwrap_err().contains("use wav"));
+        assert_eq!(parse_format("opus"), Ok(OutputFormat::Opus));
+        assert!(parse_format("xyz").unwrap_err().contains("use wav"));
     }
 }
