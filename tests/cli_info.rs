@@ -245,18 +245,8 @@ fn loudness_matches_ffmpeg_ebur128() {
     let (code, lines) = info_loudness_json(&refs);
     assert_eq!(code, Some(0));
     for (path, ours) in files.iter().zip(&lines) {
-        let out = std::process::Command::new("ffmpeg")
-            .args(["-nostats", "-hide_banner", "-i"])
-            .arg(path)
-            .args(["-filter_complex", "ebur128=peak=true", "-f", "null", "-"])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        let summary = err.rsplit("Summary:").next().unwrap();
-        let value = |key: &str| -> f64 {
-            let line = summary.lines().find(|l| l.trim_start().starts_with(key)).unwrap();
-            line.split_whitespace().nth(1).unwrap().parse().unwrap()
-        };
+        let summary = common::tools::ffmpeg_ebur128(path).unwrap();
+        let value = |key: &str| summary.value(key);
         let name = path.file_name().unwrap().to_string_lossy();
         for (field, key, tol) in
             [("loudness_lufs", "I:", 0.1), ("loudness_range_lu", "LRA:", 0.1), ("true_peak_dbtp", "Peak:", 0.1)]

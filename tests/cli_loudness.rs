@@ -71,22 +71,8 @@ fn measure(path: &Path) -> (f64, f64) {
 
 /// ffmpeg's `ebur128=peak=true` on a file: (I, true peak), or `None` without ffmpeg.
 fn ffmpeg_measure(path: &Path) -> Option<(f64, f64)> {
-    if !common::tools::have("ffmpeg") {
-        return None;
-    }
-    let out = Command::new("ffmpeg")
-        .args(["-nostats", "-hide_banner", "-nostdin", "-i"])
-        .arg(path)
-        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    let summary = err.rsplit("Summary:").next().unwrap();
-    let value = |key: &str| -> f64 {
-        let line = summary.lines().find(|l| l.trim_start().starts_with(key)).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    };
-    Some((value("I:"), value("Peak:")))
+    let summary = common::tools::ffmpeg_ebur128(path)?;
+    Some((summary.value("I:"), summary.value("Peak:")))
 }
 
 #[test]

@@ -303,3 +303,30 @@ pub fn read_all_f32(r: &mut dyn coremusic::io::AudioReader) -> Vec<f32> {
     }
     all
 }
+
+/// ffmpeg's `ebur128=peak=true` summary of `path`: `value("I:")`,
+/// `value("LRA:")`, `value("Peak:")` read its lines. `None` without ffmpeg.
+pub fn ffmpeg_ebur128(path: &Path) -> Option<Ebur128Summary> {
+    if !have("ffmpeg") {
+        return None;
+    }
+    let out = Command::new("ffmpeg")
+        .args(["-nostats", "-hide_banner", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    Some(Ebur128Summary(err.rsplit("Summary:").next().unwrap().to_string()))
+}
+
+/// The summary ffmpeg's `ebur128` filter prints at the end.
+pub struct Ebur128Summary(String);
+
+impl Ebur128Summary {
+    /// The number after `key` (e.g. `"I:"`) on its summary line.
+    pub fn value(&self, key: &str) -> f64 {
+        let line = self.0.lines().find(|l| l.trim_start().starts_with(key)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
