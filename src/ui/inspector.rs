@@ -224,6 +224,23 @@ fn with_analyses(ctx: &egui::Context, update: impl FnOnce(&mut Analyses)) {
 fn analysis_section(ui: &mut egui::Ui, path: &Path) {
     ui.strong("Loudness and levels (EBU R128)");
     ui.add_space(4.0);
+    // The section keeps the height of its finished grid from the start, so the
+    // tags below do not jump when the measurement ends.
+    let top = ui.cursor().top();
+    let reserve = LEVEL_ROWS as f32 * ui.spacing().interact_size.y + (LEVEL_ROWS - 1) as f32 * GRID_ROW_GAP;
+    analysis_body(ui, path);
+    let used = ui.cursor().top() - top;
+    if used < reserve {
+        ui.add_space(reserve - used);
+    }
+}
+
+/// The rows of the finished loudness grid ([`levels_grid`]).
+const LEVEL_ROWS: usize = 7;
+/// The vertical gap between the report grids' rows.
+const GRID_ROW_GAP: f32 = 6.0;
+
+fn analysis_body(ui: &mut egui::Ui, path: &Path) {
     let slot = job_for(ui.ctx(), path);
     match slot.job.outcome() {
         None => {
@@ -283,27 +300,28 @@ fn levels_grid(ui: &mut egui::Ui, l: &LoudnessReport, verified: Option<bool>) {
             .collect::<Vec<_>>()
             .join("   ")
     };
-    let mut rows = vec![
+    let checked = verified.map_or("no checksum in this file", integrity);
+    let rows: [(&str, String); LEVEL_ROWS] = [
         ("Integrated loudness", db(l.integrated_lufs, "LUFS")),
         ("Loudness range", l.range_lu.map_or("–".into(), |r| format!("{r:.1} LU"))),
         ("True peak", db(l.true_peak_dbtp, "dBTP")),
         ("Sample peak", db(l.sample_peak_dbfs, "dBFS")),
         ("DC offset", dc),
         ("Clipped samples", clipped),
+        ("Integrity", checked.to_string()),
     ];
-    if let Some(ok) = verified {
-        rows.push(("Integrity", integrity(ok).to_string()));
-    }
-    egui::Grid::new("loudness-grid").num_columns(2).min_col_width(KEY_WIDTH).striped(true).spacing([24.0, 6.0]).show(
-        ui,
-        |ui| {
+    egui::Grid::new("loudness-grid")
+        .num_columns(2)
+        .min_col_width(KEY_WIDTH)
+        .striped(true)
+        .spacing([24.0, GRID_ROW_GAP])
+        .show(ui, |ui| {
             for (k, v) in rows {
                 ui.label(egui::RichText::new(k).strong());
                 ui.label(v);
                 ui.end_row();
             }
-        },
-    );
+        });
 }
 
 /// Characters per row of the "Show all" window: longer lines are cut into

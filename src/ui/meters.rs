@@ -33,44 +33,56 @@ fn channel_name(channels: usize, c: usize) -> String {
     }
 }
 
-/// Draws the meters (or a quiet placeholder before the first reading).
+/// Draws the meters on one row of fixed height (or a quiet placeholder
+/// while nothing plays), so that the window below never moves when playing
+/// starts or stops; a row wider than the window scrolls sideways.
 pub fn ui(ui: &mut egui::Ui, readings: Option<&LevelReadings>) {
-    let Some(r) = readings else {
-        ui.weak("Meters: waiting for audio…");
-        return;
-    };
-    ui.horizontal_wrapped(|ui| {
-        for (c, l) in r.channels.iter().enumerate() {
-            ui.monospace(channel_name(r.channels.len(), c));
-            let (rect, _) = ui.allocate_exact_size(Vec2::new(140.0, 10.0), Sense::hover());
-            let painter = ui.painter_at(rect);
-            painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-            let x = |db: f32| rect.left() + bar_fraction(db) * rect.width();
-            let colour = if l.peak_db > -1.0 {
-                Color32::from_rgb(230, 60, 50)
-            } else if l.peak_db > -9.0 {
-                Color32::from_rgb(230, 190, 40)
-            } else {
-                Color32::from_rgb(70, 190, 90)
-            };
-            painter.rect_filled(Rect::from_x_y_ranges(rect.left()..=x(l.peak_db), rect.y_range()), 2.0, colour);
-            let rms = Rect::from_x_y_ranges(rect.left()..=x(l.rms_db), rect.shrink2(Vec2::new(0.0, 3.0)).y_range());
-            painter.rect_filled(rms, 1.0, colour.gamma_multiply(0.5));
-            let hx = x(l.peak_hold_db);
-            painter.vline(hx, rect.y_range(), Stroke::new(2.0, ui.visuals().strong_text_color()));
-            ui.label(format!("Peak {} dBFS", format_db(l.peak_db)))
-                .on_hover_text(format!("held {} dBFS", format_db(l.peak_hold_db)));
-            ui.label(format!("TP {} dBTP", format_db(l.true_peak_db)))
-                .on_hover_text(format!("held {} dBTP", format_db(l.true_peak_hold_db)));
-            ui.label(format!("RMS {} dB", format_db(l.rms_db)));
-            ui.separator();
-        }
-        ui.label(format!(
-            "M {}  S {}  I {} LUFS",
-            format_db(r.momentary_lufs),
-            format_db(r.short_term_lufs),
-            format_db(r.integrated_lufs)
-        ))
-        .on_hover_text("EBU R128 loudness: momentary (400 ms), short-term (3 s), integrated (since the stream opened)");
+    let height = ui.spacing().interact_size.y;
+    egui::ScrollArea::horizontal().id_salt("meters_row").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.set_min_height(height);
+            ui.set_max_height(height);
+            match readings {
+                Some(r) => channels_ui(ui, r),
+                None => {
+                    ui.weak("Meters: nothing playing");
+                }
+            }
+        });
     });
+}
+
+fn channels_ui(ui: &mut egui::Ui, r: &LevelReadings) {
+    for (c, l) in r.channels.iter().enumerate() {
+        ui.monospace(channel_name(r.channels.len(), c));
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(140.0, 10.0), Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+        let x = |db: f32| rect.left() + bar_fraction(db) * rect.width();
+        let colour = if l.peak_db > -1.0 {
+            Color32::from_rgb(230, 60, 50)
+        } else if l.peak_db > -9.0 {
+            Color32::from_rgb(230, 190, 40)
+        } else {
+            Color32::from_rgb(70, 190, 90)
+        };
+        painter.rect_filled(Rect::from_x_y_ranges(rect.left()..=x(l.peak_db), rect.y_range()), 2.0, colour);
+        let rms = Rect::from_x_y_ranges(rect.left()..=x(l.rms_db), rect.shrink2(Vec2::new(0.0, 3.0)).y_range());
+        painter.rect_filled(rms, 1.0, colour.gamma_multiply(0.5));
+        let hx = x(l.peak_hold_db);
+        painter.vline(hx, rect.y_range(), Stroke::new(2.0, ui.visuals().strong_text_color()));
+        ui.label(format!("Peak {} dBFS", format_db(l.peak_db)))
+            .on_hover_text(format!("held {} dBFS", format_db(l.peak_hold_db)));
+        ui.label(format!("TP {} dBTP", format_db(l.true_peak_db)))
+            .on_hover_text(format!("held {} dBTP", format_db(l.true_peak_hold_db)));
+        ui.label(format!("RMS {} dB", format_db(l.rms_db)));
+        ui.separator();
+    }
+    ui.label(format!(
+        "M {}  S {}  I {} LUFS",
+        format_db(r.momentary_lufs),
+        format_db(r.short_term_lufs),
+        format_db(r.integrated_lufs)
+    ))
+    .on_hover_text("EBU R128 loudness: momentary (400 ms), short-term (3 s), integrated (since the stream opened)");
 }

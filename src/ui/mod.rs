@@ -12,6 +12,7 @@ pub mod audio;
 mod batch;
 pub mod commands;
 mod files;
+pub mod fonts;
 mod inspector;
 pub mod jobs;
 pub mod latency;
@@ -147,6 +148,8 @@ pub struct CoreMusicApp {
     asked: Vec<Command>,
     /// The MIDI file last noted in Open Recent.
     noted_midi: Option<PathBuf>,
+    /// Whether [`fonts::definitions`] has been given to the window's context.
+    fonts_installed: bool,
 }
 
 impl CoreMusicApp {
@@ -192,6 +195,7 @@ impl CoreMusicApp {
             system_menu: None,
             asked: Vec::new(),
             noted_midi: None,
+            fonts_installed: false,
         };
         app.apply_preferences(ctx);
         app
@@ -241,6 +245,10 @@ impl CoreMusicApp {
     /// Draws the whole window into `ui` (the root of the frame).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.profiler.frame();
+        if !self.fonts_installed {
+            ui.ctx().set_fonts(fonts::definitions());
+            self.fonts_installed = true;
+        }
         if let Some(paths) = self.open_queue.as_ref().map(open_events::OpenQueue::take).filter(|p| !p.is_empty()) {
             self.open_paths(paths);
         }

@@ -119,9 +119,8 @@ impl TransportBar {
             ui.separator();
             out.extend(device_picker(ui, "transport-device", "Output: ", "Output device", link));
         });
-        if link.state != PlayState::Stopped {
-            super::meters::ui(ui, link.levels.as_ref());
-        }
+        let levels = link.levels.as_ref().filter(|_| link.state != PlayState::Stopped);
+        super::meters::ui(ui, levels);
         out
     }
 }

@@ -5,9 +5,15 @@ use super::paint::track_rgb;
 use super::*;
 use crate::ui::commands::Command;
 
+/// The Undo and Redo buttons' least width, so that naming the step
+/// ("Undo Quantize") does not push the rest of the row along.
+const UNDO_WIDTH: f32 = 120.0;
+
 impl PianoRollPanel {
     pub(super) fn toolbar(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        // Two rows whose contents do not depend on state: a button never moves
+        // because another one's label changed (Undo ↔ Undo Quantize).
         ui.horizontal_wrapped(|ui| {
             // Every button here asks the app's command table, like the menu and the keys.
             if ui.button("New").on_hover_text("A new empty sequence (⌘N)").clicked() {
@@ -33,11 +39,20 @@ impl PianoRollPanel {
             self.sound_ui(ui, &ctx);
             ui.separator();
             let undo = self.editor.undo_name().map_or("Undo".to_string(), |n| format!("Undo {n}"));
-            if ui.add_enabled(self.editor.can_undo(), egui::Button::new(undo)).on_hover_text("⌘Z").clicked() {
+            let width = egui::vec2(UNDO_WIDTH, 0.0);
+            if ui
+                .add_enabled(self.editor.can_undo(), egui::Button::new(undo).min_size(width))
+                .on_hover_text("⌘Z")
+                .clicked()
+            {
                 self.ask(Command::Undo);
             }
             let redo = self.editor.redo_name().map_or("Redo".to_string(), |n| format!("Redo {n}"));
-            if ui.add_enabled(self.editor.can_redo(), egui::Button::new(redo)).on_hover_text("⇧⌘Z").clicked() {
+            if ui
+                .add_enabled(self.editor.can_redo(), egui::Button::new(redo).min_size(width))
+                .on_hover_text("⇧⌘Z")
+                .clicked()
+            {
                 self.ask(Command::Redo);
             }
             ui.separator();
@@ -46,10 +61,11 @@ impl PianoRollPanel {
             } else {
                 ("Play", "Play from the cursor (space)")
             };
-            if ui.button(label).on_hover_text(hint).clicked() {
+            if ui.add(egui::Button::new(label).min_size(egui::vec2(40.0, 0.0))).on_hover_text(hint).clicked() {
                 self.ask(Command::PlayPause);
             }
-            ui.separator();
+        });
+        ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.tool, Tool::Select, "Select")
                 .on_hover_text("Click selects; drag on empty grid selects a region; double-click draws");
             ui.selectable_value(&mut self.tool, Tool::Draw, "Draw")
@@ -80,10 +96,6 @@ impl PianoRollPanel {
                 }
             }
             ui.separator();
-            // The zoom controls wrap together: a new row when they do not fit.
-            if ui.available_size_before_wrap().x < 300.0 {
-                ui.end_row();
-            }
             ui.label("Zoom");
             if ui.button("−").on_hover_text("Zoom out (−, or ⌘-scroll / pinch on the grid)").clicked() {
                 self.zoom_x(0.8, None);

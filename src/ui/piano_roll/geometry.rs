@@ -267,7 +267,7 @@ pub fn is_black(key: u8) -> bool {
 
 /// The name of a key, middle C (60) = "C4".
 pub fn key_name(key: u8) -> String {
-    const NAMES: [&str; 12] = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
+    const NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
     let octave = i32::from(key / 12) - 1;
     format!("{}{}", NAMES.get(usize::from(key % 12)).copied().unwrap_or("?"), octave)
 }
