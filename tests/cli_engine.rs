@@ -85,6 +85,17 @@ fn latency_report_replaces_a_file_only_when_asked() {
     let out = latency(&photo, true);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::read(&photo).unwrap().starts_with(b"\x89PNG"));
+    // Drawn beside the target and renamed into place: no part file stays.
+    let svg = dir.path().join("chart.svg");
+    let out = latency(&svg, false);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8(std::fs::read(&svg).unwrap()).unwrap().contains("<svg"));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("coremusic-part"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

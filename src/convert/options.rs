@@ -169,7 +169,9 @@ impl ConvertOptions {
     pub fn save(&self, path: &Path) -> Result<(), PresetError> {
         let text = toml::to_string_pretty(self)
             .map_err(|e| PresetError::Parse { path: path.into(), message: e.to_string() })?;
-        std::fs::write(path, text).map_err(|source| PresetError::Io { path: path.into(), source })
+        // Beside the target, then renamed over it: a failure leaves the old preset whole.
+        crate::io::place::write_atomically(path, text.as_bytes())
+            .map_err(|source| PresetError::Io { path: path.into(), source })
     }
 }
 

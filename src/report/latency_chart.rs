@@ -71,9 +71,19 @@ pub const XRUN_LABEL: &str = "Xruns";
 pub fn draw_report(path: &Path, reports: &[LatencyReport]) -> Result<(), ChartError> {
     use plotters::prelude::*;
     register_chart_font()?;
+    // Drawn in memory, then written beside the target and renamed into place.
     match report_kind(path) {
-        Some(ReportKind::Png) => draw(BitMapBackend::new(path, CHART_SIZE).into_drawing_area(), reports),
-        Some(ReportKind::Svg) => draw(SVGBackend::new(path, CHART_SIZE).into_drawing_area(), reports),
+        Some(ReportKind::Png) => {
+            let (w, h) = CHART_SIZE;
+            let mut rgb = vec![255u8; w as usize * h as usize * 3];
+            draw(BitMapBackend::with_buffer(&mut rgb, CHART_SIZE).into_drawing_area(), reports)?;
+            super::picture_file::write_png(path, &rgb, CHART_SIZE)
+        }
+        Some(ReportKind::Svg) => {
+            let mut svg = String::new();
+            draw(SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area(), reports)?;
+            super::picture_file::write_text(path, &svg)
+        }
         None => Err(ChartError::Kind),
     }
 }

@@ -7,4 +7,5 @@
 
 pub mod info;
 pub mod latency_chart;
+pub mod picture_file;
 pub mod spectrogram_png;

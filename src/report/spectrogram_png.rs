@@ -36,24 +36,7 @@ pub fn draw_png(path: &Path, picture: &Picture, look: &Look, title: &str) -> Res
     let (w, h) = picture_size(picture.columns as u32, look.rows as u32);
     let mut rgb = vec![255u8; w as usize * h as usize * 3];
     draw(&mut rgb, picture, look, title)?;
-    let fail = |e: String| ChartError::Draw(format!("{}: {e}", path.display()));
-    let part = crate::io::place::part_path(path);
-    let r = encode(&part, &rgb, (w, h))
-        .and_then(|()| crate::io::place::place(&part, path, true).map_err(|e| e.to_string()));
-    if r.is_err() {
-        let _ = std::fs::remove_file(&part);
-    }
-    r.map_err(fail)
-}
-
-fn encode(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(rgb).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())
+    super::picture_file::write_png(path, &rgb, (w, h))
 }
 
 fn draw(buffer: &mut [u8], picture: &Picture, look: &Look, title: &str) -> Result<(), ChartError> {
