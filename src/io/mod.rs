@@ -11,6 +11,7 @@
 //! give a [`ReadError`] (or a warning when what is there is still playable),
 //! and third-party decoders run behind a panic boundary.
 
+pub mod described;
 mod error;
 mod file;
 mod info;

@@ -142,7 +142,7 @@ pub fn open_source(mut source: Source) -> ReadResult<Box<dyn AudioReader>> {
     let kind = detect(head)?;
     source.seek(SeekFrom::Start(0))?;
     match kind {
-        Detected::Wave => Ok(Box::new(wav::WavReader::new(source)?)),
+        Detected::Wave => wav::open_reader(source),
         Detected::Aiff => Ok(Box::new(aiff::AiffReader::new(source)?)),
         Detected::Caf if caf_is_native(head) => Ok(Box::new(caf::CafReader::new(source)?)),
         Detected::Caf => symphonia::open_caf_compressed(source),

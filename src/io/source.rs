@@ -34,6 +34,18 @@ pub enum Source {
     },
     /// Bytes in memory.
     Memory(Cursor<Vec<u8>>),
+    /// A byte range of another source seen as a whole stream (the `data`
+    /// chunk of a WAVE file that holds MPEG audio).
+    Window(Box<Window>),
+}
+
+/// `len` bytes of `inner` from `start`, read as a stream of their own.
+pub struct Window {
+    inner: Source,
+    start: u64,
+    len: u64,
+    /// The position inside the window.
+    pos: u64,
 }
 
 /// The read buffer of a file source.
@@ -60,6 +72,14 @@ impl Source {
     pub fn memory(bytes: Vec<u8>) -> Source {
         Source::Memory(Cursor::new(bytes))
     }
+
+    /// The bytes `start .. start + len` of `inner` (cut at its end) as a source of their own.
+    pub fn window(mut inner: Source, start: u64, len: u64) -> io::Result<Source> {
+        let start = start.min(inner.byte_len());
+        let len = len.min(inner.byte_len() - start);
+        inner.seek(SeekFrom::Start(start))?;
+        Ok(Source::Window(Box::new(Window { inner, start, len, pos: 0 })))
+    }
 }
 
 impl Read for Source {
@@ -67,6 +87,13 @@ impl Read for Source {
         match self {
             Source::File { file, .. } => file.read(buf),
             Source::Memory(c) => c.read(buf),
+            Source::Window(w) => {
+                let left = usize::try_from(w.len - w.pos).unwrap_or(usize::MAX);
+                let want = buf.len().min(left);
+                let n = w.inner.read(&mut buf[..want])?;
+                w.pos += n as u64;
+                Ok(n)
+            }
         }
     }
 }
@@ -76,6 +103,21 @@ impl Seek for Source {
         match self {
             Source::File { file, .. } => file.seek(pos),
             Source::Memory(c) => c.seek(pos),
+            Source::Window(w) => {
+                let to = match pos {
+                    SeekFrom::Start(p) => Some(p),
+                    SeekFrom::End(d) => w.len.checked_add_signed(d),
+                    SeekFrom::Current(d) => w.pos.checked_add_signed(d),
+                };
+                let Some(to) = to else {
+                    return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"));
+                };
+                // Past the end reads nothing, as with a file.
+                let inner_to = w.start + to.min(w.len);
+                w.inner.seek(SeekFrom::Start(inner_to))?;
+                w.pos = to;
+                Ok(to)
+            }
         }
     }
 }
@@ -85,6 +127,7 @@ impl MediaSource for Source {
         match self {
             Source::File { len, .. } => *len,
             Source::Memory(c) => c.get_ref().len() as u64,
+            Source::Window(w) => w.len,
         }
     }
 
@@ -92,6 +135,10 @@ impl MediaSource for Source {
         match self {
             Source::File { .. } => None,
             Source::Memory(c) => Some(&c.get_ref()[..]),
+            Source::Window(w) => {
+                let all = w.inner.as_slice()?;
+                all.get(w.start as usize..(w.start + w.len) as usize)
+            }
         }
     }
 }

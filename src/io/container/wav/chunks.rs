@@ -14,7 +14,7 @@ pub(super) struct Fmt {
     pub(super) warning: Option<String>,
 }
 
-fn codec_name(tag: u16) -> &'static str {
+pub(super) fn codec_name(tag: u16) -> &'static str {
     match tag {
         0x0000 => "unknown",
         0x0010 => "OKI ADPCM",
@@ -40,7 +40,31 @@ fn codec_name(tag: u16) -> &'static str {
     }
 }
 
-pub(super) fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
+/// A codec the fmt chunk names that the native reader does not decode
+/// (MPEG audio, GSM 6.10, Ogg Vorbis…): enough to describe the stream.
+pub(super) struct Foreign {
+    /// The format tag (the SubFormat's for WAVE_FORMAT_EXTENSIBLE).
+    pub(super) tag: u16,
+    pub(super) channels: u32,
+    pub(super) rate: u32,
+    /// nAvgBytesPerSec.
+    pub(super) byte_rate: u32,
+}
+
+impl Foreign {
+    /// "WAVE codec 0x0031 (GSM 6.10)".
+    pub(super) fn describe(&self) -> String {
+        format!("WAVE codec 0x{:04X} ({})", self.tag, codec_name(self.tag))
+    }
+}
+
+/// What the fmt chunk describes: a stream the native reader decodes, or another codec.
+pub(super) enum FmtKind {
+    Native(Fmt),
+    Foreign(Foreign),
+}
+
+pub(super) fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<FmtKind> {
     if b.len() < 16 {
         return Err(ReadError::malformed(off, format!("the fmt chunk is {} bytes; it needs at least 16", b.len())));
     }
@@ -179,11 +203,9 @@ pub(super) fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
             let coefs = if coefs.len() < 7 { adpcm::MS_STANDARD_COEFS.to_vec() } else { coefs };
             Coding::MsAdpcm { block: block_align as usize, frames, coefs }
         }
-        _ => {
-            return Err(ReadError::unsupported(format!("WAVE codec 0x{sub:04X} ({})", codec_name(sub))));
-        }
+        _ => return Ok(FmtKind::Foreign(Foreign { tag: sub, channels, rate, byte_rate: u32at(8) })),
     };
-    Ok(Fmt { channels, rate, coding, layout, warning })
+    Ok(FmtKind::Native(Fmt { channels, rate, coding, layout, warning }))
 }
 
 pub(super) struct Walk {

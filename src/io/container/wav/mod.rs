@@ -27,7 +27,9 @@ use crate::io::codec::pcm::{
 };
 use crate::io::tags::riff_info_chunk;
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
-use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::{
+    tags, AudioReader, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError,
+};
 
 const W64_RIFF: [u8; 16] = *b"riff\x2E\x91\xCF\x11\xA5\xD6\x28\xDB\x04\xC1\x00\x00";
 const W64_WAVE: [u8; 16] = *b"wave\xF3\xAC\xD3\x11\x8C\xD1\x00\xC0\x4F\x8E\xDB\x8A";
@@ -53,44 +55,173 @@ pub struct WavReader {
 
 native_reader_impl!(WavReader);
 
+/// What the headers say, before a decoder is chosen.
+struct Parsed {
+    source: Source,
+    container: Container,
+    fmt: FmtKind,
+    data_start: u64,
+    data_len: u64,
+    fact: Option<u64>,
+    tags: Tags,
+    warnings: Vec<String>,
+}
+
+/// Opens a WAVE-family file: PCM, float, G.711 and ADPCM natively, MPEG
+/// audio (format tags 0x0050 and 0x0055) through the MPEG reader over the
+/// `data` chunk, any other codec described but not decodable.
+pub fn open_reader(source: Source) -> ReadResult<Box<dyn AudioReader>> {
+    let p = parse(source)?;
+    let foreign = match p.fmt {
+        FmtKind::Native(fmt) => {
+            return Ok(Box::new(WavReader::from_parsed(
+                p.source,
+                p.container,
+                fmt,
+                p.data_start,
+                p.data_len,
+                p.fact,
+                p.tags,
+                p.warnings,
+            )?))
+        }
+        FmtKind::Foreign(f) => f,
+    };
+    let Parsed { source, container, data_start, data_len, fact, tags, warnings, .. } = p;
+    if matches!(foreign.tag, 0x0050 | 0x0055) {
+        return mpeg_inside(source, container, &foreign, data_start, data_len, tags, warnings);
+    }
+    let frames = fact.or_else(|| {
+        (foreign.byte_rate > 0).then(|| (data_len as u128 * foreign.rate as u128 / foreign.byte_rate as u128) as u64)
+    });
+    let info = StreamInfo {
+        container,
+        codec: crate::io::Codec::Other(codec_name(foreign.tag).to_string()),
+        format: crate::format::AudioFormat::compressed(
+            foreign.rate as f64,
+            crate::format::FourCC([b'm', b's', (foreign.tag >> 8) as u8, foreign.tag as u8]),
+            foreign.channels,
+            0,
+        ),
+        sample_format: None,
+        bits_per_sample: None,
+        frames,
+        layout: ChannelLayout::default_for(foreign.channels),
+        bit_rate: (foreign.byte_rate > 0).then_some(foreign.byte_rate as u64 * 8),
+        tags,
+    };
+    Ok(Box::new(crate::io::described::DescribedOnly::new(info, foreign.describe(), warnings)))
+}
+
+/// MPEG audio in the `data` chunk: decoded (and its length found) by the
+/// MPEG reader, reported as the WAVE file with its tags.
+fn mpeg_inside(
+    source: Source,
+    container: Container,
+    foreign: &Foreign,
+    data_start: u64,
+    data_len: u64,
+    tags: Tags,
+    mut warnings: Vec<String>,
+) -> ReadResult<Box<dyn AudioReader>> {
+    let window = Source::window(source, data_start, data_len)?;
+    let mut inner = crate::io::symphonia::SymphoniaReader::open(window, crate::io::symphonia::Hint::MpegAudio)
+        .map_err(|e| ReadError::unsupported(format!("{} whose data does not decode: {e}", foreign.describe())))?;
+    let mut info = inner.info().clone();
+    info.container = container;
+    if !tags.is_empty() {
+        info.tags = tags;
+    }
+    if info.sample_rate() != foreign.rate || info.channels() != foreign.channels as usize {
+        warnings.push(format!(
+            "the fmt chunk says {} Hz, {} channels; the MPEG stream is {} Hz, {} channels",
+            foreign.rate,
+            foreign.channels,
+            info.sample_rate(),
+            info.channels()
+        ));
+    }
+    warnings.extend(inner.take_warnings());
+    Ok(Box::new(crate::io::described::Rewrapped::with_warnings(inner, info, warnings)))
+}
+
+fn parse(mut source: Source) -> ReadResult<Parsed> {
+    let file_len = source.byte_len();
+    let mut head = [0u8; 40];
+    let n = read_at(&mut source, 0, &mut head)?;
+    let flavor = if n >= 40 && head[..16] == W64_RIFF && head[24..40] == W64_WAVE {
+        Flavor::W64
+    } else if n >= 12 && &head[8..12] == b"WAVE" {
+        match &head[..4] {
+            b"RIFF" => Flavor::Riff,
+            b"RIFX" => Flavor::Rifx,
+            b"RF64" | b"BW64" => Flavor::Rf64,
+            _ => return Err(ReadError::malformed(0, "expected 'RIFF', 'RIFX', 'RF64' or 'BW64'")),
+        }
+    } else if n < 12 {
+        return Err(ReadError::truncated(file_len, "the WAVE header"));
+    } else {
+        return Err(ReadError::malformed(0, "not a WAVE file: expected 'RIFF....WAVE' or a Wave64 header"));
+    };
+    let mut walk = Walk { fmt: None, data: None, fact: None, ds64: None, tags: Tags::default(), warnings: Vec::new() };
+    match flavor {
+        Flavor::W64 => w64_walk(&mut source, &mut walk)?,
+        _ => riff_walk(&mut source, flavor, &mut walk)?,
+    }
+    let Some((fmt_off, fmt_bytes)) = walk.fmt.take() else {
+        return Err(ReadError::malformed(file_len, "the file has no 'fmt ' chunk (the WAVE format description)"));
+    };
+    let fmt = parse_fmt(&fmt_bytes, flavor == Flavor::Rifx, fmt_off)?;
+    let Some((data_start, data_len)) = walk.data else {
+        return Err(ReadError::malformed(file_len, "the file has no 'data' chunk (the audio)"));
+    };
+    let container = match flavor {
+        Flavor::Riff => Container::Wav,
+        Flavor::Rifx => Container::Rifx,
+        Flavor::Rf64 => Container::Rf64,
+        Flavor::W64 => Container::Wave64,
+    };
+    Ok(Parsed {
+        source,
+        container,
+        fmt,
+        data_start,
+        data_len,
+        fact: walk.fact,
+        tags: walk.tags,
+        warnings: walk.warnings,
+    })
+}
+
 impl WavReader {
     /// Parses the headers of a WAVE-family file and gets ready to decode.
-    pub fn new(mut source: Source) -> ReadResult<Self> {
-        let file_len = source.byte_len();
-        let mut head = [0u8; 40];
-        let n = read_at(&mut source, 0, &mut head)?;
-        let flavor = if n >= 40 && head[..16] == W64_RIFF && head[24..40] == W64_WAVE {
-            Flavor::W64
-        } else if n >= 12 && &head[8..12] == b"WAVE" {
-            match &head[..4] {
-                b"RIFF" => Flavor::Riff,
-                b"RIFX" => Flavor::Rifx,
-                b"RF64" | b"BW64" => Flavor::Rf64,
-                _ => return Err(ReadError::malformed(0, "expected 'RIFF', 'RIFX', 'RF64' or 'BW64'")),
+    /// A codec the native reader does not decode is an error here;
+    /// [`open_reader`] describes those too (and decodes MPEG audio).
+    pub fn new(source: Source) -> ReadResult<Self> {
+        let p = parse(source)?;
+        match p.fmt {
+            FmtKind::Native(fmt) => {
+                Self::from_parsed(p.source, p.container, fmt, p.data_start, p.data_len, p.fact, p.tags, p.warnings)
             }
-        } else if n < 12 {
-            return Err(ReadError::truncated(file_len, "the WAVE header"));
-        } else {
-            return Err(ReadError::malformed(0, "not a WAVE file: expected 'RIFF....WAVE' or a Wave64 header"));
-        };
-        let mut walk =
-            Walk { fmt: None, data: None, fact: None, ds64: None, tags: Tags::default(), warnings: Vec::new() };
-        match flavor {
-            Flavor::W64 => w64_walk(&mut source, &mut walk)?,
-            _ => riff_walk(&mut source, flavor, &mut walk)?,
+            FmtKind::Foreign(f) => Err(ReadError::unsupported(f.describe())),
         }
-        let Some((fmt_off, fmt_bytes)) = walk.fmt.take() else {
-            return Err(ReadError::malformed(file_len, "the file has no 'fmt ' chunk (the WAVE format description)"));
-        };
-        let fmt = parse_fmt(&fmt_bytes, flavor == Flavor::Rifx, fmt_off)?;
-        let Some((data_start, data_len)) = walk.data else {
-            return Err(ReadError::malformed(file_len, "the file has no 'data' chunk (the audio)"));
-        };
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn from_parsed(
+        source: Source,
+        container: Container,
+        fmt: Fmt,
+        data_start: u64,
+        data_len: u64,
+        fact: Option<u64>,
+        tags: Tags,
+        mut warnings: Vec<String>,
+    ) -> ReadResult<Self> {
         let header_frames = match fmt.coding {
-            Coding::ImaWav { .. } | Coding::MsAdpcm { .. } => walk.fact,
+            Coding::ImaWav { .. } | Coding::MsAdpcm { .. } => fact,
             _ => None,
         };
-        let mut warnings = walk.warnings;
         warnings.extend(fmt.warning);
         let coding = fmt.coding;
         let stream = PcmStream::open(
@@ -98,13 +229,7 @@ impl WavReader {
             StreamSpec { data_start, data_len, channels: fmt.channels as usize, coding: coding.clone(), header_frames },
             &mut warnings,
         )?;
-        let container = match flavor {
-            Flavor::Riff => Container::Wav,
-            Flavor::Rifx => Container::Rifx,
-            Flavor::Rf64 => Container::Rf64,
-            Flavor::W64 => Container::Wave64,
-        };
-        let info = pcm::stream_info(container, fmt.rate as f64, fmt.channels, &coding, &stream, fmt.layout, walk.tags);
+        let info = pcm::stream_info(container, fmt.rate as f64, fmt.channels, &coding, &stream, fmt.layout, tags);
         Ok(WavReader { info, stream, warnings })
     }
 }

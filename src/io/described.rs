@@ -1,0 +1,105 @@
+//! A stream CoreMusic can describe but not decode (GSM 6.10 or Ogg Vorbis
+//! inside a WAVE file…): `info` and the Inspector show what it is — codec,
+//! rate, channels, length — and every read says why it cannot be played.
+
+use crate::io::{AudioReader, Chapter, ReadError, ReadResult, StreamInfo};
+
+/// A reader whose stream is described only: [`AudioReader::info`] is
+/// complete, reads and seeks fail with an "unsupported" error naming the codec.
+pub struct DescribedOnly {
+    info: StreamInfo,
+    chapters: Vec<Chapter>,
+    why: String,
+    warnings: Vec<String>,
+}
+
+impl DescribedOnly {
+    /// `info` describes the stream; `why` says what cannot be decoded
+    /// (e.g. "WAVE codec 0x0031 (GSM 6.10)"). Warnings already found
+    /// (a cut file…) are kept, and one more says that the audio cannot be played.
+    pub fn new(info: StreamInfo, why: String, mut warnings: Vec<String>) -> DescribedOnly {
+        warnings.push(format!(
+            "CoreMusic cannot decode this audio ({why}): it can be described but not played or converted"
+        ));
+        DescribedOnly { info, chapters: Vec::new(), why, warnings }
+    }
+
+    fn refuse<T>(&self) -> ReadResult<T> {
+        Err(ReadError::unsupported(self.why.clone()))
+    }
+}
+
+impl AudioReader for DescribedOnly {
+    fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+
+    fn read_f32(&mut self, _out: &mut [f32]) -> ReadResult<usize> {
+        self.refuse()
+    }
+
+    fn read_i32(&mut self, _out: &mut [i32]) -> ReadResult<usize> {
+        self.refuse()
+    }
+
+    fn seek(&mut self, _frame: u64) -> ReadResult<u64> {
+        self.refuse()
+    }
+
+    fn chapters(&self) -> &[Chapter] {
+        &self.chapters
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+}
+
+/// A reader whose stream another reader decodes, described as its outer
+/// file: MPEG audio in a WAVE file is decoded by the MPEG reader but
+/// reported as WAVE with the WAVE file's tags.
+pub struct Rewrapped {
+    inner: Box<dyn AudioReader>,
+    info: StreamInfo,
+    /// The outer file's warnings, given out first.
+    warnings: Vec<String>,
+}
+
+impl Rewrapped {
+    /// `inner` with `info` reported in place of its own, and `warnings` about the outer file.
+    pub fn with_warnings(inner: Box<dyn AudioReader>, info: StreamInfo, warnings: Vec<String>) -> Rewrapped {
+        Rewrapped { inner, info, warnings }
+    }
+}
+
+impl AudioReader for Rewrapped {
+    fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+
+    fn read_f32(&mut self, out: &mut [f32]) -> ReadResult<usize> {
+        self.inner.read_f32(out)
+    }
+
+    fn read_i32(&mut self, out: &mut [i32]) -> ReadResult<usize> {
+        self.inner.read_i32(out)
+    }
+
+    fn seek(&mut self, frame: u64) -> ReadResult<u64> {
+        self.inner.seek(frame)
+    }
+
+    fn verified(&self) -> Option<bool> {
+        self.inner.verified()
+    }
+
+    fn chapters(&self) -> &[Chapter] {
+        self.inner.chapters()
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        let mut w = std::mem::take(&mut self.warnings);
+        w.extend(self.inner.take_warnings());
+        w
+    }
+}
