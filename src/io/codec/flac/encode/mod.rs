@@ -16,12 +16,12 @@ use std::io::{Seek, SeekFrom, Write};
 use rayon::prelude::*;
 
 use super::md5::Md5;
-use frame::{BlockEncoder, StreamParams};
-use lpc::MAX_LPC_ORDER;
 use crate::format::f32_to_int;
 use crate::io::tags::vorbis_comment_body;
 use crate::io::writer::{check_sample_range, AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{Tags, WriteError};
+use frame::{BlockEncoder, StreamParams};
+use lpc::MAX_LPC_ORDER;
 
 // unsafe: the AVX2 frame encoder, called only after runtime detection.
 #[allow(unsafe_code)]

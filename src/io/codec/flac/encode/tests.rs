@@ -5,7 +5,6 @@ use super::*;
 use crate::format::SampleFormat;
 use crate::io::writer::OutputFormat;
 use std::path::Path;
-use std::process::Command;
 
 fn spec(channels: u16, bits: u32, rate: u32) -> WriterSpec {
     let sample = SampleFormat::for_int_bits(bits).unwrap_or(SampleFormat::S32);
@@ -125,14 +124,6 @@ fn symphonia_decode(path: &Path, bits: u32) -> Vec<i32> {
     out
 }
 
-fn have_flac() -> bool {
-    let ok = Command::new("flac").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("note: `flac` not on PATH; skipping the libFLAC cross-check");
-    }
-    ok
-}
-
 fn pack_le(samples: &[i32], bits: u32) -> Vec<u8> {
     let bytes = bits.div_ceil(8) as usize;
     let mut out = Vec::with_capacity(samples.len() * bytes);
@@ -140,41 +131,6 @@ fn pack_le(samples: &[i32], bits: u32) -> Vec<u8> {
         out.extend_from_slice(&v.to_le_bytes()[..bytes]);
     }
     out
-}
-
-/// `flac -t` (MD5 verified, warnings are errors) and `flac -d` to raw.
-fn flac_check(path: &Path, samples: &[i32], bits: u32) {
-    // An empty stream's total of 0 reads as "unknown", which flac warns about.
-    let strict = if samples.is_empty() { "-s" } else { "-w" };
-    let t = Command::new("flac").args(["-t", "-s", strict]).arg(path).output().unwrap();
-    assert!(t.status.success(), "flac -t failed on {}: {}", path.display(), String::from_utf8_lossy(&t.stderr));
-    // Raw output only takes whole bytes; other depths go through WAV,
-    // whose data chunk holds the samples left-justified in whole bytes.
-    let raw = path.with_extension("raw");
-    let mut cmd = Command::new("flac");
-    cmd.args(["-d", "-s", "-f"]);
-    if bits % 8 == 0 {
-        cmd.args(["--force-raw-format", "--endian=little", "--sign=signed"]);
-    }
-    let d = cmd.arg("-o").arg(&raw).arg(path).output().unwrap();
-    assert!(d.status.success(), "flac -d failed: {}", String::from_utf8_lossy(&d.stderr));
-    let mut got = std::fs::read(&raw).unwrap();
-    let mut want = pack_le(samples, bits);
-    if bits % 8 != 0 {
-        let at = got.windows(4).position(|w| w == b"data").unwrap() + 8;
-        got.drain(..at);
-        let shift = bits.div_ceil(8) * 8 - bits;
-        let shifted: Vec<i32> = samples.iter().map(|&v| v << shift).collect();
-        want = pack_le(&shifted, bits);
-        if bits < 8 {
-            // 8-bit WAV is offset binary.
-            for b in &mut want {
-                *b ^= 0x80;
-            }
-        }
-    }
-    assert_eq!(got.len(), want.len(), "decoded length of {}", path.display());
-    assert!(got == want, "flac -d differs from the input for {}", path.display());
 }
 
 struct Info {
@@ -207,8 +163,9 @@ fn parse_streaminfo(file: &[u8]) -> Info {
     }
 }
 
-/// Encodes, then checks STREAMINFO, symphonia's decode and (when present) libFLAC's.
-fn round_trip(dir: &Path, name: &str, samples: &[i32], ch: u16, bits: u32, rate: u32, with_flac: bool) -> usize {
+/// Encodes, then checks STREAMINFO and symphonia's decode (libFLAC's is in
+/// `tests/flac_tools.rs`).
+fn round_trip(dir: &Path, name: &str, samples: &[i32], ch: u16, bits: u32, rate: u32) -> usize {
     let path = encode_file(dir, name, spec(ch, bits, rate), samples);
     let bytes = std::fs::read(&path).unwrap();
     let info = parse_streaminfo(&bytes);
@@ -235,16 +192,12 @@ fn round_trip(dir: &Path, name: &str, samples: &[i32], ch: u16, bits: u32, rate:
         assert_eq!(dec.len(), samples.len(), "{name}: symphonia length");
         assert!(dec == samples, "{name}: symphonia decode differs");
     }
-    if with_flac {
-        flac_check(&path, samples, bits);
-    }
     bytes.len()
 }
 
 #[test]
 fn generated_signals_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let flac = have_flac();
     let cases: &[(Sig, u16, u32, u32, usize)] = &[
         (Sig::Sine, 1, 16, 44100, 10000),
         (Sig::Noise, 2, 16, 44100, 9000),
@@ -270,37 +223,35 @@ fn generated_signals_round_trip() {
     for (i, &(sig, ch, bits, rate, n)) in cases.iter().enumerate() {
         let samples = generate(sig, n, usize::from(ch), bits, rate, i as u64 + 7);
         let name = format!("{i}_{sig:?}_{ch}ch_{bits}b_{rate}.flac");
-        round_trip(dir.path(), &name, &samples, ch, bits, rate, flac);
+        round_trip(dir.path(), &name, &samples, ch, bits, rate);
     }
 }
 
 #[test]
 fn wasted_bits_and_extremes() {
     let dir = tempfile::tempdir().unwrap();
-    let flac = have_flac();
     // 16-bit samples that only use the top 8 bits.
     let mut s = generate(Sig::Music, 6000, 2, 16, 44100, 3);
     for v in &mut s {
         *v &= !0xFF;
     }
-    round_trip(dir.path(), "wasted.flac", &s, 2, 16, 44100, flac);
+    round_trip(dir.path(), "wasted.flac", &s, 2, 16, 44100);
     // Full-scale extremes, alternating, in every depth.
     for bits in [8u32, 16, 24, 32] {
         let lo = if bits == 32 { i32::MIN } else { -(1 << (bits - 1)) };
         let hi = if bits == 32 { i32::MAX } else { (1 << (bits - 1)) - 1 };
         let s: Vec<i32> = (0..5000).map(|i| if (i / 3) % 2 == 0 { lo } else { hi }).collect();
-        round_trip(dir.path(), &format!("extreme{bits}.flac"), &s, 2, bits, 48000, flac);
+        round_trip(dir.path(), &format!("extreme{bits}.flac"), &s, 2, bits, 48000);
     }
 }
 
 #[test]
 fn tiny_and_partial_blocks_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let flac = have_flac();
     for len in (1..=20).chain([4095, 4097, 8191]) {
         for (ch, bits) in [(2u16, 16u32), (1, 24), (3, 8)] {
             let s = generate(Sig::Music, len, usize::from(ch), bits, 44100, len as u64);
-            round_trip(dir.path(), &format!("t{len}_{ch}_{bits}.flac"), &s, ch, bits, 44100, flac);
+            round_trip(dir.path(), &format!("t{len}_{ch}_{bits}.flac"), &s, ch, bits, 44100);
         }
     }
 }
@@ -309,20 +260,8 @@ fn tiny_and_partial_blocks_round_trip() {
 fn compresses_music_like_signals() {
     let dir = tempfile::tempdir().unwrap();
     let s = generate(Sig::Music, 44100 * 3, 2, 16, 44100, 11);
-    let size = round_trip(dir.path(), "music.flac", &s, 2, 16, 44100, false);
+    let size = round_trip(dir.path(), "music.flac", &s, 2, 16, 44100);
     assert!(size < s.len() * 2 * 6 / 10, "music compressed to {size} bytes of {}", s.len() * 2);
-    if !have_flac() {
-        return;
-    }
-    // Against libFLAC -5 on the same samples.
-    let wav = dir.path().join("music.wav");
-    write_wav(&wav, &s, 2, 16, 44100);
-    let out = dir.path().join("ref.flac");
-    let r = Command::new("flac").args(["-5", "-s", "-f", "-o"]).arg(&out).arg(&wav).output().unwrap();
-    assert!(r.status.success());
-    let reference = std::fs::metadata(&out).unwrap().len() as usize;
-    eprintln!("ours {size} bytes, flac -5 {reference} bytes");
-    assert!(size * 100 <= reference * 101, "ours {size} vs flac -5 {reference}");
 }
 
 #[test]
@@ -330,8 +269,7 @@ fn write_f32_and_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.flac");
     let floats: Vec<f32> = (0..3000).map(|i| ((i as f32) * 0.01).sin() * 0.5).collect();
-    let mut w =
-        Box::new(FlacWriter::new(Box::new(std::fs::File::create(&path).unwrap()), spec(1, 16, 8000)).unwrap());
+    let mut w = Box::new(FlacWriter::new(Box::new(std::fs::File::create(&path).unwrap()), spec(1, 16, 8000)).unwrap());
     w.write_f32(&floats).unwrap();
     assert!(matches!(w.write_i32(&[40000]), Err(WriteError::Usage(_))));
     w.finish().unwrap();
@@ -351,72 +289,13 @@ fn write_f32_and_usage_errors() {
     assert!(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), three).is_err());
 }
 
-/// A plain PCM WAV (1 or 2 channels, 8/16/24 bits) for the reference encoder.
-fn write_wav(path: &Path, samples: &[i32], ch: u16, bits: u16, rate: u32) {
-    let mut data = pack_le(samples, u32::from(bits));
-    if bits == 8 {
-        // 8-bit WAV is offset binary.
-        for b in &mut data {
-            *b ^= 0x80;
-        }
-    }
-    let bytes = bits / 8;
-    let mut h = Vec::new();
-    h.extend_from_slice(b"RIFF");
-    h.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    h.extend_from_slice(b"WAVEfmt ");
-    h.extend_from_slice(&16u32.to_le_bytes());
-    h.extend_from_slice(&1u16.to_le_bytes());
-    h.extend_from_slice(&ch.to_le_bytes());
-    h.extend_from_slice(&rate.to_le_bytes());
-    h.extend_from_slice(&(rate * u32::from(ch * bytes)).to_le_bytes());
-    h.extend_from_slice(&(ch * bytes).to_le_bytes());
-    h.extend_from_slice(&bits.to_le_bytes());
-    h.extend_from_slice(b"data");
-    h.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    let mut f = std::fs::File::create(path).unwrap();
-    f.write_all(&h).unwrap();
-    f.write_all(&data).unwrap();
-}
-
-/// Writes a music-like excerpt as ours and libFLAC's FLAC for comparing
-/// with `flac -a` (seconds from CM_FLAC_SECS, files to CM_FLAC_OUT).
-#[test]
-#[ignore]
-fn dump_excerpt_for_analysis() {
-    let secs: usize = std::env::var("CM_FLAC_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
-    let out = std::path::PathBuf::from(std::env::var("CM_FLAC_OUT").unwrap_or_else(|_| "/tmp".into()));
-    let sig = match std::env::var("CM_FLAC_SIG").as_deref() {
-        Ok("sine") => Sig::Sine,
-        Ok("noise") => Sig::Noise,
-        Ok("square") => Sig::Square,
-        Ok("chirp") => Sig::Chirp,
-        _ => Sig::Music,
-    };
-    let ch: u16 = std::env::var("CM_FLAC_CH").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
-    let bits: u32 = std::env::var("CM_FLAC_BITS").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
-    let samples = generate(sig, secs * 44100, usize::from(ch), bits, 44100, 99);
-    encode_file(&out, "ours.flac", spec(ch, bits, 44100), &samples);
-    write_wav(&out.join("in.wav"), &samples, ch, bits as u16, 44100);
-    let r = Command::new("flac")
-        .args(["-5", "-s", "-f", "-o"])
-        .arg(out.join("ref.flac"))
-        .arg(out.join("in.wav"))
-        .output()
-        .unwrap();
-    assert!(r.status.success());
-    let a = std::fs::metadata(out.join("ours.flac")).unwrap().len();
-    let b = std::fs::metadata(out.join("ref.flac")).unwrap().len();
-    eprintln!("ours {a} ref {b} ratio {:.4}", a as f64 / b as f64);
-}
-
 /// User + system CPU seconds of this process so far (Linux; 0 elsewhere).
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let ticks: f64 =
+        f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0) + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
     ticks / 100.0
 }
 
@@ -431,59 +310,11 @@ fn bench_encode_only() {
     for _ in 0..reps {
         let start = std::time::Instant::now();
         let cpu0 = cpu_seconds();
-        let mut w =
-            Box::new(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), spec(2, 16, 44100)).unwrap());
+        let mut w = Box::new(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), spec(2, 16, 44100)).unwrap());
         w.write_i32(&samples).unwrap();
         w.finish().unwrap();
-        eprintln!(
-            "encoded {secs} s in {:.3} s wall, {:.3} s cpu",
-            start.elapsed().as_secs_f64(),
-            cpu_seconds() - cpu0
-        );
+        eprintln!("encoded {secs} s in {:.3} s wall, {:.3} s cpu", start.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
     }
-}
-
-/// Speed and size against `flac -5` on 100 MB of 16-bit stereo 44.1 kHz
-/// music-like audio. Prints the numbers; asserts only the size bound.
-#[test]
-#[ignore]
-fn measure_100mb_against_flac_5() {
-    let frames = 100_000_000 / 4;
-    let samples = generate(Sig::Music, frames, 2, 16, 44100, 99);
-    let dir = tempfile::tempdir().unwrap();
-    let ours = dir.path().join("ours.flac");
-    let start = std::time::Instant::now();
-    {
-        let file = std::io::BufWriter::new(std::fs::File::create(&ours).unwrap());
-        let mut w = Box::new(FlacWriter::new(Box::new(file), spec(2, 16, 44100)).unwrap());
-        for chunk in samples.chunks(2 * 4096) {
-            w.write_i32(chunk).unwrap();
-        }
-        w.finish().unwrap();
-    }
-    let our_time = start.elapsed();
-    let our_size = std::fs::metadata(&ours).unwrap().len();
-    eprintln!("ours:    {our_size} bytes in {:.3} s", our_time.as_secs_f64());
-    if !have_flac() {
-        return;
-    }
-    let wav = dir.path().join("in.wav");
-    write_wav(&wav, &samples, 2, 16, 44100);
-    let reference = dir.path().join("ref.flac");
-    let start = std::time::Instant::now();
-    let r = Command::new("flac").args(["-5", "-s", "-f", "-o"]).arg(&reference).arg(&wav).output().unwrap();
-    let ref_time = start.elapsed();
-    assert!(r.status.success());
-    let ref_size = std::fs::metadata(&reference).unwrap().len();
-    eprintln!("flac -5: {ref_size} bytes in {:.3} s", ref_time.as_secs_f64());
-    eprintln!(
-        "size ratio {:.4}, speed ratio {:.2}x",
-        our_size as f64 / ref_size as f64,
-        ref_time.as_secs_f64() / our_time.as_secs_f64()
-    );
-    let t = Command::new("flac").args(["-t", "-s", "-w"]).arg(&ours).output().unwrap();
-    assert!(t.status.success(), "flac -t: {}", String::from_utf8_lossy(&t.stderr));
-    assert!(our_size * 100 <= ref_size * 101);
 }
 
 mod prop {
@@ -518,14 +349,12 @@ mod prop {
                 })
                 .collect();
             let dir = tempfile::tempdir().unwrap();
-            round_trip(dir.path(), "p.flac", &samples, ch, bits, 44100, false);
+            round_trip(dir.path(), "p.flac", &samples, ch, bits, 44100);
         }
     }
 }
 
 mod tag_tests {
-    use std::process::Command;
-
     use crate::io::writer::tag_tests::*;
     use crate::io::writer::OutputFormat::Flac;
     use crate::io::Tags;
@@ -554,7 +383,7 @@ mod tag_tests {
     }
 
     #[test]
-    fn last_block_flag_and_cli_tools() {
+    fn last_block_flag_and_streaminfo() {
         let dir = tempfile::tempdir().expect("tempdir");
         let audio = samples(10_000, 2, 16);
         let (tagged, plain) = (dir.path().join("tagged.flac"), dir.path().join("plain.flac"));
@@ -571,49 +400,6 @@ mod tag_tests {
         let p = std::fs::read(&plain).expect("read");
         assert_eq!(t[8..42], p[8..42]);
         assert_eq!(t[46 + b[1].2..], p[42..]);
-
-        let Ok(out) = Command::new("metaflac").arg("--export-tags-to=-").arg(&tagged).output() else {
-            eprintln!("metaflac not on PATH: skipping");
-            return;
-        };
-        assert!(out.status.success());
-        let text = String::from_utf8(out.stdout).expect("utf-8");
-        for want in [
-            "TITLE=Björk — Jóga",
-            "ARTIST=Björk",
-            "ALBUMARTIST=Björk",
-            "DATE=1997",
-            "COMMENT=日本語のコメント ✓",
-            "TRACKNUMBER=3/10",
-            "DISCNUMBER=1",
-            "COMPOSER=Björk Guðmundsdóttir",
-            "COPYRIGHT=© 1997 One Little Indian",
-        ] {
-            assert!(text.lines().any(|l| l == want), "metaflac lacks {want}: {text}");
-        }
-        if let Ok(out) = Command::new("flac").args(["-t", "-s"]).arg(&tagged).output() {
-            assert!(out.status.success(), "flac -t: {}", String::from_utf8_lossy(&out.stderr));
-        }
-    }
-
-    #[test]
-    fn ffprobe_reads_the_comments() {
-        ffprobe_agrees(
-            Flac,
-            &[
-                ("title", "title"),
-                ("artist", "artist"),
-                ("album", "album"),
-                ("date", "date"),
-                ("genre", "genre"),
-                ("comment", "comment"),
-                ("track", "track"),
-                ("disc", "disc"),
-                ("composer", "composer"),
-                ("copyright", "copyright"),
-                ("album_artist", "album_artist"),
-            ],
-        );
     }
 
     #[test]
