@@ -5,6 +5,7 @@
 use super::*;
 use crate::io::codec::aac_sbr;
 use crate::io::container::mp4::demux::{AacConfig, AacProfile};
+use crate::io::probe::read_up_to;
 
 impl SymphoniaReader {
     /// Opens a stream the probe identified as `hint`: MP4, MPEG audio, ADTS,
@@ -343,10 +344,10 @@ const ADTS_HEAD: usize = 64 << 10;
 fn adts_implicit_sbr(source: &mut Source) -> ReadResult<Option<mp4_format::Undecodable>> {
     let mut head = vec![0u8; ADTS_HEAD];
     source.seek(SeekFrom::Start(0))?;
-    let n = read_full(source, &mut head)?;
+    let n = read_up_to(source, &mut head)?;
     let skip = crate::io::probe::id3v2_len(&head[..n]);
     source.seek(SeekFrom::Start(skip))?;
-    let n = read_full(source, &mut head)?;
+    let n = read_up_to(source, &mut head)?;
     let head = &head[..n];
     let found = head.get(..7).filter(|_| aac_sbr::adts_has_sbr(head)).map(|h| {
         // ADTS profile = object type − 1; rate index; channel configuration.
@@ -380,7 +381,7 @@ fn adts_output_frames(source: &mut Source, start: u64) -> ReadResult<u64> {
     let mut h = [0u8; 7];
     while at.saturating_add(7) <= len {
         source.seek(SeekFrom::Start(at))?;
-        if read_full(source, &mut h)? < 7 || h[0] != 0xFF || h[1] & 0xF6 != 0xF0 {
+        if read_up_to(source, &mut h)? < 7 || h[0] != 0xFF || h[1] & 0xF6 != 0xF0 {
             break;
         }
         let size = (u64::from(h[3] & 3) << 11) | (u64::from(h[4]) << 3) | u64::from(h[5] >> 5);
@@ -391,18 +392,4 @@ fn adts_output_frames(source: &mut Source, start: u64) -> ReadResult<u64> {
         at += size;
     }
     Ok(frames)
-}
-
-/// Reads until `buf` is full or the source ends; the bytes read.
-fn read_full(source: &mut Source, buf: &mut [u8]) -> ReadResult<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match source.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(n)
 }
