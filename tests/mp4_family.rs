@@ -466,3 +466,29 @@ fn empty_sample_tables_report_the_header_length_with_a_warning() {
     let no_stts = rewrite(&bytes, &|k, _| (k == b"stts").then(|| boxed(k, &[0; 8])));
     agrees(&common::file_with(d, "no-stts.m4a", &no_stts), 22050);
 }
+
+/// Implicit SBR through the command line: an ADTS file whose headers say
+/// AAC-LC at 22050 Hz mono but whose every frame ends in an SBR fill
+/// element is HE-AAC at 44100 Hz in `info --json` (2048 frames a packet),
+/// and `convert` refuses it as the explicit case, leaving no output. No
+/// encoder here writes SBR, so the frames are made by hand: a silent single
+/// channel element, a fill element of SBR data, a padding fill element, END.
+#[test]
+fn implicit_sbr_adts_is_he_aac_and_refused() {
+    const BLOCK: [u8; 17] =
+        [0x00, 0xC8, 0x00, 0x06, 0x9D, 0x92, 0x49, 0x24, 0x92, 0x49, 0x24, 0x92, 0x49, 0x2C, 0x40, 0xB4, 0xBC];
+    let len = 7 + BLOCK.len();
+    // MPEG-4 ADTS, no CRC, AAC-LC (profile 1), 22050 Hz (index 7), one channel.
+    let header = [0xFF, 0xF1, 0x5C, 0x40, (len >> 3) as u8, ((len & 7) << 5) as u8 | 0x1F, 0xFC];
+    let frame: Vec<u8> = header.iter().chain(BLOCK.iter()).copied().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::file_with(dir.path(), "implicit.aac", &frame.repeat(20));
+    let j = info_json(&path);
+    assert!(j.get("error").is_none(), "{j}");
+    assert_eq!(j["codec"], "aac_he", "{j}");
+    assert_eq!(j["sample_rate"], 44100, "{j}");
+    assert_eq!(j["channels"], 1, "{j}");
+    assert_eq!(j["frames"].as_u64(), Some(20 * 2048), "{j}");
+    let e = convert_fails(&path);
+    assert!(e.contains("HE-AAC decoding is not supported") && e.contains("implicit.aac"), "{e}");
+}

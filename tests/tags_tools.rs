@@ -300,6 +300,26 @@ fn ffprobe_reads_the_wav_info_chunk() {
 }
 
 #[test]
+fn ffprobe_reads_the_flac_vorbis_comments() {
+    ffprobe_agrees(
+        OutputFormat::Flac,
+        1000,
+        &[
+            ("title", "title"),
+            ("artist", "artist"),
+            ("album", "album"),
+            ("date", "date"),
+            ("genre", "genre"),
+            ("comment", "comment"),
+            ("track", "track"),
+            ("composer", "composer"),
+            ("copyright", "copyright"),
+            ("encoder", "encoder"),
+        ],
+    );
+}
+
+#[test]
 fn ffprobe_reads_the_aiff_text_chunks() {
     ffprobe_agrees(
         OutputFormat::Aiff,

@@ -247,6 +247,11 @@ fn convert_through(
         // and write on another.
         stages.resample_on_threads(extras.resample_threads);
         writer = Box::new(ThreadedWriter::start(stages.quantize_in(writer)));
+    } else if extras.resample_threads > 1 {
+        // A core to spare: encode and write on it while this thread
+        // decodes (a FLAC's decoding, MD5 packing and interleaving here,
+        // the WAV packing and the writes there).
+        writer = Box::new(ThreadedWriter::start(stages.quantize_in(writer)));
     }
 
     let total = info.frames;

@@ -160,7 +160,8 @@ fn caf_is_native(head: &[u8]) -> bool {
     }
 }
 
-fn read_up_to(source: &mut Source, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Reads until `buf` is full or the source ends; the bytes read.
+pub(crate) fn read_up_to(source: &mut Source, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match source.read(&mut buf[n..]) {

@@ -355,12 +355,11 @@ pub fn create_writer_with(
 }
 
 /// Shared checks for the writers' tag tests: write a file with tags, read it
-/// back with [`crate::io::open`], and ask ffprobe / metaflac when installed.
+/// back with [`crate::io::open`] (the checks against ffprobe and metaflac
+/// are in `tests/tags_tools.rs` and `tests/flac_tools.rs`).
 #[cfg(test)]
 pub(crate) mod tag_tests {
-    use std::collections::BTreeMap;
     use std::path::Path;
-    use std::process::Command;
 
     use proptest::prelude::*;
 
@@ -481,50 +480,6 @@ pub(crate) mod tag_tests {
         let (got, back) = read(&path);
         assert_eq!(got, expected(format, tags), "{format:?} tags");
         assert!(back == audio, "{format:?} audio differs");
-    }
-
-    fn have(tool: &str) -> bool {
-        let ok =
-            Command::new(tool).arg("-version").output().is_ok() || Command::new(tool).arg("--version").output().is_ok();
-        if !ok {
-            eprintln!("{tool} not on PATH: skipping its check");
-        }
-        ok
-    }
-
-    /// The format tags ffprobe sees, keys lower-cased; `None` without ffprobe.
-    pub fn ffprobe_tags(path: &Path) -> Option<BTreeMap<String, String>> {
-        if !have("ffprobe") {
-            return None;
-        }
-        let out = Command::new("ffprobe")
-            .args(["-v", "error", "-show_entries", "format_tags", "-of", "json"])
-            .arg(path)
-            .output()
-            .expect("ffprobe");
-        assert!(out.status.success(), "ffprobe: {}", String::from_utf8_lossy(&out.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ffprobe json");
-        let mut map = BTreeMap::new();
-        if let Some(tags) = v.get("format").and_then(|f| f.get("tags")).and_then(|t| t.as_object()) {
-            for (k, v) in tags {
-                map.insert(k.to_ascii_lowercase(), v.as_str().unwrap_or_default().to_string());
-            }
-        }
-        Some(map)
-    }
-
-    /// Writes the first special set through `format` and checks that ffprobe
-    /// reports every `(our key, ffprobe key)` pair with the same value.
-    pub fn ffprobe_agrees(format: OutputFormat, names: &[(&str, &str)]) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join(format!("t.{}", format.extension()));
-        let tags = &special_sets()[0];
-        write(&path, format, 2, tags, &samples(1000, 2, 16));
-        let Some(got) = ffprobe_tags(&path) else { return };
-        for (ours, theirs) in names {
-            let want = tags.get(ours).expect("tag in the set");
-            assert_eq!(got.get(*theirs).map(String::as_str), Some(want), "{format:?} {ours} as {theirs}: {got:?}");
-        }
     }
 
     /// Random tag sets: keys from [`STANDARD_KEYS`], UTF-8 values without NUL.

@@ -11,6 +11,7 @@ pub mod aac;
 // this module owns); the safety argument is at the top of the module.
 #[allow(unsafe_code)]
 pub mod aac_mac;
+pub(crate) mod aac_sbr;
 pub mod adpcm;
 pub mod alac;
 pub mod flac;

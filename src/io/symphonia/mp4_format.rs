@@ -21,6 +21,7 @@ use symphonia::core::units::{Duration, TimeBase, Timestamp};
 
 use super::{read_tags, SymSource};
 use crate::format::{AudioFormat, ChannelLayout, FourCC};
+use crate::io::codec::aac_sbr;
 use crate::io::container::mp4::demux::{parse_asc, AacConfig, AacProfile, DemuxError, Mp4Demuxer, SampleCodec};
 use crate::io::container::mp4::edits::Edit;
 use crate::io::{AudioReader, ReadError, ReadResult, Source, StreamInfo, Tags};
@@ -59,7 +60,7 @@ pub(super) struct Opened {
 /// On failure the source comes back when another reader may try it.
 pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)> {
     let len = crate::io::MediaSource::byte_len(&source);
-    let d = Mp4Demuxer::open(source, len).map_err(|(e, s)| {
+    let mut d = Mp4Demuxer::open(source, len).map_err(|(e, s)| {
         let e = match e {
             DemuxError::NoAudio => ReadError::unsupported("MPEG-4 file: it has no audio track (video or data only)"),
             DemuxError::CutOff(at) => ReadError::truncated(at, "the movie box (moov)"),
@@ -107,9 +108,11 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
             params.with_channels(c);
         }
     }
-    let rate = t.sample_rate.max(1) as u128;
     let ts = t.timescale.max(1);
-    let frames = |v: u64| ((v as u128 * rate + ts as u128 / 2) / ts as u128).min(u64::MAX as u128) as u64;
+    let frames_at = |v: u64, rate: u32| {
+        ((v as u128 * rate.max(1) as u128 + ts as u128 / 2) / ts as u128).min(u64::MAX as u128) as u64
+    };
+    let frames = |v: u64| frames_at(v, t.sample_rate);
     let mut track = Track::new(t.id);
     track.with_codec_params(CodecParameters::Audio(params));
     if let Some(tb) = TimeBase::try_new(1, ts) {
@@ -127,9 +130,15 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
         d.chapters.iter().map(|c| crate::io::Chapter { start_s: c.start_s, title: c.title.clone() }).collect();
     let warnings = d.warnings.clone();
     let undecodable = match &t.codec {
-        SampleCodec::Aac { config, .. } => {
-            parse_asc(config).and_then(|a| Undecodable::of(a, frames(t.keep), &tags, &chapters))
-        }
+        SampleCodec::Aac { config, .. } => parse_asc(config).and_then(|a| {
+            // AAC-LC whose packets carry SBR data: HE-AAC at twice the rate.
+            let a = if implicit_sbr(&mut d, &a) {
+                AacConfig { profile: AacProfile::He, sample_rate: 2 * a.sample_rate, ..a }
+            } else {
+                a
+            };
+            Undecodable::of(crate::io::Container::Mp4, a, frames_at(t.keep, a.sample_rate), &tags, &chapters)
+        }),
         _ => None,
     };
     let format =
@@ -152,7 +161,13 @@ pub(super) struct Undecodable {
 
 impl Undecodable {
     /// `None` when symphonia decodes this config.
-    fn of(a: AacConfig, frames: u64, tags: &Tags, chapters: &[crate::io::Chapter]) -> Option<Undecodable> {
+    pub(super) fn of(
+        container: crate::io::Container,
+        a: AacConfig,
+        frames: u64,
+        tags: &Tags,
+        chapters: &[crate::io::Chapter],
+    ) -> Option<Undecodable> {
         let (name, fourcc, why) = match a.profile {
             AacProfile::He => ("aac_he", *b"aach", "HE-AAC decoding is not supported".to_string()),
             AacProfile::HeV2 => ("aac_he_v2", *b"aacp", "HE-AACv2 decoding is not supported".to_string()),
@@ -171,7 +186,7 @@ impl Undecodable {
         let per_packet = if a.profile == AacProfile::Plain { 1024 } else { 2048 };
         let channels = a.channels.max(1);
         let info = StreamInfo {
-            container: crate::io::Container::Mp4,
+            container,
             codec: crate::io::Codec::Other(name.into()),
             format: AudioFormat::compressed(a.sample_rate as f64, FourCC(fourcc), channels, per_packet),
             sample_format: None,
@@ -209,6 +224,29 @@ impl AudioReader for Undecodable {
     fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
+}
+
+/// True when `a` is plain AAC-LC (no SBR signalled) but every one of the
+/// track's first packets (up to [`aac_sbr::BLOCKS_TO_CHECK`]) carries SBR
+/// data: implicit signalling. The demuxer is moved back to the start.
+fn implicit_sbr(d: &mut Mp4Demuxer<Source>, a: &AacConfig) -> bool {
+    if a.profile != AacProfile::Plain || a.object_type != 2 || a.channels > 2 {
+        return false;
+    }
+    let mut buf = Vec::new();
+    let mut seen = 0;
+    let mut all = true;
+    while seen < aac_sbr::BLOCKS_TO_CHECK && all {
+        match d.read_packet(&mut buf) {
+            Ok(Some(_)) => {
+                all = aac_sbr::block_has_sbr(&buf);
+                seen += 1;
+            }
+            _ => break,
+        }
+    }
+    d.seek(0);
+    all && seen > 0
 }
 
 fn channels(n: u32) -> Option<symphonia::core::audio::Channels> {

@@ -3,6 +3,9 @@
 //! decoded to prove the stream plays.
 
 use super::*;
+use crate::io::codec::aac_sbr;
+use crate::io::container::mp4::demux::{AacConfig, AacProfile};
+use crate::io::probe::read_up_to;
 
 impl SymphoniaReader {
     /// Opens a stream the probe identified as `hint`: MP4, MPEG audio, ADTS,
@@ -11,6 +14,12 @@ impl SymphoniaReader {
     pub fn open(source: Source, hint: Hint) -> ReadResult<Box<dyn AudioReader>> {
         if hint == Hint::Mp4 {
             return Self::open_mp4(source);
+        }
+        let mut source = source;
+        if hint == Hint::Adts {
+            if let Some(he) = adts_implicit_sbr(&mut source)? {
+                return Ok(Box::new(he));
+            }
         }
         Ok(Box::new(Self::open_with(source, Some(hint))?))
     }
@@ -323,4 +332,64 @@ impl SymphoniaReader {
         }
         Ok(reader)
     }
+}
+
+/// Bytes read from the start of an ADTS stream to look for SBR data.
+const ADTS_HEAD: usize = 64 << 10;
+
+/// An ADTS stream whose headers say AAC-LC but whose frames carry SBR data
+/// (implicit HE-AAC, see [`aac_sbr`]): described at the output rate with
+/// the length of the frames present, never decoded. `None` for any other
+/// stream; the source is moved back to its start either way.
+fn adts_implicit_sbr(source: &mut Source) -> ReadResult<Option<mp4_format::Undecodable>> {
+    let mut head = vec![0u8; ADTS_HEAD];
+    source.seek(SeekFrom::Start(0))?;
+    let n = read_up_to(source, &mut head)?;
+    let skip = crate::io::probe::id3v2_len(&head[..n]);
+    source.seek(SeekFrom::Start(skip))?;
+    let n = read_up_to(source, &mut head)?;
+    let head = &head[..n];
+    let found = head.get(..7).filter(|_| aac_sbr::adts_has_sbr(head)).map(|h| {
+        // ADTS profile = object type − 1; rate index; channel configuration.
+        let object_type = u32::from(h[2] >> 6) + 1;
+        let rate_index = usize::from((h[2] >> 2) & 15);
+        let channels = u32::from(((h[2] & 1) << 2) | (h[3] >> 6));
+        (object_type, rate_index, channels)
+    });
+    let result = match found {
+        Some((2, rate_index, channels)) if rate_index < AAC_RATES.len() && (1..=2).contains(&channels) => {
+            let core = AAC_RATES[rate_index];
+            let frames = adts_output_frames(source, skip)?;
+            let a = AacConfig { profile: AacProfile::He, object_type: 2, sample_rate: 2 * core, channels };
+            mp4_format::Undecodable::of(Container::Adts, a, frames, &Tags::default(), &[])
+        }
+        _ => None,
+    };
+    source.seek(SeekFrom::Start(0))?;
+    Ok(result)
+}
+
+/// The AAC sampling frequency table (ISO 14496-3 1.6.3.4).
+const AAC_RATES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+
+/// Output frames of the ADTS frames from `start` on, with SBR (2048 a raw
+/// data block): headers are followed by their lengths until one is not an
+/// ADTS header (the end, a tag, damage).
+fn adts_output_frames(source: &mut Source, start: u64) -> ReadResult<u64> {
+    let len = MediaSource::byte_len(source);
+    let (mut at, mut frames) = (start, 0u64);
+    let mut h = [0u8; 7];
+    while at.saturating_add(7) <= len {
+        source.seek(SeekFrom::Start(at))?;
+        if read_up_to(source, &mut h)? < 7 || h[0] != 0xFF || h[1] & 0xF6 != 0xF0 {
+            break;
+        }
+        let size = (u64::from(h[3] & 3) << 11) | (u64::from(h[4]) << 3) | u64::from(h[5] >> 5);
+        if size < 7 || at + size > len {
+            break;
+        }
+        frames += 2048 * (u64::from(h[6] & 3) + 1);
+        at += size;
+    }
+    Ok(frames)
 }

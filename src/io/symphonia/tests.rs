@@ -130,3 +130,60 @@ fn panics_poison_the_reader() {
     assert_eq!(r.read_i32(&mut buf).unwrap_err().to_string(), e);
     assert_eq!(r.seek(0).unwrap_err().to_string(), e);
 }
+
+/// Implicit SBR: AAC-LC at 22050 Hz (the ADTS header, or the MP4's
+/// AudioSpecificConfig) whose blocks carry SBR fill elements is HE-AAC at
+/// 44100 Hz, told truly and refused with the explicit case's message; the
+/// same blocks without SBR decode (as silence) at 22050 Hz.
+#[test]
+fn implicit_sbr_is_he_aac_at_twice_the_rate() {
+    use crate::io::codec::aac::{esds_box, mp4a_entry};
+    use crate::io::codec::aac_sbr::tests::{adts, block};
+    use crate::io::container::mp4::mux::M4aMuxer;
+    let sbr = block(&[(0xD, 9), (0, 2)]);
+    let plain = block(&[]);
+    let packets = 12usize;
+    let adts_of = |b: &[u8]| (0..packets).flat_map(|_| adts(b, false)).collect::<Vec<u8>>();
+    let dir = tempfile::tempdir().unwrap();
+    let m4a_of = |name: &str, b: &[u8]| {
+        let path = dir.path().join(name);
+        let mut mux = M4aMuxer::new(Box::new(std::fs::File::create(&path).unwrap())).unwrap();
+        for _ in 0..packets {
+            mux.write_packet(b, 1024).unwrap();
+        }
+        // AAC-LC, 22050 Hz, mono.
+        mux.finish(&mp4a_entry(1, 22050, esds_box(&[0x13, 0x88], 32000, 64))).unwrap();
+        Source::memory(std::fs::read(&path).unwrap())
+    };
+    let cases = [
+        (Source::memory(adts_of(&sbr)), Hint::Adts, Container::Adts),
+        (m4a_of("sbr.m4a", &sbr), Hint::Mp4, Container::Mp4),
+    ];
+    for (source, hint, container) in cases {
+        let mut r = SymphoniaReader::open(source, hint).unwrap();
+        let info = r.info().clone();
+        assert_eq!(info.container, container);
+        assert_eq!(info.codec, Codec::Other("aac_he".into()), "{container:?}");
+        assert_eq!((info.sample_rate(), info.channels()), (44100, 1), "{container:?}");
+        assert_eq!(info.frames, Some(packets as u64 * 2048), "{container:?}");
+        let e = r.read_f32(&mut [0.0; 4096]).unwrap_err().to_string();
+        assert!(e.contains("HE-AAC decoding is not supported"), "{container:?}: {e}");
+    }
+    let plain_cases = [(Source::memory(adts_of(&plain)), Hint::Adts), (m4a_of("plain.m4a", &plain), Hint::Mp4)];
+    for (source, hint) in plain_cases {
+        let mut r = SymphoniaReader::open(source, hint).unwrap();
+        assert_eq!((r.info().codec.clone(), r.info().sample_rate()), (Codec::Aac, 22050), "{hint:?}");
+        let mut buf = vec![0.0f32; 4096];
+        let mut total = 0;
+        loop {
+            match r.read_f32(&mut buf).unwrap() {
+                0 => break,
+                n => {
+                    assert!(buf[..n].iter().all(|s| *s == 0.0));
+                    total += n;
+                }
+            }
+        }
+        assert!(total > 0, "{hint:?}: nothing decoded");
+    }
+}

@@ -147,9 +147,10 @@ impl<'a> BitReader<'a> {
     ///
     /// The fast loop keeps the cache, its bit count and the byte position in
     /// locals (registers, not the struct), refills eight bytes at a time
-    /// and finds each quotient with one leading-zeros count of a non-zero
-    /// cache; a quotient longer than the cache, or the last bytes of the
-    /// data, go through the general path one value at a time.
+    /// when fewer than 32 bits are left (or a value needs more than are
+    /// left) and finds each quotient with one leading-zeros count; a
+    /// quotient longer than the cache, or the last bytes of the data, go
+    /// through the general path one value at a time.
     #[inline(always)]
     pub fn read_rice(&mut self, out: &mut [i32], k: u32) {
         let data = self.data;
@@ -157,17 +158,30 @@ impl<'a> BitReader<'a> {
         while i < out.len() {
             let (mut cache, mut bits, mut pos) = (self.cache, self.bits, self.pos);
             while let Some(x) = out.get_mut(i) {
-                if bits <= 56 {
+                // Refill below 32 bits only: most values take far fewer, so
+                // two or three come out of one refill.
+                if bits < 32 {
                     let Some(chunk) = data.get(pos..).and_then(|s| s.first_chunk::<8>()) else { break };
                     cache |= u64::from_be_bytes(*chunk) >> bits;
                     pos += ((63 - bits) >> 3) as usize;
                     bits |= 56;
                 }
-                let Some(nz) = std::num::NonZeroU64::new(cache) else { break };
-                let lz = nz.leading_zeros();
-                let need = lz + 1 + k;
+                let mut lz = cache.leading_zeros();
+                let mut need = lz + 1 + k;
                 if need > bits {
-                    break;
+                    // A long value: refill to the full cache and try again.
+                    if bits > 56 {
+                        break;
+                    }
+                    let Some(chunk) = data.get(pos..).and_then(|s| s.first_chunk::<8>()) else { break };
+                    cache |= u64::from_be_bytes(*chunk) >> bits;
+                    pos += ((63 - bits) >> 3) as usize;
+                    bits |= 56;
+                    lz = cache.leading_zeros();
+                    need = lz + 1 + k;
+                    if need > bits {
+                        break;
+                    }
                 }
                 let c = (cache << lz) << 1;
                 let low = ((c >> 32) >> (32 - k)) as u32;

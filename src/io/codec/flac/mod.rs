@@ -7,10 +7,6 @@ mod bitwriter;
 mod crc;
 mod decode;
 mod encode;
-// unsafe: the AVX2 frame encoder, called only after runtime detection.
-#[allow(unsafe_code)]
-mod encode_frame;
-mod encode_lpc;
 // unsafe: the AVX2/BMI2 frame decoder, called only after runtime detection.
 #[allow(unsafe_code)]
 mod frame;

@@ -94,3 +94,27 @@ fn short_input_decodes_whole_samples_only() {
     assert_eq!(decode_i32(&l, &[1, 2, 3, 4, 5], &mut o), 1);
     assert_eq!(o[1], 7);
 }
+
+/// The 16-bit little-endian fast path writes what the general path writes
+/// (the same layout stored big-endian, bytes swapped), clipping included.
+#[test]
+fn sixteen_bit_fast_path_matches_the_general_path() {
+    let le = PcmLayout::int(2, 16, false, false).unwrap();
+    let be = PcmLayout::int(2, 16, false, true).unwrap();
+    let mut x = 0x1234_5678_9abc_def1u64;
+    let mut src: Vec<i32> = (0..10_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x as i32) >> (x % 20)
+        })
+        .collect();
+    src.extend([i32::MIN, i32::MAX, -32769, -32768, 32767, 32768, 0, -1, 1]);
+    let (mut a, mut b) = (vec![7u8], vec![7u8]);
+    encode_i32(&le, &src, &mut a);
+    encode_i32(&be, &src, &mut b);
+    let swapped: Vec<u8> = b[1..].chunks_exact(2).flat_map(|c| [c[1], c[0]]).collect();
+    assert_eq!(a[0], 7);
+    assert!(a[1..] == swapped[..]);
+}

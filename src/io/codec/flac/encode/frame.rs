@@ -4,9 +4,9 @@
 //! CRC-8, subframes, CRC-16). A [`BlockEncoder`] owns all its scratch so
 //! encoding a block does not allocate once the buffers have grown.
 
-use super::bitwriter::BitWriter;
-use super::crc::{crc16, crc8};
-use super::encode_lpc::{
+use super::super::bitwriter::BitWriter;
+use super::super::crc::{crc16, crc8};
+use super::lpc::{
     autocorrelation, best_fixed_order, best_order, estimate_bits, fixed_residual, levinson, lpc_residual, plan_rice,
     quantize, tukey, RicePlan, ESCAPE, MAX_LPC_ORDER,
 };

@@ -1,0 +1,303 @@
+//! CoreMusic's own FLAC encoder: [`FlacWriter`] turns interleaved integer
+//! samples into a FLAC stream with the techniques of libFLAC's `-5` preset
+//! (4096-sample blocks, best-of-four stereo decorrelation, FIXED orders
+//! 0-4, tukey(0.5)-windowed LPC up to order 8, Rice partition orders up to
+//! 5 with escapes, CONSTANT/VERBATIM fallbacks, wasted-bits removal).
+//! Blocks are gathered into batches whose frames are encoded in parallel
+//! with rayon and written in order; the MD5 of the input is computed
+//! alongside. The header (STREAMINFO, then a VORBIS_COMMENT block when
+//! [`AudioWriter::set_tags`] gave tags) goes down just before the first
+//! frame, and `finish` seeks back to patch STREAMINFO. It never writes a
+//! stream it cannot describe: out-of-range samples are refused, and float
+//! input is rejected by the caller (`create_writer`) and here.
+
+use std::io::{Seek, SeekFrom, Write};
+
+use rayon::prelude::*;
+
+use super::md5::Md5;
+use crate::format::f32_to_int;
+use crate::io::tags::vorbis_comment_body;
+use crate::io::writer::{check_sample_range, AudioWriter, WriteSeek, WriterSpec};
+use crate::io::{Tags, WriteError};
+use frame::{BlockEncoder, StreamParams};
+use lpc::MAX_LPC_ORDER;
+
+// unsafe: the AVX2 frame encoder, called only after runtime detection.
+#[allow(unsafe_code)]
+mod frame;
+mod lpc;
+
+/// Samples per channel in every block but the last.
+const BLOCK_SIZE: usize = 4096;
+/// Samples packed per MD5 update.
+const MD5_CHUNK: usize = 16384;
+/// Frames converted per step of `write_f32`.
+const CONVERT_FRAMES: usize = 4096;
+/// Largest sample rate accepted: STREAMINFO holds 20 bits, but libFLAC
+/// before 1.4 and symphonia stop at 655 350 Hz, the largest rate a frame
+/// header can spell out.
+const MAX_SAMPLE_RATE: u32 = 655_350;
+/// Largest frame number a fixed-block-size stream can carry (31 bits).
+const MAX_FRAMES: u64 = 1 << 31;
+
+/// Writes a FLAC stream (a STREAMINFO block, a VORBIS_COMMENT block when
+/// there are tags, then frames) to a seekable sink.
+pub struct FlacWriter {
+    sink: Box<dyn WriteSeek>,
+    /// Whether `fLaC` and the metadata blocks have been written.
+    header_written: bool,
+    /// The VORBIS_COMMENT body to write after STREAMINFO.
+    comments: Option<Vec<u8>>,
+    params: StreamParams,
+    /// Where the 34 STREAMINFO bytes start in the sink.
+    streaminfo_at: u64,
+    /// Interleaved samples waiting for a full batch.
+    pending: Vec<i32>,
+    batch_samples: usize,
+    encoders: Vec<BlockEncoder>,
+    md5: Md5,
+    md5_buf: Vec<u8>,
+    convert: Vec<i32>,
+    frames_written: u64,
+    total_samples: u64,
+    min_frame: u32,
+    max_frame: u32,
+}
+
+impl FlacWriter {
+    /// Starts a FLAC stream for `spec` on `sink`: integer samples of 4 to 32
+    /// valid bits, 1 to 8 channels, 1 to 655 350 Hz. The header, with the
+    /// STREAMINFO placeholder that [`AudioWriter::finish`] patches, is
+    /// written with the first frame.
+    pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<FlacWriter, WriteError> {
+        if spec.sample.is_float() {
+            return Err(WriteError::Unsupported(format!("FLAC cannot store {} samples", spec.sample)));
+        }
+        let bps = spec.valid_bits();
+        if !(4..=32).contains(&bps) || bps > spec.sample.bits() {
+            return Err(WriteError::Unsupported(format!("FLAC stores 4 to 32 bits per sample, not {bps}")));
+        }
+        if !(1..=8).contains(&spec.channels) {
+            return Err(WriteError::Unsupported(format!("FLAC stores 1 to 8 channels, not {}", spec.channels)));
+        }
+        if spec.sample_rate == 0 || spec.sample_rate > MAX_SAMPLE_RATE {
+            return Err(WriteError::Unsupported(format!(
+                "FLAC stores sample rates from 1 to {MAX_SAMPLE_RATE} Hz, not {}",
+                spec.sample_rate
+            )));
+        }
+        let channels = usize::from(spec.channels);
+        let params = StreamParams {
+            channels,
+            bps,
+            sample_rate: spec.sample_rate,
+            max_lpc_order: MAX_LPC_ORDER,
+            qlp_precision: StreamParams::default_precision(bps, BLOCK_SIZE),
+        };
+        let blocks = (2 * rayon::current_num_threads()).clamp(8, 32);
+        let batch_samples = blocks * BLOCK_SIZE * channels;
+        let start = sink.stream_position()?;
+        Ok(FlacWriter {
+            sink,
+            header_written: false,
+            comments: None,
+            params,
+            streaminfo_at: start + 8,
+            pending: Vec::with_capacity(batch_samples),
+            batch_samples,
+            encoders: (0..blocks).map(|_| BlockEncoder::new(channels)).collect(),
+            md5: Md5::new(),
+            md5_buf: vec![0; MD5_CHUNK * 4],
+            convert: Vec::with_capacity(CONVERT_FRAMES * channels),
+            frames_written: 0,
+            total_samples: 0,
+            min_frame: 0,
+            max_frame: 0,
+        })
+    }
+
+    /// Writes `fLaC`, the STREAMINFO placeholder and the tags, once.
+    fn write_header(&mut self) -> Result<(), WriteError> {
+        if self.header_written {
+            return Ok(());
+        }
+        let mut head = Vec::with_capacity(42 + self.comments.as_ref().map_or(0, |c| c.len() + 4));
+        head.extend_from_slice(b"fLaC");
+        // Type 0 (STREAMINFO), 34 bytes; the last block unless tags follow.
+        head.extend_from_slice(&[if self.comments.is_some() { 0 } else { 0x80 }, 0, 0, 34]);
+        head.extend_from_slice(&self.streaminfo(None));
+        if let Some(c) = &self.comments {
+            // Last block, type 4 (VORBIS_COMMENT); the serialiser keeps it under 2^24 bytes.
+            let len = u32::try_from(c.len()).unwrap_or(u32::MAX).min((1 << 24) - 1);
+            head.push(0x84);
+            head.extend_from_slice(&len.to_be_bytes()[1..]);
+            head.extend_from_slice(&c[..len as usize]);
+        }
+        self.sink.write_all(&head)?;
+        self.header_written = true;
+        Ok(())
+    }
+
+    /// The 34 STREAMINFO bytes for what has been written so far.
+    fn streaminfo(&self, md5: Option<[u8; 16]>) -> [u8; 34] {
+        let mut s = [0u8; 34];
+        let bs = BLOCK_SIZE as u16;
+        s[0..2].copy_from_slice(&bs.to_be_bytes());
+        s[2..4].copy_from_slice(&bs.to_be_bytes());
+        s[4..7].copy_from_slice(&self.min_frame.to_be_bytes()[1..]);
+        s[7..10].copy_from_slice(&self.max_frame.to_be_bytes()[1..]);
+        let total = if self.total_samples < (1 << 36) { self.total_samples } else { 0 };
+        let packed: u64 = (u64::from(self.params.sample_rate) << 44)
+            | ((self.params.channels as u64 - 1) << 41)
+            | (u64::from(self.params.bps - 1) << 36)
+            | total;
+        s[10..18].copy_from_slice(&packed.to_be_bytes());
+        if let Some(m) = md5 {
+            s[18..].copy_from_slice(&m);
+        }
+        s
+    }
+
+    /// Appends interleaved samples (a whole number of frames, already range-checked).
+    fn push(&mut self, mut samples: &[i32]) -> Result<(), WriteError> {
+        while !samples.is_empty() {
+            let room = self.batch_samples - self.pending.len();
+            let take = room.min(samples.len());
+            self.pending.extend_from_slice(&samples[..take]);
+            samples = &samples[take..];
+            if self.pending.len() == self.batch_samples {
+                self.encode_pending()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes everything pending (the last block may be short) and writes the frames.
+    fn encode_pending(&mut self) -> Result<(), WriteError> {
+        let ch = self.params.channels;
+        let block_samples = BLOCK_SIZE * ch;
+        let blocks = self.pending.len().div_ceil(block_samples);
+        if blocks == 0 {
+            return Ok(());
+        }
+        if self.frames_written + blocks as u64 > MAX_FRAMES {
+            return Err(WriteError::Unsupported("stream too long for FLAC frame numbers".into()));
+        }
+        self.write_header()?;
+        let first = self.frames_written;
+        let FlacWriter { pending, encoders, md5, md5_buf, params, .. } = self;
+        let params = &*params;
+        let pending = &pending[..];
+        rayon::join(
+            || md5_feed(md5, md5_buf, pending, params.bps),
+            || {
+                encoders[..blocks]
+                    .par_iter_mut()
+                    .zip(pending.par_chunks(block_samples))
+                    .enumerate()
+                    .for_each(|(i, (enc, chunk))| enc.encode(chunk, params, first + i as u64));
+            },
+        );
+        for enc in &self.encoders[..blocks] {
+            self.sink.write_all(&enc.out)?;
+            let len = u32::try_from(enc.out.len()).unwrap_or(u32::MAX).min((1 << 24) - 1);
+            self.min_frame = if self.frames_written == 0 { len } else { self.min_frame.min(len) };
+            self.max_frame = self.max_frame.max(len);
+            self.frames_written += 1;
+        }
+        self.total_samples += (self.pending.len() / ch) as u64;
+        self.pending.clear();
+        Ok(())
+    }
+
+    fn check_frames(&self, len: usize) -> Result<(), WriteError> {
+        if len % self.params.channels != 0 {
+            return Err(WriteError::Usage(format!(
+                "{len} samples are not a whole number of {}-channel frames",
+                self.params.channels
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Feeds `samples` to the MD5 as libFLAC does: little-endian, (bps+7)/8 bytes each.
+fn md5_feed(md5: &mut Md5, buf: &mut [u8], samples: &[i32], bps: u32) {
+    let bytes = bps.div_ceil(8) as usize;
+    for chunk in samples.chunks(MD5_CHUNK) {
+        let out = &mut buf[..chunk.len() * bytes];
+        match bytes {
+            1 => {
+                for (o, &v) in out.iter_mut().zip(chunk) {
+                    *o = v as u8;
+                }
+            }
+            2 => {
+                for (o, &v) in out.chunks_exact_mut(2).zip(chunk) {
+                    o.copy_from_slice(&(v as i16).to_le_bytes());
+                }
+            }
+            3 => {
+                for (o, &v) in out.chunks_exact_mut(3).zip(chunk) {
+                    o.copy_from_slice(&v.to_le_bytes()[..3]);
+                }
+            }
+            _ => {
+                for (o, &v) in out.chunks_exact_mut(4).zip(chunk) {
+                    o.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        md5.update(out);
+    }
+}
+
+impl AudioWriter for FlacWriter {
+    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
+        self.check_frames(interleaved.len())?;
+        check_sample_range(interleaved, self.params.bps)?;
+        self.push(interleaved)
+    }
+
+    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
+        self.check_frames(interleaved.len())?;
+        let bps = self.params.bps;
+        let mut conv = std::mem::take(&mut self.convert);
+        let step = CONVERT_FRAMES * self.params.channels;
+        let mut result = Ok(());
+        for chunk in interleaved.chunks(step) {
+            conv.clear();
+            conv.extend(chunk.iter().map(|&v| f32_to_int(v, bps)));
+            result = self.push(&conv);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.convert = conv;
+        result
+    }
+
+    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
+        if self.header_written || !self.pending.is_empty() {
+            return Err(WriteError::Usage("FLAC tags must be set before the first write".into()));
+        }
+        self.comments = vorbis_comment_body(tags);
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
+        self.encode_pending()?;
+        self.write_header()?;
+        let digest = std::mem::replace(&mut self.md5, Md5::new()).finish();
+        let info = self.streaminfo(Some(digest));
+        self.sink.seek(SeekFrom::Start(self.streaminfo_at))?;
+        self.sink.write_all(&info)?;
+        self.sink.seek(SeekFrom::End(0))?;
+        self.sink.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
