@@ -60,3 +60,29 @@ fn the_batch_tab_converts_to_mp3_v2() {
 fn the_batch_tab_converts_to_opus_128k() {
     convert_with("Opus 128k", ".opus", 48_000);
 }
+
+/// Bit depth and dither mean nothing to a lossy codec: their rows go when
+/// a lossy preset is picked and come back with a lossless format.
+#[test]
+fn depth_and_dither_rows_are_hidden_for_lossy_outputs() {
+    let mut h = harness();
+    h.get_by_label("Batch").click();
+    h.run_steps(2);
+    let shown = |h: &Harness<'static, CoreMusicApp>| {
+        let any = |label: &str| h.query_all_by_label(label).next().is_some();
+        (any("Bit depth"), any("TPDF dither when reducing depth"))
+    };
+    assert_eq!(shown(&h), (true, true), "FLAC shows them");
+    let mut presets = vec!["Opus 128k"];
+    if cfg!(not(target_os = "macos")) {
+        presets.push("MP3 V2");
+    }
+    for preset in presets {
+        h.get_by_label(preset).click();
+        h.run_steps(2);
+        assert_eq!(shown(&h), (false, false), "{preset} hides them");
+        h.get_by_label("FLAC").click();
+        h.run_steps(2);
+        assert_eq!(shown(&h), (true, true), "back to FLAC after {preset}");
+    }
+}

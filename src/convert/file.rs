@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::normalize::{measure, track_change, LoudnessChange};
+use super::normalize::{measure, measure_written, meter_for, track_change, LoudnessChange};
 use super::options::{BitDepth, ConvertOptions};
 use super::stages::{Stages, Target};
 use super::verify::{verify_output, HashingWriter, Verification};
@@ -284,10 +284,13 @@ fn convert_through(
         }
         Err(e) => return Err(write_err(WriteError::Io(e))),
     }
+    // A normalised output's loudness is measured, not computed: in the
+    // verifying pass when there is one, else by decoding it once more.
+    let mut after_meter = extras.loudness.and_then(|_| meter_for(target.rate, target.channels, &info.layout).ok());
     let verified = match &digest {
         Some(digest) => {
             (extras.before_verify)(output);
-            match verify_output(output, format, target.channels, frames_out, digest) {
+            match verify_output(output, format, target.channels, frames_out, digest, after_meter.as_mut()) {
                 Ok(v) => Some(v),
                 Err(what) => {
                     let _ = std::fs::remove_file(output);
@@ -297,8 +300,16 @@ fn convert_through(
         }
         None => None,
     };
-    // Tags are a courtesy: an output that cannot take them is still converted.
     let mut warnings = file.take_warnings();
+    let mut loudness = extras.loudness;
+    if let (Some(change), Some(meter)) = (loudness.as_mut(), after_meter.as_mut()) {
+        let measured = if digest.is_some() { Ok(()) } else { measure_written(output, meter) };
+        match measured {
+            Ok(()) => *change = change.measured(&meter.report()),
+            Err(e) => warnings.push(format!("the output's loudness was not measured: {e}")),
+        }
+    }
+    // Tags are a courtesy: an output that cannot take them is still converted.
     let replaygain = match opts.replaygain.then(|| tag_replaygain(output)) {
         Some(Ok(rg)) => Some(Box::new(rg)),
         Some(Err(e)) => {
@@ -316,7 +327,7 @@ fn convert_through(
         elapsed: started.elapsed(),
         bytes_in: std::fs::metadata(input).map(|m| m.len()).unwrap_or(0),
         warnings,
-        loudness: extras.loudness.map(Box::new),
+        loudness: loudness.map(Box::new),
         verified,
         replaygain,
     }))

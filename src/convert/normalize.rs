@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::file::{output_format, ConvertError};
 use super::options::{ConvertOptions, NormalizeOptions};
 use super::stages::{Stages, Target};
-use crate::dsp::loudness::{album_loudness, linear_to_db, ClipRule, LoudnessMeter};
+use crate::dsp::loudness::{album_loudness, linear_to_db, ClipRule, LoudnessError, LoudnessMeter, LoudnessReport};
 use crate::dsp::true_peak::PeakRefiner;
 use crate::format::{ChannelLayout, SampleFormat};
 use crate::io::{AudioFile, AudioWriter, WriteError};
@@ -44,10 +44,15 @@ pub struct LoudnessChange {
     pub before_true_peak_dbtp: Option<f64>,
     /// The gain applied, dB.
     pub gain_db: f64,
-    /// Integrated loudness after (before plus the gain), LUFS.
+    /// Integrated loudness after, LUFS: measured on the written output when
+    /// `after_measured`, else before plus the gain.
     pub after_lufs: Option<f64>,
-    /// True peak after (before plus the gain), dBTP.
+    /// True peak after, dBTP: measured when `after_measured`, else before
+    /// plus the gain.
     pub after_true_peak_dbtp: Option<f64>,
+    /// True when the `after_*` figures were measured on the written output
+    /// (decoded again) rather than computed.
+    pub after_measured: bool,
     /// True when the true-peak ceiling lowered the gain below what the
     /// target asked for (the output is quieter than the target).
     pub ceiling_bound: bool,
@@ -57,6 +62,14 @@ pub struct LoudnessChange {
 }
 
 impl LoudnessChange {
+    /// This change with the `after_*` figures of `output`, the written file's measurement.
+    pub fn measured(mut self, output: &LoudnessReport) -> Self {
+        self.after_lufs = output.integrated_lufs;
+        self.after_true_peak_dbtp = output.true_peak_dbtp;
+        self.after_measured = true;
+        self
+    }
+
     /// One line for people: `-20.3 -> -14.0 LUFS (+6.3 dB)`, and why it
     /// stopped short when the ceiling bound it.
     pub fn describe(&self) -> String {
@@ -106,14 +119,7 @@ pub fn measure(
     let chosen = Target::choose(&info, format, opts);
     let target = Target { rate: info.sample_rate(), channels: chosen.channels, sample: SampleFormat::F32, bits: None };
     let mut stages = Stages::new(&info, &target, opts).map_err(|e| refused(e.to_string()))?;
-    let layout = if target.channels == info.channels() && info.layout.channels.len() == target.channels {
-        info.layout.clone()
-    } else {
-        ChannelLayout::default_for(target.channels as u32)
-    };
-    let mut meter = LoudnessMeter::with_layout(target.rate, &layout, ClipRule::default())
-        .or_else(|_| LoudnessMeter::new(target.rate, target.channels, ClipRule::default()))
-        .map_err(|e| refused(e.to_string()))?;
+    let mut meter = meter_for(target.rate, target.channels, &info.layout).map_err(|e| refused(e.to_string()))?;
     let mut refiner = PeakRefiner::new(target.channels);
     let total = info.frames;
     let mut done = 0u64;
@@ -145,6 +151,33 @@ pub fn measure(
     Ok(Measurement { lufs: report.integrated_lufs, true_peak_dbtp, meter })
 }
 
+/// A meter for `channels` at `rate`, weighting them as `source` (the
+/// input's layout) when the channels are the source's, else as the default
+/// layout for that count.
+pub(crate) fn meter_for(rate: u32, channels: usize, source: &ChannelLayout) -> Result<LoudnessMeter, LoudnessError> {
+    let layout =
+        if source.channels.len() == channels { source.clone() } else { ChannelLayout::default_for(channels as u32) };
+    LoudnessMeter::with_layout(rate, &layout, ClipRule::default())
+        .or_else(|_| LoudnessMeter::new(rate, channels, ClipRule::default()))
+}
+
+/// Decodes the written `output` once into `meter`.
+pub(crate) fn measure_written(output: &Path, meter: &mut LoudnessMeter) -> Result<(), String> {
+    let mut file = AudioFile::open(output).map_err(|e| e.to_string())?;
+    let channels = meter.channels();
+    if file.info().channels() != channels {
+        return Err(format!("{}: {} channels, not {channels}", output.display(), file.info().channels()));
+    }
+    let mut buf = vec![0f32; 16384 * channels];
+    loop {
+        let n = file.read_f32(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Ok(());
+        }
+        meter.push(&buf[..n * channels]).map_err(|e| e.to_string())?;
+    }
+}
+
 /// The gain for each measured file (`None` where measuring failed): its own,
 /// or with `album` one gain for all from their loudness as one programme and
 /// their highest true peak.
@@ -173,6 +206,7 @@ fn change(m: &Measurement, gain_db: f64, ceiling_bound: bool, reference_lufs: Op
         gain_db,
         after_lufs: m.lufs.map(|l| l + gain_db),
         after_true_peak_dbtp: m.true_peak_dbtp.map(|p| p + gain_db),
+        after_measured: false,
         ceiling_bound,
         reference_lufs,
     }

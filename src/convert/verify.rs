@@ -5,13 +5,15 @@
 //! audio is kept. Afterwards the output is decoded again and hashed the same
 //! way: a lossless output must give the same hash and sample count
 //! (bit-exact), a lossy one ([`OutputFormat::is_lossy`]) must decode end to
-//! end to the same channel count and length.
+//! end to the same channel count and length. The same decoding pass can
+//! feed a loudness meter (the measured loudness of a normalised output).
 //!
 //! This room reads outputs; removing one that failed is the caller's job.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::dsp::loudness::LoudnessMeter;
 use crate::io::{AudioFile, AudioWriter, OutputFormat, Tags, WriteError};
 
 /// Frames decoded at a time while verifying.
@@ -173,13 +175,15 @@ impl std::fmt::Display for Verification {
 
 /// Decodes `output` (just written as `format` with `channels` channels and
 /// `frames` frames, `digest` of its samples) and proves it, or says what
-/// is wrong.
+/// is wrong. With `meter`, every decoded block is also measured (as f32 on
+/// the reader's scale, as [`AudioFile::read_f32`] gives it).
 pub fn verify_output(
     output: &Path,
     format: OutputFormat,
     channels: usize,
     frames: u64,
     digest: &WrittenDigest,
+    mut meter: Option<&mut LoudnessMeter>,
 ) -> Result<Verification, String> {
     let (expected, kind) = match digest.0.lock() {
         Ok(s) => (s.hash, s.kind),
@@ -194,8 +198,18 @@ pub fn verify_output(
     let mut hash = SampleHash::default();
     let mut decoded = 0u64;
     let decode_err = |e: crate::io::ReadError| format!("does not decode: {e}");
+    let measuring = meter.is_some();
+    let mut measure = |block: &[f32]| match meter.as_deref_mut() {
+        Some(m) => m.push(block).map_err(|e| format!("cannot be measured: {e}")),
+        None => Ok(()),
+    };
     if exact && kind == Kind::Int {
         let mut buf = vec![0i32; VERIFY_FRAMES * channels];
+        // Integers to f32 as the readers scale them: 2^-(bits-1).
+        let info = file.info();
+        let bits = info.bits_per_sample.or(info.sample_format.map(|f| f.bits())).unwrap_or(32).clamp(1, 32);
+        let scale = (-(f64::from(bits) - 1.0)).exp2() as f32;
+        let mut floats = Vec::new();
         loop {
             let n = file.read_i32(&mut buf).map_err(|e| decode_err(e.error))?;
             if n == 0 {
@@ -203,6 +217,11 @@ pub fn verify_output(
             }
             hash.add_i32(&buf[..n * channels]);
             decoded += n as u64;
+            if measuring {
+                floats.clear();
+                floats.extend(buf[..n * channels].iter().map(|&v| v as f32 * scale));
+                measure(&floats)?;
+            }
         }
     } else {
         let mut buf = vec![0f32; VERIFY_FRAMES * channels];
@@ -214,6 +233,7 @@ pub fn verify_output(
             if exact {
                 hash.add_f32(&buf[..n * channels]);
             }
+            measure(&buf[..n * channels])?;
             decoded += n as u64;
         }
     }

@@ -1,6 +1,6 @@
 //! Programme loudness and level statistics of a stream: EBU R128 integrated
-//! loudness and loudness range, true peak (ITU-R BS.1770, through the
-//! `ebur128` crate), sample peak, DC offset and clipped samples per channel.
+//! loudness and loudness range (through the `ebur128` crate), true peak
+//! (ITU-R BS.1770, [`TruePeakMeter`]: the crate's interpolator, faster), sample peak, DC offset and clipped samples per channel.
 //! The loudness range follows EBU Tech 3342 with the short-term loudness
 //! taken every 100 ms (as ffmpeg's `ebur128` filter does; the crate's own
 //! range samples once a second and reads up to ~1 LU apart on level steps),
@@ -18,17 +18,26 @@
 
 use ebur128::{EbuR128, Mode};
 
+use super::true_peak::TruePeakMeter;
 use crate::format::{Channel, ChannelLayout};
 
 /// Bins of the short-term loudness histogram: 0.01 LU from −70 to +30 LUFS.
 const RANGE_BINS: usize = 10_000;
 
+/// 100 ms hops in a short-term (3 s) window.
+const HOPS_PER_WINDOW: usize = 30;
+
 /// Short-term loudness every 100 ms, for the loudness range (EBU Tech 3342).
+/// Each hop's energy is read once (a 100 ms window) and the short-term
+/// energy is the mean of the last 30: the same sum as the meter's own 3 s
+/// window, without summing every sample 30 times over.
 #[derive(Debug, Clone)]
 struct RangeMeter {
     hop: usize,
     since_hop: usize,
     hops: u64,
+    /// The last 30 hops' mean-square (K-weighted, channel-weighted) energies.
+    energies: [f64; HOPS_PER_WINDOW],
     histogram: Box<[u32]>,
     energy_sum: f64,
     count: u64,
@@ -38,7 +47,15 @@ impl RangeMeter {
     fn new(rate: u32) -> Self {
         // ebur128's 100 ms, rounded the same way.
         let hop = ((rate as usize).saturating_add(5) / 10).max(1);
-        RangeMeter { hop, since_hop: 0, hops: 0, histogram: vec![0; RANGE_BINS].into(), energy_sum: 0.0, count: 0 }
+        RangeMeter {
+            hop,
+            since_hop: 0,
+            hops: 0,
+            energies: [0.0; HOPS_PER_WINDOW],
+            histogram: vec![0; RANGE_BINS].into(),
+            energy_sum: 0.0,
+            count: 0,
+        }
     }
 
     /// Feeds `block` to `meter` in pieces that end on 100 ms boundaries and
@@ -53,11 +70,13 @@ impl RangeMeter {
             rest = later;
             if self.since_hop >= self.hop {
                 self.since_hop = 0;
+                // BS.1770: L = −0.691 + 10·log10(energy), back to the energy.
+                let energy = meter.loudness_window(100).map_or(0.0, |l| 10f64.powf((l + 0.691) / 10.0));
+                self.energies[(self.hops % HOPS_PER_WINDOW as u64) as usize] = energy;
                 self.hops += 1;
-                if self.hops >= 30 {
-                    if let Ok(l) = meter.loudness_shortterm() {
-                        self.record(l);
-                    }
+                if self.hops >= HOPS_PER_WINDOW as u64 {
+                    let mean = self.energies.iter().sum::<f64>() / HOPS_PER_WINDOW as f64;
+                    self.record(-0.691 + 10.0 * mean.log10());
                 }
             }
         }
@@ -288,7 +307,7 @@ pub struct LoudnessMeter {
     channels: usize,
     loudness: EbuR128,
     range: RangeMeter,
-    true_peak: EbuR128,
+    true_peak: TruePeakMeter,
     running: Running,
     clip: ClipRule,
     frames: u64,
@@ -326,7 +345,7 @@ impl LoudnessMeter {
                 .map_err(|e| LoudnessError::Unsupported(format!("{channels} channels at {rate} Hz ({e})")))
         };
         let mut loudness = make(Mode::I | Mode::S)?;
-        let true_peak = make(Mode::TRUE_PEAK)?;
+        let true_peak = TruePeakMeter::new(rate, channels);
         if channels > 1 {
             let map: Vec<ebur128::Channel> = layout.channels.iter().map(|&c| weight_of(c)).collect();
             loudness
@@ -369,11 +388,11 @@ impl LoudnessMeter {
             running.push(block, clip);
             range.push(loudness, block, channels)
         };
-        let mut right = || true_peak.add_frames_f32(block);
-        let (a, b) = if frames >= PARALLEL_FRAMES { rayon::join(left, right) } else { (left(), right()) };
+        let mut right = || true_peak.push(block);
+        let (a, ()) = if frames >= PARALLEL_FRAMES { rayon::join(left, right) } else { (left(), right()) };
         // The only errors ebur128 returns for a well-formed block are impossible
         // here (shape checked above); report them rather than hide them.
-        a.and(b).map_err(|e| LoudnessError::Unsupported(format!("this block ({e})")))?;
+        a.map_err(|e| LoudnessError::Unsupported(format!("this block ({e})")))?;
         self.frames += frames as u64;
         Ok(())
     }
@@ -386,7 +405,7 @@ impl LoudnessMeter {
         let channels: Vec<ChannelLevels> = (0..self.channels)
             .map(|c| {
                 let sample_peak = self.running.peak.get(c).map_or(0.0, |&p| f64::from(p));
-                let tp = self.true_peak.true_peak(c as u32).unwrap_or(0.0);
+                let tp = self.true_peak.peak(c);
                 ChannelLevels {
                     sample_peak,
                     true_peak: tp.max(sample_peak),

@@ -365,18 +365,11 @@ impl BatchPanel {
                 .response
                 .accessible_name("Sample rate");
             ui.end_row();
-            ui.label("Bit depth");
-            egui::ComboBox::from_id_salt("bits")
-                .selected_text(self.opts.bits.map_or("as source".into(), depth_name))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.opts.bits, None, "as source");
-                    for b in [BitDepth::S16, BitDepth::S24, BitDepth::S32, BitDepth::F32] {
-                        ui.selectable_value(&mut self.opts.bits, Some(b), depth_name(b));
-                    }
-                })
-                .response
-                .accessible_name("Bit depth");
-            ui.end_row();
+            // Lossy codecs take float samples: no depth to choose, nothing to dither.
+            let lossy = self.opts.format.is_some_and(OutputFormat::is_lossy);
+            if !lossy {
+                self.depth_ui(ui);
+            }
             ui.label("Channels");
             egui::ComboBox::from_id_salt("channels")
                 .selected_text(self.opts.channels.map_or("as source".into(), |c| c.to_string()))
@@ -397,9 +390,11 @@ impl BatchPanel {
                 }
             });
             ui.end_row();
-            ui.label("Dither");
-            ui.checkbox(&mut self.opts.dither, "TPDF dither when reducing depth");
-            ui.end_row();
+            if !lossy {
+                ui.label("Dither");
+                ui.checkbox(&mut self.opts.dither, "TPDF dither when reducing depth");
+                ui.end_row();
+            }
             ui.label("Workers");
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let mut jobs = if self.opts.jobs == 0 { cores } else { self.opts.jobs };
@@ -419,6 +414,22 @@ impl BatchPanel {
 }
 
 impl BatchPanel {
+    /// The bit depth row (lossless formats only).
+    fn depth_ui(&mut self, ui: &mut egui::Ui) {
+        ui.label("Bit depth");
+        egui::ComboBox::from_id_salt("bits")
+            .selected_text(self.opts.bits.map_or("as source".into(), depth_name))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.opts.bits, None, "as source");
+                for b in [BitDepth::S16, BitDepth::S24, BitDepth::S32, BitDepth::F32] {
+                    ui.selectable_value(&mut self.opts.bits, Some(b), depth_name(b));
+                }
+            })
+            .response
+            .accessible_name("Bit depth");
+        ui.end_row();
+    }
+
     /// Normalisation, its ceiling and album mode, and output verification.
     fn loudness_options_ui(&mut self, ui: &mut egui::Ui) {
         egui::Grid::new("batch-loudness").num_columns(2).spacing([16.0, 6.0]).show(ui, |ui| {

@@ -13,7 +13,7 @@ use std::io::Write;
 const PAGE_TARGET: usize = 4096;
 
 /// The CRC-32 of Ogg pages (polynomial 0x04C11DB7, not reflected, no final xor).
-fn crc_table() -> [u32; 256] {
+pub(crate) fn crc_table() -> [u32; 256] {
     let mut t = [0u32; 256];
     for (i, e) in t.iter_mut().enumerate() {
         let mut r = (i as u32) << 24;
@@ -23,6 +23,12 @@ fn crc_table() -> [u32; 256] {
         *e = r;
     }
     t
+}
+
+/// The CRC of a whole page (header, lacing and body) whose CRC field
+/// (bytes 22..26) holds zeros.
+pub(crate) fn page_crc(table: &[u32; 256], page: &[u8]) -> u32 {
+    page.iter().fold(0u32, |crc, &b| (crc << 8) ^ table[((crc >> 24) as u8 ^ b) as usize])
 }
 
 /// One logical Ogg stream being written.

@@ -81,6 +81,11 @@ pub(super) fn tag_key(tag: &Tag) -> String {
         Some(StandardTag::Encoder(_)) => "encoder",
         Some(StandardTag::Copyright(_)) => "copyright",
         Some(StandardTag::Lyrics(_)) => "lyrics",
+        // iTunes freeform items (`----:com.apple.iTunes:replaygain_…`) and Vorbis fields alike.
+        Some(StandardTag::ReplayGainTrackGain(_)) => "replaygain_track_gain",
+        Some(StandardTag::ReplayGainTrackPeak(_)) => "replaygain_track_peak",
+        Some(StandardTag::ReplayGainAlbumGain(_)) => "replaygain_album_gain",
+        Some(StandardTag::ReplayGainAlbumPeak(_)) => "replaygain_album_peak",
         Some(
             StandardTag::RecordingDate(_)
             | StandardTag::RecordingYear(_)

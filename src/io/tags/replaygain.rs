@@ -1,12 +1,17 @@
 //! ReplayGain 2.0 tags: the values ([`ReplayGain`]), reading them back from
 //! a file's [`Tags`], and writing them into a file without touching its
 //! audio (like rsgain and loudgain): Vorbis comments in FLAC, ID3v2.3/2.4
-//! `TXXX` frames in MP3 and in the `id3 ` / `ID3 ` chunk of WAV and AIFF.
-//! Every other tag and every audio byte stays as it was; the new file
-//! replaces the old one atomically ([`crate::io::place::write_atomically`]).
-//!
-//! Ogg (Vorbis, Opus R128 gains) and MP4 freeform atoms are not written yet:
-//! they give [`TagWriteError::Unsupported`].
+//! `TXXX` frames in MP3 and in the `id3 ` / `ID3 ` chunk of WAV and AIFF,
+//! R128 gain fields in Ogg Opus ([`ogg`]) and iTunes freeform items in
+//! MPEG-4 ([`mp4`]). Every other tag and every audio byte stays as it was;
+//! the new file replaces the old one atomically
+//! ([`crate::io::place::write_atomically`]). Ogg Vorbis and FLAC-in-Ogg give
+//! [`TagWriteError::Unsupported`].
+
+mod mp4;
+mod ogg;
+
+pub use ogg::R128_REFERENCE_LUFS;
 
 use std::path::{Path, PathBuf};
 
@@ -62,12 +67,40 @@ impl ReplayGain {
             let v = v.strip_suffix("dB").or_else(|| v.strip_suffix("db")).unwrap_or(v).trim();
             v.parse::<f64>().ok().filter(|x| x.is_finite())
         };
+        let r128 = |key: &str| get(key).and_then(ogg::gain_of_r128);
+        // Opus files carry R128 gains (−23 LUFS, no peaks) instead.
+        if let (None, Some(track)) = (number("replaygain_track_gain"), r128("r128_track_gain")) {
+            return Some(ReplayGain {
+                track_gain_db: track,
+                track_peak: f64::NAN,
+                album_gain_db: r128("r128_album_gain"),
+                album_peak: None,
+            });
+        }
         Some(ReplayGain {
             track_gain_db: number("replaygain_track_gain")?,
             track_peak: number("replaygain_track_peak").unwrap_or(f64::NAN),
             album_gain_db: number("replaygain_album_gain"),
             album_peak: number("replaygain_album_peak"),
         })
+    }
+}
+
+/// Why a file was not rewritten, before its path is attached.
+enum Refusal {
+    Damaged(String),
+    Unsupported(String),
+}
+
+impl From<String> for Refusal {
+    fn from(what: String) -> Self {
+        Refusal::Damaged(what)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(what: &str) -> Self {
+        Refusal::Damaged(what.into())
     }
 }
 
@@ -107,6 +140,10 @@ pub fn write_replaygain(path: &Path, rg: &ReplayGain) -> Result<(), TagWriteErro
     let bytes = std::fs::read(path).map_err(io)?;
     let damaged = |what: String| TagWriteError::Damaged { path: path.to_path_buf(), what };
     let unsupported = |what: &str| TagWriteError::Unsupported { path: path.to_path_buf(), what: what.into() };
+    let refused = |r: Refusal| match r {
+        Refusal::Damaged(what) => damaged(what),
+        Refusal::Unsupported(what) => unsupported(&what),
+    };
     let fields = rg.fields();
     let out = if bytes.starts_with(b"fLaC") {
         flac_with(&bytes, &fields).map_err(damaged)?
@@ -115,9 +152,9 @@ pub fn write_replaygain(path: &Path, rg: &ReplayGain) -> Result<(), TagWriteErro
     } else if bytes.len() >= 12 && &bytes[..4] == b"FORM" && matches!(&bytes[8..12], b"AIFF" | b"AIFC") {
         chunks_with(&bytes, &fields, true).map_err(damaged)?
     } else if bytes.starts_with(b"OggS") {
-        return Err(unsupported("Ogg files: ReplayGain/R128 tags are not written yet"));
+        ogg::opus_with(&bytes, rg).map_err(refused)?
     } else if bytes.get(4..8) == Some(b"ftyp") {
-        return Err(unsupported("MPEG-4 files: ReplayGain atoms are not written yet"));
+        mp4::mp4_with(&bytes, &fields).map_err(refused)?
     } else if bytes.starts_with(b"ID3") || (bytes.len() > 1 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0) {
         let old = if bytes.starts_with(b"ID3") {
             id3_len(&bytes).ok_or_else(|| damaged("a cut ID3v2 tag".into()))?
@@ -132,7 +169,7 @@ pub fn write_replaygain(path: &Path, rg: &ReplayGain) -> Result<(), TagWriteErro
         out.extend_from_slice(&bytes[old..]);
         out
     } else {
-        return Err(unsupported("not a FLAC, MP3, WAV or AIFF file"));
+        return Err(unsupported("not a FLAC, MP3, WAV, AIFF, Ogg Opus or MPEG-4 file"));
     };
     crate::io::place::write_atomically(path, &out).map_err(io)
 }
@@ -169,8 +206,8 @@ fn flac_with(bytes: &[u8], fields: &[(&str, String)]) -> Result<Vec<u8>, String>
     let total = |blocks: &[(u8, Vec<u8>)]| blocks.iter().map(|b| 4 + b.1.len()).sum::<usize>() as isize;
     let old_total = total(&blocks);
     match blocks.iter().position(|b| b.0 == 4) {
-        Some(i) => blocks[i].1 = vorbis_with(&blocks[i].1, fields)?,
-        None => blocks.insert(1, (4, vorbis_with(&[], fields)?)),
+        Some(i) => blocks[i].1 = vorbis_with(&blocks[i].1, fields, is_replaygain_key)?,
+        None => blocks.insert(1, (4, vorbis_with(&[], fields, is_replaygain_key)?)),
     }
     // A PADDING block takes up the difference, so the audio does not move.
     let grow = total(&blocks) - old_total;
@@ -196,15 +233,17 @@ fn flac_with(bytes: &[u8], fields: &[(&str, String)]) -> Result<Vec<u8>, String>
     Ok(out)
 }
 
-/// A Vorbis comment body with ReplayGain fields replaced (vendor and other
-/// fields kept byte for byte); an empty `body` starts a new one.
-fn vorbis_with(body: &[u8], fields: &[(&str, String)]) -> Result<Vec<u8>, String> {
+/// A Vorbis comment body with the fields whose keys `replaced` picks
+/// dropped and `fields` added (vendor, other fields and any bytes after
+/// them kept byte for byte); an empty `body` starts a new one.
+fn vorbis_with(body: &[u8], fields: &[(&str, String)], replaced: fn(&[u8]) -> bool) -> Result<Vec<u8>, String> {
     let u32_at = |at: usize| -> Result<usize, String> {
         body.get(at..at + 4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
             .ok_or_else(|| "its Vorbis comment block is cut short".to_string())
     };
     let mut kept: Vec<&[u8]> = Vec::new();
+    let mut tail: &[u8] = &[];
     let vendor: &[u8] = if body.is_empty() {
         b"CoreMusic"
     } else {
@@ -216,11 +255,12 @@ fn vorbis_with(body: &[u8], fields: &[(&str, String)]) -> Result<Vec<u8>, String
             let len = u32_at(pos)?;
             let entry = body.get(pos + 4..pos + 4 + len).ok_or("a Vorbis comment runs past the block")?;
             let key = entry.split(|&c| c == b'=').next().unwrap_or(entry);
-            if !is_replaygain_key(key) {
+            if !replaced(key) {
                 kept.push(entry);
             }
             pos += 4 + len;
         }
+        tail = &body[pos..];
         vendor
     };
     let added: Vec<Vec<u8>> = fields.iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect();
@@ -232,6 +272,7 @@ fn vorbis_with(body: &[u8], fields: &[(&str, String)]) -> Result<Vec<u8>, String
         out.extend_from_slice(&(e.len() as u32).to_le_bytes());
         out.extend_from_slice(e);
     }
+    out.extend_from_slice(tail);
     Ok(out)
 }
 
