@@ -407,6 +407,7 @@ impl CoreMusicApp {
             Action::SetRate(rate) => audio.set_rate(rate),
             Action::SetDspLoad(us) => audio.set_dsp_load(us),
             Action::ResetStats => audio.reset_stats(),
+            Action::ResetMeters => audio.reset_meters(),
             // Run once the panels have drawn (a command may open a dialog or switch tabs).
             Action::Command(c) => self.asked.push(c),
         }
