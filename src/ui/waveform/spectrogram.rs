@@ -28,8 +28,6 @@ const TILE_ROWS: usize = 512;
 const MAX_TEXTURES: usize = 192;
 /// Coarser levels tried as stand-ins for a tile not ready yet.
 const STAND_IN_LEVELS: u32 = 8;
-/// The width of the cursor readout in the view bar, in points.
-const READOUT_W: f32 = 260.0;
 /// Tiles turned into textures per frame at most (512 KiB each).
 pub const UPLOADS_PER_FRAME: usize = 2;
 /// FFT sizes offered.
@@ -354,40 +352,33 @@ impl SpectrogramLanes {
     /// The toolbar: FFT size, window, scale, floor and range, lanes.
     pub fn controls(&mut self, ui: &mut egui::Ui, channels: usize) {
         let before = (self.settings, self.look, self.per_channel);
-        // Each label stays on the same line as its menu when the bar wraps.
-        ui.horizontal(|ui| {
-            ui.label("FFT");
-            egui::ComboBox::from_id_salt("spectrogram-fft")
-                .width(64.0)
-                .selected_text(self.settings.fft_size.to_string())
-                .show_ui(ui, |ui| {
-                    for n in FFT_SIZES {
-                        ui.selectable_value(&mut self.settings.fft_size, n, n.to_string());
-                    }
-                });
-        });
-        ui.horizontal(|ui| {
-            ui.label("Window");
-            egui::ComboBox::from_id_salt("spectrogram-window")
-                .width(110.0)
-                .selected_text(self.settings.window.name())
-                .show_ui(ui, |ui| {
-                    for w in WindowKind::ALL {
-                        ui.selectable_value(&mut self.settings.window, w, w.name());
-                    }
-                });
-        });
-        ui.horizontal(|ui| {
-            ui.label("Scale");
-            egui::ComboBox::from_id_salt("spectrogram-scale")
-                .width(64.0)
-                .selected_text(self.look.scale.name())
-                .show_ui(ui, |ui| {
-                    for s in FreqScale::ALL {
-                        ui.selectable_value(&mut self.look.scale, s, s.name());
-                    }
-                });
-        });
+        ui.label("FFT");
+        egui::ComboBox::from_id_salt("spectrogram-fft")
+            .width(64.0)
+            .selected_text(self.settings.fft_size.to_string())
+            .show_ui(ui, |ui| {
+                for n in FFT_SIZES {
+                    ui.selectable_value(&mut self.settings.fft_size, n, n.to_string());
+                }
+            });
+        ui.label("Window");
+        egui::ComboBox::from_id_salt("spectrogram-window")
+            .width(110.0)
+            .selected_text(self.settings.window.name())
+            .show_ui(ui, |ui| {
+                for w in WindowKind::ALL {
+                    ui.selectable_value(&mut self.settings.window, w, w.name());
+                }
+            });
+        ui.label("Scale");
+        egui::ComboBox::from_id_salt("spectrogram-scale").width(64.0).selected_text(self.look.scale.name()).show_ui(
+            ui,
+            |ui| {
+                for s in FreqScale::ALL {
+                    ui.selectable_value(&mut self.look.scale, s, s.name());
+                }
+            },
+        );
         ui.add(
             egui::DragValue::new(&mut self.look.floor_db)
                 .range(-200.0..=-20.0)
@@ -426,18 +417,15 @@ impl super::WaveformView {
             if self.mode != ViewMode::Waveform {
                 ui.separator();
                 self.spectrogram.controls(ui, channels);
-                // Always there and of one width, so that the bar does not
-                // wrap differently (and the lanes jump) as the pointer moves.
+                // Always there (a dash without a cursor), so that the bar
+                // does not gain or lose a row as the pointer comes and goes.
                 ui.separator();
                 let text = match &self.spectrogram.readout {
                     Some(r) => format!("Cursor {r}"),
                     None => "Cursor —".to_string(),
                 };
-                let size = egui::vec2(READOUT_W, ui.spacing().interact_size.y);
-                ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                    ui.set_min_width(READOUT_W);
-                    ui.add(egui::Label::new(text).truncate());
-                });
+                // Whole on one row (moved to the next when it does not fit), never split.
+                ui.add(egui::Label::new(text).extend());
                 if let Some(e) = self.spectrogram.error() {
                     ui.colored_label(ui.visuals().error_fg_color, e.to_string());
                 }
