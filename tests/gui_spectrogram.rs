@@ -39,6 +39,17 @@ fn tone(dir: &Path, seconds: f64) -> PathBuf {
     path
 }
 
+/// The window with `wav` open on the Waveform tab, its waveform drawn.
+fn on_waveform_tab(dir: &Path, wav: &Path) -> Harness<'static, CoreMusicApp> {
+    let mut h = harness(&dir.join("cache"));
+    drop_files(&mut h, &[wav]);
+    step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
+    h.get_by_label("Waveform").click();
+    h.run_steps(2);
+    step_until(&mut h, "the waveform", |a| a.waveform.is_ready() || a.waveform.error().is_some());
+    h
+}
+
 /// The numbers of the cursor readout: "Cursor 0:01.000 · 1000 Hz · -20.0 dB".
 fn readout(h: &Harness<'static, CoreMusicApp>) -> (String, f64, f64) {
     let text = h.state().waveform.spectrogram.readout.clone().expect("a readout");
@@ -53,12 +64,7 @@ fn readout(h: &Harness<'static, CoreMusicApp>) -> (String, f64, f64) {
 fn the_spectrogram_view_zooms_and_reads_a_1_khz_tone_at_minus_20_db() {
     let dir = tempfile::tempdir().unwrap();
     let wav = tone(dir.path(), 4.0);
-    let mut h = harness(&dir.path().join("cache"));
-    drop_files(&mut h, &[&wav]);
-    step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
-    h.get_by_label("Waveform").click();
-    h.run_steps(2);
-    step_until(&mut h, "the waveform", |a| a.waveform.is_ready() || a.waveform.error().is_some());
+    let mut h = on_waveform_tab(dir.path(), &wav);
 
     h.get_by_label("Spectrogram").click();
     h.run_steps(2);
@@ -139,12 +145,7 @@ fn the_spectrogram_settings_survive_a_restart() {
     let file = dir.path().join("storage.json");
     let wav = tone(dir.path(), 1.0);
     {
-        let mut h = harness(&dir.path().join("cache"));
-        drop_files(&mut h, &[&wav]);
-        step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
-        h.get_by_label("Waveform").click();
-        h.run_steps(2);
-        step_until(&mut h, "the waveform", |a| a.waveform.is_ready() || a.waveform.error().is_some());
+        let mut h = on_waveform_tab(dir.path(), &wav);
         h.get_by_label("Split").click();
         h.run_steps(2);
         h.get_by_label("Grey").click();
