@@ -57,6 +57,24 @@ pub fn ui(ui: &mut egui::Ui, readings: Option<&LevelReadings>) -> bool {
 }
 
 fn channels_ui(ui: &mut egui::Ui, r: &LevelReadings) -> bool {
+    // Loudness and Reset first: they stay in view in a narrow window (the row scrolls).
+    ui.label(format!(
+        "M {}  S {}  I {} LUFS",
+        format_db(r.momentary_lufs),
+        format_db(r.short_term_lufs),
+        format_db(r.integrated_lufs)
+    ))
+    .on_hover_text(format!(
+        "EBU R128 loudness: momentary (400 ms), short-term (3 s), integrated (over the last {}, since the stream \
+         opened or Reset)",
+        crate::report::info::format_duration(r.integrated_s)
+    ));
+    let reset = ui
+        .button("Reset")
+        .on_hover_text("Start the integrated loudness and the peak holds again")
+        .accessible_name("Reset meters")
+        .clicked();
+    ui.separator();
     for (c, l) in r.channels.iter().enumerate() {
         ui.monospace(channel_name(r.channels.len(), c));
         let (rect, _) = ui.allocate_exact_size(Vec2::new(140.0, 10.0), Sense::hover());
@@ -80,21 +98,9 @@ fn channels_ui(ui: &mut egui::Ui, r: &LevelReadings) -> bool {
         ui.label(format!("TP {} dBTP", format_db(l.true_peak_db)))
             .on_hover_text(format!("held {} dBTP", format_db(l.true_peak_hold_db)));
         ui.label(format!("RMS {} dB", format_db(l.rms_db)));
-        ui.separator();
+        if c + 1 < r.channels.len() {
+            ui.separator();
+        }
     }
-    ui.label(format!(
-        "M {}  S {}  I {} LUFS",
-        format_db(r.momentary_lufs),
-        format_db(r.short_term_lufs),
-        format_db(r.integrated_lufs)
-    ))
-    .on_hover_text(format!(
-        "EBU R128 loudness: momentary (400 ms), short-term (3 s), integrated (over the last {}, since the stream \
-         opened or Reset)",
-        crate::report::info::format_duration(r.integrated_s)
-    ));
-    ui.button("Reset")
-        .on_hover_text("Start the integrated loudness and the peak holds again")
-        .accessible_name("Reset meters")
-        .clicked()
+    reset
 }
