@@ -49,24 +49,35 @@ fn tone(dir: &Path) -> PathBuf {
     path
 }
 
-#[test]
-fn meters_show_a_minus_20_dbfs_sine_as_minus_20() {
-    let dir = tempfile::tempdir().unwrap();
-    let wav = tone(dir.path());
-    let mut h = harness(&dir.path().join("cache"));
-    drop_files(&mut h, &[&wav]);
+/// The window playing `wav` (dropped on it, then Play).
+fn playing(dir: &Path, wav: &Path) -> Harness<'static, CoreMusicApp> {
+    let mut h = harness(&dir.join("cache"));
+    drop_files(&mut h, &[wav]);
     step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
     h.get_by_label("Play").click();
     h.run_steps(2);
-    step_until(&mut h, "the file to load", |a| a.audio.playing_path() == Some(&wav));
-    // About 1.5 s of audio (the device runs at 48 kHz like the file: no resampling).
+    step_until(&mut h, "the file to load", |a| a.audio.playing_path().map(|p| p.as_path()) == Some(wav));
+    h
+}
+
+/// Plays `steps` × 10 callbacks of 512 frames (107 ms at 48 kHz each) on the virtual clock.
+fn play(h: &mut Harness<'static, CoreMusicApp>, steps: usize) {
     let clock = h.state().audio.engine().virtual_clock().expect("a virtual clock");
-    for _ in 0..14 {
+    for _ in 0..steps {
         clock.step(10);
         assert!(h.state().audio.engine().sync(Duration::from_secs(30)));
         std::thread::sleep(Duration::from_millis(20)); // the metering thread reads the tap every 15 ms
         h.run_steps(1);
     }
+}
+
+#[test]
+fn meters_show_a_minus_20_dbfs_sine_as_minus_20() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = tone(dir.path());
+    let mut h = playing(dir.path(), &wav);
+    // About 1.5 s of audio (the device runs at 48 kHz like the file: no resampling).
+    play(&mut h, 14);
     step_until(&mut h, "meter readings", |a| a.audio.levels.as_ref().is_some_and(|l| l.momentary_lufs > -60.0));
     let levels = h.state().audio.levels.clone().unwrap();
     assert_eq!(levels.channels.len(), 2);
@@ -82,4 +93,28 @@ fn meters_show_a_minus_20_dbfs_sine_as_minus_20() {
         f(levels.short_term_lufs),
         f(levels.integrated_lufs)
     ));
+}
+
+#[test]
+fn reset_starts_the_integrated_loudness_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = tone(dir.path());
+    let mut h = playing(dir.path(), &wav);
+    play(&mut h, 14);
+    step_until(&mut h, "a second of readings", |a| a.audio.levels.as_ref().is_some_and(|l| l.integrated_s >= 1.0));
+    let before = h.state().audio.levels.clone().unwrap();
+    assert!((before.integrated_lufs + 20.0).abs() < 0.5, "{before:?}");
+
+    h.get_by_label("Reset meters").click();
+    h.run_steps(2);
+    play(&mut h, 6);
+    step_until(&mut h, "readings after the reset", |a| {
+        a.audio.levels.as_ref().is_some_and(|l| l.integrated_s > 0.0 && l.integrated_s < before.integrated_s)
+    });
+    let after = h.state().audio.levels.clone().unwrap();
+    assert!(after.integrated_s <= 0.7, "the integrated loudness covers only what played since the reset: {after:?}");
+    // The tone goes on: after 400 ms the integrated loudness reads it again.
+    step_until(&mut h, "the integrated loudness again", |a| {
+        a.audio.levels.as_ref().is_some_and(|l| l.integrated_lufs > -60.0 && l.integrated_s < before.integrated_s)
+    });
 }

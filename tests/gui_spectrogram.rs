@@ -39,6 +39,17 @@ fn tone(dir: &Path, seconds: f64) -> PathBuf {
     path
 }
 
+/// The window with `wav` open on the Waveform tab, its waveform drawn.
+fn on_waveform_tab(dir: &Path, wav: &Path) -> Harness<'static, CoreMusicApp> {
+    let mut h = harness(&dir.join("cache"));
+    drop_files(&mut h, &[wav]);
+    step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
+    h.get_by_label("Waveform").click();
+    h.run_steps(2);
+    step_until(&mut h, "the waveform", |a| a.waveform.is_ready() || a.waveform.error().is_some());
+    h
+}
+
 /// The numbers of the cursor readout: "Cursor 0:01.000 · 1000 Hz · -20.0 dB".
 fn readout(h: &Harness<'static, CoreMusicApp>) -> (String, f64, f64) {
     let text = h.state().waveform.spectrogram.readout.clone().expect("a readout");
@@ -53,12 +64,7 @@ fn readout(h: &Harness<'static, CoreMusicApp>) -> (String, f64, f64) {
 fn the_spectrogram_view_zooms_and_reads_a_1_khz_tone_at_minus_20_db() {
     let dir = tempfile::tempdir().unwrap();
     let wav = tone(dir.path(), 4.0);
-    let mut h = harness(&dir.path().join("cache"));
-    drop_files(&mut h, &[&wav]);
-    step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
-    h.get_by_label("Waveform").click();
-    h.run_steps(2);
-    step_until(&mut h, "the waveform", |a| a.waveform.is_ready() || a.waveform.error().is_some());
+    let mut h = on_waveform_tab(dir.path(), &wav);
 
     h.get_by_label("Spectrogram").click();
     h.run_steps(2);
@@ -103,4 +109,89 @@ fn the_spectrogram_view_zooms_and_reads_a_1_khz_tone_at_minus_20_db() {
     step_until(&mut h, "the analyser", |a| a.waveform.analyser.reading().is_some());
     assert_eq!(h.state().waveform.analyser.reading().as_deref(), Some("1000.0 Hz · -20.0 dB"));
     h.get_by_label("Peak 1000.0 Hz · -20.0 dB");
+}
+
+/// eframe's storage kept in one JSON file, as a restart finds it.
+struct FileStorage(PathBuf, std::collections::BTreeMap<String, String>);
+
+impl FileStorage {
+    fn open(file: PathBuf) -> Self {
+        let map = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        FileStorage(file, map)
+    }
+}
+
+impl eframe::Storage for FileStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.1.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.1.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.1.remove(key);
+    }
+    fn flush(&mut self) {
+        std::fs::write(&self.0, serde_json::to_vec(&self.1).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn the_spectrogram_settings_survive_a_restart() {
+    use coremusic::analysis::spectrogram::scale::{ColourMap, FreqScale};
+    use coremusic::analysis::spectrogram::WindowKind;
+    use coremusic::ui::Settings;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("storage.json");
+    let wav = tone(dir.path(), 1.0);
+    {
+        let mut h = on_waveform_tab(dir.path(), &wav);
+        h.get_by_label("Split").click();
+        h.run_steps(2);
+        h.get_by_label("Grey").click();
+        h.run_steps(2);
+        let s = &mut h.state_mut().waveform.spectrogram;
+        s.settings.fft_size = 8192;
+        s.settings.window = WindowKind::BlackmanHarris;
+        s.look.scale = FreqScale::Mel;
+        s.look.floor_db = -90.0;
+        s.look.range_db = 70.0;
+        s.per_channel = true;
+        h.run_steps(2);
+        let mut storage = FileStorage::open(file.clone());
+        eframe::App::save(h.state_mut(), &mut storage);
+        eframe::Storage::flush(&mut storage);
+    }
+
+    // The restart.
+    let storage = FileStorage::open(file);
+    let settings = Settings::load(Some(&storage));
+    let engine = coremusic::engine::EngineConfig {
+        device: coremusic::engine::DeviceChoice::Sim,
+        clock: coremusic::engine::Clock::Virtual,
+        ..Default::default()
+    };
+    let app = CoreMusicApp::with_engine(&egui::Context::default(), settings, engine);
+    assert_eq!(app.waveform.mode, ViewMode::Split);
+    let s = &app.waveform.spectrogram;
+    assert_eq!((s.settings.fft_size, s.settings.window), (8192, WindowKind::BlackmanHarris));
+    assert_eq!((s.look.scale, s.look.floor_db, s.look.range_db), (FreqScale::Mel, -90.0, 70.0));
+    assert_eq!(s.look.colours, ColourMap::Grey);
+    assert!(s.per_channel);
+
+    // Values this version does not know keep the defaults.
+    let odd = coremusic::ui::waveform::SpectrogramPrefs {
+        mode: "Sideways".into(),
+        fft_size: 1000,
+        window: "square".into(),
+        scale: "bark".into(),
+        floor_db: f32::NAN,
+        ..Default::default()
+    };
+    let mut view = coremusic::ui::WaveformView::new();
+    view.apply_spectrogram_prefs(&odd);
+    assert_eq!(view.mode, ViewMode::Waveform);
+    assert_eq!(view.spectrogram.settings, coremusic::analysis::spectrogram::Settings::default());
+    assert_eq!(view.spectrogram.look.scale, FreqScale::Linear);
+    assert_eq!(view.spectrogram.look.floor_db, -120.0);
 }

@@ -43,8 +43,11 @@ pub struct LevelReadings {
     pub momentary_lufs: f32,
     /// Short-term loudness (3 s), LUFS.
     pub short_term_lufs: f32,
-    /// Integrated loudness since the meter started (gated), LUFS.
+    /// Integrated loudness since the meter started or was reset (gated), LUFS.
     pub integrated_lufs: f32,
+    /// Seconds of audio the integrated loudness covers (since the meter
+    /// started or was reset).
+    pub integrated_s: f64,
 }
 
 /// dB of an amplitude, floored at [`FLOOR_DB`].
@@ -66,6 +69,9 @@ fn lufs(r: Result<f64, ebur128::Error>) -> f32 {
 /// The streaming meters; see the module docs.
 pub struct LevelMeter {
     channels: usize,
+    sample_rate: u32,
+    /// Readings since the meter started or was reset.
+    readings: u64,
     r128: Option<EbuR128>,
     per_reading: usize,
     filled: usize,
@@ -86,6 +92,8 @@ impl LevelMeter {
         let keep = (HOLD_S / READING_S).round() as usize;
         LevelMeter {
             channels,
+            sample_rate,
+            readings: 0,
             r128,
             per_reading,
             filled: 0,
@@ -94,6 +102,12 @@ impl LevelMeter {
             true_peak: vec![0.0; channels],
             history: VecDeque::with_capacity(keep + 1),
         }
+    }
+
+    /// Starts again from nothing: integrated loudness, peak holds and
+    /// the RMS and loudness windows (what a meter's Reset does).
+    pub fn reset(&mut self) {
+        *self = LevelMeter::new(self.channels, self.sample_rate);
     }
 
     /// Channels metered.
@@ -141,6 +155,7 @@ impl LevelMeter {
             self.history.pop_front();
         }
         self.filled = 0;
+        self.readings += 1;
         self.peak.fill(0.0);
         self.sq.fill(0.0);
         self.true_peak.fill(0.0);
@@ -165,7 +180,8 @@ impl LevelMeter {
             Some(r) => (lufs(r.loudness_momentary()), lufs(r.loudness_shortterm()), lufs(r.loudness_global())),
             None => (FLOOR_DB, FLOOR_DB, FLOOR_DB),
         };
-        LevelReadings { channels, momentary_lufs: m, short_term_lufs: s, integrated_lufs: i }
+        let integrated_s = self.readings as f64 * READING_S;
+        LevelReadings { channels, momentary_lufs: m, short_term_lufs: s, integrated_lufs: i, integrated_s }
     }
 }
 

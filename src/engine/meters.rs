@@ -5,6 +5,8 @@
 //! is one bounded copy: when the ring is full (the metering thread is
 //! behind) the block is skipped, never waited for; the callback never
 //! allocates, locks or blocks here (`tests/engine_alloc.rs` plays through it).
+//! The meters' state belongs to the metering thread alone: a reset
+//! ([`MeterMsg::Reset`]) is a message to it, so the callback is not involved.
 
 use std::time::Duration;
 
@@ -18,6 +20,14 @@ use crate::dsp::meter::LevelMeter;
 const RING_S: f64 = 0.5;
 /// How often the metering thread looks at the ring.
 const POLL: Duration = Duration::from_millis(15);
+
+/// What the worker tells the metering thread.
+pub(crate) enum MeterMsg {
+    /// A new stream's tap: meter it from now on (the last one wins).
+    Tap(TapEnd),
+    /// Start the meters again (integrated loudness, holds).
+    Reset,
+}
 
 /// The metering thread's end of one stream's tap.
 pub(crate) struct TapEnd {
@@ -44,17 +54,22 @@ pub(crate) fn publish(producer: &mut Producer<f32>, block: &[f32]) {
 }
 
 /// Starts the metering thread: it takes each new stream's [`TapEnd`] from
-/// `taps` (the last one wins) and sends readings on `events`. It ends when
-/// `taps` is closed (the worker has gone).
-pub(crate) fn spawn(taps: Receiver<TapEnd>, events: Sender<Event>) {
+/// `taps` (the last one wins), resets when told, and sends readings on
+/// `events`. It ends when `taps` is closed (the worker has gone).
+pub(crate) fn spawn(taps: Receiver<MeterMsg>, events: Sender<Event>) {
     let run = move || {
         let mut current: Option<(TapEnd, LevelMeter)> = None;
         let mut buf: Vec<f32> = Vec::new();
         loop {
             match taps.recv_timeout(POLL) {
-                Ok(end) => {
+                Ok(MeterMsg::Tap(end)) => {
                     let meter = LevelMeter::new(end.channels, end.sample_rate);
                     current = Some((end, meter));
+                }
+                Ok(MeterMsg::Reset) => {
+                    if let Some((_, meter)) = &mut current {
+                        meter.reset();
+                    }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,

@@ -155,6 +155,9 @@ pub enum Command {
     SetDspLoad(u32),
     /// Clear the statistics.
     ResetStats,
+    /// Start the level meters again: integrated loudness and peak holds
+    /// (the metering thread does it; the callback is not involved).
+    ResetMeters,
     /// Stop the worker (also done by dropping the [`Engine`]).
     Shutdown,
 }
@@ -176,6 +179,7 @@ impl std::fmt::Debug for Command {
             Command::PlayRender(_) => f.write_str("PlayRender(..)"),
             Command::SetDspLoad(us) => write!(f, "SetDspLoad({us})"),
             Command::ResetStats => f.write_str("ResetStats"),
+            Command::ResetMeters => f.write_str("ResetMeters"),
             Command::Shutdown => f.write_str("Shutdown"),
         }
     }

@@ -45,7 +45,7 @@ pub(crate) struct Worker {
     state: PlayState,
     last_position: Option<u64>,
     /// Each new stream's metering tap goes to the metering thread here.
-    meter_taps: Sender<super::meters::TapEnd>,
+    meter_taps: Sender<super::meters::MeterMsg>,
 }
 
 impl Worker {
@@ -212,6 +212,9 @@ impl Worker {
             }
             Command::SetDspLoad(us) => self.shared.load_us.store(us.min(super::MAX_DSP_LOAD_US), Relaxed),
             Command::ResetStats => self.shared.stats.request_reset(),
+            Command::ResetMeters => {
+                let _ = self.meter_taps.send(super::meters::MeterMsg::Reset);
+            }
             Command::Shutdown => {}
         }
     }
@@ -490,7 +493,7 @@ impl Worker {
         self.shared.stats.request_reset();
         self.link = link;
         if let Some(end) = tap_end {
-            let _ = self.meter_taps.send(end);
+            let _ = self.meter_taps.send(super::meters::MeterMsg::Tap(end));
         }
         self.stream = Some(stream);
         self.set_device(Some(info.clone()));

@@ -54,12 +54,21 @@ const FILE_BUFFER: usize = 64 << 10;
 impl Source {
     /// Opens a file for buffered reading. Folders are refused.
     pub fn open(path: &Path) -> io::Result<Source> {
+        Source::open_with_buffer(path, FILE_BUFFER)
+    }
+
+    /// Opens a file read through a buffer of `buffer` bytes: a reader that
+    /// seeks far between small reads (the spectrogram's scattered windows)
+    /// asks for a small one, so that each read does not fetch a whole
+    /// [`Source::open`] buffer (64 KiB) from the disk. Reads at least as
+    /// long as the buffer go straight to the file.
+    pub fn open_with_buffer(path: &Path, buffer: usize) -> io::Result<Source> {
         let file = File::open(path)?;
         let meta = file.metadata()?;
         if meta.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a folder, not a file"));
         }
-        Ok(Source::File { file: io::BufReader::with_capacity(FILE_BUFFER, file), len: meta.len() })
+        Ok(Source::File { file: io::BufReader::with_capacity(buffer.max(1), file), len: meta.len() })
     }
 
     /// The same as [`Source::open`] (kept for callers from when large files

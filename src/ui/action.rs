@@ -58,6 +58,8 @@ pub enum Action {
     SetDspLoad(u32),
     /// Clear the engine's statistics and the plots.
     ResetStats,
+    /// Start the level meters again (integrated loudness, peak holds).
+    ResetMeters,
     /// Run a command of the command table (a panel's button asks for what
     /// the menu and the shortcut do).
     Command(Command),
@@ -89,6 +91,7 @@ impl std::fmt::Debug for Action {
             Action::SetRate(x) => f.debug_tuple("SetRate").field(x).finish(),
             Action::SetDspLoad(x) => f.debug_tuple("SetDspLoad").field(x).finish(),
             Action::ResetStats => f.write_str("ResetStats"),
+            Action::ResetMeters => f.write_str("ResetMeters"),
             Action::Command(c) => f.debug_tuple("Command").field(c).finish(),
         }
     }

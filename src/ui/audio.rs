@@ -261,7 +261,12 @@ impl AudioLink {
         self.engine.send(Command::SetDspLoad(us));
     }
 
-    /// Clears the statistics and the plots.
+    /// Starts the level meters again (integrated loudness, peak holds).
+    pub fn reset_meters(&mut self) {
+        self.engine.send(Command::ResetMeters);
+    }
+
+    /// Clears the engine's statistics and the plots.
     pub fn reset_stats(&mut self) {
         self.engine.send(Command::ResetStats);
         self.history.clear();

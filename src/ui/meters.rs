@@ -1,7 +1,8 @@
 //! The level meters under the transport while something plays: per channel
 //! a bar (sample peak, RMS inside, a tick at the held peak) with sample
 //! peak, true peak and RMS in figures, and the EBU R128 momentary,
-//! short-term and integrated loudness. Draws the engine's latest
+//! short-term and integrated loudness, and a Reset button (integrated
+//! loudness and peak holds start again). Draws the engine's latest
 //! [`LevelReadings`]; computes nothing itself.
 
 use egui::{Color32, Rect, Sense, Stroke, Vec2};
@@ -35,24 +36,45 @@ fn channel_name(channels: usize, c: usize) -> String {
 
 /// Draws the meters on one row of fixed height (or a quiet placeholder
 /// while nothing plays), so that the window below never moves when playing
-/// starts or stops; a row wider than the window scrolls sideways.
-pub fn ui(ui: &mut egui::Ui, readings: Option<&LevelReadings>) {
+/// starts or stops; a row wider than the window scrolls sideways. True
+/// when Reset was clicked (the caller tells the engine).
+pub fn ui(ui: &mut egui::Ui, readings: Option<&LevelReadings>) -> bool {
     let height = ui.spacing().interact_size.y;
+    let mut reset = false;
     egui::ScrollArea::horizontal().id_salt("meters_row").show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.set_min_height(height);
             ui.set_max_height(height);
             match readings {
-                Some(r) => channels_ui(ui, r),
+                Some(r) => reset = channels_ui(ui, r),
                 None => {
                     ui.weak("Meters: nothing playing");
                 }
             }
         });
     });
+    reset
 }
 
-fn channels_ui(ui: &mut egui::Ui, r: &LevelReadings) {
+fn channels_ui(ui: &mut egui::Ui, r: &LevelReadings) -> bool {
+    // Loudness and Reset first: they stay in view in a narrow window (the row scrolls).
+    ui.label(format!(
+        "M {}  S {}  I {} LUFS",
+        format_db(r.momentary_lufs),
+        format_db(r.short_term_lufs),
+        format_db(r.integrated_lufs)
+    ))
+    .on_hover_text(format!(
+        "EBU R128 loudness: momentary (400 ms), short-term (3 s), integrated (over the last {}, since the stream \
+         opened or Reset)",
+        crate::report::info::format_duration(r.integrated_s)
+    ));
+    let reset = ui
+        .button("Reset")
+        .on_hover_text("Start the integrated loudness and the peak holds again")
+        .accessible_name("Reset meters")
+        .clicked();
+    ui.separator();
     for (c, l) in r.channels.iter().enumerate() {
         ui.monospace(channel_name(r.channels.len(), c));
         let (rect, _) = ui.allocate_exact_size(Vec2::new(140.0, 10.0), Sense::hover());
@@ -76,13 +98,9 @@ fn channels_ui(ui: &mut egui::Ui, r: &LevelReadings) {
         ui.label(format!("TP {} dBTP", format_db(l.true_peak_db)))
             .on_hover_text(format!("held {} dBTP", format_db(l.true_peak_hold_db)));
         ui.label(format!("RMS {} dB", format_db(l.rms_db)));
-        ui.separator();
+        if c + 1 < r.channels.len() {
+            ui.separator();
+        }
     }
-    ui.label(format!(
-        "M {}  S {}  I {} LUFS",
-        format_db(r.momentary_lufs),
-        format_db(r.short_term_lufs),
-        format_db(r.integrated_lufs)
-    ))
-    .on_hover_text("EBU R128 loudness: momentary (400 ms), short-term (3 s), integrated (since the stream opened)");
+    reset
 }

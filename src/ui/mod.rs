@@ -106,6 +106,8 @@ pub struct Settings {
     pub prefs: Preferences,
     /// The piano roll's zoom when the window closed.
     pub midi_zoom: Option<RollZoom>,
+    /// The Waveform tab's view mode and spectrogram settings.
+    pub spectrogram: Option<waveform::SpectrogramPrefs>,
 }
 
 /// Where the settings are kept in eframe's storage.
@@ -176,12 +178,16 @@ impl CoreMusicApp {
         if let Some(zoom) = settings.midi_zoom {
             midi.set_zoom(zoom);
         }
+        let mut waveform = WaveformView::new();
+        if let Some(p) = &settings.spectrogram {
+            waveform.apply_spectrogram_prefs(p);
+        }
         let mut app = CoreMusicApp {
             settings,
             files: FileList::default(),
             inspector: InspectorPanel,
             batch: BatchPanel::default(),
-            waveform: WaveformView::new(),
+            waveform,
             latency: LatencyPanel::default(),
             audio,
             profiler,
@@ -407,6 +413,7 @@ impl CoreMusicApp {
             Action::SetRate(rate) => audio.set_rate(rate),
             Action::SetDspLoad(us) => audio.set_dsp_load(us),
             Action::ResetStats => audio.reset_stats(),
+            Action::ResetMeters => audio.reset_meters(),
             // Run once the panels have drawn (a command may open a dialog or switch tabs).
             Action::Command(c) => self.asked.push(c),
         }
@@ -557,6 +564,7 @@ impl eframe::App for CoreMusicApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.spectrogram = Some(self.waveform.spectrogram_prefs());
         self.settings.store(storage);
     }
 

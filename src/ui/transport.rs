@@ -120,7 +120,9 @@ impl TransportBar {
             out.extend(device_picker(ui, "transport-device", "Output: ", "Output device", link));
         });
         let levels = link.levels.as_ref().filter(|_| link.state != PlayState::Stopped);
-        super::meters::ui(ui, levels);
+        if super::meters::ui(ui, levels) {
+            out.push(Action::ResetMeters);
+        }
         out
     }
 }

@@ -212,7 +212,11 @@ impl AudioSource {
     /// A reader of mono samples (one per worker thread).
     pub fn reader(&self) -> Result<MonoReader, SpectrogramError> {
         let inner = match &self.origin {
-            Origin::File(p) => Inner::File { path: p.clone(), reader: open_reader(p)?, pos: 0, buf: Vec::new() },
+            Origin::File(p) => {
+                let source = Source::open_with_buffer(p, READ_BUFFER).map_err(|e| FileError::new(p, e))?;
+                let reader = crate::io::open_source(source).map_err(|e| FileError::new(p, e))?;
+                Inner::File { path: p.clone(), reader, pos: 0, buf: Vec::new() }
+            }
             Origin::Memory(s) => Inner::Memory(s.clone()),
         };
         Ok(MonoReader { inner, channels: self.channels, frames: self.frames })
@@ -234,6 +238,11 @@ pub struct MonoReader {
 
 /// Frames decoded per read call.
 const READ_FRAMES: usize = 16 * 1024;
+/// The file buffer of a [`MonoReader`]: small, because zoomed out it reads
+/// one window (a 2048-frame window of 16-bit stereo is 8 KiB) here and one
+/// far away there, and a larger buffer would fetch bytes never used
+/// (64 KiB per window with [`Source::open`]'s buffer: 8× the reads).
+const READ_BUFFER: usize = 4 << 10;
 /// A gap shorter than this is read through rather than sought over.
 const SKIP_BY_READING: u64 = 64 * 1024;
 

@@ -180,3 +180,42 @@ fn tiles_come_back_visible_first_and_from_the_cache_the_second_time() {
     assert_eq!(level_for(1.0), 0);
     assert_eq!(level_for(1000.0), 9);
 }
+
+#[test]
+fn zoomed_out_tiles_come_coarse_first_then_complete_and_only_the_complete_one_is_kept() {
+    let rate = 8000;
+    let samples = sine(1000.0, 0.5, rate, rate as usize * 120, 1);
+    let source = AudioSource::from_samples(1, rate, Arc::new(samples));
+    let st = Settings { fft_size: 256, window: WindowKind::Hann };
+    let engine = TileEngine::start(source, DEFAULT_BUDGET_BYTES, || {});
+    // Hop 512 = 2 FFTs per column: worth a coarse pass (one window per column).
+    let keys = tiles_covering(st, ChannelPick::Mixed, 9, (0, 960_000));
+    assert_eq!(keys.len(), 8);
+    assert!(keys.iter().all(|k| k.has_coarse_pass()));
+    assert!(!TileKey { level: 8, ..keys[0] }.has_coarse_pass(), "hop 256 = one FFT: nothing to skip");
+    let look = Look { rows: 32, ..Look::default() };
+    engine.request(TileRequest { tiles: keys.clone(), look, look_id: 1 });
+    let mut got = Vec::new();
+    while got.iter().filter(|t: &&TileImage| !t.data.coarse).count() < keys.len() {
+        match engine.wait().unwrap() {
+            TileEvent::Ready(t) => got.push(t),
+            TileEvent::Failed(e) => panic!("{e}"),
+        }
+    }
+    // Every tile's coarse look comes before any complete tile.
+    let coarse: Vec<TileKey> = got.iter().take(keys.len()).map(|t| t.data.key).collect();
+    assert!(got[..keys.len()].iter().all(|t| t.data.coarse));
+    assert_eq!(coarse, keys, "coarse looks in the order asked");
+    for t in &got {
+        let level = t.data.level_at(t.data.key.start() + 100, 1000.0, rate).unwrap();
+        assert!((level - 20.0 * 0.5f32.log10()).abs() < 1.5, "coarse {}: {level}", t.data.coarse);
+    }
+    assert_eq!(engine.computed(), keys.len(), "coarse looks are not counted as computed tiles");
+    // Asked again: straight from the cache, complete.
+    engine.request(TileRequest { tiles: vec![keys[0]], look, look_id: 2 });
+    match engine.wait().unwrap() {
+        TileEvent::Ready(t) => assert!(!t.data.coarse && t.look_id == 2),
+        TileEvent::Failed(e) => panic!("{e}"),
+    }
+    assert_eq!(engine.computed(), keys.len());
+}

@@ -6,6 +6,14 @@
 //! come back painted ([`TileImage`]) for the current [`Look`]; a new look
 //! repaints from the cache without recomputing. The caller (the UI thread)
 //! only sends requests and takes finished tiles: it never waits.
+//!
+//! Zoomed out, where a column spans many FFTs, a request is answered twice:
+//! first a *coarse* tile (one window per column, as Spek or Sonic Visualiser
+//! zoomed out: a quarter of the reads), then the full one
+//! ([`VIEW_MAX_FFTS`] windows per column) replaces it. Reads are scattered
+//! over the file, so the tiles are computed on more threads than cores
+//! ([`IO_THREADS`]): from a cold disk the reads wait for the device in
+//! parallel instead of one by one per core.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -26,6 +34,10 @@ pub const DEFAULT_BUDGET_BYTES: usize = 256 << 20;
 pub const VIEW_MAX_FFTS: usize = 4;
 /// The coarsest level (2^40 frames per column: longer than any file).
 pub const MAX_LEVEL: u32 = 40;
+/// Threads computing tiles (at least; more on machines with more cores):
+/// a tile of a long file is scattered 8 KiB reads, and from a cold disk a
+/// thread mostly waits for one, so more reads in flight finish sooner.
+pub const IO_THREADS: usize = 8;
 
 /// One tile: which settings and channel, which zoom level, where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,6 +61,12 @@ impl TileKey {
     /// Frames per tile.
     pub fn span(&self) -> u64 {
         self.hop() * TILE_COLS as u64
+    }
+
+    /// True when a column spans at least two FFTs: the tile is then sent
+    /// coarse (one window per column) before it is sent complete.
+    pub fn has_coarse_pass(&self) -> bool {
+        self.hop() >= 2 * self.settings.fft_size as u64
     }
 
     /// The first frame of the tile.
@@ -84,6 +102,8 @@ pub struct TileData {
     pub key: TileKey,
     /// Levels, column after column.
     pub levels: Vec<f32>,
+    /// A first look (one window per column); the full tile follows.
+    pub coarse: bool,
 }
 
 impl TileData {
@@ -200,6 +220,11 @@ impl TileEngine {
                 source,
                 cache: Cache { budget: budget_bytes, tiles: HashMap::new(), clock: 0, bytes: 0 },
                 pool: Mutex::new(Vec::new()),
+                threads: rayon::ThreadPoolBuilder::new()
+                    .num_threads(IO_THREADS.max(rayon::current_num_threads()))
+                    .thread_name(|i| format!("coremusic-spectrogram-{i}"))
+                    .build()
+                    .ok(),
                 stop,
                 cached_bytes,
                 computed,
@@ -286,6 +311,9 @@ struct Worker {
     cache: Cache,
     /// Readers and analysers kept between tiles (one per thread at work).
     pool: Mutex<Vec<(MonoReader, Option<Analyzer>)>>,
+    /// The threads computing tiles ([`IO_THREADS`]); `None` when they could
+    /// not be started (the global pool does the work).
+    threads: Option<rayon::ThreadPool>,
     stop: Arc<AtomicBool>,
     cached_bytes: Arc<AtomicUsize>,
     computed: Arc<AtomicUsize>,
@@ -296,7 +324,7 @@ impl Worker {
     fn run(mut self, requests: Receiver<TileRequest>, wake: &dyn Fn()) {
         let mut next: Option<TileRequest> = None;
         let mut maps: HashMap<(usize, u64), Arc<RowMap>> = HashMap::new();
-        let threads = rayon::current_num_threads().max(1);
+        let threads = self.threads.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads()).max(1);
         loop {
             let req = match next.take() {
                 Some(r) => r,
@@ -306,15 +334,26 @@ impl Worker {
                 },
             };
             let req = requests.try_iter().last().unwrap_or(req);
-            let mut missing = Vec::new();
+            let (mut coarse, mut missing) = (Vec::new(), Vec::new());
             for key in &req.tiles {
                 match self.cache.get(key) {
-                    Some(d) => self.send(self.painted(d, &req, &mut maps)),
+                    Some(d) if !d.coarse => self.send(self.painted(d, &req, &mut maps)),
+                    Some(d) => {
+                        self.send(self.painted(d, &req, &mut maps));
+                        missing.push(*key);
+                    }
+                    None if key.has_coarse_pass() => {
+                        coarse.push((*key, true));
+                        missing.push(*key);
+                    }
                     None => missing.push(*key),
                 }
             }
             wake();
-            for batch in missing.chunks(threads) {
+            // A coarse look of every visible tile first, then the full tiles.
+            let work: Vec<(TileKey, bool)> =
+                coarse.into_iter().chain(missing.into_iter().map(|k| (k, false))).collect();
+            for batch in work.chunks(threads) {
                 if self.stop.load(Ordering::Relaxed) {
                     return;
                 }
@@ -322,14 +361,19 @@ impl Worker {
                     next = Some(newer);
                     break;
                 }
-                let results: Vec<Result<TileData, SpectrogramError>> =
-                    batch.par_iter().map(|k| self.compute(*k)).collect();
+                let each = || batch.par_iter().map(|&(k, coarse)| self.compute(k, coarse)).collect::<Vec<_>>();
+                let results = match &self.threads {
+                    Some(pool) => pool.install(each),
+                    None => each(),
+                };
                 for r in results {
                     match r {
                         Ok(d) => {
                             let d = Arc::new(d);
                             self.cache.insert(d.clone());
-                            self.computed.fetch_add(1, Ordering::Relaxed);
+                            if !d.coarse {
+                                self.computed.fetch_add(1, Ordering::Relaxed);
+                            }
                             self.send(self.painted(d, &req, &mut maps));
                         }
                         Err(SpectrogramError::Cancelled) => return,
@@ -366,7 +410,7 @@ impl Worker {
         TileImage { look_id: req.look_id, width: TILE_COLS, height: req.look.rows, rgba, data }
     }
 
-    fn compute(&self, key: TileKey) -> Result<TileData, SpectrogramError> {
+    fn compute(&self, key: TileKey, coarse: bool) -> Result<TileData, SpectrogramError> {
         let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
         let (mut reader, analyzer) = match taken {
             Some(t) => t,
@@ -383,13 +427,13 @@ impl Worker {
             key.pick,
             &mut analyzer,
             &bounds,
-            Some(VIEW_MAX_FFTS),
+            Some(if coarse { 1 } else { VIEW_MAX_FFTS }),
             &self.stop,
             &mut levels,
         );
         if let Ok(mut p) = self.pool.lock() {
             p.push((reader, Some(analyzer)));
         }
-        r.map(|()| TileData { key, levels })
+        r.map(|()| TileData { key, levels, coarse })
     }
 }

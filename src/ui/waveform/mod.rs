@@ -15,6 +15,7 @@ mod analyser;
 mod input;
 mod paint;
 pub mod spectrogram;
+pub mod spectrogram_prefs;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ pub use analyser::Analyser;
 pub use paint::format_time;
 use paint::zoom_text;
 pub use spectrogram::{SpectrogramLanes, ViewMode};
+pub use spectrogram_prefs::SpectrogramPrefs;
 
 /// Height of the time ruler, in points.
 const RULER_H: f32 = 22.0;

@@ -5,6 +5,12 @@
 //! uploads finished ones as textures and draws them — a coarser tile
 //! stands in, stretched, until the right one arrives. The cursor readout
 //! shows time, frequency and level of the loudest tone near the cursor.
+//!
+//! Uploads are throttled so that no frame stalls when many tiles arrive at
+//! once: at most [`UPLOADS_PER_FRAME`] tiles per frame (the rest wait for the
+//! next frames, asked for with a repaint), and a tile that replaces a
+//! texture (its coarse look, another look, a tile scrolled out of view)
+//! rewrites that texture in place instead of allocating a new one.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +28,8 @@ const TILE_ROWS: usize = 512;
 const MAX_TEXTURES: usize = 192;
 /// Coarser levels tried as stand-ins for a tile not ready yet.
 const STAND_IN_LEVELS: u32 = 8;
+/// Tiles turned into textures per frame at most (512 KiB each).
+pub const UPLOADS_PER_FRAME: usize = 2;
 /// FFT sizes offered.
 pub const FFT_SIZES: [usize; 8] = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
 
@@ -68,6 +76,8 @@ pub struct SpectrogramLanes {
     look_id: u64,
     engine: Option<TileEngine>,
     textures: HashMap<TileKey, Shown>,
+    /// Finished tiles not uploaded yet (one per key, the newest), oldest first.
+    pending: std::collections::VecDeque<crate::analysis::spectrogram::tiles::TileImage>,
     asked: Vec<TileKey>,
     asked_look: u64,
     error: Option<String>,
@@ -86,6 +96,7 @@ impl Default for SpectrogramLanes {
             look_id: 1,
             engine: None,
             textures: HashMap::new(),
+            pending: std::collections::VecDeque::new(),
             asked: Vec::new(),
             asked_look: 0,
             error: None,
@@ -121,6 +132,7 @@ impl SpectrogramLanes {
         let ctx = ctx.clone();
         self.engine = Some(TileEngine::open(path, DEFAULT_BUDGET_BYTES, move || ctx.request_repaint()));
         self.textures.clear();
+        self.pending.clear();
         self.asked.clear();
         self.error = None;
         self.readout = None;
@@ -136,10 +148,14 @@ impl SpectrogramLanes {
         self.look_id += 1;
     }
 
-    /// True when every tile the last draw wanted is shown in the current look.
+    /// True when every tile the last draw wanted is shown, complete (not
+    /// coarse), in the current look.
     pub fn complete(&self) -> bool {
-        !self.asked.is_empty()
-            && self.asked.iter().all(|k| self.textures.get(k).is_some_and(|s| s.look_id == self.look_id))
+        !self.asked.is_empty() && self.asked.iter().all(|k| self.textures.get(k).is_some_and(|s| self.is_final(s)))
+    }
+
+    fn is_final(&self, shown: &Shown) -> bool {
+        shown.look_id == self.look_id && !shown.data.coarse
     }
 
     /// The screen point of `frame` and `freq` Hz in the first lane as last drawn.
@@ -163,13 +179,41 @@ impl SpectrogramLanes {
         for ev in engine.finished() {
             match ev {
                 TileEvent::Ready(img) => {
-                    let image = egui::ColorImage::from_rgba_unmultiplied([img.width, img.height], &img.rgba);
-                    let key = img.data.key;
-                    let texture = ctx.load_texture(format!("spectrogram-{key:?}"), image, TextureOptions::LINEAR);
-                    self.textures.insert(key, Shown { texture, look_id: img.look_id, data: img.data });
+                    // A newer image of the same tile (complete after coarse) replaces the waiting one.
+                    self.pending.retain(|p| p.data.key != img.data.key);
+                    self.pending.push_back(img);
                 }
                 TileEvent::Failed(e) => self.error = Some(e),
             }
+        }
+        for img in self.pending.drain(..self.pending.len().min(UPLOADS_PER_FRAME)) {
+            // The tiles are opaque: premultiplied is the same and skips a per-pixel division.
+            let image = egui::ColorImage::from_rgba_premultiplied([img.width, img.height], &img.rgba);
+            let key = img.data.key;
+            let size = [img.width, img.height];
+            // Reuse a texture: this tile's own, else one no longer wanted (when the cache is full).
+            let mut reuse = self.textures.remove(&key).map(|s| s.texture);
+            if reuse.is_none() && self.textures.len() >= MAX_TEXTURES {
+                let wanted: HashSet<&TileKey> = self.asked.iter().collect();
+                let spare = self
+                    .textures
+                    .iter()
+                    .filter(|(k, s)| !wanted.contains(k) && s.texture.size() == size)
+                    .max_by_key(|(k, _)| k.level)
+                    .map(|(k, _)| *k);
+                reuse = spare.and_then(|k| self.textures.remove(&k)).map(|s| s.texture);
+            }
+            let texture = match reuse {
+                Some(mut t) if t.size() == size => {
+                    t.set_partial([0, 0], image, TextureOptions::LINEAR);
+                    t
+                }
+                _ => ctx.load_texture(format!("spectrogram-{key:?}"), image, TextureOptions::LINEAR),
+            };
+            self.textures.insert(key, Shown { texture, look_id: img.look_id, data: img.data });
+        }
+        if !self.pending.is_empty() {
+            ctx.request_repaint();
         }
         if self.textures.len() > MAX_TEXTURES {
             let wanted: HashSet<TileKey> = self.asked.iter().copied().collect();
@@ -253,7 +297,11 @@ impl SpectrogramLanes {
             }
         }
         let missing: Vec<TileKey> =
-            wanted.iter().copied().filter(|k| self.textures.get(k).is_none_or(|s| s.look_id != self.look_id)).collect();
+            wanted.iter().copied().filter(|k| self.textures.get(k).is_none_or(|s| !self.is_final(s))).collect();
+        let missing: Vec<TileKey> = missing
+            .into_iter()
+            .filter(|k| !self.pending.iter().any(|p| p.data.key == *k && !p.data.coarse && p.look_id == self.look_id))
+            .collect();
         if (wanted != self.asked || self.asked_look != self.look_id) && !missing.is_empty() {
             if let Some(engine) = &self.engine {
                 engine.request(TileRequest { tiles: missing, look: self.look, look_id: self.look_id });
@@ -369,10 +417,15 @@ impl super::WaveformView {
             if self.mode != ViewMode::Waveform {
                 ui.separator();
                 self.spectrogram.controls(ui, channels);
-                if let Some(r) = &self.spectrogram.readout {
-                    ui.separator();
-                    ui.label(format!("Cursor {r}"));
-                }
+                // Always there (a dash without a cursor), so that the bar
+                // does not gain or lose a row as the pointer comes and goes.
+                ui.separator();
+                let text = match &self.spectrogram.readout {
+                    Some(r) => format!("Cursor {r}"),
+                    None => "Cursor —".to_string(),
+                };
+                // Whole on one row (moved to the next when it does not fit), never split.
+                ui.add(egui::Label::new(text).extend());
                 if let Some(e) = self.spectrogram.error() {
                     ui.colored_label(ui.visuals().error_fg_color, e.to_string());
                 }
