@@ -90,7 +90,10 @@ impl TextFocus {
     /// Sends `command` to the text field when there is one and the field does
     /// such a command itself; true when it did (the piano roll is then left alone).
     pub fn route(&mut self, ctx: &egui::Context, command: Command) -> bool {
-        let Some(id) = self.target.filter(|_| is_text_command(command)) else { return false };
+        // Still the field's: it has the focus, or the pointer is on the menus (a
+        // click elsewhere in this frame, e.g. a toolbar's Undo, took it away).
+        let still = ctx.text_edit_focused() || self.on_menu(ctx);
+        let Some(id) = self.target.filter(|_| still && is_text_command(command)) else { return false };
         let key = |modifiers: Modifiers, key: Key| Event::Key {
             key,
             physical_key: None,
