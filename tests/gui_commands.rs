@@ -150,6 +150,23 @@ fn observe(h: &App) -> String {
     )
 }
 
+/// Presses `s` as a user would, and runs two more frames.
+fn press(h: &mut App, s: egui::KeyboardShortcut) {
+    h.key_press_modifiers(s.modifiers, s.logical_key);
+    // The key down, in one frame (the harness's key_press sends down and up over four frames).
+    let key = |pressed| egui::Event::Key {
+        key: s.logical_key,
+        physical_key: None,
+        pressed,
+        repeat: false,
+        modifiers: s.modifiers,
+    };
+    h.input_mut().events.extend([egui::Event::ModifiersChanged(s.modifiers), key(true)]);
+    h.step();
+    h.input_mut().events.extend([key(false), egui::Event::ModifiersChanged(Modifiers::NONE)]);
+    h.run_steps(2);
+}
+
 #[test]
 fn every_command_with_a_shortcut_runs_from_its_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -163,26 +180,7 @@ fn every_command_with_a_shortcut_runs_from_its_key() {
         prepare(&mut h, e.command);
         assert!(h.state().command_enabled(e.command), "{:?} is enabled for the test", e.command);
         let before = observe(&h);
-        h.key_press_modifiers(s.modifiers, s.logical_key);
-        // The key down, in one frame (the harness's key_press sends down and up over four frames).
-        let key = egui::Event::Key {
-            key: s.logical_key,
-            physical_key: None,
-            pressed: true,
-            repeat: false,
-            modifiers: s.modifiers,
-        };
-        h.input_mut().events.extend([egui::Event::ModifiersChanged(s.modifiers), key]);
-        h.step();
-        let up = egui::Event::Key {
-            key: s.logical_key,
-            physical_key: None,
-            pressed: false,
-            repeat: false,
-            modifiers: s.modifiers,
-        };
-        h.input_mut().events.extend([up, egui::Event::ModifiersChanged(Modifiers::NONE)]);
-        h.run_steps(2);
+        press(&mut h, s);
         let after = observe(&h);
         match e.command {
             Command::Quit | Command::Close => {
@@ -375,14 +373,16 @@ fn open_recent_and_preferences_survive_a_restart() {
     }
     std::fs::remove_file(&gone).unwrap();
 
-    // The restart.
+    // The restart. Loading looks at no file: the deleted one goes once the jobs thread has checked.
     let storage = DirStorage::open(&store);
     let settings = Settings::load(Some(&storage));
-    assert_eq!(settings.recent.entries(), [mid.clone(), wav.clone()], "newest first, the deleted file dropped");
+    assert_eq!(settings.recent.entries(), [mid.clone(), wav.clone(), gone.clone()], "newest first");
     assert_eq!(settings.prefs.theme, coremusic::ui::preferences::Theme::Dark);
     assert_eq!(settings.prefs.buffer_frames, Some(256));
     assert_eq!(settings.prefs.peaks_cache_mb, 64);
     let mut h = harness_with(app_with(settings));
+    step_until(&mut h, "the check of Open Recent", |a| !a.busy());
+    assert_eq!(h.state().settings.recent.entries(), [mid.clone(), wav.clone()], "the deleted file dropped");
     h.get_by_label("File menu").click();
     h.run_steps(2);
     h.get_by_role_and_label(Role::MenuItem, "Open Recent").hover();
@@ -447,4 +447,194 @@ fn every_control_on_every_tab_has_a_name_for_voiceover() {
     h.run_steps(2);
     h.get_by_role_and_label(Role::ComboBox, "Buffer size");
     h.get_by_role_and_label(Role::Slider, "Volume");
+}
+
+/// Lets the engine handle what was sent and the window take in its answers.
+fn settle(h: &mut App) {
+    h.run_steps(2);
+    assert!(h.state().audio.engine().sync(std::time::Duration::from_secs(30)), "the engine answers");
+    h.run_steps(2);
+}
+
+/// What the transport changes: the waveform's playhead, loop, the engine's state and file.
+fn transport_state(h: &App) -> String {
+    let a = h.state();
+    format!(
+        "{} {} {:?} {:?}",
+        a.waveform.playhead(),
+        a.settings.transport.loop_on,
+        a.audio.state,
+        a.audio.playing_path()
+    )
+}
+
+/// The Waveform tab, stopped, loop off, the playhead where `command` has
+/// something to do (at the end for Go to Start), and playing for Stop.
+fn transport_ready(h: &mut App, command: Command, end: u64) {
+    let ctx = h.ctx.clone();
+    let a = h.state_mut();
+    a.apply(coremusic::ui::Action::Stop);
+    a.settings.transport.loop_on = false;
+    a.waveform.set_playhead(if command == Command::GoToStart { end } else { 0 });
+    settle(h);
+    if command == Command::Stop {
+        h.state_mut().run_command(&ctx, Command::PlayPause);
+        settle(h);
+        assert_eq!(h.state().audio.state, coremusic::engine::PlayState::Playing);
+    }
+    // No widget keeps the keyboard (a bare key like space counts only then).
+    ctx.memory_mut(|m| m.focused().map(|id| m.surrender_focus(id)));
+    h.run_steps(1);
+}
+
+#[test]
+fn transport_buttons_and_drops_run_the_commands_of_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness_with(app_with(settings_in(dir.path())));
+    // Nothing to play, stop or go to: those buttons are disabled, as their commands are.
+    for name in ["Go to Start", "Play", "Stop", "Go to End"] {
+        assert!(h.get_by_role_and_label(Role::Button, name).accesskit_node().is_disabled(), "{name} is enabled");
+    }
+    assert!(!h.get_by_role_and_label(Role::CheckBox, "Loop").accesskit_node().is_disabled());
+    // A drop is File ▸ Open with the files chosen: listed, selected, in Open Recent.
+    let wav = common::hound_wav(dir.path(), "drop.wav", 44100, 1, 44100);
+    drop_files(&mut h, &[&wav]);
+    step_until(&mut h, "the dropped file opens", |a| !a.busy() && a.files.selected_entry().is_some());
+    assert_eq!(h.state().files.entries[0].path, wav);
+    assert_eq!(h.state().settings.recent.entries(), std::slice::from_ref(&wav));
+    // On the Batch tab a drop queues the file for conversion instead.
+    let queued = common::hound_wav(dir.path(), "queued.wav", 44100, 1, 441);
+    h.state_mut().settings.tab = Tab::Batch;
+    h.run_steps(1);
+    drop_files(&mut h, &[&queued]);
+    assert!(h.state().batch.queue.contains(&queued));
+    assert_eq!(h.state().files.entries.len(), 1);
+
+    h.state_mut().settings.tab = Tab::Waveform;
+    step_until(&mut h, "the waveform", |a| a.waveform.is_ready());
+    let end = 44100;
+    for (command, button, role) in [
+        (Command::GoToEnd, "Go to End", Role::Button),
+        (Command::GoToStart, "Go to Start", Role::Button),
+        (Command::ToggleLoop, "Loop", Role::CheckBox),
+        (Command::PlayPause, "Play", Role::Button),
+        (Command::Stop, "Stop", Role::Button),
+    ] {
+        transport_ready(&mut h, command, end);
+        let before = transport_state(&h);
+        let shortcut = coremusic::ui::commands::entry_of(command).and_then(|e| e.shortcut).unwrap();
+        press(&mut h, shortcut);
+        settle(&mut h);
+        let by_key = transport_state(&h);
+        assert_ne!(before, by_key, "{command:?}'s key changed nothing");
+
+        transport_ready(&mut h, command, end);
+        assert_eq!(transport_state(&h), before);
+        let node = h.get_by_role_and_label(role, button);
+        assert!(!node.accesskit_node().is_disabled(), "{button} is disabled");
+        node.click();
+        settle(&mut h);
+        assert_eq!(transport_state(&h), by_key, "the {button} button does what {command:?}'s key does");
+    }
+    // Stopped: Stop is disabled again.
+    assert!(h.get_by_role_and_label(Role::Button, "Stop").accesskit_node().is_disabled());
+}
+
+/// The text a frame put on the clipboard, if any.
+fn copied(h: &App) -> Option<String> {
+    h.output().platform_output.commands.iter().find_map(|c| match c {
+        egui::OutputCommand::CopyText(t) => Some(t.clone()),
+        _ => None,
+    })
+}
+
+/// Chooses Edit ▸ `item` in the in-window menu; returns what was copied meanwhile.
+fn from_edit_menu(h: &mut App, item: &str) -> Option<String> {
+    let mut out = None;
+    h.get_by_label("Edit menu").click();
+    for _ in 0..2 {
+        h.step();
+        out = out.or(copied(h));
+    }
+    h.get_by_role_and_label(Role::MenuItem, item).click();
+    for _ in 0..3 {
+        h.step();
+        out = out.or(copied(h));
+    }
+    out
+}
+
+#[test]
+fn edit_menu_goes_to_the_focused_text_field_and_else_to_the_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ready(dir.path());
+    let revision = h.state().midi.editor().revision();
+    h.state_mut().settings.tab = Tab::Batch;
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::TextInput, "Output folder").click();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "Output folder").type_text("/music/out");
+    h.run_steps(1);
+    assert_eq!(h.state().batch.out_dir, "/music/out");
+    // Select All and Copy work on the field's text, not on the notes.
+    assert_eq!(from_edit_menu(&mut h, "Select All"), None);
+    assert_eq!(from_edit_menu(&mut h, "Copy").as_deref(), Some("/music/out"));
+    assert_eq!(h.state().batch.out_dir, "/music/out");
+    // Cut takes the text out of the field.
+    from_edit_menu(&mut h, "Select All");
+    assert_eq!(from_edit_menu(&mut h, "Cut").as_deref(), Some("/music/out"));
+    assert_eq!(h.state().batch.out_dir, "");
+    // Paste asks the window for the clipboard (macOS: reads the pasteboard);
+    // its text comes as a paste event, which the field, focused again, takes.
+    h.get_by_label("Edit menu").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::MenuItem, "Paste").click();
+    h.step();
+    #[cfg(not(target_os = "macos"))]
+    assert!(sent(&h, |c| matches!(c, ViewportCommand::RequestPaste)), "the window is asked for the clipboard");
+    h.input_mut().events.push(egui::Event::Paste("/music/pasted".into()));
+    h.run_steps(2);
+    assert_eq!(h.state().batch.out_dir, "/music/pasted");
+    assert_eq!(h.state().midi.editor().revision(), revision, "the notes were left alone");
+    assert_eq!(h.state().midi.selection().len(), 4);
+
+    // A click on the MIDI tab takes the focus from the field: Edit ▸ Copy copies notes again.
+    h.get_by_role_and_label(Role::Button, "MIDI").click();
+    h.run_steps(2);
+    assert_eq!(h.state().settings.tab, Tab::Midi);
+    prepare(&mut h, Command::Copy);
+    assert_eq!(from_edit_menu(&mut h, "Copy"), None, "no text was copied");
+    assert_copied_one(&mut h);
+}
+
+#[test]
+fn preferences_change_the_running_engine_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness_with(app_with(settings_in(dir.path())));
+    step_until(&mut h, "the device", |a| a.audio.device.is_some());
+    let device = |h: &App| h.state().audio.device.clone().unwrap();
+    let before = device(&h);
+    let want = if before.buffer_frames == 256 { 1024 } else { 256 };
+    let latency = |frames: usize, rate: u32| format!("{:.1} ms", frames as f64 * 1e3 / f64::from(rate));
+    assert!(h.query_by_label(&format!("{} frames", before.buffer_frames)).is_some());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::ComboBox, "Default buffer size").click();
+    h.run_steps(2);
+    h.get_by_label(&format!("{want} frames")).click();
+    h.run_steps(2);
+    step_until(&mut h, "the engine's new buffer", |a| a.audio.device.as_ref().is_some_and(|d| d.buffer_frames == want));
+    // Kept for the next launch too.
+    assert_eq!(h.state().settings.prefs.buffer_frames, Some(want));
+    // The status bar (Preferences closed, so its menu's text is not counted): frames and latency.
+    h.state_mut().windows.preferences = false;
+    h.run_steps(2);
+    let after = device(&h);
+    h.get_by_label(&format!("{want} frames"));
+    h.get_by_label(&latency(after.latency_frames as usize, after.sample_rate));
+    assert_ne!(
+        latency(after.latency_frames as usize, after.sample_rate),
+        latency(before.latency_frames as usize, before.sample_rate)
+    );
+    assert!(h.query_by_label(&format!("{} frames", before.buffer_frames)).is_none());
 }

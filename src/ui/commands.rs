@@ -5,9 +5,11 @@
 //! keyboard and the panels' buttons all go through [`CoreMusicApp::run_command`],
 //! so nothing is wired twice. Running a command either changes the window
 //! (tabs, dialogs, the close question) or produces the [`Action`]s that
-//! [`CoreMusicApp::apply`] carries out. Edit commands go to the panel with
-//! focus (the piano roll, or the waveform for Select All); keys typed into a
-//! text field stay the text field's.
+//! [`CoreMusicApp::apply`] carries out. Files dropped on the window are a
+//! command too ([`Command::OpenDropped`]). Edit commands go to the text field
+//! with the keyboard focus when there is one ([`super::text_focus`]), else to
+//! the panel (the piano roll, or the waveform for Select All); keys typed
+//! into a text field stay the text field's.
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
@@ -34,6 +36,8 @@ pub enum Command {
     OpenRecent(usize),
     /// File ▸ Open Recent ▸ Clear Menu.
     ClearRecent,
+    /// Files dropped on the window (in no menu): opened, or on the Batch tab queued for conversion.
+    OpenDropped,
     /// File ▸ Close (⌘W): closes the window, asking first about unsaved MIDI edits.
     Close,
     /// File ▸ Save (⌘S) the MIDI document.
@@ -259,7 +263,12 @@ impl CoreMusicApp {
         let midi = tab == Tab::Midi;
         let roll = &self.midi;
         let wave_ready = tab == Tab::Waveform && self.waveform.is_ready();
+        if self.text_focus.target().is_some() && super::text_focus::is_text_command(command) {
+            // A text field has the keyboard: it copies, pastes, undoes… itself.
+            return true;
+        }
         match command {
+            Command::OpenDropped => !self.dropped.is_empty(),
             Command::Save | Command::SaveAs => roll.has_document(),
             Command::RenderMidi => roll.has_document() && roll.render_job().is_none(),
             Command::ConvertSelected => self.files.selected_entry().is_some(),
@@ -284,9 +293,10 @@ impl CoreMusicApp {
     /// The title `command` shows now: Undo and Redo name their edit, recent files their name.
     pub fn command_title(&self, command: Command) -> String {
         let editor = self.midi.editor();
+        let roll = self.settings.tab == Tab::Midi && self.text_focus.target().is_none();
         match command {
-            Command::Undo if self.settings.tab == Tab::Midi => editor.undo_name().map(|n| format!("Undo {n}")),
-            Command::Redo if self.settings.tab == Tab::Midi => editor.redo_name().map(|n| format!("Redo {n}")),
+            Command::Undo if roll => editor.undo_name().map(|n| format!("Undo {n}")),
+            Command::Redo if roll => editor.redo_name().map(|n| format!("Redo {n}")),
             Command::OpenRecent(i) => self.settings.recent.title(i),
             Command::ClearRecent => Some(super::menu::CLEAR_MENU.to_string()),
             _ => None,
@@ -345,15 +355,23 @@ impl CoreMusicApp {
             return;
         }
         for c in run {
-            if self.command_enabled(c) {
-                self.run_command(ctx, c);
-            }
+            self.try_command(ctx, c);
+        }
+    }
+
+    /// Runs `command` when it is enabled (what every menu, key, button and drop does).
+    pub fn try_command(&mut self, ctx: &egui::Context, command: Command) {
+        if self.command_enabled(command) {
+            self.run_command(ctx, command);
         }
     }
 
     /// Carries out `command` (whatever asked: a menu, a key, a button).
     pub fn run_command(&mut self, ctx: &egui::Context, command: Command) {
         let tab = self.settings.tab;
+        if self.text_focus.route(ctx, command) {
+            return;
+        }
         match command {
             Command::About => self.windows.about = true,
             Command::Preferences => self.windows.preferences = true,
@@ -378,6 +396,14 @@ impl CoreMusicApp {
             Command::Open if tab == Tab::Midi => self.midi.open_dialog(),
             Command::Open => self.jobs.send(super::jobs::Job::PickFiles(self.settings.last_folder.clone())),
             Command::OpenRecent(i) => self.open_recent(i),
+            Command::OpenDropped => {
+                let paths = std::mem::take(&mut self.dropped);
+                if tab == Tab::Batch {
+                    self.batch.enqueue(paths);
+                } else {
+                    self.open_paths(paths);
+                }
+            }
             Command::ClearRecent => {
                 self.settings.recent.clear();
                 super::recent::clear_system_recent();
@@ -414,24 +440,12 @@ impl CoreMusicApp {
                 self.settings.profiler_open = self.profiler.open;
             }
             Command::PlayPause if tab == Tab::Midi => self.midi.play_or_stop(),
-            Command::PlayPause => {
-                let selected = self.files.selected_entry().map(|e| e.path.clone());
-                let cue = self.cue(selected.as_deref());
-                if let Some(action) = self.settings.transport.play_pause(&self.audio, &cue) {
-                    self.apply(action);
-                }
-            }
+            Command::PlayPause => self.transport(|bar, link, cue| bar.play_pause(link, cue)),
             Command::Stop => {
                 self.midi.stop();
                 self.apply(Action::Stop);
             }
-            Command::ToggleLoop => {
-                let on = !self.settings.transport.loop_on;
-                self.settings.transport.loop_on = on;
-                if !on && self.audio.looping.is_some() {
-                    self.apply(Action::SetLoop(None));
-                }
-            }
+            Command::ToggleLoop => self.transport(|bar, link, cue| bar.toggle_loop(link, cue)),
             Command::GoToStart | Command::GoToEnd => {
                 let end = command == Command::GoToEnd;
                 if tab == Tab::Midi {

@@ -62,7 +62,7 @@ impl FileList {
                     };
                 }
             }
-            JobEvent::Problem(_) | JobEvent::Picked(_) => {}
+            JobEvent::Problem(_) | JobEvent::Picked(_) | JobEvent::RecentGone(_) => {}
         }
     }
 

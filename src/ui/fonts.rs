@@ -23,7 +23,7 @@ mod tests {
         let ctx = egui::Context::default();
         ctx.set_fonts(super::definitions());
         ctx.set_missing_glyph_policy(egui::MissingGlyphPolicy::Panic);
-        let text = "⌘⇧↑↓←→⚠•…−–—×÷µ°± C# 0:04.0";
+        let text = "⌘⇧↑↓←→⚠•…−–—×÷µ°±⏮⏭ C# 0:04.0";
         let mut out = ctx.run_ui(Default::default(), |ui| {
             ui.label(text);
         });

@@ -1,5 +1,6 @@
 //! Background work for the window: probing files (in parallel, with rayon),
-//! expanding dropped folders, the native open dialog, and loudness analysis
+//! expanding dropped folders, the native open dialog, checking which of Open
+//! Recent's files are gone, and loudness analysis
 //! ([`AnalysisJob`]). The UI sends a [`Job`] and polls [`JobEvent`]s each
 //! frame; every event wakes the UI. Nothing here blocks the UI thread.
 
@@ -21,6 +22,8 @@ pub enum Job {
     Open(Vec<PathBuf>),
     /// Show the open dialog, starting in a folder.
     PickFiles(Option<PathBuf>),
+    /// Find which of File ▸ Open Recent's files are gone (at launch).
+    CheckRecent(Vec<PathBuf>),
 }
 
 /// What background work reports.
@@ -45,6 +48,8 @@ pub enum JobEvent {
     /// Files chosen in the open dialog: the app opens them as it does a drop
     /// (and notes them in Open Recent).
     Picked(Vec<PathBuf>),
+    /// Open Recent's files that are no longer there (from [`Job::CheckRecent`]).
+    RecentGone(Vec<PathBuf>),
 }
 
 /// The background worker and its channels.
@@ -114,6 +119,14 @@ impl Worker {
                     self.ctx.request_repaint();
                 }
                 Job::PickFiles(start) => self.pick_files(start),
+                Job::CheckRecent(paths) => {
+                    let gone: Vec<PathBuf> = paths.into_iter().filter(|p| !p.is_file()).collect();
+                    if !gone.is_empty() {
+                        self.emit(JobEvent::RecentGone(gone));
+                    }
+                    self.pending.fetch_sub(1, Ordering::SeqCst);
+                    self.ctx.request_repaint();
+                }
             }
         }
     }

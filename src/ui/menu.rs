@@ -52,17 +52,13 @@ impl SystemMenu {
         }
     }
 
-    /// The commands chosen since the last call. Editing commands chosen while
-    /// a text field has the keyboard become that field's key events instead
-    /// (see [`Self::take_input`]).
-    pub fn poll(&mut self, ctx: &egui::Context) -> Vec<Command> {
+    /// The commands chosen since the last call (an Edit command chosen while
+    /// a text field has the keyboard goes to the field, as from the in-window menu).
+    pub fn poll(&mut self) -> Vec<Command> {
         #[cfg(target_os = "macos")]
-        return self.native.poll(ctx);
+        return self.native.poll();
         #[cfg(not(target_os = "macos"))]
-        {
-            let _ = ctx;
-            Vec::new()
-        }
+        Vec::new()
     }
 
     /// Brings titles, enabled and checked states and Open Recent up to date
@@ -73,19 +69,13 @@ impl SystemMenu {
         #[cfg(not(target_os = "macos"))]
         let _ = app;
     }
-
-    /// Input events for the next frame (a menu's Copy while typing is the text field's copy).
-    pub fn take_input(&mut self) -> Vec<egui::Event> {
-        #[cfg(target_os = "macos")]
-        return self.native.take_input();
-        #[cfg(not(target_os = "macos"))]
-        Vec::new()
-    }
 }
 
-/// Draws the menus in the window (Linux, Windows, tests) and runs what is chosen.
-pub fn menu_bar(app: &mut CoreMusicApp, ui: &mut egui::Ui) {
+/// Draws the menus in the window (Linux, Windows, tests) and runs what is
+/// chosen; true while one of them is open.
+pub fn menu_bar(app: &mut CoreMusicApp, ui: &mut egui::Ui) -> bool {
     let mut chosen = None;
+    let mut open = false;
     egui::MenuBar::new().ui(ui, |ui| {
         for menu in Menu::ALL {
             let r = ui.menu_button(menu.title(), |ui| {
@@ -103,16 +93,15 @@ pub fn menu_bar(app: &mut CoreMusicApp, ui: &mut egui::Ui) {
                     }
                 }
             });
+            open |= r.inner.is_some();
             let title = menu.title();
             r.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::MenuItem, true, format!("{title} menu")));
         }
     });
     if let Some(c) = chosen {
-        let ctx = ui.ctx().clone();
-        if app.command_enabled(c) {
-            app.run_command(&ctx, c);
-        }
+        app.try_command(&ui.ctx().clone(), c);
     }
+    open
 }
 
 /// One menu item; true when clicked.

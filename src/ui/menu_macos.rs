@@ -6,9 +6,10 @@
 //! each event). Shortcuts without a modifier (space, Home, ⌫) are not given
 //! to AppKit, which would take them from text fields; egui handles them.
 //!
-//! AppKit sends ⌘C, ⌘V, ⌘Z… to the menu before the window sees them, so an
-//! editing command chosen while an egui text field has the keyboard is turned
-//! back into the key event (or copy/cut/paste event) the field expects.
+//! AppKit sends ⌘C, ⌘V, ⌘Z… to the menu before the window sees them: an
+//! editing command chosen while an egui text field has the keyboard goes to
+//! that field, as from the in-window menu (`text_focus`, which reads the
+//! pasteboard here for Paste).
 
 use std::collections::HashMap;
 
@@ -41,7 +42,6 @@ pub struct NativeMenu {
     clear_recent: MenuItem,
     events: Receiver<MenuEvent>,
     ids: HashMap<MenuId, Command>,
-    input: Vec<egui::Event>,
 }
 
 fn id_of(command: Command) -> String {
@@ -155,38 +155,22 @@ impl NativeMenu {
             wake.request_repaint();
         }));
         debug_assert_eq!(items.len(), COMMANDS.len());
-        Some(NativeMenu {
-            _bar: bar,
-            items,
-            recent,
-            recent_shown: Vec::new(),
-            clear_recent,
-            events,
-            ids,
-            input: Vec::new(),
-        })
+        Some(NativeMenu { _bar: bar, items, recent, recent_shown: Vec::new(), clear_recent, events, ids })
     }
 
     /// The commands chosen since the last frame (see the module docs for text fields).
-    pub fn poll(&mut self, ctx: &egui::Context) -> Vec<Command> {
-        let typing = ctx.egui_wants_keyboard_input();
-        let mut out = Vec::new();
-        for e in self.events.try_iter() {
-            let command = self.ids.get(&e.id).copied().or_else(|| {
-                e.id.as_ref().strip_prefix("coremusic.recent.").and_then(|i| i.parse().ok()).map(Command::OpenRecent)
-            });
-            let Some(command) = command else { continue };
-            match (typing, text_field_event(command)) {
-                (true, Some(event)) => self.input.push(event),
-                _ => out.push(command),
-            }
-        }
-        out
-    }
-
-    /// Input for the next frame (from [`Self::poll`]).
-    pub fn take_input(&mut self) -> Vec<egui::Event> {
-        std::mem::take(&mut self.input)
+    pub fn poll(&mut self) -> Vec<Command> {
+        self.events
+            .try_iter()
+            .filter_map(|e| {
+                self.ids.get(&e.id).copied().or_else(|| {
+                    e.id.as_ref()
+                        .strip_prefix("coremusic.recent.")
+                        .and_then(|i| i.parse().ok())
+                        .map(Command::OpenRecent)
+                })
+            })
+            .collect()
     }
 
     /// Titles, enabled and checked states, and the Open Recent list, as the app is now.
@@ -233,29 +217,8 @@ impl NativeMenu {
     }
 }
 
-/// What a text field expects for an editing command (the key AppKit kept for the menu).
-fn text_field_event(command: Command) -> Option<egui::Event> {
-    let key = |modifiers: egui::Modifiers, key: egui::Key| egui::Event::Key {
-        key,
-        physical_key: None,
-        pressed: true,
-        repeat: false,
-        modifiers,
-    };
-    let cmd = egui::Modifiers::COMMAND;
-    Some(match command {
-        Command::Copy => egui::Event::Copy,
-        Command::Cut => egui::Event::Cut,
-        Command::Paste => egui::Event::Paste(pasteboard_text()?),
-        Command::Undo => key(cmd, egui::Key::Z),
-        Command::Redo => key(cmd | egui::Modifiers::SHIFT, egui::Key::Z),
-        Command::SelectAll => key(cmd, egui::Key::A),
-        _ => return None,
-    })
-}
-
 /// The text on the general pasteboard (what ⌘V would paste).
-fn pasteboard_text() -> Option<String> {
+pub(super) fn pasteboard_text() -> Option<String> {
     use objc2_app_kit::{NSPasteboard, NSPasteboardTypeString};
     let board = NSPasteboard::generalPasteboard();
     // SAFETY: `NSPasteboardTypeString` is an immutable AppKit constant (an

@@ -9,6 +9,7 @@
 
 pub mod action;
 pub mod audio;
+mod bars;
 mod batch;
 pub mod commands;
 mod files;
@@ -31,6 +32,7 @@ pub mod profiler;
 // unsafe (macOS): clearing the system's recent documents takes a nil sender, see its SAFETY note.
 #[cfg_attr(target_os = "macos", allow(unsafe_code))]
 pub mod recent;
+mod text_focus;
 pub mod transport;
 pub mod waveform;
 
@@ -152,6 +154,10 @@ pub struct CoreMusicApp {
     noted_midi: Option<PathBuf>,
     /// Whether [`fonts::definitions`] has been given to the window's context.
     fonts_installed: bool,
+    /// The text field Edit ▸ Copy, Paste… go to instead of the piano roll.
+    text_focus: text_focus::TextFocus,
+    /// Files dropped on the window, for [`Command::OpenDropped`].
+    dropped: Vec<PathBuf>,
 }
 
 impl CoreMusicApp {
@@ -202,8 +208,14 @@ impl CoreMusicApp {
             asked: Vec::new(),
             noted_midi: None,
             fonts_installed: false,
+            text_focus: Default::default(),
+            dropped: Vec::new(),
         };
         app.apply_preferences(ctx);
+        // Stale Open Recent entries go once the jobs thread has looked (no file check on this thread).
+        if !app.settings.recent.is_empty() {
+            app.jobs.send(jobs::Job::CheckRecent(app.settings.recent.entries().to_vec()));
+        }
         app
     }
 
@@ -255,6 +267,8 @@ impl CoreMusicApp {
             ui.ctx().set_fonts(fonts::definitions());
             self.fonts_installed = true;
         }
+        let ctx = ui.ctx().clone();
+        self.text_focus.begin_frame(&ctx);
         if let Some(paths) = self.open_queue.as_ref().map(open_events::OpenQueue::take).filter(|p| !p.is_empty()) {
             self.open_paths(paths);
         }
@@ -266,12 +280,9 @@ impl CoreMusicApp {
             // The playhead and the live plots move on their own.
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(16));
         }
-        let ctx = ui.ctx().clone();
-        let menu_chose = self.system_menu.as_mut().map(|m| m.poll(&ctx)).unwrap_or_default();
+        let menu_chose = self.system_menu.as_mut().map(|m| m.poll()).unwrap_or_default();
         for c in menu_chose {
-            if self.command_enabled(c) {
-                self.run_command(&ctx, c);
-            }
+            self.try_command(&ctx, c);
         }
         self.handle_input(&ctx);
         // Closing the window with unsaved MIDI edits asks first (on the MIDI tab).
@@ -296,15 +307,12 @@ impl CoreMusicApp {
         actions.extend(self.menu_windows(&ctx));
 
         if self.system_menu.is_none() {
-            egui::Panel::top("menu_bar").show(ui, |ui| menu::menu_bar(self, ui));
+            let bar = egui::Panel::top("menu_bar").show(ui, |ui| menu::menu_bar(self, ui));
+            self.text_focus.menu_drawn(bar.response.rect, bar.inner);
         }
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
-        egui::Panel::top("transport").show(ui, |ui| {
-            let selected = self.files.selected_entry().map(|e| e.path.clone());
-            let cue = self.cue(selected.as_deref());
-            actions.extend(self.settings.transport.ui(ui, &self.audio, &cue));
-        });
+        egui::Panel::top("transport").show(ui, |ui| actions.extend(self.transport_bar(ui)));
         if self.profiler.open {
             egui::Panel::right("profiler").resizable(true).default_size(300.0).show(ui, |ui| {
                 self.profiler.ui(ui, &self.audio);
@@ -330,9 +338,7 @@ impl CoreMusicApp {
             self.apply(action);
         }
         for c in std::mem::take(&mut self.asked) {
-            if self.command_enabled(c) {
-                self.run_command(&ctx, c);
-            }
+            self.try_command(&ctx, c);
         }
         if let Some(mut m) = self.system_menu.take() {
             m.sync(self);
@@ -421,31 +427,26 @@ impl CoreMusicApp {
 
     fn apply_events(&mut self) {
         for event in self.jobs.events() {
-            if let jobs::JobEvent::Picked(paths) = event {
-                self.open_paths(paths);
-                continue;
-            }
-            // A MIDI file chosen in the open dialog goes to the piano roll.
-            if let jobs::JobEvent::Queued { path, .. } = &event {
-                if piano_roll::is_midi_file(path) {
-                    self.midi.open_path(path.clone());
+            match event {
+                jobs::JobEvent::Picked(paths) => self.open_paths(paths),
+                jobs::JobEvent::RecentGone(paths) => paths.iter().for_each(|p| self.settings.recent.remove(p)),
+                // A MIDI file chosen in the open dialog goes to the piano roll.
+                jobs::JobEvent::Queued { path, .. } if piano_roll::is_midi_file(&path) => {
+                    self.midi.open_path(path);
                     self.settings.tab = Tab::Midi;
-                    continue;
                 }
+                other => self.files.apply(other),
             }
-            self.files.apply(event);
         }
     }
 
     fn handle_input(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if !dropped.is_empty() {
-            // On the Batch tab a drop queues files for conversion; elsewhere it opens them.
-            if self.settings.tab == Tab::Batch {
-                self.batch.enqueue(dropped);
-            } else {
-                self.open_paths(dropped);
-            }
+            // A drop is a command of the table, as a menu item or a key is.
+            self.dropped = dropped;
+            self.try_command(ctx, Command::OpenDropped);
+            self.dropped.clear();
         }
         // Every shortcut of the menus (⌘O, space, ⌘Z, ⌘1…) goes through the command table.
         if !self.midi.discard_question_open() {
@@ -454,106 +455,6 @@ impl CoreMusicApp {
         let (up, down) = ctx.input(|i| (i.key_pressed(egui::Key::ArrowUp), i.key_pressed(egui::Key::ArrowDown)));
         if self.settings.tab != Tab::Midi && ctx.memory(|m| m.focused().is_none()) {
             self.files.move_selection(i32::from(down) - i32::from(up));
-        }
-    }
-
-    fn toolbar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            ui.heading("CoreMusic");
-            ui.separator();
-            // The toolbar's buttons ask the command table, as the menus and the keys do.
-            if ui
-                .button("Open…")
-                .on_hover_text("Open audio files (⌘O), or drop files and folders on the window")
-                .clicked()
-            {
-                self.asked.push(Command::Open);
-            }
-            ui.separator();
-            for tab in Tab::ALL {
-                let hint = commands::shortcut_text(ui.ctx(), Command::ShowTab(tab)).unwrap_or_default();
-                if ui.selectable_label(self.settings.tab == tab, tab.label()).on_hover_text(hint).clicked() {
-                    self.asked.push(Command::ShowTab(tab));
-                }
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if let Some(t) = preferences::theme_buttons(ui, self.settings.prefs.theme) {
-                    self.settings.prefs.theme = t;
-                }
-                ui.separator();
-                if ui
-                    .selectable_label(self.profiler.open, "Profiler")
-                    .on_hover_text("Live engine, UI and memory figures (⇧⌘P)")
-                    .clicked()
-                {
-                    self.asked.push(Command::ToggleProfiler);
-                }
-            });
-        });
-    }
-
-    fn status_bar(&mut self, ui: &mut egui::Ui) {
-        // The engine figures sit on the right; messages take what is left and are cut short.
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            engine_status(ui, &self.audio);
-            ui.separator();
-            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                let (ready, failed, pending) = self.files.counts();
-                let n = ready + failed + pending;
-                ui.label(format!("{n} file{}", if n == 1 { "" } else { "s" }));
-                if failed > 0 {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("{failed} unreadable"));
-                }
-                if self.busy() || pending > 0 {
-                    ui.spinner();
-                    ui.label("reading…");
-                }
-                let warn = ui.visuals().warn_fg_color;
-                if let Some(n) = &self.notice {
-                    ui.add(egui::Label::new(egui::RichText::new(n).color(warn)).truncate());
-                }
-                if let Some(e) = self.jobs.last_error() {
-                    ui.add(egui::Label::new(egui::RichText::new(e).color(warn)).truncate());
-                }
-                if let Some(e) = &self.audio.last_error {
-                    ui.add(egui::Label::new(egui::RichText::new(e).color(warn)).truncate());
-                } else if let Some((asked, why)) = &self.audio.fell_back {
-                    ui.add(
-                        egui::Label::new(egui::RichText::new("no sound device: playing on the simulated one").weak())
-                            .truncate(),
-                    )
-                    .on_hover_text(format!("{asked}: {why}"));
-                }
-            });
-        });
-    }
-}
-
-/// Device, rate, buffer, latency, load and xruns — on every tab (drawn right to left).
-fn engine_status(ui: &mut egui::Ui, audio: &AudioLink) {
-    let s = &audio.stats;
-    let xruns = egui::RichText::new(format!("{} xruns", s.xruns));
-    if s.xruns > 0 {
-        ui.label(xruns.color(ui.visuals().error_fg_color));
-    } else {
-        ui.label(xruns);
-    }
-    ui.separator();
-    ui.label(format!("load {:.0}%", s.load_p99 * 100.0)).on_hover_text("p99 callback time / period");
-    ui.separator();
-    match &audio.device {
-        Some(d) => {
-            let ms = d.latency_frames as f64 * 1e3 / d.sample_rate.max(1) as f64;
-            ui.label(format!("{ms:.1} ms")).on_hover_text("output latency");
-            ui.separator();
-            ui.label(format!("{} frames", d.buffer_frames));
-            ui.separator();
-            ui.label(format!("{:.1} kHz", d.sample_rate as f64 / 1000.0));
-            ui.separator();
-            ui.label(&d.name);
-        }
-        None => {
-            ui.label("no device");
         }
     }
 }
@@ -566,13 +467,6 @@ impl eframe::App for CoreMusicApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.settings.spectrogram = Some(self.waveform.spectrogram_prefs());
         self.settings.store(storage);
-    }
-
-    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
-        // A menu's Copy, Paste, Undo… while a text field has the keyboard (macOS: AppKit took the key).
-        if let Some(m) = self.system_menu.as_mut() {
-            raw_input.events.extend(m.take_input());
-        }
     }
 }
 

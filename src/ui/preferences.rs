@@ -1,7 +1,9 @@
 //! CoreMusic ▸ Preferences… (⌘,): the output device and buffer size, the
 //! default conversion preset, the SoundFont, the theme, and the peaks cache
 //! (its folder, a size cap, Clear cache). What is chosen is kept in the
-//! app's settings and applied again at the next launch. Everything that
+//! app's settings, applied at once (the device and buffer size to the running
+//! engine, the cache to the waveform, the preset to the Batch tab) and again
+//! at the next launch. Everything that
 //! touches a file (the file dialogs, loading the preset, measuring and
 //! clearing the cache) runs on a background thread and reports back over a
 //! channel; the window only draws.
@@ -430,14 +432,11 @@ impl super::CoreMusicApp {
 }
 
 impl super::Settings {
-    /// The settings kept in `storage` (defaults without), with Open Recent
-    /// entries whose file is gone dropped. Reads the storage and checks that
-    /// each recent file exists: call it at launch, not every frame.
+    /// The settings kept in `storage` (defaults without). Nothing here looks
+    /// at the disk: the app drops Open Recent's stale entries once a
+    /// background job has checked them.
     pub fn load(storage: Option<&dyn eframe::Storage>) -> super::Settings {
-        let mut settings: super::Settings =
-            storage.and_then(|s| eframe::get_value(s, super::SETTINGS_KEY)).unwrap_or_default();
-        settings.recent.prune(|p| p.is_file());
-        settings
+        storage.and_then(|s| eframe::get_value(s, super::SETTINGS_KEY)).unwrap_or_default()
     }
 
     /// Writes the settings into `storage` (eframe calls [`eframe::App::save`] on exit and every 30 s).

@@ -1,7 +1,8 @@
 //! File ▸ Open Recent: the audio and MIDI files opened last, newest first,
 //! kept across launches in the app's settings (eframe storage). Entries
-//! whose file is gone are dropped when the settings are loaded and when one
-//! is chosen; Clear Menu empties the list. On macOS each file is also noted
+//! whose file is gone are dropped at launch, once the jobs thread has looked
+//! (`Job::CheckRecent`: no file check on the UI thread), and when one is
+//! chosen; Clear Menu empties the list. On macOS each file is also noted
 //! in the system's recent documents (the Dock menu, Finder's Recents).
 
 use std::path::{Path, PathBuf};

@@ -1,18 +1,18 @@
-//! The transport bar: play/pause, stop, position, loop, output device and
-//! volume. It decides what "play" means (the selected file from the
-//! waveform's playhead, or resume) and returns that as an [`Action`]; it
-//! never touches the engine or the device itself.
+//! The transport bar: go to start, play/pause, stop, go to end, loop, the
+//! position, the output device and the volume. Its buttons ask the command
+//! table ([`Action::Command`]), as the Transport menu and the keys do; the
+//! table's commands come back here to learn what "play" means (the selected
+//! file from the waveform's playhead, or resume). It never touches the
+//! engine or the device itself.
 
 use std::ops::Range;
 use std::path::Path;
 
 use super::action::Action;
 use super::audio::{device_picker, AudioLink, Playing};
+use super::commands::{entry_of, shortcut_text, Command};
 use super::waveform::format_time;
 use crate::engine::PlayState;
-
-/// Space: play / pause.
-pub const PLAY_SHORTCUT: egui::Key = egui::Key::Space;
 
 /// What the transport needs to know about the file in view.
 #[derive(Debug, Clone, Default)]
@@ -70,27 +70,38 @@ impl TransportBar {
         }
     }
 
-    /// Draws the bar and returns what was asked for.
-    pub fn ui(&mut self, ui: &mut egui::Ui, link: &AudioLink, cue: &Cue<'_>) -> Vec<Action> {
+    /// Loop on ↔ off (the Loop button and ⌘L): while a file plays, the engine
+    /// starts or stops looping at once.
+    pub fn toggle_loop(&mut self, link: &AudioLink, cue: &Cue<'_>) -> Option<Action> {
+        self.loop_on = !self.loop_on;
+        let file_plays = link.state != PlayState::Stopped && matches!(link.playing, Playing::File(_));
+        (file_plays && (self.loop_on || link.looping.is_some())).then(|| Action::SetLoop(self.region(cue)))
+    }
+
+    /// Draws the bar and returns what was asked for. Its buttons are commands
+    /// of the table ([`Action::Command`]), enabled as `can` says, so a button,
+    /// its shortcut and its menu item do one thing.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        link: &AudioLink,
+        cue: &Cue<'_>,
+        can: impl Fn(Command) -> bool,
+    ) -> Vec<Action> {
         let mut out = Vec::new();
         ui.horizontal(|ui| {
-            let playing = link.state == PlayState::Playing;
-            let label = if playing { "Pause" } else { "Play" };
-            let can_play = cue.path.is_some() || link.state != PlayState::Stopped;
-            if ui.add_enabled(can_play, egui::Button::new(label)).on_hover_text("Play / pause (space)").clicked() {
-                out.extend(self.play_pause(link, cue));
-            }
-            if ui
-                .add_enabled(link.state != PlayState::Stopped, egui::Button::new("Stop"))
-                .on_hover_text("Stop")
-                .clicked()
-            {
-                out.push(Action::Stop);
-            }
-            let before = self.loop_on;
-            ui.toggle_value(&mut self.loop_on, "Loop").on_hover_text("Loop the selection (or the whole file)");
-            if before != self.loop_on && link.state != PlayState::Stopped {
-                out.push(Action::SetLoop(self.region(cue)));
+            let play = if link.state == PlayState::Playing { "Pause" } else { "Play" };
+            let loop_on = self.loop_on;
+            // (command, its text, a symbol that a screen reader says by the table's title, a toggle's state)
+            for (command, text, symbol, selected) in [
+                (Command::GoToStart, "⏮", true, None),
+                (Command::PlayPause, play, false, None),
+                (Command::Stop, "Stop", false, None),
+                (Command::GoToEnd, "⏭", true, None),
+                (Command::ToggleLoop, "Loop", false, Some(loop_on)),
+            ] {
+                let name = if symbol { entry_of(command).map_or(text, |e| e.title) } else { text };
+                out.extend(button(ui, can(command), command, (text, name), selected));
             }
             ui.separator();
             let hours = cue.duration_s.is_some_and(|d| d >= 3600.0);
@@ -125,6 +136,30 @@ impl TransportBar {
         }
         out
     }
+}
+
+/// One button of the bar asking for `command`: `text` shown, `name` spoken,
+/// the table's title and shortcut in the tooltip; `selected` for a toggle.
+fn button(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    command: Command,
+    (text, name): (&str, &str),
+    selected: Option<bool>,
+) -> Option<Action> {
+    let title = entry_of(command).map_or(name, |e| e.title);
+    let hint = match shortcut_text(ui.ctx(), command) {
+        Some(keys) => format!("{title} ({keys})"),
+        None => title.to_string(),
+    };
+    let r = ui.add_enabled(enabled, egui::Button::new(text).selected(selected == Some(true))).on_hover_text(hint);
+    let role = if selected.is_some() { egui::Role::CheckBox } else { egui::Role::Button };
+    r.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(role, enabled, name);
+        info.selected = selected;
+        info
+    });
+    r.clicked().then_some(Action::Command(command))
 }
 
 impl TransportBar {
