@@ -67,7 +67,9 @@ fn the_batch_tab_converts_to_opus_128k() {
 fn depth_and_dither_rows_are_hidden_for_lossy_outputs() {
     let mut h = harness();
     h.get_by_label("Batch").click();
-    h.run_steps(2);
+    // Half a second, as between a user's clicks (a second click within
+    // egui's double-click time of the tab's is not a fresh click).
+    h.run_steps(30);
     let shown = |h: &Harness<'static, CoreMusicApp>| {
         let any = |label: &str| h.query_all_by_label(label).next().is_some();
         (any("Bit depth"), any("TPDF dither when reducing depth"))
