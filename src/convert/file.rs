@@ -78,7 +78,7 @@ pub struct ConvertStats {
     /// Bytes of input.
     pub bytes_in: u64,
     /// Problems in the input that did not stop the conversion.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::io::Warning>,
     /// With `--normalize`: the loudness before, the gain, the loudness after.
     pub loudness: Option<Box<LoudnessChange>>,
     /// With `--verify`: how the output in place was proved.
@@ -297,7 +297,7 @@ fn convert_through(
     let replaygain = match opts.replaygain.then(|| tag_replaygain(output)) {
         Some(Ok(rg)) => Some(Box::new(rg)),
         Some(Err(e)) => {
-            warnings.push(e.to_string());
+            warnings.push(crate::io::Warning::TagsNotWritten { why: e.to_string() });
             None
         }
         None => None,

@@ -17,13 +17,13 @@ use crate::io::codec::pcm::{
 use crate::io::container::wav::writer_layout;
 use crate::io::tags::aiff_text_chunks;
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
-use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
 
 /// Reads AIFF and AIFF-C files.
 pub struct AiffReader {
     info: StreamInfo,
     stream: PcmStream,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 native_reader_impl!(AiffReader);
@@ -156,7 +156,7 @@ impl AiffReader {
             let id = [h[0], h[1], h[2], h[3]];
             if !plausible_id(&id) {
                 if ssnd.is_some() && comm.is_some() {
-                    warnings.push(format!("bytes at {off} are not a chunk; ignored"));
+                    warnings.push(Warning::NotAChunk { at: off, after_audio: false });
                     break;
                 }
                 return Err(ReadError::malformed(

@@ -16,7 +16,7 @@ use crate::io::codec::pcm::{
 use crate::io::container::wav::writer_layout;
 use crate::io::tags::caf_info_chunk;
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
-use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
 
 /// CAF's `kCAFLinearPCMFormatFlagIsFloat`.
 const CAF_FLOAT: u32 = 1;
@@ -31,7 +31,7 @@ const USE_DESCRIPTIONS: u32 = 0;
 pub struct CafReader {
     info: StreamInfo,
     stream: PcmStream,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 native_reader_impl!(CafReader);
@@ -188,7 +188,7 @@ impl CafReader {
             if &id == b"data" {
                 let len = if size == -1 || size as u64 > rest { rest } else { size as u64 };
                 if size != -1 && size as u64 > rest {
-                    warnings.push(format!("the data chunk claims {size} bytes but the file holds only {rest}"));
+                    warnings.push(Warning::CafDataCut { claimed: size, present: rest });
                 }
                 if len < 4 {
                     return Err(ReadError::truncated(file_len, "the CAF data chunk's edit count"));

@@ -11,7 +11,7 @@ pub(super) struct Fmt {
     pub(super) coding: Coding,
     pub(super) layout: ChannelLayout,
     /// A header lie that still leaves the audio readable (a wrong nBlockAlign).
-    pub(super) warning: Option<String>,
+    pub(super) warning: Option<Warning>,
 }
 
 fn codec_name(tag: u16) -> &'static str {
@@ -108,11 +108,7 @@ pub(super) fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<Fmt> {
     // with it (real files have nBlockAlign 4 for 3 channels of 24 bits): so
     // does CoreMusic, and says so.
     let mut trust_bits = |bytes: u32| {
-        warning = Some(format!(
-            "fmt: nBlockAlign {block_align} disagrees with {channels} channels of {bits}-bit samples; \
-             read as {} bytes a frame, as the sample size says",
-            channels * bytes
-        ));
+        warning = Some(Warning::BlockAlignMismatch { block_align, channels, bits, frame_bytes: channels * bytes });
         channels * bytes
     };
     let coding = match sub {
@@ -192,7 +188,7 @@ pub(super) struct Walk {
     pub(super) fact: Option<u64>,
     pub(super) ds64: Option<(u64, u64)>,
     pub(super) tags: Tags,
-    pub(super) warnings: Vec<String>,
+    pub(super) warnings: Vec<Warning>,
 }
 
 fn le_u64(b: &[u8]) -> u64 {
@@ -239,7 +235,7 @@ pub(super) fn riff_walk(source: &mut Source, flavor: Flavor, walk: &mut Walk) ->
         let id = [h[0], h[1], h[2], h[3]];
         if !plausible_id(&id) {
             if walk.data.is_some() {
-                walk.warnings.push(format!("bytes after the audio at {off} are not a chunk; ignored"));
+                walk.warnings.push(Warning::NotAChunk { at: off, after_audio: true });
                 return Ok(());
             }
             return Err(ReadError::malformed(
@@ -273,7 +269,7 @@ pub(super) fn riff_walk(source: &mut Source, flavor: Flavor, walk: &mut Walk) ->
             }
         } else {
             if flavor == Flavor::Rf64 && size32 == u32::MAX {
-                walk.warnings.push(format!("chunk {} at byte {off} has an RF64 table size; skipped", show(&id)));
+                walk.warnings.push(Warning::Rf64SizedChunk { id: show(&id), at: off });
             }
             walk.chunk(source, &id, body, size, be)?;
         }

@@ -27,7 +27,7 @@ use crate::io::codec::pcm::{
 };
 use crate::io::tags::riff_info_chunk;
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
-use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
 
 const W64_RIFF: [u8; 16] = *b"riff\x2E\x91\xCF\x11\xA5\xD6\x28\xDB\x04\xC1\x00\x00";
 const W64_WAVE: [u8; 16] = *b"wave\xF3\xAC\xD3\x11\x8C\xD1\x00\xC0\x4F\x8E\xDB\x8A";
@@ -48,7 +48,7 @@ enum Flavor {
 pub struct WavReader {
     info: StreamInfo,
     stream: PcmStream,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 native_reader_impl!(WavReader);
