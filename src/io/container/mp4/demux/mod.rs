@@ -420,8 +420,8 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
             warnings.push(crate::io::Warning::Mp4Cut {
                 claimed_s: edit(claimed).1 as f64 / timescale as f64,
                 present_s: keep as f64 / timescale as f64,
-                packets: kept as u64,
-                claimed_packets: header_samples.max(trak.claimed.0) as u64,
+                packets: kept,
+                claimed_packets: header_samples.max(trak.claimed.0),
             });
         }
         let max_sample = table.sizes.iter().copied().max().unwrap_or(0).min(MAX_SAMPLE);
