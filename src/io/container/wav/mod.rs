@@ -16,15 +16,15 @@ use chunks::*;
 pub(crate) use write::writer_layout;
 pub use write::WavWriter;
 
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 
 use crate::format::ChannelLayout;
 
 use crate::io::codec::adpcm;
 use crate::io::codec::pcm::{
-    self, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec,
-    MAX_TAG_CHUNK,
+    self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
+use crate::io::container::chunks::{not_a_chunk, patch_at, push_chunk_header, ChunkWalker, Layout, Next};
 use crate::io::tags::riff_info_chunk;
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
