@@ -57,23 +57,7 @@ fn ours(path: &Path) -> (u64, u64, Vec<String>) {
 /// An APEv2 tag (header and footer) and a Lyrics3v2 tag, as taggers append them.
 fn ape_and_lyrics() -> Vec<u8> {
     let value = "a long comment. ".repeat(300).into_bytes();
-    let mut item = (value.len() as u32).to_le_bytes().to_vec();
-    item.extend(0u32.to_le_bytes());
-    item.extend(b"Comment\0");
-    item.extend(&value);
-    let size = (item.len() + 32) as u32;
-    let block = |flags: u32| {
-        let mut b = b"APETAGEX".to_vec();
-        b.extend(2000u32.to_le_bytes());
-        b.extend(size.to_le_bytes());
-        b.extend(1u32.to_le_bytes());
-        b.extend(flags.to_le_bytes());
-        b.extend([0u8; 8]);
-        b
-    };
-    let mut t = block(0xA000_0000);
-    t.extend(item);
-    t.extend(block(0x8000_0000));
+    let mut t = coremusic::io::tags::ape_tag(&[("Comment", &value)], true);
     let mut lyrics = b"LYRICSBEGININD0000210LYR00100".to_vec();
     lyrics.extend([b'l'; 100]);
     let n = lyrics.len();
