@@ -110,89 +110,6 @@ fn sequences() -> Vec<(&'static str, Sequence)> {
     out
 }
 
-/// A tiny valid SoundFont 2: `presets` presets (bank, program), one
-/// instrument, one looped sine sample (as `src/midi/tests.rs` makes it).
-fn sf2(presets: &[(u16, u16)]) -> Vec<u8> {
-    fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut v = id.to_vec();
-        v.extend((body.len() as u32).to_le_bytes());
-        v.extend(body);
-        if body.len() % 2 == 1 {
-            v.push(0);
-        }
-        v
-    }
-    fn list(kind: &[u8; 4], parts: &[Vec<u8>]) -> Vec<u8> {
-        let mut body = kind.to_vec();
-        for p in parts {
-            body.extend(p);
-        }
-        chunk(b"LIST", &body)
-    }
-    fn name20(s: &str) -> Vec<u8> {
-        let mut v = s.as_bytes().to_vec();
-        v.resize(20, 0);
-        v
-    }
-    let u16le = |x: u16| x.to_le_bytes().to_vec();
-    let u32le = |x: u32| x.to_le_bytes().to_vec();
-    let mut smpl = Vec::new();
-    for i in 0..1000 {
-        let v = ((i as f64 / 100.0 * std::f64::consts::TAU).sin() * 20_000.0) as i16;
-        smpl.extend(v.to_le_bytes());
-    }
-    smpl.extend([0u8; 92]);
-    let info =
-        list(b"INFO", &[chunk(b"ifil", &[2, 0, 1, 0]), chunk(b"isng", b"EMU8000\0"), chunk(b"INAM", b"Tiny\0\0")]);
-    let sdta = list(b"sdta", &[chunk(b"smpl", &smpl)]);
-    let phdr = |name: &str, program: u16, bank: u16, bag: u16| {
-        [name20(name), u16le(program), u16le(bank), u16le(bag), u32le(0), u32le(0), u32le(0)].concat()
-    };
-    let inst = |name: &str, bag: u16| [name20(name), u16le(bag)].concat();
-    let gen = |op: u16, amount: u16| [u16le(op), u16le(amount)].concat();
-    let shdr = |name: &str, start: u32, end: u32, ls: u32, le: u32, kind: u16| {
-        [
-            name20(name),
-            u32le(start),
-            u32le(end),
-            u32le(ls),
-            u32le(le),
-            u32le(44_100),
-            vec![69, 0],
-            u16le(0),
-            u16le(kind),
-        ]
-        .concat()
-    };
-    // Every preset has one bag with one generator (instrument 0); pbag has a terminal entry.
-    let n = presets.len() as u16;
-    let mut phdrs: Vec<u8> =
-        presets.iter().enumerate().flat_map(|(k, &(bank, prog))| phdr("P", prog, bank, k as u16)).collect();
-    phdrs.extend(phdr("EOP", 0, 0, n));
-    let pbag: Vec<u8> = (0..=n).flat_map(|k| [u16le(k), u16le(0)].concat()).collect();
-    let mut pgen: Vec<u8> = (0..n).flat_map(|_| gen(41, 0)).collect();
-    pgen.extend(gen(0, 0));
-    let pdta = list(
-        b"pdta",
-        &[
-            chunk(b"phdr", &phdrs),
-            chunk(b"pbag", &pbag),
-            chunk(b"pmod", &[0u8; 10]),
-            chunk(b"pgen", &pgen),
-            chunk(b"inst", &[inst("SineInst", 0), inst("EOI", 1)].concat()),
-            chunk(b"ibag", &[u16le(0), u16le(0), u16le(2), u16le(0)].concat()),
-            chunk(b"imod", &[0u8; 10]),
-            chunk(b"igen", &[gen(54, 1), gen(53, 0), gen(0, 0)].concat()),
-            chunk(b"shdr", &[shdr("Sine", 0, 1000, 100, 900, 1), shdr("EOS", 0, 0, 0, 0, 0)].concat()),
-        ],
-    );
-    let mut body = b"sfbk".to_vec();
-    body.extend(info);
-    body.extend(sdta);
-    body.extend(pdta);
-    chunk(b"RIFF", &body)
-}
-
 fn main() -> Res {
     let root = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into()));
     let dir = |t: &str| -> std::io::Result<PathBuf> {
@@ -265,7 +182,7 @@ fn main() -> Res {
     for (name, presets) in
         [("one", &[(0u16, 0u16)][..]), ("three", &[(0, 0), (0, 5), (128, 0)][..]), ("banks", &[(1, 5), (0, 127)][..])]
     {
-        std::fs::write(dir("soundfont")?.join(format!("{name}.sf2")), sf2(presets))?;
+        std::fs::write(dir("soundfont")?.join(format!("{name}.sf2")), coremusic::midi::sine_soundfont(presets))?;
         count += 1;
     }
     let presets = [

@@ -752,7 +752,11 @@ fn an_input_truncated_while_it_converts_ends_short_with_a_warning() {
                 Ok(Outcome::Converted(stats)) => {
                     assert!(stats.frames_in < frames, "{what}: read {} frames of a cut file", stats.frames_in);
                     assert!(
-                        stats.warnings.iter().any(|w| w.contains("early") || w.contains("short") || w.contains("cut")),
+                        stats
+                            .warnings
+                            .iter()
+                            .map(ToString::to_string)
+                            .any(|w| w.contains("early") || w.contains("short") || w.contains("cut")),
                         "{what}: no warning: {:?}",
                         stats.warnings
                     );

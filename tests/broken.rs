@@ -324,10 +324,10 @@ fn open_and_read(path: &Path) -> Result<Decoded, String> {
             let mut f = AudioFile::open(&p).map_err(|e| e.to_string())?;
             let ch = f.channels();
             let floats = f.read_all().map_err(|e| e.to_string())?;
-            let mut warnings = f.take_warnings();
+            let mut warnings: Vec<String> = f.take_warnings().iter().map(ToString::to_string).collect();
             let mut f = AudioFile::open(&p).map_err(|e| e.to_string())?;
             let ints = f.read_all_i32().map_err(|e| e.to_string())?;
-            warnings.extend(f.take_warnings());
+            warnings.extend(f.take_warnings().iter().map(ToString::to_string));
             Ok((ints, floats, ch, warnings))
         })();
         let _ = tx.send(r);

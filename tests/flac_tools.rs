@@ -347,7 +347,7 @@ fn decode_all(r: &mut FlacReader) -> (Vec<i32>, Vec<String>) {
         }
         all.extend_from_slice(&buf[..n * ch]);
     }
-    (all, r.take_warnings())
+    (all, r.take_warnings().iter().map(ToString::to_string).collect())
 }
 
 fn decode_bytes(bytes: &[u8]) -> (Vec<i32>, Vec<String>) {

@@ -422,7 +422,7 @@ impl ClientReader {
     }
 
     /// Problems in the file that did not stop reading.
-    pub fn take_warnings(&mut self) -> Vec<String> {
+    pub fn take_warnings(&mut self) -> Vec<crate::io::Warning> {
         self.file.take_warnings()
     }
 }

@@ -78,7 +78,7 @@ pub struct ConvertStats {
     /// Bytes of input.
     pub bytes_in: u64,
     /// Problems in the input that did not stop the conversion.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::io::Warning>,
     /// With `--normalize`: the loudness before, the gain, the loudness after.
     pub loudness: Option<Box<LoudnessChange>>,
     /// With `--verify`: how the output in place was proved.
@@ -306,14 +306,14 @@ fn convert_through(
         let measured = if digest.is_some() { Ok(()) } else { measure_written(output, meter) };
         match measured {
             Ok(()) => *change = change.measured(&meter.report()),
-            Err(e) => warnings.push(format!("the output's loudness was not measured: {e}")),
+            Err(e) => warnings.push(crate::io::Warning::OutputNotMeasured { why: e.to_string() }),
         }
     }
     // Tags are a courtesy: an output that cannot take them is still converted.
     let replaygain = match opts.replaygain.then(|| tag_replaygain(output)) {
         Some(Ok(rg)) => Some(Box::new(rg)),
         Some(Err(e)) => {
-            warnings.push(e.to_string());
+            warnings.push(crate::io::Warning::TagsNotWritten { why: e.to_string() });
             None
         }
         None => None,

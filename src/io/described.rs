@@ -2,7 +2,7 @@
 //! inside a WAVE file…): `info` and the Inspector show what it is — codec,
 //! rate, channels, length — and every read says why it cannot be played.
 
-use crate::io::{AudioReader, Chapter, ReadError, ReadResult, StreamInfo};
+use crate::io::{AudioReader, Chapter, ReadError, ReadResult, StreamInfo, Warning};
 
 /// A reader whose stream is described only: [`AudioReader::info`] is
 /// complete, reads and seeks fail with an "unsupported" error naming the codec.
@@ -10,17 +10,15 @@ pub struct DescribedOnly {
     info: StreamInfo,
     chapters: Vec<Chapter>,
     why: String,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 impl DescribedOnly {
     /// `info` describes the stream; `why` says what cannot be decoded
     /// (e.g. "WAVE codec 0x0031 (GSM 6.10)"). Warnings already found
     /// (a cut file…) are kept, and one more says that the audio cannot be played.
-    pub fn new(info: StreamInfo, why: String, mut warnings: Vec<String>) -> DescribedOnly {
-        warnings.push(format!(
-            "CoreMusic cannot decode this audio ({why}): it can be described but not played or converted"
-        ));
+    pub fn new(info: StreamInfo, why: String, mut warnings: Vec<Warning>) -> DescribedOnly {
+        warnings.push(Warning::CannotDecode { what: why.clone() });
         DescribedOnly { info, chapters: Vec::new(), why, warnings }
     }
 
@@ -50,7 +48,7 @@ impl AudioReader for DescribedOnly {
         &self.chapters
     }
 
-    fn take_warnings(&mut self) -> Vec<String> {
+    fn take_warnings(&mut self) -> Vec<Warning> {
         std::mem::take(&mut self.warnings)
     }
 }
@@ -62,12 +60,12 @@ pub struct Rewrapped {
     inner: Box<dyn AudioReader>,
     info: StreamInfo,
     /// The outer file's warnings, given out first.
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 impl Rewrapped {
     /// `inner` with `info` reported in place of its own, and `warnings` about the outer file.
-    pub fn with_warnings(inner: Box<dyn AudioReader>, info: StreamInfo, warnings: Vec<String>) -> Rewrapped {
+    pub fn with_warnings(inner: Box<dyn AudioReader>, info: StreamInfo, warnings: Vec<Warning>) -> Rewrapped {
         Rewrapped { inner, info, warnings }
     }
 }
@@ -97,7 +95,7 @@ impl AudioReader for Rewrapped {
         self.inner.chapters()
     }
 
-    fn take_warnings(&mut self) -> Vec<String> {
+    fn take_warnings(&mut self) -> Vec<Warning> {
         let mut w = std::mem::take(&mut self.warnings);
         w.extend(self.inner.take_warnings());
         w

@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{AudioReader, FileError, StreamInfo};
+use super::{AudioReader, FileError, StreamInfo, Warning};
 
 /// An open audio file (the guide's `AudioFile`).
 pub struct AudioFile {
     path: PathBuf,
     reader: Box<dyn AudioReader>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     /// The file's size at open, which caps what a header's counts may reserve.
     size: u64,
 }
@@ -123,7 +123,7 @@ impl AudioFile {
     }
 
     /// Problems met so far that did not stop decoding (drained).
-    pub fn take_warnings(&mut self) -> Vec<String> {
+    pub fn take_warnings(&mut self) -> Vec<Warning> {
         self.collect_warnings();
         std::mem::take(&mut self.warnings)
     }

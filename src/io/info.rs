@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::format::{AudioFormat, ChannelLayout, SampleFormat};
 
-use super::{FileError, ReadError};
+use super::{FileError, ReadError, Warning};
 
 /// The container (file format) of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -287,7 +287,7 @@ pub struct FileInfo {
     /// Size of the file in bytes.
     pub file_size: u64,
     /// Problems that did not stop reading.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Chapter marks, in order (empty when the file has none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chapters: Vec<Chapter>,
@@ -300,7 +300,7 @@ pub struct FileInfo {
 
 impl FileInfo {
     /// The report for an open stream.
-    pub fn from_stream(path: &Path, info: &StreamInfo, file_size: u64, warnings: Vec<String>) -> Self {
+    pub fn from_stream(path: &Path, info: &StreamInfo, file_size: u64, warnings: Vec<Warning>) -> Self {
         let duration_s = info.duration_s();
         let bit_rate = info.bit_rate.or_else(|| {
             // Compressed: average over the whole file.

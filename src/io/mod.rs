@@ -30,7 +30,7 @@ pub mod symphonia;
 pub mod tags;
 
 pub use codec::lossy::{EncoderSettings, OpusApplication};
-pub use error::{FileError, ReadError, WriteError};
+pub use error::{FileError, ReadError, Span, Warning, WarningClass, WriteError};
 pub use file::{AudioFile, Chunks};
 pub use info::{inspect, verify, Chapter, Codec, Container, FileInfo, StreamInfo, Tags};
 pub use probe::{detect, open, open_source, Detected};
@@ -74,7 +74,7 @@ pub trait AudioReader: Send {
 
     /// Problems met so far that did not stop decoding (a truncated last
     /// frame, a header that understates the data…), drained by the call.
-    fn take_warnings(&mut self) -> Vec<String> {
+    fn take_warnings(&mut self) -> Vec<Warning> {
         Vec::new()
     }
 

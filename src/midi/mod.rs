@@ -37,7 +37,7 @@ pub use render::{
     render_offline, render_to_wav, RenderError, RenderStats, RenderSynth, MAX_TAIL_S, OFFLINE_BLOCK, RENDER_RATES,
 };
 pub use smf::{parse_smf, read_smf, smf_bytes, write_smf, MidiError, SmfError, MAX_TRACKS};
-pub use synth::{soft_limit, BuiltinSynth, SoundFontData, Synth, SynthChoice, MAX_VOICES};
+pub use synth::{sine_soundfont, soft_limit, BuiltinSynth, SoundFontData, Synth, SynthChoice, MAX_VOICES};
 pub use tempo::{KeySignature, TempoMap, TempoSegment, TimeSignature, DEFAULT_TEMPO_US};
 
 #[cfg(test)]

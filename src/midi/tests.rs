@@ -448,78 +448,10 @@ fn bad_soundfont_is_a_clear_error() {
     assert!(!dir.path().join("x.wav").exists());
 }
 
-/// A tiny valid SoundFont 2: one preset, one instrument, one looped sine sample.
+/// A tiny valid SoundFont 2: one preset (bank 0, program 0), one instrument,
+/// one looped sine sample.
 pub(crate) fn tiny_sf2() -> Vec<u8> {
-    fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut v = id.to_vec();
-        v.extend((body.len() as u32).to_le_bytes());
-        v.extend(body);
-        if body.len() % 2 == 1 {
-            v.push(0);
-        }
-        v
-    }
-    fn list(kind: &[u8; 4], parts: &[Vec<u8>]) -> Vec<u8> {
-        let mut body = kind.to_vec();
-        for p in parts {
-            body.extend(p);
-        }
-        chunk(b"LIST", &body)
-    }
-    fn name20(s: &str) -> Vec<u8> {
-        let mut v = s.as_bytes().to_vec();
-        v.resize(20, 0);
-        v
-    }
-    let u16le = |x: u16| x.to_le_bytes().to_vec();
-    let u32le = |x: u32| x.to_le_bytes().to_vec();
-    // 10 cycles of a 441 Hz sine at 44.1 kHz, then 46 zeros as the format asks.
-    let mut smpl = Vec::new();
-    for i in 0..1000 {
-        let v = ((i as f64 / 100.0 * std::f64::consts::TAU).sin() * 20_000.0) as i16;
-        smpl.extend(v.to_le_bytes());
-    }
-    smpl.extend([0u8; 92]);
-    let info =
-        list(b"INFO", &[chunk(b"ifil", &[2, 0, 1, 0]), chunk(b"isng", b"EMU8000\0"), chunk(b"INAM", b"Tiny\0\0")]);
-    let sdta = list(b"sdta", &[chunk(b"smpl", &smpl)]);
-    let phdr =
-        |name: &str, bag: u16| [name20(name), u16le(0), u16le(0), u16le(bag), u32le(0), u32le(0), u32le(0)].concat();
-    let inst = |name: &str, bag: u16| [name20(name), u16le(bag)].concat();
-    let gen = |op: u16, amount: u16| [u16le(op), u16le(amount)].concat();
-    let shdr = |name: &str, start: u32, end: u32, ls: u32, le: u32, kind: u16| {
-        [
-            name20(name),
-            u32le(start),
-            u32le(end),
-            u32le(ls),
-            u32le(le),
-            u32le(44_100),
-            vec![69, 0],
-            u16le(0),
-            u16le(kind),
-        ]
-        .concat()
-    };
-    let pdta = list(
-        b"pdta",
-        &[
-            chunk(b"phdr", &[phdr("Sine", 0), phdr("EOP", 1)].concat()),
-            chunk(b"pbag", &[u16le(0), u16le(0), u16le(1), u16le(0)].concat()),
-            chunk(b"pmod", &[0u8; 10]),
-            chunk(b"pgen", &[gen(41, 0), gen(0, 0)].concat()),
-            chunk(b"inst", &[inst("SineInst", 0), inst("EOI", 1)].concat()),
-            chunk(b"ibag", &[u16le(0), u16le(0), u16le(2), u16le(0)].concat()),
-            chunk(b"imod", &[0u8; 10]),
-            chunk(b"igen", &[gen(54, 1), gen(53, 0), gen(0, 0)].concat()),
-            chunk(b"shdr", &[shdr("Sine", 0, 1000, 100, 900, 1), shdr("EOS", 0, 0, 0, 0, 0)].concat()),
-        ],
-    );
-    let mut body = b"sfbk".to_vec();
-    body.extend(info);
-    body.extend(sdta);
-    body.extend(pdta);
-    chunk(b"RIFF", &body)
+    super::sine_soundfont(&[(0, 0)])
 }
 
 #[test]

@@ -8,8 +8,10 @@
 
 use std::path::PathBuf;
 
+use super::audio;
 use super::commands::Command;
 use crate::dsp::Render;
+use crate::engine::PlayState;
 
 /// One thing a panel asks the app to do.
 pub enum Action {
@@ -93,6 +95,40 @@ impl std::fmt::Debug for Action {
             Action::ResetStats => f.write_str("ResetStats"),
             Action::ResetMeters => f.write_str("ResetMeters"),
             Action::Command(c) => f.debug_tuple("Command").field(c).finish(),
+        }
+    }
+}
+
+impl super::CoreMusicApp {
+    /// Carries out what a panel asked for: the one place in the window that
+    /// sends commands to the sound engine.
+    pub fn apply(&mut self, action: Action) {
+        let audio = &mut self.audio;
+        match action {
+            Action::PlayFile { path, from_frame, looping } => {
+                audio.looping = looping;
+                audio.play_file(&path, from_frame);
+            }
+            Action::PlayMidi(render) => audio.play_render(render, audio::Playing::Midi),
+            // A note preview must not cut off the song that is playing.
+            Action::Preview { render, .. } => {
+                if !(audio.state == PlayState::Playing && audio.playing == audio::Playing::Midi) {
+                    audio.play_render(render, audio::Playing::Preview);
+                }
+            }
+            Action::TogglePause => audio.toggle_pause(),
+            Action::Stop => audio.stop(),
+            Action::Seek(frame) => audio.seek(frame),
+            Action::SetLoop(region) => audio.set_loop(region),
+            Action::SetGain(gain) => audio.set_gain(gain),
+            Action::OpenDevice(name) => audio.open_device(&name),
+            Action::SetBuffer(frames) => audio.set_buffer(frames),
+            Action::SetRate(rate) => audio.set_rate(rate),
+            Action::SetDspLoad(us) => audio.set_dsp_load(us),
+            Action::ResetStats => audio.reset_stats(),
+            Action::ResetMeters => audio.reset_meters(),
+            // Run once the panels have drawn (a command may open a dialog or switch tabs).
+            Action::Command(c) => self.asked.push(c),
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod aiff;
 pub mod caf;
+pub(crate) mod chunks;
 pub mod mp4;
 pub mod mpeg;
 pub mod ogg;

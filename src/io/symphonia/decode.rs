@@ -4,7 +4,7 @@
 use super::*;
 
 impl SymphoniaReader {
-    pub(super) fn warn(&mut self, msg: String) {
+    pub(super) fn warn(&mut self, msg: Warning) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(msg);
         } else {
@@ -28,10 +28,7 @@ impl SymphoniaReader {
                 let slack = u64::from(self.info.format.frames_per_packet.max(1));
                 if self.position.saturating_add(slack) <= total && self.limit.is_none_or(|l| self.position < l) {
                     self.warned_truncated = true;
-                    self.warn(format!(
-                        "the stream ends after {} of the {} frames its header announces (truncated file?)",
-                        self.position, total
-                    ));
+                    self.warn(Warning::StreamEndsEarly { read: self.position, claimed: total });
                 }
             }
         }
@@ -67,16 +64,15 @@ impl SymphoniaReader {
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     if !self.warned_truncated {
                         self.warned_truncated = true;
-                        self.warn(format!(
-                            "the file ends inside a packet after {} frames (truncated file)",
-                            self.position.saturating_add((self.end - self.cur) as u64)
-                        ));
+                        self.warn(Warning::EndsInsidePacket {
+                            read: self.position.saturating_add((self.end - self.cur) as u64),
+                        });
                     }
                     self.finish();
                     return Ok(false);
                 }
                 Err(SymError::ResetRequired) => {
-                    self.warn("the stream changes format midway (chained stream); only the first part is read".into());
+                    self.warn(Warning::ChainedStream);
                     self.finish();
                     return Ok(false);
                 }
@@ -88,7 +84,7 @@ impl SymphoniaReader {
                             self.poison(format!("the demuxer failed {MAX_FAILED_IN_A_ROW} times in a row: {e}"))
                         );
                     }
-                    self.warn(format!("skipped damaged data: {e}"));
+                    self.warn(Warning::SkippedDamagedData { why: e.to_string() });
                     continue;
                 }
                 Err(e) => return Err(sym_err(&label, e)),
@@ -119,7 +115,7 @@ impl SymphoniaReader {
                         );
                     }
                     let at = self.clock.frames_of(packet.pts.get());
-                    self.warn(format!("skipped a packet that does not decode (near frame {at}): {e}"));
+                    self.warn(Warning::UndecodablePacket { near: at, why: e });
                     continue;
                 }
                 Err(e) => return Err(sym_err(&codec_label, e)),
@@ -130,7 +126,7 @@ impl SymphoniaReader {
             }
             if channels != 0 && planes != channels {
                 self.failed += 1;
-                self.warn(format!("skipped a packet with {planes} channels in a {channels}-channel stream"));
+                self.warn(Warning::ChannelCountChanged { got: planes, channels });
                 continue;
             }
             self.decoded_any = true;

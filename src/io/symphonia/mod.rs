@@ -52,7 +52,7 @@ use symphonia::core::meta::{MetadataOptions, MetadataRevision, RawValue, Standar
 use symphonia::core::units::{TimeBase, Timestamp};
 
 use crate::format::{AudioFormat, ChannelLayout, FourCC, SampleFormat};
-use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
+use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning};
 
 /// Which symphonia format reader the probe chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,7 +255,7 @@ pub struct SymphoniaReader {
     poisoned: Option<String>,
     /// An error met after frames were already handed out, for the next call.
     pending_error: Option<ReadError>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     warnings_dropped: u64,
     /// Chapter marks (MP4).
     chapters: Vec<crate::io::Chapter>,
@@ -345,10 +345,10 @@ impl AudioReader for SymphoniaReader {
         &self.chapters
     }
 
-    fn take_warnings(&mut self) -> Vec<String> {
+    fn take_warnings(&mut self) -> Vec<Warning> {
         let mut w = std::mem::take(&mut self.warnings);
         if self.warnings_dropped > 0 {
-            w.push(format!("… and {} more problems of the same kind", self.warnings_dropped));
+            w.push(Warning::MoreOfTheSame { count: self.warnings_dropped, and: true });
             self.warnings_dropped = 0;
         }
         w

@@ -24,7 +24,7 @@ use crate::format::{AudioFormat, ChannelLayout, FourCC};
 use crate::io::codec::aac_sbr;
 use crate::io::container::mp4::demux::{parse_asc, AacConfig, AacProfile, DemuxError, Mp4Demuxer, SampleCodec};
 use crate::io::container::mp4::edits::Edit;
-use crate::io::{AudioReader, ReadError, ReadResult, Source, StreamInfo, Tags};
+use crate::io::{AudioReader, ReadError, ReadResult, Source, StreamInfo, Tags, Warning};
 
 const INFO: FormatInfo =
     FormatInfo { format: fmt_ids::FORMAT_ID_ISOMP4, short_name: "coremusic-mp4", long_name: "MPEG-4 (CoreMusic)" };
@@ -50,7 +50,7 @@ pub(super) struct Opened {
     pub edit: Option<Edit>,
     pub tags: Tags,
     pub chapters: Vec<crate::io::Chapter>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Set when the track is AAC that symphonia's decoder refuses (HE-AAC,
     /// more than two channels…): the file is described, not decoded.
     pub undecodable: Option<Undecodable>,
@@ -156,7 +156,7 @@ pub(super) struct Undecodable {
     chapters: Vec<crate::io::Chapter>,
     why: String,
     /// The demuxer's warnings (a cut file…).
-    pub(super) warnings: Vec<String>,
+    pub(super) warnings: Vec<Warning>,
 }
 
 impl Undecodable {
@@ -221,7 +221,7 @@ impl AudioReader for Undecodable {
         &self.chapters
     }
 
-    fn take_warnings(&mut self) -> Vec<String> {
+    fn take_warnings(&mut self) -> Vec<Warning> {
         std::mem::take(&mut self.warnings)
     }
 }

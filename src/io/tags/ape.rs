@@ -5,6 +5,37 @@ use super::keys::common_text_key as common_key;
 use super::{latin1, u32_le, Sink};
 use crate::io::Tags;
 
+/// An APEv2 tag block: `items` as (key, value) pairs with item flags 0
+/// (UTF-8 text; a value is written as given, so binary bytes go in too),
+/// then the 32-byte footer, preceded by the matching header when
+/// `with_header`. What [`parse_ape`] reads; taggers append it to MP3 files,
+/// and the tests build damaged and tagged MP3s with it.
+pub fn ape_tag(items: &[(&str, &[u8])], with_header: bool) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (key, value) in items {
+        body.extend((value.len() as u32).to_le_bytes());
+        body.extend(0u32.to_le_bytes());
+        body.extend(key.as_bytes());
+        body.push(0);
+        body.extend(*value);
+    }
+    let block = |flags: u32| {
+        let mut b = b"APETAGEX".to_vec();
+        b.extend(2000u32.to_le_bytes());
+        b.extend(((body.len() + 32) as u32).to_le_bytes());
+        b.extend((items.len() as u32).to_le_bytes());
+        b.extend(flags.to_le_bytes());
+        b.extend([0u8; 8]);
+        b
+    };
+    // Bit 31: the tag has a header; bit 29: this block is the header.
+    let has_header = if with_header { 1 << 31 } else { 0 };
+    let mut t = if with_header { block(has_header | 1 << 29) } else { Vec::new() };
+    t.extend(&body);
+    t.extend(block(has_header));
+    t
+}
+
 /// Parses an APEv1/APEv2 tag at the end of a file: `tag` ends with the
 /// 32-byte `APETAGEX` footer (an ID3v1 tag after it is allowed), or starts
 /// with the APEv2 header. Only UTF-8 text items are read; binary and

@@ -47,7 +47,7 @@ pub mod riff_info;
 pub mod vorbis;
 
 pub use aiff_text::{aiff_text_chunks, aiff_text_id, parse_aiff_text};
-pub use ape::parse_ape;
+pub use ape::{ape_tag, parse_ape};
 pub use caf_info::{caf_info_chunk, caf_info_key, parse_caf_info};
 pub use id3v1::{id3v1_genre, parse_id3v1, ID3V1_GENRES};
 pub use id3v2::{id3v2_tag, parse_id3v2};

@@ -16,7 +16,7 @@ mod soundfont;
 
 pub use builtin::BuiltinSynth;
 use patches::*;
-pub use soundfont::SoundFontData;
+pub use soundfont::{sine_soundfont, SoundFontData};
 
 /// Voices of the built-in synth; the quietest releasing (else the oldest) voice is stolen beyond this.
 pub const MAX_VOICES: usize = 64;

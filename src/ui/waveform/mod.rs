@@ -27,6 +27,7 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
 use super::{FileEntry, FileState};
 use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakError, PeakPyramid, SampleWindow, BASE_FRAMES};
+use crate::io::FileError;
 use crate::report::info::format_duration;
 pub use analyser::Analyser;
 pub use paint::format_time;
@@ -53,7 +54,7 @@ enum Load {
 /// The sample reader thread's mailbox: requests in (start, frames), windows out.
 struct SampleFeed {
     requests: Sender<(u64, usize)>,
-    windows: Receiver<Result<SampleWindow, String>>,
+    windows: Receiver<Result<SampleWindow, FileError>>,
     asked: Option<(u64, usize)>,
 }
 
@@ -563,7 +564,7 @@ fn start_sample_feed(path: PathBuf, ctx: egui::Context) -> Option<SampleFeed> {
             while let Ok(newer) = req_rx.try_recv() {
                 req = newer;
             }
-            let w = SampleWindow::read(&path, req.0, req.1).map_err(|e| e.to_string());
+            let w = SampleWindow::read(&path, req.0, req.1);
             if win_tx.send(w).is_err() {
                 break;
             }

@@ -21,7 +21,7 @@ use crate::format::{f32_to_int, flags as format_flags, AudioFormat, ChannelLayou
 
 use super::adpcm;
 use super::g711;
-use crate::io::{Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::{Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
 
 /// How one stored sample is laid out in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -482,7 +482,7 @@ pub(crate) fn stream_info(
 }
 
 /// Implements [`crate::io::AudioReader`] for a reader struct with fields
-/// `info: StreamInfo`, `stream: PcmStream` and `warnings: Vec<String>`.
+/// `info: StreamInfo`, `stream: PcmStream` and `warnings: Vec<Warning>`.
 macro_rules! native_reader_impl {
     ($t:ty) => {
         impl $crate::io::AudioReader for $t {
@@ -498,7 +498,7 @@ macro_rules! native_reader_impl {
             fn seek(&mut self, frame: u64) -> $crate::io::ReadResult<u64> {
                 Ok(self.stream.seek(frame))
             }
-            fn take_warnings(&mut self) -> Vec<String> {
+            fn take_warnings(&mut self) -> Vec<$crate::io::Warning> {
                 let mut w = std::mem::take(&mut self.warnings);
                 w.extend(self.stream.take_warnings());
                 w

@@ -71,7 +71,7 @@ pub(crate) struct PcmStream {
     cache: Vec<i16>,
     cache_block: u64,
     cache_frames: usize,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 pub(super) const IO_BUF: usize = 256 << 10;
@@ -79,7 +79,7 @@ pub(super) const MAX_BLOCK: usize = 1 << 24;
 
 impl PcmStream {
     /// Checks the spec against the file's real length and sets up buffers.
-    pub(crate) fn open(source: Source, spec: StreamSpec, warnings: &mut Vec<String>) -> ReadResult<Self> {
+    pub(crate) fn open(source: Source, spec: StreamSpec, warnings: &mut Vec<Warning>) -> ReadResult<Self> {
         let channels = spec.channels;
         if channels == 0 {
             return Err(ReadError::malformed(0, "the channel count is 0"));
@@ -92,10 +92,7 @@ impl PcmStream {
         let available = file_len.saturating_sub(spec.data_start);
         let mut data_len = spec.data_len;
         if data_len > available {
-            warnings.push(format!(
-                "the data chunk claims {} bytes but the file holds only {} after byte {}; reading what is there",
-                spec.data_len, available, spec.data_start
-            ));
+            warnings.push(Warning::DataChunkCut { claimed: spec.data_len, present: available, start: spec.data_start });
             data_len = available;
         }
         let full_blocks = data_len / block_bytes as u64;
@@ -103,13 +100,13 @@ impl PcmStream {
         let partial = spec.coding.partial_frames(rest, channels) as u64;
         let mut frames = full_blocks.saturating_mul(frames_per_block as u64).saturating_add(partial);
         if rest > 0 && frames_per_block == 1 {
-            warnings.push(format!("the audio data ends {rest} bytes into a frame; the partial frame is dropped"));
+            warnings.push(Warning::PartialFrame { bytes: rest });
         }
         if let Some(h) = spec.header_frames {
             if h < frames {
                 frames = h;
             } else if h > frames {
-                warnings.push(format!("the header promises {h} frames but only {frames} are in the file"));
+                warnings.push(Warning::FewerFramesThanHeader { claimed: h, present: frames });
             }
         }
         if block_bytes > MAX_BLOCK || frames_per_block > MAX_BLOCK {
@@ -151,7 +148,7 @@ impl PcmStream {
     }
 
     /// Warnings raised while reading (drained).
-    pub(crate) fn take_warnings(&mut self) -> Vec<String> {
+    pub(crate) fn take_warnings(&mut self) -> Vec<Warning> {
         std::mem::take(&mut self.warnings)
     }
 
@@ -185,7 +182,7 @@ impl PcmStream {
     }
 
     fn cut_short(&mut self, at_frame: u64) {
-        self.warnings.push(format!("the file ended early: {} frames promised, {} read", self.frames, at_frame));
+        self.warnings.push(Warning::EndedEarly { claimed: self.frames, read: at_frame });
         self.frames = at_frame;
         self.pos = at_frame;
     }

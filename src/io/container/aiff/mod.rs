@@ -11,19 +11,19 @@ use std::io::{Seek, SeekFrom, Write};
 use crate::format::{ChannelLayout, FourCC};
 
 use crate::io::codec::pcm::{
-    self, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec,
-    MAX_TAG_CHUNK,
+    self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
+use crate::io::container::chunks::{not_a_chunk, ChunkWalker, Layout, Next};
 use crate::io::container::wav::writer_layout;
 use crate::io::tags::aiff_text_chunks;
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
-use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
 
 /// Reads AIFF and AIFF-C files.
 pub struct AiffReader {
     info: StreamInfo,
     stream: PcmStream,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 native_reader_impl!(AiffReader);
@@ -149,23 +149,18 @@ impl AiffReader {
         let mut ssnd: Option<(u64, u64)> = None;
         let mut tags = Tags::default();
         let mut warnings = Vec::new();
-        let mut off = 12u64;
-        while off.saturating_add(8) <= file_len {
-            let mut h = [0u8; 8];
-            read_at(&mut source, off, &mut h)?;
-            let id = [h[0], h[1], h[2], h[3]];
-            if !plausible_id(&id) {
-                if ssnd.is_some() && comm.is_some() {
-                    warnings.push(format!("bytes at {off} are not a chunk; ignored"));
+        let mut walker = ChunkWalker::new(&source, Layout::Form, 12);
+        loop {
+            let c = match walker.next(&mut source)? {
+                Next::Chunk(c) => c,
+                Next::End => break,
+                Next::NotAChunk { at, .. } if ssnd.is_some() && comm.is_some() => {
+                    warnings.push(Warning::NotAChunk { at, after_audio: false });
                     break;
                 }
-                return Err(ReadError::malformed(
-                    off,
-                    format!("expected a chunk id (like 'COMM' or 'SSND'), found bytes {id:02x?}"),
-                ));
-            }
-            let size = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as u64;
-            let body = off + 8;
+                Next::NotAChunk { at, found } => return Err(not_a_chunk(at, &found, "'COMM' or 'SSND'")),
+            };
+            let (id, size, body) = (c.id, c.size, c.body);
             match &id {
                 b"COMM" => comm = Some(parse_comm(&read_body(&mut source, body, size.min(256))?, body, aifc)?),
                 b"SSND" => {
@@ -190,7 +185,7 @@ impl AiffReader {
             if size == 0 && &id == b"SSND" {
                 break;
             }
-            off = body.saturating_add(size).saturating_add(size % 2);
+            walker.skip(&mut source, &c, size)?;
         }
         let Some(comm) = comm else {
             return Err(ReadError::malformed(file_len, "the file has no COMM chunk (the AIFF format description)"));

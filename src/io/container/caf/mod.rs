@@ -6,17 +6,18 @@
 //! CAF chunk sizes are 64-bit and a data size of −1 means "to the end of the
 //! file". Nothing here trusts a size beyond the file or panics on any bytes.
 
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 
 use crate::format::{Channel, ChannelLayout, FourCC};
 
 use crate::io::codec::pcm::{
     self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
+use crate::io::container::chunks::{patch_at, push_chunk_header, ChunkWalker, Layout, Next};
 use crate::io::container::wav::writer_layout;
 use crate::io::tags::caf_info_chunk;
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
-use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError};
+use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
 
 /// CAF's `kCAFLinearPCMFormatFlagIsFloat`.
 const CAF_FLOAT: u32 = 1;
@@ -31,7 +32,7 @@ const USE_DESCRIPTIONS: u32 = 0;
 pub struct CafReader {
     info: StreamInfo,
     stream: PcmStream,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 native_reader_impl!(CafReader);
@@ -177,18 +178,15 @@ impl CafReader {
         let mut valid_frames = None;
         let mut tags = Tags::default();
         let mut warnings = Vec::new();
-        let mut off = 8u64;
-        while off.saturating_add(12) <= file_len {
-            let mut h = [0u8; 12];
-            read_at(&mut source, off, &mut h)?;
-            let id = [h[0], h[1], h[2], h[3]];
-            let size = be64(&h, 4) as i64;
-            let body = off + 12;
-            let rest = file_len - body;
+        let mut walker = ChunkWalker::new(&source, Layout::Caf, 8);
+        while let Next::Chunk(c) = walker.next(&mut source)? {
+            let (id, off, body) = (c.id, c.at, c.body);
+            let size = c.signed_size();
+            let rest = walker.rest_from(body);
             if &id == b"data" {
                 let len = if size == -1 || size as u64 > rest { rest } else { size as u64 };
                 if size != -1 && size as u64 > rest {
-                    warnings.push(format!("the data chunk claims {size} bytes but the file holds only {rest}"));
+                    warnings.push(Warning::CafDataCut { claimed: size, present: rest });
                 }
                 if len < 4 {
                     return Err(ReadError::truncated(file_len, "the CAF data chunk's edit count"));
@@ -218,7 +216,7 @@ impl CafReader {
                 }
                 _ => {}
             }
-            off = body.saturating_add(size);
+            walker.skip(&mut source, &c, size)?;
         }
         let Some((desc_off, desc_bytes)) = desc else {
             return Err(ReadError::malformed(file_len, "the file has no desc chunk (the CAF format description)"));
@@ -264,8 +262,7 @@ impl CafWriter {
         let ch = spec.channels as u32;
         let mut h = Vec::with_capacity(128);
         h.extend_from_slice(b"caff\x00\x01\x00\x00");
-        h.extend_from_slice(b"desc");
-        h.extend_from_slice(&32u64.to_be_bytes());
+        push_chunk_header(&mut h, b"desc", &32u64.to_be_bytes());
         h.extend_from_slice(&(spec.sample_rate as f64).to_be_bytes());
         h.extend_from_slice(b"lpcm");
         let flags = CAF_LITTLE_ENDIAN | if layout.float { CAF_FLOAT } else { 0 };
@@ -276,15 +273,12 @@ impl CafWriter {
         h.extend_from_slice(&layout.valid_bits.to_be_bytes());
         let mask = ChannelLayout::default_for(ch).mask();
         if ch > 2 && mask != 0 {
-            h.extend_from_slice(b"chan");
-            h.extend_from_slice(&12u64.to_be_bytes());
+            push_chunk_header(&mut h, b"chan", &12u64.to_be_bytes());
             h.extend_from_slice(&USE_BITMAP.to_be_bytes());
             h.extend_from_slice(&mask.to_be_bytes());
             h.extend_from_slice(&0u32.to_be_bytes());
         }
-        h.extend_from_slice(b"data");
-        let data_size_at = h.len() as u64;
-        h.extend_from_slice(&(-1i64).to_be_bytes());
+        let data_size_at = push_chunk_header(&mut h, b"data", &(-1i64).to_be_bytes());
         h.extend_from_slice(&0u32.to_be_bytes());
         sink.write_all(&h)?;
         Ok(CafWriter { sink, data: PcmData::new(layout, ch as usize), data_size_at, tags_chunk: Vec::new() })
@@ -313,11 +307,8 @@ impl AudioWriter for CafWriter {
         // happens just below.
         self.sink.write_all(&self.tags_chunk)?;
         let size = self.data.bytes + 4;
-        let s = &mut self.sink;
-        s.seek(SeekFrom::Start(self.data_size_at))?;
-        s.write_all(&size.to_be_bytes())?;
-        s.seek(SeekFrom::End(0))?;
-        s.flush()?;
+        patch_at(&mut self.sink, self.data_size_at, &size.to_be_bytes())?;
+        self.sink.flush()?;
         Ok(())
     }
 }

@@ -81,31 +81,14 @@ impl MpegScan {
 
     /// A warning when the header announces more audio than the file holds
     /// ("header says 0:10.0, the file holds 0:04.0").
-    pub fn truncation_warning(&self) -> Option<String> {
+    pub fn truncation_warning(&self) -> Option<crate::io::Warning> {
         let said = self.header_pcm_frames()?;
         let held = self.pcm_frames();
         // Less than two frames apart: a muxer's rounding, not a lost tail.
         if said <= held.saturating_add(2 * u64::from(self.samples_per_frame)) {
             return None;
         }
-        let rate = f64::from(self.sample_rate.max(1));
-        Some(format!(
-            "header says {} ({said} frames), the file holds {} ({held} frames): truncated file?",
-            clock(said as f64 / rate),
-            clock(held as f64 / rate)
-        ))
-    }
-}
-
-/// `m:ss.s` (or `h:mm:ss.s`).
-fn clock(seconds: f64) -> String {
-    let tenths = (seconds * 10.0).round().max(0.0) as u64;
-    let (h, rest) = (tenths / 36_000, tenths % 36_000);
-    let (m, t) = (rest / 600, rest % 600);
-    if h > 0 {
-        format!("{h}:{m:02}:{:02}.{}", t / 10, t % 10)
-    } else {
-        format!("{m}:{:02}.{}", t / 10, t % 10)
+        Some(crate::io::Warning::MpegHeaderLonger { claimed: said, present: held, rate: f64::from(self.sample_rate) })
     }
 }
 

@@ -11,7 +11,7 @@ pub(super) struct Fmt {
     pub(super) coding: Coding,
     pub(super) layout: ChannelLayout,
     /// A header lie that still leaves the audio readable (a wrong nBlockAlign).
-    pub(super) warning: Option<String>,
+    pub(super) warning: Option<Warning>,
 }
 
 pub(super) fn codec_name(tag: u16) -> &'static str {
@@ -132,11 +132,7 @@ pub(super) fn parse_fmt(b: &[u8], be: bool, off: u64) -> ReadResult<FmtKind> {
     // with it (real files have nBlockAlign 4 for 3 channels of 24 bits): so
     // does CoreMusic, and says so.
     let mut trust_bits = |bytes: u32| {
-        warning = Some(format!(
-            "fmt: nBlockAlign {block_align} disagrees with {channels} channels of {bits}-bit samples; \
-             read as {} bytes a frame, as the sample size says",
-            channels * bytes
-        ));
+        warning = Some(Warning::BlockAlignMismatch { block_align, channels, bits, frame_bytes: channels * bytes });
         channels * bytes
     };
     let coding = match sub {
@@ -214,7 +210,7 @@ pub(super) struct Walk {
     pub(super) fact: Option<u64>,
     pub(super) ds64: Option<(u64, u64)>,
     pub(super) tags: Tags,
-    pub(super) warnings: Vec<String>,
+    pub(super) warnings: Vec<Warning>,
 }
 
 fn le_u64(b: &[u8]) -> u64 {
@@ -251,28 +247,23 @@ impl Walk {
 }
 
 pub(super) fn riff_walk(source: &mut Source, flavor: Flavor, walk: &mut Walk) -> ReadResult<()> {
-    let file_len = source.byte_len();
     let be = flavor == Flavor::Rifx;
-    let mut off = 12u64;
+    let mut walker = ChunkWalker::new(source, Layout::Riff { big_endian: be }, 12);
+    let file_len = walker.file_len();
     let mut first = true;
-    while off.saturating_add(8) <= file_len {
-        let mut h = [0u8; 8];
-        read_at(source, off, &mut h)?;
-        let id = [h[0], h[1], h[2], h[3]];
-        if !plausible_id(&id) {
-            if walk.data.is_some() {
-                walk.warnings.push(format!("bytes after the audio at {off} are not a chunk; ignored"));
+    loop {
+        let c = match walker.next(source)? {
+            Next::Chunk(c) => c,
+            Next::End => return Ok(()),
+            Next::NotAChunk { at, .. } if walk.data.is_some() => {
+                walk.warnings.push(Warning::NotAChunk { at, after_audio: true });
                 return Ok(());
             }
-            return Err(ReadError::malformed(
-                off,
-                format!("expected a chunk id (like 'fmt ' or 'data'), found bytes {:02x?}", id),
-            ));
-        }
-        let sx = [h[4], h[5], h[6], h[7]];
-        let size32 = if be { u32::from_be_bytes(sx) } else { u32::from_le_bytes(sx) };
-        let body = off + 8;
-        let mut size = size32 as u64;
+            Next::NotAChunk { at, found } => return Err(not_a_chunk(at, &found, "'fmt ' or 'data'")),
+        };
+        let (id, off, body) = (c.id, c.at, c.body);
+        let size32 = c.size as u32;
+        let mut size = c.size;
         if first && flavor == Flavor::Rf64 && &id == b"ds64" {
             let b = read_body(source, body, 24)?;
             if b.len() < 24 {
@@ -282,7 +273,7 @@ pub(super) fn riff_walk(source: &mut Source, flavor: Flavor, walk: &mut Walk) ->
         }
         first = false;
         if &id == b"data" {
-            let rest = file_len - body;
+            let rest = walker.rest_from(body);
             if flavor == Flavor::Rf64 && size32 == u32::MAX {
                 size = walk.ds64.map(|d| d.0).unwrap_or(rest);
             } else if size32 == 0 || size32 == u32::MAX {
@@ -295,33 +286,16 @@ pub(super) fn riff_walk(source: &mut Source, flavor: Flavor, walk: &mut Walk) ->
             }
         } else {
             if flavor == Flavor::Rf64 && size32 == u32::MAX {
-                walk.warnings.push(format!("chunk {} at byte {off} has an RF64 table size; skipped", show(&id)));
+                walk.warnings.push(Warning::Rf64SizedChunk { id: show(&id), at: off });
             }
             walk.chunk(source, &id, body, size, be)?;
         }
-        let end = body.saturating_add(size);
-        off = if size % 2 == 1 {
-            // Pad byte, unless the writer forgot it and the next id is right there.
-            let padded = end.saturating_add(1);
-            if !id_at(source, padded)? && id_at(source, end)? {
-                end
-            } else {
-                padded
-            }
-        } else {
-            end
-        };
+        walker.skip(source, &c, size)?;
     }
-    Ok(())
 }
 
 fn show(id: &[u8]) -> String {
     String::from_utf8_lossy(id).into_owned()
-}
-
-fn id_at(source: &mut Source, off: u64) -> ReadResult<bool> {
-    let mut id = [0u8; 4];
-    Ok(read_at(source, off, &mut id)? == 4 && plausible_id(&id))
 }
 
 pub(super) fn w64_walk(source: &mut Source, walk: &mut Walk) -> ReadResult<()> {

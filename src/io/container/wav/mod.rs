@@ -16,19 +16,19 @@ use chunks::*;
 pub(crate) use write::writer_layout;
 pub use write::WavWriter;
 
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 
 use crate::format::ChannelLayout;
 
 use crate::io::codec::adpcm;
 use crate::io::codec::pcm::{
-    self, native_reader_impl, plausible_id, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec,
-    MAX_TAG_CHUNK,
+    self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
+use crate::io::container::chunks::{not_a_chunk, patch_at, push_chunk_header, ChunkWalker, Layout, Next};
 use crate::io::tags::riff_info_chunk;
 use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
 use crate::io::{
-    tags, AudioReader, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, WriteError,
+    tags, AudioReader, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError,
 };
 
 const W64_RIFF: [u8; 16] = *b"riff\x2E\x91\xCF\x11\xA5\xD6\x28\xDB\x04\xC1\x00\x00";
@@ -50,7 +50,7 @@ enum Flavor {
 pub struct WavReader {
     info: StreamInfo,
     stream: PcmStream,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 native_reader_impl!(WavReader);
@@ -64,7 +64,7 @@ struct Parsed {
     data_len: u64,
     fact: Option<u64>,
     tags: Tags,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 /// Opens a WAVE-family file: PCM, float, G.711 and ADPCM natively, MPEG
@@ -122,7 +122,7 @@ fn mpeg_inside(
     data_start: u64,
     data_len: u64,
     tags: Tags,
-    mut warnings: Vec<String>,
+    mut warnings: Vec<Warning>,
 ) -> ReadResult<Box<dyn AudioReader>> {
     let window = Source::window(source, data_start, data_len)?;
     let mut inner = crate::io::symphonia::SymphoniaReader::open(window, crate::io::symphonia::Hint::MpegAudio)
@@ -133,13 +133,10 @@ fn mpeg_inside(
         info.tags = tags;
     }
     if info.sample_rate() != foreign.rate || info.channels() != foreign.channels as usize {
-        warnings.push(format!(
-            "the fmt chunk says {} Hz, {} channels; the MPEG stream is {} Hz, {} channels",
-            foreign.rate,
-            foreign.channels,
-            info.sample_rate(),
-            info.channels()
-        ));
+        warnings.push(Warning::FmtDisagrees {
+            fmt: (foreign.rate, foreign.channels),
+            stream: (info.sample_rate(), info.channels() as u32),
+        });
     }
     warnings.extend(inner.take_warnings());
     Ok(Box::new(crate::io::described::Rewrapped::with_warnings(inner, info, warnings)))
@@ -216,7 +213,7 @@ impl WavReader {
         data_len: u64,
         fact: Option<u64>,
         tags: Tags,
-        mut warnings: Vec<String>,
+        mut warnings: Vec<Warning>,
     ) -> ReadResult<Self> {
         let header_frames = match fmt.coding {
             Coding::ImaWav { .. } | Coding::MsAdpcm { .. } => fact,

@@ -417,7 +417,7 @@ fn broken_files_give_clear_errors_or_warnings() {
     )))
     .unwrap();
     assert_eq!(r.info().frames, Some(2));
-    assert!(r.take_warnings().iter().any(|w| w.contains("nBlockAlign 3")));
+    assert!(r.take_warnings().iter().any(|w| matches!(w, Warning::BlockAlignMismatch { block_align: 3, .. })));
     let e = err(&riff(b"RIFF", false, &[(b"fmt ", &fmt(false, 0x55, 2, 8000, 1, 0, &[])), (b"data", &[0; 4])], true));
     assert!(e.contains("WAVE codec 0x0055 (MPEG Layer III)"), "{e}");
     let mut junk = b"RIFF\0\0\0\0WAVE".to_vec();
@@ -431,8 +431,8 @@ fn broken_files_give_clear_errors_or_warnings() {
     let mut r = open(&f);
     assert_eq!(r.info().frames, Some(2));
     let w = r.take_warnings();
-    assert!(w.iter().any(|w| w.contains("claims")), "{w:?}");
-    assert!(w.iter().any(|w| w.contains("partial")), "{w:?}");
+    assert!(w.iter().any(|w| matches!(w, Warning::DataChunkCut { .. })), "{w:?}");
+    assert!(w.iter().any(|w| matches!(w, Warning::PartialFrame { .. })), "{w:?}");
     assert_eq!(all_i32(r.as_mut()), [1, 2, 3, 4]);
     // Streamed: data size 0 and 0xFFFFFFFF mean "to the end".
     for size in [0u32, u32::MAX] {
@@ -457,7 +457,7 @@ fn block_align_that_disagrees_with_the_sample_size() {
     assert_eq!(r.info().channels(), 3);
     assert_eq!(r.info().bits_per_sample, Some(24));
     let w = r.take_warnings();
-    assert!(w.iter().any(|w| w.contains("nBlockAlign 4") && w.contains("9 bytes")), "{w:?}");
+    assert!(w.iter().any(|w| w.to_string().contains("nBlockAlign 4") && w.to_string().contains("9 bytes")), "{w:?}");
     let mut out = vec![0i32; frames * 3];
     assert_eq!(r.read_i32(&mut out).unwrap(), frames);
     assert_eq!(out, samples);

@@ -50,10 +50,8 @@ impl WavWriter {
         let extensible = ch > 2 || (!layout.float && layout.valid_bits < layout.bytes * 8);
         let mut h = Vec::with_capacity(128);
         h.extend_from_slice(b"RIFF\0\0\0\0WAVE");
-        h.extend_from_slice(b"JUNK");
-        h.extend_from_slice(&28u32.to_le_bytes());
+        push_chunk_header(&mut h, b"JUNK", &28u32.to_le_bytes());
         h.extend_from_slice(&[0; 28]);
-        h.extend_from_slice(b"fmt ");
         let fmt_len: u32 = if extensible {
             40
         } else if layout.float {
@@ -61,7 +59,7 @@ impl WavWriter {
         } else {
             16
         };
-        h.extend_from_slice(&fmt_len.to_le_bytes());
+        push_chunk_header(&mut h, b"fmt ", &fmt_len.to_le_bytes());
         h.extend_from_slice(&(if extensible { 0xFFFE } else { tag }).to_le_bytes());
         h.extend_from_slice(&(ch as u16).to_le_bytes());
         h.extend_from_slice(&spec.sample_rate.to_le_bytes());
@@ -79,12 +77,11 @@ impl WavWriter {
         }
         let mut fact_at = None;
         if layout.float {
-            h.extend_from_slice(b"fact");
-            h.extend_from_slice(&4u32.to_le_bytes());
+            push_chunk_header(&mut h, b"fact", &4u32.to_le_bytes());
             fact_at = Some(h.len() as u64);
             h.extend_from_slice(&0u32.to_le_bytes());
         }
-        h.extend_from_slice(b"data\0\0\0\0");
+        push_chunk_header(&mut h, b"data", &0u32.to_le_bytes());
         sink.write_all(&h)?;
         Ok(WavWriter {
             sink,
@@ -132,30 +129,23 @@ impl AudioWriter for WavWriter {
         let frames = data / (self.layout.bytes as u64 * self.channels as u64);
         let s = &mut self.sink;
         if riff > self.rf64_above || data > self.rf64_above {
-            s.seek(SeekFrom::Start(0))?;
-            s.write_all(b"RF64\xFF\xFF\xFF\xFF")?;
-            s.seek(SeekFrom::Start(12))?;
+            patch_at(s, 0, b"RF64\xFF\xFF\xFF\xFF")?;
+            // The JUNK chunk the header reserved becomes the ds64 chunk.
             let mut ds = Vec::with_capacity(36);
-            ds.extend_from_slice(b"ds64");
-            ds.extend_from_slice(&28u32.to_le_bytes());
+            push_chunk_header(&mut ds, b"ds64", &28u32.to_le_bytes());
             ds.extend_from_slice(&riff.to_le_bytes());
             ds.extend_from_slice(&data.to_le_bytes());
             ds.extend_from_slice(&frames.to_le_bytes());
             ds.extend_from_slice(&0u32.to_le_bytes());
-            s.write_all(&ds)?;
-            s.seek(SeekFrom::Start(self.data_start - 4))?;
-            s.write_all(&u32::MAX.to_le_bytes())?;
+            patch_at(s, 12, &ds)?;
+            patch_at(s, self.data_start - 4, &u32::MAX.to_le_bytes())?;
         } else {
-            s.seek(SeekFrom::Start(4))?;
-            s.write_all(&(riff as u32).to_le_bytes())?;
-            s.seek(SeekFrom::Start(self.data_start - 4))?;
-            s.write_all(&(data as u32).to_le_bytes())?;
+            patch_at(s, 4, &(riff as u32).to_le_bytes())?;
+            patch_at(s, self.data_start - 4, &(data as u32).to_le_bytes())?;
         }
         if let Some(at) = self.fact_at {
-            s.seek(SeekFrom::Start(at))?;
-            s.write_all(&(frames.min(u32::MAX as u64) as u32).to_le_bytes())?;
+            patch_at(s, at, &(frames.min(u32::MAX as u64) as u32).to_le_bytes())?;
         }
-        s.seek(SeekFrom::End(0))?;
         s.flush()?;
         Ok(())
     }

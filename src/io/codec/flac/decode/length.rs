@@ -23,31 +23,24 @@ impl FlacReader {
         self.total_checked = false;
         self.hashing = self.md5_want.is_some();
         let rate = self.info.format.sample_rate;
-        let span = |frames: u64| format!("{frames} frames ({})", clock(frames, rate));
+        let span = |frames: u64| Span { frames, rate };
         match found {
             Some(n) => {
                 self.info.frames = Some(n);
                 if claimed > n {
-                    self.warn(format!(
-                        "STREAMINFO says {}, the file holds {}: it is cut short",
-                        span(claimed),
-                        span(n)
-                    ));
+                    self.warn(Warning::StreamInfoCutShort { claimed: span(claimed), present: span(n) });
                 } else if claimed != 0 && claimed < n {
-                    self.warn(format!("STREAMINFO says {}, the file holds {}", span(claimed), span(n)));
+                    self.warn(Warning::StreamInfoShort { claimed: span(claimed), present: span(n) });
                 }
             }
             None if claimed != 0 => {
                 self.info.frames = Some(claimed);
-                self.warn(format!(
-                    "the last frame could not be found from the end of the file; the length is STREAMINFO's {}, unchecked",
-                    span(claimed)
-                ));
+                self.warn(Warning::LengthUnchecked { claimed: span(claimed) });
             }
             None => {
                 self.info.frames = None;
                 if has_streaminfo {
-                    self.warn("the length is unknown until the stream is decoded (no total in STREAMINFO, and the last frame could not be found)".into());
+                    self.warn(Warning::MissingTotal);
                 }
             }
         }

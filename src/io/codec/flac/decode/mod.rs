@@ -33,7 +33,8 @@ use super::md5::Md5;
 use super::verify::Md5Check;
 use crate::format::{int_to_f32, AudioFormat, ChannelLayout, FourCC, SampleFormat};
 use crate::io::probe::id3v2_len;
-use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags};
+use crate::io::Span;
+use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning};
 use input::*;
 
 /// Read window for sources that are not in memory: larger than any valid frame.
@@ -89,7 +90,7 @@ pub struct FlacReader {
     total_samples: u64,
     ended: bool,
     total_checked: bool,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     warnings_dropped: usize,
     /// Variable block size (frame headers carry sample numbers).
     variable: bool,
@@ -120,7 +121,7 @@ fn read_at(src: &mut Source, pos: u64, buf: &mut [u8]) -> ReadResult<usize> {
 }
 
 impl FlacReader {
-    fn warn(&mut self, w: String) {
+    fn warn(&mut self, w: Warning) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(w);
         } else {
@@ -214,18 +215,11 @@ impl FlacReader {
             match self.try_frame()? {
                 Outcome::Frame { h, crc_ok } => {
                     if let Some((at, why)) = lost.take() {
-                        self.warn(format!(
-                            "lost sync at byte {at} ({why}); skipped {} bytes to the next frame",
-                            frame_off.saturating_sub(at)
-                        ));
+                        self.warn(Warning::LostSync { at, why, skipped: Some(frame_off.saturating_sub(at)) });
                     }
                     let bs = h.block_size as usize;
                     if !crc_ok {
-                        self.warn(format!(
-                            "the frame of samples {}..{} fails its CRC-16 check; it is replaced by silence",
-                            self.next_start,
-                            self.next_start + bs as u64
-                        ));
+                        self.warn(Warning::DamagedFrame { first: self.next_start, end: self.next_start + bs as u64 });
                     }
                     self.block_start = self.next_start;
                     self.block_len = bs;
@@ -239,11 +233,9 @@ impl FlacReader {
                 }
                 Outcome::Truncated { offset } => {
                     if let Some((at, why)) = lost.take() {
-                        self.warn(format!("lost sync at byte {at} ({why})"));
+                        self.warn(Warning::LostSync { at, why, skipped: None });
                     }
-                    self.warn(format!(
-                        "the stream is cut short inside the frame at byte {offset}; decoding stops there"
-                    ));
+                    self.warn(Warning::CutInsideFrame { at: offset });
                     let rest = self.input.window().0.len();
                     self.input.advance(rest);
                     self.finish();
@@ -251,10 +243,7 @@ impl FlacReader {
                 }
                 Outcome::End => {
                     if let Some((at, why)) = lost.take() {
-                        self.warn(format!(
-                            "{} bytes from byte {at} to the end are not FLAC frames ({why})",
-                            self.input.len.saturating_sub(at)
-                        ));
+                        self.warn(Warning::JunkAtEnd { at, bytes: self.input.len.saturating_sub(at), why });
                     }
                     self.finish();
                     return Ok(false);
@@ -278,14 +267,12 @@ impl FlacReader {
         if !self.total_checked {
             self.total_checked = true;
             match self.measured {
-                Some(m) if m != self.next_start => self.warn(format!(
-                    "decoding gave {} frames, not the {m} found when the file was opened (damaged frame numbers?)",
-                    self.next_start
-                )),
-                None if self.total_samples != 0 && self.total_samples != self.next_start => self.warn(format!(
-                    "STREAMINFO says the stream holds {} frames but it holds {}",
-                    self.total_samples, self.next_start
-                )),
+                Some(m) if m != self.next_start => {
+                    self.warn(Warning::DecodedOtherThanMeasured { decoded: self.next_start, measured: m })
+                }
+                None if self.total_samples != 0 && self.total_samples != self.next_start => {
+                    self.warn(Warning::DecodedOtherThanHeader { claimed: self.total_samples, decoded: self.next_start })
+                }
                 _ => {}
             }
         }
@@ -298,11 +285,7 @@ impl FlacReader {
                 let ok = got == want;
                 self.verified = Some(ok);
                 if !ok {
-                    self.warn(format!(
-                        "damaged: MD5 mismatch (the decoded audio hashes to {}, STREAMINFO says {})",
-                        hex(&got),
-                        hex(&want)
-                    ));
+                    self.warn(Warning::Md5Mismatch { got, want });
                 }
             }
         }
@@ -468,28 +451,13 @@ impl AudioReader for FlacReader {
         self.verified
     }
 
-    fn take_warnings(&mut self) -> Vec<String> {
+    fn take_warnings(&mut self) -> Vec<Warning> {
         if self.warnings_dropped > 0 {
             let n = std::mem::take(&mut self.warnings_dropped);
-            self.warnings.push(format!("{n} more problems of the same kind"));
+            self.warnings.push(Warning::MoreOfTheSame { count: n as u64, and: false });
         }
         std::mem::take(&mut self.warnings)
     }
-}
-
-/// `m:ss.mmm` (or `h:mm:ss.mmm`) of `frames` at `rate`.
-fn clock(frames: u64, rate: f64) -> String {
-    let ms = if rate > 0.0 { (frames as f64 * 1000.0 / rate).round() as u64 } else { 0 };
-    let (h, m, s, ms) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}.{ms:03}")
-    } else {
-        format!("{m}:{s:02}.{ms:03}")
-    }
-}
-
-fn hex(d: &[u8; 16]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// True when `head` starts with a FLAC frame header (sync 0xFFF8/0xFFF9,

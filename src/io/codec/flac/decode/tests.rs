@@ -172,7 +172,7 @@ fn decode_all(r: &mut FlacReader) -> (Vec<i32>, Vec<String>) {
         }
         all.extend_from_slice(&buf[..n * ch]);
     }
-    (all, r.take_warnings())
+    (all, r.take_warnings().iter().map(ToString::to_string).collect())
 }
 
 fn decode_bytes(bytes: &[u8]) -> (Vec<i32>, Vec<String>) {
@@ -584,7 +584,7 @@ fn measured_length_agrees_with_decoding_at_every_cut() {
             assert!(
                 open_warnings
                     .iter()
-                    .any(|w| w.contains("STREAMINFO says 30000 frames (0:00.680)") && w.contains("cut short")),
+                    .any(|w| matches!(w, Warning::StreamInfoCutShort { claimed, .. } if claimed.to_string() == "30000 frames (0:00.680)")),
                 "cut {cut}: {open_warnings:?}"
             );
         } else {
@@ -630,7 +630,7 @@ fn unknown_or_understated_total_gives_the_real_length() {
     let mut r = FlacReader::new(Source::memory(bytes)).unwrap();
     assert_eq!(r.info().frames, Some(20000));
     let w = r.take_warnings();
-    assert!(w.iter().any(|w| w.contains("STREAMINFO says 5000 frames")), "{w:?}");
+    assert!(w.iter().any(|w| w.to_string().contains("STREAMINFO says 5000 frames")), "{w:?}");
 }
 
 /// A 100-byte file claiming 2^36 - 1 samples on 8 channels reports the few
@@ -646,7 +646,7 @@ fn a_tiny_file_claiming_2_pow_36_samples_holds_what_it_holds() {
     assert!(f.len() < 100, "{}", f.len());
     let mut r = FlacReader::new(Source::memory(f)).unwrap();
     assert_eq!(r.info().frames, Some(40));
-    assert!(r.take_warnings().iter().any(|w| w.contains("cut short")));
+    assert!(r.take_warnings().iter().any(|w| matches!(w, Warning::StreamInfoCutShort { .. })));
     assert_eq!(decode_all(&mut r).0.len(), 320);
 }
 

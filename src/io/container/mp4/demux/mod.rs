@@ -242,17 +242,6 @@ fn parse_moov(moov: &[u8], file_len: u64) -> Result<Movie, String> {
     Ok(Movie { movie_timescale, traks, trex, fragmented })
 }
 
-/// Formats seconds as `h:mm:ss.mmm` / `m:ss.mmm`.
-fn clock(secs: f64) -> String {
-    let ms = (secs.max(0.0) * 1000.0).round() as u64;
-    let (h, m, s, f) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}.{f:03}")
-    } else {
-        format!("{m}:{s:02}.{f:03}")
-    }
-}
-
 /// The demuxer: an open file, its audio track and a cursor into its samples.
 pub struct Mp4Demuxer<R> {
     src: R,
@@ -268,7 +257,7 @@ pub struct Mp4Demuxer<R> {
     /// The file's major brand (`M4A `, `isom`, `3g2a`…).
     pub brand: [u8; 4],
     /// Problems met while opening that did not stop it.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::io::Warning>,
     /// The largest sample, for sizing the caller's buffer once.
     pub max_sample: u32,
 }
@@ -324,7 +313,7 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
                 s => (8, s),
             };
             if size < hlen {
-                warnings.push(format!("a box of impossible size {size} at byte {pos}; the rest is ignored"));
+                warnings.push(crate::io::Warning::ImpossibleBox { size, at: pos });
                 break;
             }
             let end = pos.saturating_add(size);
@@ -353,7 +342,7 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
                 b"moof" if end <= len && body <= MAX_META_BOX => {
                     moof_bytes += body;
                     if moof_bytes > MAX_FRAGMENT_BYTES {
-                        warnings.push("too many fragments: the later ones are ignored".into());
+                        warnings.push(crate::io::Warning::TooManyFragments);
                         break;
                     }
                     let mut b = vec![0u8; body as usize];
@@ -426,19 +415,14 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
         };
         if table.len() == 0 && header > 0 {
             keep = edit(header).1;
-            warnings.push(format!(
-                "the header says {}, but the file holds no audio samples (an empty sample table and no \
-                 fragments): nothing can be decoded",
-                clock(keep as f64 / timescale as f64)
-            ));
+            warnings.push(crate::io::Warning::Mp4NoSamples { claimed_s: keep as f64 / timescale as f64 });
         } else if kept < header_samples.max(trak.claimed.0) || present < claimed {
-            warnings.push(format!(
-                "the header says {}, the file holds {} ({} of {} packets are in the file: truncated file?)",
-                clock(edit(claimed).1 as f64 / timescale as f64),
-                clock(keep as f64 / timescale as f64),
-                kept,
-                header_samples.max(trak.claimed.0)
-            ));
+            warnings.push(crate::io::Warning::Mp4Cut {
+                claimed_s: edit(claimed).1 as f64 / timescale as f64,
+                present_s: keep as f64 / timescale as f64,
+                packets: kept,
+                claimed_packets: header_samples.max(trak.claimed.0),
+            });
         }
         let max_sample = table.sizes.iter().copied().max().unwrap_or(0).min(MAX_SAMPLE);
         let mut meta_boxes = Vec::new();
@@ -568,11 +552,5 @@ mod tests {
         assert_eq!(t.delta_of(3), 704);
         assert_eq!(t.sample_at(2047), 1);
         assert_eq!(t.sample_at(1 << 40), 3);
-    }
-
-    #[test]
-    fn clock_reads_well() {
-        assert_eq!(clock(169022.694), "46:57:02.694");
-        assert_eq!(clock(4.0), "0:04.000");
     }
 }
