@@ -195,6 +195,12 @@ pub fn verify_output(
         return Err(format!("decodes to {got_channels} channels, {channels} were written"));
     }
     let exact = !format.is_lossy() && matches!(kind, Kind::Int | Kind::Float);
+    if exact {
+        // Every sample is compared with a hash of what was written, a
+        // stronger proof than the file's MD5 (and the encoder's MD5 is checked
+        // against `flac -t` by the tests): no time goes to it here.
+        file.skip_checksum();
+    }
     let mut hash = SampleHash::default();
     let mut decoded = 0u64;
     let decode_err = |e: crate::io::ReadError| format!("does not decode: {e}");

@@ -91,6 +91,10 @@ impl AudioReader for Rewrapped {
         self.inner.verified()
     }
 
+    fn skip_checksum(&mut self) {
+        self.inner.skip_checksum()
+    }
+
     fn chapters(&self) -> &[Chapter] {
         self.inner.chapters()
     }

@@ -122,6 +122,11 @@ impl AudioFile {
         self.reader.verified()
     }
 
+    /// Leaves the file's own checksum unchecked; see [`AudioReader::skip_checksum`].
+    pub fn skip_checksum(&mut self) {
+        self.reader.skip_checksum()
+    }
+
     /// Problems met so far that did not stop decoding (drained).
     pub fn take_warnings(&mut self) -> Vec<Warning> {
         self.collect_warnings();

@@ -72,6 +72,12 @@ pub trait AudioReader: Send {
         None
     }
 
+    /// Leaves the file's own checksum (FLAC's MD5) unchecked from here on,
+    /// for a caller that proves the decoded samples another way (`convert
+    /// --verify` compares them with a hash of what it wrote), so that no
+    /// time goes to it; [`Self::verified`] is then `None`. No-op by default.
+    fn skip_checksum(&mut self) {}
+
     /// Problems met so far that did not stop decoding (a truncated last
     /// frame, a header that understates the data…), drained by the call.
     fn take_warnings(&mut self) -> Vec<Warning> {

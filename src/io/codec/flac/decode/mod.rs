@@ -451,6 +451,11 @@ impl AudioReader for FlacReader {
         self.verified
     }
 
+    fn skip_checksum(&mut self) {
+        self.hashing = false;
+        self.check = None;
+    }
+
     fn take_warnings(&mut self) -> Vec<Warning> {
         if self.warnings_dropped > 0 {
             let n = std::mem::take(&mut self.warnings_dropped);
