@@ -73,6 +73,9 @@ fn a_codec_coremusic_cannot_decode_is_described_and_refused_clearly() {
     assert_eq!(v["channels"], 1);
     assert_eq!(v["frames"], 6400, "the fact chunk's length");
     assert!(v["warnings"].to_string().contains("cannot decode"), "{v}");
+    let o = coremusic().arg("info").arg(&gsm).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Sample format: none: CoreMusic cannot decode this codec"), "{text}");
 
     // Without a fact chunk the length comes from the byte rate.
     let bytes = riff(&[(b"fmt ", &fmt(0x31, 1, 8000, 1625, 65, 0, &320u16.to_le_bytes())), (b"data", &data)]);

@@ -3,7 +3,7 @@
 //! formatters for durations, sizes and levels that every face shares.
 
 use crate::dsp::loudness::LoudnessReport;
-use crate::io::{Container, FileInfo};
+use crate::io::{Container, FileInfo, Warning};
 
 /// The file's ReplayGain tags in words (`track -6.52 dB, peak 0.987654;
 /// album …`), when it has them.
@@ -37,6 +37,9 @@ pub fn human(info: &FileInfo) -> String {
     let mut sample = match (info.sample_format, info.bits_per_sample) {
         (Some(f), Some(b)) if b != f.bits() => format!("{f}, {b} significant bits"),
         (Some(f), _) => f.to_string(),
+        (None, _) if info.warnings.iter().any(|w| matches!(w, Warning::CannotDecode { .. })) => {
+            "none: CoreMusic cannot decode this codec".to_string()
+        }
         (None, _) => "decoded to float (lossy codec)".to_string(),
     };
     let flags = info.format.describe_flags();
