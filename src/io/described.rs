@@ -5,7 +5,8 @@
 use crate::io::{AudioReader, Chapter, ReadError, ReadResult, StreamInfo, Warning};
 
 /// A reader whose stream is described only: [`AudioReader::info`] is
-/// complete, reads and seeks fail with an "unsupported" error naming the codec.
+/// complete, reads and seeks fail with an "unsupported" error naming what
+/// cannot be decoded.
 pub struct DescribedOnly {
     info: StreamInfo,
     chapters: Vec<Chapter>,
@@ -14,12 +15,20 @@ pub struct DescribedOnly {
 }
 
 impl DescribedOnly {
-    /// `info` describes the stream; `why` says what cannot be decoded
-    /// (e.g. "WAVE codec 0x0031 (GSM 6.10)"). Warnings already found
-    /// (a cut file…) are kept, and one more says that the audio cannot be played.
-    pub fn new(info: StreamInfo, why: String, mut warnings: Vec<Warning>) -> DescribedOnly {
-        warnings.push(Warning::CannotDecode { what: why.clone() });
-        DescribedOnly { info, chapters: Vec::new(), why, warnings }
+    /// `info` describes the stream; `why` is the error every read gives
+    /// (e.g. "WAVE codec 0x0031 (GSM 6.10)").
+    pub fn new(info: StreamInfo, why: String) -> DescribedOnly {
+        DescribedOnly { info, chapters: Vec::new(), why, warnings: Vec::new() }
+    }
+
+    /// The file's chapter marks.
+    pub fn with_chapters(self, chapters: Vec<Chapter>) -> DescribedOnly {
+        DescribedOnly { chapters, ..self }
+    }
+
+    /// Warnings already found (a cut file…), given out by [`AudioReader::take_warnings`].
+    pub fn with_warnings(self, warnings: Vec<Warning>) -> DescribedOnly {
+        DescribedOnly { warnings, ..self }
     }
 
     fn refuse<T>(&self) -> ReadResult<T> {

@@ -24,7 +24,8 @@ use crate::format::{AudioFormat, ChannelLayout, FourCC};
 use crate::io::codec::aac_sbr;
 use crate::io::container::mp4::demux::{parse_asc, AacConfig, AacProfile, DemuxError, Mp4Demuxer, SampleCodec};
 use crate::io::container::mp4::edits::Edit;
-use crate::io::{AudioReader, ReadError, ReadResult, Source, StreamInfo, Tags, Warning};
+use crate::io::described::DescribedOnly;
+use crate::io::{ReadError, Source, StreamInfo, Tags, Warning};
 
 const INFO: FormatInfo =
     FormatInfo { format: fmt_ids::FORMAT_ID_ISOMP4, short_name: "coremusic-mp4", long_name: "MPEG-4 (CoreMusic)" };
@@ -53,7 +54,7 @@ pub(super) struct Opened {
     pub warnings: Vec<Warning>,
     /// Set when the track is AAC that symphonia's decoder refuses (HE-AAC,
     /// more than two channels…): the file is described, not decoded.
-    pub undecodable: Option<Undecodable>,
+    pub undecodable: Option<DescribedOnly>,
 }
 
 /// Opens an MPEG-4 file with CoreMusic's demuxer.
@@ -137,7 +138,7 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
             } else {
                 a
             };
-            Undecodable::of(crate::io::Container::Mp4, a, frames_at(t.keep, a.sample_rate), &tags, &chapters)
+            undecodable(crate::io::Container::Mp4, a, frames_at(t.keep, a.sample_rate), &tags, &chapters)
         }),
         _ => None,
     };
@@ -150,80 +151,41 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
 /// or two channels only), told truly: the profile, the output rate (with
 /// SBR twice the core rate), the channels of the config and the length of
 /// the sample table. Every read fails with a message that names what is
-/// not supported.
-pub(super) struct Undecodable {
-    info: StreamInfo,
-    chapters: Vec<crate::io::Chapter>,
-    why: String,
-    /// The demuxer's warnings (a cut file…).
-    pub(super) warnings: Vec<Warning>,
-}
-
-impl Undecodable {
-    /// `None` when symphonia decodes this config.
-    pub(super) fn of(
-        container: crate::io::Container,
-        a: AacConfig,
-        frames: u64,
-        tags: &Tags,
-        chapters: &[crate::io::Chapter],
-    ) -> Option<Undecodable> {
-        let (name, fourcc, why) = match a.profile {
-            AacProfile::He => ("aac_he", *b"aach", "HE-AAC decoding is not supported".to_string()),
-            AacProfile::HeV2 => ("aac_he_v2", *b"aacp", "HE-AACv2 decoding is not supported".to_string()),
-            AacProfile::Plain if a.object_type != 2 => (
-                "aac",
-                *b"aac ",
-                format!("AAC of object type {} (not AAC-LC): decoding is not supported", a.object_type),
-            ),
-            AacProfile::Plain if a.channels > 2 => (
-                "aac",
-                *b"aac ",
-                format!("AAC with {} channels: decoding more than 2 channels is not supported", a.channels),
-            ),
-            AacProfile::Plain => return None,
-        };
-        let per_packet = if a.profile == AacProfile::Plain { 1024 } else { 2048 };
-        let channels = a.channels.max(1);
-        let info = StreamInfo {
-            container,
-            codec: crate::io::Codec::Other(name.into()),
-            format: AudioFormat::compressed(a.sample_rate as f64, FourCC(fourcc), channels, per_packet),
-            sample_format: None,
-            bits_per_sample: None,
-            frames: Some(frames),
-            layout: ChannelLayout::default_for(channels),
-            bit_rate: None,
-            tags: tags.clone(),
-        };
-        Some(Undecodable { info, chapters: chapters.to_vec(), why, warnings: Vec::new() })
-    }
-}
-
-impl AudioReader for Undecodable {
-    fn info(&self) -> &StreamInfo {
-        &self.info
-    }
-
-    fn read_f32(&mut self, _out: &mut [f32]) -> ReadResult<usize> {
-        Err(ReadError::unsupported(format!("codec: {}", self.why)))
-    }
-
-    fn read_i32(&mut self, _out: &mut [i32]) -> ReadResult<usize> {
-        Err(ReadError::unsupported(format!("codec: {}", self.why)))
-    }
-
-    fn seek(&mut self, _frame: u64) -> ReadResult<u64> {
-        Err(ReadError::unsupported(format!("codec: {}", self.why)))
-    }
-
-    fn chapters(&self) -> &[crate::io::Chapter] {
-        &self.chapters
-    }
-
-    fn take_warnings(&mut self) -> Vec<Warning> {
-        std::mem::take(&mut self.warnings)
-    }
+/// not supported. `None` when symphonia decodes this config.
+pub(super) fn undecodable(
+    container: crate::io::Container,
+    a: AacConfig,
+    frames: u64,
+    tags: &Tags,
+    chapters: &[crate::io::Chapter],
+) -> Option<DescribedOnly> {
+    let (name, fourcc, why) = match a.profile {
+        AacProfile::He => ("aac_he", *b"aach", "HE-AAC decoding is not supported".to_string()),
+        AacProfile::HeV2 => ("aac_he_v2", *b"aacp", "HE-AACv2 decoding is not supported".to_string()),
+        AacProfile::Plain if a.object_type != 2 => {
+            ("aac", *b"aac ", format!("AAC of object type {} (not AAC-LC): decoding is not supported", a.object_type))
+        }
+        AacProfile::Plain if a.channels > 2 => (
+            "aac",
+            *b"aac ",
+            format!("AAC with {} channels: decoding more than 2 channels is not supported", a.channels),
+        ),
+        AacProfile::Plain => return None,
+    };
+    let per_packet = if a.profile == AacProfile::Plain { 1024 } else { 2048 };
+    let channels = a.channels.max(1);
+    let info = StreamInfo {
+        container,
+        codec: crate::io::Codec::Other(name.into()),
+        format: AudioFormat::compressed(a.sample_rate as f64, FourCC(fourcc), channels, per_packet),
+        sample_format: None,
+        bits_per_sample: None,
+        frames: Some(frames),
+        layout: ChannelLayout::default_for(channels),
+        bit_rate: None,
+        tags: tags.clone(),
+    };
+    Some(DescribedOnly::new(info, format!("codec: {why}")).with_chapters(chapters.to_vec()))
 }
 
 /// True when `a` is plain AAC-LC (no SBR signalled) but every one of the

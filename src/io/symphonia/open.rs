@@ -5,6 +5,7 @@
 use super::*;
 use crate::io::codec::aac_sbr;
 use crate::io::container::mp4::demux::{AacConfig, AacProfile};
+use crate::io::described::DescribedOnly;
 use crate::io::probe::read_up_to;
 
 impl SymphoniaReader {
@@ -30,9 +31,8 @@ impl SymphoniaReader {
         match mp4_format::open(source) {
             Ok(o) => {
                 let mut o = o;
-                if let Some(mut u) = o.undecodable.take() {
-                    u.warnings = o.warnings;
-                    return Ok(Box::new(u));
+                if let Some(u) = o.undecodable.take() {
+                    return Ok(Box::new(u.with_warnings(o.warnings)));
                 }
                 Ok(Box::new(Self::from_opened(o)?))
             }
@@ -341,7 +341,7 @@ const ADTS_HEAD: usize = 64 << 10;
 /// (implicit HE-AAC, see [`aac_sbr`]): described at the output rate with
 /// the length of the frames present, never decoded. `None` for any other
 /// stream; the source is moved back to its start either way.
-fn adts_implicit_sbr(source: &mut Source) -> ReadResult<Option<mp4_format::Undecodable>> {
+fn adts_implicit_sbr(source: &mut Source) -> ReadResult<Option<DescribedOnly>> {
     let mut head = vec![0u8; ADTS_HEAD];
     source.seek(SeekFrom::Start(0))?;
     let n = read_up_to(source, &mut head)?;
@@ -361,7 +361,7 @@ fn adts_implicit_sbr(source: &mut Source) -> ReadResult<Option<mp4_format::Undec
             let core = AAC_RATES[rate_index];
             let frames = adts_output_frames(source, skip)?;
             let a = AacConfig { profile: AacProfile::He, object_type: 2, sample_rate: 2 * core, channels };
-            mp4_format::Undecodable::of(Container::Adts, a, frames, &Tags::default(), &[])
+            mp4_format::undecodable(Container::Adts, a, frames, &Tags::default(), &[])
         }
         _ => None,
     };

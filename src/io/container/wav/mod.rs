@@ -55,11 +55,10 @@ pub struct WavReader {
 
 native_reader_impl!(WavReader);
 
-/// What the headers say, before a decoder is chosen.
+/// What the headers say besides the fmt chunk, before a decoder is chosen.
 struct Parsed {
     source: Source,
     container: Container,
-    fmt: FmtKind,
     data_start: u64,
     data_len: u64,
     fact: Option<u64>,
@@ -71,26 +70,14 @@ struct Parsed {
 /// audio (format tags 0x0050 and 0x0055) through the MPEG reader over the
 /// `data` chunk, any other codec described but not decodable.
 pub fn open_reader(source: Source) -> ReadResult<Box<dyn AudioReader>> {
-    let p = parse(source)?;
-    let foreign = match p.fmt {
-        FmtKind::Native(fmt) => {
-            return Ok(Box::new(WavReader::from_parsed(
-                p.source,
-                p.container,
-                fmt,
-                p.data_start,
-                p.data_len,
-                p.fact,
-                p.tags,
-                p.warnings,
-            )?))
-        }
-        FmtKind::Foreign(f) => f,
+    let (p, foreign) = match parse(source)? {
+        (p, FmtKind::Native(fmt)) => return Ok(Box::new(WavReader::from_parsed(p, fmt)?)),
+        (p, FmtKind::Foreign(f)) => (p, f),
     };
-    let Parsed { source, container, data_start, data_len, fact, tags, warnings, .. } = p;
     if matches!(foreign.tag, 0x0050 | 0x0055) {
-        return mpeg_inside(source, container, &foreign, data_start, data_len, tags, warnings);
+        return mpeg_inside(p, &foreign);
     }
+    let Parsed { container, data_len, fact, tags, mut warnings, .. } = p;
     let frames = fact.or_else(|| {
         (foreign.byte_rate > 0).then(|| (data_len as u128 * foreign.rate as u128 / foreign.byte_rate as u128) as u64)
     });
@@ -110,20 +97,15 @@ pub fn open_reader(source: Source) -> ReadResult<Box<dyn AudioReader>> {
         bit_rate: (foreign.byte_rate > 0).then_some(foreign.byte_rate as u64 * 8),
         tags,
     };
-    Ok(Box::new(crate::io::described::DescribedOnly::new(info, foreign.describe(), warnings)))
+    let what = foreign.describe();
+    warnings.push(Warning::CannotDecode { what: what.clone() });
+    Ok(Box::new(crate::io::described::DescribedOnly::new(info, what).with_warnings(warnings)))
 }
 
 /// MPEG audio in the `data` chunk: decoded (and its length found) by the
 /// MPEG reader, reported as the WAVE file with its tags.
-fn mpeg_inside(
-    source: Source,
-    container: Container,
-    foreign: &Foreign,
-    data_start: u64,
-    data_len: u64,
-    tags: Tags,
-    mut warnings: Vec<Warning>,
-) -> ReadResult<Box<dyn AudioReader>> {
+fn mpeg_inside(p: Parsed, foreign: &Foreign) -> ReadResult<Box<dyn AudioReader>> {
+    let Parsed { source, container, data_start, data_len, tags, mut warnings, .. } = p;
     let window = Source::window(source, data_start, data_len)?;
     let mut inner = crate::io::symphonia::SymphoniaReader::open(window, crate::io::symphonia::Hint::MpegAudio)
         .map_err(|e| ReadError::unsupported(format!("{} whose data does not decode: {e}", foreign.describe())))?;
@@ -142,7 +124,7 @@ fn mpeg_inside(
     Ok(Box::new(crate::io::described::Rewrapped::with_warnings(inner, info, warnings)))
 }
 
-fn parse(mut source: Source) -> ReadResult<Parsed> {
+fn parse(mut source: Source) -> ReadResult<(Parsed, FmtKind)> {
     let file_len = source.byte_len();
     let mut head = [0u8; 40];
     let n = read_at(&mut source, 0, &mut head)?;
@@ -178,16 +160,9 @@ fn parse(mut source: Source) -> ReadResult<Parsed> {
         Flavor::Rf64 => Container::Rf64,
         Flavor::W64 => Container::Wave64,
     };
-    Ok(Parsed {
-        source,
-        container,
-        fmt,
-        data_start,
-        data_len,
-        fact: walk.fact,
-        tags: walk.tags,
-        warnings: walk.warnings,
-    })
+    let p =
+        Parsed { source, container, data_start, data_len, fact: walk.fact, tags: walk.tags, warnings: walk.warnings };
+    Ok((p, fmt))
 }
 
 impl WavReader {
@@ -195,26 +170,14 @@ impl WavReader {
     /// A codec the native reader does not decode is an error here;
     /// [`open_reader`] describes those too (and decodes MPEG audio).
     pub fn new(source: Source) -> ReadResult<Self> {
-        let p = parse(source)?;
-        match p.fmt {
-            FmtKind::Native(fmt) => {
-                Self::from_parsed(p.source, p.container, fmt, p.data_start, p.data_len, p.fact, p.tags, p.warnings)
-            }
-            FmtKind::Foreign(f) => Err(ReadError::unsupported(f.describe())),
+        match parse(source)? {
+            (p, FmtKind::Native(fmt)) => Self::from_parsed(p, fmt),
+            (_, FmtKind::Foreign(f)) => Err(ReadError::unsupported(f.describe())),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn from_parsed(
-        source: Source,
-        container: Container,
-        fmt: Fmt,
-        data_start: u64,
-        data_len: u64,
-        fact: Option<u64>,
-        tags: Tags,
-        mut warnings: Vec<Warning>,
-    ) -> ReadResult<Self> {
+    fn from_parsed(p: Parsed, fmt: Fmt) -> ReadResult<Self> {
+        let Parsed { source, container, data_start, data_len, fact, tags, mut warnings } = p;
         let header_frames = match fmt.coding {
             Coding::ImaWav { .. } | Coding::MsAdpcm { .. } => fact,
             _ => None,
