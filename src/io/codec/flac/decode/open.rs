@@ -235,10 +235,10 @@ impl FlacReader {
         };
         let ch = channels as usize;
         let ch64 = if bps == 32 { vec![vec![0i64; MAX_BLOCK]; ch] } else { Vec::new() };
-        let has_streaminfo = meta.streaminfo.is_some();
         let mut reader = FlacReader {
             info,
             input,
+            rate,
             bps,
             channels: ch,
             ch32: vec![vec![0i32; MAX_BLOCK]; ch],
@@ -264,8 +264,9 @@ impl FlacReader {
             check: None,
             verified: None,
             variable,
+            has_streaminfo: meta.streaminfo.is_some(),
         };
-        reader.measure(has_streaminfo, empty)?;
+        reader.measure(empty)?;
         Ok(reader)
     }
 }

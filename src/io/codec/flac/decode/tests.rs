@@ -847,3 +847,70 @@ fn portable_and_dispatched_frame_decoders_agree() {
         }
     }
 }
+
+/// Rewrites a crafted frame's sample-rate code, both CRCs fixed.
+fn set_rate_code(frame: &mut [u8], code: u8) {
+    frame[2] = (frame[2] & 0xF0) | code;
+    let hlen = parse_header_len_unchecked(frame);
+    frame[hlen - 1] = crc8(&frame[..hlen - 1]);
+    let n = frame.len();
+    let crc = crc16(&frame[..n - 2]);
+    frame[n - 2..].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// A file of STREAMINFO (44100 Hz, `ch` channels, `bps` bits) and the frames.
+fn with_streaminfo(ch: u32, bps: u32, frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut f = b"fLaC".to_vec();
+    f.push(0x80);
+    f.extend([0, 0, 34]);
+    f.extend(streaminfo(44100, ch, bps, 0, 100, 100));
+    for fr in frames {
+        f.extend(fr);
+    }
+    f
+}
+
+/// Issue 12 (the FLAC testbench's "uncommon" 01–04 and "faulty" 03–04): a
+/// stream whose rate, channel count or sample size changes at a frame
+/// boundary, or whose every frame disagrees with STREAMINFO, is refused with
+/// an error naming the byte and the change (as libFLAC and ffmpeg refuse it),
+/// never decoded to nothing or to the frames before the change with a "lost
+/// sync" warning. A header of another format met inside damage stays damage.
+#[test]
+fn a_format_change_is_a_clear_error_not_lost_sync() {
+    let mono = |n: u64, v: i64| craft_frame(&[vec![v; 100]], 16, 0, n, false);
+    let stereo = |n: u64| craft_frame(&[vec![3i64; 100], vec![-4i64; 100]], 16, 1, n, false);
+    let mono24 = |n: u64| craft_frame(&[(0..100).map(|i| i << 9).collect()], 24, 0, n, false);
+    let mut at48k = mono(1, 7);
+    set_rate_code(&mut at48k, 0xA);
+    assert_eq!(parse_header(&at48k).unwrap().rate, Some(48000));
+    let cases = [
+        (vec![mono(0, 1), stereo(1)], "has 2 channels, the stream began with 1 channel"),
+        (vec![mono(0, 1), mono24(1)], "has 24 bits per sample, the stream began with 16 bits per sample"),
+        (vec![mono(0, 1), at48k], "has 48000 Hz, the stream began with 44100 Hz"),
+    ];
+    for (frames, says) in cases {
+        let at = frames[0].len() + 42;
+        let e = FlacReader::new(Source::memory(with_streaminfo(1, 16, &frames))).err().expect("refused").to_string();
+        assert!(e.contains("changes mid-stream") && e.contains(says) && e.contains(&format!("byte {at}")), "{e}");
+        // Bare frames (no STREAMINFO): the first frame gives the format.
+        let bare: Vec<u8> = frames.concat();
+        let e = FlacReader::new(Source::memory(bare)).err().expect("refused").to_string();
+        assert!(e.contains("changes mid-stream") && e.contains(says), "{e}");
+    }
+    // Every frame disagrees with STREAMINFO: damage at the first frame, not "0 frames".
+    let e = FlacReader::new(Source::memory(with_streaminfo(1, 24, &[mono(0, 1), mono(1, 2)])))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("damaged file at byte 42") && e.contains("STREAMINFO says 24 bits per sample"), "{e}");
+    let e = FlacReader::new(Source::memory(with_streaminfo(5, 16, &[mono(0, 1)]))).err().expect("refused").to_string();
+    assert!(e.contains("STREAMINFO says 5 channels but the first frame has 1 channel"), "{e}");
+    // A header of another format whose frame does not check out, after a good frame: damage skipped.
+    let mut broken = stereo(1);
+    let n = broken.len();
+    broken[n - 1] ^= 1;
+    let (pcm, w) = decode_bytes(&with_streaminfo(1, 16, &[mono(0, 1), broken, mono(1, 2)]));
+    assert_eq!(pcm.len(), 200, "{w:?}");
+    assert!(w.iter().any(|w| w.contains("another format")), "{w:?}");
+}
