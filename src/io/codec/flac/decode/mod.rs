@@ -37,6 +37,7 @@ use crate::io::probe::id3v2_len;
 use crate::io::Span;
 use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning};
 use input::*;
+pub use open::{first_whole_frame, BARE_SEARCH};
 
 /// Read window for sources that are not in memory: larger than any valid frame.
 const WINDOW: usize = 4 << 20;

@@ -914,3 +914,86 @@ fn a_format_change_is_a_clear_error_not_lost_sync() {
     assert_eq!(pcm.len(), 200, "{w:?}");
     assert!(w.iter().any(|w| w.contains("another format")), "{w:?}");
 }
+
+/// A metadata block header and body.
+fn block(ty: u8, last: bool, body: &[u8]) -> Vec<u8> {
+    let n = body.len() as u32;
+    let mut b = vec![ty | if last { 0x80 } else { 0 }, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+    b.extend(body);
+    b
+}
+
+/// Issue 12 (the FLAC testbench's "uncommon" 11): a stream with no `fLaC`
+/// that starts mid-frame (junk, a false sync, then whole frames) is found by
+/// the probe, decodes from its first whole frame, and says how many bytes it
+/// passed over. Junk with no whole frame stays "not an audio file".
+#[test]
+fn a_stream_picked_up_mid_frame_decodes_from_its_first_whole_frame() {
+    let (frames, pcm) = crafted(2, 16, &[300, 17, 4096, 1000], false, 9);
+    let mut junk: Vec<u8> = (0..700u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1).collect();
+    junk[100] = 0xFF;
+    junk[101] = 0xF8; // a false frame sync
+    junk.extend(&frames);
+    let mut r = crate::io::probe::open_source(Source::memory(junk.clone())).expect("found the frames");
+    assert_eq!(r.info().frames, Some(pcm.len() as u64 / 2));
+    let mut got = vec![0i32; pcm.len() + 64];
+    let mut n = 0;
+    loop {
+        let k = r.read_i32(&mut got[n..]).unwrap();
+        if k == 0 {
+            break;
+        }
+        n += k * 2;
+    }
+    assert_eq!(&got[..n], &pcm[..]);
+    let w: Vec<String> = r.take_warnings().iter().map(ToString::to_string).collect();
+    assert!(w.iter().any(|w| w.contains("the first 700 bytes are not FLAC frames")), "{w:?}");
+    let e = crate::io::probe::open_source(Source::memory(junk[..700].to_vec())).err().unwrap().to_string();
+    assert!(e.contains("not an audio file"), "{e}");
+}
+
+/// Issue 12 (the FLAC testbench's "faulty" 01, 06, 07, 08, 09, 10): rules of
+/// the format that decoding reads around are named in a warning at open
+/// (`info` shows them), and the audio still decodes whole.
+#[test]
+fn broken_format_rules_are_named_and_read_around() {
+    let frame = |n: u64, bs: usize| craft_frame(&[vec![n as i64; bs]], 16, 0, n, false);
+    let si = |max_bs: u16| streaminfo(44100, 1, 16, 0, max_bs.min(100), max_bs);
+    let mut vc = Vec::new();
+    vc.extend(3u32.to_le_bytes());
+    vc.extend(b"enc");
+    vc.extend(10u32.to_le_bytes()); // claims 10 comments, holds 1
+    vc.extend(7u32.to_le_bytes());
+    vc.extend(b"TITLE=x");
+    let file = |blocks: &[Vec<u8>], frames: &[Vec<u8>]| [b"fLaC".to_vec(), blocks.concat(), frames.concat()].concat();
+    let frames = [frame(0, 100), frame(1, 100), frame(2, 100)];
+    let cases: Vec<(Vec<u8>, &str, u64)> = vec![
+        (
+            file(&[block(0, true, &si(50))], &frames),
+            "a frame of 100 samples where STREAMINFO says blocks are at most 50",
+            300,
+        ),
+        (file(&[block(4, false, &vc), block(0, true, &si(100))], &frames), "STREAMINFO is metadata block 2", 300),
+        (file(&[block(4, true, &vc)], &frames), "the metadata has no STREAMINFO block", 300),
+        (
+            file(&[block(0, false, &si(100)), block(4, true, &vc)], &frames),
+            "says it holds 10 comments but ends after 1",
+            300,
+        ),
+        (
+            file(&[block(0, true, &si(100))], &[frame(0, 1), frame(1, 1), frame(2, 1)]),
+            "a frame of 1 sample that is not the last",
+            3,
+        ),
+    ];
+    for (bytes, says, frames) in cases {
+        let mut r = FlacReader::new(Source::memory(bytes)).unwrap();
+        assert_eq!(r.info().frames, Some(frames), "{says}");
+        let (pcm, w) = decode_all(&mut r);
+        assert_eq!(pcm.len() as u64, frames, "{says}");
+        assert!(w.iter().any(|w| w.contains(says)), "{says}: {w:?}");
+    }
+    // A lone short frame (the whole stream) breaks nothing.
+    let mut r = FlacReader::new(Source::memory(file(&[block(0, true, &si(100))], &[frame(0, 5)]))).unwrap();
+    assert!(r.take_warnings().is_empty());
+}
