@@ -2,6 +2,7 @@
 //! what is skipped and a panic boundary around every call into symphonia.
 
 use super::*;
+use crate::io::codec::aac_adts;
 
 impl SymphoniaReader {
     pub(super) fn warn(&mut self, msg: Warning) {
@@ -94,6 +95,15 @@ impl SymphoniaReader {
             }
             if self.own_end {
                 packet.trim_end = symphonia::core::units::Duration::ZERO;
+            }
+            if self.skip_silent_blocks && !aac_adts::gives_audio(&packet.data) {
+                continue;
+            }
+            if let Some(t) = self.front_trim {
+                // The packet's first sample counted from the stream's start.
+                let at = packet.pts.get().saturating_add(t.demuxer_delay);
+                let trim = t.delay.saturating_sub(at).clamp(0, t.frame as i64) as u64;
+                packet.trim_start = symphonia::core::units::Duration::new(trim);
             }
             let channels = self.channels;
             let codec_label = self.codec_label.clone();
