@@ -44,7 +44,19 @@ impl SymphoniaReader {
                 if let Some(u) = o.undecodable.take() {
                     return Ok(Box::new(u.with_warnings(o.warnings)));
                 }
-                Ok(Box::new(Self::from_opened(o)?))
+                let fallback = o.fallback.take();
+                let (tags, chapters, warnings) = (o.tags.clone(), o.chapters.clone(), o.warnings.clone());
+                match (Self::from_opened(o), fallback) {
+                    (Ok(r), _) => Ok(Box::new(r)),
+                    // Not one packet decodes: the track is described from its
+                    // config, and every read says why.
+                    (Err(ReadError::Decoder(_) | ReadError::Unsupported(_)), Some((c, a, frames))) => {
+                        let why = "AAC data: not one of its packets decodes (a damaged file?)".to_string();
+                        let d = mp4_format::described(c, a, frames, &tags, &chapters, why);
+                        Ok(Box::new(d.with_warnings(warnings)))
+                    }
+                    (Err(e), _) => Err(e),
+                }
             }
             Err((e, Some(mut back))) => {
                 back.seek(SeekFrom::Start(0))?;
