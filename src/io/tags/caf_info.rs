@@ -1,4 +1,5 @@
-//! CAF `info` chunk: a count, then key/value C strings.
+//! CAF `info` chunk: a count, then key/value C strings. lofty 0.25.5 has no
+//! CAF support (it refuses a CAF file, or finds no tags in it).
 
 use super::keys::{common_text_key as common_key, native_key, TagFormat};
 use super::{mapped, u32_be, Sink};

@@ -1,4 +1,15 @@
 //! ID3v2 (2.2, 2.3, 2.4): in MP3 heads and in WAV/AIFF `id3 `/`ID3 ` chunks.
+//!
+//! Kept over lofty 0.25.5 (`tests/tags_lofty.rs`; relaxed parsing): lofty
+//! reads no frame of an unsynchronised 2.3 tag with an extended header; with
+//! the plain (not syncsafe) 2.4 frame sizes iTunes wrote it cuts the title to
+//! 72 of 200 bytes and loses the frames after it; it leaves `(17)(18)` as a
+//! 2.4 genre; it keeps only the last of two `TPE1` frames and folds every
+//! `COMM` (iTunNORM, CDDB ids) into the comment (mutagen's `silence-44-s.mp3`,
+//! `id3v1v2-combined.mp3`); and it refuses the whole MP3 for one frame's
+//! unknown text encoding byte. Where ours is worse: the broken `TYER` of
+//! `bad-TYER-frame.mp3` gives the date "þÿ" (as ffprobe does; mutagen and
+//! relaxed lofty leave it out, lofty's default mode refuses the file).
 
 use super::id3v1::id3v1_genre;
 use super::keys::{common_name, TagFormat};

@@ -134,15 +134,13 @@ fn until_nul(b: &[u8]) -> &[u8] {
     }
 }
 
-/// Adds the entries of `lower` whose key `into` does not have yet: for a
-/// file with several tags of different worth (ID3v2 over APEv2 over ID3v1),
-/// the better one wins per key instead of both values being kept.
+/// Adds the entries of `lower` whose key `into` does not have: for a file
+/// with several tags of different worth (ID3v2 over APEv2 over ID3v1), the
+/// better one wins per key instead of both values being kept. All of a
+/// key's values in `lower` come along (an APEv2 `Artist` of `A\0B`).
 pub fn merge_fallback(into: &mut Tags, lower: Tags) {
-    for (k, v) in lower.0 {
-        if into.get(&k).is_none() {
-            into.0.push((k, v));
-        }
-    }
+    let had: std::collections::BTreeSet<String> = into.0.iter().map(|(k, _)| k.clone()).collect();
+    into.0.extend(lower.0.into_iter().filter(|(k, _)| !had.contains(k)));
 }
 
 /// The most tag text (keys and values, in bytes) one file gets: entries that

@@ -1,4 +1,13 @@
 //! RIFF `LIST`/`INFO`: the tag chunk of WAV (and RF64/W64) files.
+//!
+//! Kept over lofty 0.25.5 (`tests/tags_lofty.rs`): lofty drops a Latin-1
+//! value (`IPRD` "Caf\xE9"), a sub-chunk or list whose size runs past its end
+//! (we keep the bytes there), and refuses the whole WAV when the list is over
+//! its 16 MiB allocation limit (we skip the chunk and read the audio). Where
+//! a file has INFO and an `id3 ` chunk that disagree, the WAV reader keeps
+//! both values (`title: From INFO; From id3`); lofty and mutagen show the
+//! ID3 one, ffprobe the INFO one. Our AIFF and WAV writers rely on reading
+//! both, so this stays as it is.
 
 use std::borrow::Cow;
 

@@ -411,6 +411,19 @@ fn ape_malicious() {
     }
 }
 
+#[test]
+fn merge_fallback_takes_every_value_of_a_missing_key() {
+    let mut better = tags_of(|t| t.push("title", "v2"));
+    let lower = tags_of(|t| {
+        t.push("title", "ape");
+        t.push("artist", "A");
+        t.push("artist", "B");
+    });
+    merge_fallback(&mut better, lower);
+    let pairs: Vec<_> = better.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(pairs, [("title", "v2"), ("artist", "A"), ("artist", "B")]);
+}
+
 // --- AIFF, CAF, Vorbis --------------------------------------------------
 
 #[test]
