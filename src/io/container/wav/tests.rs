@@ -4,6 +4,7 @@ use crate::io::codec::adpcm::tests::{ima_wav_encode_block, ms_encode_block};
 use crate::io::codec::pcm::test_util::*;
 use crate::io::writer::OutputFormat;
 use crate::io::AudioReader;
+use crate::io::AudioWriter;
 use crate::io::{Codec, Container};
 
 fn u16b(v: u16, be: bool) -> [u8; 2] {
