@@ -144,13 +144,7 @@ fn the_inspector_tells_an_intact_flac_from_a_damaged_one() {
     let mut paths = Vec::new();
     for name in ["intact.flac", "damaged.flac"] {
         let path = dir.path().join(name);
-        let spec = WriterSpec {
-            format: OutputFormat::Flac,
-            sample_rate: 44100,
-            channels: 1,
-            sample: SampleFormat::S16,
-            bits: None,
-        };
+        let spec = WriterSpec::new(OutputFormat::Flac, 44100, 1, SampleFormat::S16);
         let mut w = create_writer(Box::new(std::fs::File::create(&path).unwrap()), spec).unwrap();
         let samples: Vec<i32> = (0..44100).map(|i| ((i as f64 * 0.05).sin() * 8000.0) as i32).collect();
         w.write_i32(&samples).unwrap();

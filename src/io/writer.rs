@@ -254,6 +254,11 @@ pub struct WriterSpec {
 }
 
 impl WriterSpec {
+    /// `channels` of `sample` at `sample_rate` in `format`, every bit significant.
+    pub fn new(format: OutputFormat, sample_rate: u32, channels: u16, sample: SampleFormat) -> Self {
+        WriterSpec { format, sample_rate, channels, sample, bits: None }
+    }
+
     /// Significant bits per sample.
     pub fn valid_bits(&self) -> u32 {
         self.bits.unwrap_or(self.sample.bits())

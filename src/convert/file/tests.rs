@@ -60,13 +60,7 @@ impl std::io::Seek for SmallDisk {
 fn a_full_disk_fails_cleanly_with_nothing_left_behind() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.wav");
-    let spec = WriterSpec {
-        format: OutputFormat::Wav,
-        sample_rate: 44100,
-        channels: 2,
-        sample: SampleFormat::S16,
-        bits: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Wav, 44100, 2, SampleFormat::S16);
     let mut w = create_writer(Box::new(File::create(&input).unwrap()), spec).unwrap();
     let mut s = 1u32;
     let audio: Vec<i32> = (0..2 * 200_000)
@@ -111,13 +105,7 @@ fn a_full_disk_fails_cleanly_with_nothing_left_behind() {
 fn verification_catches_an_output_damaged_after_writing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.wav");
-    let spec = WriterSpec {
-        format: OutputFormat::Wav,
-        sample_rate: 44100,
-        channels: 2,
-        sample: SampleFormat::S24,
-        bits: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Wav, 44100, 2, SampleFormat::S24);
     let mut w = create_writer(Box::new(File::create(&input).unwrap()), spec).unwrap();
     let audio: Vec<i32> = (0..2 * 50_000).map(|i| ((i as f64 * 0.013).sin() * 4_000_000.0) as i32).collect();
     w.write_i32(&audio).unwrap();
@@ -206,13 +194,7 @@ fn a_dropped_threaded_writer_stops_encoding() {
 
 #[test]
 fn the_writer_thread_reports_a_full_disk() {
-    let spec = WriterSpec {
-        format: OutputFormat::Wav,
-        sample_rate: 48000,
-        channels: 2,
-        sample: SampleFormat::S16,
-        bits: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Wav, 48000, 2, SampleFormat::S16);
     let inner = create_writer(Box::new(FullDisk { room: 100_000 }), spec).unwrap();
     let mut w: Box<dyn AudioWriter> = Box::new(ThreadedWriter::start(inner));
     let block = vec![0.25f32; 65536];
