@@ -33,13 +33,7 @@ fn music(frames: usize) -> Vec<i32> {
 
 fn alac_encode(c: &mut Criterion) {
     let samples = music(10 * 1024 * 1024 / 4);
-    let spec = WriterSpec {
-        format: OutputFormat::Alac,
-        sample_rate: 44100,
-        channels: 2,
-        sample: SampleFormat::S16,
-        bits: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Alac, 44100, 2, SampleFormat::S16);
     let mut g = c.benchmark_group("alac_encode_s16_stereo_10MB");
     g.throughput(Throughput::Bytes((samples.len() * 2) as u64));
     g.sample_size(10);

@@ -20,13 +20,7 @@ fn test_wav(dir: &Path, bytes: usize) -> PathBuf {
     }
     let frames = bytes / 4;
     let file = std::fs::File::create(&path).expect("create bench file");
-    let spec = WriterSpec {
-        format: OutputFormat::Wav,
-        sample_rate: 44100,
-        channels: 2,
-        sample: SampleFormat::S16,
-        bits: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Wav, 44100, 2, SampleFormat::S16);
     let mut w = coremusic::io::create_writer(Box::new(std::io::BufWriter::new(file)), spec).expect("writer");
     let mut buf = Vec::with_capacity(8192);
     let mut seed = 1u32;

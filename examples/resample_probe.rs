@@ -85,13 +85,12 @@ fn convert_stream(input: &str, output: &str, rate: u32, q: Quality) -> Result<()
     let info = file.info().clone();
     let ch = info.channels();
     let mut r = coremusic::dsp::Resampler::new(info.sample_rate(), rate, ch, q)?;
-    let spec = coremusic::io::WriterSpec {
-        format: coremusic::io::OutputFormat::Wav,
-        sample_rate: rate,
-        channels: ch as u16,
-        sample: info.sample_format.unwrap_or(coremusic::format::SampleFormat::F32),
-        bits: None,
-    };
+    let spec = coremusic::io::WriterSpec::new(
+        coremusic::io::OutputFormat::Wav,
+        rate,
+        ch as u16,
+        info.sample_format.unwrap_or(coremusic::format::SampleFormat::F32),
+    );
     let sink = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(output)?);
     let mut w = coremusic::io::create_writer(Box::new(sink), spec)?;
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(3);
@@ -140,13 +139,12 @@ fn convert(input: &str, output: &str, rate: u32, q: Quality, threads: usize) -> 
     let ch = info.channels();
     let out = resample_parallel(&samples, ch, info.sample_rate(), rate, q, threads)?;
     let t2 = Instant::now();
-    let spec = coremusic::io::WriterSpec {
-        format: coremusic::io::OutputFormat::Wav,
-        sample_rate: rate,
-        channels: ch as u16,
-        sample: info.sample_format.unwrap_or(coremusic::format::SampleFormat::F32),
-        bits: None,
-    };
+    let spec = coremusic::io::WriterSpec::new(
+        coremusic::io::OutputFormat::Wav,
+        rate,
+        ch as u16,
+        info.sample_format.unwrap_or(coremusic::format::SampleFormat::F32),
+    );
     let sink = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(output)?);
     let mut w = coremusic::io::create_writer(Box::new(sink), spec)?;
     w.write_f32(&out)?;

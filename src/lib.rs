@@ -14,6 +14,8 @@
 // `unsafe` is fenced: only the modules marked `#[allow(unsafe_code)]` may use
 // it (SIMD kernels, system calls, platform glue), each with its argument.
 #![deny(unsafe_code)]
+// Every `unsafe` block says why it is sound, in a `// SAFETY:` comment above it.
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod analysis;
 pub mod convert;

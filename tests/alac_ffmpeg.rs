@@ -7,17 +7,9 @@ mod common;
 
 use std::process::Command;
 
-use common::tools::{int_signal, Rng};
+use common::tools::{have, int_signal, Rng};
 use coremusic::format::SampleFormat;
 use coremusic::io::{create_writer, OutputFormat, WriterSpec};
-
-fn have(tool: &str) -> bool {
-    let ok = common::tools::have(tool);
-    if !ok {
-        eprintln!("note: {tool} not on PATH, skipping");
-    }
-    ok
-}
 
 fn full_scale(bits: u32) -> (i32, i32) {
     let hi = if bits == 32 { i32::MAX } else { (1 << (bits - 1)) - 1 };

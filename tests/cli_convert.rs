@@ -320,13 +320,12 @@ fn save_preset_never_writes_over_an_input_or_any_other_file() {
 /// `frames` frames of a constant.
 fn tagged_flac(dir: &Path, tags: &[(&str, &str)], frames: usize) -> PathBuf {
     let src = dir.join("tagged.flac");
-    let spec = coremusic::io::WriterSpec {
-        format: coremusic::io::OutputFormat::Flac,
-        sample_rate: 44100,
-        channels: 2,
-        sample: coremusic::format::SampleFormat::S16,
-        bits: None,
-    };
+    let spec = coremusic::io::WriterSpec::new(
+        coremusic::io::OutputFormat::Flac,
+        44100,
+        2,
+        coremusic::format::SampleFormat::S16,
+    );
     let mut w = coremusic::io::create_writer(Box::new(std::fs::File::create(&src).unwrap()), spec).unwrap();
     let mut t = coremusic::io::Tags::default();
     for (k, v) in tags {

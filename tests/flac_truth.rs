@@ -34,13 +34,7 @@ fn signal(frames: usize) -> Vec<i32> {
 
 /// Encodes with the project's own FLAC encoder.
 fn encode(path: &Path, samples: &[i32]) -> Vec<u8> {
-    let spec = WriterSpec {
-        format: OutputFormat::Flac,
-        sample_rate: 44100,
-        channels: 2,
-        sample: SampleFormat::S16,
-        bits: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Flac, 44100, 2, SampleFormat::S16);
     let mut w = create_writer(Box::new(std::fs::File::create(path).unwrap()), spec).unwrap();
     w.write_i32(samples).unwrap();
     w.finish().unwrap();

@@ -12,9 +12,8 @@ use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
-fn harness() -> Harness<'static, CoreMusicApp> {
-    let app = new_app();
-    Harness::builder().with_size([1000.0, 700.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
+fn harness() -> App {
+    window(new_app(), [1000.0, 700.0])
 }
 
 /// Steps the UI until background probing is done.
@@ -115,21 +114,7 @@ fn batch_tab_converts_three_files_and_reports_the_broken_one() {
 #[test]
 fn the_inspector_shows_the_loudness_of_a_dropped_wav() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("minus23.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48000,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    let amp = 10f64.powf(-23.0 / 20.0) * 8_388_607.0;
-    for i in 0..48000 * 6 {
-        let v = (amp * (i as f64 * 1000.0 / 48000.0 * std::f64::consts::TAU).sin()).round() as i32;
-        w.write_sample(v).unwrap();
-        w.write_sample(v).unwrap();
-    }
-    w.finalize().unwrap();
+    let path = common::hound_sine24(dir.path(), "minus23.wav", 2, 1000.0, 10f64.powf(-23.0 / 20.0), 6.0);
     let mut h = harness();
     drop_files(&mut h, &[path]);
     settle(&mut h);
@@ -159,13 +144,7 @@ fn the_inspector_tells_an_intact_flac_from_a_damaged_one() {
     let mut paths = Vec::new();
     for name in ["intact.flac", "damaged.flac"] {
         let path = dir.path().join(name);
-        let spec = WriterSpec {
-            format: OutputFormat::Flac,
-            sample_rate: 44100,
-            channels: 1,
-            sample: SampleFormat::S16,
-            bits: None,
-        };
+        let spec = WriterSpec::new(OutputFormat::Flac, 44100, 1, SampleFormat::S16);
         let mut w = create_writer(Box::new(std::fs::File::create(&path).unwrap()), spec).unwrap();
         let samples: Vec<i32> = (0..44100).map(|i| ((i as f64 * 0.05).sin() * 8000.0) as i32).collect();
         w.write_i32(&samples).unwrap();

@@ -18,22 +18,11 @@ use coremusic::ui::{CoreMusicApp, Settings, Tab};
 use egui::accesskit::Role;
 use egui::{Key, Modifiers, ViewportCommand, ViewportId};
 use egui_kittest::kittest::{By, NodeT, Queryable};
-use egui_kittest::Harness;
 
 fn harness_with(app: CoreMusicApp) -> App {
-    let mut h =
-        Harness::builder().with_size([1200.0, 800.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app);
+    let mut h = window(app, [1200.0, 800.0]);
     h.run_steps(2);
     h
-}
-
-fn app_with(settings: Settings) -> CoreMusicApp {
-    let engine = coremusic::engine::EngineConfig {
-        device: coremusic::engine::DeviceChoice::Sim,
-        clock: coremusic::engine::Clock::Virtual,
-        ..Default::default()
-    };
-    CoreMusicApp::with_engine(&egui::Context::default(), settings, engine)
 }
 
 /// Settings whose peaks cache is in `dir` (tests never write to the user's cache).

@@ -12,9 +12,8 @@ use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
-fn harness() -> Harness<'static, CoreMusicApp> {
-    let app = new_app();
-    Harness::builder().with_size([1000.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
+fn harness() -> App {
+    window(new_app(), [1000.0, 760.0])
 }
 
 /// Drops three WAVs on the Batch tab, clicks `preset`, converts; returns the

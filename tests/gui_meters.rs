@@ -11,47 +11,16 @@ use common::gui::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use coremusic::analysis::peaks::PeakCache;
-use coremusic::engine::{Clock, DeviceChoice, EngineConfig};
-use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
-
-fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
-    let config = EngineConfig {
-        device: DeviceChoice::Sim,
-        buffer_frames: 512,
-        clock: Clock::Virtual,
-        ..EngineConfig::default()
-    };
-    let mut app = CoreMusicApp::with_engine(&egui::Context::default(), Default::default(), config);
-    app.waveform.set_cache(PeakCache::new(cache));
-    Harness::builder().with_size([1400.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
-}
 
 /// 5 s of a 997 Hz sine at −20 dBFS (amplitude 0.1) on both channels, 48 kHz, 24-bit.
 fn tone(dir: &Path) -> PathBuf {
-    let path = dir.join("minus20.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48000,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    for i in 0..48000 * 5 {
-        let x = 0.1 * (std::f64::consts::TAU * 997.0 * i as f64 / 48000.0).sin();
-        let s = (x * 8_388_607.0).round() as i32;
-        w.write_sample(s).unwrap();
-        w.write_sample(s).unwrap();
-    }
-    w.finalize().unwrap();
-    path
+    common::hound_sine24(dir, "minus20.wav", 2, 997.0, 0.1, 5.0)
 }
 
 /// The window playing `wav` (dropped on it, then Play).
-fn playing(dir: &Path, wav: &Path) -> Harness<'static, CoreMusicApp> {
-    let mut h = harness(&dir.join("cache"));
+fn playing(dir: &Path, wav: &Path) -> App {
+    let mut h = window(player_app(&dir.join("cache")), [1400.0, 760.0]);
     drop_files(&mut h, &[wav]);
     step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
     h.get_by_label("Play").click();
@@ -61,11 +30,9 @@ fn playing(dir: &Path, wav: &Path) -> Harness<'static, CoreMusicApp> {
 }
 
 /// Plays `steps` × 10 callbacks of 512 frames (107 ms at 48 kHz each) on the virtual clock.
-fn play(h: &mut Harness<'static, CoreMusicApp>, steps: usize) {
-    let clock = h.state().audio.engine().virtual_clock().expect("a virtual clock");
+fn play(h: &mut App, steps: usize) {
     for _ in 0..steps {
-        clock.step(10);
-        assert!(h.state().audio.engine().sync(Duration::from_secs(30)));
+        tick(h, 10);
         std::thread::sleep(Duration::from_millis(20)); // the metering thread reads the tap every 15 ms
         h.run_steps(1);
     }

@@ -9,40 +9,15 @@ mod common;
 
 use common::gui::*;
 
-use std::path::Path;
-use std::time::Duration;
-
-use coremusic::analysis::peaks::PeakCache;
-use coremusic::engine::{Clock, DeviceChoice, EngineConfig, PlayState};
-use coremusic::ui::CoreMusicApp;
+use coremusic::engine::PlayState;
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
-
-fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
-    let config = EngineConfig {
-        device: DeviceChoice::Sim,
-        buffer_frames: 512,
-        clock: Clock::Virtual,
-        ..EngineConfig::default()
-    };
-    let mut app = CoreMusicApp::with_engine(&egui::Context::default(), Default::default(), config);
-    app.waveform.set_cache(PeakCache::new(cache));
-    Harness::builder().with_size([1200.0, 760.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
-}
-
-/// Runs `callbacks` periods of the simulated device.
-fn tick(h: &mut Harness<'static, CoreMusicApp>, callbacks: usize) {
-    let clock = h.state().audio.engine().virtual_clock().expect("a virtual clock");
-    clock.step(callbacks);
-    assert!(h.state().audio.engine().sync(Duration::from_secs(30)));
-}
 
 #[test]
 fn play_moves_the_playhead_and_a_live_buffer_change_keeps_the_position() {
     let dir = tempfile::tempdir().unwrap();
     // 4 s of stereo at 48 kHz.
     let wav = common::hound_wav(dir.path(), "take.wav", 48_000, 2, 192_000);
-    let mut h = harness(&dir.path().join("cache"));
+    let mut h = window(player_app(&dir.path().join("cache")), [1200.0, 760.0]);
     drop_files(&mut h, &[&wav]);
     step_until(&mut h, "probing", |a| !a.busy() && a.files.counts().2 == 0);
     h.get_by_label("Waveform").click();

@@ -15,28 +15,15 @@ use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
-fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
+fn harness(cache: &Path) -> App {
     let mut app = new_app();
     app.waveform.set_cache(PeakCache::new(cache));
-    Harness::builder().with_size([1100.0, 700.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
+    window(app, [1100.0, 700.0])
 }
 
 /// `seconds` of a 1 kHz sine at −20 dBFS (amplitude 0.1), mono, 48 kHz, 24-bit.
 fn tone(dir: &Path, seconds: f64) -> PathBuf {
-    let path = dir.join("tone.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48000,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
-    for i in 0..(48000.0 * seconds) as usize {
-        let x = 0.1 * (std::f64::consts::TAU * 1000.0 * i as f64 / 48000.0).sin();
-        w.write_sample((x * 8_388_607.0).round() as i32).unwrap();
-    }
-    w.finalize().unwrap();
-    path
+    common::hound_sine24(dir, "tone.wav", 1, 1000.0, 0.1, seconds)
 }
 
 /// The window with `wav` open on the Waveform tab, its waveform drawn.

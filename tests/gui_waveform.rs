@@ -15,10 +15,10 @@ use coremusic::ui::CoreMusicApp;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
-fn harness(cache: &Path) -> Harness<'static, CoreMusicApp> {
+fn harness(cache: &Path) -> App {
     let mut app = new_app();
     app.waveform.set_cache(PeakCache::new(cache));
-    Harness::builder().with_size([1100.0, 700.0]).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
+    window(app, [1100.0, 700.0])
 }
 
 fn open_on_waveform_tab(h: &mut Harness<'static, CoreMusicApp>, wav: &Path) {

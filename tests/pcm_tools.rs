@@ -6,17 +6,11 @@
 
 mod common;
 
+use common::tools::have;
+
 use std::process::Command;
 
 use coremusic::io::AudioReader;
-
-fn have(tool: &str) -> bool {
-    let ok = common::tools::have(tool);
-    if !ok {
-        eprintln!("skipping: `{tool}` is not installed");
-    }
-    ok
-}
 
 fn run(cmd: &mut Command) -> Vec<u8> {
     common::tools::run(cmd).expect("the tool runs")
@@ -130,26 +124,10 @@ fn ffmpeg_ms_adpcm_matches_ffmpeg_decode() {
     let dir = tempfile::tempdir().unwrap();
     for (codec, ch) in [("adpcm_ms", 1), ("adpcm_ms", 2), ("adpcm_ima_wav", 2)] {
         let p = dir.path().join(format!("{codec}{ch}.wav"));
-        run(Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=440:duration=0.3",
-                "-ac",
-                &ch.to_string(),
-                "-c:a",
-                codec,
-            ])
+        run(common::tools::ffmpeg()
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=0.3", "-ac", &ch.to_string(), "-c:a", codec])
             .arg(&p));
-        let raw = run(Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-i"])
-            .arg(&p)
-            .args(["-f", "s16le", "-"]));
+        let raw = run(common::tools::ffmpeg().arg("-i").arg(&p).args(["-f", "s16le", "-"]));
         let want = s16le(&raw);
         let got = all_i32(open(&std::fs::read(&p).unwrap()).as_mut());
         assert_eq!(got.len(), want.len(), "{codec} {ch}");
@@ -175,15 +153,8 @@ fn ffmpeg_w64_rf64_and_extensible_24_bit() {
         ("c.wav", &["-c:a", "pcm_f32le", "-ac", "6"][..]),
     ] {
         let p = dir.path().join(name);
-        run(Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.2"])
-            .args(args)
-            .arg(&p));
-        let raw = run(Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-i"])
-            .arg(&p)
-            .args(["-f", "f32le", "-"]));
-        let want: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        run(common::tools::ffmpeg().args(["-f", "lavfi", "-i", "sine=frequency=440:duration=0.2"]).args(args).arg(&p));
+        let want = common::tools::ffmpeg_f32(&p).expect("ffmpeg decodes");
         let got = all_f32(open(&std::fs::read(&p).unwrap()).as_mut());
         assert!(got == want, "{name}");
     }
@@ -215,26 +186,10 @@ fn sox_and_ffmpeg_aiff_files() {
     if have("ffmpeg") {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("q.aifc");
-        run(Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=440:duration=0.2",
-                "-ac",
-                "2",
-                "-c:a",
-                "adpcm_ima_qt",
-            ])
+        run(common::tools::ffmpeg()
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=0.2", "-ac", "2", "-c:a", "adpcm_ima_qt"])
             .arg(&p));
-        let raw = run(Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-i"])
-            .arg(&p)
-            .args(["-f", "s16le", "-"]));
+        let raw = run(common::tools::ffmpeg().arg("-i").arg(&p).args(["-f", "s16le", "-"]));
         let want = s16le(&raw);
         let got = all_i32(open(&std::fs::read(&p).unwrap()).as_mut());
         assert_eq!(got.len(), want.len());

@@ -5,15 +5,13 @@
 
 mod common;
 
+use common::tools::have;
+
 use coremusic::format::SampleFormat;
 use coremusic::io::tags::{
     parse_aiff_text, parse_ape, parse_caf_info, parse_id3v1, parse_id3v2, parse_riff_info, parse_vorbis_comment,
 };
 use coremusic::io::{create_writer, OutputFormat, Tags, WriterSpec};
-
-fn have(tool: &str) -> bool {
-    common::tools::have(tool)
-}
 
 fn tags_of(f: impl FnOnce(&mut Tags)) -> Tags {
     let mut t = Tags::default();

@@ -101,13 +101,7 @@ fn a_codec_coremusic_cannot_decode_is_described_and_refused_clearly() {
 fn mp3_of_tone(dir: &Path) -> Option<PathBuf> {
     OutputFormat::Mp3.available().ok()?;
     let path = dir.join("tone.mp3");
-    let spec = WriterSpec {
-        format: OutputFormat::Mp3,
-        sample_rate: 44100,
-        channels: 2,
-        sample: SampleFormat::F32,
-        bits: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Mp3, 44100, 2, SampleFormat::F32);
     let mut w = create_writer(Box::new(std::fs::File::create(&path).unwrap()), spec).unwrap();
     w.write_f32(&common::tools::tone_signal(44100, 2, 44100)).unwrap();
     w.finish().unwrap();

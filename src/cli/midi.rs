@@ -150,7 +150,7 @@ pub fn info_human(path: &Path, seq: &Sequence) -> String {
         ));
     }
     for w in &seq.warnings {
-        row(&mut s, "Warning", w.clone());
+        row(&mut s, "Warning", w.to_string());
     }
     s
 }

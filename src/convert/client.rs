@@ -214,7 +214,7 @@ impl AudioWriter for Queue {
 /// // A second of 44.1 kHz stereo 16-bit WAV to read.
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("tone.wav");
-/// let spec = WriterSpec { format: OutputFormat::Wav, sample_rate: 44100, channels: 2, sample: SampleFormat::S16, bits: None };
+/// let spec = WriterSpec::new(OutputFormat::Wav, 44100, 2, SampleFormat::S16);
 /// let mut w = create_writer(Box::new(std::fs::File::create(&path)?), spec)?;
 /// let tone: Vec<f32> = (0..2 * 44100).map(|i| ((i / 2) as f32 * 0.0627).sin() * 0.5).collect();
 /// w.write_f32(&tone)?;

@@ -178,6 +178,10 @@ fn run(narrow: bool, lanes: &mut [u32; LANES], q: (f64, i32, i32), input: &[f32]
     run_with(narrow, lanes, q, input, out)
 }
 
+/// [`run_with`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn run_avx2(narrow: bool, lanes: &mut [u32; LANES], q: (f64, i32, i32), input: &[f32], out: &mut [i32]) {

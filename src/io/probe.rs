@@ -1,11 +1,12 @@
 //! The probe: looks at a file's first bytes (never its extension) and opens
 //! the reader for what it finds.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::path::Path;
 
 use super::codec::flac;
 use super::container::{aiff, caf, wav};
+use super::source::read_up_to;
 use super::symphonia;
 use super::{AudioReader, FileError, ReadError, ReadResult, Source};
 
@@ -170,20 +171,6 @@ fn caf_is_native(head: &[u8]) -> bool {
         Some(id) => matches!(id, b"lpcm" | b"ulaw" | b"alaw" | b"ima4"),
         None => true, // too short: let the native reader say what is wrong
     }
-}
-
-/// Reads until `buf` is full or the source ends; the bytes read.
-pub(crate) fn read_up_to(source: &mut Source, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match source.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -254,9 +254,42 @@ pub struct WriterSpec {
 }
 
 impl WriterSpec {
+    /// `channels` of `sample` at `sample_rate` in `format`, every bit significant.
+    pub fn new(format: OutputFormat, sample_rate: u32, channels: u16, sample: SampleFormat) -> Self {
+        WriterSpec { format, sample_rate, channels, sample, bits: None }
+    }
+
     /// Significant bits per sample.
     pub fn valid_bits(&self) -> u32 {
         self.bits.unwrap_or(self.sample.bits())
+    }
+
+    /// For a lossless codec of integer samples (`codec` names it in a
+    /// refusal): the significant bits, once they are a depth `depth_ok`
+    /// allows (`depths` says which), the channels 1 to 8 and the rate 1 to
+    /// `max_rate` Hz.
+    pub(crate) fn lossless_bits(
+        &self,
+        codec: &str,
+        depth_ok: impl Fn(u32) -> bool,
+        depths: &str,
+        max_rate: u32,
+    ) -> Result<u32, WriteError> {
+        let refuse = |what: String| Err(WriteError::Unsupported(format!("{codec} {what}")));
+        if self.sample.is_float() {
+            return refuse(format!("cannot store {} samples", self.sample));
+        }
+        let bits = self.valid_bits();
+        if !depth_ok(bits) || bits > self.sample.bits() {
+            return refuse(format!("stores {depths} samples, not {bits}-bit"));
+        }
+        if !(1..=8).contains(&self.channels) {
+            return refuse(format!("stores 1 to 8 channels, not {}", self.channels));
+        }
+        if self.sample_rate == 0 || self.sample_rate > max_rate {
+            return refuse(format!("stores sample rates from 1 to {max_rate} Hz, not {}", self.sample_rate));
+        }
+        Ok(bits)
     }
 }
 

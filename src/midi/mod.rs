@@ -28,6 +28,7 @@ mod render;
 mod smf;
 mod synth;
 mod tempo;
+mod warning;
 
 pub use chase::{ChaseIndex, CHASE_EVERY};
 pub use edit::{index_notes, select_region, EditError, Editor, Quantize};
@@ -39,6 +40,7 @@ pub use render::{
 pub use smf::{parse_smf, read_smf, smf_bytes, write_smf, MidiError, SmfError, MAX_TRACKS};
 pub use synth::{sine_soundfont, soft_limit, BuiltinSynth, SoundFontData, Synth, SynthChoice, MAX_VOICES};
 pub use tempo::{KeySignature, TempoMap, TempoSegment, TimeSignature, DEFAULT_TEMPO_US};
+pub use warning::SmfWarning;
 
 #[cfg(test)]
 mod tests;

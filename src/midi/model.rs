@@ -260,7 +260,7 @@ pub struct Sequence {
     /// The tracks (format 1: the first usually holds the tempo map).
     pub tracks: Vec<Track>,
     /// Problems found while reading (the sequence holds what could be read).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<super::SmfWarning>,
     pub(crate) next_id: u64,
 }
 

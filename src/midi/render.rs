@@ -175,8 +175,7 @@ pub fn render_to_wav<'a>(
     };
     remove_stale_part_files(folder_of(path));
     let (part, sink) = PartFile::create(path).map_err(|e| err(e.into()))?;
-    let spec =
-        WriterSpec { format: OutputFormat::Wav, sample_rate: rate, channels: 2, sample: SampleFormat::S24, bits: None };
+    let spec = WriterSpec::new(OutputFormat::Wav, rate, 2, SampleFormat::S24);
     let mut writer =
         create_writer(Box::new(BufWriter::with_capacity(1 << 20, sink)), spec).map_err(|e| err(e.into()))?;
     let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));

@@ -13,6 +13,7 @@ use midly::num::{u15, u24, u28, u4, u7};
 use midly::{MetaMessage, MidiMessage, PitchBend, TrackEvent, TrackEventKind};
 
 use super::model::{Event, EventKind, Note, Sequence, SmfFormat, TextKind, Timing, Track};
+use super::warning::SmfWarning;
 
 /// Reading or writing a MIDI file failed.
 #[derive(Debug, thiserror::Error)]
@@ -121,14 +122,14 @@ pub fn parse_smf(raw: &[u8]) -> Result<Sequence, SmfError> {
     let mut warnings = Vec::new();
     if let midly::Timing::Metrical(t) = header.timing {
         if t.as_int() == 0 {
-            warnings.push("the header gives 0 ticks per quarter note; using 1".to_string());
+            warnings.push(SmfWarning::ZeroTicksPerQuarter);
         }
     }
     let declared = raw.get(10..12).map(|b| u16::from_be_bytes([b[0], b[1]]));
     let chunks = scan_chunks(tracks.unread(), &mut warnings);
     if let Some(n) = declared {
         if usize::from(n) != chunks.len() && raw.get(..4) == Some(b"MThd") {
-            warnings.push(format!("the header declares {n} tracks, the file holds {}", chunks.len()));
+            warnings.push(SmfWarning::TrackCountDiffers { declared: n, present: chunks.len() });
         }
     }
     let mut seq = Sequence { format, timing, tracks: Vec::with_capacity(chunks.len()), warnings, next_id: 1 };
@@ -143,7 +144,7 @@ pub fn parse_smf(raw: &[u8]) -> Result<Sequence, SmfError> {
     if seq.warnings.len() > MAX_WARNINGS {
         let more = seq.warnings.len() - MAX_WARNINGS;
         seq.warnings.truncate(MAX_WARNINGS);
-        seq.warnings.push(format!("… and {more} more warnings"));
+        seq.warnings.push(SmfWarning::More { count: more });
     }
     Ok(seq)
 }
@@ -159,7 +160,7 @@ const NAMED_UNKNOWN_CHUNKS: usize = 10;
 /// Splits the bytes after the header into track chunks, reading around damage.
 /// At most [`MAX_TRACKS`] are kept, so the memory a file can ask for stays
 /// bounded by what such a file can hold.
-fn scan_chunks<'a>(mut raw: &'a [u8], warnings: &mut Vec<String>) -> Vec<&'a [u8]> {
+fn scan_chunks<'a>(mut raw: &'a [u8], warnings: &mut Vec<SmfWarning>) -> Vec<&'a [u8]> {
     let mut tracks = Vec::new();
     let (mut chunks, mut extra_tracks, mut unknown, mut unknown_bytes) = (0usize, 0usize, 0usize, 0usize);
     loop {
@@ -167,22 +168,18 @@ fn scan_chunks<'a>(mut raw: &'a [u8], warnings: &mut Vec<String>) -> Vec<&'a [u8
             break;
         }
         let (Some(id), Some(len)) = (raw.get(..4), raw.get(4..8)) else {
-            warnings.push(format!("{} bytes of junk after the last track, ignored", raw.len()));
+            warnings.push(SmfWarning::TrailingJunk { bytes: raw.len() });
             break;
         };
         if !id.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
-            warnings.push(format!("{} bytes of junk after the last track, ignored", raw.len()));
+            warnings.push(SmfWarning::TrailingJunk { bytes: raw.len() });
             break;
         }
         chunks += 1;
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
         let body = raw.get(8..).unwrap_or(&[]);
         let data = if len > body.len() {
-            warnings.push(format!(
-                "chunk {chunks} ('{}') declares {len} bytes but only {} remain; reading what is there",
-                String::from_utf8_lossy(id),
-                body.len()
-            ));
+            warnings.push(SmfWarning::ChunkCut { chunk: chunks, id: four(id), declared: len, remain: body.len() });
             raw = &[];
             body
         } else {
@@ -199,27 +196,26 @@ fn scan_chunks<'a>(mut raw: &'a [u8], warnings: &mut Vec<String>) -> Vec<&'a [u8
             unknown += 1;
             unknown_bytes += data.len();
             if unknown <= NAMED_UNKNOWN_CHUNKS {
-                warnings.push(format!(
-                    "skipped an unknown '{}' chunk of {} bytes",
-                    String::from_utf8_lossy(id),
-                    data.len()
-                ));
+                warnings.push(SmfWarning::UnknownChunk { id: four(id), bytes: data.len() });
             }
         }
     }
     if unknown > NAMED_UNKNOWN_CHUNKS {
-        warnings.push(format!(
-            "skipped {} more unknown chunks ({unknown_bytes} bytes of unknown chunks in all)",
-            unknown - NAMED_UNKNOWN_CHUNKS
-        ));
+        warnings.push(SmfWarning::MoreUnknownChunks { count: unknown - NAMED_UNKNOWN_CHUNKS, bytes: unknown_bytes });
     }
     if extra_tracks > 0 {
-        warnings.push(format!(
-            "the file holds {} track chunks; a MIDI file holds at most {MAX_TRACKS}: the last {extra_tracks} are ignored",
-            MAX_TRACKS + extra_tracks
-        ));
+        warnings.push(SmfWarning::TooManyTracks { ignored: extra_tracks });
     }
     tracks
+}
+
+/// A chunk id (the four bytes before its length).
+fn four(id: &[u8]) -> [u8; 4] {
+    let mut a = [0; 4];
+    for (d, s) in a.iter_mut().zip(id) {
+        *d = *s;
+    }
+    a
 }
 
 /// The byte after an event's delta time (its status byte, or a data byte when
@@ -408,23 +404,20 @@ fn read_track(
     }
     let n = index + 1;
     if kept_across > 0 {
-        seq.warnings.push(format!(
-            "track {n}: {kept_across} events use running status right after a meta or sysex event, which the MIDI \
-             file rules forbid; read with the channel status before it"
-        ));
+        seq.warnings.push(SmfWarning::RunningStatusAfterMeta { track: n, events: kept_across });
     }
     if let Some(at) = damaged_at.filter(|_| !ended) {
-        seq.warnings.push(format!("track {n}: the event at byte {at} of {} cannot be read; stopped there", data.len()));
+        seq.warnings.push(SmfWarning::DamagedEvent { track: n, at, len: data.len() });
     }
     if !ended {
-        seq.warnings.push(format!("track {n} has no end-of-track event (truncated?); read what is there"));
+        seq.warnings.push(SmfWarning::NoEndOfTrack { track: n });
         track.end_tick = tick;
     }
     if after_end > 0 {
-        seq.warnings.push(format!("track {n}: {after_end} events after end-of-track ignored"));
+        seq.warnings.push(SmfWarning::EventsAfterEnd { track: n, events: after_end });
     }
     if stray_offs > 0 {
-        seq.warnings.push(format!("track {n}: {stray_offs} note-offs without a note-on ignored"));
+        seq.warnings.push(SmfWarning::StrayNoteOffs { track: n, count: stray_offs });
     }
     let mut hanging = 0usize;
     for (slot, q) in pending.iter_mut().enumerate() {
@@ -442,7 +435,7 @@ fn read_track(
         }
     }
     if hanging > 0 {
-        seq.warnings.push(format!("track {n}: {hanging} notes never released; they end at the end of the track"));
+        seq.warnings.push(SmfWarning::HangingNotes { track: n, count: hanging });
     }
     track.channel = channel.unwrap_or(0);
     track.notes.sort_by_key(|n| (n.start, n.id));

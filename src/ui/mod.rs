@@ -25,9 +25,9 @@ pub mod meters;
 mod menu_macos;
 pub mod open_events;
 pub mod piano_roll;
-// unsafe: one libc call that reads this process's resident memory.
 pub mod preferences;
-#[allow(unsafe_code)]
+// unsafe (macOS): one libc call that reads this process's resident memory, see its SAFETY note.
+#[cfg_attr(target_os = "macos", allow(unsafe_code))]
 pub mod profiler;
 // unsafe (macOS): clearing the system's recent documents takes a nil sender, see its SAFETY note.
 #[cfg_attr(target_os = "macos", allow(unsafe_code))]

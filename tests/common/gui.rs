@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coremusic::ui::CoreMusicApp;
+use coremusic::analysis::peaks::PeakCache;
+use coremusic::engine::{Clock, DeviceChoice, EngineConfig};
+use coremusic::ui::{CoreMusicApp, Settings};
 use egui_kittest::Harness;
 
 /// The window under test.
@@ -49,10 +51,35 @@ pub fn step_until(h: &mut App, what: &str, done: impl Fn(&CoreMusicApp) -> bool)
 /// sound card is opened (or looked for), and nothing plays unless a test
 /// steps the clock.
 pub fn new_app() -> CoreMusicApp {
-    let engine = coremusic::engine::EngineConfig {
-        device: coremusic::engine::DeviceChoice::Sim,
-        clock: coremusic::engine::Clock::Virtual,
-        ..Default::default()
-    };
-    CoreMusicApp::with_engine(&egui::Context::default(), Default::default(), engine)
+    app_with(Settings::default())
+}
+
+/// The app with `settings` on that simulated device.
+pub fn app_with(settings: Settings) -> CoreMusicApp {
+    CoreMusicApp::with_engine(&egui::Context::default(), settings, sim_engine())
+}
+
+/// A player: [`new_app`] on 512-frame buffers, its peak cache in `cache`.
+pub fn player_app(cache: &Path) -> CoreMusicApp {
+    let engine = EngineConfig { buffer_frames: 512, ..sim_engine() };
+    let mut app = CoreMusicApp::with_engine(&egui::Context::default(), Settings::default(), engine);
+    app.waveform.set_cache(PeakCache::new(cache));
+    app
+}
+
+fn sim_engine() -> EngineConfig {
+    EngineConfig { device: DeviceChoice::Sim, clock: Clock::Virtual, ..Default::default() }
+}
+
+/// `app` in a window of `size` points.
+pub fn window(app: CoreMusicApp, size: [f32; 2]) -> App {
+    Harness::builder().with_size(size).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
+}
+
+/// Runs `callbacks` periods of the simulated device and waits until the
+/// engine has handled them.
+pub fn tick(h: &mut App, callbacks: usize) {
+    let clock = h.state().audio.engine().virtual_clock().expect("a virtual clock");
+    clock.step(callbacks);
+    assert!(h.state().audio.engine().sync(Duration::from_secs(30)));
 }

@@ -20,6 +20,24 @@ pub fn hound_wav(dir: &Path, name: &str, rate: u32, channels: u16, frames: u32) 
     path
 }
 
+/// `seconds` of a `freq` Hz sine of peak `amplitude` (1 is full scale), the
+/// same on each of `channels`, 48 kHz 24-bit, written by hound.
+pub fn hound_sine24(dir: &Path, name: &str, channels: u16, freq: f64, amplitude: f64, seconds: f64) -> PathBuf {
+    let path = dir.join(name);
+    let spec =
+        hound::WavSpec { channels, sample_rate: 48000, bits_per_sample: 24, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(&path, spec).expect("hound create");
+    for i in 0..(48000.0 * seconds) as usize {
+        let x = amplitude * (std::f64::consts::TAU * freq * i as f64 / 48000.0).sin();
+        let s = (x * 8_388_607.0).round() as i32;
+        for _ in 0..channels {
+            w.write_sample(s).expect("hound write");
+        }
+    }
+    w.finalize().expect("hound finalize");
+    path
+}
+
 /// A file holding `bytes`.
 pub fn file_with(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);

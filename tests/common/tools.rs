@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// True when `tool` runs (`-version` or `--version`); cached per tool.
+/// True when `tool` runs (`-version` or `--version`); cached per tool. The
+/// first time a tool is found missing, says that the tests needing it skip.
 pub fn have(tool: &str) -> bool {
     static CACHE: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
@@ -28,6 +29,9 @@ pub fn have(tool: &str) -> bool {
             .unwrap_or(false)
     };
     let ok = runs("-version") || runs("--version");
+    if !ok {
+        eprintln!("note: `{tool}` is not on PATH; the checks that need it are skipped");
+    }
     cache.lock().unwrap().insert(tool.to_string(), ok);
     ok
 }

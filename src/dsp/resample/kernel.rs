@@ -113,12 +113,16 @@ pub(super) fn run_interp(isa: Isa, p: Planes, b: Interp, cur: &mut Cursor, out: 
     }
 }
 
+/// # Safety
+/// The CPU must have AVX2 and FMA (what [`Isa::Avx2Fma`] means).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn exact_avx2(p: Planes, b: Exact, cur: &mut Cursor, out: &mut [f32]) {
     exact_with::<avx2::Avx2>(p, b, cur, out)
 }
 
+/// # Safety
+/// The CPU must have AVX2 and FMA (what [`Isa::Avx2Fma`] means).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn interp_avx2(p: Planes, b: Interp, cur: &mut Cursor, out: &mut [f32]) {
@@ -297,6 +301,11 @@ mod avx2 {
 
     const _: () = assert!(LANES == 16);
 
+    // # Safety, for the four helpers below: they are inlined only into
+    // `#[target_feature(enable = "avx2,fma")]` callers, so the CPU has the
+    // features; `load` (and `fma2` through it) also needs `x` to hold at
+    // least `i + 8` elements.
+
     /// Eight floats at `x[i..]`. Only inlined into `avx2,fma` callers.
     #[inline(always)]
     unsafe fn load(x: &[f32], i: usize) -> __m256 {
@@ -304,6 +313,7 @@ mod avx2 {
         _mm256_loadu_ps(x.as_ptr().add(i))
     }
 
+    /// The sum of the sixteen lanes of `a`.
     #[inline(always)]
     unsafe fn reduce(a: [__m256; 2]) -> f32 {
         let v = _mm256_add_ps(a[0], a[1]);
@@ -332,6 +342,7 @@ mod avx2 {
         out
     }
 
+    /// `acc += x[..16] * h[..16]`, lane by lane (both hold at least 16).
     #[inline(always)]
     unsafe fn fma2(x: &[f32], h: &[f32], acc: &mut [__m256; 2]) {
         acc[0] = _mm256_fmadd_ps(load(x, 0), load(h, 0), acc[0]);
@@ -345,6 +356,8 @@ mod avx2 {
     impl Dot for Avx2 {
         #[inline(always)]
         fn dot1(x: &[f32], h: &[f32]) -> f32 {
+            // SAFETY: as for every method here (above the impl): 16-element
+            // chunks, features detected.
             unsafe {
                 let mut a = [_mm256_setzero_ps(); 2];
                 for (xs, hs) in x.chunks_exact(LANES).zip(h.chunks_exact(LANES)) {
@@ -356,6 +369,8 @@ mod avx2 {
 
         #[inline(always)]
         fn pair1(x: &[f32], ha: &[f32], hb: &[f32]) -> (f32, f32) {
+            // SAFETY: as for every method here (above the impl): 16-element
+            // chunks, features detected.
             unsafe {
                 let z = _mm256_setzero_ps();
                 let (mut a, mut b) = ([z; 2], [z; 2]);
@@ -372,6 +387,8 @@ mod avx2 {
 
         #[inline(always)]
         fn pair2(x0: &[f32], x1: &[f32], ha: &[f32], hb: &[f32]) -> [f32; 4] {
+            // SAFETY: as for every method here (above the impl): 16-element
+            // chunks, features detected.
             unsafe {
                 let z = _mm256_setzero_ps();
                 let (mut a0, mut a1, mut b0, mut b1) = ([z; 2], [z; 2], [z; 2], [z; 2]);
@@ -396,6 +413,8 @@ mod avx2 {
 
         #[inline(always)]
         fn dot3(x: &[f32], h0: &[f32], h1: &[f32], h2: &[f32]) -> (f32, f32, f32) {
+            // SAFETY: as for every method here (above the impl): 16-element
+            // chunks, features detected.
             unsafe {
                 let z = _mm256_setzero_ps();
                 let (mut a, mut b, mut c) = ([z; 2], [z; 2], [z; 2]);

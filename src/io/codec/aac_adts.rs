@@ -10,6 +10,8 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
+use crate::io::source::read_up_to;
+
 /// Element ids of a raw data block (ISO 14496-3 4.5.2.1).
 const ID_DSE: u32 = 4;
 const ID_PCE: u32 = 5;
@@ -218,20 +220,6 @@ pub(crate) fn walk<R: Read + Seek + ?Sized>(src: &mut R, start: u64, len: u64) -
         at += size;
     }
     Ok(w)
-}
-
-/// Reads until `buf` is full or the end; the bytes read.
-fn read_up_to<R: Read + ?Sized>(src: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match src.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -57,6 +57,11 @@ struct Feed {
     end: bool,
 }
 
+/// The converter's input callback: hands it the frames of the [`Feed`] not yet taken.
+///
+/// # Safety
+/// `user` must be the `Feed` given to `AudioConverterFillComplexBuffer`, and
+/// `io_packets` and `io_data` the converter's own (see the module's argument).
 unsafe extern "C-unwind" fn input_proc(
     _conv: AudioConverterRef,
     io_packets: NonNull<u32>,
@@ -66,13 +71,16 @@ unsafe extern "C-unwind" fn input_proc(
 ) -> i32 {
     // SAFETY: `user` is the `Feed` passed to FillComplexBuffer (see the module's argument).
     let feed = unsafe { &mut *(user as *mut Feed) };
+    // SAFETY: the converter's buffer list, valid for the call.
     let list = unsafe { &mut *io_data.as_ptr() };
     let left = feed.frames - feed.taken;
     if left == 0 {
+        // SAFETY: the converter's packet count, valid for the call.
         unsafe { *io_packets.as_ptr() = 0 };
         list.mBuffers[0].mDataByteSize = 0;
         return if feed.end { 0 } else { NEED_MORE };
     }
+    // SAFETY: as above.
     let want = unsafe { *io_packets.as_ptr() }.min(left);
     let at = (feed.taken * feed.channels) as usize;
     list.mBuffers[0] = AudioBuffer {
@@ -81,6 +89,7 @@ unsafe extern "C-unwind" fn input_proc(
         // SAFETY: `at` is within the slice the feed points at.
         mData: unsafe { feed.data.add(at) } as *mut c_void,
     };
+    // SAFETY: as above.
     unsafe { *io_packets.as_ptr() = want };
     feed.taken += want;
     0

@@ -12,4 +12,5 @@ pub(crate) mod chunks;
 pub mod mp4;
 pub mod mpeg;
 pub mod ogg;
+pub(crate) mod pcm_file;
 pub mod wav;

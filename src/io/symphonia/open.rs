@@ -6,7 +6,7 @@ use super::*;
 use crate::io::codec::{aac_adts, aac_sbr};
 use crate::io::container::mp4::demux::{AacConfig, AacProfile};
 use crate::io::described::DescribedOnly;
-use crate::io::probe::read_up_to;
+use crate::io::source::read_up_to;
 
 impl SymphoniaReader {
     /// Opens a stream the probe identified as `hint`: MP4, MPEG audio, ADTS,

@@ -42,22 +42,8 @@ impl AlacM4aWriter {
     /// 24 or 32 valid bits, 1 to 8 channels (input in WAVE channel order),
     /// 1 to 384 000 Hz. Writes `ftyp` and the `mdat` header at once.
     pub fn new(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
-        if spec.sample.is_float() {
-            return Err(WriteError::Unsupported(format!("ALAC cannot store {} samples", spec.sample)));
-        }
-        let bits = spec.valid_bits();
-        if !matches!(bits, 16 | 20 | 24 | 32) || bits > spec.sample.bits() {
-            return Err(WriteError::Unsupported(format!("ALAC stores 16, 20, 24 or 32-bit samples, not {bits}-bit")));
-        }
-        if !(1..=8).contains(&spec.channels) {
-            return Err(WriteError::Unsupported(format!("ALAC stores 1 to 8 channels, not {}", spec.channels)));
-        }
-        if spec.sample_rate == 0 || spec.sample_rate > MAX_SAMPLE_RATE {
-            return Err(WriteError::Unsupported(format!(
-                "ALAC is written at 1 to {MAX_SAMPLE_RATE} Hz, not {}",
-                spec.sample_rate
-            )));
-        }
+        let bits =
+            spec.lossless_bits("ALAC", |b| matches!(b, 16 | 20 | 24 | 32), "16, 20, 24 or 32-bit", MAX_SAMPLE_RATE)?;
         let channels = usize::from(spec.channels);
         let packets = (2 * rayon::current_num_threads()).clamp(8, 32);
         let encoders = (0..packets)

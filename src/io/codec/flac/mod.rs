@@ -11,6 +11,7 @@ mod encode;
 #[allow(unsafe_code)]
 mod frame;
 mod md5;
+mod predict;
 mod verify;
 
 pub use decode::{first_whole_frame, looks_like_frame_header, FlacReader, BARE_SEARCH};

@@ -319,6 +319,11 @@ impl PcmData {
         self.bytes + self.buf.len() as u64 + samples as u64 * self.layout.bytes as u64
     }
 
+    /// Whole frames handed to the sink so far.
+    pub(crate) fn frames(&self) -> u64 {
+        self.bytes / (self.layout.bytes as u64 * self.channels as u64)
+    }
+
     /// Refuses a partial frame.
     pub(crate) fn check(&self, samples: usize) -> Result<(), WriteError> {
         if samples % self.channels != 0 {

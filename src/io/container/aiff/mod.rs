@@ -11,12 +11,12 @@ use std::io::{Seek, SeekFrom, Write};
 use crate::format::{ChannelLayout, FourCC};
 
 use crate::io::codec::pcm::{
-    self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
+    self, native_reader_impl, read_at, read_body, Coding, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
 use crate::io::container::chunks::{not_a_chunk, ChunkWalker, Layout, Next};
-use crate::io::container::wav::writer_layout;
+use crate::io::container::pcm_file::{PcmBody, PcmFileWriter};
 use crate::io::tags::aiff_text_chunks;
-use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
+use crate::io::writer::{WriteSeek, WriterSpec};
 use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
 
 /// Reads AIFF and AIFF-C files.
@@ -226,26 +226,19 @@ impl AiffReader {
 
 /// Writes AIFF (big-endian integers of 1 to 32 significant bits) or AIFF-C
 /// (`fl32`/`fl64`). Sizes are 32-bit: data beyond 4 GiB is refused.
+/// Its tags are text chunks (NAME, AUTH, `(c) `, ANNO) after SSND.
 pub struct AiffWriter {
-    sink: Box<dyn WriteSeek>,
-    layout: PcmLayout,
-    channels: usize,
-    data: PcmData,
+    body: PcmBody,
     comm_frames_at: u64,
     ssnd_size_at: u64,
-    /// Text chunks (NAME, AUTH, `(c) `, ANNO) written after SSND (even length, maybe empty).
-    tags_chunks: Vec<u8>,
 }
 
 const MAX_DATA: u64 = u32::MAX as u64 - 1024;
 
 impl AiffWriter {
     /// Writes the header for `spec` and gets ready for samples.
-    pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
-        if spec.channels == 0 || spec.sample_rate == 0 {
-            return Err(WriteError::Usage("an AIFF file needs at least one channel and a sample rate above 0".into()));
-        }
-        let layout = writer_layout(&spec, true, false)?;
+    pub fn new(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
+        let layout = PcmBody::layout(&spec, "an AIFF file", true, false)?;
         let aifc = layout.float;
         let mut h = Vec::with_capacity(128);
         h.extend_from_slice(b"FORM\0\0\0\0");
@@ -273,60 +266,41 @@ impl AiffWriter {
         h.extend_from_slice(b"SSND");
         let ssnd_size_at = h.len() as u64;
         h.extend_from_slice(&[0; 12]);
-        sink.write_all(&h)?;
-        Ok(AiffWriter {
-            sink,
-            layout,
-            channels: spec.channels as usize,
-            data: PcmData::new(layout, spec.channels as usize),
-            comm_frames_at,
-            ssnd_size_at,
-            tags_chunks: Vec::new(),
-        })
+        Ok(AiffWriter { body: PcmBody::start(sink, &h, layout, spec.channels as usize)?, comm_frames_at, ssnd_size_at })
+    }
+}
+
+impl PcmFileWriter for AiffWriter {
+    fn body(&mut self) -> &mut PcmBody {
+        &mut self.body
     }
 
-    fn check(&self, samples: usize) -> Result<(), WriteError> {
-        self.data.check(samples)?;
-        if self.data.bytes_after(samples) > MAX_DATA {
+    fn tag_chunks(tags: &Tags) -> Vec<u8> {
+        aiff_text_chunks(tags)
+    }
+
+    fn check_size(&self, bytes: u64) -> Result<(), WriteError> {
+        if bytes > MAX_DATA {
             return Err(WriteError::Unsupported(
                 "AIFF cannot hold more than 4 GiB of audio; write WAVE (RF64) or CAF instead".into(),
             ));
         }
         Ok(())
     }
-}
 
-impl AudioWriter for AiffWriter {
-    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
-        self.check(interleaved.len())?;
-        self.data.write_f32(&mut self.sink, interleaved)
-    }
-
-    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
-        self.check(interleaved.len())?;
-        self.data.write_i32(&mut self.sink, interleaved)
-    }
-
-    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
-        self.tags_chunks = aiff_text_chunks(tags);
-        Ok(())
-    }
-
-    fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
-        self.data.flush(&mut self.sink)?;
-        let data = self.data.bytes;
+    fn finish_file(mut self: Box<Self>) -> Result<(), WriteError> {
+        let PcmBody { sink: s, data, tags } = &mut self.body;
+        let (frames, data) = (data.frames(), data.bytes);
         let pad = data % 2;
         if pad == 1 {
-            self.sink.write_all(&[0])?;
+            s.write_all(&[0])?;
         }
-        let frames = data / (self.layout.bytes as u64 * self.channels as u64);
         let mut form = self.ssnd_size_at + 4 + 8 + data + pad - 8;
         // The tags go in only while the FORM size still fits its 32 bits.
-        if form + self.tags_chunks.len() as u64 <= u32::MAX as u64 {
-            self.sink.write_all(&self.tags_chunks)?;
-            form += self.tags_chunks.len() as u64;
+        if form + tags.len() as u64 <= u32::MAX as u64 {
+            s.write_all(tags)?;
+            form += tags.len() as u64;
         }
-        let s = &mut self.sink;
         s.seek(SeekFrom::Start(4))?;
         s.write_all(&(form as u32).to_be_bytes())?;
         s.seek(SeekFrom::Start(self.comm_frames_at))?;

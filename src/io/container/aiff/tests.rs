@@ -192,13 +192,7 @@ mod tag_tests {
         // Odd-length audio (mono 8-bit, odd frames) is padded before the tags.
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("odd.aiff");
-        let spec = crate::io::WriterSpec {
-            format: Aiff,
-            sample_rate: 8000,
-            channels: 1,
-            sample: crate::format::SampleFormat::U8,
-            bits: None,
-        };
+        let spec = crate::io::WriterSpec::new(Aiff, 8000, 1, crate::format::SampleFormat::U8);
         let tags = &special_sets()[0];
         let audio: Vec<i32> = (0..999).map(|i| (i % 256) - 128).collect();
         let mut w =

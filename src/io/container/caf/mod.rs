@@ -11,12 +11,12 @@ use std::io::Write;
 use crate::format::{Channel, ChannelLayout, FourCC};
 
 use crate::io::codec::pcm::{
-    self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
+    self, native_reader_impl, read_at, read_body, Coding, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
 use crate::io::container::chunks::{patch_at, push_chunk_header, ChunkWalker, Layout, Next};
-use crate::io::container::wav::writer_layout;
+use crate::io::container::pcm_file::{PcmBody, PcmFileWriter};
 use crate::io::tags::caf_info_chunk;
-use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
+use crate::io::writer::{WriteSeek, WriterSpec};
 use crate::io::{tags, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError};
 
 /// CAF's `kCAFLinearPCMFormatFlagIsFloat`.
@@ -244,21 +244,16 @@ impl CafReader {
 /// Writes CAF linear PCM. Samples are little-endian (CAF allows either
 /// order; little-endian is the CPU's and costs no byte swapping), integers
 /// signed, with a `chan` bitmap for more than two channels.
+/// Its tags are an `info` chunk after the data.
 pub struct CafWriter {
-    sink: Box<dyn WriteSeek>,
-    data: PcmData,
+    body: PcmBody,
     data_size_at: u64,
-    /// The `info` chunk written after the data at finish (maybe empty).
-    tags_chunk: Vec<u8>,
 }
 
 impl CafWriter {
     /// Writes the header for `spec` and gets ready for samples.
-    pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
-        if spec.channels == 0 || spec.sample_rate == 0 {
-            return Err(WriteError::Usage("a CAF file needs at least one channel and a sample rate above 0".into()));
-        }
-        let layout = writer_layout(&spec, false, false)?;
+    pub fn new(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
+        let layout = PcmBody::layout(&spec, "a CAF file", false, false)?;
         let ch = spec.channels as u32;
         let mut h = Vec::with_capacity(128);
         h.extend_from_slice(b"caff\x00\x01\x00\x00");
@@ -280,35 +275,26 @@ impl CafWriter {
         }
         let data_size_at = push_chunk_header(&mut h, b"data", &(-1i64).to_be_bytes());
         h.extend_from_slice(&0u32.to_be_bytes());
-        sink.write_all(&h)?;
-        Ok(CafWriter { sink, data: PcmData::new(layout, ch as usize), data_size_at, tags_chunk: Vec::new() })
+        Ok(CafWriter { body: PcmBody::start(sink, &h, layout, ch as usize)?, data_size_at })
     }
 }
 
-impl AudioWriter for CafWriter {
-    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
-        self.data.check(interleaved.len())?;
-        self.data.write_f32(&mut self.sink, interleaved)
+impl PcmFileWriter for CafWriter {
+    fn body(&mut self) -> &mut PcmBody {
+        &mut self.body
     }
 
-    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
-        self.data.check(interleaved.len())?;
-        self.data.write_i32(&mut self.sink, interleaved)
+    fn tag_chunks(tags: &Tags) -> Vec<u8> {
+        caf_info_chunk(tags)
     }
 
-    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
-        self.tags_chunk = caf_info_chunk(tags);
-        Ok(())
-    }
-
-    fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
-        self.data.flush(&mut self.sink)?;
+    fn finish_file(mut self: Box<Self>) -> Result<(), WriteError> {
+        let PcmBody { sink, data, tags } = &mut self.body;
         // CAF allows chunks after the data only when its size is set, which
         // happens just below.
-        self.sink.write_all(&self.tags_chunk)?;
-        let size = self.data.bytes + 4;
-        patch_at(&mut self.sink, self.data_size_at, &size.to_be_bytes())?;
-        self.sink.flush()?;
+        sink.write_all(tags)?;
+        patch_at(sink, self.data_size_at, &(data.bytes + 4).to_be_bytes())?;
+        sink.flush()?;
         Ok(())
     }
 }

@@ -13,7 +13,6 @@ mod chunks;
 mod write;
 
 use chunks::*;
-pub(crate) use write::writer_layout;
 pub use write::WavWriter;
 
 use std::io::Write;
@@ -22,11 +21,11 @@ use crate::format::ChannelLayout;
 
 use crate::io::codec::adpcm;
 use crate::io::codec::pcm::{
-    self, native_reader_impl, read_at, read_body, Coding, PcmData, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
+    self, native_reader_impl, read_at, read_body, Coding, PcmLayout, PcmStream, StreamSpec, MAX_TAG_CHUNK,
 };
 use crate::io::container::chunks::{not_a_chunk, patch_at, push_chunk_header, ChunkWalker, Layout, Next};
 use crate::io::tags::riff_info_chunk;
-use crate::io::writer::{AudioWriter, WriteSeek, WriterSpec};
+use crate::io::writer::{WriteSeek, WriterSpec};
 use crate::io::{
     tags, AudioReader, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning, WriteError,
 };

@@ -4,6 +4,7 @@ use crate::io::codec::adpcm::tests::{ima_wav_encode_block, ms_encode_block};
 use crate::io::codec::pcm::test_util::*;
 use crate::io::writer::OutputFormat;
 use crate::io::AudioReader;
+use crate::io::AudioWriter;
 use crate::io::{Codec, Container};
 
 fn u16b(v: u16, be: bool) -> [u8; 2] {
@@ -517,7 +518,7 @@ mod tags {
         let tags = &special_sets()[0];
         for rf64 in [false, true] {
             let path = dir.path().join(format!("odd{rf64}.wav"));
-            let spec = WriterSpec { format: Wav, sample_rate: 8000, channels: 1, sample: SampleFormat::U8, bits: None };
+            let spec = WriterSpec::new(Wav, 8000, 1, SampleFormat::U8);
             let audio: Vec<i32> = (0..999).map(|i| (i % 256) - 128).collect();
             let w = WavWriter::new(Box::new(std::fs::File::create(&path).expect("create")), spec).expect("writer");
             let mut w = Box::new(if rf64 { w.rf64_above(500) } else { w });

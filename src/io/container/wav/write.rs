@@ -1,6 +1,7 @@
 //! The WAVE writer (RIFF, turning RF64 at finish; tags after the data).
 
 use super::*;
+use crate::io::container::pcm_file::{PcmBody, PcmFileWriter};
 
 /// Writes WAVE: PCM 8 (unsigned) to 32 bits, float 32/64 (with a fact
 /// chunk), WAVE_FORMAT_EXTENSIBLE for odd depths and more than two channels.
@@ -8,39 +9,16 @@ use super::*;
 /// that a file whose data passes 4 GiB becomes RF64 at [`AudioWriter::finish`].
 /// Tags go in a `LIST`/`INFO` chunk after the data, written at finish.
 pub struct WavWriter {
-    sink: Box<dyn WriteSeek>,
-    layout: PcmLayout,
-    channels: usize,
-    data: PcmData,
+    body: PcmBody,
     data_start: u64,
     fact_at: Option<u64>,
     rf64_above: u64,
-    /// The `LIST`/`INFO` chunk written after the data (even length, maybe empty).
-    tags_chunk: Vec<u8>,
-}
-
-/// The PCM layout a writer stores `spec` in (`big_endian` as the container wants).
-pub(crate) fn writer_layout(spec: &WriterSpec, big_endian: bool, unsigned8: bool) -> Result<PcmLayout, WriteError> {
-    let bytes = spec.sample.bytes() as u32;
-    let layout = if spec.sample.is_float() {
-        PcmLayout::float(bytes, big_endian)
-    } else {
-        let valid = spec.valid_bits();
-        if valid == 0 || valid > bytes * 8 {
-            return Err(WriteError::Usage(format!("{valid} significant bits do not fit {} samples", spec.sample)));
-        }
-        PcmLayout::int(bytes, valid, bytes == 1 && unsigned8, big_endian)
-    };
-    layout.ok_or_else(|| WriteError::Unsupported(format!("{} samples", spec.sample)))
 }
 
 impl WavWriter {
     /// Writes the header for `spec` and gets ready for samples.
-    pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
-        if spec.channels == 0 || spec.sample_rate == 0 {
-            return Err(WriteError::Usage("a WAVE file needs at least one channel and a sample rate above 0".into()));
-        }
-        let layout = writer_layout(&spec, false, true)?;
+    pub fn new(sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<Self, WriteError> {
+        let layout = PcmBody::layout(&spec, "a WAVE file", false, true)?;
         let ch = spec.channels as u32;
         let block = layout.bytes * ch;
         if block > u16::MAX as u32 {
@@ -82,16 +60,11 @@ impl WavWriter {
             h.extend_from_slice(&0u32.to_le_bytes());
         }
         push_chunk_header(&mut h, b"data", &0u32.to_le_bytes());
-        sink.write_all(&h)?;
         Ok(WavWriter {
-            sink,
-            layout,
-            channels: ch as usize,
-            data: PcmData::new(layout, ch as usize),
+            body: PcmBody::start(sink, &h, layout, ch as usize)?,
             data_start: h.len() as u64,
             fact_at,
             rf64_above: u32::MAX as u64,
-            tags_chunk: Vec::new(),
         })
     }
 
@@ -102,32 +75,23 @@ impl WavWriter {
     }
 }
 
-impl AudioWriter for WavWriter {
-    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
-        self.data.check(interleaved.len())?;
-        self.data.write_f32(&mut self.sink, interleaved)
+impl PcmFileWriter for WavWriter {
+    fn body(&mut self) -> &mut PcmBody {
+        &mut self.body
     }
 
-    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
-        self.data.check(interleaved.len())?;
-        self.data.write_i32(&mut self.sink, interleaved)
+    fn tag_chunks(tags: &Tags) -> Vec<u8> {
+        riff_info_chunk(tags)
     }
 
-    fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
-        self.tags_chunk = riff_info_chunk(tags);
-        Ok(())
-    }
-
-    fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
-        self.data.flush(&mut self.sink)?;
-        let data = self.data.bytes;
+    fn finish_file(mut self: Box<Self>) -> Result<(), WriteError> {
+        let PcmBody { sink: s, data, tags } = &mut self.body;
+        let (frames, data) = (data.frames(), data.bytes);
         if data % 2 == 1 {
-            self.sink.write_all(&[0])?;
+            s.write_all(&[0])?;
         }
-        self.sink.write_all(&self.tags_chunk)?;
-        let riff = self.data_start - 8 + data + data % 2 + self.tags_chunk.len() as u64;
-        let frames = data / (self.layout.bytes as u64 * self.channels as u64);
-        let s = &mut self.sink;
+        s.write_all(tags)?;
+        let riff = self.data_start - 8 + data + data % 2 + tags.len() as u64;
         if riff > self.rf64_above || data > self.rf64_above {
             patch_at(s, 0, b"RF64\xFF\xFF\xFF\xFF")?;
             // The JUNK chunk the header reserved becomes the ds64 chunk.

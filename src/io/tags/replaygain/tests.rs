@@ -110,13 +110,7 @@ fn what_cannot_be_tagged_is_a_clear_error_and_stays_untouched() {
 /// An Ogg Opus file from our writer (48 kHz stereo), with `comment` as a tag.
 fn opus_file(dir: &Path, name: &str, comment: &str) -> PathBuf {
     let path = dir.join(name);
-    let spec = WriterSpec {
-        format: OutputFormat::Opus,
-        sample_rate: 48000,
-        channels: 2,
-        sample: SampleFormat::F32,
-        bits: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Opus, 48000, 2, SampleFormat::F32);
     let mut w = create_writer(Box::new(std::fs::File::create(&path).unwrap()), spec).unwrap();
     let mut tags = Tags::default();
     tags.push("title", "Tagged once");
@@ -203,13 +197,7 @@ fn alac_m4a_gets_itunes_freeform_items_with_or_without_tags_before() {
     let (tagged, audio) = written(dir.path(), "a.m4a", OutputFormat::Alac);
     let bare = dir.path().join("bare.m4a");
     {
-        let spec = WriterSpec {
-            format: OutputFormat::Alac,
-            sample_rate: 44100,
-            channels: 2,
-            sample: SampleFormat::S16,
-            bits: None,
-        };
+        let spec = WriterSpec::new(OutputFormat::Alac, 44100, 2, SampleFormat::S16);
         let mut w = create_writer(Box::new(std::fs::File::create(&bare).unwrap()), spec).unwrap();
         w.write_i32(&audio).unwrap();
         w.finish().unwrap();

@@ -71,22 +71,7 @@ impl FlacWriter {
     /// STREAMINFO placeholder that [`AudioWriter::finish`] patches, is
     /// written with the first frame.
     pub fn new(mut sink: Box<dyn WriteSeek>, spec: WriterSpec) -> Result<FlacWriter, WriteError> {
-        if spec.sample.is_float() {
-            return Err(WriteError::Unsupported(format!("FLAC cannot store {} samples", spec.sample)));
-        }
-        let bps = spec.valid_bits();
-        if !(4..=32).contains(&bps) || bps > spec.sample.bits() {
-            return Err(WriteError::Unsupported(format!("FLAC stores 4 to 32 bits per sample, not {bps}")));
-        }
-        if !(1..=8).contains(&spec.channels) {
-            return Err(WriteError::Unsupported(format!("FLAC stores 1 to 8 channels, not {}", spec.channels)));
-        }
-        if spec.sample_rate == 0 || spec.sample_rate > MAX_SAMPLE_RATE {
-            return Err(WriteError::Unsupported(format!(
-                "FLAC stores sample rates from 1 to {MAX_SAMPLE_RATE} Hz, not {}",
-                spec.sample_rate
-            )));
-        }
+        let bps = spec.lossless_bits("FLAC", |b| (4..=32).contains(&b), "4 to 32-bit", MAX_SAMPLE_RATE)?;
         let channels = usize::from(spec.channels);
         let params = StreamParams {
             channels,

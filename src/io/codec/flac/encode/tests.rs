@@ -404,13 +404,7 @@ mod tag_tests {
 
     #[test]
     fn tags_after_a_write_are_refused() {
-        let spec = crate::io::WriterSpec {
-            format: Flac,
-            sample_rate: 8000,
-            channels: 1,
-            sample: crate::format::SampleFormat::S16,
-            bits: None,
-        };
+        let spec = crate::io::WriterSpec::new(Flac, 8000, 1, crate::format::SampleFormat::S16);
         let sink = tempfile::tempfile().expect("tempfile");
         let mut w = crate::io::create_writer(Box::new(sink), spec).expect("writer");
         w.write_i32(&[1, 2, 3]).expect("write");
