@@ -153,7 +153,7 @@ impl OpusCoder {
     /// The encoder's look-ahead in 48 kHz frames (the pre-skip).
     pub fn lookahead(&self) -> Result<u32, WriteError> {
         Ok(match self {
-            OpusCoder::Ropus(e) => u32::from(e.lookahead()),
+            OpusCoder::Ropus(e) => e.lookahead(),
             OpusCoder::Surround(e, _) => e.get_lookahead().max(0) as u32,
             #[cfg(not(target_os = "macos"))]
             OpusCoder::Libopus(e) => e.lookahead().map_err(encoder_error)?,
