@@ -4,7 +4,8 @@
 # stereo 44.1 kHz WAV of music-like audio (plucked strings and pink noise):
 #   - MP3 VBR V2      (coremusic --quality V2   | ffmpeg -c:a libmp3lame -q:a 2)
 #   - MP3 CBR 192     (coremusic --bitrate 192k | ffmpeg -c:a libmp3lame -b:a 192k)
-#   - Opus 128 kb/s   (coremusic --bitrate 128k | ffmpeg -c:a libopus -b:a 128k)
+#   - Opus 128 kb/s   (coremusic --bitrate 128k | ffmpeg -c:a libopus -b:a 128k), with the
+#     build's encoder (libopus off macOS) and with COREMUSIC_OPUS_ENCODER=ropus
 # Best of N wall times (N=${RUNS:-3}); sizes; and the frames ffmpeg decodes
 # from each output next to the source's (gapless: they must be equal; Opus is
 # at 48 kHz, so the source's frames × 48000/44100).
@@ -14,9 +15,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${TMPDIR:-/tmp}/coremusic-lossy-bench; mkdir -p "$dir"
-# CARGO_FLAGS (e.g. --no-default-features: the CLI is the same without the window).
-cargo build --release -q ${CARGO_FLAGS:-}
-cm=${CARGO_TARGET_DIR:-$PWD/target}/release/coremusic
+# CARGO_FLAGS (e.g. --no-default-features: the CLI is the same without the window);
+# CM=BINARY measures that binary instead of building.
+cm=${CM:-}
+if [ -z "$cm" ]; then
+  cargo build --release -q ${CARGO_FLAGS:-}
+  cm=${CARGO_TARGET_DIR:-$PWD/target}/release/coremusic
+fi
 src=$dir/music-5min.wav
 if [ ! -s "$src" ]; then
   sox -n -r 44100 -b 16 -c 2 "$dir/a.wav" synth 300 pluck 220 pluck 330 vol 0.4
@@ -32,7 +37,7 @@ best() { local bw=999999 bc=999999 w u s c; for _ in $(seq "${RUNS:-3}"); do
 frames() { ffmpeg -v error -i "$1" -f s16le - | wc -c | awk '{print $1 / 4}'; }
 src_frames=$(frames "$src")
 src48=$(echo "$src_frames * 48000 / 44100" | bc)
-echo "Source: $src_frames frames (5:00 at 44.1 kHz stereo); ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3)"
+echo "Source: $src_frames frames (5:00 at 44.1 kHz stereo); ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3); load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo
 echo "| job | coremusic wall / CPU | ffmpeg wall / CPU | CPU ratio | size cm / ff | size ratio | frames decoded cm / ff (want) |"
 echo "|---|---|---|---|---|---|---|"
@@ -51,6 +56,8 @@ row "MP3 CBR 192k" mp3 "$src_frames" --bitrate 192k -- -c:a libmp3lame -b:a 192k
 # (grep -c reads all of ffmpeg's list: -q would stop early and pipefail would see SIGPIPE.)
 if [ "$(ffmpeg -hide_banner -encoders 2>/dev/null | grep -c ' libopus ')" -gt 0 ]; then
   row "Opus 128k VBR" opus "$src48" --bitrate 128k -- -c:a libopus -b:a 128k
+  # The same through ropus (the pure-Rust encoder macOS builds use).
+  COREMUSIC_OPUS_ENCODER=ropus row "Opus 128k VBR, ropus" opus "$src48" --bitrate 128k -- -c:a libopus -b:a 128k
 fi
 echo
 mkdir -p "$dir/batch"

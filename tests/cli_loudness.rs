@@ -121,6 +121,27 @@ fn each_file_reaches_the_target_and_stays_under_the_ceiling() {
     }
 }
 
+/// Without `--verify`, a lossless output's loudness after is metered on the
+/// samples as they were written (not decoded again) and agrees with
+/// measuring the file; in 24-bit WAV, 16-bit FLAC and float WAV alike.
+#[test]
+fn the_loudness_after_of_a_lossless_output_is_metered_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = music(dir.path(), "quiet.wav", 4.0, -20.0, false);
+    for (ext, bits) in [("flac", "16"), ("wav", "24"), ("wav", "32f")] {
+        let out = dir.path().join(format!("out-{bits}.{ext}"));
+        let args = [quiet.as_os_str(), "-o".as_ref(), out.as_os_str(), "--bits".as_ref(), bits.as_ref()];
+        let (code, events, err) = convert_json(&[&args[..], &["--normalize".as_ref(), "-16".as_ref()]].concat());
+        assert_eq!(code, Some(0), "{err}");
+        let l = &converted(&events, "quiet.wav")["loudness"];
+        assert_eq!(l["after_measured"], true, "{l}");
+        let after = l["after_lufs"].as_f64().unwrap();
+        let (lufs, _) = measure(&out);
+        assert!((lufs - after).abs() <= 0.01, "{ext} {bits}: metered {after}, the file measures {lufs}");
+        assert!((after + 16.0).abs() <= 0.1, "{ext} {bits}: {after}");
+    }
+}
+
 #[test]
 fn album_mode_keeps_the_balance_between_files() {
     let dir = tempfile::tempdir().unwrap();

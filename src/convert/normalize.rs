@@ -9,6 +9,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::file::{output_format, ConvertError};
 use super::options::{ConvertOptions, NormalizeOptions};
@@ -159,6 +160,79 @@ pub(crate) fn meter_for(rate: u32, channels: usize, source: &ChannelLayout) -> R
         if source.channels.len() == channels { source.clone() } else { ChannelLayout::default_for(channels as u32) };
     LoudnessMeter::with_layout(rate, &layout, ClipRule::default())
         .or_else(|_| LoudnessMeter::new(rate, channels, ClipRule::default()))
+}
+
+/// What a [`MeteringWriter`] measured, readable once it finished.
+#[derive(Clone)]
+pub(crate) struct WrittenLoudness(Arc<Mutex<(LoudnessMeter, Option<String>)>>);
+
+impl WrittenLoudness {
+    /// The meter's report, or why the samples could not be measured.
+    pub(crate) fn report(&self) -> Result<LoudnessReport, String> {
+        let guard = self.0.lock().map_err(|_| "the written samples' meter was lost".to_string())?;
+        match &guard.1 {
+            Some(why) => Err(why.clone()),
+            None => Ok(guard.0.report()),
+        }
+    }
+}
+
+/// Passes samples to the writer inside and meters them on the way: the
+/// "after" loudness of a lossless output, whose samples decode back exactly
+/// as written, without decoding it again. Integers are scaled as the
+/// readers scale them (2^-(bits-1)); floats go in as they are.
+pub(crate) struct MeteringWriter {
+    inner: Box<dyn AudioWriter>,
+    shared: WrittenLoudness,
+    scale: f32,
+    floats: Vec<f32>,
+}
+
+impl MeteringWriter {
+    /// Wraps `inner`, whose integer samples have `bits` bits, metering with `meter`.
+    pub(crate) fn wrap(
+        inner: Box<dyn AudioWriter>,
+        meter: LoudnessMeter,
+        bits: u32,
+    ) -> (Box<dyn AudioWriter>, WrittenLoudness) {
+        let shared = WrittenLoudness(Arc::new(Mutex::new((meter, None))));
+        let scale = (-(f64::from(bits.clamp(1, 32)) - 1.0)).exp2() as f32;
+        (Box::new(MeteringWriter { inner, shared: shared.clone(), scale, floats: Vec::new() }), shared)
+    }
+
+    fn meter(&self, samples: &[f32]) {
+        if let Ok(mut g) = self.shared.0.lock() {
+            if g.1.is_none() {
+                if let Err(e) = g.0.push(samples) {
+                    g.1 = Some(format!("cannot be measured: {e}"));
+                }
+            }
+        }
+    }
+}
+
+impl AudioWriter for MeteringWriter {
+    fn write_f32(&mut self, interleaved: &[f32]) -> Result<(), WriteError> {
+        self.meter(interleaved);
+        self.inner.write_f32(interleaved)
+    }
+    fn write_i32(&mut self, interleaved: &[i32]) -> Result<(), WriteError> {
+        let mut floats = std::mem::take(&mut self.floats);
+        floats.clear();
+        floats.extend(interleaved.iter().map(|&v| v as f32 * self.scale));
+        self.meter(&floats);
+        self.floats = floats;
+        self.inner.write_i32(interleaved)
+    }
+    fn set_tags(&mut self, tags: &crate::io::Tags) -> Result<(), WriteError> {
+        self.inner.set_tags(tags)
+    }
+    fn set_picture(&mut self, picture: &crate::io::tags::Picture) -> Result<(), WriteError> {
+        self.inner.set_picture(picture)
+    }
+    fn finish(self: Box<Self>) -> Result<(), WriteError> {
+        self.inner.finish()
+    }
 }
 
 /// Decodes the written `output` once into `meter`.

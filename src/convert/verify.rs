@@ -143,6 +143,9 @@ impl AudioWriter for HashingWriter {
     fn set_tags(&mut self, tags: &Tags) -> Result<(), WriteError> {
         self.inner.set_tags(tags)
     }
+    fn set_picture(&mut self, picture: &crate::io::tags::Picture) -> Result<(), WriteError> {
+        self.inner.set_picture(picture)
+    }
     fn finish(self: Box<Self>) -> Result<(), WriteError> {
         self.inner.finish()
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::normalize::{measure, measure_written, meter_for, track_change, LoudnessChange};
+use super::normalize::{measure, measure_written, meter_for, track_change, LoudnessChange, MeteringWriter};
 use super::options::{BitDepth, ConvertOptions};
 use super::stages::{Stages, Target};
 use super::verify::{verify_output, HashingWriter, Verification};
@@ -237,12 +237,23 @@ fn convert_through(
         writer = hashing;
         digest = Some(d);
     }
-    writer.set_tags(&info.tags).map_err(write_err)?;
-    if format.is_lossy() {
-        // Cover art goes over to the lossy formats (the lossless writers hold none yet).
-        if let Some(cover) = crate::io::tags::read_cover(input) {
-            writer.set_picture(&cover).map_err(write_err)?;
+    // A normalised lossless output is metered as it is written (its samples
+    // decode back exactly); a lossy one is decoded again below, as the
+    // listener hears it.
+    let mut written_loudness = None;
+    if extras.loudness.is_some() && !format.is_lossy() {
+        if let Ok(meter) = meter_for(target.rate, target.channels, &info.layout) {
+            let bits = target.bits.unwrap_or(target.sample.bits());
+            let (metering, shared) = MeteringWriter::wrap(writer, meter, bits);
+            writer = metering;
+            written_loudness = Some(shared);
         }
+    }
+    writer.set_tags(&info.tags).map_err(write_err)?;
+    // Cover art goes over to the formats that hold one (not WAV, AIFF, CAF).
+    let holds_cover = !matches!(format, OutputFormat::Wav | OutputFormat::Aiff | OutputFormat::Caf);
+    if let Some(cover) = holds_cover.then(|| crate::io::tags::read_cover(input)).flatten() {
+        writer.set_picture(&cover).map_err(write_err)?;
     }
     if target.rate != info.sample_rate() || format.is_lossy() {
         // Resample on threads of its own, one block per chunk with no wait
@@ -287,9 +298,13 @@ fn convert_through(
         }
         Err(e) => return Err(write_err(WriteError::Io(e))),
     }
-    // A normalised output's loudness is measured, not computed: in the
-    // verifying pass when there is one, else by decoding it once more.
-    let mut after_meter = extras.loudness.and_then(|_| meter_for(target.rate, target.channels, &info.layout).ok());
+    // A normalised output's loudness is measured, not computed: as it was
+    // written (lossless), else in the verifying pass when there is one, else
+    // by decoding it once more.
+    let mut after_meter = extras
+        .loudness
+        .filter(|_| written_loudness.is_none())
+        .and_then(|_| meter_for(target.rate, target.channels, &info.layout).ok());
     let verified = match &digest {
         Some(digest) => {
             (extras.before_verify)(output);
@@ -305,6 +320,12 @@ fn convert_through(
     };
     let mut warnings = file.take_warnings();
     let mut loudness = extras.loudness;
+    if let (Some(change), Some(written)) = (loudness.as_mut(), written_loudness.as_ref()) {
+        match written.report() {
+            Ok(report) => *change = change.measured(&report),
+            Err(why) => warnings.push(crate::io::Warning::OutputNotMeasured { why }),
+        }
+    }
     if let (Some(change), Some(meter)) = (loudness.as_mut(), after_meter.as_mut()) {
         let measured = if digest.is_some() { Ok(()) } else { measure_written(output, meter) };
         match measured {

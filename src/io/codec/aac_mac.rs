@@ -291,6 +291,13 @@ impl AudioWriter for AacM4aWriter {
         Ok(())
     }
 
+    fn set_picture(&mut self, picture: &crate::io::tags::Picture) -> Result<(), WriteError> {
+        if let Some(mux) = self.mux.as_mut() {
+            mux.set_cover(picture);
+        }
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
         self.drain(true)?;
         let cookie = self.property_bytes(kAudioConverterCompressionMagicCookie)?;

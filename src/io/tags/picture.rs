@@ -14,7 +14,7 @@ use std::path::Path;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::FormatOptions;
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
-use symphonia::core::meta::{MetadataOptions, StandardVisualKey, Visual};
+use symphonia::core::meta::{MetadataOptions, StandardTag, StandardVisualKey, Visual};
 
 /// Pictures above this size are not carried over (a cover is rarely over 1 MB).
 pub const MAX_PICTURE_BYTES: usize = 16 << 20;
@@ -55,7 +55,16 @@ fn from_visual(v: &Visual) -> Option<Picture> {
         Some(StandardVisualKey::BackCover) => 4,
         _ => 0,
     };
-    Some(Picture { mime, kind, description: String::new(), data: v.data.to_vec() })
+    // The description (FLAC, APIC) comes as a tag of the picture.
+    let description = v
+        .tags
+        .iter()
+        .find_map(|t| match &t.std {
+            Some(StandardTag::Description(d)) => Some(d.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Some(Picture { mime, kind, description, data: v.data.to_vec() })
 }
 
 /// The front cover `path` carries, else its first picture; `None` when it

@@ -186,6 +186,11 @@ impl AudioWriter for AlacM4aWriter {
         Ok(())
     }
 
+    fn set_picture(&mut self, picture: &crate::io::tags::Picture) -> Result<(), WriteError> {
+        self.mux.set_cover(picture);
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
         self.encode_pending()?;
         let mut extra = full_box(b"alac", &self.cookie());

@@ -41,8 +41,10 @@ pub struct M4aMuxer {
     /// Runs of (packet count, frames per packet).
     durations: Vec<(u32, u32)>,
     frames: u64,
-    /// The `udta` box of the tags (empty: none).
-    udta: Vec<u8>,
+    /// The tags' `ilst` box (empty: none).
+    ilst: Vec<u8>,
+    /// The cover's `covr` item (empty: none), added to `ilst`.
+    covr: Vec<u8>,
 }
 
 fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
@@ -85,7 +87,8 @@ impl M4aMuxer {
             sizes: Vec::new(),
             durations: Vec::new(),
             frames: 0,
-            udta: Vec::new(),
+            ilst: Vec::new(),
+            covr: Vec::new(),
         })
     }
 
@@ -109,7 +112,23 @@ impl M4aMuxer {
     /// Sets the tags written with `moov` (keys as in [`Tags`]; those with no
     /// iTunes atom are left out). A later call replaces an earlier one.
     pub fn set_tags(&mut self, tags: &Tags) {
-        self.udta = udta_box(tags);
+        self.ilst = crate::io::tags::ilst_box(tags);
+    }
+
+    /// Sets the cover written in `ilst` as `covr` (JPEG or PNG; another
+    /// kind of picture, or one of 16 MiB or more, is left out).
+    pub fn set_cover(&mut self, picture: &crate::io::tags::Picture) {
+        // iTunes' data types: 13 JPEG, 14 PNG.
+        let kind: u32 = match picture.mime.as_str() {
+            "image/jpeg" | "image/jpg" => 13,
+            "image/png" => 14,
+            _ => return,
+        };
+        if picture.data.len() >= 1 << 24 {
+            return;
+        }
+        let data = boxed(b"data", &cat(&[&kind.to_be_bytes(), &[0; 4], &picture.data]));
+        self.covr = boxed(b"covr", &data);
     }
 
     /// Frames written so far.
@@ -264,16 +283,19 @@ impl M4aMuxer {
         let minf = boxed(b"minf", &cat(&[&smhd, &dinf, &stbl]));
         let mdia = boxed(b"mdia", &cat(&[&mdhd, &hdlr, &minf]));
         let trak = boxed(b"trak", &cat(&[&tkhd, &mdia]));
-        boxed(b"moov", &cat(&[&mvhd, &trak, &self.udta]))
+        boxed(b"moov", &cat(&[&mvhd, &trak, &udta_box(&self.ilst, &self.covr)]))
     }
 }
 
-/// `udta/meta/ilst` holding `tags`; empty when none has an atom.
-fn udta_box(tags: &Tags) -> Vec<u8> {
-    let ilst = crate::io::tags::ilst_box(tags);
-    if ilst.is_empty() {
+/// `udta/meta/ilst` holding the tags' `ilst` box and the `covr` item;
+/// empty when there is neither.
+fn udta_box(tags_ilst: &[u8], covr: &[u8]) -> Vec<u8> {
+    // The tags' items (after their `ilst` header), then the cover.
+    let items = tags_ilst.get(8..).unwrap_or_default();
+    if items.is_empty() && covr.is_empty() {
         return Vec::new();
     }
+    let ilst = boxed(b"ilst", &cat(&[items, covr]));
     let hdlr = full_box(b"hdlr", 0, 0, &cat(&[&[0; 4], b"mdir", b"appl", &[0; 8], &[0]]));
     let meta = full_box(b"meta", 0, 0, &cat(&[&hdlr, &ilst]));
     boxed(b"udta", &meta)

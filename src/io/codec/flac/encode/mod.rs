@@ -42,13 +42,16 @@ const MAX_SAMPLE_RATE: u32 = 655_350;
 const MAX_FRAMES: u64 = 1 << 31;
 
 /// Writes a FLAC stream (a STREAMINFO block, a VORBIS_COMMENT block when
-/// there are tags, then frames) to a seekable sink.
+/// there are tags, a PICTURE block when there is a cover, then frames) to a
+/// seekable sink.
 pub struct FlacWriter {
     sink: Box<dyn WriteSeek>,
     /// Whether `fLaC` and the metadata blocks have been written.
     header_written: bool,
     /// The VORBIS_COMMENT body to write after STREAMINFO.
     comments: Option<Vec<u8>>,
+    /// The PICTURE body (the cover), after the comments.
+    picture: Option<Vec<u8>>,
     params: StreamParams,
     /// Where the 34 STREAMINFO bytes start in the sink.
     streaminfo_at: u64,
@@ -87,6 +90,7 @@ impl FlacWriter {
             sink,
             header_written: false,
             comments: None,
+            picture: None,
             params,
             streaminfo_at: start + 8,
             pending: Vec::with_capacity(batch_samples),
@@ -107,17 +111,22 @@ impl FlacWriter {
         if self.header_written {
             return Ok(());
         }
-        let mut head = Vec::with_capacity(42 + self.comments.as_ref().map_or(0, |c| c.len() + 4));
+        // Type 4 (VORBIS_COMMENT; the serialiser keeps it under 2^24
+        // bytes) and type 6 (PICTURE; `set_picture` took only one that fits).
+        let blocks: Vec<(u8, &Vec<u8>)> = [(4u8, self.comments.as_ref()), (6, self.picture.as_ref())]
+            .into_iter()
+            .filter_map(|(t, b)| Some((t, b?)))
+            .collect();
+        let mut head = Vec::with_capacity(42 + blocks.iter().map(|(_, b)| b.len() + 4).sum::<usize>());
         head.extend_from_slice(b"fLaC");
-        // Type 0 (STREAMINFO), 34 bytes; the last block unless tags follow.
-        head.extend_from_slice(&[if self.comments.is_some() { 0 } else { 0x80 }, 0, 0, 34]);
+        // Type 0 (STREAMINFO), 34 bytes; the last block unless others follow.
+        head.extend_from_slice(&[if blocks.is_empty() { 0x80 } else { 0 }, 0, 0, 34]);
         head.extend_from_slice(&self.streaminfo(None));
-        if let Some(c) = &self.comments {
-            // Last block, type 4 (VORBIS_COMMENT); the serialiser keeps it under 2^24 bytes.
-            let len = u32::try_from(c.len()).unwrap_or(u32::MAX).min((1 << 24) - 1);
-            head.push(0x84);
+        for (i, (kind, body)) in blocks.iter().enumerate() {
+            let len = u32::try_from(body.len()).unwrap_or(u32::MAX).min((1 << 24) - 1);
+            head.push(if i + 1 == blocks.len() { 0x80 | kind } else { *kind });
             head.extend_from_slice(&len.to_be_bytes()[1..]);
-            head.extend_from_slice(&c[..len as usize]);
+            head.extend_from_slice(&body[..len as usize]);
         }
         self.sink.write_all(&head)?;
         self.header_written = true;
@@ -268,6 +277,17 @@ impl AudioWriter for FlacWriter {
             return Err(WriteError::Usage("FLAC tags must be set before the first write".into()));
         }
         self.comments = vorbis_comment_body(tags);
+        Ok(())
+    }
+
+    /// The cover as a PICTURE block; one of 16 MiB or more (more than a
+    /// metadata block holds) is left out.
+    fn set_picture(&mut self, picture: &crate::io::tags::Picture) -> Result<(), WriteError> {
+        if self.header_written || !self.pending.is_empty() {
+            return Err(WriteError::Usage("a FLAC picture must be set before the first write".into()));
+        }
+        let body = crate::io::tags::picture::flac_picture_block(picture);
+        self.picture = (body.len() < 1 << 24).then_some(body);
         Ok(())
     }
 
