@@ -68,8 +68,11 @@ pub struct AacConfig {
     /// Output sample rate: with SBR, the extension rate (twice the core's).
     pub sample_rate: u32,
     /// Output channels: from the channel configuration or the program
-    /// config element; parametric stereo makes a mono core stereo. 0 when
-    /// the config does not say.
+    /// config element. With SBR a mono core plays as stereo, since
+    /// parametric stereo may come in any frame (decoders that support it,
+    /// ffmpeg's among them, output stereo), unless the config says outright
+    /// that it is absent.
+    /// 0 when the config does not say.
     pub channels: u32,
 }
 
@@ -153,6 +156,8 @@ pub fn parse_asc(asc: &[u8]) -> Option<AacConfig> {
     let core_rate = b.rate()?;
     let ch_config = b.take(4);
     let mut profile = AacProfile::Plain;
+    // The backward-compatible PS flag, when the config has one.
+    let mut ps_flag = None;
     let mut rate = core_rate;
     if object_type == 5 || object_type == 29 {
         profile = if object_type == 29 { AacProfile::HeV2 } else { AacProfile::He };
@@ -198,12 +203,15 @@ pub fn parse_asc(asc: &[u8]) -> Option<AacConfig> {
         {
             profile = AacProfile::He;
             rate = b.rate().unwrap_or(2 * core_rate);
-            if b.left() >= 12 && b.take(11) == 0x548 && b.take(1) == 1 {
-                profile = AacProfile::HeV2;
+            if b.left() >= 12 && b.take(11) == 0x548 {
+                ps_flag = Some(b.take(1) == 1);
+                if ps_flag == Some(true) {
+                    profile = AacProfile::HeV2;
+                }
             }
         }
     }
-    if profile == AacProfile::HeV2 && channels == 1 {
+    if profile != AacProfile::Plain && channels == 1 && ps_flag != Some(false) {
         channels = 2;
     }
     Some(AacConfig { profile, object_type, sample_rate: rate, channels })
