@@ -21,5 +21,6 @@ pub mod lossy;
 #[cfg(not(target_os = "macos"))]
 pub mod mp3;
 pub mod opus;
+pub mod opus_coder;
 pub mod opus_encode;
 pub mod pcm;
