@@ -176,6 +176,7 @@ pub(super) fn undecodable(
                 1 => "AAC Main",
                 3 => "AAC SSR",
                 4 => "AAC LTP",
+                36 => "MPEG-4 ALS",
                 _ => "AAC",
             };
             format!("{name} (object type {}, not AAC-LC): decoding is not supported", a.object_type)
@@ -198,12 +199,13 @@ pub(super) fn described(
     chapters: &[crate::io::Chapter],
     why: String,
 ) -> DescribedOnly {
-    let (name, fourcc) = match a.profile {
-        AacProfile::He => ("aac_he", *b"aach"),
-        AacProfile::HeV2 => ("aac_he_v2", *b"aacp"),
-        AacProfile::Plain => ("aac", *b"aac "),
+    let (name, fourcc, per_packet) = match a.profile {
+        AacProfile::He => ("aac_he", *b"aach", 2048),
+        AacProfile::HeV2 => ("aac_he_v2", *b"aacp", 2048),
+        // Lossless, in frames of its own length.
+        AacProfile::Plain if a.object_type == 36 => ("mp4als", *b"als ", 0),
+        AacProfile::Plain => ("aac", *b"aac ", 1024),
     };
-    let per_packet = if a.profile == AacProfile::Plain { 1024 } else { 2048 };
     let channels = a.channels.max(1);
     let info = StreamInfo {
         container,

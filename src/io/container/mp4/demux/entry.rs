@@ -214,7 +214,24 @@ pub fn parse_asc(asc: &[u8]) -> Option<AacConfig> {
     if profile != AacProfile::Plain && channels == 1 && ps_flag != Some(false) {
         channels = 2;
     }
+    if object_type == 36 {
+        if let Some((als_rate, als_channels)) = als_config(asc) {
+            (rate, channels) = (als_rate, als_channels);
+        }
+    }
     Some(AacConfig { profile, object_type, sample_rate: rate, channels })
+}
+
+/// MPEG-4 ALS (object type 36) keeps its rate and channels in its own
+/// ALSSpecificConfig after the AudioSpecificConfig's header (whose
+/// channel configuration is 0): the `ALS\0` id, the rate (32 bits), the
+/// sample count (32) and channels − 1 (16).
+fn als_config(asc: &[u8]) -> Option<(u32, u32)> {
+    let at = asc.windows(4).take(16).position(|w| w == b"ALS\0")?;
+    let c = asc.get(at + 4..at + 14)?;
+    let rate = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+    let channels = u32::from(u16::from_be_bytes([c[8], c[9]])) + 1;
+    (rate > 0).then_some((rate, channels))
 }
 
 /// An AudioSpecificConfig that claims more than it holds — an AAC-LC config
@@ -279,6 +296,8 @@ pub(super) fn parse_audio_entry(kind: [u8; 4], e: &[u8]) -> EntryFacts {
             Some((0xA9 | 0xAC, _)) => other("dts"),
             Some((0xAD, _)) => other("opus"),
             Some((0xE1, _)) => other("QCELP"),
+            // Not registered; Nero's writer and ffmpeg use it for Vorbis.
+            Some((0xDD, _)) => other("vorbis"),
             Some((oti, _)) => SampleCodec::Other(format!("MPEG-4 object type 0x{oti:02x}")),
             None => other("mp4a without a decoder configuration (esds)"),
         },
