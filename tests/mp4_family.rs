@@ -411,9 +411,17 @@ fn he_aac_and_multichannel_aac_are_told_truly_and_refused_clearly() {
     let he = rewrite(&std::fs::read(&core).unwrap(), &|k, _| (k == b"esds").then(|| esds(&[0x2B, 0x92, 0x08, 0x00])));
     // Object type 29 (PS), core 24000 Hz mono, SBR at 48000 Hz: stereo out.
     let v2 = rewrite(&std::fs::read(&mono).unwrap(), &|k, _| (k == b"esds").then(|| esds(&[0xEB, 0x09, 0x88, 0x00])));
+    // SBR on a mono core (no PS signalled), explicit and backward-compatible:
+    // played as stereo, as the standard's PS-capable decoders and ffmpeg do.
+    let he_mono =
+        rewrite(&std::fs::read(&mono).unwrap(), &|k, _| (k == b"esds").then(|| esds(&[0x2B, 0x09, 0x88, 0x00])));
+    let he_mono_bc =
+        rewrite(&std::fs::read(&mono).unwrap(), &|k, _| (k == b"esds").then(|| esds(&[0x13, 0x08, 0x56, 0xE5, 0x98])));
     let cases = [
         (common::file_with(d, "he.m4a", &he), "aac_he", 44100, 2, "HE-AAC decoding is not supported"),
         (common::file_with(d, "v2.m4b", &v2), "aac_he_v2", 48000, 2, "HE-AACv2 decoding is not supported"),
+        (common::file_with(d, "he-mono.m4a", &he_mono), "aac_he", 48000, 2, "HE-AAC decoding is not supported"),
+        (common::file_with(d, "he-mono-bc.m4a", &he_mono_bc), "aac_he", 48000, 2, "HE-AAC decoding is not supported"),
         (six, "aac", 48000, 6, "decoding more than 2 channels is not supported"),
     ];
     for (path, codec, rate, channels, refusal) in cases {
@@ -470,6 +478,7 @@ fn empty_sample_tables_report_the_header_length_with_a_warning() {
 /// Implicit SBR through the command line: an ADTS file whose headers say
 /// AAC-LC at 22050 Hz mono but whose every frame ends in an SBR fill
 /// element is HE-AAC at 44100 Hz in `info --json` (2048 frames a packet),
+/// in stereo as a mono core with SBR plays (ffprobe agrees, when present),
 /// and `convert` refuses it as the explicit case, leaving no output. No
 /// encoder here writes SBR, so the frames are made by hand: a silent single
 /// channel element, a fill element of SBR data, a padding fill element, END.
@@ -487,8 +496,15 @@ fn implicit_sbr_adts_is_he_aac_and_refused() {
     assert!(j.get("error").is_none(), "{j}");
     assert_eq!(j["codec"], "aac_he", "{j}");
     assert_eq!(j["sample_rate"], 44100, "{j}");
-    assert_eq!(j["channels"], 1, "{j}");
+    assert_eq!(j["channels"], 2, "{j}");
     assert_eq!(j["frames"].as_u64(), Some(20 * 2048), "{j}");
+    if have("ffprobe") {
+        let p = ffprobe(&path);
+        let s = &p["streams"][0];
+        assert_eq!((s["sample_rate"].as_str(), s["channels"].as_u64()), (Some("44100"), Some(2)), "ffprobe: {s}");
+        let theirs = ffprobe_audio_duration(&p);
+        assert!((theirs - 20.0 * 2048.0 / 44100.0).abs() < 1e-3, "ffprobe: {theirs} s");
+    }
     let e = convert_fails(&path);
     assert!(e.contains("HE-AAC decoding is not supported") && e.contains("implicit.aac"), "{e}");
 }

@@ -141,6 +141,12 @@ pub fn open_source(mut source: Source) -> ReadResult<Box<dyn AudioReader>> {
         }
     }
     let kind = match detect(head) {
+        // An ID3v2 tag whose size misses the first frame (junk after it, or
+        // a size a few bytes too large): MPEG audio if frames follow, as
+        // ffmpeg resynchronises.
+        Err(ReadError::UnknownFormat(_)) if skip > 0 && mpeg_after_tag(&mut source)? => {
+            Detected::Symphonia(symphonia::Hint::MpegAudio)
+        }
         // A FLAC stream picked up mid-frame: junk, then frames (no `fLaC`).
         Err(ReadError::UnknownFormat(why)) => {
             source.seek(SeekFrom::Start(skip))?;
@@ -162,6 +168,14 @@ pub fn open_source(mut source: Source) -> ReadResult<Box<dyn AudioReader>> {
         Detected::Flac => Ok(Box::new(flac::FlacReader::new(source)?)),
         Detected::Symphonia(hint) => symphonia::SymphoniaReader::open(source, hint),
     }
+}
+
+/// True when MPEG audio frames follow the tags at the start of `source`
+/// (a run of them, searched for past any junk).
+fn mpeg_after_tag(source: &mut Source) -> ReadResult<bool> {
+    let len = super::source::MediaSource::byte_len(source);
+    source.seek(SeekFrom::Start(0))?;
+    Ok(super::container::mpeg::scan(source, len).is_some_and(|s| s.frames > 0))
 }
 
 /// True when a CAF's `desc` chunk (always first) names a format the native

@@ -52,46 +52,118 @@ impl Bits<'_> {
 /// payload) ends with a fill element carrying SBR data, followed by nothing
 /// but other fill elements, `ID_END` and the byte alignment.
 pub(crate) fn block_has_sbr(block: &[u8]) -> bool {
+    sbr_payload(&Bits(block)).is_some()
+}
+
+/// True when `block` carries SBR data whose extension is parametric stereo
+/// (see [`sbr_has_ps`]): implicit HE-AACv2, a mono core played as stereo.
+pub(crate) fn block_has_ps(block: &[u8]) -> bool {
     let b = Bits(block);
+    sbr_payload(&b).is_some_and(|(start, end)| sbr_has_ps(&b, start, end))
+}
+
+/// The bit range of the SBR payload (after the extension type) of the fill
+/// element found from the end of the block, if any.
+fn sbr_payload(b: &Bits) -> Option<(usize, usize)> {
     let total = b.len();
-    (0..8).any(|pad| {
-        let Some(end) = total.checked_sub(pad + 3) else {
-            return false;
-        };
-        b.at(end, 3) == Some(ID_END) && (pad == 0 || b.at(end + 3, pad) == Some(0)) && fill_chain_has_sbr(&b, end, 0)
+    (0..8).find_map(|pad| {
+        let end = total.checked_sub(pad + 3)?;
+        if b.at(end, 3) == Some(ID_END) && (pad == 0 || b.at(end + 3, pad) == Some(0)) {
+            fill_chain_sbr(b, end, 0)
+        } else {
+            None
+        }
     })
 }
 
-/// True when a fill element ending at bit `end` carries SBR data, or is a
-/// fill-only element and another such chain ends where it starts.
-fn fill_chain_has_sbr(b: &Bits, end: usize, depth: usize) -> bool {
+/// The SBR payload of a fill element ending at bit `end` that carries SBR
+/// data, or of one ending where a fill-only element before `end` starts.
+fn fill_chain_sbr(b: &Bits, end: usize, depth: usize) -> Option<(usize, usize)> {
     if depth >= MAX_CHAIN {
-        return false;
+        return None;
     }
     // (payload bytes, header bits): counts 0–14 in 7 header bits; 15 plus
     // an 8-bit escape for 14–269 bytes in 15.
     let short = (0..15usize).map(|cnt| (cnt, 7usize, None));
     let long = (0..256usize).map(|esc| (14 + esc, 15usize, Some(esc as u64)));
-    short.chain(long).any(|(cnt, head, esc)| {
-        let Some(start) = end.checked_sub(head + 8 * cnt) else {
-            return false;
-        };
+    short.chain(long).find_map(|(cnt, head, esc)| {
+        let start = end.checked_sub(head + 8 * cnt)?;
         let header_ok = b.at(start, 3) == Some(ID_FIL)
             && match esc {
                 None => b.at(start + 3, 4) == Some(cnt as u64),
                 Some(e) => b.at(start + 3, 4) == Some(15) && b.at(start + 7, 8) == Some(e),
             };
         if !header_ok {
-            return false;
+            return None;
         }
         match (cnt, b.at(start + head, 4)) {
             // EXT_SBR_DATA / EXT_SBR_DATA_CRC, with at least the SBR header flag.
-            (2.., Some(0xD | 0xE)) => true,
+            (2.., Some(0xD | 0xE)) => Some((start + head + 4, end)),
             // Nothing, EXT_FILL or EXT_FILL_DATA: padding before the end.
-            (0, _) | (_, Some(0 | 1)) => fill_chain_has_sbr(b, start, depth + 1),
-            _ => false,
+            (0, _) | (_, Some(0 | 1)) => fill_chain_sbr(b, start, depth + 1),
+            _ => None,
         }
     })
+}
+
+/// `EXTENSION_ID_PS`: the SBR extension that carries parametric stereo.
+const EXTENSION_ID_PS: u64 = 2;
+
+/// True when the SBR payload at bits `start..end` ends with an extension
+/// block holding parametric stereo (ISO 14496-3 4.4.2.8): read from the
+/// end, as for the SBR element itself. A mono SBR element ends with
+/// `bs_extended_data` = 1, a 4-bit size `cnt` (15 and an 8-bit escape for
+/// more), and `cnt` bytes starting with the 2-bit extension id; after them
+/// only the element's alignment (under 8 zero bits). Every alignment and
+/// size is tried; a match also needs the PS header's modes to be ones the
+/// standard allows (IID and ICC modes 0–5).
+fn sbr_has_ps(b: &Bits, start: usize, end: usize) -> bool {
+    // Some SBR data comes before the extension (the grid at least).
+    let first = start + 8;
+    (0..8usize).any(|pad| {
+        let Some(e) = end.checked_sub(pad) else { return false };
+        if pad > 0 && b.at(e, pad) != Some(0) {
+            return false;
+        }
+        (1..=270usize).any(|cnt| {
+            let Some(ext) = e.checked_sub(8 * cnt) else { return false };
+            let sized = if cnt < 15 {
+                ext.checked_sub(5)
+                    .is_some_and(|f| f >= first && b.at(f, 1) == Some(1) && b.at(f + 1, 4) == Some(cnt as u64))
+            } else {
+                ext.checked_sub(13).is_some_and(|f| {
+                    f >= first
+                        && b.at(f, 1) == Some(1)
+                        && b.at(f + 1, 4) == Some(15)
+                        && b.at(f + 5, 8) == Some(cnt as u64 - 15)
+                })
+            };
+            sized && b.at(ext, 2) == Some(EXTENSION_ID_PS) && ps_header_ok(b, ext + 2)
+        })
+    })
+}
+
+/// The start of `ps_data`: `enable_ps_header`, then when set the IID and
+/// ICC flags and modes (each mode 0–5; 6 and 7 are reserved).
+fn ps_header_ok(b: &Bits, at: usize) -> bool {
+    match b.at(at, 1) {
+        Some(0) => true,
+        Some(_) => {
+            let mut at = at + 1;
+            for _ in 0..2 {
+                match b.at(at, 1) {
+                    Some(1) => match b.at(at + 1, 3) {
+                        Some(mode) if mode <= 5 => at += 4,
+                        _ => return false,
+                    },
+                    Some(_) => at += 1,
+                    None => return false,
+                }
+            }
+            true
+        }
+        None => false,
+    }
 }
 
 /// The raw data block of the ADTS frame at the start of `frame`, and the
@@ -115,13 +187,23 @@ pub(crate) fn adts_block(frame: &[u8]) -> Option<(&[u8], usize)> {
 /// implicit-SBR HE-AAC: every whole single-block frame among the first
 /// [`BLOCKS_TO_CHECK`] carries SBR data (and there is at least one).
 pub(crate) fn adts_has_sbr(data: &[u8]) -> bool {
+    adts_every_block(data, block_has_sbr)
+}
+
+/// True when every one of the first frames (as for [`adts_has_sbr`])
+/// carries SBR data with parametric stereo: implicit HE-AACv2.
+pub(crate) fn adts_has_ps(data: &[u8]) -> bool {
+    adts_every_block(data, block_has_ps)
+}
+
+fn adts_every_block(data: &[u8], test: fn(&[u8]) -> bool) -> bool {
     let mut at = 0;
     let mut seen = 0;
     while seen < BLOCKS_TO_CHECK {
         let Some((block, len)) = data.get(at..).and_then(adts_block) else {
             break;
         };
-        if !block_has_sbr(block) {
+        if !test(block) {
             return false;
         }
         seen += 1;
@@ -131,125 +213,4 @@ pub(crate) fn adts_has_sbr(data: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// MSB-first bit writer for crafted blocks.
-    #[derive(Default)]
-    struct Put {
-        bytes: Vec<u8>,
-        bits: usize,
-    }
-
-    impl Put {
-        fn put(&mut self, v: u64, n: usize) {
-            for i in (0..n).rev() {
-                if self.bits % 8 == 0 {
-                    self.bytes.push(0);
-                }
-                let bit = ((v >> i) & 1) as u8;
-                let last = self.bytes.len() - 1;
-                self.bytes[last] |= bit << (7 - self.bits % 8);
-                self.bits += 1;
-            }
-        }
-    }
-
-    /// A raw data block: a silent single channel element (max_sfb 0: no
-    /// sections, no spectral data; AAC-LC decoders give silence), then
-    /// `fills` as (extension type, payload bytes), then `ID_END`.
-    pub(crate) fn block(fills: &[(u64, usize)]) -> Vec<u8> {
-        let mut p = Put::default();
-        p.put(0, 3); // ID_SCE
-        p.put(0, 4); // element_instance_tag
-        p.put(100, 8); // global_gain
-        p.put(0, 1); // ics_reserved_bit
-        p.put(0, 2); // ONLY_LONG_SEQUENCE
-        p.put(0, 1); // window_shape
-        p.put(0, 6); // max_sfb
-        p.put(0, 1); // predictor_data_present
-        p.put(0, 3); // pulse, tns, gain control: absent
-        for &(ty, n) in fills {
-            p.put(ID_FIL, 3);
-            if n < 15 {
-                p.put(n as u64, 4);
-            } else {
-                p.put(15, 4);
-                p.put(n as u64 - 14, 8);
-            }
-            if n > 0 {
-                p.put(ty, 4);
-                // SBR: bs_header_flag 1, then a plausible header; other payloads: 0xA5 fill.
-                for i in 0..n * 8 - 4 {
-                    p.put(if ty >= 0xD { (i % 3 == 0) as u64 } else { (0xA5 >> (7 - (i + 4) % 8)) & 1 }, 1);
-                }
-            }
-        }
-        p.put(ID_END, 3);
-        p.bytes
-    }
-
-    #[test]
-    fn sbr_fill_elements_are_found_from_the_end() {
-        assert!(block_has_sbr(&block(&[(0xD, 9)])));
-        assert!(block_has_sbr(&block(&[(0xE, 40)])));
-        // Bit-reservoir padding after the SBR payload.
-        assert!(block_has_sbr(&block(&[(0xD, 12), (0, 3), (1, 20)])));
-        // Plain AAC-LC: no fill, or fill only.
-        assert!(!block_has_sbr(&block(&[])));
-        assert!(!block_has_sbr(&block(&[(0, 6)])));
-        assert!(!block_has_sbr(&block(&[(1, 30), (0, 0)])));
-        // Not ending in ID_END.
-        let mut cut = block(&[(0xD, 9)]);
-        cut.pop();
-        assert!(!block_has_sbr(&cut));
-        assert!(!block_has_sbr(&[]));
-    }
-
-    #[test]
-    fn random_bytes_rarely_look_like_sbr_and_never_panic() {
-        let mut rng = crate::test_support::Rng(0x5eed);
-        let mut hits = 0;
-        for n in 0..4000 {
-            let len = 1 + n % 300;
-            let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-            hits += usize::from(block_has_sbr(&bytes));
-            let _ = adts_has_sbr(&bytes);
-        }
-        // Well under one in a hundred blocks; eight in a row are needed.
-        assert!(hits < 40, "{hits} of 4000 random blocks look like SBR");
-    }
-
-    /// `block` in an ADTS frame: AAC-LC, 22050 Hz, mono.
-    pub(crate) fn adts(block: &[u8], crc: bool) -> Vec<u8> {
-        let head = if crc { 9 } else { 7 };
-        let len = head + block.len();
-        // MPEG-4, layer 0, AAC-LC (profile 1), 22050 Hz (index 7), 1 channel.
-        let mut f = vec![
-            0xFF,
-            0xF0 | u8::from(!crc),
-            (1 << 6) | (7 << 2),
-            (1 << 6) | ((len >> 11) & 3) as u8,
-            (len >> 3) as u8,
-            ((len & 7) << 5) as u8 | 0x1F,
-            0xFC,
-        ];
-        if crc {
-            f.extend_from_slice(&[0, 0]);
-        }
-        f.extend_from_slice(block);
-        f
-    }
-
-    #[test]
-    fn adts_streams_count_only_when_every_frame_carries_sbr() {
-        let sbr = block(&[(0xD, 9)]);
-        let plain = block(&[]);
-        let stream = |blocks: &[&Vec<u8>], crc: bool| blocks.iter().flat_map(|b| adts(b, crc)).collect::<Vec<u8>>();
-        assert!(adts_has_sbr(&stream(&[&sbr; 10], false)));
-        assert!(adts_has_sbr(&stream(&[&sbr; 3], true)));
-        assert!(!adts_has_sbr(&stream(&[&plain; 10], false)));
-        assert!(!adts_has_sbr(&stream(&[&sbr, &sbr, &plain, &sbr], false)));
-        assert!(!adts_has_sbr(&[]));
-    }
-}
+pub(crate) mod tests;

@@ -143,10 +143,9 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
     let undecodable = match &t.codec {
         SampleCodec::Aac { config, .. } => parse_asc(config).and_then(|a| {
             // AAC-LC whose packets carry SBR data: HE-AAC at twice the rate.
-            let a = if implicit_sbr(&mut d, &a) {
-                AacConfig { profile: AacProfile::He, sample_rate: 2 * a.sample_rate, ..a }
-            } else {
-                a
+            let a = match implicit_sbr(&mut d, &a) {
+                Some(ps) => implicit_he(a, ps),
+                None => a,
             };
             undecodable(crate::io::Container::Mp4, a, frames_at(t.keep, a.sample_rate), &tags, &chapters)
         }),
@@ -177,6 +176,7 @@ pub(super) fn undecodable(
                 1 => "AAC Main",
                 3 => "AAC SSR",
                 4 => "AAC LTP",
+                36 => "MPEG-4 ALS",
                 _ => "AAC",
             };
             format!("{name} (object type {}, not AAC-LC): decoding is not supported", a.object_type)
@@ -199,12 +199,13 @@ pub(super) fn described(
     chapters: &[crate::io::Chapter],
     why: String,
 ) -> DescribedOnly {
-    let (name, fourcc) = match a.profile {
-        AacProfile::He => ("aac_he", *b"aach"),
-        AacProfile::HeV2 => ("aac_he_v2", *b"aacp"),
-        AacProfile::Plain => ("aac", *b"aac "),
+    let (name, fourcc, per_packet) = match a.profile {
+        AacProfile::He => ("aac_he", *b"aach", 2048),
+        AacProfile::HeV2 => ("aac_he_v2", *b"aacp", 2048),
+        // Lossless, in frames of its own length.
+        AacProfile::Plain if a.object_type == 36 => ("mp4als", *b"als ", 0),
+        AacProfile::Plain => ("aac", *b"aac ", 1024),
     };
-    let per_packet = if a.profile == AacProfile::Plain { 1024 } else { 2048 };
     let channels = a.channels.max(1);
     let info = StreamInfo {
         container,
@@ -221,27 +222,43 @@ pub(super) fn described(
     DescribedOnly::new(info, why).with_chapters(chapters.to_vec()).with_warnings(vec![Warning::CannotDecode { what }])
 }
 
-/// True when `a` is plain AAC-LC (no SBR signalled) but every one of the
+/// The AAC-LC config `a` (core rate and channels) of a stream whose blocks
+/// carry SBR data: HE-AAC at twice the rate. A mono core plays as stereo,
+/// as for explicit signalling (see [`AacConfig::channels`]); it is named
+/// HE-AACv2 when its SBR data carries parametric stereo (`ps`).
+pub(super) fn implicit_he(a: AacConfig, ps: bool) -> AacConfig {
+    let mono = a.channels == 1;
+    AacConfig {
+        profile: if mono && ps { AacProfile::HeV2 } else { AacProfile::He },
+        sample_rate: 2 * a.sample_rate,
+        channels: if mono { 2 } else { a.channels },
+        ..a
+    }
+}
+
+/// `Some` when `a` is plain AAC-LC (no SBR signalled) but every one of the
 /// track's first packets (up to [`aac_sbr::BLOCKS_TO_CHECK`]) carries SBR
-/// data: implicit signalling. The demuxer is moved back to the start.
-fn implicit_sbr(d: &mut Mp4Demuxer<Source>, a: &AacConfig) -> bool {
+/// data: implicit signalling; `Some(true)` when every one also carries
+/// parametric stereo. The demuxer is moved back to the start.
+fn implicit_sbr(d: &mut Mp4Demuxer<Source>, a: &AacConfig) -> Option<bool> {
     if a.profile != AacProfile::Plain || a.object_type != 2 || a.channels > 2 {
-        return false;
+        return None;
     }
     let mut buf = Vec::new();
     let mut seen = 0;
-    let mut all = true;
-    while seen < aac_sbr::BLOCKS_TO_CHECK && all {
+    let (mut sbr, mut ps) = (true, true);
+    while seen < aac_sbr::BLOCKS_TO_CHECK && sbr {
         match d.read_packet(&mut buf) {
             Ok(Some(_)) => {
-                all = aac_sbr::block_has_sbr(&buf);
+                sbr = aac_sbr::block_has_sbr(&buf);
+                ps = ps && sbr && aac_sbr::block_has_ps(&buf);
                 seen += 1;
             }
             _ => break,
         }
     }
     d.seek(0);
-    all && seen > 0
+    (sbr && seen > 0).then_some(ps)
 }
 
 fn channels(n: u32) -> Option<symphonia::core::audio::Channels> {

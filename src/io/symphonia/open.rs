@@ -405,7 +405,8 @@ fn adts_implicit_sbr(source: &mut Source) -> ReadResult<Option<DescribedOnly>> {
             let len = MediaSource::byte_len(source);
             let walk = aac_adts::walk(source, skip, len)?;
             let frames = (2 * (walk.blocks - walk.silent) * 1024).saturating_sub(walk.priming());
-            let a = AacConfig { profile: AacProfile::He, object_type: 2, sample_rate: 2 * core, channels };
+            let lc = AacConfig { profile: AacProfile::Plain, object_type: 2, sample_rate: core, channels };
+            let a = mp4_format::implicit_he(lc, channels == 1 && aac_sbr::adts_has_ps(head));
             mp4_format::undecodable(Container::Adts, a, frames, &Tags::default(), &[])
         }
         _ => None,

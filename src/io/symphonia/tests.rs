@@ -138,7 +138,7 @@ fn panics_poison_the_reader() {
 #[test]
 fn implicit_sbr_is_he_aac_at_twice_the_rate() {
     use crate::io::codec::aac::{esds_box, mp4a_entry};
-    use crate::io::codec::aac_sbr::tests::{adts, block};
+    use crate::io::codec::aac_sbr::tests::{adts, block, ps_block};
     use crate::io::container::mp4::mux::M4aMuxer;
     let sbr = block(&[(0xD, 9), (0, 2)]);
     let plain = block(&[]);
@@ -155,19 +155,24 @@ fn implicit_sbr_is_he_aac_at_twice_the_rate() {
         mux.finish(&mp4a_entry(1, 22050, esds_box(&[0x13, 0x88], 32000, 64))).unwrap();
         Source::memory(std::fs::read(&path).unwrap())
     };
+    // SBR data with parametric stereo: HE-AACv2.
+    let ps = ps_block();
     let cases = [
-        (Source::memory(adts_of(&sbr)), Hint::Adts, Container::Adts),
-        (m4a_of("sbr.m4a", &sbr), Hint::Mp4, Container::Mp4),
+        (Source::memory(adts_of(&sbr)), Hint::Adts, Container::Adts, "aac_he", "HE-AAC decoding"),
+        (m4a_of("sbr.m4a", &sbr), Hint::Mp4, Container::Mp4, "aac_he", "HE-AAC decoding"),
+        (Source::memory(adts_of(&ps)), Hint::Adts, Container::Adts, "aac_he_v2", "HE-AACv2 decoding"),
+        (m4a_of("ps.m4a", &ps), Hint::Mp4, Container::Mp4, "aac_he_v2", "HE-AACv2 decoding"),
     ];
-    for (source, hint, container) in cases {
+    for (source, hint, container, codec, refusal) in cases {
         let mut r = SymphoniaReader::open(source, hint).unwrap();
         let info = r.info().clone();
         assert_eq!(info.container, container);
-        assert_eq!(info.codec, Codec::Other("aac_he".into()), "{container:?}");
-        assert_eq!((info.sample_rate(), info.channels()), (44100, 1), "{container:?}");
+        assert_eq!(info.codec, Codec::Other(codec.into()), "{container:?}");
+        // A mono core with SBR plays as stereo.
+        assert_eq!((info.sample_rate(), info.channels()), (44100, 2), "{container:?}");
         assert_eq!(info.frames, Some(packets as u64 * 2048), "{container:?}");
         let e = r.read_f32(&mut [0.0; 4096]).unwrap_err().to_string();
-        assert!(e.contains("HE-AAC decoding is not supported"), "{container:?}: {e}");
+        assert!(e.contains(refusal), "{container:?}: {e}");
     }
     let plain_cases = [(Source::memory(adts_of(&plain)), Hint::Adts), (m4a_of("plain.m4a", &plain), Hint::Mp4)];
     for (source, hint) in plain_cases {

@@ -337,18 +337,19 @@ const CHAIN: usize = 3;
 const SYNC_SEARCH: u64 = 1 << 20;
 
 /// Whether a frame starts at `pos` with `CHAIN - 1` more following it (or the
-/// audio ending exactly after fewer).
+/// audio ending after fewer: exactly, or inside a second frame whose header
+/// agrees, as in a cut file of two frames).
 fn chain_at<R: Read + Seek + ?Sized>(w: &mut Window<'_, R>, pos: u64, end: u64) -> Option<FrameHeader> {
     let first = w.header(pos)?;
     let mut at = pos;
     let mut h = first;
-    for _ in 1..CHAIN {
+    for i in 1..CHAIN {
         at = at.checked_add(u64::from(h.len))?;
         if at == end {
             return Some(first);
         }
         if at > end {
-            return None;
+            return (i > 1).then_some(first);
         }
         let next = w.header(at)?;
         if !first.same_stream(&next) {

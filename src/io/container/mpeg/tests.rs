@@ -46,6 +46,13 @@ fn id3v2(body_len: usize, filler: u8) -> Vec<u8> {
     t
 }
 
+/// An ID3v2 tag of `body_len` bytes whose size says `over` bytes more.
+fn overlong_id3v2(body_len: usize, over: usize) -> Vec<u8> {
+    let mut t = id3v2(body_len + over, 1);
+    t.truncate(t.len() - over);
+    t
+}
+
 fn id3v1() -> Vec<u8> {
     let mut t = b"TAG".to_vec();
     t.resize(128, b' ');
@@ -155,8 +162,12 @@ fn junk_between_frames_and_a_cut_last_frame() {
     // The cut last frame counts (decoders fill it in, as ffmpeg does).
     let s = scan_bytes(&f).expect("scan");
     assert_eq!((s.frames, s.zero_tail), (21, FRAME_LEN as u64 - 200));
+    // Two frames, the second cut: a stream of two frames (as ffmpeg decodes it).
+    let s = scan_bytes(&[frames(1), silent_frame()[..200].to_vec()].concat()).expect("scan");
+    assert_eq!((s.frames, s.zero_tail), (2, FRAME_LEN as u64 - 200));
     // Nothing that chains: no stream.
     assert_eq!(scan_bytes(&[HEADER.to_vec(), vec![0; 50]].concat()), None);
+    assert_eq!(scan_bytes(&[HEADER.to_vec(), vec![0; 450]].concat()), None);
     assert_eq!(scan_bytes(b"not audio at all"), None);
 }
 
@@ -217,6 +228,10 @@ fn decoding_gives_the_scanned_length() {
         ([frames(10), silent_frame()[..150].to_vec()].concat(), 11 * 1152),
         // An Info frame followed by junk, then frames: the Info frame is still found.
         ([info_frame(5, 99_999, 576, 800), vec![0x33; 100], frames(4)].concat(), 4 * 1152 - 576 - 529),
+        // Junk between an ID3v2 tag and the first frame; a tag whose size
+        // runs 2 bytes into the first frame (that frame is lost, as in ffmpeg).
+        ([id3v2(100, 1), vec![0x33; 300], frames(6)].concat(), 6 * 1152),
+        ([overlong_id3v2(100, 2), frames(6)].concat(), 5 * 1152),
     ];
     for (i, (bytes, want)) in cases.into_iter().enumerate() {
         let (header, decoded, warnings) = decode(bytes);

@@ -68,8 +68,11 @@ pub struct AacConfig {
     /// Output sample rate: with SBR, the extension rate (twice the core's).
     pub sample_rate: u32,
     /// Output channels: from the channel configuration or the program
-    /// config element; parametric stereo makes a mono core stereo. 0 when
-    /// the config does not say.
+    /// config element. With SBR a mono core plays as stereo, since
+    /// parametric stereo may come in any frame (decoders that support it,
+    /// ffmpeg's among them, output stereo), unless the config says outright
+    /// that it is absent.
+    /// 0 when the config does not say.
     pub channels: u32,
 }
 
@@ -153,6 +156,8 @@ pub fn parse_asc(asc: &[u8]) -> Option<AacConfig> {
     let core_rate = b.rate()?;
     let ch_config = b.take(4);
     let mut profile = AacProfile::Plain;
+    // The backward-compatible PS flag, when the config has one.
+    let mut ps_flag = None;
     let mut rate = core_rate;
     if object_type == 5 || object_type == 29 {
         profile = if object_type == 29 { AacProfile::HeV2 } else { AacProfile::He };
@@ -198,15 +203,35 @@ pub fn parse_asc(asc: &[u8]) -> Option<AacConfig> {
         {
             profile = AacProfile::He;
             rate = b.rate().unwrap_or(2 * core_rate);
-            if b.left() >= 12 && b.take(11) == 0x548 && b.take(1) == 1 {
-                profile = AacProfile::HeV2;
+            if b.left() >= 12 && b.take(11) == 0x548 {
+                ps_flag = Some(b.take(1) == 1);
+                if ps_flag == Some(true) {
+                    profile = AacProfile::HeV2;
+                }
             }
         }
     }
-    if profile == AacProfile::HeV2 && channels == 1 {
+    if profile != AacProfile::Plain && channels == 1 && ps_flag != Some(false) {
         channels = 2;
     }
+    if object_type == 36 {
+        if let Some((als_rate, als_channels)) = als_config(asc) {
+            (rate, channels) = (als_rate, als_channels);
+        }
+    }
     Some(AacConfig { profile, object_type, sample_rate: rate, channels })
+}
+
+/// MPEG-4 ALS (object type 36) keeps its rate and channels in its own
+/// ALSSpecificConfig after the AudioSpecificConfig's header (whose
+/// channel configuration is 0): the `ALS\0` id, the rate (32 bits), the
+/// sample count (32) and channels − 1 (16).
+fn als_config(asc: &[u8]) -> Option<(u32, u32)> {
+    let at = asc.windows(4).take(16).position(|w| w == b"ALS\0")?;
+    let c = asc.get(at + 4..at + 14)?;
+    let rate = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+    let channels = u32::from(u16::from_be_bytes([c[8], c[9]])) + 1;
+    (rate > 0).then_some((rate, channels))
 }
 
 /// An AudioSpecificConfig that claims more than it holds — an AAC-LC config
@@ -271,6 +296,8 @@ pub(super) fn parse_audio_entry(kind: [u8; 4], e: &[u8]) -> EntryFacts {
             Some((0xA9 | 0xAC, _)) => other("dts"),
             Some((0xAD, _)) => other("opus"),
             Some((0xE1, _)) => other("QCELP"),
+            // Not registered; Nero's writer and ffmpeg use it for Vorbis.
+            Some((0xDD, _)) => other("vorbis"),
             Some((oti, _)) => SampleCodec::Other(format!("MPEG-4 object type 0x{oti:02x}")),
             None => other("mp4a without a decoder configuration (esds)"),
         },

@@ -536,6 +536,16 @@ mod tests {
         assert_eq!(rc(&[0x13, 0x10, 0x56, 0xE5, 0x98]), Some((48000, 2, He)));
         // ... with the PS extension 0x548 after it.
         assert_eq!(rc(&[0x13, 0x10, 0x56, 0xE5, 0x9D, 0x48, 0x80]), Some((48000, 2, HeV2)));
+        // A mono core with SBR plays as stereo (parametric stereo may come
+        // later), explicit or backward-compatible (afconvert's HE-AAC from
+        // mono: AAC-LC 22050 Hz mono, 0x2b7, SBR 44100 Hz)...
+        assert_eq!(rc(&[0x2B, 0x8A, 0x08, 0x00]), Some((44100, 2, He)));
+        assert_eq!(rc(&[0x13, 0x88, 0x56, 0xE5, 0xA0]), Some((44100, 2, He)));
+        // ... but stays mono when the 0x548 extension says no PS.
+        assert_eq!(rc(&[0x13, 0x88, 0x56, 0xE5, 0xA5, 0x48, 0x00]), Some((44100, 1, He)));
+        // MPEG-4 ALS: rate and channels from its own config (8000 Hz, 800 samples, 2 channels).
+        let als = [0xF8, 0x9E, 0x00, 0x3E, 0x80, 0x00, b'A', b'L', b'S', 0, 0, 0, 0x1F, 0x40, 0, 0, 3, 0x20, 0, 1];
+        assert_eq!(parse_asc(&als).map(|a| (a.object_type, a.sample_rate, a.channels)), Some((36, 8000, 2)));
         // Channel configuration 0: a program config element with front C, L+R, back L+R, one LFE.
         let pce = [0x12, 0x00, 0x05, 0x08, 0x05, 0x00, 0x01, 0x08, 0x80];
         let a = parse_asc(&pce).unwrap();
