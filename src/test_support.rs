@@ -55,3 +55,5 @@ impl XorShift64 {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+pub(crate) use crate::io::codec::flac::craft as flac_craft;

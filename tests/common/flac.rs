@@ -1,25 +1,5 @@
-//! FLAC's checksums, for tests that craft or patch frames by hand.
+//! FLAC made by hand (checksums, crafted frames and streams): the library's
+//! `io::codec::flac::craft`, which the unit tests use too.
 
-/// CRC-8 (polynomial 0x07) of a frame header.
-pub fn crc8(d: &[u8]) -> u8 {
-    let mut c = 0u8;
-    for &b in d {
-        c ^= b;
-        for _ in 0..8 {
-            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
-        }
-    }
-    c
-}
-
-/// CRC-16 (polynomial 0x8005) of a whole frame.
-pub fn crc16(d: &[u8]) -> u16 {
-    let mut c = 0u16;
-    for &b in d {
-        c ^= (b as u16) << 8;
-        for _ in 0..8 {
-            c = if c & 0x8000 != 0 { (c << 1) ^ 0x8005 } else { c << 1 };
-        }
-    }
-    c
-}
+#[allow(unused_imports)]
+pub use coremusic::io::codec::flac::craft::*;

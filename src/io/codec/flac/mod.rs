@@ -4,6 +4,8 @@
 
 mod bitreader;
 mod bitwriter;
+#[doc(hidden)]
+pub mod craft;
 mod crc;
 mod decode;
 mod encode;

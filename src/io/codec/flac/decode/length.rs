@@ -77,7 +77,7 @@ impl FlacReader {
                     Ok(h)
                         if h.channels as usize == self.channels
                             && h.bps.is_none_or(|b| b == self.bps)
-                            && h.variable == self.variable =>
+                            && h.variable == self.variable_bit =>
                     {
                         tries += 1;
                         if let Some(f) = self.frame_at(start + j as u64)? {

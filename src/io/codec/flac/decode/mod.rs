@@ -111,6 +111,9 @@ pub struct FlacReader {
     warnings_dropped: usize,
     /// Variable block size (frame headers carry sample numbers).
     variable: bool,
+    /// The blocking-strategy bit of the frame headers (clear in Flake's old
+    /// variable block-size files, where `variable` is still true).
+    variable_bit: bool,
     /// The stream has a STREAMINFO block.
     has_streaminfo: bool,
     /// Frames found at open (see [`FlacReader::measure`]), `None` when unknown.
@@ -150,7 +153,7 @@ impl FlacReader {
 
     /// The stream position of a frame, from its header.
     fn header_sample(&self, h: &FrameHeader) -> u64 {
-        let s = if h.variable { h.number } else { h.number.saturating_mul(self.nominal_block) };
+        let s = if h.variable || self.variable { h.number } else { h.number.saturating_mul(self.nominal_block) };
         s.saturating_sub(self.first_number)
     }
 

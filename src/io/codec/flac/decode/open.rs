@@ -9,6 +9,8 @@ use super::*;
 
 /// STREAMINFO's fields the decoder uses.
 struct StreamInfoBlock {
+    /// Smallest block size (the last block not counted), 0 when not given.
+    min_block: u32,
     /// Largest block size, 0 when not given.
     max_block: u32,
     rate: u32,
@@ -121,6 +123,7 @@ fn parse_streaminfo(data: &[u8]) -> StreamInfoBlock {
     let b = |i: usize| data.get(i).copied().unwrap_or(0);
     let v = u64::from_be_bytes([b(10), b(11), b(12), b(13), b(14), b(15), b(16), b(17)]);
     StreamInfoBlock {
+        min_block: u16::from_be_bytes([b(0), b(1)]) as u32,
         max_block: u16::from_be_bytes([b(2), b(3)]) as u32,
         rate: (v >> 44) as u32,
         channels: ((v >> 41) & 7) as u32 + 1,
@@ -307,11 +310,17 @@ impl FlacReader {
         let (rate, channels, bps) = stream_format(si, first.as_ref(), audio_start)?;
         // A STREAMINFO with no frame after it is an empty stream (0 frames), not an unknown length.
         let empty = first.is_none() && si.is_some();
+        // Flake's old variable block size: the blocking bit says "fixed", but
+        // STREAMINFO's block sizes differ and the headers carry sample
+        // numbers. libFLAC reads such headers as sample numbers; so do we.
+        let old_variable =
+            first.as_ref().is_some_and(|(_, h)| !h.variable) && si.is_some_and(|s| s.min_block != s.max_block);
         let (first_frame, first_number, nominal_block, variable) = match first {
             Some((off, h)) => {
                 let nb = h.block_size as u64;
-                let first_number = if h.variable { h.number } else { h.number.saturating_mul(nb) };
-                (off, first_number, nb, h.variable)
+                let variable = h.variable || old_variable;
+                let first_number = if variable { h.number } else { h.number.saturating_mul(nb) };
+                (off, first_number, nb, variable)
             }
             None => (len, 0, 4096, false),
         };
@@ -364,6 +373,7 @@ impl FlacReader {
             check: None,
             verified: None,
             variable,
+            variable_bit: first.as_ref().is_some_and(|(_, h)| h.variable),
             has_streaminfo: meta.streaminfo.is_some(),
         };
         if meta.skipped > 0 {
