@@ -309,3 +309,68 @@ fn cover_art_is_carried_over() {
         check_output(p, 48_000, 2, 48_000);
     }
 }
+
+/// The amplitude of the `hz` tone in channel `c` of `frames` (interleaved, `ch` channels, 48 kHz).
+fn tone_level(samples: &[f32], ch: usize, c: usize, hz: f64) -> f64 {
+    let (mut re, mut im) = (0f64, 0f64);
+    for (i, f) in samples.chunks_exact(ch).enumerate() {
+        let w = i as f64 / 48_000.0 * hz * std::f64::consts::TAU;
+        re += f64::from(f[c]) * w.cos();
+        im += f64::from(f[c]) * w.sin();
+    }
+    (re * re + im * im).sqrt() / (samples.len() / ch) as f64
+}
+
+/// 5.1 goes out as Opus mapping family 1 (ropus's multistream encoder):
+/// gapless in our reader and ffmpeg, 6 channels, and each channel's tone
+/// where it was (the Vorbis order is written, ffmpeg gives its own back).
+#[test]
+fn surround_opus_keeps_its_channels_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path(), "six.wav", 48_000, 6, 48_000 + 11, SampleFormat::F32);
+    let out = dir.path().join("six.opus");
+    let (code, _, err) = convert(&[src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--bitrate", "384k"]);
+    assert_eq!(code, 0, "{err}");
+    check_output(&out, 48_011, 6, 48_000);
+    if !have("ffmpeg") {
+        return;
+    }
+    let back = common::tools::ffmpeg_f32(&out).unwrap();
+    // Channel c carries 440 × (c + 1) Hz (tone_signal); the LFE (3) is low-passed by design.
+    for c in [0usize, 1, 2, 4, 5] {
+        let levels: Vec<f64> = (0..6).map(|k| tone_level(&back, 6, c, 440.0 * (k + 1) as f64)).collect();
+        let best = (0..6).max_by(|&a, &b| levels[a].total_cmp(&levels[b])).unwrap();
+        assert_eq!(best, c, "ffmpeg's channel {c} holds the tone of channel {best}: {levels:?}");
+    }
+    // Nine channels asked for are more than mapping family 1 holds: a clear error.
+    let nine = source(dir.path(), "nine.wav", 48_000, 9, 4_800, SampleFormat::F32);
+    let n = dir.path().join("n.opus");
+    let (code, _, err) = convert(&[nine.to_str().unwrap(), "-o", n.to_str().unwrap(), "--channels", "9"]);
+    assert_ne!(code, 0);
+    assert!(!n.exists());
+    assert!(err.contains("not 9 channels"), "{err}");
+}
+
+/// Both Opus encoders through the CLI: the build's (libopus off macOS) and
+/// ropus (`COREMUSIC_OPUS_ENCODER=ropus`) are gapless and say who made the file.
+#[test]
+fn both_opus_encoders_are_gapless() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path(), "cd.wav", 44_100, 2, 44_100 + 77, SampleFormat::S16);
+    let want = if cfg!(target_os = "macos") { "ropus" } else { "libopus" };
+    for (env, name) in [(None, want), (Some("ropus"), "ropus")] {
+        let out = dir.path().join(format!("{name}.opus"));
+        let mut cmd = coremusic();
+        cmd.args(["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--json"]);
+        if let Some(v) = env {
+            cmd.env("COREMUSIC_OPUS_ENCODER", v);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let frames = frames_out(&String::from_utf8_lossy(&o.stdout));
+        assert!(frames.abs_diff((44_100 + 77) * 48_000 / 44_100) <= 1, "{frames}");
+        check_output(&out, frames, 2, 48_000);
+        let f = coremusic::io::AudioFile::open(&out).unwrap();
+        assert_eq!(f.info().tags.get("encoder"), Some(format!("CoreMusic ({name})").as_str()));
+    }
+}

@@ -492,3 +492,38 @@ fn implicit_sbr_adts_is_he_aac_and_refused() {
     let e = convert_fails(&path);
     assert!(e.contains("HE-AAC decoding is not supported") && e.contains("implicit.aac"), "{e}");
 }
+
+/// An MP4 whose AAC packets do not decode (damaged bytes: here every
+/// packet starts with a coupling channel element, which symphonia's
+/// decoder refuses, as a CRLF-mangled or overwritten file does) and that is
+/// cut short: `info` describes the track from its config (codec, rate,
+/// channels, the length present, "truncated" and "cannot decode" warnings)
+/// and `convert` fails naming the file and why, writing nothing.
+#[test]
+fn mp4_aac_that_does_not_decode_is_described_and_refused() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(plain) = make(d, "plain.m4a", 44100, &[], &["-ac", "2", "-c:a", "aac", "-movflags", "+faststart"]) else {
+        return;
+    };
+    let mut bytes = std::fs::read(&plain).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"mdat").expect("an mdat box") - 4;
+    let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    bytes[at + 8..at + size].fill(0x40);
+    bytes.truncate(at + size / 2);
+    let path = common::file_with(d, "damaged.m4a", &bytes);
+    let j = info_json(&path);
+    assert_eq!(
+        (j["codec"].as_str(), j["sample_rate"].as_u64(), j["channels"].as_u64()),
+        (Some("aac"), Some(44100), Some(2))
+    );
+    let frames = j["frames"].as_u64().unwrap();
+    assert!(frames > 0 && frames < 3 * 44100 * 3 / 4, "{j}");
+    let warnings = j["warnings"].to_string();
+    assert!(warnings.contains("truncated") && warnings.contains("cannot decode"), "{warnings}");
+    let err = convert_fails(&path);
+    assert!(err.contains("damaged.m4a") && err.contains("not one of its packets decodes"), "{err}");
+}

@@ -26,8 +26,10 @@ impl DescribedOnly {
         DescribedOnly { chapters, ..self }
     }
 
-    /// Warnings already found (a cut file…), given out by [`AudioReader::take_warnings`].
-    pub fn with_warnings(self, warnings: Vec<Warning>) -> DescribedOnly {
+    /// Warnings already found (a cut file…), given out by
+    /// [`AudioReader::take_warnings`] before those already given.
+    pub fn with_warnings(self, mut warnings: Vec<Warning>) -> DescribedOnly {
+        warnings.extend(self.warnings);
         DescribedOnly { warnings, ..self }
     }
 

@@ -257,6 +257,16 @@ pub enum Warning {
     },
 
     // ---- Damaged data: audio that is replaced or skipped.
+    /// FLAC: bytes before the first frame of a stream with no `fLaC` header.
+    JunkAtStart {
+        /// How many (the first frame starts there).
+        bytes: u64,
+    },
+    /// FLAC: the stream breaks a rule of the format that decoding reads around.
+    FlacRuleBroken {
+        /// What, as a sentence.
+        what: String,
+    },
     /// FLAC: a frame failing its CRC-16, replaced by silence.
     DamagedFrame {
         /// Its first sample.
@@ -414,6 +424,11 @@ impl std::fmt::Display for Warning {
             W::StreamInfoCutShort { claimed, present } => {
                 write!(f, "STREAMINFO says {claimed}, the file holds {present}: it is cut short")
             }
+            W::JunkAtStart { bytes } => write!(
+                f,
+                "the first {bytes} bytes are not FLAC frames (a stream picked up mid-frame?); decoding starts at byte {bytes}"
+            ),
+            W::FlacRuleBroken { what } => f.write_str(what),
             W::CutInsideFrame { at } => {
                 write!(f, "the stream is cut short inside the frame at byte {at}; decoding stops there")
             }
@@ -555,6 +570,7 @@ impl Warning {
             W::LengthUnchecked { .. } | W::MissingTotal => C::MissingTotal,
             W::LostSync { .. }
             | W::JunkAtEnd { .. }
+            | W::JunkAtStart { .. }
             | W::NotAChunk { .. }
             | W::Rf64SizedChunk { .. }
             | W::ImpossibleBox { .. }
@@ -565,7 +581,7 @@ impl Warning {
             | W::SkippedDamagedData { .. }
             | W::UndecodablePacket { .. }
             | W::ChannelCountChanged { .. } => C::Damaged,
-            W::ChainedStream | W::BlockAlignMismatch { .. } => C::Format,
+            W::ChainedStream | W::BlockAlignMismatch { .. } | W::FlacRuleBroken { .. } => C::Format,
             W::TagsNotWritten { .. } => C::Tags,
             W::CannotDecode { .. } | W::FmtDisagrees { .. } => C::Format,
             W::OutputNotMeasured { .. } => C::More,

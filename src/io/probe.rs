@@ -139,7 +139,19 @@ pub fn open_source(mut source: Source) -> ReadResult<Box<dyn AudioReader>> {
             return Err(ReadError::UnknownFormat("the file holds an ID3 tag and no audio".into()));
         }
     }
-    let kind = detect(head)?;
+    let kind = match detect(head) {
+        // A FLAC stream picked up mid-frame: junk, then frames (no `fLaC`).
+        Err(ReadError::UnknownFormat(why)) => {
+            source.seek(SeekFrom::Start(skip))?;
+            let mut more = vec![0u8; flac::BARE_SEARCH];
+            let m = read_up_to(&mut source, &mut more)?;
+            if flac::first_whole_frame(&more[..m]).is_none() {
+                return Err(ReadError::UnknownFormat(why));
+            }
+            Detected::Flac
+        }
+        kind => kind?,
+    };
     source.seek(SeekFrom::Start(0))?;
     match kind {
         Detected::Wave => wav::open_reader(source),

@@ -31,7 +31,7 @@ pub enum OutputFormat {
     /// MPEG-1/2 Layer III through LAME, with a LAME/Xing header (gapless)
     /// and ID3v2.4 tags. Not in macOS builds.
     Mp3,
-    /// Opus in Ogg (RFC 7845), through ropus, always at 48 kHz.
+    /// Opus in Ogg (RFC 7845), through libopus (ropus on macOS), always at 48 kHz.
     Opus,
     /// AAC in an MPEG-4 (.m4a) file, through AudioToolbox: macOS builds only.
     Aac,
@@ -217,7 +217,9 @@ impl OutputFormat {
     pub fn max_channels(self) -> usize {
         match self {
             // (AAC: surround would need a channel layout set on the encoder.)
-            OutputFormat::Mp3 | OutputFormat::Opus | OutputFormat::Aac => 2,
+            OutputFormat::Mp3 | OutputFormat::Aac => 2,
+            // Mapping family 1: up to 7.1.
+            OutputFormat::Opus => crate::io::codec::opus_coder::MAX_OPUS_CHANNELS,
             _ => usize::MAX,
         }
     }

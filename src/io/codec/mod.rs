@@ -6,6 +6,7 @@
 //! they must not open files nor allocate per block once set up.
 
 pub mod aac;
+pub(crate) mod aac_adts;
 #[cfg(target_os = "macos")]
 // unsafe: AudioToolbox's AudioConverter (C calls with pointers to buffers
 // this module owns); the safety argument is at the top of the module.
@@ -20,5 +21,6 @@ pub mod lossy;
 #[cfg(not(target_os = "macos"))]
 pub mod mp3;
 pub mod opus;
+pub mod opus_coder;
 pub mod opus_encode;
 pub mod pcm;

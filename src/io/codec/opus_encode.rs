@@ -1,5 +1,6 @@
-//! Ogg Opus writing (RFC 7845) through ropus's encoder, the pure-Rust port
-//! of libopus: 20 ms packets at 48 kHz, mono or stereo, in Ogg pages.
+//! Ogg Opus writing (RFC 7845): 20 ms packets at 48 kHz in Ogg pages, from
+//! one of the encoders of [`super::opus_coder`] (libopus or ropus; mono and
+//! stereo as mapping family 0, 3 to 8 channels as family 1).
 //!
 //! Gapless: `OpusHead` carries the encoder's look-ahead as pre-skip, the
 //! stream is padded with silence until the decoder has produced every input
@@ -11,9 +12,8 @@
 //! Must not allocate per packet once running (one frame buffer, one packet
 //! buffer), nor write anything after an error.
 
-use ropus::{Application, Bitrate, Channels, Encoder};
-
-use super::lossy::{EncoderSettings, OpusApplication};
+use super::lossy::EncoderSettings;
+use super::opus_coder::{Mapping, OpusCoder, OpusEngine, MAX_OPUS_CHANNELS};
 use crate::io::container::ogg::OggStreamWriter;
 use crate::io::tags::picture::{base64, flac_picture_block};
 use crate::io::tags::{vorbis_comment_body, Picture};
@@ -30,7 +30,9 @@ const MAX_PACKET: usize = 4000;
 /// Writes Ogg Opus.
 pub struct OpusWriter {
     ogg: Option<OggStreamWriter<Box<dyn WriteSeek>>>,
-    encoder: Encoder,
+    encoder: OpusCoder,
+    /// Mapping family 1's header fields, for more than 2 channels.
+    mapping: Option<Mapping>,
     channels: usize,
     pre_skip: u64,
     tags: Tags,
@@ -48,60 +50,53 @@ pub struct OpusWriter {
     spare: Vec<u8>,
 }
 
-fn encoder_error(e: impl std::fmt::Display) -> WriteError {
-    WriteError::Encoder(format!("opus: {e}"))
-}
-
 impl OpusWriter {
-    /// An Opus writer for `spec` (48 kHz, 1 or 2 channels, f32 samples).
+    /// An Opus writer for `spec` (48 kHz, 1 to 8 channels, f32 samples)
+    /// through the build's encoder ([`OpusEngine::for_build`]).
     pub fn new(sink: Box<dyn WriteSeek>, spec: WriterSpec, settings: &EncoderSettings) -> Result<Self, WriteError> {
+        Self::with_engine(sink, spec, settings, OpusEngine::for_build())
+    }
+
+    /// An Opus writer whose mono or stereo packets come from `engine`
+    /// (surround is always ropus's multistream encoder).
+    pub fn with_engine(
+        sink: Box<dyn WriteSeek>,
+        spec: WriterSpec,
+        settings: &EncoderSettings,
+        engine: OpusEngine,
+    ) -> Result<Self, WriteError> {
         if spec.sample_rate != OPUS_WRITE_RATE {
             return Err(WriteError::Unsupported(format!(
                 "Opus is written at 48000 Hz, not {} Hz (leave out --rate, or give --rate 48000)",
                 spec.sample_rate
             )));
         }
-        let channels = match spec.channels {
-            1 => Channels::Mono,
-            2 => Channels::Stereo,
-            n => {
-                return Err(WriteError::Unsupported(format!(
-                    "CoreMusic writes Opus in mono or stereo, not {n} channels (give --channels 2)"
-                )))
-            }
-        };
-        settings.check(crate::io::OutputFormat::Opus).map_err(WriteError::Usage)?;
-        let application = match settings.application.unwrap_or_default() {
-            OpusApplication::Audio => Application::Audio,
-            OpusApplication::Voip => Application::Voip,
-            OpusApplication::Lowdelay => Application::RestrictedLowDelay,
-        };
-        let kbps = settings.bitrate.unwrap_or(if spec.channels == 1 { 64 } else { 128 });
-        let vbr = settings.vbr.unwrap_or(true);
-        let encoder = Encoder::builder(OPUS_WRITE_RATE, channels, application)
-            .bitrate(Bitrate::Bits(kbps * 1000))
-            .complexity(settings.complexity.unwrap_or(10))
-            .vbr(vbr)
-            // Unconstrained VBR, as opusenc and ffmpeg's libopus use by default.
-            .vbr_constraint(false)
-            .build()
-            .map_err(encoder_error)?;
-        let pre_skip = u64::from(encoder.lookahead());
         let ch = usize::from(spec.channels);
+        if !(1..=MAX_OPUS_CHANNELS).contains(&ch) {
+            return Err(WriteError::Unsupported(format!(
+                "CoreMusic writes Opus in 1 to {MAX_OPUS_CHANNELS} channels (up to 7.1), not {ch} channels \
+                 (give --channels 8 or fewer)"
+            )));
+        }
+        settings.check(crate::io::OutputFormat::Opus).map_err(WriteError::Usage)?;
+        let (encoder, mapping) = OpusCoder::new(engine, ch, settings)?;
+        let pre_skip = u64::from(encoder.lookahead()?);
+        let streams = mapping.as_ref().map_or(1, |m| usize::from(m.streams));
         Ok(OpusWriter {
             ogg: Some(OggStreamWriter::new(sink, serial())),
             encoder,
+            mapping,
             channels: ch,
             pre_skip,
             tags: Tags::default(),
             picture: None,
             headers_written: false,
             pending: Vec::with_capacity(FRAME * ch),
-            packet: vec![0; MAX_PACKET],
+            packet: vec![0; MAX_PACKET * streams],
             frames_in: 0,
             frames_coded: 0,
             held: None,
-            spare: Vec::with_capacity(MAX_PACKET),
+            spare: Vec::with_capacity(MAX_PACKET * streams),
         })
     }
 
@@ -115,7 +110,7 @@ impl OpusWriter {
             return Ok(());
         }
         self.headers_written = true;
-        let head = opus_head(self.channels as u8, self.pre_skip as u16, OPUS_WRITE_RATE);
+        let head = opus_head(self.channels as u8, self.pre_skip as u16, OPUS_WRITE_RATE, self.mapping.as_ref());
         let tags = opus_tags(&self.tags, self.picture.as_ref());
         let ogg = self.ogg()?;
         ogg.packet(&head, 0, true)?;
@@ -125,7 +120,7 @@ impl OpusWriter {
 
     /// Encodes one whole frame from `pending`.
     fn encode_frame(&mut self) -> Result<(), WriteError> {
-        let n = self.encoder.encode_float(&self.pending, &mut self.packet).map_err(encoder_error)?;
+        let n = self.encoder.encode(&self.pending, &mut self.packet)?;
         self.pending.clear();
         self.frames_coded += FRAME as u64;
         let mut packet = std::mem::take(&mut self.spare);
@@ -165,16 +160,25 @@ fn serial() -> u32 {
     t ^ std::process::id().rotate_left(16) ^ 0x4F50_5553
 }
 
-/// An `OpusHead` for mapping family 0 (RFC 7845 §5.1), output gain 0.
-fn opus_head(channels: u8, pre_skip: u16, input_rate: u32) -> Vec<u8> {
-    let mut h = Vec::with_capacity(19);
+/// An `OpusHead` (RFC 7845 §5.1), output gain 0: mapping family 0, or 1
+/// with its stream counts and channel table when `mapping` is given.
+fn opus_head(channels: u8, pre_skip: u16, input_rate: u32, mapping: Option<&Mapping>) -> Vec<u8> {
+    let mut h = Vec::with_capacity(21 + usize::from(channels));
     h.extend_from_slice(b"OpusHead");
     h.push(1);
     h.push(channels);
     h.extend_from_slice(&pre_skip.to_le_bytes());
     h.extend_from_slice(&input_rate.to_le_bytes());
     h.extend_from_slice(&0i16.to_le_bytes());
-    h.push(0);
+    match mapping {
+        None => h.push(0),
+        Some(m) => {
+            h.push(1);
+            h.push(m.streams);
+            h.push(m.coupled);
+            h.extend_from_slice(&m.table);
+        }
+    }
     h
 }
 
@@ -219,7 +223,7 @@ impl AudioWriter for OpusWriter {
         if self.headers_written {
             return Err(WriteError::Usage("tags must be set before the first samples".into()));
         }
-        self.tags = super::lossy::with_encoder(tags, "CoreMusic (ropus)");
+        self.tags = super::lossy::with_encoder(tags, self.encoder.name());
         Ok(())
     }
 
@@ -262,12 +266,18 @@ mod tests {
     }
 
     /// Writes `frames` of a tone and reads them back with our reader.
-    fn round_trip(channels: u16, frames: usize, settings: &EncoderSettings) -> (crate::io::StreamInfo, Vec<f32>) {
+    fn round_trip_with(
+        engine: OpusEngine,
+        channels: u16,
+        frames: usize,
+        settings: &EncoderSettings,
+    ) -> (crate::io::StreamInfo, Vec<f32>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.opus");
         let file = std::fs::File::create(&path).unwrap();
-        let mut w: Box<dyn AudioWriter> =
-            Box::new(OpusWriter::new(Box::new(std::io::BufWriter::new(file)), spec(channels), settings).unwrap());
+        let mut w: Box<dyn AudioWriter> = Box::new(
+            OpusWriter::with_engine(Box::new(std::io::BufWriter::new(file)), spec(channels), settings, engine).unwrap(),
+        );
         let mut tags = Tags::default();
         tags.push("title", "Opus tone");
         tags.push("artist", "CoreMusic");
@@ -285,13 +295,24 @@ mod tests {
         (info, back)
     }
 
+    /// Both encoders (libopus where it is built in, and ropus), and ropus's
+    /// multistream encoder for surround.
+    fn engines() -> Vec<OpusEngine> {
+        if cfg!(target_os = "macos") {
+            vec![OpusEngine::Ropus]
+        } else {
+            vec![OpusEngine::Libopus, OpusEngine::Ropus]
+        }
+    }
+
     #[test]
     fn reads_back_with_the_exact_length_and_tags() {
-        for (ch, frames) in [(2u16, 48_000 + 123), (1, 999), (2, 0), (1, 960)] {
-            let (info, back) = round_trip(ch, frames, &EncoderSettings::default());
+        let cases = [(2u16, 48_000 + 123), (1, 999), (2, 0), (1, 960), (6, 4_800 + 7), (3, 961), (8, 960)];
+        for (engine, (ch, frames)) in engines().into_iter().flat_map(|e| cases.map(|c| (e, c))) {
+            let (info, back) = round_trip_with(engine, ch, frames, &EncoderSettings::default());
             assert_eq!(info.channels(), usize::from(ch));
             assert_eq!(info.sample_rate(), 48_000);
-            assert_eq!(back.len(), frames * usize::from(ch), "{ch} ch, {frames} frames");
+            assert_eq!(back.len(), frames * usize::from(ch), "{engine:?}: {ch} ch, {frames} frames");
             assert_eq!(info.tags.get("title"), Some("Opus tone"));
             assert_eq!(info.tags.get("artist"), Some("CoreMusic"));
         }
@@ -299,7 +320,13 @@ mod tests {
 
     #[test]
     fn the_tone_survives_encoding() {
-        let (_, back) = round_trip(2, 48_000, &EncoderSettings::opus(96));
+        for engine in engines() {
+            tone_survives(engine);
+        }
+    }
+
+    fn tone_survives(engine: OpusEngine) {
+        let (_, back) = round_trip_with(engine, 2, 48_000, &EncoderSettings::opus(96));
         // Past the encoder's start-up, the decoded tone is near the source.
         let (mut err, mut sig) = (0f64, 0f64);
         for (i, v) in back.iter().enumerate().skip(2 * 4800) {
@@ -308,7 +335,7 @@ mod tests {
             sig += f64::from(want).powi(2);
         }
         let snr = 10.0 * (sig / err).log10();
-        assert!(snr > 15.0, "SNR {snr:.1} dB");
+        assert!(snr > 15.0, "{engine:?}: SNR {snr:.1} dB");
     }
 
     #[test]
@@ -316,8 +343,8 @@ mod tests {
         let sink = || -> Box<dyn WriteSeek> { Box::new(std::io::Cursor::new(Vec::new())) };
         let e = OpusWriter::new(sink(), WriterSpec { sample_rate: 44_100, ..spec(2) }, &Default::default());
         assert!(e.err().unwrap().to_string().contains("48000 Hz"));
-        let e = OpusWriter::new(sink(), spec(6), &Default::default());
-        assert!(e.err().unwrap().to_string().contains("6 channels"));
+        let e = OpusWriter::new(sink(), spec(9), &Default::default());
+        assert!(e.err().unwrap().to_string().contains("not 9 channels"));
         let e = OpusWriter::new(sink(), spec(2), &EncoderSettings::opus(1000));
         assert!(e.err().unwrap().to_string().contains("1000 kb/s"));
     }

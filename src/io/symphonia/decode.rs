@@ -2,6 +2,7 @@
 //! what is skipped and a panic boundary around every call into symphonia.
 
 use super::*;
+use crate::io::codec::aac_adts;
 
 impl SymphoniaReader {
     pub(super) fn warn(&mut self, msg: Warning) {
@@ -95,6 +96,15 @@ impl SymphoniaReader {
             if self.own_end {
                 packet.trim_end = symphonia::core::units::Duration::ZERO;
             }
+            if self.skip_silent_blocks && !aac_adts::gives_audio(&packet.data) {
+                continue;
+            }
+            if let Some(t) = self.front_trim {
+                // The packet's first sample counted from the stream's start.
+                let at = packet.pts.get().saturating_add(t.demuxer_delay);
+                let trim = t.delay.saturating_sub(at).clamp(0, t.frame as i64) as u64;
+                packet.trim_start = symphonia::core::units::Duration::new(trim);
+            }
             let channels = self.channels;
             let codec_label = self.codec_label.clone();
             let decoded = match guard(&codec_label, || {
@@ -105,8 +115,14 @@ impl SymphoniaReader {
             };
             let (frames, planes) = match decoded {
                 Ok(fp) => fp,
-                Err(SymError::DecodeError(_) | SymError::IoError(_) | SymError::LimitError(_)) => {
-                    let e = decoded.err().map(|e| e.to_string()).unwrap_or_default();
+                Err(SymError::DecodeError(_) | SymError::IoError(_) | SymError::LimitError(_))
+                | Err(SymError::Unsupported(AAC_PREDICTION | AAC_GAIN_CONTROL)) => {
+                    let e = match decoded {
+                        Err(SymError::Unsupported(AAC_PREDICTION)) => AAC_PREDICTION_WHY.to_string(),
+                        Err(SymError::Unsupported(AAC_GAIN_CONTROL)) => AAC_GAIN_CONTROL_WHY.to_string(),
+                        Err(e) => e.to_string(),
+                        Ok(_) => String::new(),
+                    };
                     self.failed += 1;
                     self.failed_in_a_row += 1;
                     if self.failed_in_a_row > MAX_FAILED_IN_A_ROW {
@@ -213,6 +229,18 @@ impl SymphoniaReader {
         Ok(done)
     }
 }
+
+/// symphonia's AAC decoder on a block with prediction data (AAC Main's
+/// prediction, AAC LTP's long-term prediction: tools it does not have; in
+/// AAC-LC, where the bit must be 0, damage) or gain control data (AAC SSR).
+/// Such a block is a packet that cannot be decoded, like a damaged one; a
+/// stream of nothing else fails (see [`MAX_FAILED_IN_A_ROW`]).
+const AAC_PREDICTION: &str = "aac: predictor data";
+const AAC_PREDICTION_WHY: &str =
+    "the block uses AAC prediction (AAC Main or LTP tools, which CoreMusic does not decode), or is damaged";
+const AAC_GAIN_CONTROL: &str = "aac: gain control data";
+const AAC_GAIN_CONTROL_WHY: &str =
+    "the block uses AAC SSR gain control (which CoreMusic does not decode), or is damaged";
 
 pub(super) fn copy_f32(buf: &GenericAudioBufferRef<'_>, range: std::ops::Range<usize>, dst: &mut [f32]) {
     buf.slice(range).copy_to_slice_interleaved(dst);

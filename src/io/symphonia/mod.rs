@@ -263,6 +263,22 @@ pub struct SymphoniaReader {
     /// demuxer's end trimming (from its own estimate) is undone and `limit`
     /// cuts at the scanned length instead.
     own_end: bool,
+    /// MPEG audio whose scan trims less at the start than symphonia's
+    /// demuxer (a very short LAME file, see [`mpeg::MpegScan::delay`]):
+    /// symphonia's delay, the scan's, and the samples of a frame. Each
+    /// packet's start trim is set from the scan's delay instead.
+    front_trim: Option<FrontTrim>,
+    /// ADTS AAC: raw data blocks that hold no channel element are skipped
+    /// undecoded, as ffmpeg gives no audio for them (see [`aac_adts`]).
+    skip_silent_blocks: bool,
+}
+
+/// See [`SymphoniaReader::front_trim`].
+#[derive(Debug, Clone, Copy)]
+struct FrontTrim {
+    demuxer_delay: i64,
+    delay: i64,
+    frame: u64,
 }
 
 impl AudioReader for SymphoniaReader {

@@ -55,6 +55,10 @@ pub(super) struct Opened {
     /// Set when the track is AAC that symphonia's decoder refuses (HE-AAC,
     /// more than two channels…): the file is described, not decoded.
     pub undecodable: Option<DescribedOnly>,
+    /// For an AAC track symphonia takes: the same description, used when
+    /// not one of its packets decodes (a damaged file). Its read error is
+    /// set by the caller.
+    pub fallback: Option<(crate::io::Container, AacConfig, u64)>,
 }
 
 /// Opens an MPEG-4 file with CoreMusic's demuxer.
@@ -130,6 +134,12 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
     let chapters: Vec<crate::io::Chapter> =
         d.chapters.iter().map(|c| crate::io::Chapter { start_s: c.start_s, title: c.title.clone() }).collect();
     let warnings = d.warnings.clone();
+    let fallback = match &t.codec {
+        SampleCodec::Aac { config, .. } => {
+            parse_asc(config).map(|a| (crate::io::Container::Mp4, a, frames_at(t.keep, a.sample_rate)))
+        }
+        _ => None,
+    };
     let undecodable = match &t.codec {
         SampleCodec::Aac { config, .. } => parse_asc(config).and_then(|a| {
             // AAC-LC whose packets carry SBR data: HE-AAC at twice the rate.
@@ -144,7 +154,7 @@ pub(super) fn open(source: Source) -> Result<Opened, (ReadError, Option<Source>)
     };
     let format =
         Mp4Format { demux: Some(d), tracks: vec![track], log: MetadataLog::default(), media: MediaInfo::default() };
-    Ok(Opened { format, edit, tags, chapters, warnings, undecodable })
+    Ok(Opened { format, edit, tags, chapters, warnings, undecodable, fallback })
 }
 
 /// An AAC track that symphonia's decoder refuses (it decodes AAC-LC in one
@@ -159,18 +169,40 @@ pub(super) fn undecodable(
     tags: &Tags,
     chapters: &[crate::io::Chapter],
 ) -> Option<DescribedOnly> {
-    let (name, fourcc, why) = match a.profile {
-        AacProfile::He => ("aac_he", *b"aach", "HE-AAC decoding is not supported".to_string()),
-        AacProfile::HeV2 => ("aac_he_v2", *b"aacp", "HE-AACv2 decoding is not supported".to_string()),
+    let why = match a.profile {
+        AacProfile::He => "HE-AAC decoding is not supported".to_string(),
+        AacProfile::HeV2 => "HE-AACv2 decoding is not supported".to_string(),
         AacProfile::Plain if a.object_type != 2 => {
-            ("aac", *b"aac ", format!("AAC of object type {} (not AAC-LC): decoding is not supported", a.object_type))
+            let name = match a.object_type {
+                1 => "AAC Main",
+                3 => "AAC SSR",
+                4 => "AAC LTP",
+                _ => "AAC",
+            };
+            format!("{name} (object type {}, not AAC-LC): decoding is not supported", a.object_type)
         }
-        AacProfile::Plain if a.channels > 2 => (
-            "aac",
-            *b"aac ",
-            format!("AAC with {} channels: decoding more than 2 channels is not supported", a.channels),
-        ),
+        AacProfile::Plain if a.channels > 2 => {
+            format!("AAC with {} channels: decoding more than 2 channels is not supported", a.channels)
+        }
         AacProfile::Plain => return None,
+    };
+    Some(described(container, a, frames, tags, chapters, format!("codec: {why}")))
+}
+
+/// An AAC track described from its config (see [`undecodable`]) with `why`
+/// as the error of every read, and a [`Warning::CannotDecode`] saying so.
+pub(super) fn described(
+    container: crate::io::Container,
+    a: AacConfig,
+    frames: u64,
+    tags: &Tags,
+    chapters: &[crate::io::Chapter],
+    why: String,
+) -> DescribedOnly {
+    let (name, fourcc) = match a.profile {
+        AacProfile::He => ("aac_he", *b"aach"),
+        AacProfile::HeV2 => ("aac_he_v2", *b"aacp"),
+        AacProfile::Plain => ("aac", *b"aac "),
     };
     let per_packet = if a.profile == AacProfile::Plain { 1024 } else { 2048 };
     let channels = a.channels.max(1);
@@ -185,7 +217,8 @@ pub(super) fn undecodable(
         bit_rate: None,
         tags: tags.clone(),
     };
-    Some(DescribedOnly::new(info, format!("codec: {why}")).with_chapters(chapters.to_vec()))
+    let what = why.strip_prefix("codec: ").unwrap_or(&why).to_string();
+    DescribedOnly::new(info, why).with_chapters(chapters.to_vec()).with_warnings(vec![Warning::CannotDecode { what }])
 }
 
 /// True when `a` is plain AAC-LC (no SBR signalled) but every one of the

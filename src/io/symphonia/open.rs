@@ -3,7 +3,7 @@
 //! decoded to prove the stream plays.
 
 use super::*;
-use crate::io::codec::aac_sbr;
+use crate::io::codec::{aac_adts, aac_sbr};
 use crate::io::container::mp4::demux::{AacConfig, AacProfile};
 use crate::io::described::DescribedOnly;
 use crate::io::probe::read_up_to;
@@ -21,6 +21,16 @@ impl SymphoniaReader {
             if let Some(he) = adts_implicit_sbr(&mut source)? {
                 return Ok(Box::new(he));
             }
+            // The length from the frames themselves, as ffmpeg decodes them
+            // (symphonia's is a guess from the first frames' sizes).
+            let walk = adts_walk(&mut source)?;
+            let mut reader = Self::open_with(source, Some(hint))?;
+            reader.drop_priming(walk.priming());
+            if walk.whole {
+                reader.info.frames = Some(walk.frames());
+                reader.limit = Some(walk.frames());
+            }
+            return Ok(Box::new(reader));
         }
         Ok(Box::new(Self::open_with(source, Some(hint))?))
     }
@@ -34,7 +44,19 @@ impl SymphoniaReader {
                 if let Some(u) = o.undecodable.take() {
                     return Ok(Box::new(u.with_warnings(o.warnings)));
                 }
-                Ok(Box::new(Self::from_opened(o)?))
+                let fallback = o.fallback.take();
+                let (tags, chapters, warnings) = (o.tags.clone(), o.chapters.clone(), o.warnings.clone());
+                match (Self::from_opened(o), fallback) {
+                    (Ok(r), _) => Ok(Box::new(r)),
+                    // Not one packet decodes: the track is described from its
+                    // config, and every read says why.
+                    (Err(ReadError::Decoder(_) | ReadError::Unsupported(_)), Some((c, a, frames))) => {
+                        let why = "AAC data: not one of its packets decodes (a damaged file?)".to_string();
+                        let d = mp4_format::described(c, a, frames, &tags, &chapters, why);
+                        Ok(Box::new(d.with_warnings(warnings)))
+                    }
+                    (Err(e), _) => Err(e),
+                }
             }
             Err((e, Some(mut back))) => {
                 back.seek(SeekFrom::Start(0))?;
@@ -42,6 +64,15 @@ impl SymphoniaReader {
             }
             Err((e, None)) => Err(e),
         }
+    }
+
+    /// Drops `n` frames at the start of the output (an encoder's priming
+    /// that no header records), after the first block was decoded.
+    fn drop_priming(&mut self, n: u64) {
+        let here = ((self.end - self.cur) as u64).min(n);
+        self.cur += here as usize;
+        self.discard += n - here;
+        self.lead += n;
     }
 
     fn from_opened(o: mp4_format::Opened) -> ReadResult<Self> {
@@ -246,6 +277,7 @@ impl SymphoniaReader {
             (None, Some(n)) => Some(n.saturating_sub(lead)),
             (None, None) => None,
         };
+        let skip_silent_blocks = codec == Codec::Aac && container == Container::Adts;
         let info = StreamInfo {
             container,
             codec,
@@ -287,6 +319,16 @@ impl SymphoniaReader {
             warnings_dropped: 0,
             chapters: Vec::new(),
             own_end: scan.is_some(),
+            front_trim: scan.as_ref().and_then(|s| {
+                let demuxer_delay = i64::from(track.delay.unwrap_or(0));
+                let delay = i64::from(s.delay);
+                (delay < demuxer_delay).then_some(FrontTrim {
+                    demuxer_delay,
+                    delay,
+                    frame: u64::from(s.samples_per_frame),
+                })
+            }),
+            skip_silent_blocks,
         };
         if let Some(w) = scan.as_ref().and_then(mpeg::MpegScan::truncation_warning) {
             reader.warned_truncated = true;
@@ -359,7 +401,10 @@ fn adts_implicit_sbr(source: &mut Source) -> ReadResult<Option<DescribedOnly>> {
     let result = match found {
         Some((2, rate_index, channels)) if rate_index < AAC_RATES.len() && (1..=2).contains(&channels) => {
             let core = AAC_RATES[rate_index];
-            let frames = adts_output_frames(source, skip)?;
+            // Two output frames per core frame with SBR.
+            let len = MediaSource::byte_len(source);
+            let walk = aac_adts::walk(source, skip, len)?;
+            let frames = (2 * (walk.blocks - walk.silent) * 1024).saturating_sub(walk.priming());
             let a = AacConfig { profile: AacProfile::He, object_type: 2, sample_rate: 2 * core, channels };
             mp4_format::undecodable(Container::Adts, a, frames, &Tags::default(), &[])
         }
@@ -372,24 +417,15 @@ fn adts_implicit_sbr(source: &mut Source) -> ReadResult<Option<DescribedOnly>> {
 /// The AAC sampling frequency table (ISO 14496-3 1.6.3.4).
 const AAC_RATES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
-/// Output frames of the ADTS frames from `start` on, with SBR (2048 a raw
-/// data block): headers are followed by their lengths until one is not an
-/// ADTS header (the end, a tag, damage).
-fn adts_output_frames(source: &mut Source, start: u64) -> ReadResult<u64> {
+/// The ADTS frames after any ID3v2 tag, walked by their headers; the
+/// source is moved back to its start.
+fn adts_walk(source: &mut Source) -> ReadResult<aac_adts::AdtsWalk> {
     let len = MediaSource::byte_len(source);
-    let (mut at, mut frames) = (start, 0u64);
-    let mut h = [0u8; 7];
-    while at.saturating_add(7) <= len {
-        source.seek(SeekFrom::Start(at))?;
-        if read_up_to(source, &mut h)? < 7 || h[0] != 0xFF || h[1] & 0xF6 != 0xF0 {
-            break;
-        }
-        let size = (u64::from(h[3] & 3) << 11) | (u64::from(h[4]) << 3) | u64::from(h[5] >> 5);
-        if size < 7 || at + size > len {
-            break;
-        }
-        frames += 2048 * (u64::from(h[6] & 3) + 1);
-        at += size;
-    }
-    Ok(frames)
+    let mut head = [0u8; 10];
+    source.seek(SeekFrom::Start(0))?;
+    let n = read_up_to(source, &mut head)?;
+    let skip = crate::io::probe::id3v2_len(&head[..n]).min(len);
+    let walk = aac_adts::walk(source, skip, len)?;
+    source.seek(SeekFrom::Start(0))?;
+    Ok(walk)
 }

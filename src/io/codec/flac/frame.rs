@@ -329,20 +329,46 @@ fn lpc_fixed_order<const N: usize>(buf: &mut [i32], coefs: &[i32], shift: u32) {
     let Some(c) = coefs.first_chunk::<N>() else {
         return;
     };
-    // Coefficients reversed so that c[j] pairs with hist[j] (oldest first).
+    if buf.len() <= N {
+        return;
+    }
+    // Coefficients reversed so that rc[j] pairs with buf[i - N + j] (oldest first).
     let mut rc = [0i32; N];
     for j in 0..N {
         rc[j] = c[N - 1 - j];
     }
-    for i in N..buf.len() {
-        let Some(hist) = buf[i - N..i].first_chunk::<N>() else {
-            return;
-        };
-        let mut sum = 0i32;
-        for j in 0..N {
-            sum = sum.wrapping_add(rc[j].wrapping_mul(hist[j]));
+    // The 4 newest samples are carried in registers (r0 oldest … r3 newest,
+    // as of the first prediction) and the older ones are read from `buf`. A sample is needed by the very
+    // next prediction, and a wide load over samples stored a few cycles
+    // earlier stalls on store forwarding: the whole restore then waits on
+    // memory instead of on one multiply-add.
+    let old = N.saturating_sub(4);
+    let mut rn = [0i32; 4];
+    for j in 0..N.min(4) {
+        rn[3 - j] = rc[N - 1 - j];
+    }
+    let at = |k: usize| if k < 4 && N >= 4 - k { buf[N + k - 4] } else { 0 };
+    let (r0, mut r1, mut r2, mut r3) = (at(0), at(1), at(2), at(3));
+    // `pre` is everything but the two newest terms; it is made one sample
+    // ahead, from samples that are already known, so the only work between
+    // one sample and the next is two scalar multiply-adds and a shift.
+    let older = |buf: &[i32], i: usize, r0: i32, r1: i32| {
+        let mut sum = rn[0].wrapping_mul(r0).wrapping_add(rn[1].wrapping_mul(r1));
+        if let Some(hist) = buf.get(i - N..i).and_then(|h| h.first_chunk::<N>()) {
+            for j in 0..old {
+                sum = sum.wrapping_add(rc[j].wrapping_mul(hist[j]));
+            }
         }
-        buf[i] = buf[i].wrapping_add(sum >> shift);
+        sum
+    };
+    let mut pre = older(buf, N, r0, r1);
+    for i in N..buf.len() {
+        let next = older(buf, i + 1, r1, r2);
+        let sum = pre.wrapping_add(rn[2].wrapping_mul(r2)).wrapping_add(rn[3].wrapping_mul(r3));
+        let v = buf[i].wrapping_add(sum >> shift);
+        buf[i] = v;
+        (r1, r2, r3) = (r2, r3, v);
+        pre = next;
     }
 }
 
@@ -632,4 +658,37 @@ fn decode_frame_inner<S: Sample>(
         }
     }
     Ok(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::Rng;
+
+    /// The LPC restore, as the format defines it, one product at a time.
+    fn lpc_reference(buf: &mut [i32], coefs: &[i32], shift: u32) {
+        for i in coefs.len()..buf.len() {
+            let mut sum = 0i32;
+            for (k, c) in coefs.iter().enumerate() {
+                sum = sum.wrapping_add(c.wrapping_mul(buf[i - 1 - k]));
+            }
+            buf[i] = buf[i].wrapping_add(sum >> shift);
+        }
+    }
+
+    #[test]
+    fn lpc_restore_of_every_order_equals_the_definition() {
+        let mut rng = Rng(0x5eed_1f1ac);
+        for order in 1..=32usize {
+            for len in [order, order + 1, order + 2, order + 5, 64, 4096] {
+                let coefs: Vec<i32> = (0..order).map(|_| rng.noise(1 << 14) as i32).collect();
+                let shift = (rng.next() % 16) as u32;
+                let input: Vec<i32> = (0..len).map(|_| rng.noise(1 << 15) as i32).collect();
+                let (mut fast, mut slow) = (input.clone(), input);
+                lpc_narrow(&mut fast, &coefs, shift);
+                lpc_reference(&mut slow, &coefs, shift);
+                assert_eq!(fast, slow, "order {order}, {len} samples");
+            }
+        }
+    }
 }

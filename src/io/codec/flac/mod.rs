@@ -13,5 +13,5 @@ mod frame;
 mod md5;
 mod verify;
 
-pub use decode::{looks_like_frame_header, FlacReader};
+pub use decode::{first_whole_frame, looks_like_frame_header, FlacReader, BARE_SEARCH};
 pub use encode::FlacWriter;

@@ -63,6 +63,25 @@ impl MpegScan {
         mpeg_frames.saturating_mul(u64::from(self.samples_per_frame)).saturating_sub(u64::from(self.delay) + padding)
     }
 
+    /// Samples dropped at the start as ffmpeg drops them: the delay, except
+    /// in a very short file whose LAME delay and padding reach into the same
+    /// frames (LAME 3.97 writes such tags for inputs shorter than a frame).
+    /// There the frames that carry end padding end the start skip, so only
+    /// the whole frames before the padding are skipped; equal to `delay` for
+    /// every file whose numbers fit.
+    fn front_trim(&self) -> u32 {
+        let spf = u64::from(self.samples_per_frame);
+        if self.is_truncated() || spf == 0 || self.padding == 0 {
+            return self.delay;
+        }
+        let first_padded = self.frames.saturating_mul(spf).saturating_sub(u64::from(self.padding));
+        let before = first_padded / spf;
+        if before == 0 {
+            return self.delay;
+        }
+        u64::from(self.delay).min(before * spf) as u32
+    }
+
     /// Whether fewer frames are present than the header announces.
     pub fn is_truncated(&self) -> bool {
         self.header_frames.is_some_and(|h| self.frames < h)
@@ -414,6 +433,7 @@ pub fn scan<R: Read + Seek + ?Sized>(src: &mut R, len: u64) -> Option<MpegScan> 
             if bytes <= present.saturating_add(u64::from(first.len)) && bytes >= present / 2 {
                 scan.frames = frames;
                 scan.from_header = true;
+                scan.delay = scan.front_trim();
                 return Some(scan);
             }
         }
@@ -439,6 +459,7 @@ pub fn scan<R: Read + Seek + ?Sized>(src: &mut R, len: u64) -> Option<MpegScan> 
             },
         }
     }
+    scan.delay = scan.front_trim();
     Some(scan)
 }
 

@@ -180,6 +180,28 @@ fn xing_lame_delay_padding_and_truncation() {
 }
 
 #[test]
+fn a_lame_tag_whose_delay_and_padding_overlap_trims_as_ffmpeg_does() {
+    // LAME 3.97 on an input shorter than a frame: delay 1000 + padding 2000
+    // is more than 2 frames (2304 samples) hold. ffmpeg's end padding
+    // (2000 − 529, from sample 833) starts inside frame 0: nothing is left.
+    let two = [info_frame(2, 3 * FRAME_LEN as u32, 1000, 2000), frames(2)].concat();
+    let s = scan_bytes(&two).expect("scan");
+    assert_eq!(s.pcm_frames(), 0);
+    // 3 frames (3456): the padding starts at 1985, in frame 1, whose packet
+    // resets ffmpeg's start skip (1000 + 529): only frame 0 is skipped, and
+    // frame 1 gives 1985 − 1152 = 833 frames.
+    let three = [info_frame(3, 4 * FRAME_LEN as u32, 1000, 2000), frames(3)].concat();
+    let s = scan_bytes(&three).expect("scan");
+    assert_eq!((s.delay, s.pcm_frames()), (1152, 833));
+    let (header, decoded, _) = decode(three);
+    assert_eq!((header, decoded), (Some(833), 833));
+    // Numbers that fit are used as they are.
+    let fits = [info_frame(4, 5 * FRAME_LEN as u32, 576, 1000), frames(4)].concat();
+    let s = scan_bytes(&fits).expect("scan");
+    assert_eq!((s.delay, s.pcm_frames()), (576 + 529, 4 * 1152 - 576 - 1000));
+}
+
+#[test]
 fn decoding_gives_the_scanned_length() {
     // Plain, tagged at both ends, Xing/LAME whole and cut: info.frames equals
     // what decoding to the end produces.

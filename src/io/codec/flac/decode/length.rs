@@ -14,9 +14,11 @@ impl FlacReader {
     /// Finds the stream's real length (see the module documentation), sets
     /// `info.frames` to it and warns when STREAMINFO says otherwise. Leaves
     /// the reader at the start of the audio.
-    pub(super) fn measure(&mut self, has_streaminfo: bool, empty: bool) -> ReadResult<()> {
+    pub(super) fn measure(&mut self, empty: bool) -> ReadResult<()> {
         let claimed = self.total_samples;
-        let found = if empty { Some(0) } else { self.find_length()? };
+        // No frame of STREAMINFO's format: count what a decode finds (0
+        // frames, or the error for frames of another format).
+        let found = if empty { Some(self.count_from(self.audio_start, 0)?) } else { self.find_length()? };
         self.measured = found;
         self.input.seek_to(self.audio_start)?;
         self.reset_block(0);
@@ -39,7 +41,7 @@ impl FlacReader {
             }
             None => {
                 self.info.frames = None;
-                if has_streaminfo {
+                if self.has_streaminfo {
                     self.warn(Warning::MissingTotal);
                 }
             }
@@ -111,14 +113,20 @@ impl FlacReader {
             None if len.saturating_sub(self.audio_start) <= TAIL_SCAN => (self.audio_start, 0),
             None => return Ok(None),
         };
+        self.count_from(from.0, from.1).map(Some)
+    }
+
+    /// The frames a decode from byte `pos` (sample `sample`) to the end
+    /// gives, counted without hashing and without keeping its warnings.
+    fn count_from(&mut self, pos: u64, sample: u64) -> ReadResult<u64> {
         let (warnings, dropped) = (std::mem::take(&mut self.warnings), self.warnings_dropped);
         self.measuring = true;
-        self.input.seek_to(from.0)?;
-        self.reset_block(from.1);
+        self.input.seek_to(pos)?;
+        self.reset_block(sample);
         let r = self.count_to_end();
         self.measuring = false;
         self.warnings = warnings;
         self.warnings_dropped = dropped;
-        r.map(Some)
+        r
     }
 }

@@ -24,6 +24,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
+mod change;
 mod input;
 mod length;
 mod open;
@@ -36,6 +37,7 @@ use crate::io::probe::id3v2_len;
 use crate::io::Span;
 use crate::io::{AudioReader, Codec, Container, MediaSource, ReadError, ReadResult, Source, StreamInfo, Tags, Warning};
 use input::*;
+pub use open::{first_whole_frame, BARE_SEARCH};
 
 /// Read window for sources that are not in memory: larger than any valid frame.
 const WINDOW: usize = 4 << 20;
@@ -55,10 +57,24 @@ const MIN_FRAME_BYTES: u64 = 10;
 
 /// What an attempt to decode a frame at the current position gave.
 enum Outcome {
-    Frame { h: FrameHeader, crc_ok: bool },
-    Truncated { offset: u64 },
+    Frame {
+        h: FrameHeader,
+        crc_ok: bool,
+    },
+    Truncated {
+        offset: u64,
+    },
     End,
-    Bad { offset: u64, why: &'static str },
+    Bad {
+        offset: u64,
+        why: &'static str,
+    },
+    /// A valid frame header whose rate, channels or sample size differ from
+    /// the stream's (see `change.rs`).
+    Changed {
+        offset: u64,
+        h: FrameHeader,
+    },
 }
 
 /// A verified frame found while seeking.
@@ -72,6 +88,7 @@ struct Found {
 pub struct FlacReader {
     info: StreamInfo,
     input: Input,
+    rate: u32,
     bps: u32,
     channels: usize,
     /// Decoded block, one buffer of [`MAX_BLOCK`] samples per channel.
@@ -94,6 +111,8 @@ pub struct FlacReader {
     warnings_dropped: usize,
     /// Variable block size (frame headers carry sample numbers).
     variable: bool,
+    /// The stream has a STREAMINFO block.
+    has_streaminfo: bool,
     /// Frames found at open (see [`FlacReader::measure`]), `None` when unknown.
     measured: Option<u64>,
     /// True while [`FlacReader::measure`] decodes the tail: no hashing, no final checks.
@@ -149,11 +168,8 @@ impl FlacReader {
                 Err(HeaderError::NeedMore) => None,
                 Err(HeaderError::Invalid) => return Ok(Outcome::Bad { offset, why: "not a valid frame header" }),
                 Ok(h) => {
-                    if h.channels as usize != self.channels {
-                        return Ok(Outcome::Bad { offset, why: "a frame with another channel count" });
-                    }
-                    if h.bps.is_some_and(|b| b != self.bps) {
-                        return Ok(Outcome::Bad { offset, why: "a frame with another sample size" });
+                    if self.format_differs(&h) {
+                        return Ok(Outcome::Changed { offset, h });
                     }
                     Some(h)
                 }
@@ -248,6 +264,16 @@ impl FlacReader {
                     self.finish();
                     return Ok(false);
                 }
+                Outcome::Changed { offset, h } if lost.is_none() && self.really_changes(&h)? => {
+                    return Err(self.change_error(offset, &h));
+                }
+                Outcome::Changed { offset, .. } => {
+                    if lost.is_none() {
+                        lost = Some((offset, "a frame header of another format"));
+                    }
+                    self.input.advance(1);
+                    sync(&mut self.input)?;
+                }
                 Outcome::Bad { offset, why } => {
                     if lost.is_none() {
                         lost = Some((offset, why));
@@ -320,7 +346,7 @@ impl FlacReader {
                 }
                 Outcome::Frame { .. } => {}
                 Outcome::Truncated { .. } | Outcome::End => return Ok(None),
-                Outcome::Bad { .. } => {
+                Outcome::Bad { .. } | Outcome::Changed { .. } => {
                     self.input.seek_to(pos + 1)?;
                 }
             }

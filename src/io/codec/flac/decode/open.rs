@@ -9,6 +9,8 @@ use super::*;
 
 /// STREAMINFO's fields the decoder uses.
 struct StreamInfoBlock {
+    /// Largest block size, 0 when not given.
+    max_block: u32,
     rate: u32,
     channels: u32,
     bps: u32,
@@ -23,6 +25,10 @@ struct Metadata {
     /// (sample, byte offset from the first frame) of each seek point.
     seektable: Vec<(u64, u64)>,
     tags: Tags,
+    /// Bytes before the first frame of a bare stream.
+    skipped: u64,
+    /// Rules of the metadata the file breaks (STREAMINFO missing or not first).
+    broken: Vec<String>,
 }
 
 /// Where the stream's frames start after any ID3v2 tags in front.
@@ -43,6 +49,7 @@ fn skip_id3v2(source: &mut Source, len: u64) -> ReadResult<u64> {
 /// and where the audio starts.
 fn read_metadata(source: &mut Source, mut pos: u64, len: u64) -> ReadResult<(Metadata, u64)> {
     let mut meta = Metadata::default();
+    let mut index = 0;
     loop {
         let mut bh = [0u8; 4];
         if read_at(source, pos, &mut bh)? < 4 {
@@ -69,6 +76,12 @@ fn read_metadata(source: &mut Source, mut pos: u64, len: u64) -> ReadResult<(Met
                     }
                     if meta.streaminfo.is_none() {
                         meta.streaminfo = Some(parse_streaminfo(&data));
+                        if index > 0 {
+                            meta.broken.push(format!(
+                                "STREAMINFO is metadata block {} (byte {pos}); FLAC requires it first",
+                                index + 1
+                            ));
+                        }
                     }
                 }
                 3 => {
@@ -81,11 +94,23 @@ fn read_metadata(source: &mut Source, mut pos: u64, len: u64) -> ReadResult<(Met
                     }
                     meta.seektable.sort_unstable();
                 }
-                _ => crate::io::tags::parse_vorbis_comment(&data, &mut meta.tags),
+                _ => {
+                    crate::io::tags::parse_vorbis_comment(&data, &mut meta.tags);
+                    if let Some(what) = vorbis_comment_overruns(&data) {
+                        meta.broken.push(format!("the VORBIS_COMMENT block (byte {pos}) {what}"));
+                    }
+                }
             }
         }
         pos = end;
+        index += 1;
         if last {
+            if meta.streaminfo.is_none() {
+                meta.broken.push(
+                    "the metadata has no STREAMINFO block; rate, channels and sample size come from the frame headers"
+                        .to_string(),
+                );
+            }
             return Ok((meta, pos));
         }
     }
@@ -96,6 +121,7 @@ fn parse_streaminfo(data: &[u8]) -> StreamInfoBlock {
     let b = |i: usize| data.get(i).copied().unwrap_or(0);
     let v = u64::from_be_bytes([b(10), b(11), b(12), b(13), b(14), b(15), b(16), b(17)]);
     StreamInfoBlock {
+        max_block: u16::from_be_bytes([b(2), b(3)]) as u32,
         rate: (v >> 44) as u32,
         channels: ((v >> 41) & 7) as u32 + 1,
         bps: ((v >> 36) & 31) as u32 + 1,
@@ -182,6 +208,71 @@ fn layout_of(tags: &Tags, channels: u32) -> ChannelLayout {
     }
 }
 
+/// Bytes searched for the first frame of a stream that starts neither with
+/// `fLaC` nor with a frame header (a broadcast picked up mid-frame).
+pub const BARE_SEARCH: usize = 64 << 10;
+
+/// Where the first whole FLAC frame in `head` starts: a header whose CRC-8
+/// checks out, that gives its own sample size, and whose frame decodes with
+/// a good CRC-16 inside `head`. `None` when there is none.
+pub fn first_whole_frame(head: &[u8]) -> Option<usize> {
+    let mut k = 0;
+    while let Some(p) = head.get(k..)?.windows(2).position(|w| w[0] == 0xFF && w[1] & 0xFE == 0xF8) {
+        let at = k + p;
+        if let Ok(h) = parse_header(&head[at..]) {
+            if let Some(bps) = h.bps {
+                let mut scratch = vec![vec![0i64; h.block_size as usize]; h.channels as usize];
+                if decode_frame::<i64>(&head[at..], &h, bps, &mut scratch).is_ok() {
+                    return Some(at);
+                }
+            }
+        }
+        k = at + 1;
+    }
+    None
+}
+
+/// How a VORBIS_COMMENT body breaks its own lengths: a count of comments
+/// or a length that runs past the block. `None` when it is whole.
+fn vorbis_comment_overruns(body: &[u8]) -> Option<String> {
+    let u32_at = |p: usize| body.get(p..p.checked_add(4)?).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let vendor = u32_at(0)? as usize;
+    let mut pos = 4usize.saturating_add(vendor);
+    let Some(count) = u32_at(pos) else {
+        return Some("ends before its comment count".to_string());
+    };
+    pos += 4;
+    for i in 0..count {
+        let Some(len) = u32_at(pos) else {
+            return Some(format!("says it holds {count} comments but ends after {i}"));
+        };
+        pos = pos.saturating_add(4).saturating_add(len as usize);
+        if pos > body.len() {
+            return Some(format!("has comment {} running past its end", i + 1));
+        }
+    }
+    None
+}
+
+/// What the first frame says about the block-size rules: a block larger
+/// than STREAMINFO's maximum, of 65536 samples (more than STREAMINFO can
+/// state), or under 16 samples when more frames of a fixed block size follow.
+fn block_rule(h: &FrameHeader, max_block: u32, more_follow: bool) -> Option<String> {
+    let bs = h.block_size;
+    if bs > 65535 {
+        Some(format!("a frame of {bs} samples: FLAC allows at most 65535 (STREAMINFO cannot state more)"))
+    } else if max_block >= 16 && bs > max_block {
+        Some(format!("a frame of {bs} samples where STREAMINFO says blocks are at most {max_block}"))
+    } else if bs < 16 && more_follow && !h.variable {
+        Some(format!(
+            "a frame of {bs} sample{} that is not the last: FLAC allows blocks under 16 samples only at the end",
+            if bs == 1 { "" } else { "s" }
+        ))
+    } else {
+        None
+    }
+}
+
 impl FlacReader {
     /// Opens a FLAC stream: `fLaC` and metadata (after an optional ID3v2
     /// tag), or bare frames from the first byte. Reads the metadata, the
@@ -194,15 +285,24 @@ impl FlacReader {
         let (meta, audio_start) = if n == 4 && magic == *b"fLaC" {
             read_metadata(&mut source, pos + 4, len)?
         } else {
-            let mut head = [0u8; 16];
+            let mut head = vec![0u8; BARE_SEARCH];
             let n = read_at(&mut source, pos, &mut head)?;
-            if parse_header(&head[..n]).is_err() {
-                return Err(ReadError::malformed(pos, "expected `fLaC` or a FLAC frame header"));
-            }
-            (Metadata::default(), pos)
+            let mut meta = Metadata::default();
+            let start = match parse_header(&head[..n]) {
+                Ok(_) => pos,
+                Err(_) => match first_whole_frame(&head[..n]) {
+                    Some(k) => {
+                        meta.skipped = k as u64;
+                        pos + k as u64
+                    }
+                    None => return Err(ReadError::malformed(pos, "expected `fLaC` or a FLAC frame header")),
+                },
+            };
+            (meta, start)
         };
         let mut input = Input::new(source, audio_start)?;
         let si = meta.streaminfo.as_ref();
+        let si_max_block = si.map_or(0, |s| s.max_block);
         let first = first_frame(&mut input, si, audio_start)?;
         let (rate, channels, bps) = stream_format(si, first.as_ref(), audio_start)?;
         // A STREAMINFO with no frame after it is an empty stream (0 frames), not an unknown length.
@@ -235,10 +335,10 @@ impl FlacReader {
         };
         let ch = channels as usize;
         let ch64 = if bps == 32 { vec![vec![0i64; MAX_BLOCK]; ch] } else { Vec::new() };
-        let has_streaminfo = meta.streaminfo.is_some();
         let mut reader = FlacReader {
             info,
             input,
+            rate,
             bps,
             channels: ch,
             ch32: vec![vec![0i32; MAX_BLOCK]; ch],
@@ -264,8 +364,22 @@ impl FlacReader {
             check: None,
             verified: None,
             variable,
+            has_streaminfo: meta.streaminfo.is_some(),
         };
-        reader.measure(has_streaminfo, empty)?;
+        if meta.skipped > 0 {
+            reader.warn(Warning::JunkAtStart { bytes: meta.skipped });
+        }
+        for what in meta.broken {
+            reader.warn(Warning::FlacRuleBroken { what });
+        }
+        reader.measure(empty)?;
+        let max_block = si_max_block;
+        if let Some((_, h)) = first {
+            let more = reader.info.frames.is_none_or(|n| n > h.block_size as u64);
+            if let Some(what) = block_rule(&h, max_block, more) {
+                reader.warn(Warning::FlacRuleBroken { what });
+            }
+        }
         Ok(reader)
     }
 }

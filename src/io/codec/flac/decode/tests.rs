@@ -847,3 +847,153 @@ fn portable_and_dispatched_frame_decoders_agree() {
         }
     }
 }
+
+/// Rewrites a crafted frame's sample-rate code, both CRCs fixed.
+fn set_rate_code(frame: &mut [u8], code: u8) {
+    frame[2] = (frame[2] & 0xF0) | code;
+    let hlen = parse_header_len_unchecked(frame);
+    frame[hlen - 1] = crc8(&frame[..hlen - 1]);
+    let n = frame.len();
+    let crc = crc16(&frame[..n - 2]);
+    frame[n - 2..].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// A file of STREAMINFO (44100 Hz, `ch` channels, `bps` bits) and the frames.
+fn with_streaminfo(ch: u32, bps: u32, frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut f = b"fLaC".to_vec();
+    f.push(0x80);
+    f.extend([0, 0, 34]);
+    f.extend(streaminfo(44100, ch, bps, 0, 100, 100));
+    for fr in frames {
+        f.extend(fr);
+    }
+    f
+}
+
+/// Issue 12 (the FLAC testbench's "uncommon" 01–04 and "faulty" 03–04): a
+/// stream whose rate, channel count or sample size changes at a frame
+/// boundary, or whose every frame disagrees with STREAMINFO, is refused with
+/// an error naming the byte and the change (as libFLAC and ffmpeg refuse it),
+/// never decoded to nothing or to the frames before the change with a "lost
+/// sync" warning. A header of another format met inside damage stays damage.
+#[test]
+fn a_format_change_is_a_clear_error_not_lost_sync() {
+    let mono = |n: u64, v: i64| craft_frame(&[vec![v; 100]], 16, 0, n, false);
+    let stereo = |n: u64| craft_frame(&[vec![3i64; 100], vec![-4i64; 100]], 16, 1, n, false);
+    let mono24 = |n: u64| craft_frame(&[(0..100).map(|i| i << 9).collect()], 24, 0, n, false);
+    let mut at48k = mono(1, 7);
+    set_rate_code(&mut at48k, 0xA);
+    assert_eq!(parse_header(&at48k).unwrap().rate, Some(48000));
+    let cases = [
+        (vec![mono(0, 1), stereo(1)], "has 2 channels, the stream began with 1 channel"),
+        (vec![mono(0, 1), mono24(1)], "has 24 bits per sample, the stream began with 16 bits per sample"),
+        (vec![mono(0, 1), at48k], "has 48000 Hz, the stream began with 44100 Hz"),
+    ];
+    for (frames, says) in cases {
+        let at = frames[0].len() + 42;
+        let e = FlacReader::new(Source::memory(with_streaminfo(1, 16, &frames))).err().expect("refused").to_string();
+        assert!(e.contains("changes mid-stream") && e.contains(says) && e.contains(&format!("byte {at}")), "{e}");
+        // Bare frames (no STREAMINFO): the first frame gives the format.
+        let bare: Vec<u8> = frames.concat();
+        let e = FlacReader::new(Source::memory(bare)).err().expect("refused").to_string();
+        assert!(e.contains("changes mid-stream") && e.contains(says), "{e}");
+    }
+    // Every frame disagrees with STREAMINFO: damage at the first frame, not "0 frames".
+    let e = FlacReader::new(Source::memory(with_streaminfo(1, 24, &[mono(0, 1), mono(1, 2)])))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("damaged file at byte 42") && e.contains("STREAMINFO says 24 bits per sample"), "{e}");
+    let e = FlacReader::new(Source::memory(with_streaminfo(5, 16, &[mono(0, 1)]))).err().expect("refused").to_string();
+    assert!(e.contains("STREAMINFO says 5 channels but the first frame has 1 channel"), "{e}");
+    // A header of another format whose frame does not check out, after a good frame: damage skipped.
+    let mut broken = stereo(1);
+    let n = broken.len();
+    broken[n - 1] ^= 1;
+    let (pcm, w) = decode_bytes(&with_streaminfo(1, 16, &[mono(0, 1), broken, mono(1, 2)]));
+    assert_eq!(pcm.len(), 200, "{w:?}");
+    assert!(w.iter().any(|w| w.contains("another format")), "{w:?}");
+}
+
+/// A metadata block header and body.
+fn block(ty: u8, last: bool, body: &[u8]) -> Vec<u8> {
+    let n = body.len() as u32;
+    let mut b = vec![ty | if last { 0x80 } else { 0 }, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+    b.extend(body);
+    b
+}
+
+/// Issue 12 (the FLAC testbench's "uncommon" 11): a stream with no `fLaC`
+/// that starts mid-frame (junk, a false sync, then whole frames) is found by
+/// the probe, decodes from its first whole frame, and says how many bytes it
+/// passed over. Junk with no whole frame stays "not an audio file".
+#[test]
+fn a_stream_picked_up_mid_frame_decodes_from_its_first_whole_frame() {
+    let (frames, pcm) = crafted(2, 16, &[300, 17, 4096, 1000], false, 9);
+    let mut junk: Vec<u8> = (0..700u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1).collect();
+    junk[100] = 0xFF;
+    junk[101] = 0xF8; // a false frame sync
+    junk.extend(&frames);
+    let mut r = crate::io::probe::open_source(Source::memory(junk.clone())).expect("found the frames");
+    assert_eq!(r.info().frames, Some(pcm.len() as u64 / 2));
+    let mut got = vec![0i32; pcm.len() + 64];
+    let mut n = 0;
+    loop {
+        let k = r.read_i32(&mut got[n..]).unwrap();
+        if k == 0 {
+            break;
+        }
+        n += k * 2;
+    }
+    assert_eq!(&got[..n], &pcm[..]);
+    let w: Vec<String> = r.take_warnings().iter().map(ToString::to_string).collect();
+    assert!(w.iter().any(|w| w.contains("the first 700 bytes are not FLAC frames")), "{w:?}");
+    let e = crate::io::probe::open_source(Source::memory(junk[..700].to_vec())).err().unwrap().to_string();
+    assert!(e.contains("not an audio file"), "{e}");
+}
+
+/// Issue 12 (the FLAC testbench's "faulty" 01, 06, 07, 08, 09, 10): rules of
+/// the format that decoding reads around are named in a warning at open
+/// (`info` shows them), and the audio still decodes whole.
+#[test]
+fn broken_format_rules_are_named_and_read_around() {
+    let frame = |n: u64, bs: usize| craft_frame(&[vec![n as i64; bs]], 16, 0, n, false);
+    let si = |max_bs: u16| streaminfo(44100, 1, 16, 0, max_bs.min(100), max_bs);
+    let mut vc = Vec::new();
+    vc.extend(3u32.to_le_bytes());
+    vc.extend(b"enc");
+    vc.extend(10u32.to_le_bytes()); // claims 10 comments, holds 1
+    vc.extend(7u32.to_le_bytes());
+    vc.extend(b"TITLE=x");
+    let file = |blocks: &[Vec<u8>], frames: &[Vec<u8>]| [b"fLaC".to_vec(), blocks.concat(), frames.concat()].concat();
+    let frames = [frame(0, 100), frame(1, 100), frame(2, 100)];
+    let cases: Vec<(Vec<u8>, &str, u64)> = vec![
+        (
+            file(&[block(0, true, &si(50))], &frames),
+            "a frame of 100 samples where STREAMINFO says blocks are at most 50",
+            300,
+        ),
+        (file(&[block(4, false, &vc), block(0, true, &si(100))], &frames), "STREAMINFO is metadata block 2", 300),
+        (file(&[block(4, true, &vc)], &frames), "the metadata has no STREAMINFO block", 300),
+        (
+            file(&[block(0, false, &si(100)), block(4, true, &vc)], &frames),
+            "says it holds 10 comments but ends after 1",
+            300,
+        ),
+        (
+            file(&[block(0, true, &si(100))], &[frame(0, 1), frame(1, 1), frame(2, 1)]),
+            "a frame of 1 sample that is not the last",
+            3,
+        ),
+    ];
+    for (bytes, says, frames) in cases {
+        let mut r = FlacReader::new(Source::memory(bytes)).unwrap();
+        assert_eq!(r.info().frames, Some(frames), "{says}");
+        let (pcm, w) = decode_all(&mut r);
+        assert_eq!(pcm.len() as u64, frames, "{says}");
+        assert!(w.iter().any(|w| w.contains(says)), "{says}: {w:?}");
+    }
+    // A lone short frame (the whole stream) breaks nothing.
+    let mut r = FlacReader::new(Source::memory(file(&[block(0, true, &si(100))], &[frame(0, 5)]))).unwrap();
+    assert!(r.take_warnings().is_empty());
+}
