@@ -6,10 +6,11 @@
 //! until the screen is complete (every tile final, the peaks ready), then
 //! times [`FRAMES`] frames of the whole UI ([`super::CoreMusicApp::show`]:
 //! every panel's layout and the lanes' shapes) and prints the median and
-//! the worst, in wall time and in the UI thread's own CPU time (what is
-//! left of a frame once the waits for a CPU on a busy machine are taken
-//! out). eframe's own figure for the whole previous frame (tessellation and
-//! painting included) is printed too. Settings are not saved.
+//! the worst in wall time; eframe's own figure for the whole frame
+//! (tessellation and painting included); and the UI thread's CPU time per
+//! frame over the [`FRAMES`] frames, painting included (what is left once
+//! the waits for a CPU on a busy machine are taken out). Settings are not
+//! saved.
 
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,9 @@ const MODES: [ViewMode; 2] = [ViewMode::Spectrogram, ViewMode::Split];
 /// The longest wait for a screen's tiles before measuring anyway.
 const WAIT_MAX: Duration = Duration::from_secs(120);
 
-/// Nanoseconds this thread has run on a CPU (Linux: its schedstat), `None` elsewhere.
+/// Nanoseconds this thread has run on a CPU (Linux: its schedstat, brought
+/// up to date at each tick and switch, so good over many frames, not one),
+/// `None` elsewhere.
 pub(crate) fn thread_cpu_ns() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     s.split_whitespace().next()?.parse().ok()
@@ -37,8 +40,6 @@ pub(crate) fn thread_cpu_ns() -> Option<u64> {
 pub(crate) struct FrameTime {
     /// Wall time of [`super::CoreMusicApp::show`].
     pub wall_ms: f64,
-    /// The UI thread's CPU time in it (NaN where not known).
-    pub cpu_ms: f64,
     /// eframe's wall time of the whole previous frame, painting included.
     pub whole_prev_ms: Option<f64>,
 }
@@ -46,23 +47,18 @@ pub(crate) struct FrameTime {
 /// Times a frame: call [`FrameClock::stop`] after it.
 pub(crate) struct FrameClock {
     wall: Instant,
-    cpu: Option<u64>,
 }
 
 impl FrameClock {
     /// Starts timing.
     pub(crate) fn start() -> Self {
-        FrameClock { wall: Instant::now(), cpu: thread_cpu_ns() }
+        FrameClock { wall: Instant::now() }
     }
 
     /// The frame's times; `whole_prev_s` is eframe's `cpu_usage`.
     pub(crate) fn stop(self, whole_prev_s: Option<f32>) -> FrameTime {
         let wall_ms = self.wall.elapsed().as_secs_f64() * 1e3;
-        let cpu_ms = match (self.cpu, thread_cpu_ns()) {
-            (Some(a), Some(b)) => b.saturating_sub(a) as f64 / 1e6,
-            _ => f64::NAN,
-        };
-        FrameTime { wall_ms, cpu_ms, whole_prev_ms: whole_prev_s.map(|s| s as f64 * 1e3) }
+        FrameTime { wall_ms, whole_prev_ms: whole_prev_s.map(|s| s as f64 * 1e3) }
     }
 }
 
@@ -74,8 +70,8 @@ enum Phase {
         since: Instant,
         frames: u32,
     },
-    /// Timing frames.
-    Timing(Vec<FrameTime>),
+    /// Timing frames; the UI thread's CPU time when it began.
+    Timing(Vec<FrameTime>, Option<u64>),
     Done,
 }
 
@@ -114,17 +110,18 @@ impl RedrawBench {
                     if !ready {
                         println!("  (the screen was not complete after {} s: measured anyway)", WAIT_MAX.as_secs());
                     }
-                    Phase::Timing(Vec::with_capacity(FRAMES))
+                    Phase::Timing(Vec::with_capacity(FRAMES), thread_cpu_ns())
                 } else {
                     Phase::Settling { since, frames: frames + 1 }
                 }
             }
-            Phase::Timing(mut times) => {
+            Phase::Timing(mut times, cpu_at_start) => {
                 times.push(time);
                 if times.len() < FRAMES {
-                    Phase::Timing(times)
+                    Phase::Timing(times, cpu_at_start)
                 } else {
-                    println!("  {}: {}", self.describe(), summary(&times));
+                    let cpu = cpu_at_start.zip(thread_cpu_ns()).map(|(a, b)| b.saturating_sub(a) as f64 / 1e6);
+                    println!("  {}: {}", self.describe(), summary(&times, cpu.map(|c| c / FRAMES as f64)));
                     self.step += 1;
                     if self.step == MODES.len() * ZOOMS.len() {
                         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -160,8 +157,9 @@ impl RedrawBench {
     }
 }
 
-/// "median … worst …" of the frames' times.
-fn summary(times: &[FrameTime]) -> String {
+/// "median … worst …" of the frames' times; `cpu_mean_ms` the UI
+/// thread's CPU per frame over them all, painting included.
+fn summary(times: &[FrameTime], cpu_mean_ms: Option<f64>) -> String {
     let pick = |f: fn(&FrameTime) -> f64| {
         let mut v: Vec<f64> = times.iter().map(f).filter(|x| x.is_finite()).collect();
         v.sort_by(f64::total_cmp);
@@ -171,9 +169,10 @@ fn summary(times: &[FrameTime]) -> String {
         }
     };
     format!(
-        "UI frame {}; on the UI thread's CPU {}; whole frame with painting (eframe) {}",
+        "UI frame (wall) {}; whole frame with painting (eframe, wall) {}; UI thread's CPU per frame, painting \
+         included: mean {}",
         pick(|t| t.wall_ms),
-        pick(|t| t.cpu_ms),
         pick(|t| t.whole_prev_ms.unwrap_or(f64::NAN)),
+        cpu_mean_ms.map_or("—".to_string(), |c| format!("{c:.2} ms")),
     )
 }
