@@ -25,6 +25,14 @@ pub struct Cli {
     /// Files to open in the window.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Measure how long the window takes to show FILE's first spectrogram
+    /// screen (from a never-seen peaks cache), print it and close (benches).
+    #[arg(long, hide = true)]
+    pub bench_first_screen: bool,
+    /// Time the window's frames of FILE's Waveform tab at each zoom, the
+    /// screen's tiles cached; print them and close (benches).
+    #[arg(long, hide = true)]
+    pub bench_redraw: bool,
 }
 
 /// The subcommands.

@@ -5,6 +5,9 @@
 use super::commands::{self, Command};
 use super::{preferences, Action, AudioLink, CoreMusicApp, Cue, Tab, TransportBar};
 
+/// Below this width (points) the toolbar is compact (see [`CoreMusicApp::toolbar`]).
+const TOOLBAR_COMPACT_BELOW: f32 = 820.0;
+
 /// The transport bar's commands (each one of its buttons).
 const TRANSPORT: [Command; 5] =
     [Command::GoToStart, Command::PlayPause, Command::Stop, Command::GoToEnd, Command::ToggleLoop];
@@ -27,10 +30,16 @@ impl CoreMusicApp {
         }
     }
 
+    /// The toolbar. Narrower than [`TOOLBAR_COMPACT_BELOW`] (a window of
+    /// 700 points) it drops the title and puts the theme in a menu, so that
+    /// the tabs and the Profiler button never overlap.
     pub(super) fn toolbar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.heading("CoreMusic");
-            ui.separator();
+            let compact = ui.available_width() < TOOLBAR_COMPACT_BELOW;
+            if !compact {
+                ui.heading("CoreMusic");
+                ui.separator();
+            }
             // The toolbar's buttons ask the command table, as the menus and the keys do.
             if ui
                 .button("Open…")
@@ -47,7 +56,15 @@ impl CoreMusicApp {
                 }
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if let Some(t) = preferences::theme_buttons(ui, self.settings.prefs.theme) {
+                let theme = self.settings.prefs.theme;
+                let chosen = if compact {
+                    ui.menu_button(format!("Theme: {}", theme.label()), |ui| preferences::theme_buttons(ui, theme))
+                        .inner
+                        .flatten()
+                } else {
+                    preferences::theme_buttons(ui, theme)
+                };
+                if let Some(t) = chosen {
                     self.settings.prefs.theme = t;
                 }
                 ui.separator();

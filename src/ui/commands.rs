@@ -262,7 +262,8 @@ impl CoreMusicApp {
         let tab = self.settings.tab;
         let midi = tab == Tab::Midi;
         let roll = &self.midi;
-        let wave_ready = tab == Tab::Waveform && self.waveform.is_ready();
+        // The spectrogram and the ruler work from the header's length while the peaks are built.
+        let wave_ready = tab == Tab::Waveform && self.waveform.timeline().is_some();
         if self.text_focus.target().is_some() && super::text_focus::is_text_command(command) {
             // A text field has the keyboard: it copies, pastes, undoes… itself.
             return true;

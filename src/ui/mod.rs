@@ -13,6 +13,7 @@ mod bars;
 mod batch;
 pub mod commands;
 mod files;
+mod first_screen;
 pub mod fonts;
 mod inspector;
 pub mod jobs;
@@ -32,6 +33,7 @@ pub mod profiler;
 // unsafe (macOS): clearing the system's recent documents takes a nil sender, see its SAFETY note.
 #[cfg_attr(target_os = "macos", allow(unsafe_code))]
 pub mod recent;
+mod redraw_bench;
 mod text_focus;
 pub mod transport;
 pub mod waveform;
@@ -158,6 +160,10 @@ pub struct CoreMusicApp {
     text_focus: text_focus::TextFocus,
     /// Files dropped on the window, for [`Command::OpenDropped`].
     dropped: Vec<PathBuf>,
+    /// `--bench-first-screen`: the measurement under way.
+    first_screen: Option<first_screen::FirstScreenBench>,
+    /// `--bench-redraw`: the measurement under way.
+    redraw_bench: Option<redraw_bench::RedrawBench>,
 }
 
 impl CoreMusicApp {
@@ -210,6 +216,8 @@ impl CoreMusicApp {
             fonts_installed: false,
             text_focus: Default::default(),
             dropped: Vec::new(),
+            first_screen: None,
+            redraw_bench: None,
         };
         app.apply_preferences(ctx);
         // Stale Open Recent entries go once the jobs thread has looked (no file check on this thread).
@@ -344,6 +352,10 @@ impl CoreMusicApp {
             m.sync(self);
             self.system_menu = Some(m);
         }
+        if let Some(mut bench) = self.first_screen.take() {
+            bench.frame_drawn(self, &ctx);
+            self.first_screen = Some(bench);
+        }
     }
 
     /// What play would play now: the selected file, from the waveform's
@@ -428,18 +440,43 @@ impl CoreMusicApp {
 }
 
 impl eframe::App for CoreMusicApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let Some(mut bench) = self.redraw_bench.take() else {
+            return self.show(ui);
+        };
+        let clock = redraw_bench::FrameClock::start();
         self.show(ui);
+        let time = clock.stop(frame.info().cpu_usage);
+        bench.frame_drawn(self, ui.ctx(), time);
+        self.redraw_bench = Some(bench);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.first_screen.is_some() || self.redraw_bench.is_some() {
+            return; // a measurement's forced tab and view are not the user's
+        }
         self.settings.spectrogram = Some(self.waveform.spectrogram_prefs());
         self.settings.store(storage);
     }
 }
 
+/// How [`run_with`] opens the window.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// `--bench-first-screen`: when the process started; the window then
+    /// measures its first spectrogram screen (see [`first_screen`]).
+    pub bench_first_screen: Option<std::time::Instant>,
+    /// `--bench-redraw`: the window times its frames at each zoom (see [`redraw_bench`]).
+    pub bench_redraw: bool,
+}
+
 /// Opens the window, with `files` already queued.
 pub fn run(files: Vec<PathBuf>) -> eframe::Result {
+    run_with(files, RunOptions::default())
+}
+
+/// Opens the window, with `files` already queued, as `options` say.
+pub fn run_with(files: Vec<PathBuf>, run: RunOptions) -> eframe::Result {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("CoreMusic")
@@ -461,6 +498,12 @@ pub fn run(files: Vec<PathBuf>) -> eframe::Result {
             // The menu bar (macOS), now that the application has launched.
             if let Some(menu) = menu::SystemMenu::install(&cc.egui_ctx) {
                 app.use_system_menu(menu);
+            }
+            if let Some(started) = run.bench_first_screen {
+                app.first_screen = Some(first_screen::FirstScreenBench::begin(&mut app, started));
+            }
+            if run.bench_redraw {
+                app.redraw_bench = Some(redraw_bench::RedrawBench::begin(&mut app));
             }
             if !files.is_empty() {
                 app.open_paths(files);

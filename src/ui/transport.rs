@@ -89,7 +89,11 @@ impl TransportBar {
         can: impl Fn(Command) -> bool,
     ) -> Vec<Action> {
         let mut out = Vec::new();
-        ui.horizontal(|ui| {
+        // Wrapped (the output picker goes to a second row in a narrow
+        // window); what is on it depends on the width alone, never on
+        // playing, so the bar does not jump when playback starts.
+        ui.horizontal_wrapped(|ui| {
+            let narrow = ui.available_width() < TRANSPORT_NARROW_BELOW;
             let play = if link.state == PlayState::Playing { "Pause" } else { "Play" };
             let loop_on = self.loop_on;
             // (command, its text, a symbol that a screen reader says by the table's title, a toggle's state)
@@ -116,9 +120,15 @@ impl TransportBar {
             };
             ui.monospace(text);
             ui.separator();
-            ui.label("Volume");
-            let vol =
-                ui.add(egui::Slider::new(&mut self.volume_db, -60.0..=6.0).show_value(false)).accessible_name("Volume");
+            if narrow {
+                ui.spacing_mut().slider_width = 70.0;
+            } else {
+                ui.label("Volume");
+            }
+            let vol = ui
+                .add(egui::Slider::new(&mut self.volume_db, -60.0..=6.0).show_value(false))
+                .on_hover_text("Volume")
+                .accessible_name("Volume");
             ui.monospace(if self.volume_db <= -60.0 {
                 "  −∞ dB".to_string()
             } else {
@@ -138,6 +148,10 @@ impl TransportBar {
     }
 }
 
+/// Below this width (points) the transport bar drops the word "Volume" and
+/// shortens the slider, to keep to one row in a 700-point window.
+const TRANSPORT_NARROW_BELOW: f32 = 760.0;
+
 /// One button of the bar asking for `command`: `text` shown, `name` spoken,
 /// the table's title and shortcut in the tooltip; `selected` for a toggle.
 fn button(
@@ -152,7 +166,11 @@ fn button(
         Some(keys) => format!("{title} ({keys})"),
         None => title.to_string(),
     };
-    let r = ui.add_enabled(enabled, egui::Button::new(text).selected(selected == Some(true))).on_hover_text(hint);
+    // Play and Pause take the same room: nothing after them moves when playback starts.
+    let min_w = if command == Command::PlayPause { 52.0 } else { 0.0 };
+    let r = ui
+        .add_enabled(enabled, egui::Button::new(text).selected(selected == Some(true)).min_size(egui::vec2(min_w, 0.0)))
+        .on_hover_text(hint);
     let role = if selected.is_some() { egui::Role::CheckBox } else { egui::Role::Button };
     r.widget_info(|| {
         let mut info = egui::WidgetInfo::labeled(role, enabled, name);

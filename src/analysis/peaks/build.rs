@@ -148,6 +148,7 @@ pub(super) fn segment_peaks(
         if cancel.load(Ordering::Relaxed) {
             return Err(ParallelError::Cancelled);
         }
+        progress.give_way(cancel);
         let want = (left.min(CHUNK_FRAMES as u64) as usize) * channels;
         let n = r.read_f32(&mut buf[..want]).map_err(|e| ParallelError::File(FileError::new(path, e)))?;
         if n == 0 {
@@ -202,6 +203,7 @@ pub(super) fn build_sequential(
         if cancel.load(Ordering::Relaxed) {
             return Err(PeakError::Cancelled);
         }
+        progress.give_way(cancel);
         let n = r.read_f32(&mut buf).map_err(|e| FileError::new(path, e))?;
         if n == 0 {
             break;

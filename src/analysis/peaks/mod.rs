@@ -79,16 +79,40 @@ pub struct ColumnPeak {
 
 /// How far a build has got: frames done out of frames in the file.
 /// Shared between the building threads and whoever shows the progress.
+///
+/// A build can be told to give way ([`BuildProgress::giving_way_to`]): while
+/// the flag is up (the spectrogram reading the tiles of the screen shown),
+/// the build pauses between chunks, so that the disk serves what is on
+/// screen first. A pause lasts at most [`GIVE_WAY_MAX`]; then the build
+/// goes on whatever the flag says, so it is never held up for long.
 #[derive(Debug, Default)]
 pub struct BuildProgress {
     done: AtomicU64,
     total: AtomicU64,
+    give_way: Option<std::sync::Arc<AtomicBool>>,
 }
+
+/// The longest a build pauses for [`BuildProgress::giving_way_to`]'s flag at a time.
+pub const GIVE_WAY_MAX: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl BuildProgress {
     /// A fresh counter.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A fresh counter for a build that pauses while `flag` is up (see the type's docs).
+    pub fn giving_way_to(flag: std::sync::Arc<AtomicBool>) -> Self {
+        BuildProgress { give_way: Some(flag), ..Self::default() }
+    }
+
+    /// Waits while the give-way flag is up, at most [`GIVE_WAY_MAX`] (or until `cancel`).
+    fn give_way(&self, cancel: &AtomicBool) {
+        let Some(flag) = &self.give_way else { return };
+        let started = std::time::Instant::now();
+        while flag.load(Ordering::Relaxed) && !cancel.load(Ordering::Relaxed) && started.elapsed() < GIVE_WAY_MAX {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
     }
 
     /// Done as a fraction in 0..=1 (0 while the length is not known yet).

@@ -14,6 +14,12 @@
 //! over the file, so the tiles are computed on more threads than cores
 //! ([`IO_THREADS`]): from a cold disk the reads wait for the device in
 //! parallel instead of one by one per core.
+//!
+//! While the engine reads the first look of the tiles asked for (the screen
+//! shown), it raises a flag ([`TileEngine::first_look_flag`]) that other
+//! readers of the same file can give way to: the waveform's peak pass
+//! pauses on it, so that a never-seen file's first screen is not queued
+//! behind a pass over the whole file.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -37,7 +43,10 @@ pub const MAX_LEVEL: u32 = 40;
 /// Threads computing tiles (at least; more on machines with more cores):
 /// a tile of a long file is scattered 8 KiB reads, and from a cold disk a
 /// thread mostly waits for one, so more reads in flight finish sooner.
-pub const IO_THREADS: usize = 8;
+pub const IO_THREADS: usize = 16;
+/// Parts a zoomed-out tile (scattered reads) is cut into, computed side by
+/// side: a screen of four or five tiles keeps all [`IO_THREADS`] reading.
+pub const SPARSE_PARTS: usize = 4;
 
 /// One tile: which settings and channel, which zoom level, where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,6 +190,7 @@ pub struct TileEngine {
     stop: Arc<AtomicBool>,
     cached_bytes: Arc<AtomicUsize>,
     computed: Arc<AtomicUsize>,
+    first_look: Arc<AtomicBool>,
 }
 
 impl Drop for TileEngine {
@@ -213,9 +223,10 @@ impl TileEngine {
         let stop = Arc::new(AtomicBool::new(false));
         let cached_bytes = Arc::new(AtomicUsize::new(0));
         let computed = Arc::new(AtomicUsize::new(0));
+        let first_look = Arc::new(AtomicBool::new(false));
         let worker = {
-            let (stop, cached_bytes, computed, events) =
-                (stop.clone(), cached_bytes.clone(), computed.clone(), ev_tx.clone());
+            let (stop, cached_bytes, computed, events, first_look) =
+                (stop.clone(), cached_bytes.clone(), computed.clone(), ev_tx.clone(), first_look.clone());
             move |source| Worker {
                 source,
                 cache: Cache { budget: budget_bytes, tiles: HashMap::new(), clock: 0, bytes: 0 },
@@ -229,6 +240,7 @@ impl TileEngine {
                 cached_bytes,
                 computed,
                 events,
+                first_look: FlagDown(first_look),
             }
         };
         let events = ev_tx.clone();
@@ -244,7 +256,14 @@ impl TileEngine {
         if let Err(e) = spawned {
             let _ = ev_tx.send(TileEvent::Failed(format!("could not start the spectrogram thread: {e}")));
         }
-        TileEngine { requests: req_tx, events: ev_rx, stop, cached_bytes, computed }
+        TileEngine { requests: req_tx, events: ev_rx, stop, cached_bytes, computed, first_look }
+    }
+
+    /// Up while the engine reads the first look (coarse, or complete where
+    /// there is no coarse pass) of the tiles last asked for; down otherwise.
+    /// Give it to [`crate::analysis::peaks::BuildProgress::giving_way_to`].
+    pub fn first_look_flag(&self) -> Arc<AtomicBool> {
+        self.first_look.clone()
     }
 
     /// Asks for tiles (never blocks); replaces the previous request.
@@ -306,6 +325,21 @@ impl Cache {
     }
 }
 
+/// The first-look flag, put down when the worker ends however it ends.
+struct FlagDown(Arc<AtomicBool>);
+
+impl FlagDown {
+    fn set(&self, up: bool) {
+        self.0.store(up, Ordering::Relaxed);
+    }
+}
+
+impl Drop for FlagDown {
+    fn drop(&mut self) {
+        self.set(false);
+    }
+}
+
 struct Worker {
     source: AudioSource,
     cache: Cache,
@@ -318,6 +352,7 @@ struct Worker {
     cached_bytes: Arc<AtomicUsize>,
     computed: Arc<AtomicUsize>,
     events: Sender<TileEvent>,
+    first_look: FlagDown,
 }
 
 impl Worker {
@@ -351,9 +386,11 @@ impl Worker {
             }
             wake();
             // A coarse look of every visible tile first, then the full tiles.
+            let first_looks = if coarse.is_empty() { missing.len() } else { coarse.len() };
             let work: Vec<(TileKey, bool)> =
                 coarse.into_iter().chain(missing.into_iter().map(|k| (k, false))).collect();
-            for batch in work.chunks(threads) {
+            self.first_look.set(first_looks > 0);
+            for (b, batch) in work.chunks(threads).enumerate() {
                 if self.stop.load(Ordering::Relaxed) {
                     return;
                 }
@@ -383,8 +420,12 @@ impl Worker {
                     }
                 }
                 self.cached_bytes.store(self.cache.bytes, Ordering::Relaxed);
+                if (b + 1) * threads >= first_looks {
+                    self.first_look.set(false);
+                }
                 wake();
             }
+            self.first_look.set(false);
         }
     }
 
@@ -410,7 +451,30 @@ impl Worker {
         TileImage { look_id: req.look_id, width: TILE_COLS, height: req.look.rows, rgba, data }
     }
 
+    /// Computes a tile; a zoomed-out one (scattered reads) in
+    /// [`SPARSE_PARTS`] parts side by side, so that more reads are in flight.
     fn compute(&self, key: TileKey, coarse: bool) -> Result<TileData, SpectrogramError> {
+        let bins = key.settings.bins();
+        let mut levels = vec![SILENCE_DB; TILE_COLS * bins];
+        let parts = if key.has_coarse_pass() { SPARSE_PARTS } else { 1 };
+        let per = TILE_COLS.div_ceil(parts);
+        let ffts = Some(if coarse { 1 } else { VIEW_MAX_FFTS });
+        levels
+            .par_chunks_mut(per * bins)
+            .enumerate()
+            .map(|(i, out)| self.compute_part(key, i * per, ffts, out))
+            .collect::<Result<Vec<()>, _>>()?;
+        Ok(TileData { key, levels, coarse })
+    }
+
+    /// The columns of `key` from `first_col` on into `out` (whole columns).
+    fn compute_part(
+        &self,
+        key: TileKey,
+        first_col: usize,
+        ffts: Option<usize>,
+        out: &mut [f32],
+    ) -> Result<(), SpectrogramError> {
         let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
         let (mut reader, analyzer) = match taken {
             Some(t) => t,
@@ -420,20 +484,13 @@ impl Worker {
             Some(a) if a.settings() == key.settings => a,
             _ => Analyzer::new(key.settings)?,
         };
-        let bounds: Vec<u64> = (0..=TILE_COLS as u64).map(|c| key.start() + c * key.hop()).collect();
-        let mut levels = vec![SILENCE_DB; TILE_COLS * key.settings.bins()];
-        let r = compute_columns(
-            &mut reader,
-            key.pick,
-            &mut analyzer,
-            &bounds,
-            Some(if coarse { 1 } else { VIEW_MAX_FFTS }),
-            &self.stop,
-            &mut levels,
-        );
+        let cols = (out.len() / key.settings.bins()) as u64;
+        let first = key.start() + first_col as u64 * key.hop();
+        let bounds: Vec<u64> = (0..=cols).map(|c| first + c * key.hop()).collect();
+        let r = compute_columns(&mut reader, key.pick, &mut analyzer, &bounds, ffts, &self.stop, out);
         if let Ok(mut p) = self.pool.lock() {
             p.push((reader, Some(analyzer)));
         }
-        r.map(|()| TileData { key, levels, coarse })
+        r
     }
 }

@@ -7,7 +7,11 @@
 //! The view never reads a file on the UI thread: the pyramid is built (or
 //! loaded from the cache) by a background thread with progress, and the
 //! samples for the deepest zoom come from a second background thread that
-//! reads the span around what is shown. The transport drives it through
+//! reads the span around what is shown. The spectrogram does not wait for
+//! the pyramid: given the file's length from its header ([`Timeline`]), its
+//! lanes, the ruler, zoom and selection work while the peak pass runs, and
+//! that pass gives way to the tiles of the screen shown (see
+//! [`crate::analysis::spectrogram::tiles`]). The transport drives it through
 //! [`WaveformView::playhead`], [`WaveformView::set_playhead`] and
 //! [`WaveformView::selection`].
 
@@ -16,6 +20,7 @@ mod input;
 mod paint;
 pub mod spectrogram;
 pub mod spectrogram_prefs;
+mod toolbar;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -58,10 +63,46 @@ struct SampleFeed {
     asked: Option<(u64, usize)>,
 }
 
+/// The time axis of a file: what zoom, scroll, the ruler and the
+/// spectrogram need. From the file's header until the pyramid is ready,
+/// then from the pyramid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeline {
+    /// Frames in the file.
+    pub frames: u64,
+    /// Frames per second.
+    pub sample_rate: u32,
+    /// Channels.
+    pub channels: usize,
+}
+
+impl Timeline {
+    /// The header's figures of a probed file (`None` when its length is not known).
+    pub fn of_info(info: &crate::io::FileInfo) -> Option<Timeline> {
+        let frames = info.frames.filter(|&f| f > 0)?;
+        (info.sample_rate > 0 && info.channels > 0).then_some(Timeline {
+            frames,
+            sample_rate: info.sample_rate,
+            channels: info.channels as usize,
+        })
+    }
+
+    fn of_pyramid(p: &PeakPyramid) -> Timeline {
+        Timeline { frames: p.frames(), sample_rate: p.sample_rate(), channels: p.channels() }
+    }
+
+    /// Length in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.frames as f64 / self.sample_rate.max(1) as f64
+    }
+}
+
 /// A zoomable, scrollable waveform of one file; see the module docs.
 pub struct WaveformView {
     path: Option<PathBuf>,
     load: Load,
+    /// The file's length from its header, until the pyramid is ready.
+    header: Option<Timeline>,
     cache: PeakCache,
     feed: Option<SampleFeed>,
     window: Option<Arc<SampleWindow>>,
@@ -100,6 +141,7 @@ impl WaveformView {
         WaveformView {
             path: None,
             load: Load::Empty,
+            header: None,
             cache: PeakCache::default_location(),
             feed: None,
             window: None,
@@ -124,9 +166,21 @@ impl WaveformView {
     /// Starts showing `path`: its pyramid is loaded or built in the background,
     /// and `ctx` is woken as that progresses. Resets zoom, playhead and selection.
     pub fn open(&mut self, path: &Path, ctx: &egui::Context) {
+        self.open_with_header(path, None, ctx);
+    }
+
+    /// Like [`WaveformView::open`], with the file's length from its header:
+    /// the spectrogram then shows before the pyramid is ready.
+    pub fn open_with_header(&mut self, path: &Path, header: Option<Timeline>, ctx: &egui::Context) {
         self.cancel_build();
         self.reset_view(Some(path.to_path_buf()));
-        let progress = Arc::new(BuildProgress::new());
+        self.header = header;
+        // The tiles first: the peak pass gives way to the first look of the screen shown.
+        self.spectrogram.open(path, ctx);
+        let progress = Arc::new(match self.spectrogram.first_look_flag() {
+            Some(flag) => BuildProgress::giving_way_to(flag),
+            None => BuildProgress::new(),
+        });
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, rx) = unbounded();
         let job = {
@@ -143,7 +197,6 @@ impl WaveformView {
             Err(e) => self.load = Load::Failed(format!("could not start reading peaks: {e}")),
         }
         self.feed = start_sample_feed(path.to_path_buf(), ctx.clone());
-        self.spectrogram.open(path, ctx);
     }
 
     /// Shows a pyramid made elsewhere (generated audio, benches). Samples for
@@ -158,6 +211,7 @@ impl WaveformView {
 
     fn reset_view(&mut self, path: Option<PathBuf>) {
         self.path = path;
+        self.header = None;
         self.window = None;
         self.view_start = 0.0;
         self.frames_per_point = 0.0;
@@ -190,6 +244,22 @@ impl WaveformView {
         matches!(self.load, Load::Ready(_))
     }
 
+    /// The time axis: the pyramid's once ready, the header's while it is
+    /// built; `None` before, or when the file cannot be shown.
+    pub fn timeline(&self) -> Option<Timeline> {
+        match &self.load {
+            Load::Ready(p) => Some(Timeline::of_pyramid(p)),
+            Load::Building { .. } => self.header,
+            Load::Empty | Load::Failed(_) => None,
+        }
+    }
+
+    /// True when the Spectrogram (or Split) view shows the first look of
+    /// every tile of the screen (what `--bench-first-screen` waits for).
+    pub fn first_screen_shown(&self) -> bool {
+        self.mode != ViewMode::Waveform && self.spectrogram.first_look_complete()
+    }
+
     /// Build progress in 0..=1 while the pyramid is being made.
     pub fn progress(&self) -> Option<f32> {
         match &self.load {
@@ -207,7 +277,7 @@ impl WaveformView {
     }
 
     fn frames(&self) -> u64 {
-        self.pyramid().map_or(0, |p| p.frames())
+        self.timeline().map_or(0, |t| t.frames)
     }
 
     /// The playhead, in frames from the start.
@@ -314,100 +384,6 @@ impl WaveformView {
         self.view_start = self.view_start.clamp(0.0, max_start);
     }
 
-    /// The Waveform tab: the selected file's name, length and build progress
-    /// (or why it cannot be shown) above the view.
-    pub fn tab_ui(&mut self, ui: &mut egui::Ui, entry: Option<&FileEntry>) {
-        let Some(entry) = entry else {
-            ui.centered_and_justified(|ui| {
-                ui.label("No file selected. Open or drop an audio file to see its waveform.")
-            });
-            return;
-        };
-        ui.heading(format!("Waveform of {}", entry.name()));
-        match &entry.state {
-            FileState::Reading => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("Reading…");
-                });
-                return;
-            }
-            FileState::Failed(msg) => {
-                ui.colored_label(ui.visuals().error_fg_color, "This file cannot be read:");
-                ui.label(msg);
-                return;
-            }
-            FileState::Ready(_) => {}
-        }
-        if self.path.as_deref() != Some(entry.path.as_path()) {
-            self.open(&entry.path, ui.ctx());
-        }
-        self.poll(ui.ctx());
-        match &self.load {
-            Load::Empty => {}
-            Load::Building { progress, .. } => {
-                let f = progress.fraction();
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.add(
-                        egui::ProgressBar::new(f)
-                            .desired_width(300.0)
-                            .text(format!("Building peaks… {:.0}%", f * 100.0)),
-                    );
-                });
-                ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
-            }
-            Load::Failed(e) => {
-                ui.colored_label(ui.visuals().error_fg_color, "The waveform cannot be shown:");
-                ui.label(e.clone());
-            }
-            Load::Ready(p) => {
-                let p = p.clone();
-                // Zoom controls first, from the right; the figures take what is
-                // left and are cut short (never overlapping) in a narrow panel.
-                ui.horizontal(|ui| {
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui.button("Fit").on_hover_text("Show the whole file").clicked() {
-                            self.show_all();
-                        }
-                        if ui.button("−").on_hover_text("Zoom out (−)").clicked() {
-                            self.zoom_out();
-                        }
-                        if ui.button("+").on_hover_text("Zoom in (+)").clicked() {
-                            self.zoom_in();
-                        }
-                        ui.label(egui::RichText::new(zoom_text(self.frames_per_point)).weak());
-                        ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-                            ui.label(format!(
-                                "{} · {} Hz · {} ch · {} frames",
-                                format_duration(p.duration_s()),
-                                p.sample_rate(),
-                                p.channels(),
-                                p.frames()
-                            ));
-                            ui.separator();
-                            let rate = p.sample_rate().max(1) as f64;
-                            ui.label(format!("Playhead {}", format_duration(self.playhead as f64 / rate)));
-                            if let Some(s) = self.selection() {
-                                ui.separator();
-                                ui.label(format!(
-                                    "Selection {} – {} ({})",
-                                    format_duration(s.start as f64 / rate),
-                                    format_duration(s.end as f64 / rate),
-                                    format_duration((s.end - s.start) as f64 / rate)
-                                ));
-                            }
-                        });
-                    });
-                });
-                self.view_bar(ui, p.channels());
-                self.analyser_panel(ui, p.frames());
-                self.ui(ui);
-            }
-        }
-    }
-
     /// Takes finished work from the background threads.
     fn poll(&mut self, ctx: &egui::Context) {
         if let Load::Building { done, .. } = &self.load {
@@ -434,12 +410,15 @@ impl WaveformView {
     }
 
     /// Draws the lanes and the ruler into the rest of `ui` and handles the
-    /// mouse and keys over them. Draws nothing until the pyramid is ready.
+    /// mouse and keys over them. Draws nothing until the time axis is known
+    /// ([`WaveformView::timeline`]); the waveform's lanes show the build's
+    /// progress until the pyramid is ready.
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<egui::Response> {
         self.poll(ui.ctx());
+        let tl = self.timeline()?;
         let pyramid = match &self.load {
-            Load::Ready(p) => p.clone(),
-            _ => return None,
+            Load::Ready(p) => Some(p.clone()),
+            _ => None,
         };
         let size = ui.available_size().max(Vec2::new(64.0, RULER_H + 32.0));
         let (rect, resp) = ui.allocate_exact_size(size, Sense::click_and_drag());
@@ -471,9 +450,9 @@ impl WaveformView {
             let axis = spectrogram::Axis {
                 view_start: self.view_start,
                 frames_per_point: self.frames_per_point,
-                frames: pyramid.frames(),
-                sample_rate: pyramid.sample_rate(),
-                channels: pyramid.channels(),
+                frames: tl.frames,
+                sample_rate: tl.sample_rate,
+                channels: tl.channels,
                 ppp: ui.ctx().pixels_per_point(),
             };
             let hover = resp.hover_pos();
@@ -484,7 +463,7 @@ impl WaveformView {
                 painter.rect_filled(sel, 0.0, visuals.selection.bg_fill.gamma_multiply(0.3));
             }
         }
-        let channels = pyramid.channels().max(1);
+        let channels = tl.channels.max(1);
         let lane_h = ((lanes_rect.height() - LANE_GAP * (channels - 1) as f32) / channels as f32).max(8.0);
         let wave = if visuals.dark_mode { Color32::from_rgb(86, 156, 255) } else { Color32::from_rgb(30, 100, 210) };
         let rms = if visuals.dark_mode { Color32::from_rgb(160, 205, 255) } else { Color32::from_rgb(110, 165, 240) };
@@ -498,7 +477,12 @@ impl WaveformView {
         }
         let mut mesh = egui::Mesh::default();
         let mut lines = Vec::new();
-        for ch in 0..if lanes_rect.is_positive() { channels } else { 0 } {
+        if pyramid.is_none() && lanes_rect.is_positive() {
+            self.draw_building(&painter, lanes_rect, visuals);
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        let pyramid_lanes = if lanes_rect.is_positive() { pyramid.as_ref() } else { None };
+        for ch in 0..pyramid_lanes.map_or(0, |_| channels) {
             let top = lanes_rect.top() + ch as f32 * (lane_h + LANE_GAP);
             let lane = Rect::from_min_size(Pos2::new(rect.left(), top), Vec2::new(rect.width(), lane_h));
             if ch > 0 {
@@ -518,11 +502,13 @@ impl WaveformView {
                 egui::FontId::proportional(11.0),
                 visuals.weak_text_color(),
             );
-            self.draw_lane(ui.ctx().pixels_per_point(), &pyramid, ch, lane, wave, rms, &mut mesh, &mut lines);
+            if let Some(p) = pyramid_lanes {
+                self.draw_lane(ui.ctx().pixels_per_point(), p, ch, lane, wave, rms, &mut mesh, &mut lines);
+            }
         }
         painter.add(egui::Shape::mesh(mesh));
         painter.extend(lines);
-        self.draw_ruler(&painter, rect, pyramid.sample_rate(), pyramid.duration_s() >= 3600.0, visuals);
+        self.draw_ruler(&painter, rect, tl.sample_rate, tl.duration_s() >= 3600.0, visuals);
         // The playhead over everything.
         let px = self.frame_to_x(rect, self.playhead as f64);
         if rect.x_range().contains(px) {
@@ -620,5 +606,41 @@ mod tests {
         assert_eq!(v.selection(), None);
         v.set_selection(Some(100..u64::MAX));
         assert_eq!(v.selection(), Some(100..48000));
+    }
+
+    #[test]
+    fn the_spectrogram_draws_from_the_header_while_the_peaks_are_built() {
+        let ctx = egui::Context::default();
+        let mut v = WaveformView::new();
+        let header = Timeline { frames: 3 * 3600 * 44100, sample_rate: 44100, channels: 2 };
+        v.open_with_header(Path::new("/nonexistent/peaks-3h.wav"), Some(header), &ctx);
+        // The peak pass never ends here: its result is never sent.
+        let (_tx, done) = unbounded();
+        v.load =
+            Load::Building { progress: Arc::new(BuildProgress::new()), cancel: Arc::new(AtomicBool::new(false)), done };
+        v.mode = ViewMode::Spectrogram;
+        let frame = |v: &mut WaveformView| {
+            let input = egui::RawInput {
+                screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(1100.0, 700.0))),
+                ..Default::default()
+            };
+            let mut drawn = false;
+            let mut out = ctx.run_ui(input, |ui| drawn = v.ui(ui).is_some());
+            out.textures_delta.clear(); // no renderer here
+            drawn
+        };
+        assert!(frame(&mut v));
+        assert!(!v.is_ready());
+        assert_eq!(v.timeline(), Some(header));
+        assert_eq!(v.visible_range(), 0..header.frames);
+        let (tiles, _, _) = v.spectrogram.first_look_progress();
+        assert!(tiles > 0, "the screen's tiles are asked for");
+        // Zoom works on the header's length too.
+        v.zoom_in();
+        let span = v.visible_range().end - v.visible_range().start;
+        assert!(span.abs_diff(header.frames / 2) <= 1, "{span}");
+        // Without a header there is nothing to draw until the pyramid is ready.
+        v.header = None;
+        assert!(!frame(&mut v));
     }
 }

@@ -149,3 +149,21 @@ pub(super) fn zoom_text(fpp: f64) -> String {
         String::new()
     }
 }
+
+impl WaveformView {
+    /// Where the waveform's lanes go while the pyramid is built: the progress.
+    pub(super) fn draw_building(&self, painter: &egui::Painter, area: Rect, visuals: &egui::Visuals) {
+        let f = self.progress().unwrap_or(0.0);
+        let bar = Rect::from_center_size(area.center(), Vec2::new(area.width().min(300.0), 18.0));
+        painter.rect_filled(bar, 3.0, visuals.widgets.inactive.bg_fill);
+        let done = Rect::from_min_size(bar.min, Vec2::new(bar.width() * f, bar.height()));
+        painter.rect_filled(done, 3.0, visuals.selection.bg_fill);
+        painter.text(
+            bar.center(),
+            egui::Align2::CENTER_CENTER,
+            format!("Building peaks… {:.0}%", f * 100.0),
+            egui::FontId::proportional(12.0),
+            visuals.strong_text_color(),
+        );
+    }
+}

@@ -8,7 +8,8 @@
 //!
 //! Uploads are throttled so that no frame stalls when many tiles arrive at
 //! once: at most [`UPLOADS_PER_FRAME`] tiles per frame (the rest wait for the
-//! next frames, asked for with a repaint), and a tile that replaces a
+//! next frames, asked for with a repaint) — except the first look of a
+//! blank lane (a new file), uploaded in one frame — and a tile that replaces a
 //! texture (its coarse look, another look, a tile scrolled out of view)
 //! rewrites that texture in place instead of allocating a new one.
 
@@ -79,6 +80,8 @@ pub struct SpectrogramLanes {
     /// Finished tiles not uploaded yet (one per key, the newest), oldest first.
     pending: std::collections::VecDeque<crate::analysis::spectrogram::tiles::TileImage>,
     asked: Vec<TileKey>,
+    /// The tiles of the screen as last drawn (`asked` without the edges).
+    visible: Vec<TileKey>,
     asked_look: u64,
     error: Option<String>,
     /// The last cursor readout.
@@ -98,6 +101,7 @@ impl Default for SpectrogramLanes {
             textures: HashMap::new(),
             pending: std::collections::VecDeque::new(),
             asked: Vec::new(),
+            visible: Vec::new(),
             asked_look: 0,
             error: None,
             readout: None,
@@ -134,8 +138,31 @@ impl SpectrogramLanes {
         self.textures.clear();
         self.pending.clear();
         self.asked.clear();
+        self.visible.clear();
         self.error = None;
         self.readout = None;
+    }
+
+    /// The tile engine's first-look flag ([`TileEngine::first_look_flag`]), once a file is open.
+    pub fn first_look_flag(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        self.engine.as_ref().map(TileEngine::first_look_flag)
+    }
+
+    /// True when every tile of the screen as last drawn is shown in the
+    /// current look, at least coarse: the first complete look of the screen.
+    pub fn first_look_complete(&self) -> bool {
+        let (n, _, shown) = self.first_look_progress();
+        n > 0 && shown == n
+    }
+
+    /// Of the tiles of the screen as last drawn: how many, how many have
+    /// arrived from the engine (in the current look, at least coarse), how
+    /// many are shown.
+    pub fn first_look_progress(&self) -> (usize, usize, usize) {
+        let shown = |k: &TileKey| self.textures.get(k).is_some_and(|s| s.look_id == self.look_id);
+        let waiting = |k: &TileKey| self.pending.iter().any(|p| p.data.key == *k && p.look_id == self.look_id);
+        let arrived = self.visible.iter().filter(|k| shown(k) || waiting(k)).count();
+        (self.visible.len(), arrived, self.visible.iter().filter(|k| shown(k)).count())
     }
 
     /// Why the spectrogram cannot be shown.
@@ -158,9 +185,9 @@ impl SpectrogramLanes {
         shown.look_id == self.look_id && !shown.data.coarse
     }
 
-    /// The screen point of `frame` and `freq` Hz in the first lane as last drawn.
-    pub fn point_of(&self, axis_start: f64, fpp: f64, frame: u64, freq: f64, nyquist: f64) -> Option<Pos2> {
-        let (rect, _) = self.lanes.first()?;
+    /// The screen point of `frame` and `freq` Hz in lane `lane` as last drawn.
+    fn point_of(&self, lane: usize, axis_start: f64, fpp: f64, frame: u64, freq: f64, nyquist: f64) -> Option<Pos2> {
+        let (rect, _) = self.lanes.get(lane)?;
         let x = rect.left() + ((frame as f64 - axis_start) / fpp) as f32;
         let y = rect.bottom() - (self.look.scale.height_of(freq, nyquist) as f32) * rect.height();
         Some(Pos2::new(x, y))
@@ -186,7 +213,12 @@ impl SpectrogramLanes {
                 TileEvent::Failed(e) => self.error = Some(e),
             }
         }
-        for img in self.pending.drain(..self.pending.len().min(UPLOADS_PER_FRAME)) {
+        // A blank lane (a new file or FFT: not even a stand-in to stretch)
+        // takes its first look whole, in one frame; after that, tiles
+        // replacing what is shown are spread over frames.
+        let blank = !self.textures.keys().any(|k| k.settings == self.settings);
+        let budget = if blank { UPLOADS_PER_FRAME.max(self.visible.len()) } else { UPLOADS_PER_FRAME };
+        for img in self.pending.drain(..self.pending.len().min(budget)) {
             // The tiles are opaque: premultiplied is the same and skips a per-pixel division.
             let image = egui::ColorImage::from_rgba_premultiplied([img.width, img.height], &img.rgba);
             let key = img.data.key;
@@ -282,6 +314,7 @@ impl SpectrogramLanes {
                 self.readout = self.readout_at(axis, lane, pick, level, p, nyquist);
             }
         }
+        self.visible.clone_from(&wanted);
         // One tile beyond each edge too, once the visible ones are asked for.
         if let (Some(first), Some(last)) = (wanted.iter().map(|k| k.index).min(), wanted.iter().map(|k| k.index).max())
         {
@@ -349,36 +382,43 @@ impl SpectrogramLanes {
         Some(format!("{t} · {freq:.0} Hz · {db:.1} dB"))
     }
 
-    /// The toolbar: FFT size, window, scale, floor and range, lanes.
+    /// The toolbar: FFT size, window, scale, floor and range, lanes. Each
+    /// box names itself in its text ("FFT 2048"), so that a wrapping bar
+    /// never parts a name from its box.
     pub fn controls(&mut self, ui: &mut egui::Ui, channels: usize) {
         let before = (self.settings, self.look, self.per_channel);
-        ui.label("FFT");
         egui::ComboBox::from_id_salt("spectrogram-fft")
-            .width(64.0)
-            .selected_text(self.settings.fft_size.to_string())
+            .width(82.0)
+            .selected_text(format!("FFT {}", self.settings.fft_size))
             .show_ui(ui, |ui| {
                 for n in FFT_SIZES {
                     ui.selectable_value(&mut self.settings.fft_size, n, n.to_string());
                 }
-            });
-        ui.label("Window");
+            })
+            .response
+            .on_hover_text("FFT size (samples per window)")
+            .accessible_name("FFT");
         egui::ComboBox::from_id_salt("spectrogram-window")
-            .width(110.0)
-            .selected_text(self.settings.window.name())
+            .width(150.0)
+            .selected_text(format!("window {}", self.settings.window.name()))
             .show_ui(ui, |ui| {
                 for w in WindowKind::ALL {
                     ui.selectable_value(&mut self.settings.window, w, w.name());
                 }
-            });
-        ui.label("Scale");
-        egui::ComboBox::from_id_salt("spectrogram-scale").width(64.0).selected_text(self.look.scale.name()).show_ui(
-            ui,
-            |ui| {
+            })
+            .response
+            .accessible_name("Window");
+        egui::ComboBox::from_id_salt("spectrogram-scale")
+            .width(82.0)
+            .selected_text(format!("scale {}", self.look.scale.name()))
+            .show_ui(ui, |ui| {
                 for s in FreqScale::ALL {
                     ui.selectable_value(&mut self.look.scale, s, s.name());
                 }
-            },
-        );
+            })
+            .response
+            .on_hover_text("Frequency scale: linear, logarithmic or mel")
+            .accessible_name("Scale");
         ui.add(
             egui::DragValue::new(&mut self.look.floor_db)
                 .range(-200.0..=-20.0)
@@ -435,7 +475,13 @@ impl super::WaveformView {
 
     /// The screen point of `frame` and `freq` Hz in the first spectrogram lane (tests).
     pub fn spectrogram_point(&self, frame: u64, freq: f64) -> Option<Pos2> {
-        let nyquist = self.pyramid()?.sample_rate() as f64 / 2.0;
-        self.spectrogram.point_of(self.view_start, self.frames_per_point, frame, freq, nyquist)
+        self.spectrogram_lane_point(0, frame, freq)
+    }
+
+    /// The screen point of `frame` and `freq` Hz in spectrogram lane `lane`
+    /// (0 the first; one lane per channel when per channel) as last drawn (tests).
+    pub fn spectrogram_lane_point(&self, lane: usize, frame: u64, freq: f64) -> Option<Pos2> {
+        let nyquist = self.timeline()?.sample_rate as f64 / 2.0;
+        self.spectrogram.point_of(lane, self.view_start, self.frames_per_point, frame, freq, nyquist)
     }
 }
