@@ -3,6 +3,8 @@
 //! for each one `inspect`'s frame count must equal what decoding to the end
 //! gives, what ffmpeg decodes, and ffprobe's duration. A cut file must say
 //! what its header claimed. Skipped (with a note) without ffmpeg/libmp3lame.
+//! And the other way round: MP3s our writer makes (LAME header with delay
+//! and padding) decode in ffmpeg to exactly the frames written.
 
 mod common;
 
@@ -142,4 +144,45 @@ fn cut_vbr_mp3_says_what_its_header_claimed() {
     assert!((3.0..5.0).contains(&(frames as f64 / 44100.0)), "{frames}");
     let info = inspect(&cut).expect("inspect");
     assert!(info.warnings.iter().any(|w| w.to_string().contains("header says 0:10.0")), "{:?}", info.warnings);
+}
+
+/// Every mode and rate our MP3 writer offers: ffmpeg trims to exactly the
+/// frames written (the LAME header's delay and padding are right).
+/// (ffmpeg refuses an MP3 without audio frames, so no empty file here.)
+#[cfg(not(target_os = "macos"))]
+#[test]
+fn our_mp3s_decode_gapless_in_ffmpeg() {
+    use coremusic::format::SampleFormat;
+    use coremusic::io::{create_writer_with, EncoderSettings, OutputFormat, WriterSpec};
+    if !have("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (44_100, 2, 44_100 * 2 + 17, EncoderSettings::mp3_vbr(2)),
+        (48_000, 1, 12_345, EncoderSettings::mp3_vbr(0)),
+        (44_100, 2, 1000, EncoderSettings::mp3_cbr(192)),
+        (32_000, 2, 33_333, EncoderSettings::mp3_cbr(320)),
+        (22_050, 1, 22_050, EncoderSettings::mp3_cbr(64)),
+        (8_000, 1, 8_001, EncoderSettings::mp3_vbr(9)),
+    ];
+    for (rate, ch, frames, settings) in cases {
+        let path = dir.path().join(format!("t{rate}_{ch}_{frames}.mp3"));
+        let spec = WriterSpec {
+            format: OutputFormat::Mp3,
+            sample_rate: rate,
+            channels: ch,
+            sample: SampleFormat::F32,
+            bits: None,
+        };
+        let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut w = create_writer_with(Box::new(file), spec, &settings).unwrap();
+        let tone = common::tools::tone_signal(frames, ch.into(), rate);
+        for c in tone.chunks(5000 * usize::from(ch)) {
+            w.write_f32(c).unwrap();
+        }
+        w.finish().unwrap();
+        let what = format!("{rate} Hz {ch} ch {frames} frames {settings:?}");
+        assert_eq!(ffmpeg_frames(&path, ch.into()), frames as u64, "{what}: ffmpeg's length");
+    }
 }
