@@ -3,11 +3,9 @@
 //! size macOS asks for and packs the PNGs into an `.icns` file. Deterministic:
 //! the same bytes on every machine, no fonts, no crates beyond std.
 //!
-//! Run: `cargo run --release --example make_icon -- OUT.icns [PNG_DIR]`
-//! (`bundle/make-app` does this). tests/bundle.rs includes this file to check
-//! the PNG and icns structure.
-
-use std::path::PathBuf;
+//! Written by `cargo run --release --example make_icon -- OUT.icns [PNG_DIR]`
+//! (`bundle/make-app` runs it); tests/bundle.rs checks the PNG and icns
+//! structure. Not part of the library's API: hidden from its documentation.
 
 /// (icns type, pixel size) of every entry written, as macOS 10.8+ reads them.
 pub const ENTRIES: [(&[u8; 4], u32); 10] = [
@@ -288,31 +286,4 @@ pub fn icns(pngs: &[(u32, Vec<u8>)]) -> Vec<u8> {
     out.extend_from_slice(&(body.len() as u32 + 8).to_be_bytes());
     out.extend_from_slice(&body);
     out
-}
-
-#[allow(dead_code)]
-fn main() {
-    let mut args = std::env::args_os().skip(1);
-    let Some(out) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: make_icon OUT.icns [PNG_DIR]");
-        std::process::exit(2);
-    };
-    let pngs = pngs();
-    if let Some(dir) = args.next().map(PathBuf::from) {
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            eprintln!("make_icon: {}: {e}", dir.display());
-            std::process::exit(1);
-        }
-        for (size, data) in &pngs {
-            let p = dir.join(format!("icon_{size}.png"));
-            if let Err(e) = std::fs::write(&p, data) {
-                eprintln!("make_icon: {}: {e}", p.display());
-                std::process::exit(1);
-            }
-        }
-    }
-    if let Err(e) = std::fs::write(&out, icns(&pngs)) {
-        eprintln!("make_icon: {}: {e}", out.display());
-        std::process::exit(1);
-    }
 }
