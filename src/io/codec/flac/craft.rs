@@ -149,18 +149,21 @@ pub fn streaminfo(rate: u32, ch: u32, bps: u32, total: u64, min_bs: u16, max_bs:
     b
 }
 
+/// Plain xorshift64 (13, 7, 17), as the tests were checked with: the next
+/// 64 bits from `state` (which must not be 0).
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
 /// A crafted variable-block-size stream, frames of `sizes` samples, with a
 /// `fLaC` + STREAMINFO head when `with_header`; returns (file, interleaved
 /// samples).
 pub fn crafted(ch: usize, bps: u32, sizes: &[usize], with_header: bool, seed: u64) -> (Vec<u8>, Vec<i32>) {
     let mut state = seed;
-    let mut next = || {
-        // Plain xorshift64 (13, 7, 17), as the tests were checked with.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = || xorshift(&mut state);
     let mut pcm = Vec::new();
     let mut frames = Vec::new();
     let mut number = 0u64;
@@ -215,13 +218,7 @@ pub fn signal(kind: u32, frames: usize, ch: usize, bps: u32, seed: u64) -> Vec<i
     for f in 0..frames {
         let k = if kind == 4 { ((f / 3000) % 4) as u32 } else { kind };
         for c in 0..ch {
-            let r = {
-                // Plain xorshift64 (13, 7, 17), as the tests were checked with.
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            };
+            let r = xorshift(&mut state);
             let v: i64 = match k {
                 0 => {
                     let t = f as f64;
@@ -290,13 +287,7 @@ pub fn decode_bytes(bytes: &[u8]) -> (Vec<i32>, Vec<String>) {
 /// reads after the damage too.
 pub fn damage_never_panics(files: &[Vec<u8>], seed: u64) {
     let mut state = seed;
-    let mut next = || {
-        // Plain xorshift64 (13, 7, 17), as the tests were checked with.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = || xorshift(&mut state);
     for file in files {
         for round in 0..150 {
             let mut f = file.clone();
