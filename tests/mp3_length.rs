@@ -146,35 +146,26 @@ fn cut_vbr_mp3_says_what_its_header_claimed() {
     assert!(info.warnings.iter().any(|w| w.to_string().contains("header says 0:10.0")), "{:?}", info.warnings);
 }
 
-/// Every mode and rate our MP3 writer offers: ffmpeg trims to exactly the
-/// frames written (the LAME header's delay and padding are right).
+/// Every rate our MP3 writer offers, VBR and CBR: ffmpeg trims to exactly
+/// the frames written (the LAME header's delay and padding are right).
 /// (ffmpeg refuses an MP3 without audio frames, so no empty file here.)
 #[cfg(not(target_os = "macos"))]
 #[test]
 fn our_mp3s_decode_gapless_in_ffmpeg() {
     use coremusic::format::SampleFormat;
-    use coremusic::io::{create_writer_with, EncoderSettings, OutputFormat, WriterSpec};
+    use coremusic::io::{create_writer_with, EncoderSettings, OutputFormat, WriterSpec, MP3_RATES};
     if !have("ffmpeg") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let cases = [
-        (44_100, 2, 44_100 * 2 + 17, EncoderSettings::mp3_vbr(2)),
-        (48_000, 1, 12_345, EncoderSettings::mp3_vbr(0)),
-        (44_100, 2, 1000, EncoderSettings::mp3_cbr(192)),
-        (32_000, 2, 33_333, EncoderSettings::mp3_cbr(320)),
-        (22_050, 1, 22_050, EncoderSettings::mp3_cbr(64)),
-        (8_000, 1, 8_001, EncoderSettings::mp3_vbr(9)),
-    ];
-    for (rate, ch, frames, settings) in cases {
+    // Every rate the writer takes, mono and stereo in turn, VBR and CBR in
+    // turn, lengths that end mid-frame (a short file among them).
+    for (i, rate) in MP3_RATES.into_iter().enumerate() {
+        let ch: u16 = if i % 2 == 0 { 2 } else { 1 };
+        let settings = if i % 3 == 0 { EncoderSettings::mp3_cbr(64) } else { EncoderSettings::mp3_vbr(i as u8) };
+        let frames = if i == 4 { 1000 } else { rate as usize + 17 * i };
         let path = dir.path().join(format!("t{rate}_{ch}_{frames}.mp3"));
-        let spec = WriterSpec {
-            format: OutputFormat::Mp3,
-            sample_rate: rate,
-            channels: ch,
-            sample: SampleFormat::F32,
-            bits: None,
-        };
+        let spec = WriterSpec::new(OutputFormat::Mp3, rate, ch, SampleFormat::F32);
         let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         let mut w = create_writer_with(Box::new(file), spec, &settings).unwrap();
         let tone = common::tools::tone_signal(frames, ch.into(), rate);
