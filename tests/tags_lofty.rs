@@ -640,8 +640,6 @@ const NOT_AGREED: &[(&str, Verdict)] = &[
     ("id3v2.4 iTunes plain frame sizes", Verdict::Differ),
     // lofty does not see an APEv2 tag behind a Lyrics3v2 tag.
     ("APEv2 + Lyrics3v2 + id3v1", Verdict::Differ),
-    // CoreMusic's MPEG probe does not resync after an ID3v2 tag that claims too much.
-    ("id3v2 tag size past its end", Verdict::OursFails),
     // lofty refuses the whole file for one frame's unknown text encoding.
     ("id3v2 unknown encoding byte", Verdict::LoftyFails),
     ("id3v2.5 (unknown version)", Verdict::BothFail),
