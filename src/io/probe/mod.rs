@@ -55,6 +55,12 @@ pub fn detect(head: &[u8]) -> ReadResult<Detected> {
         return Ok(Detected::Flac);
     }
     if at(0, b"OggS") {
+        // The first packet of the first page names the codec; Speex is
+        // one CoreMusic knows by sight but does not decode.
+        let first = 27 + usize::from(head.get(26).copied().unwrap_or(0));
+        if at(first, b"Speex   ") {
+            return Err(ReadError::unsupported("codec: Speex (in Ogg)"));
+        }
         return Ok(Detected::Symphonia(symphonia::Hint::Ogg));
     }
     if at(4, b"ftyp") || at(4, b"moov") || at(4, b"mdat") || at(4, b"wide") || at(4, b"free") {
@@ -72,6 +78,8 @@ pub fn detect(head: &[u8]) -> ReadResult<Detected> {
         (b"TTA1", "True Audio (TTA)"),
         (b"MPCK", "Musepack"),
         (b"MP+", "Musepack"),
+        (b"tBaK", "TAK"),
+        (b"OFR ", "OptimFROG"),
         (b".snd", "Sun/NeXT audio"),
         (b"MThd", "MIDI (open it in the MIDI panel or with `coremusic midi info`)"),
         (&[0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11], "Windows Media Audio (ASF)"),
@@ -208,6 +216,15 @@ mod tests {
         assert!(e.contains("looks like text"), "{e}");
         assert!(detect(b"").unwrap_err().to_string().contains("empty"));
         assert!(detect(b"MAC \x96\x0f").unwrap_err().to_string().contains("Monkey"));
+        assert!(detect(b"tBaK\x01\x0d").unwrap_err().to_string().contains("TAK"));
+        assert!(detect(b"OFR \x0f\0").unwrap_err().to_string().contains("OptimFROG"));
+        // Ogg Speex: the first page's one packet starts "Speex   ".
+        let mut speex = b"OggS\0\x02".to_vec();
+        speex.resize(26, 0);
+        speex.extend_from_slice(b"\x01\x50Speex   1.2");
+        assert!(detect(&speex).unwrap_err().to_string().contains("Speex"));
+        speex[28..33].copy_from_slice(b"Opus!");
+        assert!(matches!(detect(&speex), Ok(Detected::Symphonia(symphonia::Hint::Ogg))));
     }
 
     #[test]
