@@ -16,13 +16,7 @@ use egui_kittest::Harness;
 /// A 16-bit stereo WAV at 44.1 kHz: a chord and some noise at `gain_db`.
 fn tone(dir: &Path, name: &str, gain_db: f64) -> PathBuf {
     let path = dir.join(name);
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, 44100, 2, 16);
     let g = 10f64.powf(gain_db / 20.0);
     let mut rng = common::tools::Rng(77);
     for f in 0..44100 * 4 {

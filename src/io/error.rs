@@ -138,6 +138,11 @@ pub enum Warning {
         /// Frames decoded before it.
         read: u64,
     },
+    /// Ogg: the file ends inside a page; the length is the last whole page's.
+    OggPageCut {
+        /// Where the cut-off page starts.
+        at: u64,
+    },
     /// FLAC: STREAMINFO's total is longer than the frames in the file.
     StreamInfoCutShort {
         /// STREAMINFO's total.
@@ -424,6 +429,10 @@ impl std::fmt::Display for Warning {
             W::StreamInfoCutShort { claimed, present } => {
                 write!(f, "STREAMINFO says {claimed}, the file holds {present}: it is cut short")
             }
+            W::OggPageCut { at } => write!(
+                f,
+                "the file ends inside the Ogg page at byte {at} (truncated file?): the length is that of the last whole page"
+            ),
             W::JunkAtStart { bytes } => write!(
                 f,
                 "the first {bytes} bytes are not FLAC frames (a stream picked up mid-frame?); decoding starts at byte {bytes}"
@@ -559,6 +568,7 @@ impl Warning {
             | W::EndedEarly { .. }
             | W::StreamEndsEarly { .. }
             | W::EndsInsidePacket { .. }
+            | W::OggPageCut { .. }
             | W::StreamInfoCutShort { .. }
             | W::CutInsideFrame { .. }
             | W::MpegHeaderLonger { .. }
