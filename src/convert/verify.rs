@@ -23,57 +23,68 @@ const VERIFY_FRAMES: usize = 16384;
 /// decoder that does not trim the encoder's delay), in seconds.
 const LOSSY_LENGTH_SLACK_S: f64 = 0.05;
 
-/// A running hash of interleaved samples. Samples are taken in pairs, each
-/// pair one 64-bit word (`first | second << 32`), and word `j` goes to lane
-/// `j % 8`; each lane takes `h = (rotl(h, 5) ^ w) · K` with `K` odd. Eight
-/// independent lanes of one multiply per two samples keep the CPU's
-/// multiplier busy every cycle (a quarter of the time four lanes of one
-/// sample each took). Samples short of a whole round of 16 wait in
-/// `pending`, so how the stream is cut into calls does not matter. Every
-/// step is a bijection of `h`, and `w ↦ (c ^ w) · K` is one-to-one, so any
-/// single changed sample always changes the result.
+/// A running hash of interleaved samples in 32 lanes: sample `i` goes to
+/// lane `i % 32`, which takes `h = (rotl(h, 5) ^ x) · K` in 32 bits with `K`
+/// odd. The lanes are independent, so a round of 32 samples is four AVX2
+/// vector steps (or eight SSE2 ones): about 0.3 CPU cycles a sample, where
+/// a scalar 64-bit chain costs several. Samples short of a whole round wait
+/// in `pending`, so how the stream is cut into calls does not matter. Every
+/// step is a bijection of `h`, and `x ↦ (c ^ x) · K` is one-to-one, so any
+/// single changed sample always changes the result (and the 1024 bits of
+/// state leave other changes a negligible chance of going unseen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SampleHash {
-    lanes: [u64; LANES],
+    lanes: [u32; ROUND],
     /// Samples of an unfinished round (zero past `samples % ROUND`).
     pending: [u32; ROUND],
     /// Samples hashed.
     pub samples: u64,
 }
 
-const K: u64 = 0x517c_c1b7_2722_0a95;
-const LANES: usize = 8;
-/// Samples per round: two to each lane.
-const ROUND: usize = 2 * LANES;
+const K: u32 = 0x9e37_79b1;
+/// Samples per round: one to each lane.
+const ROUND: usize = 32;
 
 impl Default for SampleHash {
     fn default() -> Self {
-        SampleHash {
-            lanes: [
-                0x243f_6a88_85a3_08d3,
-                0x1319_8a2e_0370_7344,
-                0xa409_3822_299f_31d0,
-                0x082e_fa98_ec4e_6c89,
-                0x4528_21e6_38d0_1377,
-                0xbe54_66cf_34e9_0c6c,
-                0xc0ac_29b7_c97c_50dd,
-                0x3f84_d5b5_b547_0917,
-            ],
-            pending: [0; ROUND],
-            samples: 0,
+        let mut lanes = [0u32; ROUND];
+        for (i, l) in lanes.iter_mut().enumerate() {
+            *l = 0x243f_6a88_u32.wrapping_add(0x85eb_ca6b_u32.wrapping_mul(i as u32 + 1));
         }
+        SampleHash { lanes, pending: [0; ROUND], samples: 0 }
     }
 }
 
-impl SampleHash {
-    #[inline(always)]
-    fn round(lanes: &mut [u64; LANES], s: &[u32; ROUND]) {
-        for (j, h) in lanes.iter_mut().enumerate() {
-            let w = u64::from(s[2 * j]) | u64::from(s[2 * j + 1]) << 32;
-            *h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-        }
+#[inline(always)]
+fn round(lanes: &mut [u32; ROUND], words: impl Fn(usize) -> u32) {
+    for (j, h) in lanes.iter_mut().enumerate() {
+        *h = (h.rotate_left(5) ^ words(j)).wrapping_mul(K);
     }
+}
 
+/// Whole rounds of `values` (a multiple of [`ROUND`] long).
+#[inline(always)]
+fn rounds<T: Copy>(lanes: &mut [u32; ROUND], values: &[T], word: &impl Fn(T) -> u32) {
+    let mut l = *lanes;
+    for r in values.chunks_exact(ROUND) {
+        round(&mut l, |j| word(r[j]));
+    }
+    *lanes = l;
+}
+
+/// [`rounds`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx2")]
+unsafe fn rounds_avx2<T: Copy>(lanes: &mut [u32; ROUND], values: &[T], word: &impl Fn(T) -> u32) {
+    rounds(lanes, values, word)
+}
+
+impl SampleHash {
+    #[allow(unsafe_code)]
     fn add<T: Copy>(&mut self, values: &[T], word: impl Fn(T) -> u32) {
         let mut rest = values;
         let open = (self.samples % ROUND as u64) as usize;
@@ -89,20 +100,24 @@ impl SampleHash {
                 return;
             }
             let pending = self.pending;
-            Self::round(&mut self.lanes, &pending);
+            round(&mut self.lanes, |j| pending[j]);
             self.pending = [0; ROUND];
         }
-        let mut rounds = rest.chunks_exact(ROUND);
-        let mut lanes = self.lanes;
-        for r in &mut rounds {
-            let mut s = [0u32; ROUND];
-            for (o, &x) in s.iter_mut().zip(r) {
-                *o = word(x);
-            }
-            Self::round(&mut lanes, &s);
+        let whole = rest.len() - rest.len() % ROUND;
+        let (body, tail) = rest.split_at(whole);
+        #[cfg(target_arch = "x86_64")]
+        let done = if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected at run time.
+            unsafe { rounds_avx2(&mut self.lanes, body, &word) };
+            true
+        } else {
+            false
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = false;
+        if !done {
+            rounds(&mut self.lanes, body, &word);
         }
-        self.lanes = lanes;
-        let tail = rounds.remainder();
         for (p, &x) in self.pending.iter_mut().zip(tail) {
             *p = word(x);
         }
@@ -310,14 +325,14 @@ mod tests {
         let x: Vec<i32> = (0..1000).map(|i| (i * 7919) % 65536 - 32768).collect();
         let mut a = SampleHash::default();
         a.add_i32(&x);
-        for cut in [1, 2, 3, 15, 16, 17, 31, 333, 334, 998] {
+        for cut in [1, 2, 3, 15, 16, 17, 31, 32, 33, 333, 334, 998] {
             let mut split = SampleHash::default();
             split.add_i32(&x[..cut]);
             split.add_i32(&x[cut..cut + 1]);
             split.add_i32(&x[cut + 1..]);
             assert_eq!(a, split, "chunking must not matter ({cut})");
         }
-        for i in [0, 1, 15, 16, 500, 990, 999] {
+        for i in [0, 1, 15, 16, 31, 32, 500, 990, 999] {
             let mut y = x.clone();
             y[i] ^= 1;
             let mut b = SampleHash::default();
