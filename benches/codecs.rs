@@ -1,5 +1,6 @@
-//! Codec throughput: the ALAC encoder (10 MB of 16-bit stereo into an M4A
-//! held in memory) and the Opus decoder (a 60 s stereo 128 kb/s file made by
+//! Codec throughput: the ALAC and FLAC encoders (10 MB of 16-bit stereo
+//! into an M4A or FLAC file held in memory; FLAC's includes the STREAMINFO
+//! MD5) and the Opus decoder (a 60 s stereo 128 kb/s file made by
 //! ffmpeg's libopus; skipped with a note when ffmpeg or libopus is missing).
 //! `benches/compare.sh` puts CoreMusic next to ffmpeg on the same material.
 //!
@@ -31,10 +32,11 @@ fn music(frames: usize) -> Vec<i32> {
     out
 }
 
-fn alac_encode(c: &mut Criterion) {
+/// 10 MB of 16-bit stereo encoded to `format` into a file held in memory.
+fn encode_10mb(c: &mut Criterion, format: OutputFormat, group: &str) {
     let samples = music(10 * 1024 * 1024 / 4);
-    let spec = WriterSpec::new(OutputFormat::Alac, 44100, 2, SampleFormat::S16);
-    let mut g = c.benchmark_group("alac_encode_s16_stereo_10MB");
+    let spec = WriterSpec::new(format, 44100, 2, SampleFormat::S16);
+    let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Bytes((samples.len() * 2) as u64));
     g.sample_size(10);
     g.bench_function("coremusic", |b| {
@@ -48,6 +50,15 @@ fn alac_encode(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+fn alac_encode(c: &mut Criterion) {
+    encode_10mb(c, OutputFormat::Alac, "alac_encode_s16_stereo_10MB");
+}
+
+/// FLAC at the default level, STREAMINFO MD5 included (`flac -5`'s work).
+fn flac_encode(c: &mut Criterion) {
+    encode_10mb(c, OutputFormat::Flac, "flac_encode_s16_stereo_10MB");
 }
 
 /// A 60 s stereo Opus file made by ffmpeg (cached between runs), if it can.
@@ -94,5 +105,5 @@ fn opus_decode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, alac_encode, opus_decode);
+criterion_group!(benches, alac_encode, flac_encode, opus_decode);
 criterion_main!(benches);

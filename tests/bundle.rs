@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "../examples/make_icon.rs"]
-#[allow(dead_code)]
-mod make_icon;
+use coremusic::report::icon as make_icon;
 
 // ---------------------------------------------------------------------------
 // A small XML property-list reader (the subset plists use), strict about structure.

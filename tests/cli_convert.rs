@@ -21,13 +21,7 @@ fn samples(path: &Path) -> Vec<i32> {
 /// A 24-bit stereo WAV of noise-like content (hound).
 fn wav24(dir: &Path, name: &str, frames: u32) -> PathBuf {
     let path = dir.join(name);
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44100,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, 44100, 2, 24);
     let mut s = 12345u32;
     for i in 0..frames * 2 {
         s = s.wrapping_mul(1103515245).wrapping_add(12345);

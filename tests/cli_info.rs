@@ -199,13 +199,7 @@ fn info_loudness_human_lines_say_silent_dc_and_clipping() {
     let silent = float_wav(dir.path(), "silent.wav", 44100, 2, &vec![0.0; 44100 * 2 * 2]);
     // A 16-bit file: a quiet sine on a +5 % DC offset, hard-clipped for 4 samples twice.
     let path = dir.path().join("clipped.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 44100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, 44100, 1, 16);
     for i in 0..44100 {
         let v = match i {
             1000..=1003 => i16::MAX,

@@ -257,14 +257,7 @@ fn ffprobe_has_cover(path: &Path) -> Option<bool> {
     if !have("ffprobe") {
         return None;
     }
-    let out = run(Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name:stream_disposition=attached_pic"])
-        .args(["-of", "json"])
-        .arg(path))
-    .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let streams = v["streams"].as_array().cloned().unwrap_or_default();
-    Some(streams.iter().any(|s| s["codec_type"] == "video" && s["codec_name"] == "png"))
+    Some(common::tools::ffprobe_streams(path).iter().any(|(kind, codec, _)| kind == "video" && codec == "png"))
 }
 
 /// Cover art goes over: an Opus file with a cover (written through the

@@ -20,13 +20,7 @@ fn coremusic() -> Command {
 /// not the loudness, then limits the gain).
 fn music(dir: &Path, name: &str, seconds: f64, gain_db: f64, clicks: bool) -> PathBuf {
     let path = dir.join(name);
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, 48000, 2, 16);
     let g = 10f64.powf(gain_db / 20.0);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let frames = (seconds * 48000.0) as usize;
@@ -176,13 +170,7 @@ fn album_mode_keeps_the_balance_between_files() {
 fn silence_is_left_alone_and_the_text_summary_tells_the_gain() {
     let dir = tempfile::tempdir().unwrap();
     let silent = dir.path().join("silent.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 44100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&silent, spec).unwrap();
+    let mut w = common::hound_int(&silent, 44100, 1, 16);
     for _ in 0..44100 {
         w.write_sample(0i16).unwrap();
     }

@@ -2,6 +2,8 @@
 //! that decodes, of the size asked plus axes, whose brightest row is at the
 //! tone's frequency; bad input is a clear error and leaves no picture.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -12,9 +14,7 @@ fn coremusic() -> Command {
 }
 
 fn write_tone(path: &Path, freq: f64, rate: u32, seconds: f64) {
-    let spec =
-        hound::WavSpec { channels: 2, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let mut w = common::hound_int(path, rate, 2, 16);
     for i in 0..(rate as f64 * seconds) as usize {
         let x = (0.5 * (std::f64::consts::TAU * freq * i as f64 / rate as f64).sin() * 32767.0) as i16;
         w.write_sample(x).unwrap(); // the tone on the left

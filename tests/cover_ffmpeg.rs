@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::tools::{have, run};
+use common::tools::{ffprobe_streams, have};
 use coremusic::format::SampleFormat;
 use coremusic::io::tags::{read_cover, Picture};
 use coremusic::io::{create_writer, OutputFormat, Tags, WriterSpec};
@@ -26,29 +26,6 @@ const PNG: [u8; 70] = [
 fn convert(from: &Path, to: &Path) {
     let o = Command::new(env!("CARGO_BIN_EXE_coremusic")).arg("convert").arg(from).arg("-o").arg(to).output().unwrap();
     assert!(o.status.success(), "{} -> {}: {}", from.display(), to.display(), String::from_utf8_lossy(&o.stderr));
-}
-
-/// ffprobe's streams of `path`: (codec_type, codec_name, attached_pic).
-fn ffprobe_streams(path: &Path) -> Vec<(String, String, bool)> {
-    let out = run(Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name:stream_disposition=attached_pic"])
-        .args(["-of", "json"])
-        .arg(path))
-    .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    v["streams"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|s| {
-            (
-                s["codec_type"].as_str().unwrap_or_default().to_string(),
-                s["codec_name"].as_str().unwrap_or_default().to_string(),
-                s["disposition"]["attached_pic"] == 1,
-            )
-        })
-        .collect()
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! simulated device is driven through play, seek, loop, pause, stop, gain,
 //! buffer changes and render-source swaps.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -43,9 +45,7 @@ static GLOBAL: Counting = Counting;
 
 fn wav(dir: &Path, name: &str, rate: u32, channels: u16, frames: u32) -> PathBuf {
     let path = dir.join(name);
-    let spec =
-        hound::WavSpec { channels, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, rate, channels, 16);
     for i in 0..frames * channels as u32 {
         w.write_sample((i % 20_000) as i16).unwrap();
     }

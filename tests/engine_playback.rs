@@ -3,6 +3,8 @@
 //! rate changes, the end of a file, render sources, errors and device fallback.
 //! Never timing-based: the virtual clock runs exactly the periods asked for.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,13 +18,7 @@ const BUF: usize = 64;
 /// A stereo 16-bit WAV at 48 kHz: left is the frame number (mod 30000) / 32768, right its negative.
 fn ramp_wav(dir: &Path, frames: u32) -> PathBuf {
     let path = dir.join("ramp.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, 48_000, 2, 16);
     for i in 0..frames {
         let v = (i % 30_000) as i16;
         w.write_sample(v).unwrap();

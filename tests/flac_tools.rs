@@ -12,6 +12,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::flac::{damage_never_panics, decode_all, decode_bytes, signal as gen, split_metadata};
 use common::tools::{have, Rng};
 use coremusic::format::SampleFormat;
 use coremusic::io::codec::flac::{looks_like_frame_header, FlacReader};
@@ -187,40 +188,6 @@ fn metaflac_reads_our_vorbis_comments() {
 // ---------------------------------------------------------------------
 // The decoder against files made by `flac`.
 
-/// Interleaved test samples: 0 sines+noise, 1 silence, 2 full-scale square,
-/// 3 random full-scale, 4 a mixture changing every 3000 frames.
-fn gen(kind: u32, frames: usize, ch: usize, bps: u32, seed: u64) -> Vec<i32> {
-    let max = ((1i64 << (bps - 1)) - 1) as f64;
-    let (lo, hi) = (-(1i64 << (bps - 1)), (1i64 << (bps - 1)) - 1);
-    let mut rng = Rng(seed | 1);
-    let mut out = Vec::with_capacity(frames * ch);
-    for f in 0..frames {
-        let k = if kind == 4 { ((f / 3000) % 4) as u32 } else { kind };
-        for c in 0..ch {
-            let r = rng.next_u64();
-            let v: i64 = match k {
-                0 => {
-                    let t = f as f64;
-                    let s = (t * 0.013 * (c + 1) as f64).sin() * 0.5 + (t * 0.0021).sin() * 0.3;
-                    let noise = ((r >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.02;
-                    ((s + noise) * max).round() as i64
-                }
-                1 => 0,
-                2 => {
-                    if (f / 50 + c) % 2 == 0 {
-                        hi
-                    } else {
-                        lo
-                    }
-                }
-                _ => lo + (r % ((hi - lo + 1) as u64)) as i64,
-            };
-            out.push(v.clamp(lo, hi) as i32);
-        }
-    }
-    out
-}
-
 fn raw_bytes(samples: &[i32], bps: u32) -> Vec<u8> {
     let b = bps.div_ceil(8) as usize;
     let mut out = Vec::with_capacity(samples.len() * b);
@@ -327,50 +294,12 @@ fn flac_decode(dir: &Path, flac: &[u8], bps: u32) -> Vec<i32> {
     panic!("no data chunk in flac -d output");
 }
 
-/// Decodes everything with odd-sized reads; returns samples and warnings.
-fn decode_all(r: &mut FlacReader) -> (Vec<i32>, Vec<String>) {
-    let ch = r.info().channels();
-    let mut buf = vec![0i32; 1237 * ch];
-    let mut all = Vec::new();
-    loop {
-        let n = r.read_i32(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        all.extend_from_slice(&buf[..n * ch]);
-    }
-    (all, r.take_warnings().iter().map(ToString::to_string).collect())
-}
-
-fn decode_bytes(bytes: &[u8]) -> (Vec<i32>, Vec<String>) {
-    let mut r = FlacReader::new(Source::memory(bytes.to_vec())).unwrap();
-    decode_all(&mut r)
-}
-
 /// Decodes through a file source (the refilled window path).
 fn decode_file(dir: &Path, bytes: &[u8]) -> (Vec<i32>, Vec<String>) {
     let p = dir.join("file.flac");
     std::fs::write(&p, bytes).unwrap();
     let mut r = FlacReader::new(Source::open_unmapped(&p).unwrap()).unwrap();
     decode_all(&mut r)
-}
-
-/// Splits a file into (header "fLaC", metadata blocks (type, body), audio).
-fn split_metadata(bytes: &[u8]) -> (Vec<(u8, Vec<u8>)>, Vec<u8>) {
-    assert_eq!(&bytes[..4], b"fLaC");
-    let mut pos = 4;
-    let mut blocks = Vec::new();
-    loop {
-        let last = bytes[pos] & 0x80 != 0;
-        let ty = bytes[pos] & 0x7F;
-        let len = u32::from_be_bytes([0, bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
-        blocks.push((ty, bytes[pos + 4..pos + 4 + len].to_vec()));
-        pos += 4 + len;
-        if last {
-            break;
-        }
-    }
-    (blocks, bytes[pos..].to_vec())
 }
 
 fn join_metadata(blocks: &[(u8, Vec<u8>)], audio: &[u8]) -> Vec<u8> {
@@ -556,42 +485,6 @@ fn lying_streaminfo_still_decodes_everything() {
     assert_eq!(&b[..], &pcm[60000..60002]);
 }
 
-/// Random bit flips and cuts in files `flac` made at its widest settings
-/// (LPC order 32, 32-bit samples) never panic, hang or run away.
-#[test]
-fn random_damage_in_flac_made_files_is_read_around() {
-    if !have("flac") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let files = [
-        flac_encode(dir.path(), &gen(4, 20000, 2, 16, 4), 2, 16, 44100, &["-8", "--blocksize=1024"]),
-        flac_encode(dir.path(), &gen(4, 8000, 2, 32, 4), 2, 32, 44100, &["-8", "--blocksize=512"]),
-        flac_encode(dir.path(), &gen(0, 8000, 1, 24, 4), 1, 24, 44100, &["-8", "-l", "32", "--lax"]),
-    ];
-    let mut rng = Rng(12345);
-    for (k, file) in files.iter().enumerate() {
-        for round in 0..150u64 {
-            let mut f = file.clone();
-            for _ in 0..1 + rng.next_u64() % 12 {
-                let at = (rng.next_u64() % f.len() as u64) as usize;
-                f[at] ^= 1 << (rng.next_u64() % 8);
-            }
-            if round % 3 == 0 {
-                f.truncate((rng.next_u64() % f.len() as u64) as usize);
-            }
-            let Ok(mut r) = FlacReader::new(Source::memory(f)) else { continue };
-            let mut buf = vec![0i32; 999 * r.info().channels()];
-            let mut total = 0;
-            while let Ok(n @ 1..) = r.read_i32(&mut buf) {
-                total += n;
-                assert!(total < 1 << 24, "file {k} round {round}: runs away");
-            }
-            let _ = r.seek(rng.next_u64() % 30000);
-        }
-    }
-}
-
 #[test]
 fn truncation_damage_and_garbage() {
     if !have("flac") {
@@ -716,37 +609,7 @@ fn flac_made_files_mutated_never_panic() {
         flac_encode(dir.path(), &gen(4, 8000, 2, 32, 4), 2, 32, 44100, &["-8", "--blocksize=512"]),
         flac_encode(dir.path(), &gen(0, 8000, 1, 24, 4), 1, 24, 44100, &["-8", "-l", "32", "--lax"]),
     ];
-    let mut rng = Rng(12345);
-    for file in &files {
-        for round in 0..150 {
-            let mut f = file.clone();
-            for _ in 0..1 + rng.next_u64() % 12 {
-                let at = (rng.next_u64() % f.len() as u64) as usize;
-                f[at] ^= 1 << (rng.next_u64() % 8);
-            }
-            if round % 3 == 0 {
-                let cut = (rng.next_u64() % f.len() as u64) as usize;
-                f.truncate(cut);
-            }
-            let Ok(mut r) = FlacReader::new(Source::memory(f)) else {
-                continue;
-            };
-            let ch = r.info().channels();
-            let mut buf = vec![0i32; 999 * ch];
-            let mut total = 0usize;
-            while let Ok(n) = r.read_i32(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                total += n;
-                assert!(total < 1 << 24);
-            }
-            let _ = r.seek(rng.next_u64() % 30000);
-            let mut fb = vec![0f32; 100 * ch];
-            let _ = r.read_f32(&mut fb);
-            let _ = r.take_warnings();
-        }
-    }
+    damage_never_panics(&files, 12345);
 }
 
 /// Our integrity verdict agrees with `flac -t`: our encoder's file is intact

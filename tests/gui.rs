@@ -82,10 +82,7 @@ fn batch_tab_converts_three_files_and_reports_the_broken_one() {
         common::file_with(&inbox, "d.wav", b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00garbage"),
     ];
     let mut h = harness();
-    h.get_by_label("Batch").click();
-    h.run_steps(2);
-    drop_files(&mut h, &files);
-    h.run_steps(2);
+    batch_with(&mut h, &files);
     assert_eq!(h.state().batch.queue.len(), 4, "dropping on the Batch tab queues");
     assert!(h.state().files.entries.is_empty(), "and does not open the files in the list");
     h.get_by_label("Convert").click();

@@ -11,18 +11,11 @@ use std::sync::atomic::AtomicBool;
 
 use common::gui::*;
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
 
 /// A 16-bit stereo WAV at 44.1 kHz: a chord and some noise at `gain_db`.
 fn tone(dir: &Path, name: &str, gain_db: f64) -> PathBuf {
     let path = dir.join(name);
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, 44100, 2, 16);
     let g = 10f64.powf(gain_db / 20.0);
     let mut rng = common::tools::Rng(77);
     for f in 0..44100 * 4 {
@@ -45,13 +38,8 @@ fn normalising_and_verifying_a_batch_shows_the_loudness_before_and_after() {
     std::fs::create_dir_all(&inbox).unwrap();
     let files = vec![tone(&inbox, "quiet.wav", -24.0), tone(&inbox, "loud.wav", -3.0)];
     let app = new_app();
-    let mut h = Harness::builder()
-        .with_size([1200.0, 800.0])
-        .build_ui_state(|ui, app: &mut coremusic::ui::CoreMusicApp| app.show(ui), app);
-    h.get_by_label("Batch").click();
-    h.run_steps(2);
-    drop_files(&mut h, &files);
-    h.run_steps(2);
+    let mut h = window(app, [1200.0, 800.0]);
+    batch_with(&mut h, &files);
     h.get_by_label("Normalise to").click();
     h.get_by_label("Verify outputs (decode each again and compare)").click();
     h.get_by_label("Write ReplayGain tags").click();
@@ -88,13 +76,8 @@ fn the_loudness_after_is_measured_on_the_output() {
         std::fs::create_dir_all(&inbox).unwrap();
         let files = vec![tone(&inbox, "quiet.wav", -20.0)];
         let app = new_app();
-        let mut h = Harness::builder()
-            .with_size([1200.0, 800.0])
-            .build_ui_state(|ui, app: &mut coremusic::ui::CoreMusicApp| app.show(ui), app);
-        h.get_by_label("Batch").click();
-        h.run_steps(2);
-        drop_files(&mut h, &files);
-        h.run_steps(2);
+        let mut h = window(app, [1200.0, 800.0]);
+        batch_with(&mut h, &files);
         h.get_by_label(preset).click();
         // The rows move (a lossy format hides bit depth and dither).
         h.run_steps(2);

@@ -25,10 +25,7 @@ fn convert_with(preset: &str, ext: &str, rate_out: u32) {
     let sources = [("a.wav", 44_100, 2, 30_000u32), ("b.wav", 48_000, 1, 20_000), ("c.wav", 22_050, 2, 11_025)];
     let files: Vec<_> = sources.iter().map(|(n, r, c, f)| common::hound_wav(&inbox, n, *r, *c, *f)).collect();
     let mut h = harness();
-    h.get_by_label("Batch").click();
-    h.run_steps(2);
-    drop_files(&mut h, &files);
-    h.run_steps(2);
+    batch_with(&mut h, &files);
     h.get_by_label(preset).click();
     h.run_steps(2);
     assert!(h.state().batch.opts.format.is_some_and(OutputFormat::is_lossy), "{preset} picked a lossy format");

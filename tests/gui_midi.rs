@@ -510,13 +510,7 @@ fn files_pushed_on_the_open_queue_open_like_command_line_files() {
     let dir = tempfile::tempdir().unwrap();
     let song = two_track_song(dir.path());
     let wav = dir.path().join("take.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 44_100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
+    let mut w = common::hound_int(&wav, 44_100, 1, 16);
     for i in 0..4410 {
         w.write_sample(((i % 100) * 100) as i16).unwrap();
     }

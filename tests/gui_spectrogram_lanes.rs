@@ -26,13 +26,7 @@ fn harness(cache: &Path, size: [f32; 2]) -> App {
 /// 2 s of 48 kHz 24-bit stereo: 1 kHz at −20 dBFS on the left, 3 kHz at −30 dBFS on the right.
 fn two_tones(dir: &Path) -> PathBuf {
     let path = dir.join("two-tones.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48000,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, 48000, 2, 24);
     let sine = |amp: f64, hz: f64, i: usize| {
         let x = amp * (std::f64::consts::TAU * hz * i as f64 / 48000.0).sin();
         (x * 8_388_607.0).round() as i32

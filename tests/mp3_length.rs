@@ -3,6 +3,8 @@
 //! for each one `inspect`'s frame count must equal what decoding to the end
 //! gives, what ffmpeg decodes, and ffprobe's duration. A cut file must say
 //! what its header claimed. Skipped (with a note) without ffmpeg/libmp3lame.
+//! And the other way round: MP3s our writer makes (LAME header with delay
+//! and padding) decode in ffmpeg to exactly the frames written.
 
 mod common;
 
@@ -142,4 +144,36 @@ fn cut_vbr_mp3_says_what_its_header_claimed() {
     assert!((3.0..5.0).contains(&(frames as f64 / 44100.0)), "{frames}");
     let info = inspect(&cut).expect("inspect");
     assert!(info.warnings.iter().any(|w| w.to_string().contains("header says 0:10.0")), "{:?}", info.warnings);
+}
+
+/// Every rate our MP3 writer offers, VBR and CBR: ffmpeg trims to exactly
+/// the frames written (the LAME header's delay and padding are right).
+/// (ffmpeg refuses an MP3 without audio frames, so no empty file here.)
+#[cfg(not(target_os = "macos"))]
+#[test]
+fn our_mp3s_decode_gapless_in_ffmpeg() {
+    use coremusic::format::SampleFormat;
+    use coremusic::io::{create_writer_with, EncoderSettings, OutputFormat, WriterSpec, MP3_RATES};
+    if !have("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Every rate the writer takes, mono and stereo in turn, VBR and CBR in
+    // turn, lengths that end mid-frame (a short file among them).
+    for (i, rate) in MP3_RATES.into_iter().enumerate() {
+        let ch: u16 = if i % 2 == 0 { 2 } else { 1 };
+        let settings = if i % 3 == 0 { EncoderSettings::mp3_cbr(64) } else { EncoderSettings::mp3_vbr(i as u8) };
+        let frames = if i == 4 { 1000 } else { rate as usize + 17 * i };
+        let path = dir.path().join(format!("t{rate}_{ch}_{frames}.mp3"));
+        let spec = WriterSpec::new(OutputFormat::Mp3, rate, ch, SampleFormat::F32);
+        let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut w = create_writer_with(Box::new(file), spec, &settings).unwrap();
+        let tone = common::tools::tone_signal(frames, ch.into(), rate);
+        for c in tone.chunks(5000 * usize::from(ch)) {
+            w.write_f32(c).unwrap();
+        }
+        w.finish().unwrap();
+        let what = format!("{rate} Hz {ch} ch {frames} frames {settings:?}");
+        assert_eq!(ffmpeg_frames(&path, ch.into()), frames as u64, "{what}: ffmpeg's length");
+    }
 }

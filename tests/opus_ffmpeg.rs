@@ -286,3 +286,47 @@ fn truncated_file_decodes_what_is_there() {
     assert!(got[..] == full[..got.len()], "the frames there differ from a full decode");
     assert!(!warnings.is_empty(), "no warning for a truncated file");
 }
+
+/// Our own surround encoder (Opus mapping family 1, ropus's multistream
+/// encoder in every build): 3 to 8 channels made by ffmpeg with their
+/// layouts (3.0, quad, 5.0, 5.1, 6.1, 7.1) go through `coremusic convert`
+/// and come back from ffprobe with the same channel count and layout, and
+/// from ffmpeg's decoder with exactly the source's frame count (gapless;
+/// 48 kHz in, so no resampling).
+#[test]
+fn our_surround_opus_reads_back_in_ffmpeg() {
+    if !have("ffmpeg") || !have("ffprobe") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let frames = 24_011usize;
+    for (n, layout) in [(3usize, "3.0"), (4, "quad"), (5, "5.0"), (6, "5.1"), (7, "6.1"), (8, "7.1")] {
+        let wav = dir.path().join(format!("in{n}.wav"));
+        let inputs: String = (0..n).map(|i| format!("sine=f={}:d=1:sample_rate=48000[a{i}];", 200 + 150 * i)).collect();
+        let pads: String = (0..n).map(|i| format!("[a{i}]")).collect();
+        let graph = format!("{inputs}{pads}join=inputs={n}:channel_layout={layout},atrim=end_sample={frames}");
+        common::tools::run(common::tools::ffmpeg().args(["-filter_complex", &graph, "-c:a", "pcm_s16le"]).arg(&wav))
+            .expect("ffmpeg makes the source");
+        let out = dir.path().join(format!("out{n}.opus"));
+        let st = Command::new(env!("CARGO_BIN_EXE_coremusic"))
+            .arg("convert")
+            .arg(&wav)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .expect("coremusic runs");
+        assert!(st.status.success(), "{n} channels: {}", String::from_utf8_lossy(&st.stderr));
+        let probe = common::tools::run(
+            Command::new("ffprobe")
+                .args(["-v", "error", "-show_entries", "stream=channels,channel_layout,codec_name", "-of", "csv=p=0"])
+                .arg(&out),
+        )
+        .expect("ffprobe reads it");
+        let probe = String::from_utf8_lossy(&probe).trim().to_string();
+        assert_eq!(probe, format!("opus,{n},{layout}"), "{n} channels: ffprobe");
+        let back = ffmpeg_f32(&out).expect("ffmpeg decodes it");
+        assert_eq!(back.len(), frames * n, "{n} channels: ffmpeg's length (not gapless)");
+        let ours = read_all_f32(coremusic::io::open(&out).expect("we open it").as_mut());
+        assert_eq!(ours.len(), frames * n, "{n} channels: our length");
+    }
+}

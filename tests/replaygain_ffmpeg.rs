@@ -17,13 +17,7 @@ fn coremusic() -> Command {
 /// A 3-second 48 kHz stereo tone-and-noise WAV at `gain_db`.
 fn source(dir: &Path, name: &str, gain_db: f32) -> PathBuf {
     let path = dir.join(name);
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    let mut w = common::hound_int(&path, 48000, 2, 16);
     let g = 10f32.powf(gain_db / 20.0);
     for (i, v) in common::tools::float_signal(3 * 48000, 2, 7).iter().enumerate() {
         let tone = ((i / 2) as f32 * 0.04).sin() * 0.4;

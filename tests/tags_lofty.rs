@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use coremusic::format::SampleFormat;
+use coremusic::io::tags::craft::{frame, id3, syncsafe, text, utf16le_bom};
 use coremusic::io::tags::{ape_tag, read_cover, write_replaygain, Picture, ReplayGain};
 use coremusic::io::{create_writer, inspect, AudioFile, OutputFormat, Tags, WriterSpec};
 use lofty::config::{ParseOptions, ParsingMode, WriteOptions};
@@ -195,39 +196,6 @@ fn compare(path: &Path) -> Outcome {
 }
 
 // --- crafted files ------------------------------------------------------
-
-fn syncsafe(n: u32) -> [u8; 4] {
-    [(n >> 21) as u8 & 0x7F, (n >> 14) as u8 & 0x7F, (n >> 7) as u8 & 0x7F, n as u8 & 0x7F]
-}
-
-/// An ID3v2 frame: 2.3 plain sizes, 2.4 syncsafe (unless `plain`, as iTunes wrote).
-fn frame(version: u8, id: &[u8; 4], flags: u8, data: &[u8], plain: bool) -> Vec<u8> {
-    let mut v = id.to_vec();
-    v.extend(if version == 4 && !plain { syncsafe(data.len() as u32) } else { (data.len() as u32).to_be_bytes() });
-    v.extend([0, flags]);
-    v.extend(data);
-    v
-}
-
-fn id3(version: u8, flags: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = b"ID3".to_vec();
-    v.extend([version, 0, flags]);
-    v.extend(syncsafe(body.len() as u32));
-    v.extend(body);
-    v
-}
-
-fn text(enc: u8, s: &[u8]) -> Vec<u8> {
-    let mut v = vec![enc];
-    v.extend(s);
-    v
-}
-
-fn utf16le_bom(s: &str) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xFE];
-    v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
-    v
-}
 
 fn id3v1(title: &[u8], comment: &[u8], track: u8, genre: u8) -> Vec<u8> {
     let mut v = b"TAG".to_vec();

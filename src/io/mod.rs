@@ -17,6 +17,7 @@ mod file;
 mod info;
 mod probe;
 mod source;
+mod warning;
 pub mod writer;
 
 pub mod codec;
@@ -30,11 +31,12 @@ pub mod symphonia;
 pub mod tags;
 
 pub use codec::lossy::{EncoderSettings, OpusApplication};
-pub use error::{FileError, ReadError, Span, Warning, WarningClass, WriteError};
+pub use error::{FileError, ReadError, WriteError};
 pub use file::{AudioFile, Chunks};
 pub use info::{inspect, verify, Chapter, Codec, Container, FileInfo, StreamInfo, Tags};
 pub use probe::{detect, open, open_source, Detected};
 pub use source::{MediaSource, Source};
+pub use warning::{Span, Warning, WarningClass};
 pub use writer::{create_writer, create_writer_with, AudioWriter, OutputFormat, WriterSpec, MP3_RATES};
 
 /// Result of reading.

@@ -5,6 +5,8 @@
 //! Computes nothing itself and touches no file but the chart it is asked to
 //! write.
 
+#[doc(hidden)]
+pub mod icon;
 pub mod info;
 pub mod latency_chart;
 pub mod picture_file;

@@ -279,9 +279,9 @@ impl AudioLink {
     }
 }
 
-/// The output device menu (one picker for the transport bar and the Latency
-/// tab): the current device's name after `prefix`; choosing another returns
-/// [`Action::OpenDevice`].
+/// The output device menu (one picker for the transport bar, the Latency
+/// tab and Preferences): the current device's name after `prefix`;
+/// choosing another returns [`Action::OpenDevice`].
 pub fn device_picker(
     ui: &mut egui::Ui,
     id: &str,

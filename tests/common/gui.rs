@@ -76,6 +76,15 @@ pub fn window(app: CoreMusicApp, size: [f32; 2]) -> App {
     Harness::builder().with_size(size).build_ui_state(|ui, app: &mut CoreMusicApp| app.show(ui), app)
 }
 
+/// Opens the Batch tab and drops `files` on it (a few frames each).
+pub fn batch_with<P: AsRef<Path>>(h: &mut App, files: &[P]) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label("Batch").click();
+    h.run_steps(2);
+    drop_files(h, files);
+    h.run_steps(2);
+}
+
 /// Runs `callbacks` periods of the simulated device and waits until the
 /// engine has handled them.
 pub fn tick(h: &mut App, callbacks: usize) {

@@ -334,3 +334,26 @@ impl Ebur128Summary {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 }
+
+/// ffprobe's streams of `path`: (codec_type, codec_name, attached_pic).
+pub fn ffprobe_streams(path: &Path) -> Vec<(String, String, bool)> {
+    let out = run(Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name:stream_disposition=attached_pic"])
+        .args(["-of", "json"])
+        .arg(path))
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    v["streams"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| {
+            (
+                s["codec_type"].as_str().unwrap_or_default().to_string(),
+                s["codec_name"].as_str().unwrap_or_default().to_string(),
+                s["disposition"]["attached_pic"] == 1,
+            )
+        })
+        .collect()
+}

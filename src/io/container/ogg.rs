@@ -1,13 +1,15 @@
 //! Writing Ogg (RFC 3533): packets laid into pages with their lacing values,
 //! granule positions and CRCs, for the Ogg Opus writer. Reading Ogg is
-//! symphonia's (through the adapter).
+//! symphonia's (through the adapter); [`tail`] finds where each stream
+//! ends from the last whole pages, for the length of files symphonia
+//! cannot size (a cut-off last page).
 //!
 //! A page holds whole packets and the start or end of long ones (a packet
 //! longer than a page continues on the next, flagged so); its granule
 //! position is the one of the last packet that ends on it, or −1 when none
 //! does. Must not hold more than one page in memory.
 
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 
 /// Page bodies are cut near this size (a few KB, as libogg does).
 const PAGE_TARGET: usize = 4096;
@@ -29,6 +31,93 @@ pub(crate) fn crc_table() -> [u32; 256] {
 /// (bytes 22..26) holds zeros.
 pub(crate) fn page_crc(table: &[u32; 256], page: &[u8]) -> u32 {
     page.iter().fold(0u32, |crc, &b| (crc << 8) ^ table[((crc >> 24) as u8 ^ b) as usize])
+}
+
+/// The end of an Ogg file as its last whole pages tell it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct OggTail {
+    /// (serial, granule position) of the last whole page with a granule,
+    /// per logical stream seen near the end.
+    pub granules: Vec<(u32, u64)>,
+    /// Where a page starts that the file ends inside (a cut-off file).
+    pub cut_at: Option<u64>,
+}
+
+impl OggTail {
+    /// The last granule position of stream `serial`.
+    pub fn granule(&self, serial: u32) -> Option<u64> {
+        self.granules.iter().find(|g| g.0 == serial).map(|g| g.1)
+    }
+}
+
+/// Reads the last pages of an Ogg file of `len` bytes: the last whole
+/// (CRC-checked) page of each stream with a granule position, and whether
+/// the file ends inside a page. Reads at most 4 MB from the end.
+pub(crate) fn tail<R: Read + Seek>(src: &mut R, len: u64) -> std::io::Result<OggTail> {
+    let table = crc_table();
+    let mut window = 256 * 1024u64;
+    loop {
+        let start = len.saturating_sub(window);
+        src.seek(SeekFrom::Start(start))?;
+        let mut buf = Vec::with_capacity((len - start) as usize);
+        src.take(len - start).read_to_end(&mut buf)?;
+        let found = tail_of(&buf, start, &table);
+        if !found.granules.is_empty() || start == 0 || window >= 4 << 20 {
+            return Ok(found);
+        }
+        window *= 4;
+    }
+}
+
+/// [`tail`] on the bytes `buf`, which start at file offset `start`.
+fn tail_of(buf: &[u8], start: u64, table: &[u32; 256]) -> OggTail {
+    let mut out = OggTail::default();
+    let mut whole_end = 0usize;
+    let mut i = 0usize;
+    while let Some(k) = buf[i..].windows(4).position(|w| w == b"OggS") {
+        let at = i + k;
+        i = at + 1;
+        let Some(&nseg) = buf.get(at + 26) else {
+            out.cut_at.get_or_insert(start + at as u64);
+            continue;
+        };
+        let body_at = at + 27 + usize::from(nseg);
+        let Some(lacing) = buf.get(at + 27..body_at) else {
+            out.cut_at.get_or_insert(start + at as u64);
+            continue;
+        };
+        let end = body_at + lacing.iter().map(|&l| usize::from(l)).sum::<usize>();
+        if buf[at + 4] != 0 {
+            continue; // not Ogg version 0: bytes inside a packet
+        }
+        if end > buf.len() {
+            out.cut_at.get_or_insert(start + at as u64);
+            continue;
+        }
+        let want = u32::from_le_bytes([buf[at + 22], buf[at + 23], buf[at + 24], buf[at + 25]]);
+        let crc = [&buf[at..at + 22], &[0u8; 4][..], &buf[at + 26..end]]
+            .iter()
+            .fold(0u32, |c, part| part.iter().fold(c, |c, &x| (c << 8) ^ table[((c >> 24) as u8 ^ x) as usize]));
+        if crc != want {
+            continue;
+        }
+        // A whole page: any cut seen before it was a false start.
+        out.cut_at = None;
+        whole_end = end;
+        i = end;
+        let granule = u64::from_le_bytes(buf[at + 6..at + 14].try_into().unwrap_or([0xFF; 8]));
+        let serial = u32::from_le_bytes([buf[at + 14], buf[at + 15], buf[at + 16], buf[at + 17]]);
+        if granule != u64::MAX {
+            match out.granules.iter_mut().find(|g| g.0 == serial) {
+                Some(g) => g.1 = granule,
+                None => out.granules.push((serial, granule)),
+            }
+        }
+    }
+    if out.cut_at.is_some_and(|c| c < start + whole_end as u64) {
+        out.cut_at = None;
+    }
+    out
 }
 
 /// One logical Ogg stream being written.
@@ -151,6 +240,50 @@ mod tests {
             b = &b[27 + n + len..];
         }
         out
+    }
+
+    /// Three pages of stream 7 (granules 0, 960, 1920) and one of stream 9.
+    fn three_pages() -> Vec<u8> {
+        let mut w = OggStreamWriter::new(Vec::new(), 7);
+        w.packet(b"head", 0, true).unwrap();
+        w.packet(&[1u8; 300], 960, true).unwrap();
+        w.packet(&[2u8; 300], 1920, true).unwrap();
+        let mut b = w.finish().unwrap();
+        // Without the writer's empty end-of-stream page (granule −1).
+        let eos = b.windows(4).rposition(|w| w == b"OggS").unwrap();
+        assert_eq!(b[eos + 6..eos + 14], [0xFF; 8]);
+        b.truncate(eos);
+        let mut other = OggStreamWriter::new(Vec::new(), 9);
+        other.packet(b"x", 5, true).unwrap();
+        let o = other.finish().unwrap();
+        b.splice(0..0, o);
+        b
+    }
+
+    #[test]
+    fn the_tail_gives_each_streams_last_granule() {
+        let b = three_pages();
+        let t = tail(&mut std::io::Cursor::new(&b), b.len() as u64).unwrap();
+        assert_eq!(t.granule(7), Some(1920));
+        assert_eq!(t.granule(9), Some(5));
+        assert_eq!(t.cut_at, None);
+    }
+
+    #[test]
+    fn a_cut_last_page_is_found_and_the_page_before_it_counts() {
+        let b = three_pages();
+        let last = b.windows(4).rposition(|w| w == b"OggS").unwrap();
+        let kept = 960;
+        for cut in [last + 5, last + 20, b.len() - 1] {
+            let t = tail(&mut std::io::Cursor::new(&b[..cut]), cut as u64).unwrap();
+            assert_eq!(t.granule(7), Some(kept), "cut at {cut}");
+            assert_eq!(t.cut_at, Some(last as u64), "cut at {cut}");
+        }
+        // A damaged byte in the last page: its CRC fails, the page before counts.
+        let mut d = b.clone();
+        *d.last_mut().unwrap() ^= 1;
+        let t = tail(&mut std::io::Cursor::new(&d), d.len() as u64).unwrap();
+        assert_eq!(t.granule(7), Some(kept));
     }
 
     #[test]

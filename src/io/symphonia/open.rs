@@ -32,6 +32,21 @@ impl SymphoniaReader {
             }
             return Ok(Box::new(reader));
         }
+        if hint == Hint::Ogg {
+            // The end from the last whole pages: symphonia leaves the length
+            // unknown when the last page is cut off.
+            let len = MediaSource::byte_len(&source);
+            let tail = crate::io::container::ogg::tail(&mut source, len)?;
+            source.seek(SeekFrom::Start(0))?;
+            let mut reader = Self::open_with(source, Some(hint))?;
+            if reader.info.frames.is_none() {
+                reader.info.frames = tail.granule(reader.track_id).map(|g| g.saturating_sub(reader.lead));
+            }
+            if let Some(at) = tail.cut_at {
+                reader.warn(Warning::OggPageCut { at });
+            }
+            return Ok(Box::new(reader));
+        }
         Ok(Box::new(Self::open_with(source, Some(hint))?))
     }
 

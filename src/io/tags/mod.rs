@@ -39,6 +39,8 @@ use crate::io::Tags;
 pub mod aiff_text;
 pub mod ape;
 pub mod caf_info;
+#[doc(hidden)]
+pub mod craft;
 pub mod id3v1;
 pub mod id3v2;
 pub mod ilst;

@@ -1,6 +1,8 @@
 use super::*;
 use proptest::prelude::*;
 
+use super::craft::{frame, id3 as id3_tag, text, utf16le_bom};
+
 fn tags_of(f: impl FnOnce(&mut Tags)) -> Tags {
     let mut t = Tags::default();
     f(&mut t);
@@ -15,45 +17,6 @@ fn riff_sub(id: &[u8; 4], data: &[u8]) -> Vec<u8> {
     v.extend(data);
     if data.len() % 2 == 1 {
         v.push(0);
-    }
-    v
-}
-
-fn syncsafe_bytes(n: u32) -> [u8; 4] {
-    [(n >> 21) as u8 & 0x7F, (n >> 14) as u8 & 0x7F, (n >> 7) as u8 & 0x7F, n as u8 & 0x7F]
-}
-
-/// An ID3v2 frame: 2.3 uses plain sizes, 2.4 syncsafe (unless `plain`).
-fn frame(version: u8, id: &[u8; 4], flags: u8, data: &[u8], plain: bool) -> Vec<u8> {
-    let mut v = id.to_vec();
-    if version == 4 && !plain {
-        v.extend(syncsafe_bytes(data.len() as u32));
-    } else {
-        v.extend((data.len() as u32).to_be_bytes());
-    }
-    v.extend([0, flags]);
-    v.extend(data);
-    v
-}
-
-fn id3_tag(version: u8, flags: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = b"ID3".to_vec();
-    v.extend([version, 0, flags]);
-    v.extend(syncsafe_bytes(body.len() as u32));
-    v.extend(body);
-    v
-}
-
-fn text(enc: u8, s: &[u8]) -> Vec<u8> {
-    let mut v = vec![enc];
-    v.extend(s);
-    v
-}
-
-fn utf16le_bom(s: &str) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xFE];
-    for u in s.encode_utf16() {
-        v.extend(u.to_le_bytes());
     }
     v
 }

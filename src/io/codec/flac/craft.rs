@@ -3,9 +3,13 @@
 //! block size, 33-bit side channels), written bit by bit from the format
 //! description, independent of the project's encoder and checksum code (so
 //! a fault there is not copied here; `tests/flac_tools.rs` checks these
-//! streams with `flac -d`). Public for the unit tests, the integration tests
+//! streams with `flac -d`); test signals, splitting a file into its metadata
+//! blocks, and the read-everything loop the decoder's tests share. Public for the unit tests, the integration tests
 //! (`tests/common/flac.rs` re-exports it) and fuzz seeds; not part of the
 //! stable API.
+
+use crate::io::codec::flac::FlacReader;
+use crate::io::{AudioReader, Source};
 
 /// CRC-8 (polynomial 0x07) of a frame header.
 pub fn crc8(d: &[u8]) -> u8 {
@@ -145,18 +149,21 @@ pub fn streaminfo(rate: u32, ch: u32, bps: u32, total: u64, min_bs: u16, max_bs:
     b
 }
 
+/// Plain xorshift64 (13, 7, 17), as the tests were checked with: the next
+/// 64 bits from `state` (which must not be 0).
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
 /// A crafted variable-block-size stream, frames of `sizes` samples, with a
 /// `fLaC` + STREAMINFO head when `with_header`; returns (file, interleaved
 /// samples).
 pub fn crafted(ch: usize, bps: u32, sizes: &[usize], with_header: bool, seed: u64) -> (Vec<u8>, Vec<i32>) {
     let mut state = seed;
-    let mut next = || {
-        // Plain xorshift64 (13, 7, 17), as the tests were checked with.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = || xorshift(&mut state);
     let mut pcm = Vec::new();
     let mut frames = Vec::new();
     let mut number = 0u64;
@@ -199,4 +206,116 @@ pub fn crafted(ch: usize, bps: u32, sizes: &[usize], with_header: bool, seed: u6
     }
     out.extend(frames);
     (out, pcm)
+}
+
+/// Interleaved test samples of `bps` bits: 0 sines+noise, 1 silence, 2 full-scale square,
+/// 3 random full-scale, 4 a mixture changing every 3000 frames.
+pub fn signal(kind: u32, frames: usize, ch: usize, bps: u32, seed: u64) -> Vec<i32> {
+    let max = ((1i64 << (bps - 1)) - 1) as f64;
+    let (lo, hi) = (-(1i64 << (bps - 1)), (1i64 << (bps - 1)) - 1);
+    let mut state = seed | 1;
+    let mut out = Vec::with_capacity(frames * ch);
+    for f in 0..frames {
+        let k = if kind == 4 { ((f / 3000) % 4) as u32 } else { kind };
+        for c in 0..ch {
+            let r = xorshift(&mut state);
+            let v: i64 = match k {
+                0 => {
+                    let t = f as f64;
+                    let s = (t * 0.013 * (c + 1) as f64).sin() * 0.5 + (t * 0.0021).sin() * 0.3;
+                    let noise = ((r >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.02;
+                    ((s + noise) * max).round() as i64
+                }
+                1 => 0,
+                2 => {
+                    if (f / 50 + c) % 2 == 0 {
+                        hi
+                    } else {
+                        lo
+                    }
+                }
+                _ => lo + (r % ((hi - lo + 1) as u64)) as i64,
+            };
+            out.push(v.clamp(lo, hi) as i32);
+        }
+    }
+    out
+}
+
+/// Splits a file into (header "fLaC", metadata blocks (type, body), audio).
+pub fn split_metadata(bytes: &[u8]) -> (Vec<(u8, Vec<u8>)>, Vec<u8>) {
+    assert_eq!(&bytes[..4], b"fLaC");
+    let mut pos = 4;
+    let mut blocks = Vec::new();
+    loop {
+        let last = bytes[pos] & 0x80 != 0;
+        let ty = bytes[pos] & 0x7F;
+        let len = u32::from_be_bytes([0, bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
+        blocks.push((ty, bytes[pos + 4..pos + 4 + len].to_vec()));
+        pos += 4 + len;
+        if last {
+            break;
+        }
+    }
+    (blocks, bytes[pos..].to_vec())
+}
+
+/// Decodes everything with odd-sized reads; returns samples and warnings.
+pub fn decode_all(r: &mut FlacReader) -> (Vec<i32>, Vec<String>) {
+    let ch = r.info().channels();
+    let mut buf = vec![0i32; 1237 * ch];
+    let mut all = Vec::new();
+    loop {
+        let n = r.read_i32(&mut buf).expect("decodes");
+        if n == 0 {
+            break;
+        }
+        all.extend_from_slice(&buf[..n * ch]);
+    }
+    (all, r.take_warnings().iter().map(ToString::to_string).collect())
+}
+
+/// [`decode_all`] of a FLAC file held in memory.
+pub fn decode_bytes(bytes: &[u8]) -> (Vec<i32>, Vec<String>) {
+    let mut r = FlacReader::new(Source::memory(bytes.to_vec())).expect("opens");
+    decode_all(&mut r)
+}
+
+/// Random damage to each of `files` (1–12 flipped bits, a cut every third
+/// round; 150 rounds from xorshift `seed`, not 0) never panics, never hangs,
+/// and never yields more than a bounded amount of audio; seeks and float
+/// reads after the damage too.
+pub fn damage_never_panics(files: &[Vec<u8>], seed: u64) {
+    let mut state = seed;
+    let mut next = || xorshift(&mut state);
+    for file in files {
+        for round in 0..150 {
+            let mut f = file.clone();
+            for _ in 0..1 + next() % 12 {
+                let at = (next() % f.len() as u64) as usize;
+                f[at] ^= 1 << (next() % 8);
+            }
+            if round % 3 == 0 {
+                let cut = (next() % f.len() as u64) as usize;
+                f.truncate(cut);
+            }
+            let Ok(mut r) = FlacReader::new(Source::memory(f)) else {
+                continue;
+            };
+            let ch = r.info().channels();
+            let mut buf = vec![0i32; 999 * ch];
+            let mut total = 0usize;
+            while let Ok(n) = r.read_i32(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                total += n;
+                assert!(total < 1 << 24);
+            }
+            let _ = r.seek(next() % 30000);
+            let mut fb = vec![0f32; 100 * ch];
+            let _ = r.read_f32(&mut fb);
+            let _ = r.take_warnings();
+        }
+    }
 }

@@ -178,22 +178,3 @@ mod tests {
         }
     }
 }
-
-/// Throughput of the MD5 (compare with `md5sum` on the same machine):
-/// `cargo test --no-default-features --lib io::codec::flac::md5::speed -- --ignored --nocapture`.
-#[cfg(test)]
-mod speed {
-    #[test]
-    #[ignore]
-    fn md5_throughput() {
-        let data: Vec<u8> = (0..128u32 << 20).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-        for _ in 0..3 {
-            let t = std::time::Instant::now();
-            let mut m = super::Md5::new();
-            m.update(&data);
-            let d = m.finish();
-            let s = t.elapsed().as_secs_f64();
-            eprintln!("md5 of 128 MiB: {s:.3} s, {:.0} MB/s ({:02x}{:02x})", 134.217728 / s, d[0], d[1]);
-        }
-    }
-}

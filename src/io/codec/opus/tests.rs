@@ -190,3 +190,25 @@ fn random_header_bytes_are_errors() {
     eprintln!("random OpusHead bodies: {errors} of 300 refused at open");
     assert!(errors > 200, "only {errors} of 300 random heads refused");
 }
+
+/// A file cut inside its last page (a download that stopped): symphonia
+/// cannot size it, so the length comes from the last whole page, with a
+/// warning, and it is what decoding gives.
+#[test]
+fn a_cut_last_page_gives_the_length_of_the_whole_pages() {
+    // The 20 ms CELT frame of silence (RFC 6716 code 0, 960 samples).
+    let silence: &[u8] = &[0xF8, 0xFF, 0xFE];
+    let mut file = ogg_page(2, 0, 0, &[&opus_head(2, 312, 0, 0, &[])]);
+    file.extend(ogg_page(0, 0, 1, &[&opus_tags()]));
+    for (seq, kind) in [(2u32, 0u8), (3, 0), (4, 4)] {
+        file.extend(ogg_page(kind, u64::from(seq - 1) * 9600, seq, &[silence; 10]));
+    }
+    let whole = file.len();
+    file.truncate(whole - 12);
+    let mut r = crate::io::open_source(Source::memory(file)).expect("opens");
+    assert_eq!(r.info().frames, Some(2 * 9600 - 312));
+    let (frames, err) = drain(r.as_mut(), 1000);
+    assert_eq!((frames as u64, err), (2 * 9600 - 312, None));
+    let w: Vec<String> = r.take_warnings().iter().map(|w| w.to_string()).collect();
+    assert!(w.iter().any(|w| w.contains("ends inside the Ogg page")), "{w:?}");
+}

@@ -314,17 +314,3 @@ fn id3v2_wins_over_ape_which_wins_over_id3v1() {
     let r = probe::open_source(Source::Memory(Cursor::new(file))).expect("opens");
     assert_eq!(r.info().tags.to_map(), map);
 }
-
-/// `MPEG_SCAN=file cargo test … scan_a_file -- --ignored --nocapture` prints what a file scans to.
-#[test]
-#[ignore]
-fn scan_a_file() {
-    for path in std::env::var("MPEG_SCAN").unwrap_or_default().split(':').filter(|p| !p.is_empty()) {
-        let bytes = std::fs::read(path).expect("read");
-        let mut s = scan_bytes(&bytes);
-        if let Some(s) = s.as_mut() {
-            s.tags = Tags::default();
-        }
-        eprintln!("{path}: {s:?}");
-    }
-}

@@ -289,34 +289,6 @@ fn write_f32_and_usage_errors() {
     assert!(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), three).is_err());
 }
 
-/// User + system CPU seconds of this process so far (Linux; 0 elsewhere).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 =
-        f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0) + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
-/// Encodes CM_FLAC_SECS seconds of music-like stereo into memory,
-/// CM_FLAC_REPS times, and prints the time (for profiling).
-#[test]
-#[ignore]
-fn bench_encode_only() {
-    let secs: usize = std::env::var("CM_FLAC_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
-    let reps: usize = std::env::var("CM_FLAC_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let samples = generate(Sig::Music, secs * 44100, 2, 16, 44100, 99);
-    for _ in 0..reps {
-        let start = std::time::Instant::now();
-        let cpu0 = cpu_seconds();
-        let mut w = Box::new(FlacWriter::new(Box::new(std::io::Cursor::new(Vec::new())), spec(2, 16, 44100)).unwrap());
-        w.write_i32(&samples).unwrap();
-        w.finish().unwrap();
-        eprintln!("encoded {secs} s in {:.3} s wall, {:.3} s cpu", start.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
-    }
-}
-
 mod prop {
     use super::*;
     use proptest::prelude::*;

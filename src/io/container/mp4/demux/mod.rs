@@ -406,7 +406,8 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
         };
         let (lead, mut keep) = edit(present);
         // No samples at all (an empty sample table and no fragments), but a
-        // length in the headers: that length, said to be only a claim.
+        // length in the headers: the file holds 0 frames (what `convert` and
+        // playback give), and the warning says what the header claimed.
         let header = match trak.header_duration {
             0 if movie.movie_timescale > 0 => {
                 (trak.tkhd_duration as u128 * timescale as u128 / movie.movie_timescale as u128) as u64
@@ -414,8 +415,8 @@ impl<R: Read + Seek> Mp4Demuxer<R> {
             d => d,
         };
         if table.len() == 0 && header > 0 {
-            keep = edit(header).1;
-            warnings.push(crate::io::Warning::Mp4NoSamples { claimed_s: keep as f64 / timescale as f64 });
+            keep = 0;
+            warnings.push(crate::io::Warning::Mp4NoSamples { claimed_s: edit(header).1 as f64 / timescale as f64 });
         } else if kept < header_samples.max(trak.claimed.0) || present < claimed {
             warnings.push(crate::io::Warning::Mp4Cut {
                 claimed_s: edit(claimed).1 as f64 / timescale as f64,
