@@ -260,10 +260,7 @@ impl MonoReader {
         match &mut self.inner {
             Inner::Memory(s) => {
                 let base = from as usize * ch;
-                for (i, d) in dst.iter_mut().enumerate() {
-                    let frame = &s[base + i * ch..base + (i + 1) * ch];
-                    *d = mix(frame, pick);
-                }
+                mix_into(dst, &s[base..base + want * ch], ch, pick);
             }
             Inner::File { path, reader, pos, buf } => {
                 if from < *pos || from - *pos >= SKIP_BY_READING {
@@ -288,14 +285,34 @@ impl MonoReader {
                     let skip = from.saturating_sub(*pos) as usize;
                     let at = (*pos + skip as u64 - from) as usize;
                     let at = at.min(dst.len());
-                    for (d, frame) in dst[at..].iter_mut().zip(buf[skip * ch..n * ch].chunks_exact(ch)) {
-                        *d = mix(frame, pick);
-                    }
+                    mix_into(&mut dst[at..], &buf[skip * ch..n * ch], ch, pick);
                     *pos += n as u64;
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// Writes the frames of interleaved `src` (`ch` channels) as `pick` into
+/// `dst`, as many as both hold. Mono and the stereo mix have their own
+/// loops, which the compiler vectorises (the general one it cannot).
+fn mix_into(dst: &mut [f32], src: &[f32], ch: usize, pick: ChannelPick) {
+    match (pick, ch) {
+        (ChannelPick::Mixed | ChannelPick::Channel(0), 1) => {
+            let n = dst.len().min(src.len());
+            dst[..n].copy_from_slice(&src[..n]);
+        }
+        (ChannelPick::Mixed, 2) => {
+            for (d, f) in dst.iter_mut().zip(src.chunks_exact(2)) {
+                *d = (f[0] + f[1]) * 0.5;
+            }
+        }
+        _ => {
+            for (d, frame) in dst.iter_mut().zip(src.chunks_exact(ch)) {
+                *d = mix(frame, pick);
+            }
+        }
     }
 }
 
