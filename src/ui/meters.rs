@@ -75,9 +75,22 @@ fn channels_ui(ui: &mut egui::Ui, r: &LevelReadings) -> bool {
         .accessible_name("Reset meters")
         .clicked();
     ui.separator();
+    let figures: Vec<[String; 3]> = r
+        .channels
+        .iter()
+        .map(|l| {
+            [
+                format!("Peak {} dBFS", format_db(l.peak_db)),
+                format!("TP {} dBTP", format_db(l.true_peak_db)),
+                format!("RMS {} dB", format_db(l.rms_db)),
+            ]
+        })
+        .collect();
+    let bar_width = bar_width(ui, r.channels.len());
     for (c, l) in r.channels.iter().enumerate() {
+        let [peak, tp, rms_text] = &figures[c];
         ui.monospace(channel_name(r.channels.len(), c));
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(140.0, 10.0), Sense::hover());
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(bar_width, 10.0), Sense::hover());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
         let x = |db: f32| rect.left() + bar_fraction(db) * rect.width();
@@ -93,14 +106,36 @@ fn channels_ui(ui: &mut egui::Ui, r: &LevelReadings) -> bool {
         painter.rect_filled(rms, 1.0, colour.gamma_multiply(0.5));
         let hx = x(l.peak_hold_db);
         painter.vline(hx, rect.y_range(), Stroke::new(2.0, ui.visuals().strong_text_color()));
-        ui.label(format!("Peak {} dBFS", format_db(l.peak_db)))
-            .on_hover_text(format!("held {} dBFS", format_db(l.peak_hold_db)));
-        ui.label(format!("TP {} dBTP", format_db(l.true_peak_db)))
-            .on_hover_text(format!("held {} dBTP", format_db(l.true_peak_hold_db)));
-        ui.label(format!("RMS {} dB", format_db(l.rms_db)));
+        ui.label(peak.as_str()).on_hover_text(format!("held {} dBFS", format_db(l.peak_hold_db)));
+        ui.label(tp.as_str()).on_hover_text(format!("held {} dBTP", format_db(l.true_peak_hold_db)));
+        ui.label(rms_text.as_str());
         if c + 1 < r.channels.len() {
             ui.separator();
         }
     }
     reset
+}
+
+/// The bars' width: what the visible rest of the row leaves once every
+/// channel's name and figures are placed, shared among the channels, from
+/// 40 to 140 points (a wide window gets long bars, a narrow one keeps the
+/// figures in view; narrower still, the row scrolls). Measured on figures
+/// of the widest shape, so the bars do not change width as levels change.
+fn bar_width(ui: &egui::Ui, channels: usize) -> f32 {
+    let body = egui::TextStyle::Body.resolve(ui.style());
+    let mono = egui::TextStyle::Monospace.resolve(ui.style());
+    let width = |text: &str, font: &egui::FontId| {
+        ui.painter().layout_no_wrap(text.to_owned(), font.clone(), Color32::WHITE).size().x
+    };
+    let widest = ["Peak −00.0 dBFS", "TP −00.0 dBTP", "RMS −00.0 dB"];
+    let figures: f32 = widest.iter().map(|t| width(t, &body)).sum();
+    let gap = ui.spacing().item_spacing.x;
+    let text: f32 = (0..channels)
+        .map(|c| {
+            // Name, bar, three figures: five items; a separator between channels.
+            width(&channel_name(channels, c), &mono) + figures + 5.0 * gap + 2.0 * gap + 1.0
+        })
+        .sum();
+    let room = ui.clip_rect().right() - ui.cursor().left() - text;
+    (room / channels.max(1) as f32).clamp(40.0, 140.0)
 }
