@@ -304,6 +304,7 @@ impl CoreMusicApp {
         self.profiler.convert_mb_s = self.batch.throughput_mb_s();
         let mut actions = self.latency.logic(&self.audio);
         actions.extend(self.midi.logic(&ctx));
+        actions.extend(self.waveform.logic(&ctx, self.files.selected_entry()));
         self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
         self.settings.midi_zoom = Some(self.midi.zoom());
         if self.midi.path() != self.noted_midi.as_deref() {
