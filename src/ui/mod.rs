@@ -300,9 +300,9 @@ impl CoreMusicApp {
         }
         self.follow_playback();
         // Every panel's per-frame work, whichever tab is showing.
-        self.batch.logic();
+        let mut actions = self.batch.logic();
         self.profiler.convert_mb_s = self.batch.throughput_mb_s();
-        let mut actions = self.latency.logic(&self.audio);
+        actions.extend(self.latency.logic(&self.audio));
         actions.extend(self.midi.logic(&ctx));
         actions.extend(self.waveform.logic(&ctx, self.files.selected_entry()));
         self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
@@ -338,7 +338,7 @@ impl CoreMusicApp {
             }
             Tab::Batch => {
                 let opened: Vec<PathBuf> = self.files.entries.iter().map(|e| e.path.clone()).collect();
-                self.batch.ui(ui, &opened)
+                actions.extend(self.batch.ui(ui, &opened));
             }
             Tab::Latency => actions.extend(self.latency.ui(ui, &self.audio)),
             Tab::Midi => actions.extend(self.midi.ui(ui)),
