@@ -305,6 +305,7 @@ impl CoreMusicApp {
         actions.extend(self.latency.logic(&self.audio));
         actions.extend(self.midi.logic(&ctx));
         actions.extend(self.waveform.logic(&ctx, self.files.selected_entry()));
+        actions.extend(self.inspector.logic());
         self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
         self.settings.midi_zoom = Some(self.midi.zoom());
         if self.midi.path() != self.noted_midi.as_deref() {
@@ -331,7 +332,7 @@ impl CoreMusicApp {
             self.files.ui(ui);
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
-            Tab::Inspector => self.inspector.ui(ui, self.files.selected_entry()),
+            Tab::Inspector => actions.extend(self.inspector.ui(ui, self.files.selected_entry())),
             Tab::Waveform => {
                 self.waveform.tab_ui(ui, self.files.selected_entry());
                 actions.extend(self.seek_if_moved());
