@@ -306,6 +306,7 @@ impl CoreMusicApp {
         actions.extend(self.midi.logic(&ctx));
         actions.extend(self.waveform.logic(&ctx, self.files.selected_entry()));
         actions.extend(self.inspector.logic());
+        actions.extend(self.files.logic());
         self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
         self.settings.midi_zoom = Some(self.midi.zoom());
         if self.midi.path() != self.noted_midi.as_deref() {
@@ -329,7 +330,7 @@ impl CoreMusicApp {
             });
         }
         egui::Panel::left("files").resizable(true).default_size(280.0).show(ui, |ui| {
-            self.files.ui(ui);
+            actions.extend(self.files.ui(ui));
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Inspector => actions.extend(self.inspector.ui(ui, self.files.selected_entry())),
