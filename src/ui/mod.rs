@@ -307,6 +307,7 @@ impl CoreMusicApp {
         actions.extend(self.waveform.logic(&ctx, self.files.selected_entry()));
         actions.extend(self.inspector.logic());
         actions.extend(self.files.logic());
+        actions.extend(self.profiler.logic());
         self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
         self.settings.midi_zoom = Some(self.midi.zoom());
         if self.midi.path() != self.noted_midi.as_deref() {
@@ -326,7 +327,7 @@ impl CoreMusicApp {
         egui::Panel::top("transport").show(ui, |ui| actions.extend(self.transport_bar(ui)));
         if self.profiler.open {
             egui::Panel::right("profiler").resizable(true).default_size(300.0).show(ui, |ui| {
-                self.profiler.ui(ui, &self.audio);
+                actions.extend(self.profiler.ui(ui, &self.audio));
             });
         }
         egui::Panel::left("files").resizable(true).default_size(280.0).show(ui, |ui| {
