@@ -364,7 +364,7 @@ fn play_hands_a_player_to_the_engine_and_the_playhead_follows_it() {
     h.get_by_label("Stop").click();
     h.run_steps(2);
     assert!(!h.state().panel.is_playing());
-    assert!(h.state().actions.iter().any(|a| matches!(a, Action::Stop)));
+    assert!(h.state().actions.iter().any(|a| matches!(a, Action::StopMidi(_))));
     h.get_by_label("Play");
 }
 
