@@ -10,9 +10,29 @@ use std::path::PathBuf;
 
 use super::audio;
 use super::commands::Command;
+use super::FileEntry;
 use crate::dsp::Render;
 use crate::engine::PlayState;
 use crate::midi::PlayerHandle;
+
+/// What a panel's per-frame [`Panel::logic`] may read of the rest of the window.
+pub struct PanelCtx<'a> {
+    /// The egui context (to start background work that repaints when done).
+    pub egui: &'a egui::Context,
+    /// The file selected in the file list, if any.
+    pub selected: Option<&'a FileEntry>,
+    /// The sound engine's state, read only.
+    pub audio: &'a audio::AudioLink,
+}
+
+/// The per-frame half of the panel contract, which the app runs for every
+/// panel each frame whichever tab shows. (Each panel's `ui()` takes what it
+/// draws from and also returns [`Action`]s; the app calls it for the tab shown.)
+pub trait Panel {
+    /// Polls the panel's background work and steps its state; returns what
+    /// the app should do.
+    fn logic(&mut self, ctx: &PanelCtx<'_>) -> Vec<Action>;
+}
 
 /// One thing a panel asks the app to do.
 pub enum Action {

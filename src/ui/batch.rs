@@ -544,3 +544,9 @@ fn reveal(dir: &Path) {
     let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
     let _ = std::process::Command::new(opener).arg(dir).spawn();
 }
+
+impl super::action::Panel for BatchPanel {
+    fn logic(&mut self, _: &super::action::PanelCtx<'_>) -> Vec<Action> {
+        BatchPanel::logic(self)
+    }
+}

@@ -436,6 +436,12 @@ fn rows_of(text: &str) -> Vec<(usize, usize)> {
     rows
 }
 
+impl super::action::Panel for InspectorPanel {
+    fn logic(&mut self, _: &super::action::PanelCtx<'_>) -> Vec<Action> {
+        InspectorPanel::logic(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

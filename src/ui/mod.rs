@@ -50,7 +50,7 @@ pub use transport::{Cue, TransportBar};
 pub use waveform::WaveformView;
 
 use crate::engine::{EngineConfig, PlayState};
-pub use action::Action;
+pub use action::{Action, Panel, PanelCtx};
 pub use commands::Command;
 pub use menu::Windows;
 pub use piano_roll::{PianoRollPanel, RollZoom};
@@ -300,14 +300,21 @@ impl CoreMusicApp {
         }
         self.follow_playback();
         // Every panel's per-frame work, whichever tab is showing.
-        let mut actions = self.batch.logic();
-        self.profiler.convert_mb_s = self.batch.throughput_mb_s();
-        actions.extend(self.latency.logic(&self.audio));
-        actions.extend(self.midi.logic(&ctx));
-        actions.extend(self.waveform.logic(&ctx, self.files.selected_entry()));
-        actions.extend(self.inspector.logic());
+        let mut actions = {
+            let pc = action::PanelCtx { egui: &ctx, selected: self.files.selected_entry(), audio: &self.audio };
+            let panels: [&mut dyn action::Panel; 6] = [
+                &mut self.batch,
+                &mut self.latency,
+                &mut self.midi,
+                &mut self.waveform,
+                &mut self.inspector,
+                &mut self.profiler,
+            ];
+            panels.into_iter().flat_map(|p| p.logic(&pc)).collect::<Vec<_>>()
+        };
+        // The file list is what `PanelCtx::selected` borrows from.
         actions.extend(self.files.logic());
-        actions.extend(self.profiler.logic());
+        self.profiler.convert_mb_s = self.batch.throughput_mb_s();
         self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
         self.settings.midi_zoom = Some(self.midi.zoom());
         if self.midi.path() != self.noted_midi.as_deref() {

@@ -183,3 +183,9 @@ fn resident_bytes() -> Option<u64> {
 fn resident_bytes() -> Option<u64> {
     None
 }
+
+impl super::action::Panel for Profiler {
+    fn logic(&mut self, _: &super::action::PanelCtx<'_>) -> Vec<Action> {
+        Profiler::logic(self)
+    }
+}

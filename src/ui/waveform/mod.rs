@@ -578,6 +578,12 @@ fn start_sample_feed(path: PathBuf, ctx: egui::Context) -> Option<SampleFeed> {
     spawned.ok().map(|_| SampleFeed { requests: req_tx, windows: win_rx, asked: None })
 }
 
+impl crate::ui::action::Panel for WaveformView {
+    fn logic(&mut self, ctx: &crate::ui::action::PanelCtx<'_>) -> Vec<Action> {
+        WaveformView::logic(self, ctx.egui, ctx.selected)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::paint::tick_step;
