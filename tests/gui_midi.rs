@@ -292,6 +292,10 @@ fn roll_harness() -> Harness<'static, Roll> {
                 if let Action::Command(coremusic::ui::Command::PlayPause) = a {
                     r.panel.play_or_stop();
                 }
+                // The app hands a seek back to the panel that owns the player.
+                if let Action::SeekMidi(seconds) = a {
+                    r.panel.seek_player(*seconds);
+                }
             }
             r.actions.extend(actions);
         },
@@ -360,11 +364,23 @@ fn play_hands_a_player_to_the_engine_and_the_playhead_follows_it() {
     let later = h.state().panel.playhead_tick().expect("playing");
     assert!((later - 1440.0).abs() < 2.0, "playhead at {later}");
 
+    // A click on the ruler while playing asks the app to seek (SeekMidi), which the player then does.
+    h.state_mut().actions.clear();
+    let v = *h.state().panel.view();
+    click(&mut h, Pos2::new(v.tick_to_x(480.0), v.ruler.center().y));
+    let seeks: Vec<f64> =
+        h.state().actions.iter().filter_map(|a| if let Action::SeekMidi(s) = a { Some(*s) } else { None }).collect();
+    assert!(!seeks.is_empty() && seeks.iter().all(|s| (s - 0.5).abs() < 1e-6), "seeks {seeks:?}");
+    render.render(&mut block);
+    h.run_steps(2);
+    let back = h.state().panel.playhead_tick().expect("playing");
+    assert!((back - 480.0).abs() < 20.0, "playhead at {back} after the seek");
+
     // Stop stops.
     h.get_by_label("Stop").click();
     h.run_steps(2);
     assert!(!h.state().panel.is_playing());
-    assert!(h.state().actions.iter().any(|a| matches!(a, Action::Stop)));
+    assert!(h.state().actions.iter().any(|a| matches!(a, Action::StopMidi(_))));
     h.get_by_label("Play");
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use coremusic::analysis::peaks::PeakCache;
 use coremusic::ui::waveform::WAVEFORM_LABEL;
-use coremusic::ui::CoreMusicApp;
+use coremusic::ui::{CoreMusicApp, Tab};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
@@ -128,4 +128,25 @@ fn a_broken_file_says_so_on_the_waveform_tab() {
     h.get_by_label("Waveform of broken.wav");
     h.get_by_label("This file cannot be read:");
     assert!(!h.state().waveform.is_ready());
+}
+
+/// The waveform panel's `logic()` runs whichever tab shows: a file opened
+/// while the Inspector is shown has its peaks built without the Waveform
+/// tab ever being drawn.
+#[test]
+fn the_peaks_load_while_another_tab_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = common::hound_wav(dir.path(), "hidden.wav", 48000, 2, 48000);
+    let mut h = harness(&dir.path().join("cache"));
+    h.state_mut().settings.tab = Tab::Inspector;
+    h.run_steps(2);
+    drop_files(&mut h, &[wav.as_path()]);
+    step_until(&mut h, "the peaks, with the Inspector shown", |a| {
+        assert_eq!(a.settings.tab, Tab::Inspector, "the tab stays the Inspector");
+        a.waveform.is_ready() || a.waveform.error().is_some()
+    });
+    assert_eq!(h.state().waveform.error(), None);
+    assert_eq!(h.state().waveform.path(), Some(wav.as_path()));
+    assert_eq!(h.state().waveform.pyramid().map(|p| (p.frames(), p.channels())), Some((48000, 2)));
+    assert_eq!(h.state().settings.tab, Tab::Inspector);
 }

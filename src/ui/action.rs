@@ -10,8 +10,29 @@ use std::path::PathBuf;
 
 use super::audio;
 use super::commands::Command;
+use super::FileEntry;
 use crate::dsp::Render;
 use crate::engine::PlayState;
+use crate::midi::PlayerHandle;
+
+/// What a panel's per-frame [`Panel::logic`] may read of the rest of the window.
+pub struct PanelCtx<'a> {
+    /// The egui context (to start background work that repaints when done).
+    pub egui: &'a egui::Context,
+    /// The file selected in the file list, if any.
+    pub selected: Option<&'a FileEntry>,
+    /// The sound engine's state, read only.
+    pub audio: &'a audio::AudioLink,
+}
+
+/// The per-frame half of the panel contract, which the app runs for every
+/// panel each frame whichever tab shows. (Each panel's `ui()` takes what it
+/// draws from and also returns [`Action`]s; the app calls it for the tab shown.)
+pub trait Panel {
+    /// Polls the panel's background work and steps its state; returns what
+    /// the app should do.
+    fn logic(&mut self, ctx: &PanelCtx<'_>) -> Vec<Action>;
+}
 
 /// One thing a panel asks the app to do.
 pub enum Action {
@@ -40,6 +61,13 @@ pub enum Action {
         /// The note's player.
         render: Box<dyn Render>,
     },
+    /// Stop the piano roll's MIDI player (its handle, which the panel gave
+    /// up) and then whatever the engine plays, like [`Action::Stop`].
+    StopMidi(Box<PlayerHandle>),
+    /// Move the piano roll's playing MIDI player to `seconds` (song time):
+    /// the panel owns the player, so [`super::CoreMusicApp::apply`] hands
+    /// this back to it.
+    SeekMidi(f64),
     /// Pause ↔ resume.
     TogglePause,
     /// Stop and forget the source.
@@ -83,6 +111,8 @@ impl std::fmt::Debug for Action {
                 .field("key", key)
                 .field("velocity", velocity)
                 .finish_non_exhaustive(),
+            Action::StopMidi(_) => f.write_str("StopMidi(..)"),
+            Action::SeekMidi(x) => f.debug_tuple("SeekMidi").field(x).finish(),
             Action::TogglePause => f.write_str("TogglePause"),
             Action::Stop => f.write_str("Stop"),
             Action::Seek(x) => f.debug_tuple("Seek").field(x).finish(),
@@ -116,6 +146,11 @@ impl super::CoreMusicApp {
                     audio.play_render(render, audio::Playing::Preview);
                 }
             }
+            Action::StopMidi(mut handle) => {
+                handle.stop();
+                audio.stop();
+            }
+            Action::SeekMidi(seconds) => self.midi.seek_player(seconds),
             Action::TogglePause => audio.toggle_pause(),
             Action::Stop => audio.stop(),
             Action::Seek(frame) => audio.seek(frame),

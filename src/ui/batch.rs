@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use crossbeam_channel::{unbounded, Receiver};
 
+use super::action::Action;
+
 use crate::convert::{
     batch_process_parallel, plan, BatchEvent, BatchItem, BatchMeter, BitDepth, ConvertOptions, FileFailure,
     NormalizeOptions, Outcome, Quality,
@@ -156,8 +158,15 @@ impl BatchPanel {
     }
 
     /// The per-frame work, done whether or not the tab shows: applies what
-    /// the batch thread sent since the last frame.
-    pub fn logic(&mut self) {
+    /// the batch thread sent since the last frame. Returns what the app
+    /// should do (nothing yet; the same contract as the other panels).
+    pub fn logic(&mut self) -> Vec<Action> {
+        self.take_messages();
+        Vec::new()
+    }
+
+    /// Applies what the batch thread sent since the last frame.
+    fn take_messages(&mut self) {
         let Some(run) = &mut self.running else { return };
         let mut finished = false;
         for msg in run.msgs.try_iter() {
@@ -237,8 +246,14 @@ impl BatchPanel {
     }
 
     /// Draws the tab; `opened` are the files in the window's list, which a
-    /// button queues.
-    pub fn ui(&mut self, ui: &mut egui::Ui, opened: &[PathBuf]) {
+    /// button queues. Returns what the app should do (nothing yet; the same
+    /// contract as the other panels).
+    pub fn ui(&mut self, ui: &mut egui::Ui, opened: &[PathBuf]) -> Vec<Action> {
+        self.draw(ui, opened);
+        Vec::new()
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, opened: &[PathBuf]) {
         ui.heading("Batch conversion");
         ui.label("Drop files or folders on the window to queue them. Outputs never replace inputs or existing files.");
         ui.separator();
@@ -528,4 +543,10 @@ fn depth_name(b: BitDepth) -> String {
 fn reveal(dir: &Path) {
     let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
     let _ = std::process::Command::new(opener).arg(dir).spawn();
+}
+
+impl super::action::Panel for BatchPanel {
+    fn logic(&mut self, _: &super::action::PanelCtx<'_>) -> Vec<Action> {
+        BatchPanel::logic(self)
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::action::Action;
 use super::jobs::JobEvent;
 use crate::io::FileInfo;
 
@@ -93,8 +94,22 @@ impl FileList {
         c
     }
 
-    /// Draws the list.
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
+    /// The per-frame work, run whichever tab shows. Nothing to poll: the probes'
+    /// results come in through [`FileList::apply`], which the app calls with
+    /// the job events. Returns what the
+    /// app should do (nothing yet; the same contract as the other panels).
+    pub fn logic(&mut self) -> Vec<Action> {
+        Vec::new()
+    }
+
+    /// Draws the list; returns what the app should do (nothing yet: a click
+    /// selects, which is the list's own state).
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
+        self.draw(ui);
+        Vec::new()
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.strong("Files");
             if !self.entries.is_empty() && ui.small_button("Clear").clicked() {

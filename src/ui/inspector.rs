@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::action::Action;
 use super::jobs::{AnalysisJob, AnalysisOutcome};
 use super::{FileEntry, FileState};
 use crate::dsp::loudness::LoudnessReport;
@@ -25,8 +26,22 @@ const KEY_WIDTH: f32 = 140.0;
 pub struct InspectorPanel;
 
 impl InspectorPanel {
-    /// Draws the selected file's report.
-    pub fn ui(&mut self, ui: &mut egui::Ui, entry: Option<&FileEntry>) {
+    /// The per-frame work, run whichever tab shows. Nothing to poll: a loudness
+    /// analysis is started by the report that shows it and its outcome is read
+    /// from the job when drawn. Returns what the
+    /// app should do (nothing yet; the same contract as the other panels).
+    pub fn logic(&mut self) -> Vec<Action> {
+        Vec::new()
+    }
+
+    /// Draws the selected file's report; returns what the app should do
+    /// (nothing yet).
+    pub fn ui(&mut self, ui: &mut egui::Ui, entry: Option<&FileEntry>) -> Vec<Action> {
+        self.draw(ui, entry);
+        Vec::new()
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, entry: Option<&FileEntry>) {
         let Some(entry) = entry else {
             ui.centered_and_justified(|ui| {
                 ui.label("No file selected. Drop audio files on the window to inspect them.")
@@ -419,6 +434,12 @@ fn rows_of(text: &str) -> Vec<(usize, usize)> {
     }
     rows.push((start, text.len()));
     rows
+}
+
+impl super::action::Panel for InspectorPanel {
+    fn logic(&mut self, _: &super::action::PanelCtx<'_>) -> Vec<Action> {
+        InspectorPanel::logic(self)
+    }
 }
 
 #[cfg(test)]

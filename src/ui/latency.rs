@@ -330,3 +330,9 @@ fn plots(ui: &mut egui::Ui, link: &AudioLink) {
         })
         .show(ui, |p| p.bar_chart(BarChart::new("callbacks", bars)));
 }
+
+impl super::action::Panel for LatencyPanel {
+    fn logic(&mut self, ctx: &super::action::PanelCtx<'_>) -> Vec<Action> {
+        LatencyPanel::logic(self, ctx.audio)
+    }
+}

@@ -50,7 +50,7 @@ pub use transport::{Cue, TransportBar};
 pub use waveform::WaveformView;
 
 use crate::engine::{EngineConfig, PlayState};
-pub use action::Action;
+pub use action::{Action, Panel, PanelCtx};
 pub use commands::Command;
 pub use menu::Windows;
 pub use piano_roll::{PianoRollPanel, RollZoom};
@@ -300,10 +300,21 @@ impl CoreMusicApp {
         }
         self.follow_playback();
         // Every panel's per-frame work, whichever tab is showing.
-        self.batch.logic();
+        let mut actions = {
+            let pc = action::PanelCtx { egui: &ctx, selected: self.files.selected_entry(), audio: &self.audio };
+            let panels: [&mut dyn action::Panel; 6] = [
+                &mut self.batch,
+                &mut self.latency,
+                &mut self.midi,
+                &mut self.waveform,
+                &mut self.inspector,
+                &mut self.profiler,
+            ];
+            panels.into_iter().flat_map(|p| p.logic(&pc)).collect::<Vec<_>>()
+        };
+        // The file list is what `PanelCtx::selected` borrows from.
+        actions.extend(self.files.logic());
         self.profiler.convert_mb_s = self.batch.throughput_mb_s();
-        let mut actions = self.latency.logic(&self.audio);
-        actions.extend(self.midi.logic(&ctx));
         self.settings.soundfont = self.midi.soundfont_path().map(|p| p.to_path_buf());
         self.settings.midi_zoom = Some(self.midi.zoom());
         if self.midi.path() != self.noted_midi.as_deref() {
@@ -323,21 +334,21 @@ impl CoreMusicApp {
         egui::Panel::top("transport").show(ui, |ui| actions.extend(self.transport_bar(ui)));
         if self.profiler.open {
             egui::Panel::right("profiler").resizable(true).default_size(300.0).show(ui, |ui| {
-                self.profiler.ui(ui, &self.audio);
+                actions.extend(self.profiler.ui(ui, &self.audio));
             });
         }
         egui::Panel::left("files").resizable(true).default_size(280.0).show(ui, |ui| {
-            self.files.ui(ui);
+            actions.extend(self.files.ui(ui));
         });
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
-            Tab::Inspector => self.inspector.ui(ui, self.files.selected_entry()),
+            Tab::Inspector => actions.extend(self.inspector.ui(ui, self.files.selected_entry())),
             Tab::Waveform => {
                 self.waveform.tab_ui(ui, self.files.selected_entry());
                 actions.extend(self.seek_if_moved());
             }
             Tab::Batch => {
                 let opened: Vec<PathBuf> = self.files.entries.iter().map(|e| e.path.clone()).collect();
-                self.batch.ui(ui, &opened)
+                actions.extend(self.batch.ui(ui, &opened));
             }
             Tab::Latency => actions.extend(self.latency.ui(ui, &self.audio)),
             Tab::Midi => actions.extend(self.midi.ui(ui)),

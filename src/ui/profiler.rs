@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use super::action::Action;
 use super::audio::AudioLink;
 
 /// How many UI frames the frame-time figures cover.
@@ -84,8 +85,22 @@ impl Profiler {
         Some((v[v.len() / 2], v[v.len() - 1]))
     }
 
-    /// Draws the side panel's contents.
-    pub fn ui(&mut self, ui: &mut egui::Ui, link: &AudioLink) {
+    /// The per-frame work, run whichever tab shows. Nothing to poll: the memory
+    /// figure is sampled by the profiler's own thread into an atomic, and the
+    /// frame times are recorded by [`Profiler::frame`]. Returns what the
+    /// app should do (nothing yet; the same contract as the other panels).
+    pub fn logic(&mut self) -> Vec<Action> {
+        Vec::new()
+    }
+
+    /// Draws the side panel's contents; returns what the app should do
+    /// (nothing yet).
+    pub fn ui(&mut self, ui: &mut egui::Ui, link: &AudioLink) -> Vec<Action> {
+        self.draw(ui, link);
+        Vec::new()
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, link: &AudioLink) {
         ui.heading("Profiler");
         egui::Grid::new("profiler").num_columns(2).striped(true).show(ui, |ui| {
             let s = &link.stats;
@@ -167,4 +182,10 @@ fn resident_bytes() -> Option<u64> {
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 fn resident_bytes() -> Option<u64> {
     None
+}
+
+impl super::action::Panel for Profiler {
+    fn logic(&mut self, _: &super::action::PanelCtx<'_>) -> Vec<Action> {
+        Profiler::logic(self)
+    }
 }

@@ -108,9 +108,7 @@ impl PianoRollPanel {
         self.view.scroll_tick = (self.cursor_tick as f64
             - f64::from(self.view.grid.width()) / 2.0 / f64::from(self.view.px_per_tick.max(1e-6)))
         .max(0.0);
-        if let Some(p) = self.playing.as_mut() {
-            p.handle.seek(p.map.tick_to_seconds(self.cursor_tick));
-        }
+        self.seek_to_cursor();
     }
 
     /// The zoom to keep between runs.

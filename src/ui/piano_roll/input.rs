@@ -179,9 +179,7 @@ impl PianoRollPanel {
         if ruler_resp.clicked() || ruler_resp.dragged() {
             if let Some(p) = ruler_resp.interact_pointer_pos() {
                 self.cursor_tick = self.snap.round(self.view.x_to_tick(p.x), self.tpq());
-                if let Some(pl) = self.playing.as_mut() {
-                    pl.handle.seek(pl.map.tick_to_seconds(self.cursor_tick));
-                }
+                self.seek_to_cursor();
             }
         }
         // A drag whose release we never saw (pointer left the window) ends here.

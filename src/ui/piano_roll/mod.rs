@@ -340,3 +340,9 @@ impl PianoRollPanel {
 fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
+
+impl crate::ui::action::Panel for PianoRollPanel {
+    fn logic(&mut self, ctx: &crate::ui::action::PanelCtx<'_>) -> Vec<Action> {
+        PianoRollPanel::logic(self, ctx.egui)
+    }
+}

@@ -132,11 +132,26 @@ impl PianoRollPanel {
         self.actions.push(Action::PlayMidi(Box::new(player)));
     }
 
-    /// Stops playing: queues a [`Action::Stop`] when something played.
+    /// Stops playing: queues a [`Action::StopMidi`] with the player's
+    /// handle when something played (the app stops both).
     pub fn stop(&mut self) {
-        if let Some(mut p) = self.playing.take() {
-            p.handle.stop();
-            self.actions.push(Action::Stop);
+        if let Some(p) = self.playing.take() {
+            self.actions.push(Action::StopMidi(Box::new(p.handle)));
+        }
+    }
+
+    /// Queues a [`Action::SeekMidi`] to the cursor when a song plays.
+    pub(super) fn seek_to_cursor(&mut self) {
+        if let Some(p) = &self.playing {
+            self.actions.push(Action::SeekMidi(p.map.tick_to_seconds(self.cursor_tick)));
+        }
+    }
+
+    /// Carries out an [`Action::SeekMidi`] (the app hands it back: the
+    /// panel owns the player).
+    pub fn seek_player(&mut self, seconds: f64) {
+        if let Some(p) = self.playing.as_mut() {
+            p.handle.seek(seconds);
         }
     }
 

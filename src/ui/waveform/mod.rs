@@ -30,6 +30,7 @@ use std::sync::Arc;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
+use super::action::Action;
 use super::{FileEntry, FileState};
 use crate::analysis::peaks::{BuildProgress, ColumnPeak, PeakCache, PeakError, PeakPyramid, SampleWindow, BASE_FRAMES};
 use crate::io::FileError;
@@ -384,6 +385,24 @@ impl WaveformView {
         self.view_start = self.view_start.clamp(0.0, max_start);
     }
 
+    /// The panel's per-frame work, run whichever tab shows: opens the
+    /// selected file once its header is read, then takes finished work
+    /// (the peak pyramid, sample windows, spectrogram tiles) from the
+    /// background threads, so loading goes on while the tab is hidden.
+    /// The drawing code only draws.
+    pub fn logic(&mut self, ctx: &egui::Context, entry: Option<&FileEntry>) -> Vec<Action> {
+        if let Some(entry) = entry {
+            if let FileState::Ready(info) = &entry.state {
+                if self.path.as_deref() != Some(entry.path.as_path()) {
+                    self.open_with_header(&entry.path, Timeline::of_info(info), ctx);
+                }
+            }
+        }
+        self.poll(ctx);
+        self.spectrogram.poll(ctx);
+        Vec::new()
+    }
+
     /// Takes finished work from the background threads.
     fn poll(&mut self, ctx: &egui::Context) {
         if let Load::Building { done, .. } = &self.load {
@@ -414,7 +433,6 @@ impl WaveformView {
     /// ([`WaveformView::timeline`]); the waveform's lanes show the build's
     /// progress until the pyramid is ready.
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<egui::Response> {
-        self.poll(ui.ctx());
         let tl = self.timeline()?;
         let pyramid = match &self.load {
             Load::Ready(p) => Some(p.clone()),
@@ -456,7 +474,7 @@ impl WaveformView {
                 ppp: ui.ctx().pixels_per_point(),
             };
             let hover = resp.hover_pos();
-            self.spectrogram.draw(ui, &painter, area, &axis, hover);
+            self.spectrogram.draw(&painter, area, &axis, hover);
             if let Some((a, b)) = self.selection {
                 let (xa, xb) = (self.frame_to_x(rect, a as f64), self.frame_to_x(rect, b as f64));
                 let sel = Rect::from_x_y_ranges(xa.max(rect.left())..=xb.min(rect.right()), area.y_range());
@@ -558,6 +576,12 @@ fn start_sample_feed(path: PathBuf, ctx: egui::Context) -> Option<SampleFeed> {
         }
     });
     spawned.ok().map(|_| SampleFeed { requests: req_tx, windows: win_rx, asked: None })
+}
+
+impl crate::ui::action::Panel for WaveformView {
+    fn logic(&mut self, ctx: &crate::ui::action::PanelCtx<'_>) -> Vec<Action> {
+        WaveformView::logic(self, ctx.egui, ctx.selected)
+    }
 }
 
 #[cfg(test)]

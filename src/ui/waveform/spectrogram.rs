@@ -201,7 +201,9 @@ impl SpectrogramLanes {
         }
     }
 
-    fn poll(&mut self, ctx: &egui::Context) {
+    /// Takes finished tiles from the tile engine and uploads them (the
+    /// waveform panel's `logic()` calls this every frame).
+    pub(super) fn poll(&mut self, ctx: &egui::Context) {
         let Some(engine) = &self.engine else { return };
         for ev in engine.finished() {
             match ev {
@@ -259,15 +261,7 @@ impl SpectrogramLanes {
 
     /// Draws the lanes into `area` (split between the channels shown) and
     /// asks for the tiles they need. `hover` is the pointer, for the readout.
-    pub(super) fn draw(
-        &mut self,
-        ui: &egui::Ui,
-        painter: &egui::Painter,
-        area: Rect,
-        axis: &Axis,
-        hover: Option<Pos2>,
-    ) {
-        self.poll(ui.ctx());
+    pub(super) fn draw(&mut self, painter: &egui::Painter, area: Rect, axis: &Axis, hover: Option<Pos2>) {
         let picks = self.picks(axis.channels);
         let gap = 4.0;
         let lane_h = ((area.height() - gap * (picks.len() - 1) as f32) / picks.len() as f32).max(8.0);

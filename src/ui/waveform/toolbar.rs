@@ -34,7 +34,6 @@ impl WaveformView {
         if self.path.as_deref() != Some(entry.path.as_path()) {
             self.open_with_header(&entry.path, header, ui.ctx());
         }
-        self.poll(ui.ctx());
         if let Load::Failed(e) = &self.load {
             ui.colored_label(ui.visuals().error_fg_color, "The waveform cannot be shown:");
             ui.label(e.clone());
