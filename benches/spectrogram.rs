@@ -48,7 +48,7 @@ fn fetch(engine: &TileEngine, keys: Vec<TileKey>, look_id: u64) -> (f64, f64) {
 
 /// Nanoseconds of CPU this thread has used: a frame's own cost, apart from
 /// the time it waited for a CPU on a busy machine.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "gui"))]
 fn thread_cpu_ns() -> Option<u64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec for the duration of the
@@ -58,7 +58,7 @@ fn thread_cpu_ns() -> Option<u64> {
     (r == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
 
-#[cfg(not(unix))]
+#[cfg(all(not(unix), feature = "gui"))]
 fn thread_cpu_ns() -> Option<u64> {
     None
 }

@@ -253,6 +253,34 @@ fn the_driver_runs_on_trivial_inputs() {
     assert_eq!(b64("TWE="), b"Ma");
 }
 
+/// `probe_open`, 2026-12-07 (artifact `fuzz/artifacts/probe_open/crash-429862cf…`,
+/// 1092 bytes): an ADTS frame whose raw data block opens with a fill
+/// element of escaped count 0 (`count = 15`, `esc_count = 0`): the walker's
+/// `15 + esc_count − 1` was computed as `esc_count − 1`, an overflow (a
+/// panic with overflow checks, a 4 GiB skip in release).
+#[test]
+fn adts_fill_element_escaped_count_zero() {
+    let data = b64("
+        //FsQDLf/N4AAB9AAgBMYXZjNTkuMzcuMTAwAAI0Z1uhiNQ9TKr39us4LySrqRuREjacDsTiOFdC9H/z9VbB829w4N3T5F9b9y1b
+        29zh9Y8d0l5LLYPrcbOGOqs06YY2yLqejba69yDr0Sm3Jfv8lQXDtQe+2DVW5eB8s/HS6Dg1ECJhN3lqTTvcKexHN/IauwndXKml
+        s4xtHNJwmHX6FagiVM1TAAAAAAAAAJ0bbY8/U6KtuuZZKgAAAOjjaDVdBqpz8PGTSrMEW/Jr0Y0SVWJTa+TXktVmC8UqHhjPJREo
+        seTXotRMEQpmPDfeSiQPPox0SiEogiY8MclqJBefRjovkJRBEloxwlRIOp0v4aLaJdLm9o2HS/Doto6nS/hkNBdD4dFtGw6X8NFt
+        G98Ob2jYeh8Oi2jqdL1yGwo+Hl2jYdL+GBbQj4eXaNh6Hw6LaNB6XxIbD0Ph5do0H0PhyHSI+HlIbCjjUwjjxYYRxuwZjxYYRx4s
+        MRxqYRx4sMI43YA48WGEfny9JoP9H57H9wD/xxsaD/R+eZ7/8WxAJ1/8AQgzAAAAAAAAAAAAAK1UZilJV581Su+Lu8mSJtIiIiID
+        V2VgEgg/FQ/4H/j/F27X31b/+wIWpvpJERCJB/uY4+rEgA/taG3TGM8ukR3U9FlpRjG2Yqud1PU06nuncw4S2ZG422NhTf7d/0/2
+        aMycDl7034mNcN6t1rHD2XquUwrKzYqxFyOJsKlNitqsTl5xNhUoMmypyK1aqQDTZUULhhILY4sVeEgtjjMVeGAnTiyPhI504zI+
+        GDm3xB7w5Mzvuf4N7w5Mzvth0v4YFtCPh5do2HofDoto0HpfEhsPQ+Hl2jQfQ+HIdIj4eUhsKONTCOPFhhHG7BmPFhhHHiwxHGph
+        HHiwwjjdgDjxYYR+fL0mg/0fnsf3AP/HGxoP9H55nv/xbEAnX/wBCDMAAAAAAAAAAAAArVRmKUlXnzVK74u7yZIm0iIiIgNXZWAS
+        CD8VD/gf+P8XbtffVv/7Aham+kkREIkH+5jj6sSAD+1obdMYzy6RHdT0WWlGMbZiq53U9TTqe6dzDhLZkbjbY2FN/t3/T/ZozJwO
+        XvTfiY1w3q3WscPZeq5TCsrNirEXI4mwqU2K2qxOXnE2FSgybKnIrVqpANNlRQuGEgtjixV4SC2OMxV4YCdOLI+EjnTjMj4YObfE
+        HvDkzO+5/g3vDkzO+5fDefQ/8J9y+Mzvuf4N7w5MyfcvhvPof+E+5ZG3dB/g3vDkzO+4+D82eF/Mn3L4bz6D/A9yyZnfcfBs8L+X
+        w3n0P/CfcvjM77n+De8OTMn3L4bz6H/hPuWRt3Qf4N7w5MzvuPg/NnhfzJ9y+G8+g/wPcsmZ33HwbPC/mT7l8N59B/ge5ZG3fc/w
+        bPC/mT7j4bz6H/ge5ZG3fc/wb3hfzJ9x8Gz6H/ge5ZG3dB/ge8L+ZPvw
+        ");
+    assert_eq!(data.len(), 1092);
+    probe_and_drive(&data);
+}
+
 /// `smf`, 2026-12-06 (artifact `fuzz/artifacts/smf/crash-096e486f…`, 270 bytes,
 /// minimised by hand to this 14-byte header): an SMPTE division whose high
 /// byte is 0x80 (−128 frames per second). midly 0.5.3 reads it with

@@ -118,7 +118,8 @@ fn skip_dse(b: &mut Bits) -> Option<()> {
 fn skip_fil(b: &mut Bits) -> Option<std::ops::Range<usize>> {
     let mut count = b.take(4)? as usize;
     if count == 15 {
-        count += b.take(8)? as usize - 1;
+        // 15 + esc_count − 1 (ISO 14496-3 4.4.2.7), which is 14 when esc_count is 0.
+        count = 14 + b.take(8)? as usize;
     }
     let start = b.pos;
     b.skip_bytes(count)?;

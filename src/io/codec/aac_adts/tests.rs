@@ -162,3 +162,19 @@ fn faac_streams_lose_their_1024_frames_of_priming_as_in_ffmpeg() {
     assert_eq!(w, AdtsWalk { blocks: 3, silent: 1, whole: true, faac: true });
     assert_eq!(w.frames(), 1024);
 }
+
+/// A fill element whose count is escaped with `esc_count` 0 holds 14 bytes
+/// (`15 + 0 − 1`); the walker once computed `0 − 1` there (found by the
+/// `probe_open` fuzz target).
+#[test]
+fn fill_with_escaped_count_zero_holds_14_bytes() {
+    let mut p = Put::default();
+    p.put(ID_FIL, 3).put(15, 4).put(0, 8);
+    for _ in 0..14 {
+        p.put(0xA5, 8);
+    }
+    let block = p.end();
+    assert!(!raw_block_has_audio(&block));
+    // One byte short: the element runs past the block, which then counts as audio.
+    assert!(raw_block_has_audio(&block[..block.len() - 2]));
+}
