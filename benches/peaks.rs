@@ -58,6 +58,9 @@ fn draw(c: &mut Criterion) {
     };
     let frame = |view: &mut WaveformView| {
         let mut out = ctx.run_ui(input(), |ui| {
+            // What the app does each frame: the panel's logic (taking
+            // finished background work), then its drawing.
+            view.logic(ui.ctx(), None);
             egui::CentralPanel::default().show(ui, |ui| {
                 view.ui(ui);
             });

@@ -140,6 +140,9 @@ fn redraw(path: &Path) {
         let cpu = thread_cpu_ns();
         let t = Instant::now();
         let mut out = ctx.run_ui(input(), |ui| {
+            // What the app does each frame: the panel's logic (taking
+            // finished background work), then its drawing.
+            view.logic(ui.ctx(), None);
             egui::CentralPanel::default().show(ui, |ui| {
                 view.ui(ui);
             });
