@@ -33,6 +33,48 @@ pub(crate) fn page_crc(table: &[u32; 256], page: &[u8]) -> u32 {
     page.iter().fold(0u32, |crc, &b| (crc << 8) ^ table[((crc >> 24) as u8 ^ b) as usize])
 }
 
+/// How many bytes [`streams_without_audio`] wants from the file's start.
+pub(crate) const BOS_SCAN: usize = 16 * 1024;
+
+/// Streams Ogg carries that are not audio, by the start of their first
+/// packet (Theora, Daala and Dirac video, Kate text, the Skeleton index).
+const NOT_AUDIO: [(&[u8], &str); 6] = [
+    (b"\x80theora", "Theora video"),
+    (b"\x80daala", "Daala video"),
+    (b"BBCD\0", "Dirac video"),
+    (b"\x80kate", "Kate text"),
+    (b"fishead\0", "Skeleton index"),
+    (b"fisbone\0", "Skeleton index"),
+];
+
+/// The streams of an Ogg file when none of them is audio: the names of
+/// the streams that begin on its first pages (every stream begins there,
+/// before any other page), or `None` when one may be audio, is unknown, or
+/// `head` ends before the first page that begins no stream.
+pub(crate) fn streams_without_audio(head: &[u8]) -> Option<Vec<&'static str>> {
+    let mut names = Vec::new();
+    let mut pos = 0usize;
+    loop {
+        let page = head.get(pos..)?;
+        if page.len() < 27 || &page[..4] != b"OggS" {
+            return None;
+        }
+        let segments = usize::from(page[26]);
+        let lacing = page.get(27..27 + segments)?;
+        let body = 27 + segments;
+        if page[5] & 0x02 == 0 {
+            // The first page that begins no stream: every stream is known.
+            return (!names.is_empty()).then_some(names);
+        }
+        let packet = page.get(body..)?;
+        let name = NOT_AUDIO.iter().find(|(magic, _)| packet.starts_with(magic))?.1;
+        if !names.contains(&name) {
+            names.push(name);
+        }
+        pos += body + lacing.iter().map(|&l| usize::from(l)).sum::<usize>();
+    }
+}
+
 /// The end of an Ogg file as its last whole pages tell it.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct OggTail {
@@ -316,5 +358,30 @@ mod tests {
             }
         }
         assert_eq!(packets, vec![b"head".to_vec(), big, exact, b"end".to_vec()]);
+    }
+
+    /// Only video and index streams begin on the first pages: named; an
+    /// audio stream beside them, or a head cut before the first page that
+    /// begins no stream: `None`.
+    #[test]
+    fn streams_without_audio_are_named() {
+        let stream = |serial: u32, first: &[u8]| {
+            let mut w = OggStreamWriter::new(Vec::new(), serial);
+            w.packet(first, 0, true).unwrap();
+            w.packet(b"more data", 1, false).unwrap();
+            let bytes = w.finish().unwrap();
+            let second = bytes.windows(4).skip(1).position(|x| x == b"OggS").unwrap() + 1;
+            (bytes[..second].to_vec(), bytes[second..].to_vec())
+        };
+        let (theora, theora_rest) = stream(1, b"\x80theora\x03\x02\x01");
+        let (skeleton, _) = stream(2, b"fishead\0\x03\0");
+        let (vorbis, _) = stream(3, b"\x01vorbis\0\0\0\0");
+        let video = [theora.clone(), skeleton, theora_rest.clone()].concat();
+        assert_eq!(streams_without_audio(&video), Some(vec!["Theora video", "Skeleton index"]));
+        let with_audio = [theora.clone(), vorbis, theora_rest].concat();
+        assert_eq!(streams_without_audio(&with_audio), None);
+        assert_eq!(streams_without_audio(&theora), None, "cut before a page that begins no stream");
+        assert_eq!(streams_without_audio(&video[..40]), None);
+        assert_eq!(streams_without_audio(b""), None);
     }
 }

@@ -127,6 +127,19 @@ impl SymphoniaReader {
         };
         // MPEG audio: the real length, from the frames present (symphonia's
         // guess counts tag bytes as audio and trusts a cut file's Xing header).
+        if hint == Some(Hint::Ogg) {
+            // A video-only Ogg (Theora, with no Vorbis or Opus beside it)
+            // says so, rather than symphonia's "no stream found".
+            let mut head = vec![0u8; crate::io::container::ogg::BOS_SCAN];
+            let n = crate::io::source::read_up_to(&mut source, &mut head)?;
+            source.seek(SeekFrom::Start(0))?;
+            if let Some(names) = crate::io::container::ogg::streams_without_audio(&head[..n]) {
+                return Err(ReadError::UnknownFormat(format!(
+                    "an Ogg file with no audio stream (it holds {})",
+                    names.join(", ")
+                )));
+            }
+        }
         let scan = if hint == Some(Hint::MpegAudio) {
             let scan = mpeg::scan(&mut source, len);
             source.seek(SeekFrom::Start(0))?;
