@@ -124,6 +124,8 @@ fn at_700_points_the_bars_do_not_overlap_and_do_not_move_when_playing() {
     h.get_by_label("Play").click();
     h.run_steps(2);
     step_until(&mut h, "playing", |a| a.audio.playing_path().is_some());
+    // The bar shows Pause from the frame after the engine says it plays.
+    h.run_steps(2);
     h.get_by_label("Pause");
     assert_eq!(h.get_by_label("Waveform of two-tones.wav").rect(), heading);
     assert_eq!(h.get_by_label("Volume").rect(), volume);
