@@ -321,6 +321,14 @@ impl AudioReader for SymphoniaReader {
         let ts = self.clock.ts_of(media.saturating_sub(self.preroll));
         let label = format!("{} demuxer", self.info.container.long_name());
         let track_id = self.track_id;
+        // symphonia-format-ogg 0.6.1's seek loops for ever when a packet of
+        // another logical stream comes first (`continue` without discarding
+        // it, demuxer.rs:264): never call it on a multiplexed Ogg file.
+        if self.info.container == crate::io::Container::Ogg && self.format.tracks().len() > 1 {
+            return Err(ReadError::unsupported(
+                "seeking in an Ogg file that multiplexes several streams (it plays from the start)",
+            ));
+        }
         let seeked = match guard(&label, || {
             self.format.seek(SeekMode::Accurate, SeekTo::Timestamp { ts: Timestamp::new(ts), track_id })
         }) {
