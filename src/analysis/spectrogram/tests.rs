@@ -219,3 +219,42 @@ fn zoomed_out_tiles_come_coarse_first_then_complete_and_only_the_complete_one_is
     }
     assert_eq!(engine.computed(), keys.len());
 }
+
+#[test]
+fn the_coarse_looks_are_sent_before_any_complete_tile_is_read() {
+    // A batch is sent when all of it is done: if the coarse looks shared a
+    // batch with complete tiles (four times the reads), the first screen
+    // would wait for those too. The worker calls `wake` after each batch;
+    // here `wake` holds it until the test has looked at what arrived.
+    let rate = 8000;
+    let samples = sine(1000.0, 0.5, rate, rate as usize * 60, 1);
+    let source = AudioSource::from_samples(1, rate, Arc::new(samples));
+    let st = Settings { fft_size: 256, window: WindowKind::Hann };
+    let (woke_tx, woke_rx) = crossbeam_channel::unbounded::<()>();
+    let (go_tx, go_rx) = crossbeam_channel::unbounded::<()>();
+    let engine = TileEngine::start(source, DEFAULT_BUDGET_BYTES, move || {
+        let _ = woke_tx.send(());
+        let _ = go_rx.recv();
+    });
+    let keys = tiles_covering(st, ChannelPick::Mixed, 9, (0, 480_000));
+    assert_eq!(keys.len(), 4);
+    assert!(keys.len() <= IO_THREADS, "the coarse looks fit one batch");
+    engine.request(TileRequest { tiles: keys.clone(), look: Look { rows: 32, ..Look::default() }, look_id: 1 });
+    let mut got = Vec::new();
+    // The first wake comes after the cache was looked up (nothing cached),
+    // then one after each batch.
+    while got.len() < keys.len() {
+        woke_rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the worker wakes the window");
+        for e in engine.finished() {
+            match e {
+                TileEvent::Ready(t) => got.push(t),
+                TileEvent::Failed(e) => panic!("{e}"),
+            }
+        }
+        assert!(got.iter().all(|t| t.data.coarse), "a complete tile came with the first looks");
+        assert_eq!(engine.computed(), 0, "no complete tile was computed before the first looks were sent");
+        go_tx.send(()).unwrap();
+    }
+    assert_eq!(got.iter().map(|t| t.data.key).collect::<Vec<_>>(), keys);
+    drop(go_tx);
+}

@@ -385,12 +385,15 @@ impl Worker {
                 }
             }
             wake();
-            // A coarse look of every visible tile first, then the full tiles.
+            // A coarse look of every visible tile first, then the full tiles,
+            // never in one batch: a batch is sent when all of it is done, and
+            // a full tile reads four times what a coarse one does.
             let first_looks = if coarse.is_empty() { missing.len() } else { coarse.len() };
-            let work: Vec<(TileKey, bool)> =
-                coarse.into_iter().chain(missing.into_iter().map(|k| (k, false))).collect();
+            let full: Vec<(TileKey, bool)> = missing.into_iter().map(|k| (k, false)).collect();
+            let batches: Vec<&[(TileKey, bool)]> = coarse.chunks(threads).chain(full.chunks(threads)).collect();
             self.first_look.set(first_looks > 0);
-            for (b, batch) in work.chunks(threads).enumerate() {
+            let mut looked = 0;
+            for batch in batches {
                 if self.stop.load(Ordering::Relaxed) {
                     return;
                 }
@@ -420,7 +423,8 @@ impl Worker {
                     }
                 }
                 self.cached_bytes.store(self.cache.bytes, Ordering::Relaxed);
-                if (b + 1) * threads >= first_looks {
+                looked += batch.len();
+                if looked >= first_looks {
                     self.first_look.set(false);
                 }
                 wake();
