@@ -18,6 +18,10 @@ pub(super) struct Input {
     pub(super) lo: usize,
     pub(super) hi: usize,
     pub(super) eof: bool,
+    /// Bytes the next refill asks for: small after a seek (a seek reads a
+    /// frame or two, often far from the last), doubling while reading on,
+    /// up to [`CHUNK`].
+    pub(super) chunk: usize,
 }
 
 impl Input {
@@ -25,7 +29,8 @@ impl Input {
         let len = src.byte_len();
         let mapped = src.as_slice().is_some();
         let cap = if mapped { 0 } else { (len.saturating_sub(start) as usize).clamp(64, WINDOW) };
-        let mut input = Input { src, mapped, len, pos: 0, buf: vec![0; cap], buf_start: 0, lo: 0, hi: 0, eof: false };
+        let mut input =
+            Input { src, mapped, len, pos: 0, buf: vec![0; cap], buf_start: 0, lo: 0, hi: 0, eof: false, chunk: CHUNK };
         input.buf_start = u64::MAX; // force a real seek
         input.seek_to(start)?;
         Ok(input)
@@ -75,7 +80,8 @@ impl Input {
         if room == 0 {
             return Ok(false);
         }
-        let end = self.hi + room.min(CHUNK);
+        let end = self.hi + room.min(self.chunk);
+        self.chunk = (self.chunk * 2).min(CHUNK);
         while self.hi < end {
             match self.src.read(&mut self.buf[self.hi..end]) {
                 Ok(0) => {
@@ -122,6 +128,7 @@ impl Input {
         self.lo = 0;
         self.hi = 0;
         self.eof = false;
+        self.chunk = SEEK_CHUNK;
         Ok(())
     }
 }

@@ -41,12 +41,17 @@ pub use open::{first_whole_frame, BARE_SEARCH};
 
 /// Read window for sources that are not in memory: larger than any valid frame.
 const WINDOW: usize = 4 << 20;
-/// Bytes read from a file per refill.
+/// Bytes read from a file per refill, at most.
 const CHUNK: usize = 256 << 10;
+/// Bytes read by the first refill after a seek (more than most frames).
+const SEEK_CHUNK: usize = 16 << 10;
 /// Warnings kept before the rest are counted only.
 const MAX_WARNINGS: usize = 64;
 /// Below this byte span seeking stops bisecting and decodes forward.
 const BISECT_MIN: u64 = 64 << 10;
+/// A seek that found a frame at most this many blocks before its target
+/// decodes forward from there instead of searching on.
+const SEEK_DECODE_BLOCKS: u64 = 2;
 /// Bytes at the end of the file searched backwards for the last whole frame.
 const TAIL_SCAN: u64 = 16 << 20;
 /// Frame headers (CRC-8 valid) tried there before giving up.
@@ -431,6 +436,9 @@ impl AudioReader for FlacReader {
         }
         let (mut lo_pos, mut lo_sample) = (self.first_frame, 0u64);
         let mut hi_pos = self.input.len;
+        // The sample at `hi_pos`, when known: then the next guess is
+        // interpolated, as libFLAC does, instead of halving.
+        let mut hi_sample = self.info.frames;
         if let Some(&(s, off)) = self.seektable.iter().rev().find(|p| p.0 <= target) {
             let pos = self.audio_start.saturating_add(off);
             if pos > lo_pos {
@@ -442,24 +450,46 @@ impl AudioReader for FlacReader {
                 }
             }
         }
-        if let Some(&(_, off)) = self.seektable.iter().find(|p| p.0 > target) {
+        if let Some(&(s, off)) = self.seektable.iter().find(|p| p.0 > target) {
             let p = self.audio_start.saturating_add(off);
             if p > lo_pos && p < hi_pos {
                 hi_pos = p;
+                hi_sample = Some(s);
             }
         }
+        // Interpolated guesses land near the target in a step or two on
+        // any file whose bit rate does not swing wildly; a guess that did not
+        // halve the span is followed by a plain halving, so the search never
+        // takes more than about twice the bisection's steps.
+        let mut halve = false;
         while hi_pos > lo_pos && hi_pos - lo_pos > BISECT_MIN {
-            let mid = lo_pos + (hi_pos - lo_pos) / 2;
-            match self.find_frame(mid, hi_pos)? {
+            let span = hi_pos - lo_pos;
+            let guess = match hi_sample.filter(|&h| h > lo_sample && !halve) {
+                Some(h) => {
+                    let bytes_per_sample = span as f64 / (h - lo_sample) as f64;
+                    // Aim a block early, so the frame found starts before the target.
+                    let ahead = (target - lo_sample) as f64 - self.nominal_block.max(1) as f64;
+                    let at = lo_pos as f64 + ahead.max(0.0) * bytes_per_sample;
+                    (at as u64).clamp(lo_pos + 1, hi_pos - 1)
+                }
+                None => lo_pos + span / 2,
+            };
+            match self.find_frame(guess, hi_pos)? {
                 Some(f) if f.sample <= target && f.sample >= lo_sample => {
                     lo_pos = f.pos;
                     lo_sample = f.sample;
-                    if target - f.sample < f.block {
+                    // Close enough: decoding forward from here beats another seek.
+                    if target - f.sample < SEEK_DECODE_BLOCKS * f.block.max(1) {
                         break;
                     }
                 }
-                _ => hi_pos = mid,
+                Some(f) if f.sample > target => {
+                    hi_pos = guess;
+                    hi_sample = Some(f.sample);
+                }
+                _ => hi_pos = guess,
             }
+            halve = !halve && hi_pos - lo_pos > span / 2;
         }
         self.input.seek_to(lo_pos)?;
         self.reset_block(lo_sample);
