@@ -29,9 +29,19 @@ impl Input {
         let len = src.byte_len();
         let mapped = src.as_slice().is_some();
         let cap = if mapped { 0 } else { (len.saturating_sub(start) as usize).clamp(64, WINDOW) };
-        let mut input =
-            Input { src, mapped, len, pos: 0, buf: vec![0; cap], buf_start: 0, lo: 0, hi: 0, eof: false, chunk: CHUNK };
-        input.buf_start = u64::MAX; // force a real seek
+        let mut input = Input {
+            src,
+            mapped,
+            len,
+            pos: 0,
+            buf: vec![0; cap],
+            // No window yet: the seek below reads at `start` (and sets `chunk`).
+            buf_start: u64::MAX,
+            lo: 0,
+            hi: 0,
+            eof: false,
+            chunk: SEEK_CHUNK,
+        };
         input.seek_to(start)?;
         Ok(input)
     }
