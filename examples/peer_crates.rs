@@ -125,7 +125,14 @@ fn signal(frames: usize) -> Vec<i32> {
 
 fn write_file(path: &Path, format: OutputFormat, samples: &[i32]) -> Res<()> {
     let sink = Box::new(BufWriter::with_capacity(1 << 20, File::create(path)?));
-    let spec = WriterSpec { format, sample_rate: RATE, channels: 2, sample: SampleFormat::S16, bits: None };
+    let spec = WriterSpec {
+        format,
+        sample_rate: RATE,
+        channels: 2,
+        sample: SampleFormat::S16,
+        bits: None,
+        expected_frames: None,
+    };
     let mut w = create_writer(sink, spec)?;
     for chunk in samples.chunks(2 * 65536) {
         w.write_i32(chunk)?;

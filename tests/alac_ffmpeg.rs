@@ -29,6 +29,8 @@ fn encode(path: &std::path::Path, samples: &[i32], channels: u16, bits: u32) {
         channels,
         sample,
         bits: if bits == sample.bits() { None } else { Some(bits) },
+
+        expected_frames: None,
     };
     let file = std::fs::File::create(path).expect("create");
     let mut w = create_writer(Box::new(std::io::BufWriter::new(file)), spec).expect("writer");

@@ -143,7 +143,7 @@ fn write_ours(
     src: &Source,
 ) -> Result<(), String> {
     let sink = Box::new(BufWriter::new(File::create(path).map_err(|e| e.to_string())?));
-    let spec = WriterSpec { format, sample_rate: RATE, channels: ch, sample, bits };
+    let spec = WriterSpec { format, sample_rate: RATE, channels: ch, sample, bits, expected_frames: None };
     let mut w = create_writer(sink, spec).map_err(|e| format!("create_writer {spec:?}: {e}"))?;
     match src {
         Source::Int(v) => w.write_i32(v),

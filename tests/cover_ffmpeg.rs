@@ -38,6 +38,8 @@ fn covers_go_into_flac_and_alac_and_back() {
         channels: 2,
         sample: SampleFormat::F32,
         bits: None,
+
+        expected_frames: None,
     };
     let mut w = create_writer(Box::new(std::fs::File::create(&first).unwrap()), spec).unwrap();
     let mut tags = Tags::default();

@@ -21,7 +21,14 @@ use coremusic::io::{create_writer, AudioReader, Container, OutputFormat, Source,
 /// The writer spec for `bits`-bit integer FLAC.
 fn spec(format: OutputFormat, channels: u16, bits: u32, rate: u32) -> WriterSpec {
     let sample = SampleFormat::for_int_bits(bits).unwrap_or(SampleFormat::S32);
-    WriterSpec { format, sample_rate: rate, channels, sample, bits: (bits != sample.bits()).then_some(bits) }
+    WriterSpec {
+        format,
+        sample_rate: rate,
+        channels,
+        sample,
+        bits: (bits != sample.bits()).then_some(bits),
+        expected_frames: None,
+    }
 }
 
 /// Writes `samples` with the project's own writer (odd-sized writes, to

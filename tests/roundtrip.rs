@@ -74,7 +74,7 @@ fn trip_strategy() -> impl Strategy<Value = Trip> {
                 sample = SAMPLES[s % 4];
             }
             let bits = if odd { odd_bits(sample, pick) } else { None };
-            let spec = WriterSpec { format, sample_rate: RATES[r], channels, sample, bits };
+            let spec = WriterSpec { format, sample_rate: RATES[r], channels, sample, bits, expected_frames: None };
             let via_f32 = via_f32 && !sample.is_float() && spec.valid_bits() <= 24;
             Trip { spec, frames, seed, via_f32 }
         })
@@ -208,13 +208,14 @@ fn every_combination_once() {
     for format in FORMATS {
         for sample in SAMPLES {
             if !format.supports(sample) {
-                let spec = WriterSpec { format, sample_rate: 44100, channels: 1, sample, bits: None };
+                let spec =
+                    WriterSpec { format, sample_rate: 44100, channels: 1, sample, bits: None, expected_frames: None };
                 assert!(create_writer(Box::new(Cursor::new(Vec::new())), spec).is_err(), "{spec:?} must be refused");
                 continue;
             }
             for bits in [None, odd_bits(sample, 3)].into_iter().collect::<std::collections::BTreeSet<_>>() {
                 for channels in [1u16, 2, 3, 8] {
-                    let spec = WriterSpec { format, sample_rate: 44100, channels, sample, bits };
+                    let spec = WriterSpec { format, sample_rate: 44100, channels, sample, bits, expected_frames: None };
                     let t = Trip { spec, frames: 777, seed: n + 1, via_f32: false };
                     check_trip(&t).unwrap_or_else(|e| panic!("{t:?}: {e}"));
                     n += 1;
@@ -347,7 +348,7 @@ fn seek_file(dir: &Path, kind: usize, channels: u16, frames: usize, seed: u64) -
     let format = FORMATS[kind % 4];
     let sample = [SampleFormat::S16, SampleFormat::S24, SampleFormat::F32, SampleFormat::U8][kind / 4 % 4];
     let sample = if format == OutputFormat::Flac && sample.is_float() { SampleFormat::S16 } else { sample };
-    let spec = WriterSpec { format, sample_rate: 48000, channels, sample, bits: None };
+    let spec = WriterSpec { format, sample_rate: 48000, channels, sample, bits: None, expected_frames: None };
     let t = Trip { spec, frames, seed, via_f32: false };
     let (ints, floats) = samples(&t);
     if let Some(p) = write(dir, &t, &ints, &floats).expect("write") {
@@ -448,7 +449,7 @@ fn empty_files_read_back_as_zero_frames() {
     for format in [OutputFormat::Wav, OutputFormat::Aiff, OutputFormat::Caf, OutputFormat::Flac] {
         for sample in [SampleFormat::U8, SampleFormat::S16, SampleFormat::S24] {
             let t = Trip {
-                spec: WriterSpec { format, sample_rate: 8000, channels: 1, sample, bits: None },
+                spec: WriterSpec { format, sample_rate: 8000, channels: 1, sample, bits: None, expected_frames: None },
                 frames: 0,
                 seed: 0,
                 via_f32: false,

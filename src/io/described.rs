@@ -98,6 +98,10 @@ impl AudioReader for Rewrapped {
         self.inner.seek(frame)
     }
 
+    fn seek_near(&mut self, frame: u64, slack: u64) -> ReadResult<u64> {
+        self.inner.seek_near(frame, slack)
+    }
+
     fn verified(&self) -> Option<bool> {
         self.inner.verified()
     }

@@ -66,6 +66,17 @@ pub trait AudioReader: Send {
     /// is exactly `frame` for PCM and lossless codecs.
     fn seek(&mut self, frame: u64) -> ReadResult<u64>;
 
+    /// Moves to some frame within `slack` frames of `frame`, wherever
+    /// landing there is cheaper than landing exactly (a compressed stream
+    /// reaches an exact frame by decoding forward from a block boundary),
+    /// and returns where it landed. For a caller that wants a look at a
+    /// place rather than the place itself, such as a zoomed-out
+    /// spectrogram's column. Exact ([`Self::seek`]) by default.
+    fn seek_near(&mut self, frame: u64, slack: u64) -> ReadResult<u64> {
+        let _ = slack;
+        self.seek(frame)
+    }
+
     /// Whether the decoded audio matched a checksum the file carries (FLAC's
     /// STREAMINFO MD5): `Some(true)` intact, `Some(false)` damaged, `None`
     /// not known (no checksum, not yet decoded to the end from the start, or

@@ -251,12 +251,15 @@ pub struct WriterSpec {
     /// Significant bits for integer formats, when fewer than the container's
     /// (e.g. 20 in S24); `None` means all of them.
     pub bits: Option<u32>,
+    /// The frames the caller expects to write, when it knows: FLAC then
+    /// reserves a SEEKTABLE with a point every 10 s, as `flac` does.
+    pub expected_frames: Option<u64>,
 }
 
 impl WriterSpec {
     /// `channels` of `sample` at `sample_rate` in `format`, every bit significant.
     pub fn new(format: OutputFormat, sample_rate: u32, channels: u16, sample: SampleFormat) -> Self {
-        WriterSpec { format, sample_rate, channels, sample, bits: None }
+        WriterSpec { format, sample_rate, channels, sample, bits: None, expected_frames: None }
     }
 
     /// Significant bits per sample.
@@ -480,7 +483,14 @@ pub(crate) mod tag_tests {
 
     /// Writes `audio` (16-bit) with `tags` to `path`.
     pub fn write(path: &Path, format: OutputFormat, channels: u16, tags: &Tags, audio: &[i32]) {
-        let spec = WriterSpec { format, sample_rate: 44_100, channels, sample: SampleFormat::S16, bits: None };
+        let spec = WriterSpec {
+            format,
+            sample_rate: 44_100,
+            channels,
+            sample: SampleFormat::S16,
+            bits: None,
+            expected_frames: None,
+        };
         let sink = std::fs::File::create(path).expect("create");
         let mut w = create_writer(Box::new(sink), spec).expect("writer");
         w.set_tags(tags).expect("set_tags");

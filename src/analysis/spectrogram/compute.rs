@@ -113,6 +113,29 @@ fn window_starts(a: u64, b: u64, n: usize, max_ffts: Option<usize>, out: &mut Ve
     out.extend((0..k).map(|i| a as i64 + (room * i as f64 / (k - 1) as f64).round() as i64));
 }
 
+/// How many windows a column averages, and how exactly they are placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Windows {
+    /// Side by side across the column: every sample counts.
+    All,
+    /// At most this many, spread evenly.
+    AtMost(usize),
+    /// At most this many, each where the reader lands cheaply within its
+    /// share of the column ([`MonoReader::read_near`]): a look at the
+    /// column for the view, which a compressed file gives from the frame
+    /// its seek finds instead of decoding on to an exact sample.
+    Near(usize),
+}
+
+impl Windows {
+    fn cap(self) -> Option<usize> {
+        match self {
+            Windows::All => None,
+            Windows::AtMost(k) | Windows::Near(k) => Some(k),
+        }
+    }
+}
+
 /// The largest span read in one piece (mono frames) when the windows are dense.
 const MAX_BLOCK: u64 = 1 << 23;
 
@@ -125,10 +148,11 @@ pub fn compute_columns(
     pick: ChannelPick,
     analyzer: &mut Analyzer,
     bounds: &[u64],
-    max_ffts: Option<usize>,
+    windows: Windows,
     cancel: &AtomicBool,
     out: &mut [f32],
 ) -> Result<(), SpectrogramError> {
+    let max_ffts = windows.cap();
     let n = analyzer.settings.fft_size;
     let bins = analyzer.bins();
     let cols = bounds.len().saturating_sub(1);
@@ -155,12 +179,17 @@ pub fn compute_columns(
         }
         acc.fill(0.0);
         let mine = &starts[firsts[c]..firsts[c + 1]];
+        // How far a window may move and stay in its share of the column.
+        let slack = match windows {
+            Windows::Near(_) => (bounds[c + 1] - bounds[c]).saturating_sub(n as u64) / (2 * mine.len().max(1) as u64),
+            _ => 0,
+        };
         for &s in mine {
             if dense {
                 let at = (s - lo) as usize;
                 analyzer.accumulate(&block[at..at + n], &mut acc);
             } else {
-                reader.read(s, pick, &mut frame)?;
+                reader.read_near(s, slack, pick, &mut frame)?;
                 analyzer.accumulate(&frame, &mut acc);
             }
         }
@@ -230,7 +259,8 @@ impl Picture {
                     let Some((reader, analyzer)) = state.as_mut() else { return Ok(()) };
                     let first = i * per_task;
                     let cols = out.len() / bins;
-                    compute_columns(reader, pick, analyzer, &bounds[first..=first + cols], max_ffts, cancel, out)
+                    let windows = max_ffts.map_or(Windows::All, Windows::AtMost);
+                    compute_columns(reader, pick, analyzer, &bounds[first..=first + cols], windows, cancel, out)
                 },
             )
             .collect::<Result<(), SpectrogramError>>()?;

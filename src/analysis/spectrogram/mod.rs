@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use crate::io::{AudioReader, FileError, ReadError, Source};
 
-pub use compute::{column_bounds, compute_columns, Analyzer, Picture};
+pub use compute::{column_bounds, compute_columns, Analyzer, Picture, Windows};
 
 /// The smallest FFT size offered.
 pub const MIN_FFT: usize = 256;
@@ -247,6 +247,35 @@ const READ_BUFFER: usize = 4 << 10;
 const SKIP_BY_READING: u64 = 64 * 1024;
 
 impl MonoReader {
+    /// Fills `out` with the frames of `pick` from a start within `slack`
+    /// of `start`, wherever the file's reader lands more cheaply than on
+    /// `start` itself ([`AudioReader::seek_near`]); returns the start used.
+    /// Exactly [`MonoReader::read`] when the slack is 0, in memory, or
+    /// where no seek is needed.
+    pub fn read_near(
+        &mut self,
+        start: i64,
+        slack: u64,
+        pick: ChannelPick,
+        out: &mut [f32],
+    ) -> Result<i64, SpectrogramError> {
+        let frames = self.frames;
+        let mut used = start;
+        if let Inner::File { path, reader, pos, .. } = &mut self.inner {
+            let from = start.max(0) as u64;
+            let seeks = from < *pos || from - *pos >= SKIP_BY_READING;
+            if slack > 0 && start >= 0 && from < frames && seeks {
+                let at = reader.seek_near(from, slack).map_err(|e| FileError::new(&*path, e))?;
+                *pos = at;
+                if at.abs_diff(from) <= slack {
+                    used = at as i64;
+                }
+            }
+        }
+        self.read(used, pick, out)?;
+        Ok(used)
+    }
+
     /// Fills `out` with frames `start..start + out.len()` of `pick`.
     pub fn read(&mut self, start: i64, pick: ChannelPick, out: &mut [f32]) -> Result<(), SpectrogramError> {
         out.fill(0.0);

@@ -58,7 +58,7 @@ impl Spectrum {
             pick,
             &mut analyzer,
             &[start, end.max(start + 1)],
-            Some(MAX_AVERAGED),
+            Windows::AtMost(MAX_AVERAGED),
             &never,
             &mut levels,
         )?;

@@ -17,9 +17,12 @@ fn sine(freq: f64, amp: f64, rate: u32, frames: usize, channels: usize) -> Vec<f
 }
 
 fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[f32]) {
+    write_as(path, OutputFormat::Wav, SampleFormat::F32, rate, channels, samples);
+}
+
+fn write_as(path: &Path, format: OutputFormat, sample: SampleFormat, rate: u32, channels: u16, samples: &[f32]) {
     let file = std::fs::File::create(path).unwrap();
-    let spec =
-        WriterSpec { format: OutputFormat::Wav, sample_rate: rate, channels, sample: SampleFormat::F32, bits: None };
+    let spec = WriterSpec::new(format, rate, channels, sample);
     let mut w = create_writer(Box::new(std::io::BufWriter::new(file)), spec).unwrap();
     w.write_f32(samples).unwrap();
     w.finish().unwrap();
@@ -257,4 +260,33 @@ fn the_coarse_looks_are_sent_before_any_complete_tile_is_read() {
     }
     assert_eq!(got.iter().map(|t| t.data.key).collect::<Vec<_>>(), keys);
     drop(go_tx);
+}
+
+#[test]
+fn near_reads_of_a_flac_file_start_within_the_slack_and_hold_its_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chirp.flac");
+    let rate = 8000;
+    let frames = 60 * rate as usize;
+    let samples: Vec<f32> = (0..frames * 2)
+        .map(|i| {
+            let t = (i / 2) as f64 / rate as f64;
+            (0.5 * (std::f64::consts::TAU * (100.0 + 30.0 * t) * t).sin()) as f32
+        })
+        .collect();
+    write_as(&path, OutputFormat::Flac, SampleFormat::S16, rate, 2, &samples);
+    let source = AudioSource::open(&path).unwrap();
+    let mut near = source.reader().unwrap();
+    let mut exact = source.reader().unwrap();
+    let (mut a, mut b) = (vec![0f32; 2048], vec![0f32; 2048]);
+    let mut moved = 0;
+    for (k, start) in (0..40).map(|k| (k, ((k * 97_001) % (frames - 4096)) as i64)) {
+        let slack = [0u64, 3000, 30_000][k % 3];
+        let used = near.read_near(start, slack, ChannelPick::Mixed, &mut a).unwrap();
+        assert!(used.abs_diff(start) <= slack, "{start} ± {slack}: {used}");
+        moved += usize::from(used != start);
+        exact.read(used, ChannelPick::Mixed, &mut b).unwrap();
+        assert_eq!(a, b, "the samples at {used}");
+    }
+    assert!(moved > 0, "some reads land on a frame boundary instead of decoding on");
 }

@@ -462,11 +462,11 @@ impl Worker {
         let mut levels = vec![SILENCE_DB; TILE_COLS * bins];
         let parts = if key.has_coarse_pass() { SPARSE_PARTS } else { 1 };
         let per = TILE_COLS.div_ceil(parts);
-        let ffts = Some(if coarse { 1 } else { VIEW_MAX_FFTS });
+        let windows = Windows::Near(if coarse { 1 } else { VIEW_MAX_FFTS });
         levels
             .par_chunks_mut(per * bins)
             .enumerate()
-            .map(|(i, out)| self.compute_part(key, i * per, ffts, out))
+            .map(|(i, out)| self.compute_part(key, i * per, windows, out))
             .collect::<Result<Vec<()>, _>>()?;
         Ok(TileData { key, levels, coarse })
     }
@@ -476,7 +476,7 @@ impl Worker {
         &self,
         key: TileKey,
         first_col: usize,
-        ffts: Option<usize>,
+        windows: Windows,
         out: &mut [f32],
     ) -> Result<(), SpectrogramError> {
         let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
@@ -491,7 +491,7 @@ impl Worker {
         let cols = (out.len() / key.settings.bins()) as u64;
         let first = key.start() + first_col as u64 * key.hop();
         let bounds: Vec<u64> = (0..=cols).map(|c| first + c * key.hop()).collect();
-        let r = compute_columns(&mut reader, key.pick, &mut analyzer, &bounds, ffts, &self.stop, out);
+        let r = compute_columns(&mut reader, key.pick, &mut analyzer, &bounds, windows, &self.stop, out);
         if let Ok(mut p) = self.pool.lock() {
             p.push((reader, Some(analyzer)));
         }

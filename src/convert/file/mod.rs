@@ -223,6 +223,10 @@ fn convert_through(
         channels: target.channels as u16,
         sample: target.sample,
         bits: target.bits,
+        // After resampling, the length scales with the rate.
+        expected_frames: info
+            .frames
+            .map(|f| (u128::from(f) * u128::from(target.rate)).div_ceil(u128::from(info.sample_rate().max(1))) as u64),
     };
     let gain_db = extras.loudness.map_or(0.0, |l| l.gain_db);
     let mut stages = Stages::with_gain(&info, &target, opts, gain_db)

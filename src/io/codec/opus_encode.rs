@@ -262,7 +262,14 @@ mod tests {
     use crate::io::OutputFormat;
 
     fn spec(channels: u16) -> WriterSpec {
-        WriterSpec { format: OutputFormat::Opus, sample_rate: 48_000, channels, sample: SampleFormat::F32, bits: None }
+        WriterSpec {
+            format: OutputFormat::Opus,
+            sample_rate: 48_000,
+            channels,
+            sample: SampleFormat::F32,
+            bits: None,
+            expected_frames: None,
+        }
     }
 
     /// Writes `frames` of a tone and reads them back with our reader.

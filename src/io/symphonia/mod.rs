@@ -302,6 +302,40 @@ impl AudioReader for SymphoniaReader {
     }
 
     fn seek(&mut self, frame: u64) -> ReadResult<u64> {
+        self.seek_in(frame, SeekMode::Accurate)
+    }
+
+    /// A coarse seek where the slack is a second or more: MPEG audio then
+    /// guesses the byte position from the byte rate instead of walking
+    /// every frame header from the start (or from where it is), and its
+    /// time may be off by as much as a VBR stream's rate swings.
+    fn seek_near(&mut self, frame: u64, slack: u64) -> ReadResult<u64> {
+        if slack < u64::from(self.info.sample_rate().max(1)) {
+            return self.seek_in(frame, SeekMode::Accurate);
+        }
+        // A stream of unknown length cannot be sought coarsely.
+        match self.seek_in(frame, SeekMode::Coarse) {
+            Err(_) if self.poisoned.is_none() => self.seek_in(frame, SeekMode::Accurate),
+            r => r,
+        }
+    }
+
+    fn chapters(&self) -> &[crate::io::Chapter] {
+        &self.chapters
+    }
+
+    fn take_warnings(&mut self) -> Vec<Warning> {
+        let mut w = std::mem::take(&mut self.warnings);
+        if self.warnings_dropped > 0 {
+            w.push(Warning::MoreOfTheSame { count: self.warnings_dropped, and: true });
+            self.warnings_dropped = 0;
+        }
+        w
+    }
+}
+
+impl SymphoniaReader {
+    fn seek_in(&mut self, frame: u64, mode: SeekMode) -> ReadResult<u64> {
         if let Some(msg) = &self.poisoned {
             return Err(ReadError::Decoder(msg.clone()));
         }
@@ -329,12 +363,11 @@ impl AudioReader for SymphoniaReader {
                 "seeking in an Ogg file that multiplexes several streams (it plays from the start)",
             ));
         }
-        let seeked = match guard(&label, || {
-            self.format.seek(SeekMode::Accurate, SeekTo::Timestamp { ts: Timestamp::new(ts), track_id })
-        }) {
-            Ok(r) => r,
-            Err(msg) => return Err(self.poison(msg)),
-        };
+        let seeked =
+            match guard(&label, || self.format.seek(mode, SeekTo::Timestamp { ts: Timestamp::new(ts), track_id })) {
+                Ok(r) => r,
+                Err(msg) => return Err(self.poison(msg)),
+            };
         match seeked {
             Ok(_) => {}
             Err(SymError::SeekError(SeekErrorKind::OutOfRange)) => {
@@ -363,19 +396,6 @@ impl AudioReader for SymphoniaReader {
             self.eof = true;
         }
         Ok(self.position)
-    }
-
-    fn chapters(&self) -> &[crate::io::Chapter] {
-        &self.chapters
-    }
-
-    fn take_warnings(&mut self) -> Vec<Warning> {
-        let mut w = std::mem::take(&mut self.warnings);
-        if self.warnings_dropped > 0 {
-            w.push(Warning::MoreOfTheSame { count: self.warnings_dropped, and: true });
-            self.warnings_dropped = 0;
-        }
-        w
     }
 }
 

@@ -39,6 +39,7 @@ fn spec(channels: u16, bits: u32, rate: u32) -> WriterSpec {
         channels,
         sample,
         bits: if bits == sample.bits() { None } else { Some(bits) },
+        expected_frames: None,
     }
 }
 

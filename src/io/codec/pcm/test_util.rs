@@ -62,7 +62,7 @@ pub fn scrambled(n: usize, seed: u64, sample: crate::format::SampleFormat) -> Ve
 
 /// A spec.
 pub fn spec(format: OutputFormat, channels: u16, sample: crate::format::SampleFormat, bits: Option<u32>) -> WriterSpec {
-    WriterSpec { format, sample_rate: 44100, channels, sample, bits }
+    WriterSpec { format, sample_rate: 44100, channels, sample, bits, expected_frames: None }
 }
 
 /// Opens bytes in memory through the probe.

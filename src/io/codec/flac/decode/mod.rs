@@ -28,6 +28,7 @@ mod change;
 mod input;
 mod length;
 mod open;
+mod seek;
 
 use super::frame::{decode_frame, parse_header, FrameError, FrameHeader, HeaderError, MAX_BLOCK};
 use super::md5::Md5;
@@ -83,6 +84,7 @@ enum Outcome {
 }
 
 /// A verified frame found while seeking.
+#[derive(Debug, Clone, Copy)]
 struct Found {
     pos: u64,
     sample: u64,
@@ -325,42 +327,6 @@ impl FlacReader {
         }
     }
 
-    /// Moves the input to `pos` and decodes the frame there, if it is a
-    /// valid one.
-    fn frame_at(&mut self, pos: u64) -> ReadResult<Option<Found>> {
-        self.input.seek_to(pos)?;
-        match self.try_frame()? {
-            Outcome::Frame { h, crc_ok: true } => {
-                Ok(Some(Found { pos, sample: self.header_sample(&h), block: h.block_size as u64 }))
-            }
-            _ => Ok(None),
-        }
-    }
-
-    /// The first valid frame starting in `from..limit`.
-    fn find_frame(&mut self, from: u64, limit: u64) -> ReadResult<Option<Found>> {
-        self.input.seek_to(from)?;
-        loop {
-            if !sync(&mut self.input)? {
-                return Ok(None);
-            }
-            let pos = self.input.offset();
-            if pos >= limit {
-                return Ok(None);
-            }
-            match self.try_frame()? {
-                Outcome::Frame { h, crc_ok: true } => {
-                    return Ok(Some(Found { pos, sample: self.header_sample(&h), block: h.block_size as u64 }))
-                }
-                Outcome::Frame { .. } => {}
-                Outcome::Truncated { .. } | Outcome::End => return Ok(None),
-                Outcome::Bad { .. } | Outcome::Changed { .. } => {
-                    self.input.seek_to(pos + 1)?;
-                }
-            }
-        }
-    }
-
     fn emit<T: Copy>(&mut self, out: &mut [T], conv: impl Fn(i32) -> T) -> ReadResult<usize> {
         let ch = self.channels;
         let want = out.len() / ch;
@@ -427,83 +393,13 @@ impl AudioReader for FlacReader {
     }
 
     fn seek(&mut self, target: u64) -> ReadResult<u64> {
-        // The MD5 covers the whole stream in order: after a seek it cannot be checked.
-        self.hashing = false;
-        self.check = None;
-        if self.block_len > 0 && target >= self.block_start && target - self.block_start < self.block_len as u64 {
-            self.block_pos = (target - self.block_start) as usize;
-            return Ok(target);
-        }
-        let (mut lo_pos, mut lo_sample) = (self.first_frame, 0u64);
-        let mut hi_pos = self.input.len;
-        // The sample at `hi_pos`, when known: then the next guess is
-        // interpolated, as libFLAC does, instead of halving.
-        let mut hi_sample = self.info.frames;
-        if let Some(&(s, off)) = self.seektable.iter().rev().find(|p| p.0 <= target) {
-            let pos = self.audio_start.saturating_add(off);
-            if pos > lo_pos {
-                if let Some(f) = self.frame_at(pos)? {
-                    if f.sample == s {
-                        lo_pos = pos;
-                        lo_sample = s;
-                    }
-                }
-            }
-        }
-        if let Some(&(s, off)) = self.seektable.iter().find(|p| p.0 > target) {
-            let p = self.audio_start.saturating_add(off);
-            if p > lo_pos && p < hi_pos {
-                hi_pos = p;
-                hi_sample = Some(s);
-            }
-        }
-        // Interpolated guesses land near the target in a step or two on
-        // any file whose bit rate does not swing wildly; a guess that did not
-        // halve the span is followed by a plain halving, so the search never
-        // takes more than about twice the bisection's steps.
-        let mut halve = false;
-        while hi_pos > lo_pos && hi_pos - lo_pos > BISECT_MIN {
-            let span = hi_pos - lo_pos;
-            let guess = match hi_sample.filter(|&h| h > lo_sample && !halve) {
-                Some(h) => {
-                    let bytes_per_sample = span as f64 / (h - lo_sample) as f64;
-                    // Aim a block early, so the frame found starts before the target.
-                    let ahead = (target - lo_sample) as f64 - self.nominal_block.max(1) as f64;
-                    let at = lo_pos as f64 + ahead.max(0.0) * bytes_per_sample;
-                    (at as u64).clamp(lo_pos + 1, hi_pos - 1)
-                }
-                None => lo_pos + span / 2,
-            };
-            match self.find_frame(guess, hi_pos)? {
-                Some(f) if f.sample <= target && f.sample >= lo_sample => {
-                    lo_pos = f.pos;
-                    lo_sample = f.sample;
-                    // Close enough: decoding forward from here beats another seek.
-                    if target - f.sample < SEEK_DECODE_BLOCKS * f.block.max(1) {
-                        break;
-                    }
-                }
-                Some(f) if f.sample > target => {
-                    hi_pos = guess;
-                    hi_sample = Some(f.sample);
-                }
-                _ => hi_pos = guess,
-            }
-            halve = !halve && hi_pos - lo_pos > span / 2;
-        }
-        self.input.seek_to(lo_pos)?;
-        self.reset_block(lo_sample);
-        loop {
-            if !self.next_block()? {
-                self.block_pos = self.block_len;
-                return Ok(self.next_start);
-            }
-            let end = self.block_start + self.block_len as u64;
-            if target < end {
-                self.block_pos = target.saturating_sub(self.block_start) as usize;
-                return Ok(self.block_start + self.block_pos as u64);
-            }
-        }
+        self.seek_within(target, 0)
+    }
+
+    /// Lands on the first frame the search finds within `slack` of the
+    /// target, with no decoding forward (a look at a place, not the place).
+    fn seek_near(&mut self, target: u64, slack: u64) -> ReadResult<u64> {
+        self.seek_within(target, slack)
     }
 
     fn verified(&self) -> Option<bool> {

@@ -111,6 +111,7 @@ fn own_encode(samples: &[i32], ch: usize, bps: u32, rate: u32) -> Vec<u8> {
         channels: ch as u16,
         sample: SampleFormat::for_int_bits(bps).unwrap(),
         bits: Some(bps),
+        expected_frames: None,
     };
     let mut w = create_writer(Box::new(std::fs::File::create(&p).unwrap()), spec).unwrap();
     w.write_i32(samples).unwrap();
@@ -668,6 +669,39 @@ fn interpolated_seeks_are_exact_where_the_bit_rate_swings() {
             let n = r.read_i32(&mut b).unwrap();
             assert_eq!(n, (total - t).min(5), "seek {t}");
             assert!(b[..n] == pcm[t..t + n], "seek {t} (total stated: {stated})");
+        }
+    }
+}
+
+#[test]
+fn near_seeks_land_on_a_frame_within_the_slack_and_read_true_samples() {
+    let rate = 8000usize;
+    let mut rng = Rng(7);
+    let mut pcm: Vec<i32> = Vec::new();
+    for (secs, amp) in [(30usize, 30000i64), (30, 0), (30, 2000), (30, 25000)] {
+        pcm.extend((0..secs * rate).map(|_| if amp == 0 { 0 } else { (rng.next() as i64 % amp) as i32 }));
+    }
+    let file = own_encode(&pcm, 1, 16, rate as u32);
+    let total = pcm.len() as u64;
+    let mut r = FlacReader::new(Source::memory(file)).unwrap();
+    for slack in [0u64, 100, 4096, 20_000, 200_000] {
+        for _ in 0..100 {
+            let t = rng.next() % total;
+            let at = r.seek_near(t, slack).unwrap();
+            assert!(at.abs_diff(t) <= slack, "slack {slack}: {t} landed at {at}");
+            if slack >= 4096 {
+                assert!(at == t || at % 4096 == 0, "a wide slack lands on a frame start, not decoding on: {at}");
+            }
+            let mut b = [0i32; 64];
+            let n = r.read_i32(&mut b).unwrap();
+            let a = at as usize;
+            assert_eq!(n, (pcm.len() - a).min(64));
+            assert!(b[..n] == pcm[a..a + n], "slack {slack}: samples at {at}");
+            // An exact seek after a near one is still exact.
+            let e = rng.next() % total;
+            assert_eq!(r.seek(e).unwrap(), e);
+            let n = r.read_i32(&mut b).unwrap();
+            assert!(b[..n] == pcm[e as usize..e as usize + n], "exact {e} after a near seek");
         }
     }
 }

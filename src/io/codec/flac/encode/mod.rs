@@ -40,6 +40,12 @@ const CONVERT_FRAMES: usize = 4096;
 const MAX_SAMPLE_RATE: u32 = 655_350;
 /// Largest frame number a fixed-block-size stream can carry (31 bits).
 const MAX_FRAMES: u64 = 1 << 31;
+/// Seconds between SEEKTABLE points (`flac`'s default, `-S 10s`).
+const SEEK_POINT_SECONDS: u64 = 10;
+/// Bytes per seek point: sample number, byte offset, samples in the frame.
+const SEEK_POINT_BYTES: usize = 18;
+/// The sample number of a placeholder point.
+const PLACEHOLDER: u64 = u64::MAX;
 
 /// Writes a FLAC stream (a STREAMINFO block, a VORBIS_COMMENT block when
 /// there are tags, a PICTURE block when there is a cover, then frames) to a
@@ -55,6 +61,16 @@ pub struct FlacWriter {
     params: StreamParams,
     /// Where the 34 STREAMINFO bytes start in the sink.
     streaminfo_at: u64,
+    /// The SEEKTABLE reserved for the expected length: where its body
+    /// starts in the sink (set when the header is written), and its points
+    /// (sample, byte offset from the first frame, samples), filled as the
+    /// frames they point at are written; the rest stay placeholders.
+    seektable_at: u64,
+    seek_points: Vec<(u64, u64, u16)>,
+    /// Samples between seek points.
+    seek_interval: u64,
+    /// Bytes of frames written so far.
+    frame_bytes: u64,
     /// Interleaved samples waiting for a full batch.
     pending: Vec<i32>,
     batch_samples: usize,
@@ -86,6 +102,11 @@ impl FlacWriter {
         let blocks = (2 * rayon::current_num_threads()).clamp(8, 32);
         let batch_samples = blocks * BLOCK_SIZE * channels;
         let start = sink.stream_position()?;
+        let seek_interval = SEEK_POINT_SECONDS * u64::from(spec.sample_rate.max(1));
+        // One point at 0 and every interval before the end; no more than a
+        // metadata block holds.
+        let points = spec.expected_frames.filter(|&n| n > 0).map_or(0, |n| (n - 1) / seek_interval + 1);
+        let points = points.min(((1 << 24) - 1) / SEEK_POINT_BYTES as u64) as usize;
         Ok(FlacWriter {
             sink,
             header_written: false,
@@ -93,6 +114,10 @@ impl FlacWriter {
             picture: None,
             params,
             streaminfo_at: start + 8,
+            seektable_at: 0,
+            seek_points: vec![(PLACEHOLDER, 0, 0); points],
+            seek_interval,
+            frame_bytes: 0,
             pending: Vec::with_capacity(batch_samples),
             batch_samples,
             encoders: (0..blocks).map(|_| BlockEncoder::new(channels)).collect(),
@@ -113,16 +138,26 @@ impl FlacWriter {
         }
         // Type 4 (VORBIS_COMMENT; the serialiser keeps it under 2^24
         // bytes) and type 6 (PICTURE; `set_picture` took only one that fits).
-        let blocks: Vec<(u8, &Vec<u8>)> = [(4u8, self.comments.as_ref()), (6, self.picture.as_ref())]
-            .into_iter()
-            .filter_map(|(t, b)| Some((t, b?)))
-            .collect();
+        // Type 3 (SEEKTABLE) first: placeholders, filled in by `finish`.
+        let seektable = vec![0xFF; self.seek_points.len() * SEEK_POINT_BYTES];
+        let blocks: Vec<(u8, &Vec<u8>)> = [
+            (3u8, (!seektable.is_empty()).then_some(&seektable)),
+            (4, self.comments.as_ref()),
+            (6, self.picture.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(t, b)| Some((t, b?)))
+        .collect();
         let mut head = Vec::with_capacity(42 + blocks.iter().map(|(_, b)| b.len() + 4).sum::<usize>());
         head.extend_from_slice(b"fLaC");
         // Type 0 (STREAMINFO), 34 bytes; the last block unless others follow.
         head.extend_from_slice(&[if blocks.is_empty() { 0x80 } else { 0 }, 0, 0, 34]);
         head.extend_from_slice(&self.streaminfo(None));
+        let start = self.streaminfo_at - 8;
         for (i, (kind, body)) in blocks.iter().enumerate() {
+            if *kind == 3 {
+                self.seektable_at = start + head.len() as u64 + 4;
+            }
             let len = u32::try_from(body.len()).unwrap_or(u32::MAX).min((1 << 24) - 1);
             head.push(if i + 1 == blocks.len() { 0x80 | kind } else { *kind });
             head.extend_from_slice(&len.to_be_bytes()[1..]);
@@ -193,8 +228,18 @@ impl FlacWriter {
                     .for_each(|(i, (enc, chunk))| enc.encode(chunk, params, first + i as u64));
             },
         );
-        for enc in &self.encoders[..blocks] {
+        for (i, enc) in self.encoders[..blocks].iter().enumerate() {
+            // The point each frame starts at or after, when it is the first
+            // such frame (a point between two frame starts takes the earlier).
+            let first_sample = self.frames_written * BLOCK_SIZE as u64;
+            let k = first_sample.div_ceil(self.seek_interval) as usize;
+            let last = first_sample + (BLOCK_SIZE as u64) - 1;
+            if let Some(p) = self.seek_points.get_mut(k).filter(|_| k as u64 * self.seek_interval <= last) {
+                let samples = (self.pending.len() / ch - i * BLOCK_SIZE).min(BLOCK_SIZE) as u16;
+                *p = (first_sample, self.frame_bytes, samples);
+            }
             self.sink.write_all(&enc.out)?;
+            self.frame_bytes += enc.out.len() as u64;
             let len = u32::try_from(enc.out.len()).unwrap_or(u32::MAX).min((1 << 24) - 1);
             self.min_frame = if self.frames_written == 0 { len } else { self.min_frame.min(len) };
             self.max_frame = self.max_frame.max(len);
@@ -298,6 +343,20 @@ impl AudioWriter for FlacWriter {
         let info = self.streaminfo(Some(digest));
         self.sink.seek(SeekFrom::Start(self.streaminfo_at))?;
         self.sink.write_all(&info)?;
+        if !self.seek_points.is_empty() {
+            // The points found, in order, then placeholders (points past
+            // the end, or a second point in one frame at very low rates).
+            let found = self.seek_points.iter().filter(|p| p.0 != PLACEHOLDER);
+            let rest = std::iter::repeat_n(&(PLACEHOLDER, 0, 0), self.seek_points.len() - found.clone().count());
+            let mut table = Vec::with_capacity(self.seek_points.len() * SEEK_POINT_BYTES);
+            for &(sample, offset, samples) in found.chain(rest) {
+                table.extend_from_slice(&sample.to_be_bytes());
+                table.extend_from_slice(&offset.to_be_bytes());
+                table.extend_from_slice(&samples.to_be_bytes());
+            }
+            self.sink.seek(SeekFrom::Start(self.seektable_at))?;
+            self.sink.write_all(&table)?;
+        }
         self.sink.seek(SeekFrom::End(0))?;
         self.sink.flush()?;
         Ok(())

@@ -15,6 +15,7 @@ fn spec(channels: u16, bits: u32, rate: u32) -> WriterSpec {
         channels,
         sample,
         bits: if bits == sample.bits() { None } else { Some(bits) },
+        expected_frames: None,
     }
 }
 
@@ -390,4 +391,81 @@ mod tag_tests {
             round_trip(Flac, &t, 37);
         }
     }
+}
+
+/// The SEEKTABLE block's points: (sample, offset, samples), placeholders included.
+fn seek_points(file: &[u8]) -> Option<Vec<(u64, u64, u16)>> {
+    let mut pos = 4;
+    loop {
+        let (last, kind) = (file[pos] & 0x80 != 0, file[pos] & 0x7F);
+        let len = u32::from_be_bytes([0, file[pos + 1], file[pos + 2], file[pos + 3]]) as usize;
+        if kind == 3 {
+            let body = &file[pos + 4..pos + 4 + len];
+            let points = body
+                .chunks_exact(18)
+                .map(|p| {
+                    let n = |r: std::ops::Range<usize>| u64::from_be_bytes(p[r].try_into().unwrap());
+                    (n(0..8), n(8..16), u16::from_be_bytes([p[16], p[17]]))
+                })
+                .collect();
+            return Some(points);
+        }
+        if last {
+            return None;
+        }
+        pos += 4 + len;
+    }
+}
+
+#[test]
+fn a_seektable_points_every_ten_seconds_at_the_frames_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 8000;
+    // 35.5 s expected, 25.2 s written: points at 0, 10 and 20 s, one placeholder.
+    let samples = generate(Sig::Music, 201_600, 2, 16, rate, 7);
+    let spec = WriterSpec { expected_frames: Some(284_000), ..spec(2, 16, rate) };
+    let path = encode_file(dir.path(), "seek.flac", spec, &samples);
+    let bytes = std::fs::read(&path).unwrap();
+    let points = seek_points(&bytes).expect("a SEEKTABLE");
+    assert_eq!(points.len(), 4);
+    assert_eq!(points[3], (u64::MAX, 0, 0), "the point past the end stays a placeholder");
+    // The audio starts after the last metadata block.
+    let mut audio = 4;
+    loop {
+        let len = u32::from_be_bytes([0, bytes[audio + 1], bytes[audio + 2], bytes[audio + 3]]) as usize;
+        let last = bytes[audio] & 0x80 != 0;
+        audio += 4 + len;
+        if last {
+            break;
+        }
+    }
+    for (k, &(sample, offset, n)) in points[..3].iter().enumerate() {
+        let target = k as u64 * 10 * u64::from(rate);
+        assert!(sample <= target && target < sample + u64::from(n), "point {k}: {sample}+{n} holds {target}");
+        assert_eq!(sample % BLOCK_SIZE as u64, 0);
+        assert_eq!(n as usize, BLOCK_SIZE);
+        let at = audio + offset as usize;
+        assert!(crate::io::codec::flac::decode::looks_like_frame_header(&bytes[at..]), "point {k}: a frame at {at}");
+    }
+    // Our reader finds its way by the table: exact seeks land.
+    let mut r = crate::io::open(&path).unwrap();
+    let mut buf = vec![0i32; 2 * 50];
+    for target in [0u64, 80_000, 80_001, 163_999, 201_550] {
+        assert_eq!(r.seek(target).unwrap(), target);
+        let n = r.read_i32(&mut buf).unwrap();
+        let want = &samples[target as usize * 2..(target as usize + n) * 2];
+        assert_eq!(&buf[..n * 2], want, "at {target}");
+    }
+}
+
+#[test]
+fn no_seektable_without_an_expected_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = generate(Sig::Sine, 100_000, 1, 16, 8000, 3);
+    let path = encode_file(dir.path(), "none.flac", spec(1, 16, 8000), &samples);
+    assert!(seek_points(&std::fs::read(&path).unwrap()).is_none());
+    // An expected length of 0 (or none known) writes none either.
+    let spec = WriterSpec { expected_frames: Some(0), ..spec(1, 16, 8000) };
+    let path = encode_file(dir.path(), "zero.flac", spec, &samples);
+    assert!(seek_points(&std::fs::read(&path).unwrap()).is_none());
 }
