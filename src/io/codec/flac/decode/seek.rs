@@ -16,6 +16,18 @@ impl FlacReader {
             self.block_pos = (target - self.block_start) as usize;
             return Ok(target);
         }
+        match self.search(target, slack, true)? {
+            Some(at) => Ok(at),
+            // The seek table's point did not hold the frame it named.
+            None => Ok(self.search(target, slack, false)?.unwrap_or(self.next_start)),
+        }
+    }
+
+    /// [`Self::seek_within`]'s search, between the seek table's points
+    /// around the target when `table`. The lower point is checked only when
+    /// decoding starts from it (a frame found nearer the target proves
+    /// itself by its header): `None` when it is not the frame it claims.
+    fn search(&mut self, target: u64, slack: u64, table: bool) -> ReadResult<Option<u64>> {
         let (mut lo_pos, mut lo_sample) = (self.first_frame, 0u64);
         let mut hi_pos = self.input.len;
         // The sample at `hi_pos`, when known: then the next guess is
@@ -24,17 +36,18 @@ impl FlacReader {
         // The frame last decoded (its samples are in `ch32`, the input is
         // just after it): when the search ends on it, it is not decoded again.
         let mut last: Option<Found> = None;
-        if let Some(&(s, off)) = self.seektable.iter().rev().find(|p| p.0 <= target) {
+        // The table's point below the target, while it is the lower bound.
+        let mut unchecked = false;
+        let points: &[(u64, u64)] = if table { &self.seektable } else { &[] };
+        if let Some(&(s, off)) = points.iter().rev().find(|p| p.0 <= target) {
             let pos = self.audio_start.saturating_add(off);
             if pos > lo_pos {
-                last = self.frame_at(pos)?;
-                if last.as_ref().is_some_and(|f| f.sample == s) {
-                    lo_pos = pos;
-                    lo_sample = s;
-                }
+                lo_pos = pos;
+                lo_sample = s;
+                unchecked = true;
             }
         }
-        if let Some(&(s, off)) = self.seektable.iter().find(|p| p.0 > target) {
+        if let Some(&(s, off)) = points.iter().find(|p| p.0 > target) {
             let p = self.audio_start.saturating_add(off);
             if p > lo_pos && p < hi_pos {
                 hi_pos = p;
@@ -63,6 +76,7 @@ impl FlacReader {
                 Some(f) if f.sample <= target && f.sample >= lo_sample => {
                     lo_pos = f.pos;
                     lo_sample = f.sample;
+                    unchecked = false;
                     // Close enough: decoding forward from here beats another seek.
                     if target - f.sample < (SEEK_DECODE_BLOCKS * f.block.max(1)).max(slack.saturating_add(1)) {
                         break;
@@ -71,7 +85,7 @@ impl FlacReader {
                 Some(f) if f.sample > target => {
                     if f.sample - target <= slack {
                         let f = *f;
-                        return Ok(self.adopt(&f));
+                        return Ok(Some(self.adopt(&f)));
                     }
                     hi_pos = guess;
                     hi_sample = Some(f.sample);
@@ -79,6 +93,12 @@ impl FlacReader {
                 _ => hi_pos = guess,
             }
             halve = !halve && hi_pos - lo_pos > span / 2;
+        }
+        if unchecked {
+            last = self.frame_at(lo_pos)?;
+            if last.is_none_or(|f| f.sample != lo_sample) {
+                return Ok(None);
+            }
         }
         match last.filter(|f| f.pos == lo_pos && f.sample == lo_sample) {
             Some(f) => {
@@ -93,15 +113,15 @@ impl FlacReader {
             let end = self.block_start + self.block_len as u64;
             if self.block_len > 0 && target < end {
                 self.block_pos = target.saturating_sub(self.block_start) as usize;
-                return Ok(self.block_start + self.block_pos as u64);
+                return Ok(Some(self.block_start + self.block_pos as u64));
             }
             if self.block_len > 0 && target.saturating_sub(self.block_start) <= slack {
                 self.block_pos = 0;
-                return Ok(self.block_start);
+                return Ok(Some(self.block_start));
             }
             if !self.next_block()? {
                 self.block_pos = self.block_len;
-                return Ok(self.next_start);
+                return Ok(Some(self.next_start));
             }
         }
     }

@@ -101,6 +101,11 @@ fn mutated_streams_never_panic() {
 
 /// Encodes with the project's own encoder (4096-sample fixed blocks).
 fn own_encode(samples: &[i32], ch: usize, bps: u32, rate: u32) -> Vec<u8> {
+    own_encode_expecting(samples, ch, bps, rate, None)
+}
+
+/// [`own_encode`], told the length to expect (a SEEKTABLE then comes first).
+fn own_encode_expecting(samples: &[i32], ch: usize, bps: u32, rate: u32, expected: Option<u64>) -> Vec<u8> {
     use crate::format::SampleFormat;
     use crate::io::{create_writer, OutputFormat, WriterSpec};
     let dir = tempfile::tempdir().unwrap();
@@ -111,7 +116,7 @@ fn own_encode(samples: &[i32], ch: usize, bps: u32, rate: u32) -> Vec<u8> {
         channels: ch as u16,
         sample: SampleFormat::for_int_bits(bps).unwrap(),
         bits: Some(bps),
-        expected_frames: None,
+        expected_frames: expected,
     };
     let mut w = create_writer(Box::new(std::fs::File::create(&p).unwrap()), spec).unwrap();
     w.write_i32(samples).unwrap();
@@ -702,6 +707,60 @@ fn near_seeks_land_on_a_frame_within_the_slack_and_read_true_samples() {
             assert_eq!(r.seek(e).unwrap(), e);
             let n = r.read_i32(&mut b).unwrap();
             assert!(b[..n] == pcm[e as usize..e as usize + n], "exact {e} after a near seek");
+        }
+    }
+}
+
+#[test]
+fn a_seek_table_that_lies_does_not_mislead_seeking() {
+    let rate = 8000usize;
+    let mut rng = Rng(5);
+    let pcm: Vec<i32> =
+        (0..120 * rate).map(|i| ((rng.next() % 20000) as i32 - 10000) * ((i / 8000) % 3) as i32).collect();
+    let total = pcm.len() as u64;
+    let good = own_encode_expecting(&pcm, 1, 16, rate as u32, Some(total));
+    // The SEEKTABLE is the first block after STREAMINFO: 12 points of 18 bytes.
+    assert_eq!(good[42] & 0x7F, 3, "a SEEKTABLE");
+    let points = 12;
+    let body = 46;
+    let mut lies = Vec::new();
+    // Offsets shifted into the middle of frames; sample numbers off by a
+    // block; points swapped out of their places.
+    let mut shifted = good.clone();
+    for k in 1..points {
+        let at = body + k * 18 + 8;
+        let off = u64::from_be_bytes(shifted[at..at + 8].try_into().unwrap()) + 777;
+        shifted[at..at + 8].copy_from_slice(&off.to_be_bytes());
+    }
+    lies.push(("offsets", shifted));
+    let mut samples_off = good.clone();
+    for k in 1..points {
+        let at = body + k * 18;
+        let s = u64::from_be_bytes(samples_off[at..at + 8].try_into().unwrap()) + 4096;
+        samples_off[at..at + 8].copy_from_slice(&s.to_be_bytes());
+    }
+    lies.push(("sample numbers", samples_off));
+    let mut swapped = good.clone();
+    let (a, b) = (body + 3 * 18 + 8, body + 9 * 18 + 8);
+    let (x, y) = (swapped[a..a + 8].to_vec(), swapped[b..b + 8].to_vec());
+    swapped[a..a + 8].copy_from_slice(&y);
+    swapped[b..b + 8].copy_from_slice(&x);
+    lies.push(("swapped offsets", swapped));
+    lies.push(("the truth", good));
+    for (what, file) in lies {
+        let mut r = FlacReader::new(Source::memory(file)).unwrap();
+        assert_eq!(r.info().frames, Some(total), "{what}");
+        for _ in 0..200 {
+            let t = rng.next() % total;
+            assert_eq!(r.seek(t).unwrap(), t, "{what}");
+            let mut b = [0i32; 8];
+            let n = r.read_i32(&mut b).unwrap();
+            assert!(b[..n] == pcm[t as usize..t as usize + n], "{what}: seek {t}");
+            let slack = 30_000;
+            let at = r.seek_near(t, slack).unwrap();
+            assert!(at.abs_diff(t) <= slack, "{what}: near {t} landed at {at}");
+            let n = r.read_i32(&mut b).unwrap();
+            assert!(b[..n] == pcm[at as usize..at as usize + n], "{what}: near {t}, samples at {at}");
         }
     }
 }
