@@ -1,7 +1,6 @@
 //! Every input that once crashed a fuzz target (`fuzz/`), replayed through
-//! the library with the same steps the target takes. `drive` is a copy of
-//! `fuzz/src/lib.rs`'s driver (the fuzz crate is a workspace of its own and
-//! links libFuzzer, so it cannot be a dependency here): change both together.
+//! the library with the same steps the target takes: the driver is the
+//! library's `io::exercise`, which the fuzz crate uses too.
 //!
 //! A regression whose bug is not fixed yet is `#[ignore = "BUG: ..."]`.
 
@@ -10,6 +9,7 @@ use std::cell::Cell;
 use std::path::Path;
 
 use coremusic::dsp::Render;
+use coremusic::io::exercise::{drive, seed_of, Exactness};
 use coremusic::io::symphonia::{Hint, SymphoniaReader};
 use coremusic::io::{detect, open_source, AudioReader, Codec, Detected, Source};
 use coremusic::midi::{parse_smf, smf_bytes, Player, Schedule, SoundFontData, Synth};
@@ -60,68 +60,6 @@ fn biggest_allocation(f: impl FnOnce()) -> usize {
 /// libFuzzer's `-rss_limit_mb=2048` also caps single allocations (`-malloc_limit_mb`
 /// defaults to it); far less is plenty for these small inputs.
 const ALLOCATION_LIMIT: usize = 256 << 20;
-
-const MAX_CALLS: usize = 4096;
-const CALLS_AFTER_SEEK: usize = 4;
-const FRAMES: usize = 37;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Exactness {
-    Exact,
-    Estimated,
-}
-
-fn read_f32s(reader: &mut dyn AudioReader, buf: &mut [f32], frames: usize, calls: usize) {
-    for _ in 0..calls {
-        match reader.read_f32(buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => assert!(n <= frames, "read_f32 returned {n} frames for a {frames}-frame buffer"),
-        }
-    }
-}
-
-fn read_i32s(reader: &mut dyn AudioReader, buf: &mut [i32], frames: usize, calls: usize) {
-    for _ in 0..calls {
-        match reader.read_i32(buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => assert!(n <= frames, "read_i32 returned {n} frames for a {frames}-frame buffer"),
-        }
-    }
-}
-
-/// The fuzz driver: bounded full decode, seeks, reads.
-fn drive(reader: &mut dyn AudioReader, seed: u64, exactness: Exactness) {
-    let channels = reader.info().channels().clamp(1, 256);
-    let frames = reader.info().frames;
-    let buf_frames = if channels > 64 { 3 } else { FRAMES };
-    let mut f = vec![0f32; channels * buf_frames];
-    let mut i = vec![0i32; channels * buf_frames];
-    read_f32s(reader, &mut f, buf_frames, MAX_CALLS);
-    let known = frames.unwrap_or(0);
-    let from_seed = if seed & 1 == 0 { seed % known.saturating_add(1) } else { seed };
-    let targets = [from_seed, known / 2, known.saturating_sub(1), known, known.saturating_add(1), u64::MAX, 0];
-    for (k, &target) in targets.iter().enumerate() {
-        if let Ok(at) = reader.seek(target) {
-            if let (Some(total), Exactness::Exact) = (frames, exactness) {
-                assert!(at <= total.max(target), "seek({target}) landed at {at} in a {total}-frame stream");
-            }
-        }
-        let calls = if k == 0 { MAX_CALLS } else { CALLS_AFTER_SEEK };
-        if k % 2 == 0 {
-            read_i32s(reader, &mut i, buf_frames, calls);
-        } else {
-            read_f32s(reader, &mut f, buf_frames, calls);
-        }
-    }
-    let _ = reader.take_warnings();
-}
-
-fn seed_of(data: &[u8]) -> u64 {
-    let mut seed = [0u8; 8];
-    let tail = &data[data.len().saturating_sub(8)..];
-    seed[..tail.len()].copy_from_slice(tail);
-    u64::from_le_bytes(seed)
-}
 
 /// What `probe_open`, `alac`, `adpcm` and `g711` do (the last two after
 /// building their header: the bytes kept here are the whole file).

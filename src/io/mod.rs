@@ -13,6 +13,8 @@
 
 pub mod described;
 mod error;
+#[doc(hidden)]
+pub mod exercise;
 mod file;
 mod info;
 mod probe;
