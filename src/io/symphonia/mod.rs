@@ -257,6 +257,11 @@ pub struct SymphoniaReader {
     pending_error: Option<ReadError>,
     warnings: Vec<Warning>,
     warnings_dropped: u64,
+    /// MPEG audio at a constant bit rate: a near seek may go by the byte
+    /// rate (symphonia's coarse seek), which lands within an MPEG frame of
+    /// the time it reports. (On a VBR stream it can report a time seconds
+    /// away from the audio it lands on: a near seek there is exact.)
+    coarse_seeks: bool,
     /// Chapter marks (MP4).
     chapters: Vec<crate::io::Chapter>,
     /// MPEG audio whose length CoreMusic found itself ([`mpeg::scan`]): the
@@ -305,12 +310,12 @@ impl AudioReader for SymphoniaReader {
         self.seek_in(frame, SeekMode::Accurate)
     }
 
-    /// A coarse seek where the slack is a second or more: MPEG audio then
-    /// guesses the byte position from the byte rate instead of walking
-    /// every frame header from the start (or from where it is), and its
-    /// time may be off by as much as a VBR stream's rate swings.
+    /// A coarse seek where the slack is a second or more and the stream is
+    /// MPEG audio at a constant bit rate: the byte position is then taken
+    /// from the byte rate instead of walking every frame header from the
+    /// start (or from where the stream is). Exact otherwise.
     fn seek_near(&mut self, frame: u64, slack: u64) -> ReadResult<u64> {
-        if slack < u64::from(self.info.sample_rate().max(1)) {
+        if !self.coarse_seeks || slack < u64::from(self.info.sample_rate().max(1)) {
             return self.seek_in(frame, SeekMode::Accurate);
         }
         // A stream of unknown length cannot be sought coarsely.

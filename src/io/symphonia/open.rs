@@ -347,6 +347,7 @@ impl SymphoniaReader {
             warnings_dropped: 0,
             chapters: Vec::new(),
             own_end: scan.is_some(),
+            coarse_seeks: scan.as_ref().is_some_and(|s| s.constant_bit_rate),
             front_trim: scan.as_ref().and_then(|s| {
                 let demuxer_delay = i64::from(track.delay.unwrap_or(0));
                 let delay = i64::from(s.delay);

@@ -98,3 +98,47 @@ fn bad_specs_are_refused() {
     let e = Mp3Writer::new(sink(), spec(44_100, 2), &EncoderSettings::mp3_cbr(100)).err().unwrap().to_string();
     assert!(e.contains("100 kb/s"), "{e}");
 }
+
+/// A near seek (a zoomed-out spectrogram's) with a slack of a second or
+/// more lands within the slack on the audio it reports: on a CBR stream it
+/// goes by the byte rate (symphonia's coarse seek: within an MPEG frame of
+/// the true place), on a VBR one it is exact (the byte rate would be off by
+/// seconds there).
+#[test]
+fn near_seeks_land_within_the_slack_on_the_audio_they_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 22_050u32;
+    let mut rng = crate::test_support::Rng(3);
+    // Loud and quiet stretches, so that a VBR stream's rate swings.
+    let samples: Vec<f32> =
+        (0..40 * rate as usize).map(|i| rng.unit() as f32 * if (i / 50_000) % 2 == 0 { 0.6 } else { 0.01 }).collect();
+    for (settings, cbr) in [(EncoderSettings::mp3_cbr(128), true), (EncoderSettings::mp3_vbr(2), false)] {
+        let path = dir.path().join("n.mp3");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = Mp3Writer::new(Box::new(std::io::BufWriter::new(file)), spec(rate, 1), &settings).unwrap();
+        w.write_f32(&samples).unwrap();
+        Box::new(w).finish().unwrap();
+        let all = crate::io::AudioFile::open(&path).unwrap().read_all().unwrap();
+        let mut r = crate::io::open(&path).unwrap();
+        let total = r.info().frames.unwrap();
+        let mut buf = vec![0f32; 1000];
+        for k in 1..12u64 {
+            let target = k * 69_989 % (total - 40_000);
+            let slack = 2 * u64::from(rate);
+            let at = r.seek_near(target, slack).unwrap();
+            assert!(at.abs_diff(target) <= slack, "{target} ± {slack} landed at {at}");
+            assert_eq!(r.read_f32(&mut buf).unwrap(), buf.len());
+            // Where the samples read really are in the whole decode.
+            let within = if cbr { 2 * 576 } else { 0 };
+            let lag = (-within..=within).find(|&lag: &i64| {
+                let p = (at as i64 + lag) as usize;
+                buf.iter().zip(&all[p..]).all(|(a, b)| a == b)
+            });
+            assert!(lag.is_some(), "cbr {cbr}: the audio read at {at} is not within {within} frames of it");
+        }
+        // An exact seek after near ones is still exact.
+        assert_eq!(r.seek(123_456).unwrap(), 123_456);
+        let n = r.read_f32(&mut buf).unwrap();
+        assert!(buf[..n] == all[123_456..123_456 + n]);
+    }
+}

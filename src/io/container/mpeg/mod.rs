@@ -53,6 +53,10 @@ pub struct MpegScan {
     /// ID3v2, then APEv2, then ID3v1 (a 30-byte fallback) fill only what the
     /// ones before left empty.
     pub tags: Tags,
+    /// Every frame at one bit rate: an `Info` header (as LAME and ffmpeg
+    /// mark a CBR stream), or, with no header to trust, every frame walked
+    /// at the first one's rate. A time is then a byte position.
+    pub constant_bit_rate: bool,
 }
 
 impl MpegScan {
@@ -263,6 +267,8 @@ impl<'a, R: Read + Seek + ?Sized> Window<'a, R> {
 
 #[derive(Debug, Default)]
 struct VbrHeader {
+    /// An `Info` header (a CBR stream), not `Xing` or `VBRI`.
+    info: bool,
     frames: Option<u64>,
     bytes: Option<u64>,
     delay: u32,
@@ -284,7 +290,7 @@ fn vbr_header(h: &FrameHeader, frame: &[u8]) -> Option<VbrHeader> {
     if tag == b"Xing" || tag == b"Info" {
         let flags = be32(frame, x + 4)?;
         let mut at = x + 8;
-        let mut v = VbrHeader::default();
+        let mut v = VbrHeader { info: tag == b"Info", ..VbrHeader::default() };
         if flags & 1 != 0 {
             v.frames = be32(frame, at).map(u64::from);
             at += 4;
@@ -420,6 +426,7 @@ pub fn scan<R: Read + Seek + ?Sized>(src: &mut R, len: u64) -> Option<MpegScan> 
         from_header: false,
         zero_tail: 0,
         tags,
+        constant_bit_rate: false,
     };
     let mut pos = first_pos;
     if let Some(v) = &vbr {
@@ -434,15 +441,19 @@ pub fn scan<R: Read + Seek + ?Sized>(src: &mut R, len: u64) -> Option<MpegScan> 
             if bytes <= present.saturating_add(u64::from(first.len)) && bytes >= present / 2 {
                 scan.frames = frames;
                 scan.from_header = true;
+                scan.constant_bit_rate = v.info;
                 scan.delay = scan.front_trim();
                 return Some(scan);
             }
         }
     }
     // Walk every frame.
+    let mut rate = None;
+    let mut constant = true;
     while pos < end {
         match w.header(pos) {
             Some(h) if first.same_stream(&h) => {
+                constant &= *rate.get_or_insert(h.bitrate) == h.bitrate;
                 let next = pos + u64::from(h.len);
                 if next > end {
                     // A cut last frame (or one running into a tag): decoders
@@ -460,6 +471,7 @@ pub fn scan<R: Read + Seek + ?Sized>(src: &mut R, len: u64) -> Option<MpegScan> 
             },
         }
     }
+    scan.constant_bit_rate = constant && scan.frames > 0;
     scan.delay = scan.front_trim();
     Some(scan)
 }

@@ -314,3 +314,21 @@ fn id3v2_wins_over_ape_which_wins_over_id3v1() {
     let r = probe::open_source(Source::Memory(Cursor::new(file))).expect("opens");
     assert_eq!(r.info().tags.to_map(), map);
 }
+
+#[test]
+fn a_constant_bit_rate_is_told_by_the_info_header_or_by_every_frame() {
+    let n = 12u32;
+    let info = [info_frame(n, (n + 1) * FRAME_LEN as u32, 576, 800), frames(n as usize)].concat();
+    assert!(scan_bytes(&info).unwrap().constant_bit_rate, "an Info header");
+    let mut xing = info.clone();
+    xing[21..25].copy_from_slice(b"Xing");
+    assert!(!scan_bytes(&xing).unwrap().constant_bit_rate, "a Xing header (VBR)");
+    assert!(scan_bytes(&frames(20)).unwrap().constant_bit_rate, "no header, one rate");
+    // A 160 kbit/s frame (522 bytes) among the 128 kbit/s ones.
+    let mut other = vec![0u8; 522];
+    other[..4].copy_from_slice(&[0xFF, 0xFB, 0xA0, 0xC0]);
+    let mixed = [frames(5), other, frames(5)].concat();
+    let s = scan_bytes(&mixed).unwrap();
+    assert_eq!(s.frames, 11);
+    assert!(!s.constant_bit_rate, "no header, two rates");
+}
