@@ -30,7 +30,7 @@ fn write(
     frames: usize,
     tags: bool,
 ) -> Res {
-    let spec = WriterSpec { format, sample_rate: rate, channels: ch, sample, bits: None, expected_frames: None };
+    let spec = WriterSpec::new(format, rate, ch, sample);
     let mut w = create_writer(Box::new(BufWriter::new(File::create(path)?)), spec)?;
     if tags {
         let mut t = Tags::default();

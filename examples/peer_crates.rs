@@ -125,14 +125,7 @@ fn signal(frames: usize) -> Vec<i32> {
 
 fn write_file(path: &Path, format: OutputFormat, samples: &[i32]) -> Res<()> {
     let sink = Box::new(BufWriter::with_capacity(1 << 20, File::create(path)?));
-    let spec = WriterSpec {
-        format,
-        sample_rate: RATE,
-        channels: 2,
-        sample: SampleFormat::S16,
-        bits: None,
-        expected_frames: None,
-    };
+    let spec = WriterSpec::new(format, RATE, 2, SampleFormat::S16);
     let mut w = create_writer(sink, spec)?;
     for chunk in samples.chunks(2 * 65536) {
         w.write_i32(chunk)?;

@@ -20,14 +20,7 @@ fn coremusic() -> Command {
 /// A WAV made with our writer: a tone per channel, tagged.
 fn source(dir: &Path, name: &str, rate: u32, channels: u16, frames: usize, sample: SampleFormat) -> PathBuf {
     let path = dir.join(name);
-    let spec = WriterSpec {
-        format: OutputFormat::Wav,
-        sample_rate: rate,
-        channels,
-        sample,
-        bits: None,
-        expected_frames: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Wav, rate, channels, sample);
     let mut w = create_writer(Box::new(std::fs::File::create(&path).unwrap()), spec).unwrap();
     let mut tags = Tags::default();
     tags.push("title", "Lossy Tone");

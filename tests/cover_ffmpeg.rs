@@ -32,15 +32,7 @@ fn convert(from: &Path, to: &Path) {
 fn covers_go_into_flac_and_alac_and_back() {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first.opus");
-    let spec = WriterSpec {
-        format: OutputFormat::Opus,
-        sample_rate: 48_000,
-        channels: 2,
-        sample: SampleFormat::F32,
-        bits: None,
-
-        expected_frames: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Opus, 48_000, 2, SampleFormat::F32);
     let mut w = create_writer(Box::new(std::fs::File::create(&first).unwrap()), spec).unwrap();
     let mut tags = Tags::default();
     tags.push("title", "Covered");

@@ -208,8 +208,7 @@ fn every_combination_once() {
     for format in FORMATS {
         for sample in SAMPLES {
             if !format.supports(sample) {
-                let spec =
-                    WriterSpec { format, sample_rate: 44100, channels: 1, sample, bits: None, expected_frames: None };
+                let spec = WriterSpec::new(format, 44100, 1, sample);
                 assert!(create_writer(Box::new(Cursor::new(Vec::new())), spec).is_err(), "{spec:?} must be refused");
                 continue;
             }
@@ -348,7 +347,7 @@ fn seek_file(dir: &Path, kind: usize, channels: u16, frames: usize, seed: u64) -
     let format = FORMATS[kind % 4];
     let sample = [SampleFormat::S16, SampleFormat::S24, SampleFormat::F32, SampleFormat::U8][kind / 4 % 4];
     let sample = if format == OutputFormat::Flac && sample.is_float() { SampleFormat::S16 } else { sample };
-    let spec = WriterSpec { format, sample_rate: 48000, channels, sample, bits: None, expected_frames: None };
+    let spec = WriterSpec::new(format, 48000, channels, sample);
     let t = Trip { spec, frames, seed, via_f32: false };
     let (ints, floats) = samples(&t);
     if let Some(p) = write(dir, &t, &ints, &floats).expect("write") {
@@ -448,12 +447,7 @@ proptest! {
 fn empty_files_read_back_as_zero_frames() {
     for format in [OutputFormat::Wav, OutputFormat::Aiff, OutputFormat::Caf, OutputFormat::Flac] {
         for sample in [SampleFormat::U8, SampleFormat::S16, SampleFormat::S24] {
-            let t = Trip {
-                spec: WriterSpec { format, sample_rate: 8000, channels: 1, sample, bits: None, expected_frames: None },
-                frames: 0,
-                seed: 0,
-                via_f32: false,
-            };
+            let t = Trip { spec: WriterSpec::new(format, 8000, 1, sample), frames: 0, seed: 0, via_f32: false };
             if let Err(e) = check_trip(&t) {
                 panic!("{format:?} {sample:?}: {e}");
             }

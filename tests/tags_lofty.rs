@@ -342,7 +342,7 @@ fn written(dir: &Path, name: &str, format: OutputFormat, t: &Tags, picture: bool
     format.available().ok()?;
     let path = dir.join(name);
     let sample = if format.is_lossy() { SampleFormat::F32 } else { SampleFormat::S16 };
-    let spec = WriterSpec { format, sample_rate: 48000, channels: 1, sample, bits: None, expected_frames: None };
+    let spec = WriterSpec::new(format, 48000, 1, sample);
     let mut w = create_writer(Box::new(fs::File::create(&path).unwrap()), spec).expect("writer");
     w.set_tags(t).unwrap();
     if picture {

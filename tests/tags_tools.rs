@@ -264,14 +264,7 @@ fn ffprobe_agrees(format: OutputFormat, frames: usize, names: &[(&str, &str)]) {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(format!("t.{}", format.extension()));
-    let spec = WriterSpec {
-        format,
-        sample_rate: 8000,
-        channels: 1,
-        sample: SampleFormat::U8,
-        bits: None,
-        expected_frames: None,
-    };
+    let spec = WriterSpec::new(format, 8000, 1, SampleFormat::U8);
     let mut w = create_writer(Box::new(std::fs::File::create(&path).expect("create")), spec).expect("writer");
     w.set_tags(&tags_of(|t| WRITTEN.iter().for_each(|(k, v)| t.push(k, v)))).expect("set_tags");
     w.write_i32(&(0..frames as i32).map(|i| (i % 256) - 128).collect::<Vec<_>>()).expect("write");

@@ -483,14 +483,7 @@ pub(crate) mod tag_tests {
 
     /// Writes `audio` (16-bit) with `tags` to `path`.
     pub fn write(path: &Path, format: OutputFormat, channels: u16, tags: &Tags, audio: &[i32]) {
-        let spec = WriterSpec {
-            format,
-            sample_rate: 44_100,
-            channels,
-            sample: SampleFormat::S16,
-            bits: None,
-            expected_frames: None,
-        };
+        let spec = WriterSpec::new(format, 44_100, channels, SampleFormat::S16);
         let sink = std::fs::File::create(path).expect("create");
         let mut w = create_writer(Box::new(sink), spec).expect("writer");
         w.set_tags(tags).expect("set_tags");

@@ -5,14 +5,7 @@ use crate::io::{create_writer, OutputFormat, WriterSpec};
 
 fn write_wav(path: &Path, channels: u16, samples: &[f32]) {
     let file = std::fs::File::create(path).unwrap();
-    let spec = WriterSpec {
-        format: OutputFormat::Wav,
-        sample_rate: 8000,
-        channels,
-        sample: SampleFormat::S16,
-        bits: None,
-        expected_frames: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Wav, 8000, channels, SampleFormat::S16);
     let mut w = create_writer(Box::new(std::io::BufWriter::new(file)), spec).unwrap();
     w.write_f32(samples).unwrap();
     w.finish().unwrap();

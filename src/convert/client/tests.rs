@@ -4,14 +4,7 @@ use crate::io::{create_writer, OutputFormat, WriterSpec};
 /// Writes interleaved integers of `sample`'s depth as a WAV at `rate`.
 fn wav(dir: &Path, name: &str, rate: u32, channels: u16, sample: SampleFormat, audio: &[i32]) -> PathBuf {
     let path = dir.join(name);
-    let spec = WriterSpec {
-        format: OutputFormat::Wav,
-        sample_rate: rate,
-        channels,
-        sample,
-        bits: None,
-        expected_frames: None,
-    };
+    let spec = WriterSpec::new(OutputFormat::Wav, rate, channels, sample);
     let mut w = create_writer(Box::new(std::fs::File::create(&path).unwrap()), spec).unwrap();
     w.write_i32(audio).unwrap();
     w.finish().unwrap();

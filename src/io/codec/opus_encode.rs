@@ -262,14 +262,7 @@ mod tests {
     use crate::io::OutputFormat;
 
     fn spec(channels: u16) -> WriterSpec {
-        WriterSpec {
-            format: OutputFormat::Opus,
-            sample_rate: 48_000,
-            channels,
-            sample: SampleFormat::F32,
-            bits: None,
-            expected_frames: None,
-        }
+        WriterSpec::new(OutputFormat::Opus, 48_000, channels, SampleFormat::F32)
     }
 
     /// Writes `frames` of a tone and reads them back with our reader.

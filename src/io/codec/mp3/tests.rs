@@ -2,14 +2,7 @@ use super::*;
 use crate::format::SampleFormat;
 
 fn spec(rate: u32, channels: u16) -> WriterSpec {
-    WriterSpec {
-        format: OutputFormat::Mp3,
-        sample_rate: rate,
-        channels,
-        sample: SampleFormat::F32,
-        bits: None,
-        expected_frames: None,
-    }
+    WriterSpec::new(OutputFormat::Mp3, rate, channels, SampleFormat::F32)
 }
 
 fn tone(frames: usize, ch: usize) -> Vec<f32> {

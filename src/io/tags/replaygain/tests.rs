@@ -9,14 +9,7 @@ fn rg(track: f64, album: Option<f64>) -> ReplayGain {
 /// A file written by our own writer, with a title, and its samples.
 fn written(dir: &Path, name: &str, format: OutputFormat) -> (PathBuf, Vec<i32>) {
     let path = dir.join(name);
-    let spec = WriterSpec {
-        format,
-        sample_rate: 44100,
-        channels: 2,
-        sample: SampleFormat::S16,
-        bits: None,
-        expected_frames: None,
-    };
+    let spec = WriterSpec::new(format, 44100, 2, SampleFormat::S16);
     let mut w = create_writer(Box::new(std::fs::File::create(&path).unwrap()), spec).unwrap();
     let mut tags = Tags::default();
     tags.push("title", "Tagged once");
