@@ -44,6 +44,9 @@ const MAX_FRAMES: u64 = 1 << 31;
 const SEEK_POINT_SECONDS: u64 = 10;
 /// Bytes per seek point: sample number, byte offset, samples in the frame.
 const SEEK_POINT_BYTES: usize = 18;
+/// Seek points at most: 182 hours at one per 10 s, 1.2 MB (a metadata
+/// block holds 932 067).
+const MAX_SEEK_POINTS: u64 = 1 << 16;
 /// The sample number of a placeholder point.
 const PLACEHOLDER: u64 = u64::MAX;
 
@@ -103,10 +106,10 @@ impl FlacWriter {
         let batch_samples = blocks * BLOCK_SIZE * channels;
         let start = sink.stream_position()?;
         let seek_interval = SEEK_POINT_SECONDS * u64::from(spec.sample_rate.max(1));
-        // One point at 0 and every interval before the end; no more than a
-        // metadata block holds.
+        // One point at 0 and every interval before the end; no more than
+        // [`MAX_SEEK_POINTS`], whatever length a header claims.
         let points = spec.expected_frames.filter(|&n| n > 0).map_or(0, |n| (n - 1) / seek_interval + 1);
-        let points = points.min(((1 << 24) - 1) / SEEK_POINT_BYTES as u64) as usize;
+        let points = points.min(MAX_SEEK_POINTS) as usize;
         Ok(FlacWriter {
             sink,
             header_written: false,
