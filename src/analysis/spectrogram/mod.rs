@@ -247,6 +247,14 @@ const READ_BUFFER: usize = 4 << 10;
 const SKIP_BY_READING: u64 = 64 * 1024;
 
 impl MonoReader {
+    /// The frame the next read continues from without a seek (0 in memory).
+    pub fn position(&self) -> u64 {
+        match &self.inner {
+            Inner::File { pos, .. } => *pos,
+            Inner::Memory(_) => 0,
+        }
+    }
+
     /// Fills `out` with the frames of `pick` from a start within `slack`
     /// of `start`, wherever the file's reader lands more cheaply than on
     /// `start` itself ([`AudioReader::seek_near`]); returns the start used.

@@ -289,4 +289,8 @@ fn near_reads_of_a_flac_file_start_within_the_slack_and_hold_its_samples() {
         assert_eq!(a, b, "the samples at {used}");
     }
     assert!(moved > 0, "some reads land on a frame boundary instead of decoding on");
+    // A reader says where it stands, so the tile worker can hand a part the
+    // reader nearest below it (MPEG audio seeks forward by walking frames).
+    exact.read(100_000, ChannelPick::Mixed, &mut b).unwrap();
+    assert_eq!(exact.position(), 100_000 + 2048);
 }

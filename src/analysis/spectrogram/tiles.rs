@@ -479,7 +479,18 @@ impl Worker {
         windows: Windows,
         out: &mut [f32],
     ) -> Result<(), SpectrogramError> {
-        let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let cols = (out.len() / key.settings.bins()) as u64;
+        let first = key.start() + first_col as u64 * key.hop();
+        // The reader nearest below the part, if any: a stream that is sought
+        // by walking its frames (MPEG audio) then walks on from there
+        // instead of from its start.
+        let taken = self.pool.lock().ok().and_then(|mut p| {
+            let below = (0..p.len()).filter(|&i| p[i].0.position() <= first).max_by_key(|&i| p[i].0.position());
+            match below {
+                Some(i) => Some(p.swap_remove(i)),
+                None => p.pop(),
+            }
+        });
         let (mut reader, analyzer) = match taken {
             Some(t) => t,
             None => (self.source.reader()?, None),
@@ -488,8 +499,6 @@ impl Worker {
             Some(a) if a.settings() == key.settings => a,
             _ => Analyzer::new(key.settings)?,
         };
-        let cols = (out.len() / key.settings.bins()) as u64;
-        let first = key.start() + first_col as u64 * key.hop();
         let bounds: Vec<u64> = (0..=cols).map(|c| first + c * key.hop()).collect();
         let r = compute_columns(&mut reader, key.pick, &mut analyzer, &bounds, windows, &self.stop, out);
         if let Ok(mut p) = self.pool.lock() {
