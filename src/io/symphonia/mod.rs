@@ -307,20 +307,26 @@ impl AudioReader for SymphoniaReader {
     }
 
     fn seek(&mut self, frame: u64) -> ReadResult<u64> {
-        self.seek_in(frame, SeekMode::Accurate)
+        self.seek_in(frame, SeekMode::Accurate, self.preroll)
     }
 
     /// A coarse seek where the slack is a second or more and the stream is
     /// MPEG audio at a constant bit rate: the byte position is then taken
     /// from the byte rate instead of walking every frame header from the
-    /// start (or from where the stream is). Exact otherwise.
+    /// start (or from where the stream is). Exact otherwise. MPEG audio
+    /// decodes one frame before the target instead of three: with the
+    /// frames holding the bit reservoir (which symphonia's seek goes back
+    /// to) that frame's overlap and filter bank state make the target's
+    /// samples those of a decode from the start.
     fn seek_near(&mut self, frame: u64, slack: u64) -> ReadResult<u64> {
+        let mpeg = matches!(self.info.codec, crate::io::Codec::Mp3 | crate::io::Codec::Mp2 | crate::io::Codec::Mp1);
+        let preroll = if mpeg { self.preroll.min(1152) } else { self.preroll };
         if !self.coarse_seeks || slack < u64::from(self.info.sample_rate().max(1)) {
-            return self.seek_in(frame, SeekMode::Accurate);
+            return self.seek_in(frame, SeekMode::Accurate, preroll);
         }
         // A stream of unknown length cannot be sought coarsely.
-        match self.seek_in(frame, SeekMode::Coarse) {
-            Err(_) if self.poisoned.is_none() => self.seek_in(frame, SeekMode::Accurate),
+        match self.seek_in(frame, SeekMode::Coarse, preroll) {
+            Err(_) if self.poisoned.is_none() => self.seek_in(frame, SeekMode::Accurate, preroll),
             r => r,
         }
     }
@@ -340,7 +346,7 @@ impl AudioReader for SymphoniaReader {
 }
 
 impl SymphoniaReader {
-    fn seek_in(&mut self, frame: u64, mode: SeekMode) -> ReadResult<u64> {
+    fn seek_in(&mut self, frame: u64, mode: SeekMode, preroll: u64) -> ReadResult<u64> {
         if let Some(msg) = &self.poisoned {
             return Err(ReadError::Decoder(msg.clone()));
         }
@@ -357,7 +363,7 @@ impl SymphoniaReader {
             return Ok(target);
         }
         let media = target.saturating_add(self.lead);
-        let ts = self.clock.ts_of(media.saturating_sub(self.preroll));
+        let ts = self.clock.ts_of(media.saturating_sub(preroll));
         let label = format!("{} demuxer", self.info.container.long_name());
         let track_id = self.track_id;
         // symphonia-format-ogg 0.6.1's seek loops for ever when a packet of
