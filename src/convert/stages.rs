@@ -226,6 +226,12 @@ impl Stages {
         }
     }
 
+    /// The frames written for `frames_in` read: the resampler's count
+    /// when the rate changes.
+    pub fn output_frames(&self, frames_in: u64) -> u64 {
+        self.resampler.as_ref().map_or(frames_in, |r| r.output_frames(frames_in))
+    }
+
     /// True when samples go through untouched (bit-exact).
     pub fn is_exact(&self) -> bool {
         self.exact_shift.is_some()
@@ -480,6 +486,15 @@ impl SplitResampler {
             first += count;
         }
         Ok(SplitResampler { channels, whole: None, groups, pool: None })
+    }
+
+    /// Output frames a stream of `frames_in` input frames gives in all.
+    fn output_frames(&self, frames_in: u64) -> u64 {
+        match (&self.whole, self.groups.first()) {
+            (Some(whole), _) => whole.output_frames(frames_in),
+            (None, Some(g)) => g.resampler.output_frames(frames_in),
+            (None, None) => frames_in,
+        }
     }
 
     /// Computes time blocks on `workers` threads of its own from now on

@@ -217,20 +217,17 @@ fn convert_through(
     let format =
         output_format(output, opts).map_err(|what| ConvertError::Refused { path: output.to_path_buf(), what })?;
     let target = Target::choose(&info, format, opts);
+    let gain_db = extras.loudness.map_or(0.0, |l| l.gain_db);
+    let mut stages = Stages::with_gain(&info, &target, opts, gain_db)
+        .map_err(|e| ConvertError::Refused { path: input.to_path_buf(), what: e.to_string() })?;
     let spec = WriterSpec {
         format,
         sample_rate: target.rate,
         channels: target.channels as u16,
         sample: target.sample,
         bits: target.bits,
-        // After resampling, the length scales with the rate.
-        expected_frames: info
-            .frames
-            .map(|f| (u128::from(f) * u128::from(target.rate)).div_ceil(u128::from(info.sample_rate().max(1))) as u64),
+        expected_frames: info.frames.map(|f| stages.output_frames(f)),
     };
-    let gain_db = extras.loudness.map_or(0.0, |l| l.gain_db);
-    let mut stages = Stages::with_gain(&info, &target, opts, gain_db)
-        .map_err(|e| ConvertError::Refused { path: input.to_path_buf(), what: e.to_string() })?;
 
     let write_err = |source: WriteError| ConvertError::Write { path: output.to_path_buf(), source };
     let (part, out_file) = PartFile::create(output).map_err(|e| write_err(WriteError::Io(e)))?;

@@ -208,3 +208,37 @@ fn the_writer_thread_reports_a_full_disk() {
     let e = failed.unwrap_or_else(|| w.finish().unwrap_err());
     assert!(e.to_string().contains("no space left"), "{e}");
 }
+
+/// A FLAC output gets a SEEKTABLE for the length the conversion writes: a
+/// point every 10 s of the output, at its own rate when it resamples.
+#[test]
+fn a_flac_output_has_a_seek_point_every_ten_seconds_of_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    let spec = WriterSpec::new(OutputFormat::Wav, 8000, 1, SampleFormat::S16);
+    let mut w = create_writer(Box::new(File::create(&input).unwrap()), spec).unwrap();
+    // 25.5 s: points at 0, 10 and 20 s.
+    let audio: Vec<i32> = (0..204_000).map(|i| ((i as f64 * 0.05).sin() * 9000.0) as i32).collect();
+    w.write_i32(&audio).unwrap();
+    w.finish().unwrap();
+    let sink = |f| -> Box<dyn WriteSeek> { Box::new(BufWriter::new(f)) };
+    for (out, rate) in [("same.flac", None), ("up.flac", Some(16_000u32))] {
+        let opts = ConvertOptions { rate, ..ConvertOptions::default() };
+        let extras = Extras { loudness: None, before_verify: &|_| {}, resample_threads: 1 };
+        let output = dir.path().join(out);
+        let r = convert_through(&input, &output, &opts, &mut |_, _| {}, &AtomicBool::new(false), &sink, &extras);
+        assert!(matches!(r, Ok(Outcome::Converted(_))), "{out}: {r:?}");
+        let bytes = std::fs::read(&output).unwrap();
+        // The SEEKTABLE comes right after STREAMINFO.
+        assert_eq!(bytes[42] & 0x7F, 3, "{out}: a SEEKTABLE");
+        let len = u32::from_be_bytes([0, bytes[43], bytes[44], bytes[45]]) as usize;
+        assert_eq!(len, 3 * 18, "{out}: three points");
+        let points: Vec<u64> =
+            (0..3).map(|k| u64::from_be_bytes(bytes[46 + k * 18..54 + k * 18].try_into().unwrap())).collect();
+        let second = u64::from(rate.unwrap_or(8000)) * 10;
+        for (k, &p) in points.iter().enumerate() {
+            let target = k as u64 * second;
+            assert!(p <= target && target < p + 4096, "{out}: point {k} at {p}, for {target}");
+        }
+    }
+}
