@@ -243,6 +243,8 @@ pub struct SymphoniaReader {
     limit: Option<u64>,
     /// Frames decoded before a seek target (see `preroll` in `from_format`).
     preroll: u64,
+    /// The same for a near seek (fewer for MPEG audio; see `from_format`).
+    near_preroll: u64,
     /// Frames still to drop (priming at the start, then up to a seek target).
     discard: u64,
     /// After a seek: the media frame asked for, settled on the first decoded packet.
@@ -313,14 +315,10 @@ impl AudioReader for SymphoniaReader {
     /// A coarse seek where the slack is a second or more and the stream is
     /// MPEG audio at a constant bit rate: the byte position is then taken
     /// from the byte rate instead of walking every frame header from the
-    /// start (or from where the stream is). Exact otherwise. MPEG audio
-    /// decodes one frame before the target instead of three: with the
-    /// frames holding the bit reservoir (which symphonia's seek goes back
-    /// to) that frame's overlap and filter bank state make the target's
-    /// samples those of a decode from the start.
+    /// start (or from where the stream is). Exact otherwise, with the
+    /// shorter pre-roll of a near seek.
     fn seek_near(&mut self, frame: u64, slack: u64) -> ReadResult<u64> {
-        let mpeg = matches!(self.info.codec, crate::io::Codec::Mp3 | crate::io::Codec::Mp2 | crate::io::Codec::Mp1);
-        let preroll = if mpeg { self.preroll.min(1152) } else { self.preroll };
+        let preroll = self.near_preroll;
         if !self.coarse_seeks || slack < u64::from(self.info.sample_rate().max(1)) {
             return self.seek_in(frame, SeekMode::Accurate, preroll);
         }

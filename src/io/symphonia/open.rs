@@ -271,6 +271,14 @@ impl SymphoniaReader {
             Codec::Opus => opus::SEEK_PREROLL,
             _ => 0,
         };
+        // For a near seek, MPEG audio decodes one frame before the target:
+        // with the frames holding the bit reservoir (which symphonia's seek
+        // goes back to), that frame's overlap and filter bank state make the
+        // target's samples those of a decode from the start.
+        let near_preroll = match codec {
+            Codec::Mp3 | Codec::Mp2 | Codec::Mp1 => 1152,
+            _ => preroll,
+        };
         let mut fmt = AudioFormat::compressed(rate as f64, fourcc, count, frames_per_packet);
         if let Some(b) = bits.filter(|_| lossless) {
             fmt.bits_per_channel = b;
@@ -334,6 +342,7 @@ impl SymphoniaReader {
             lead,
             limit,
             preroll,
+            near_preroll,
             discard: lead,
             seek_target: None,
             eof: false,
